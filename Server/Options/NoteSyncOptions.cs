@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace NoteSync.Server.Options;
+
+/// <summary>
+/// Every server setting, bound from the <c>NoteSync</c> section (env: <c>NoteSync__X</c>).
+/// Adding a setting touches: this class (with its default and range), appsettings.json, the table in
+/// docs/operations.md, and a test that the bad value fails at start-up.
+/// </summary>
+public sealed class NoteSyncOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "NoteSync";
+
+    /// <summary>The store: <c>sqlite</c> (embedded, the default) or <c>redis</c>.</summary>
+    [Required]
+    [AllowedValues(StoreKinds.Sqlite, StoreKinds.Redis)]
+    public string Store { get; set; } = StoreKinds.Sqlite;
+
+    /// <summary>Where the embedded store keeps its files, relative to the working directory. The default is <c>./data</c>.</summary>
+    [Required]
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>A StackExchange.Redis connection string, for <c>Store=redis</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Sync paging and fan-out settings.</summary>
+    [ValidateObjectMembers]
+    public SyncOptions Sync { get; set; } = new();
+
+    /// <summary>Per-frame and per-connection limits.</summary>
+    [ValidateObjectMembers]
+    public LimitsOptions Limits { get; set; } = new();
+}

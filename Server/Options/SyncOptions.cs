@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NoteSync.Server.Options;
+
+/// <summary>Paging and fan-out: <c>NoteSync:Sync:*</c>.</summary>
+public sealed class SyncOptions
+{
+    /// <summary>The most changes in one <c>sync_ack</c>. The default is 10,000.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxChangesPerAck { get; set; } = 10_000;
+
+    /// <summary>About the most bytes of changes in one <c>sync_ack</c> (at least one change is always sent). The default is 8 MiB.</summary>
+    [Range(1024, 256L * 1024 * 1024)]
+    public long MaxAckBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>How many recent changes per space are kept in memory to serve live pushes without a store read. The default is 4096.</summary>
+    [Range(0, 10_000_000)]
+    public int RecentChangesPerSpace { get; set; } = 4096;
+}

@@ -1,0 +1,7 @@
+namespace NoteSync.Server.Stores;
+
+/// <summary>What one <see cref="ISyncStore.ApplyAsync"/> did.</summary>
+/// <param name="PreviousCursor">The space's clock before the writes.</param>
+/// <param name="Cursor">The space's clock after them (equal to <paramref name="PreviousCursor"/> when nothing changed).</param>
+/// <param name="Changed">The entries whose state changed, in <c>seq</c> order, each key once with its final state.</param>
+public sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyList<StoredEntry> Changed);

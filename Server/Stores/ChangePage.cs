@@ -1,0 +1,7 @@
+namespace NoteSync.Server.Stores;
+
+/// <summary>One page of "changes since".</summary>
+/// <param name="Entries">The entries, in <c>seq</c> order.</param>
+/// <param name="Cursor">Without <paramref name="More"/>: the space's clock at the read. With it: the <c>seq</c> of the last entry.</param>
+/// <param name="More">True when entries beyond this page remain.</param>
+public sealed record ChangePage(IReadOnlyList<StoredEntry> Entries, long Cursor, bool More);

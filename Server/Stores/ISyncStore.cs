@@ -1,0 +1,31 @@
+namespace NoteSync.Server.Stores;
+
+/// <summary>
+/// The durable log of every space (CONTRACT §1-§2). Implementations: <c>SqliteSyncStore</c> (the
+/// embedded default) and, for several nodes, a Redis store. Every implementation passes
+/// <c>SyncStoreContractTests</c>.
+/// </summary>
+public interface ISyncStore : IAsyncDisposable
+{
+    /// <summary>
+    /// Merges <paramref name="writes"/> into <paramref name="space"/> as one atomic step, in order,
+    /// and returns only once the result is durable. Each write that alters the state of its key gets
+    /// <c>seq = C = max(C + 1, write.Timestamp)</c>. Writes that change nothing (older, or already
+    /// there) are accepted and leave no trace.
+    /// </summary>
+    Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every entry of <paramref name="space"/> with <c>seq &gt; afterSeq</c>, each key once with its
+    /// current state, in <c>seq</c> order; at most <paramref name="maxChanges"/> entries and about
+    /// <paramref name="maxBytes"/> bytes of wire size (<see cref="StoredEntry.EstimatedWireBytes"/>),
+    /// but always at least one entry when any remain.
+    /// </summary>
+    Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>The space's clock <c>C</c> (0 for a space never written).</summary>
+    Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the store can serve reads and writes now.</summary>
+    Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default);
+}

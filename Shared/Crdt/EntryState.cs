@@ -1,0 +1,104 @@
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Shared.Crdt;
+
+/// <summary>
+/// The state of one key (CONTRACT §1): the distinct writes W carrying the highest timestamp seen.
+/// Immutable. <see cref="Writes"/> is sorted best first, so the winner is <c>Writes[0]</c>.
+/// </summary>
+public sealed class EntryState
+{
+    private readonly Write[] _writes;
+
+    internal EntryState(Write[] writesBestFirst)
+    {
+        _writes = writesBestFirst;
+    }
+
+    /// <summary>The state holding one write.</summary>
+    public static EntryState Of(Write write) => new([write]);
+
+    /// <summary>
+    /// The state holding <paramref name="writes"/>, all of one timestamp (duplicates are dropped).
+    /// Throws when the timestamps differ or the list is empty.
+    /// </summary>
+    public static EntryState OfWrites(IEnumerable<Write> writes)
+    {
+        var distinct = writes.Distinct().ToArray();
+        if (distinct.Length == 0)
+        {
+            throw new ArgumentException("a state holds at least one write", nameof(writes));
+        }
+
+        if (distinct.Any(w => w.Timestamp != distinct[0].Timestamp))
+        {
+            throw new ArgumentException("the writes of a state share one timestamp", nameof(writes));
+        }
+
+        Array.Sort(distinct, static (a, b) => Write.CompareForWinner(b, a));
+        return new EntryState(distinct);
+    }
+
+    /// <summary>The highest timestamp seen for the key.</summary>
+    public long Timestamp => _writes[0].Timestamp;
+
+    /// <summary>The write whose value the key shows.</summary>
+    public Write Winner => _writes[0];
+
+    /// <summary>Every write at <see cref="Timestamp"/>, best first.</summary>
+    public ReadOnlySpan<Write> Writes => _writes;
+
+    /// <summary>True while the writes hold more than one distinct value.</summary>
+    public bool IsConflict
+    {
+        get
+        {
+            foreach (var w in _writes)
+            {
+                if (!string.Equals(w.Value, _writes[0].Value, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The writes whose value differs from the winner's, best first.</summary>
+    public IEnumerable<Write> Siblings => _writes.Where(w => !string.Equals(w.Value, _writes[0].Value, StringComparison.Ordinal));
+
+    /// <summary>True when the state is exactly the single write <paramref name="write"/>.</summary>
+    public bool IsExactly(in Write write) => _writes.Length == 1 && _writes[0] == write;
+
+    /// <summary>The state as it travels in a <c>sync_ack</c>.</summary>
+    public Change ToChange(string key)
+    {
+        var winner = _writes[0];
+        var change = new Change { Key = key, Value = winner.Value, Timestamp = winner.Timestamp, DeviceId = winner.DeviceId };
+        if (IsConflict)
+        {
+            change.Conflict = true;
+            change.Conflicts = [.. Siblings.Select(w => new ConflictSibling { Value = w.Value, Timestamp = w.Timestamp, DeviceId = w.DeviceId })];
+        }
+
+        return change;
+    }
+
+    /// <summary>
+    /// The writes a state received in a <c>sync_ack</c> stands for: the winner and its siblings.
+    /// Merging each into a replica gives that replica the sender's state.
+    /// </summary>
+    public static IEnumerable<Write> WritesOf(Change change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        yield return new Write(change.Timestamp, change.DeviceId ?? "", change.Value);
+        if (change.Conflicts is { } siblings)
+        {
+            foreach (var s in siblings)
+            {
+                yield return new Write(s.Timestamp, s.DeviceId, s.Value);
+            }
+        }
+    }
+}

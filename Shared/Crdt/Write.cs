@@ -1,0 +1,28 @@
+namespace NoteSync.Shared.Crdt;
+
+/// <summary>One write to a key: a device's Lamport timestamp, the device, and the value (null = delete).</summary>
+/// <param name="Timestamp">The writer's Lamport timestamp.</param>
+/// <param name="DeviceId">The writer.</param>
+/// <param name="Value">The content, or null for a delete.</param>
+public readonly record struct Write(long Timestamp, string DeviceId, string? Value)
+{
+    /// <summary>
+    /// The order that picks a winner among writes of equal timestamp: by device id, then by value,
+    /// both ordinal, a null value lowest. Positive when <paramref name="a"/> beats <paramref name="b"/>.
+    /// </summary>
+    public static int CompareForWinner(in Write a, in Write b)
+    {
+        var byDevice = string.CompareOrdinal(a.DeviceId, b.DeviceId);
+        if (byDevice != 0)
+        {
+            return byDevice;
+        }
+
+        if (a.Value is null || b.Value is null)
+        {
+            return (a.Value is null ? 0 : 1) - (b.Value is null ? 0 : 1);
+        }
+
+        return string.CompareOrdinal(a.Value, b.Value);
+    }
+}

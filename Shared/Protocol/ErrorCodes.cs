@@ -1,0 +1,26 @@
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>The <c>code</c> values of an <see cref="ErrorFrame"/> (CONTRACT §3).</summary>
+public static class ErrorCodes
+{
+    /// <summary>The frame is malformed or a change is invalid. Nothing of it was applied.</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>No valid credentials.</summary>
+    public const string Unauthorized = "unauthorized";
+
+    /// <summary>Credentials valid, but not for this.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The frame exceeds a configured limit (changes per push, value size).</summary>
+    public const string TooLarge = "too_large";
+
+    /// <summary>Too many pushes; retry later.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>The store cannot be reached; nothing was applied, retry later.</summary>
+    public const string Unavailable = "unavailable";
+
+    /// <summary>A server bug. Nothing was acknowledged.</summary>
+    public const string Internal = "internal";
+}

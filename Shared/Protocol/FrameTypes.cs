@@ -1,0 +1,14 @@
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>The <c>type</c> values of the frames.</summary>
+public static class FrameTypes
+{
+    /// <summary>Client to server: writes and a pull.</summary>
+    public const string SyncPush = "sync_push";
+
+    /// <summary>Server to client: an answer or a live push.</summary>
+    public const string SyncAck = "sync_ack";
+
+    /// <summary>Server to client: a refused frame.</summary>
+    public const string Error = "error";
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Serialization;
+using MessagePack;
+
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>
+/// The server's answer to a push, and the frame of every live push (then without <see cref="RequestId"/>).
+/// </summary>
+[MessagePackObject]
+public sealed class SyncAck
+{
+    /// <summary>Always <c>sync_ack</c>.</summary>
+    [Key("type")]
+    public string Type { get; set; } = FrameTypes.SyncAck;
+
+    /// <summary>The space's cursor at the time of the reply, or the <c>seq</c> of the last change when <see cref="More"/>.</summary>
+    [Key("ack_timestamp")]
+    public long AckTimestamp { get; set; }
+
+    /// <summary>Every entry changed since the push's <c>last_ack</c>, each once, in <c>seq</c> order.</summary>
+    [Key("changes")]
+    public List<Change> Changes { get; set; } = [];
+
+    /// <summary>The push's <c>request_id</c>; absent on live pushes.</summary>
+    [Key("request_id")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RequestId { get; set; }
+
+    /// <summary>True when more changes remain: pull again from <see cref="AckTimestamp"/>. Omitted when false.</summary>
+    [Key("more")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool More { get; set; }
+}

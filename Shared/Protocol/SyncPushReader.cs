@@ -1,0 +1,289 @@
+using System.Text.Json;
+
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>
+/// Reads a <c>sync_push</c> frame strictly from UTF-8 JSON. Every missing or ill-typed field and every
+/// duplicated known field is refused with a message that names it; unknown fields are ignored, so
+/// newer clients may add fields. The <c>request_id</c> is recovered whenever the JSON itself is well
+/// formed, so even a refused push gets an error that echoes it.
+/// </summary>
+public static class SyncPushReader
+{
+    /// <summary>Deeper nesting than a push ever needs is refused rather than walked.</summary>
+    public const int MaxDepth = 16;
+
+    private static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        MaxDepth = MaxDepth,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    /// <summary>
+    /// Parses <paramref name="utf8"/>. On success returns the push and a null error; otherwise the
+    /// error and whatever <c>request_id</c> could be read.
+    /// </summary>
+    public static SyncPush? Read(ReadOnlySpan<byte> utf8, out ProtocolError? error, out string? requestId)
+    {
+        error = null;
+        requestId = null;
+        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        try
+        {
+            var push = ReadPush(ref reader, ref error, ref requestId);
+            return error is null ? push : null;
+        }
+        catch (JsonException ex)
+        {
+            error = ProtocolError.BadRequest($"frame is not valid JSON: {Describe(ex)}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader reports invalid UTF-8 inside a string this way.
+            error = ProtocolError.BadRequest("frame is not valid UTF-8 JSON");
+            return null;
+        }
+    }
+
+    private static SyncPush ReadPush(ref Utf8JsonReader reader, ref ProtocolError? error, ref string? requestId)
+    {
+        var push = new SyncPush { Type = null };
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            error = ProtocolError.BadRequest("frame must be a JSON object");
+            return push;
+        }
+
+        var seen = Fields.None;
+        var changesSeen = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = reader.ValueTextEquals("type"u8) ? Fields.Type
+                : reader.ValueTextEquals("changes"u8) ? Fields.Changes
+                : reader.ValueTextEquals("last_ack"u8) ? Fields.LastAck
+                : reader.ValueTextEquals("request_id"u8) ? Fields.RequestId
+                : Fields.None;
+            var name = field == Fields.None ? null : reader.GetString();
+            reader.Read();
+            if (field == Fields.None)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            if ((seen & field) != 0)
+            {
+                Fail(ref error, $"duplicate field '{name}'");
+                reader.Skip();
+                continue;
+            }
+
+            seen |= field;
+            switch (field)
+            {
+                case Fields.Type:
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        push.Type = reader.GetString();
+                    }
+                    else
+                    {
+                        Fail(ref error, "type must be a string");
+                        reader.Skip();
+                    }
+
+                    break;
+                case Fields.RequestId:
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        requestId = push.RequestId = reader.GetString();
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        Fail(ref error, "request_id must be a string");
+                        reader.Skip();
+                    }
+
+                    break;
+                case Fields.LastAck:
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var lastAck) && lastAck is >= 0 and <= ProtocolLimits.MaxTimestamp)
+                    {
+                        push.LastAck = lastAck;
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        Fail(ref error, "last_ack must be an integer in 0..2^53-1");
+                        reader.Skip();
+                    }
+
+                    break;
+                case Fields.Changes:
+                    changesSeen = true;
+                    ReadChanges(ref reader, push.Changes, ref error);
+                    break;
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject)
+        {
+            throw new JsonException("unexpected token");
+        }
+
+        // Anything after the object (a second document, trailing garbage) makes the frame invalid JSON.
+        if (reader.Read())
+        {
+            throw new JsonException("unexpected data after the JSON object");
+        }
+
+        if (push.Type is null && (seen & Fields.Type) == 0)
+        {
+            Fail(ref error, "type is required");
+        }
+        else if (push.Type is not null && push.Type != FrameTypes.SyncPush)
+        {
+            Fail(ref error, $"unknown type '{Truncate(push.Type)}' (expected '{FrameTypes.SyncPush}')");
+        }
+
+        if (!changesSeen)
+        {
+            Fail(ref error, "changes is required (an empty array for a pure pull)");
+        }
+
+        return push;
+    }
+
+    private static void ReadChanges(ref Utf8JsonReader reader, List<Change> changes, ref ProtocolError? error)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            Fail(ref error, "changes must be an array");
+            reader.Skip();
+            return;
+        }
+
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                Fail(ref error, $"changes[{index}] must be an object");
+                reader.Skip();
+            }
+            else
+            {
+                changes.Add(ReadChange(ref reader, index, ref error));
+            }
+
+            index++;
+        }
+    }
+
+    private static Change ReadChange(ref Utf8JsonReader reader, int index, ref ProtocolError? error)
+    {
+        var change = new Change();
+        var seen = Fields.None;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = reader.ValueTextEquals("key"u8) ? Fields.Key
+                : reader.ValueTextEquals("value"u8) ? Fields.Value
+                : reader.ValueTextEquals("timestamp"u8) ? Fields.Timestamp
+                : reader.ValueTextEquals("device_id"u8) ? Fields.DeviceId
+                : Fields.None;
+            var name = field == Fields.None ? null : reader.GetString();
+            reader.Read();
+            if (field == Fields.None)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            if ((seen & field) != 0)
+            {
+                Fail(ref error, $"changes[{index}] has a duplicate field '{name}'");
+                reader.Skip();
+                continue;
+            }
+
+            seen |= field;
+            switch (field)
+            {
+                case Fields.Key when reader.TokenType == JsonTokenType.String:
+                    change.Key = reader.GetString()!;
+                    break;
+                case Fields.Key:
+                    Fail(ref error, $"changes[{index}].key must be a string");
+                    break;
+                case Fields.Value when reader.TokenType is JsonTokenType.String or JsonTokenType.Null:
+                    change.Value = reader.GetString();
+                    break;
+                case Fields.Value:
+                    Fail(ref error, $"changes[{index}].value must be a string or null");
+                    break;
+                case Fields.Timestamp when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ts) && ts is >= 1 and <= ProtocolLimits.MaxTimestamp:
+                    change.Timestamp = ts;
+                    break;
+                case Fields.Timestamp:
+                    Fail(ref error, $"changes[{index}].timestamp must be an integer in 1..2^53-1");
+                    break;
+                case Fields.DeviceId when reader.TokenType == JsonTokenType.String:
+                    change.DeviceId = reader.GetString();
+                    break;
+                case Fields.DeviceId when reader.TokenType == JsonTokenType.Null:
+                    break;
+                case Fields.DeviceId:
+                    Fail(ref error, $"changes[{index}].device_id must be a string");
+                    break;
+            }
+
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+        }
+
+        if ((seen & Fields.Key) == 0)
+        {
+            Fail(ref error, $"changes[{index}].key is required");
+        }
+
+        if ((seen & Fields.Value) == 0)
+        {
+            Fail(ref error, $"changes[{index}].value is required (null for a delete)");
+        }
+
+        if ((seen & Fields.Timestamp) == 0)
+        {
+            Fail(ref error, $"changes[{index}].timestamp is required");
+        }
+
+        return change;
+    }
+
+    // The first problem is the one reported: later ones are often consequences of it.
+    private static void Fail(ref ProtocolError? error, string message) => error ??= ProtocolError.BadRequest(message);
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : string.Concat(s.AsSpan(0, 64), "...");
+
+    private static string Describe(JsonException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" LineNumber", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd(' ', '|', '.');
+    }
+
+    [Flags]
+    private enum Fields
+    {
+        None = 0,
+        Type = 1,
+        Changes = 2,
+        LastAck = 4,
+        RequestId = 8,
+        Key = 16,
+        Value = 32,
+        Timestamp = 64,
+        DeviceId = 128,
+    }
+}
