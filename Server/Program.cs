@@ -1,3 +1,8 @@
+using NoteSync.Server;
+using NoteSync.Server.Endpoints;
+using NoteSync.Server.Hubs;
+using NoteSync.Server.Stores;
+
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -5,7 +10,19 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
+builder.Services.AddNoteSync();
+
 var app = builder.Build();
+
+// Open the store now, so a bad data directory fails at start-up rather than at the first request.
+app.Services.GetRequiredService<ISyncStore>();
+
+app.UseWebSockets();
+app.MapHealthEndpoints();
+app.MapWebSocketSync();
+app.MapHttpSync();
+app.MapSyncHub();
+
 app.Run();
 
 /// <summary>The entry point, public so functional tests can host it.</summary>

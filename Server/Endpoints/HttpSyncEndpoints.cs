@@ -1,0 +1,92 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using NoteSync.Server.Options;
+using NoteSync.Server.Sync;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Endpoints;
+
+/// <summary>
+/// <c>POST /sync?device_id=</c>: the polling fallback (CONTRACT §5). The body is a <c>sync_push</c>, the
+/// answer a <c>sync_ack</c>; a bad body gets HTTP 400 with an error object, a body over
+/// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415.
+/// </summary>
+internal static class HttpSyncEndpoints
+{
+    public static IEndpointRouteBuilder MapHttpSync(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/sync", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext context, SyncService service, IOptions<NoteSyncOptions> options)
+    {
+        if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
+        {
+            return ErrorResults.Of(StatusCodes.Status400BadRequest, identityError!.Value);
+        }
+
+        if (!context.Request.HasJsonContentType())
+        {
+            return ErrorResults.Of(StatusCodes.Status415UnsupportedMediaType, ProtocolError.BadRequest("the body must be application/json"));
+        }
+
+        var max = options.Value.Limits.MaxMessageBytes;
+        if (context.Request.ContentLength > max)
+        {
+            return TooLarge(max);
+        }
+
+        var body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        if (body is null)
+        {
+            return TooLarge(max);
+        }
+
+        SyncPush? push;
+        ProtocolError? error;
+        string? requestId;
+        try
+        {
+            push = SyncPushReader.Read(body.Value.FirstSpan.Length == body.Value.Length ? body.Value.FirstSpan : body.Value.ToArray(), out error, out requestId);
+        }
+        finally
+        {
+            context.Request.BodyReader.AdvanceTo(body.Value.End);
+        }
+
+        if (push is null)
+        {
+            return ErrorResults.Of(StatusCodes.Status400BadRequest, error!.Value, requestId);
+        }
+
+        var result = await service.PushAsync(identity.Space, identity.DeviceId, push, context.RequestAborted);
+        return result.Ack is { } ack
+            ? Results.Json(ack, NoteSyncJsonContext.Default.SyncAck)
+            : ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
+    }
+
+    private static IResult TooLarge(int max) =>
+        ErrorResults.Of(StatusCodes.Status413PayloadTooLarge, ProtocolError.TooLarge($"the body must be at most {max} bytes"));
+
+    // Returns the whole body still held by the reader (the caller advances past it), or null when it exceeds max.
+    private static async Task<ReadOnlySequence<byte>?> ReadBodyAsync(System.IO.Pipelines.PipeReader reader, int max, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            if (read.Buffer.Length > max)
+            {
+                reader.AdvanceTo(read.Buffer.End);
+                return null;
+            }
+
+            if (read.IsCompleted)
+            {
+                return read.Buffer;
+            }
+
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+}

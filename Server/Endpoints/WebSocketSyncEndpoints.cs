@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using NoteSync.Server.Fanout;
+using NoteSync.Server.Options;
+using NoteSync.Server.Sync;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Endpoints;
+
+/// <summary>
+/// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of CONTRACT §3, for browsers and JS clients.
+/// One text frame, one JSON object. Every bad frame gets an <c>error</c> frame and the connection keeps
+/// syncing; only a message over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009).
+/// </summary>
+internal static partial class WebSocketSyncEndpoints
+{
+    private const int InitialBufferBytes = 4096;
+
+    public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.Map("/ws/sync", HandleAsync);
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(
+        HttpContext context,
+        SyncService service,
+        IDoorbell doorbell,
+        IOptions<NoteSyncOptions> options,
+        ILoggerFactory loggerFactory)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await ErrorResults.Of(StatusCodes.Status400BadRequest, ProtocolError.BadRequest("/ws/sync takes a WebSocket upgrade request")).ExecuteAsync(context);
+            return;
+        }
+
+        if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
+        {
+            await ErrorResults.Of(StatusCodes.Status400BadRequest, identityError!.Value).ExecuteAsync(context);
+            return;
+        }
+
+        var logger = loggerFactory.CreateLogger(typeof(WebSocketSyncEndpoints).FullName!);
+        var limits = options.Value.Limits;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        Log.Connected(logger, identity.Space, identity.DeviceId);
+        var session = new DeviceSession(identity.Space, identity.DeviceId, service, doorbell, new WebSocketSink(socket), limits.SendQueueFrames, logger);
+        await using (session.ConfigureAwait(false))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed);
+            try
+            {
+                await ReceiveLoopAsync(socket, session, limits.MaxMessageBytes, stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // Shutdown, a client that went away, or a session cut for lagging.
+            }
+            catch (WebSocketException ex)
+            {
+                Log.ConnectionFailed(logger, identity.Space, identity.DeviceId, ex.WebSocketErrorCode);
+            }
+        }
+
+        Log.Disconnected(logger, identity.Space, identity.DeviceId, socket.CloseStatus, socket.State);
+    }
+
+    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        while (socket.State == WebSocketState.Open)
+        {
+            // Wait with a zero-byte read so that an idle connection holds no buffer.
+            var peek = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
+            if (peek.MessageType == WebSocketMessageType.Close)
+            {
+                break;
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+            try
+            {
+                var count = 0;
+                var result = peek;
+                while (!result.EndOfMessage)
+                {
+                    if (count == buffer.Length)
+                    {
+                        if (count >= maxMessageBytes)
+                        {
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {maxMessageBytes} bytes", cancellationToken);
+                            return;
+                        }
+
+                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxMessageBytes + 1L));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+
+                    var vr = await socket.ReceiveAsync(buffer.AsMemory(count), cancellationToken);
+                    result = new ValueWebSocketReceiveResult(vr.Count, vr.MessageType, vr.EndOfMessage);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    count += result.Count;
+                    if (count > maxMessageBytes)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {maxMessageBytes} bytes", cancellationToken);
+                        return;
+                    }
+                }
+
+                if (peek.MessageType == WebSocketMessageType.Binary)
+                {
+                    session.SendError(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null));
+                    continue;
+                }
+
+                var push = SyncPushReader.Read(buffer.AsSpan(0, count), out var error, out var requestId);
+                if (push is null)
+                {
+                    session.SendError(error!.Value.ToFrame(requestId));
+                    continue;
+                }
+
+                await session.PushAsync(push, session.EnqueueAnswer, cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        if (socket.State == WebSocketState.CloseReceived)
+        {
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, EventName = "WebSocketConnected", Level = LogLevel.Debug,
+            Message = "Device {DeviceId} of space {Space} connected on /ws/sync")]
+        public static partial void Connected(ILogger logger, string space, string deviceId);
+
+        [LoggerMessage(EventId = 2, EventName = "WebSocketDisconnected", Level = LogLevel.Debug,
+            Message = "Device {DeviceId} of space {Space} left /ws/sync (close status {CloseStatus}, state {State})")]
+        public static partial void Disconnected(ILogger logger, string space, string deviceId, WebSocketCloseStatus? closeStatus, WebSocketState state);
+
+        [LoggerMessage(EventId = 3, EventName = "WebSocketFailed", Level = LogLevel.Debug,
+            Message = "The WebSocket of device {DeviceId} of space {Space} failed: {Error}")]
+        public static partial void ConnectionFailed(ILogger logger, string space, string deviceId, WebSocketError error);
+    }
+}

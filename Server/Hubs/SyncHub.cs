@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using NoteSync.Server.Endpoints;
+using NoteSync.Server.Fanout;
+using NoteSync.Server.Options;
+using NoteSync.Server.Sync;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Hubs;
+
+/// <summary>
+/// <c>/hubs/sync?device_id=</c> (CONTRACT §4): <c>Push(SyncPush) -&gt; SyncAck</c>, and live pushes to the
+/// client method <c>Changes(SyncAck)</c>; JSON and MessagePack. A refused push fails the invocation
+/// with a <see cref="HubException"/> whose message is <c>&lt;code&gt;: &lt;message&gt;</c>; the connection stays.
+/// </summary>
+internal sealed partial class SyncHub(
+    SyncService service,
+    IDoorbell doorbell,
+    IHubContext<SyncHub> hubContext,
+    IOptions<NoteSyncOptions> options,
+    ILogger<SyncHub> logger) : Hub
+{
+    private static readonly object SessionKey = new();
+    private static readonly TimeSpan ReplyAwaitBound = TimeSpan.FromSeconds(10);
+
+    public override Task OnConnectedAsync()
+    {
+        var http = Context.GetHttpContext();
+        if (http is null || DeviceIdentity.Resolve(http, out var error) is not { } identity)
+        {
+            // Refused at the upgrade by DeviceIdentityMiddleware already; this guards other paths in.
+            throw new HubException("bad_request: device_id is required");
+        }
+
+        var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
+        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, doorbell, sink, options.Value.Limits.SendQueueFrames, logger);
+        Log.Connected(logger, identity.Space, identity.DeviceId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Applies a push and returns its ack.</summary>
+    public ValueTask<SyncAck> Push(SyncPush push)
+    {
+        if (push is null)
+        {
+            throw new HubException($"{ErrorCodes.BadRequest}: the push must be an object");
+        }
+
+        var session = (DeviceSession)Context.Items[SessionKey]!;
+        var reply = new OrderedReply<SyncAck>();
+        _ = RunAsync(session, push, reply, Context.ConnectionAborted);
+        return reply.Task;
+    }
+
+    private static async Task RunAsync(DeviceSession session, SyncPush push, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
+    {
+        var answered = false;
+        try
+        {
+            await session.PushAsync(push, async result =>
+            {
+                // SignalR awaits the reply as soon as Push returns; the bound only guards a torn-down connection.
+                await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
+                answered = true;
+                if (result.Ack is { } ack)
+                {
+                    reply.SetResult(ack);
+                }
+                else
+                {
+                    reply.SetException(new HubException($"{result.Error!.Code}: {result.Error.Message}"));
+                }
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (!answered)
+        {
+            reply.SetException(ex is OperationCanceledException or TimeoutException
+                ? new HubException($"{ErrorCodes.Unavailable}: the connection is closing")
+                : ex);
+        }
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(SessionKey, out var value) && value is DeviceSession session)
+        {
+            await session.DisposeAsync();
+            Log.Disconnected(logger, session.Space, session.DeviceId);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, EventName = "HubConnected", Level = LogLevel.Debug,
+            Message = "Device {DeviceId} of space {Space} connected on /hubs/sync")]
+        public static partial void Connected(ILogger logger, string space, string deviceId);
+
+        [LoggerMessage(EventId = 101, EventName = "HubDisconnected", Level = LogLevel.Debug,
+            Message = "Device {DeviceId} of space {Space} left /hubs/sync")]
+        public static partial void Disconnected(ILogger logger, string space, string deviceId);
+    }
+}

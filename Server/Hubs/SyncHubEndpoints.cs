@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http.Connections;
+using NoteSync.Server.Endpoints;
+
+namespace NoteSync.Server.Hubs;
+
+/// <summary>Maps the SignalR hub and refuses a connection without a valid device id before it is upgraded.</summary>
+internal static class SyncHubEndpoints
+{
+    public const string Path = "/hubs/sync";
+
+    public static WebApplication MapSyncHub(this WebApplication app)
+    {
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(Path),
+            branch => branch.Use(async (context, next) =>
+            {
+                if (DeviceIdentity.Resolve(context, out var error) is null)
+                {
+                    await ErrorResults.Of(StatusCodes.Status400BadRequest, error!.Value).ExecuteAsync(context);
+                    return;
+                }
+
+                await next(context);
+            }));
+        app.MapHub<SyncHub>(Path, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling | HttpTransportType.ServerSentEvents);
+        return app;
+    }
+}

@@ -1,0 +1,19 @@
+namespace NoteSync.Server.Sync;
+
+internal sealed partial class DeviceSession
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, EventName = "CutForLagging", Level = LogLevel.Warning,
+            Message = "Disconnected device {DeviceId} of space {Space}: its send queue is full (it stopped reading)")]
+        public static partial void CutForLagging(ILogger logger, string space, string deviceId);
+
+        [LoggerMessage(EventId = 301, EventName = "LivePushFailed", Level = LogLevel.Warning,
+            Message = "A live push to device {DeviceId} of space {Space} failed; it is retried on the next change")]
+        public static partial void LivePushFailed(ILogger logger, string space, string deviceId, Exception exception);
+
+        [LoggerMessage(EventId = 302, EventName = "SendFailed", Level = LogLevel.Debug,
+            Message = "Sending to device {DeviceId} of space {Space} failed; the connection is closed")]
+        public static partial void SendFailed(ILogger logger, string space, string deviceId, Exception exception);
+    }
+}

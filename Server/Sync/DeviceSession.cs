@@ -1,0 +1,220 @@
+using System.Threading.Channels;
+using NoteSync.Server.Fanout;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Sync;
+
+/// <summary>
+/// One connected device, whatever the transport. It owns the connection's cursor: the newest
+/// <c>ack_timestamp</c> the device was sent. Pushes and live pushes are serialized through one gate,
+/// so a live push always starts exactly where the device's last frame ended (gap-free) and never
+/// echoes the device's own writes. Live pushes start after the device's first push: before that the
+/// server does not know what the device holds. Outgoing frames wait in a bounded queue; a device
+/// that lets it fill is disconnected rather than allowed to hold memory or delay anyone else.
+/// </summary>
+internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
+{
+    private const long NotSynced = -1;
+
+    private readonly SyncService _service;
+    private readonly IFrameSink _sink;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Channel<OutboundFrame> _outbound;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly IDisposable _subscription;
+    private readonly Task _writer;
+    private long _cursor = NotSynced;
+    private int _pumpScheduled;
+
+    public DeviceSession(string space, string deviceId, SyncService service, IDoorbell doorbell, IFrameSink sink, int sendQueueFrames, ILogger logger)
+    {
+        Space = space;
+        DeviceId = deviceId;
+        _service = service;
+        _sink = sink;
+        _logger = logger;
+        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(sendQueueFrames)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writer = Task.Run(WriteLoopAsync);
+        _subscription = doorbell.Listen(space, this);
+    }
+
+    public string Space { get; }
+
+    public string DeviceId { get; }
+
+    /// <summary>Cancelled when the session ends (closed, aborted or cut for lagging).</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>
+    /// Applies a push and hands its answer to <paramref name="deliver"/> while still holding the gate, so
+    /// the answer goes out before any live push that follows it (no <c>ack_timestamp</c> goes back).
+    /// </summary>
+    public async Task PushAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        PushResult result;
+        try
+        {
+            result = await _service.PushAsync(Space, DeviceId, push, cancellationToken).ConfigureAwait(false);
+            if (result.Ack is { } ack)
+            {
+                Volatile.Write(ref _cursor, Math.Max(_cursor, ack.AckTimestamp));
+            }
+
+            await deliver(result).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        // A paged answer: the rest follows as live pushes, so a device that does not pull again still gets it.
+        if (result.Ack?.More == true)
+        {
+            SchedulePump();
+        }
+    }
+
+    /// <summary>Queues a frame for the device (the raw WebSocket's answers).</summary>
+    public ValueTask EnqueueAnswer(PushResult result)
+    {
+        Enqueue(result.Ack is { } ack ? OutboundFrame.Of(ack) : OutboundFrame.Of(result.Error!));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Queues an error for a frame that never became a push (malformed JSON, binary frame).</summary>
+    public void SendError(ErrorFrame error) => Enqueue(OutboundFrame.Of(error));
+
+    public void OnSpaceAdvanced(long cursor)
+    {
+        if (cursor > Volatile.Read(ref _cursor))
+        {
+            SchedulePump();
+        }
+    }
+
+    private void SchedulePump()
+    {
+        if (Volatile.Read(ref _cursor) == NotSynced || _closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // Coalesce: one pending pump serves every ring that arrives before it runs.
+        if (Interlocked.Exchange(ref _pumpScheduled, 1) == 0)
+        {
+            _ = Task.Run(PumpAsync);
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync(_closed.Token).ConfigureAwait(false);
+            try
+            {
+                Volatile.Write(ref _pumpScheduled, 0);
+                while (!_closed.IsCancellationRequested)
+                {
+                    var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
+                    if (live is null)
+                    {
+                        break;
+                    }
+
+                    if (!Enqueue(live.Frame))
+                    {
+                        break;
+                    }
+
+                    Volatile.Write(ref _cursor, live.Cursor);
+                    if (!live.More)
+                    {
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+        {
+            // The session ended; the device resumes from its last_ack when it returns.
+        }
+        catch (Exception ex)
+        {
+            // A failed read leaves the cursor where it was: the next ring (or push) retries from there.
+            Log.LivePushFailed(_logger, Space, DeviceId, ex);
+        }
+    }
+
+    private bool Enqueue(OutboundFrame frame)
+    {
+        if (_outbound.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (!_closed.IsCancellationRequested)
+        {
+            Log.CutForLagging(_logger, Space, DeviceId);
+            Cut();
+        }
+
+        return false;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (var frame in _outbound.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
+            {
+                await _sink.SendAsync(frame, _closed.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.SendFailed(_logger, Space, DeviceId, ex);
+            Cut();
+        }
+    }
+
+    private void Cut()
+    {
+        _outbound.Writer.TryComplete();
+        _closed.Cancel();
+        _sink.Abort();
+    }
+
+    /// <summary>Ends the session after the queued frames are written (or the connection fails).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _subscription.Dispose();
+        _outbound.Writer.TryComplete();
+        try
+        {
+            await _writer.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The peer stopped reading; do not wait for it.
+        }
+
+        // The gate and token source are not disposed: a pump may still be leaving the gate, and
+        // neither holds an unmanaged resource once cancelled.
+        await _closed.CancelAsync().ConfigureAwait(false);
+    }
+}

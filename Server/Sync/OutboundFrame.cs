@@ -1,0 +1,34 @@
+using System.Text.Json;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Sync;
+
+/// <summary>
+/// A frame on its way to one or many devices. A live frame is shared by every connection of a space
+/// that is at the same cursor, so its JSON is produced once, on first use, and then reused.
+/// </summary>
+internal sealed class OutboundFrame
+{
+    private byte[]? _json;
+
+    private OutboundFrame(SyncAck? ack, ErrorFrame? error)
+    {
+        Ack = ack;
+        Error = error;
+    }
+
+    /// <summary>The ack or live push, or null for an error.</summary>
+    public SyncAck? Ack { get; }
+
+    /// <summary>The error, or null for an ack.</summary>
+    public ErrorFrame? Error { get; }
+
+    public static OutboundFrame Of(SyncAck ack) => new(ack, null);
+
+    public static OutboundFrame Of(ErrorFrame error) => new(null, error);
+
+    /// <summary>The frame as UTF-8 JSON. Two threads may race to build it; both build the same bytes.</summary>
+    public ReadOnlyMemory<byte> Json => _json ??= Ack is not null
+        ? JsonSerializer.SerializeToUtf8Bytes(Ack, NoteSyncJsonContext.Default.SyncAck)
+        : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Default.ErrorFrame);
+}

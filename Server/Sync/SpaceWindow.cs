@@ -1,0 +1,182 @@
+using NoteSync.Server.Stores;
+
+namespace NoteSync.Server.Sync;
+
+/// <summary>
+/// One space's recent log. Invariant: the window holds, for every key whose last change has a
+/// <c>seq</c> in (<c>_from</c>, <c>_head</c>], that key's current state as of <c>_head</c>; so
+/// "changes since X" for X &gt;= <c>_from</c> is exact up to <c>_head</c>. It answers only while
+/// <c>_head</c> is the newest clock value known for the space (<c>_known</c>): commits that arrive out
+/// of order wait in <c>_parked</c> until the gap before them closes, and a commit made elsewhere
+/// (another node) is learnt from a store read.
+/// </summary>
+internal sealed class SpaceWindow(int capacity)
+{
+    // Out-of-order commits beyond this many mean one was lost (a faulted caller): start afresh.
+    private const int MaxParked = 64;
+
+    private readonly Lock _lock = new();
+    private readonly SortedSet<StoredEntry> _bySeq = new(SeqComparer.Instance);
+    private readonly Dictionary<string, StoredEntry> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, ApplyResult> _parked = [];
+    private bool _started;
+    private long _from;
+    private long _head;
+    private long _known;
+
+    public long OnApplied(ApplyResult applied)
+    {
+        lock (_lock)
+        {
+            _known = Math.Max(_known, applied.Cursor);
+            if (!_started)
+            {
+                Restart(applied.PreviousCursor);
+            }
+
+            if (applied.PreviousCursor > _head)
+            {
+                _parked[applied.PreviousCursor] = applied;
+                if (_parked.Count > MaxParked)
+                {
+                    Restart(_known);
+                }
+
+                return _head;
+            }
+
+            if (applied.PreviousCursor == _head)
+            {
+                Append(applied.Changed, applied.Cursor);
+                while (_parked.Remove(_head, out var next))
+                {
+                    Append(next.Changed, next.Cursor);
+                }
+            }
+
+            return _head;
+        }
+    }
+
+    public void OnRead(long after, ChangePage page)
+    {
+        lock (_lock)
+        {
+            _known = Math.Max(_known, page.Cursor);
+            if (!_started || after > _head || page.Cursor <= _head)
+            {
+                // The read does not join onto what the window holds; if the window is stale, a read
+                // from its head will.
+                if (!_started || (after > _head && _head < _known))
+                {
+                    Restart(page.Cursor);
+                }
+
+                return;
+            }
+
+            var newer = new List<StoredEntry>(page.Entries.Count);
+            foreach (var e in page.Entries)
+            {
+                if (e.Seq > _head)
+                {
+                    newer.Add(e);
+                }
+            }
+
+            Append(newer, page.Cursor);
+            foreach (var stale in _parked.Keys.Where(k => k < _head).ToList())
+            {
+                _parked.Remove(stale);
+            }
+        }
+    }
+
+    public void OnCursorSeen(long cursor)
+    {
+        lock (_lock)
+        {
+            _known = Math.Max(_known, cursor);
+        }
+    }
+
+    public bool TryRead(long after, int maxChanges, long maxBytes, out ChangePage page)
+    {
+        lock (_lock)
+        {
+            page = null!;
+            if (!_started || after < _from || _head < _known)
+            {
+                return false;
+            }
+
+            if (after >= _head)
+            {
+                page = new ChangePage([], _head, false);
+                return true;
+            }
+
+            var entries = new List<StoredEntry>();
+            long bytes = 0;
+            var more = false;
+            foreach (var e in _bySeq.GetViewBetween(Probe(after + 1), Probe(long.MaxValue)))
+            {
+                var size = e.EstimatedWireBytes;
+                if (entries.Count == maxChanges || (entries.Count > 0 && bytes + size > maxBytes))
+                {
+                    more = true;
+                    break;
+                }
+
+                entries.Add(e);
+                bytes += size;
+            }
+
+            page = new ChangePage(entries, more ? entries[^1].Seq : _head, more);
+            return true;
+        }
+    }
+
+    private void Restart(long cursor)
+    {
+        _bySeq.Clear();
+        _byKey.Clear();
+        _parked.Clear();
+        _from = _head = cursor;
+        _known = Math.Max(_known, cursor);
+        _started = true;
+    }
+
+    private void Append(IReadOnlyList<StoredEntry> changed, long cursor)
+    {
+        foreach (var e in changed)
+        {
+            if (_byKey.Remove(e.Key, out var old))
+            {
+                _bySeq.Remove(old);
+            }
+
+            _byKey[e.Key] = e;
+            _bySeq.Add(e);
+        }
+
+        _head = Math.Max(_head, cursor);
+        while (_bySeq.Count > capacity)
+        {
+            var oldest = _bySeq.Min!;
+            _bySeq.Remove(oldest);
+            _byKey.Remove(oldest.Key);
+            // Changes at or below the evicted seq may now be missing: only later cursors are exact.
+            _from = oldest.Seq;
+        }
+    }
+
+    private static StoredEntry Probe(long seq) => new("", seq, null!);
+
+    private sealed class SeqComparer : IComparer<StoredEntry>
+    {
+        public static readonly SeqComparer Instance = new();
+
+        public int Compare(StoredEntry? x, StoredEntry? y) => x!.Seq.CompareTo(y!.Seq);
+    }
+}

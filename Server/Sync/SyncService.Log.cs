@@ -1,0 +1,15 @@
+namespace NoteSync.Server.Sync;
+
+internal sealed partial class SyncService
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 250, EventName = "PushRefused", Level = LogLevel.Debug,
+            Message = "Refused a push in space {Space} from device {DeviceId}: {Code}: {Reason}")]
+        public static partial void PushRefused(ILogger logger, string space, string deviceId, string code, string reason);
+
+        [LoggerMessage(EventId = 251, EventName = "StoreFailed", Level = LogLevel.Error,
+            Message = "The store failed a push in space {Space} from device {DeviceId}; answered 'unavailable'")]
+        public static partial void StoreFailed(ILogger logger, string space, string deviceId, Exception exception);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using NoteSync.Server.Fanout;
+using NoteSync.Server.Options;
+using NoteSync.Server.Stores;
+using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Sync;
+
+/// <summary>
+/// The one place a push goes through, whatever its transport: validate, merge and store durably,
+/// ring the space's doorbell, and answer with everything the device has not seen. Live pushes are
+/// read from the log too (<see cref="GetLiveFrameAsync"/>), never taken from the doorbell.
+/// </summary>
+internal sealed partial class SyncService(
+    ISyncStore store,
+    RecentChanges recent,
+    IDoorbell doorbell,
+    IOptions<NoteSyncOptions> options,
+    ILogger<SyncService> logger)
+{
+    private readonly SyncOptions _sync = options.Value.Sync;
+    private readonly ConcurrentDictionary<string, LiveFrame> _lastLiveFrame = new(StringComparer.Ordinal);
+
+    /// <summary>The limits pushes are checked against.</summary>
+    public ProtocolLimits Limits { get; } = options.Value.Limits.ToProtocolLimits();
+
+    /// <summary>Validates, applies and answers one push from <paramref name="deviceId"/> in <paramref name="space"/>.</summary>
+    public async Task<PushResult> PushAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default)
+    {
+        if (PushValidator.Validate(push, deviceId, Limits) is { } invalid)
+        {
+            Log.PushRefused(logger, space, deviceId, invalid.Code, invalid.Message);
+            return PushResult.Failed(invalid.ToFrame(push.RequestId));
+        }
+
+        Dictionary<string, Write>? sent = null;
+        try
+        {
+            if (push.Changes.Count > 0)
+            {
+                sent = new Dictionary<string, Write>(push.Changes.Count, StringComparer.Ordinal);
+                var writes = new KeyedWrite[push.Changes.Count];
+                for (var i = 0; i < writes.Length; i++)
+                {
+                    var c = push.Changes[i];
+                    var write = new Write(c.Timestamp, deviceId, c.Value);
+                    writes[i] = new KeyedWrite(c.Key, write);
+                    sent[c.Key] = write;
+                }
+
+                var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
+                if (applied.Changed.Count > 0)
+                {
+                    recent.OnApplied(space, applied);
+                    doorbell.Ring(space, applied.Cursor);
+                }
+            }
+
+            var page = await ReadAsync(space, push.LastAck ?? 0, cancellationToken).ConfigureAwait(false);
+            return PushResult.Acked(new SyncAck
+            {
+                AckTimestamp = page.Cursor,
+                Changes = ToChanges(page.Entries, sent),
+                RequestId = push.RequestId,
+                More = page.More,
+            });
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreFailed(logger, space, deviceId, ex);
+            return PushResult.Failed(new ErrorFrame
+            {
+                Code = ErrorCodes.Unavailable,
+                Message = "the store is unavailable; nothing was applied, retry later",
+                RequestId = push.RequestId,
+            });
+        }
+    }
+
+    /// <summary>
+    /// The live push for a device at <paramref name="after"/>, or null when it has everything. Devices
+    /// of a space that are at the same cursor share one frame, serialized once.
+    /// </summary>
+    public async Task<LiveFrame?> GetLiveFrameAsync(string space, long after, CancellationToken cancellationToken = default)
+    {
+        if (_lastLiveFrame.TryGetValue(space, out var last) && last.After == after && !IsStale(space, last))
+        {
+            return last;
+        }
+
+        var page = await ReadAsync(space, after, cancellationToken).ConfigureAwait(false);
+        if (page.Entries.Count == 0)
+        {
+            return null;
+        }
+
+        var frame = new LiveFrame(after, page.Cursor, page.More, OutboundFrame.Of(new SyncAck
+        {
+            AckTimestamp = page.Cursor,
+            Changes = ToChanges(page.Entries, null),
+            More = page.More,
+        }));
+        _lastLiveFrame[space] = frame;
+        return frame;
+    }
+
+    /// <summary>The space's current clock.</summary>
+    public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default) =>
+        store.GetCursorAsync(space, cancellationToken);
+
+    // A memoised frame is reusable only while no commit has landed since it was built.
+    private bool IsStale(string space, LiveFrame frame) =>
+        !recent.TryRead(space, frame.Cursor, 1, long.MaxValue, out var newer) || newer.Entries.Count > 0 || newer.Cursor != frame.Cursor;
+
+    private async Task<ChangePage> ReadAsync(string space, long after, CancellationToken cancellationToken)
+    {
+        if (recent.TryRead(space, after, _sync.MaxChangesPerAck, _sync.MaxAckBytes, out var cached))
+        {
+            return cached;
+        }
+
+        var page = await store.ReadSinceAsync(space, after, _sync.MaxChangesPerAck, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
+        recent.OnRead(space, after, page);
+        return page;
+    }
+
+    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent)
+    {
+        var changes = new List<Change>(entries.Count);
+        foreach (var e in entries)
+        {
+            // The device already holds what it just sent; only a different outcome goes back.
+            if (sent is not null && sent.TryGetValue(e.Key, out var mine) && e.State.IsExactly(mine))
+            {
+                continue;
+            }
+
+            changes.Add(e.State.ToChange(e.Key));
+        }
+
+        return changes;
+    }
+}

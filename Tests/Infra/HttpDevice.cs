@@ -1,0 +1,54 @@
+using System.Net.Http.Json;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>A polling device on <c>POST /sync</c>.</summary>
+internal sealed class HttpDevice : TestDevice
+{
+    private readonly HttpClient _http;
+
+    private HttpDevice(string deviceId, HttpClient http)
+        : base(deviceId)
+    {
+        _http = http;
+    }
+
+    public HttpClient Http => _http;
+
+    public static HttpDevice Create(ServerProcess server, string deviceId) =>
+        new(deviceId, new HttpClient { BaseAddress = server.BaseUri, Timeout = DefaultTimeout });
+
+    public string SyncPath => $"sync?device_id={Uri.EscapeDataString(DeviceId)}";
+
+    protected override async Task<SyncAck> SendPushAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        var ack = await PostAsync(push, cancellationToken);
+        while (ack.More)
+        {
+            ack = await PostAsync(new SyncPush { LastAck = ack.AckTimestamp }, cancellationToken);
+        }
+
+        return ack;
+    }
+
+    private async Task<SyncAck> PostAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync(SyncPath, push, NoteSyncJsonContext.Default.SyncPush, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.ErrorFrame, cancellationToken);
+            throw new HttpRequestException($"POST /sync answered {(int)response.StatusCode}: {error?.Code}: {error?.Message}");
+        }
+
+        var ack = (await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.SyncAck, cancellationToken))!;
+        Apply(ack);
+        return ack;
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>A device on the SignalR hub through the official .NET client, JSON or MessagePack.</summary>
+internal sealed class HubDevice : TestDevice
+{
+    private readonly HubConnection _connection;
+
+    private HubDevice(string deviceId, HubConnection connection)
+        : base(deviceId)
+    {
+        _connection = connection;
+        _connection.On<SyncAck>("Changes", ack => Apply(ack));
+    }
+
+    public HubConnection Connection => _connection;
+
+    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack)
+    {
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseUri, $"hubs/sync?device_id={Uri.EscapeDataString(deviceId)}"), o =>
+            {
+                // No sticky sessions are needed when negotiation is skipped (CONTRACT §7).
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+            });
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
+        }
+        else
+        {
+            builder.AddJsonProtocol(o => HubJson.Configure(o.PayloadSerializerOptions));
+        }
+
+        var device = new HubDevice(deviceId, builder.Build());
+        await device._connection.StartAsync().WaitAsync(DefaultTimeout);
+        return device;
+    }
+
+    protected override async Task<SyncAck> SendPushAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        var ack = await _connection.InvokeAsync<SyncAck>("Push", push, cancellationToken).WaitAsync(DefaultTimeout, cancellationToken);
+        Apply(ack, inWireOrder: false);
+        while (ack.More)
+        {
+            ack = await _connection.InvokeAsync<SyncAck>("Push", new SyncPush { LastAck = ack.AckTimestamp }, cancellationToken).WaitAsync(DefaultTimeout, cancellationToken);
+            Apply(ack, inWireOrder: false);
+        }
+
+        return ack;
+    }
+
+    public override async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+}

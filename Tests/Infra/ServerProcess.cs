@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>
+/// A real NoteSync server in its own process on 127.0.0.1, on its own temp data directory (owned, and
+/// deleted, unless given). <see cref="Kill"/> is a <c>kill -9</c>; <see cref="RestartAsync"/> starts a
+/// new process on the same data directory and port.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory? _ownedDir;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    private ServerProcess(string dataDir, TempDirectory? ownedDir, IReadOnlyDictionary<string, string> environment)
+    {
+        DataDir = dataDir;
+        _ownedDir = ownedDir;
+        _environment = environment;
+    }
+
+    public string DataDir { get; }
+
+    public int Port { get; private set; }
+
+    public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
+
+    public int ProcessId => _process?.Id ?? 0;
+
+    /// <summary>Everything the process printed so far (for failure messages).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a server; <paramref name="settings"/> are <c>NoteSync__X</c>-style environment overrides.</summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null)
+    {
+        var owned = dataDir is null ? new TempDirectory() : null;
+        var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>());
+        try
+        {
+            await server.LaunchAsync(port: 0);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as when a machine loses power under the process.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>Kills the process if it runs, then starts a new one on the same data directory and port.</summary>
+    public Task RestartAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        return LaunchAsync(Port);
+    }
+
+    /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {ProcessId}");
+        kill.WaitForExit();
+    }
+
+    private async Task LaunchAsync(int port)
+    {
+        var serverDll = Path.Combine(AppContext.BaseDirectory, "NoteSync.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { serverDll, "--urls", $"http://127.0.0.1:{port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = DataDir,
+        };
+        start.Environment["NoteSync__DataDir"] = DataDir;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, listening);
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"the server exited during start-up:\n{Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        try
+        {
+            Port = await listening.Task.WaitAsync(StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the server did not start within {StartTimeout}:\n{Output}");
+        }
+
+        using var http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            try
+            {
+                if ((await http.GetAsync("healthz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the server did not become healthy:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private void OnLine(string? line, TaskCompletionSource<int> listening)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            // Keep the tail only: a long test must not grow this without bound.
+            if (_output.Length > 200_000)
+            {
+                _output.Remove(0, 100_000);
+            }
+
+            _output.AppendLine(line);
+        }
+
+        const string marker = "Now listening on: ";
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        if (at >= 0 && Uri.TryCreate(line[(at + marker.Length)..].Trim(), UriKind.Absolute, out var uri))
+        {
+            listening.TrySetResult(uri.Port);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        _ownedDir?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>A raw-WebSocket device on <c>/ws/sync</c>, through <see cref="ClientWebSocket"/>.</summary>
+internal sealed class WsDevice : TestDevice
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<object>> _pending = new();
+    private readonly Channel<ErrorFrame> _unansweredErrors = Channel.CreateUnbounded<ErrorFrame>();
+    private readonly TaskCompletionSource<WebSocketCloseStatus?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _receiver;
+
+    private WsDevice(string deviceId)
+        : base(deviceId)
+    {
+    }
+
+    /// <summary>Pull again on an ack with <c>more</c>, as the contract asks. The default is true.</summary>
+    public bool FollowMore { get; init; } = true;
+
+    /// <summary>Completes with the close status when the server closes or drops the connection.</summary>
+    public Task<WebSocketCloseStatus?> Closed => _closed.Task;
+
+    public static async Task<WsDevice> ConnectAsync(ServerProcess server, string deviceId, bool followMore = true)
+    {
+        var device = new WsDevice(deviceId) { FollowMore = followMore };
+        device._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        var uri = new Uri($"ws://127.0.0.1:{server.Port}/ws/sync?device_id={Uri.EscapeDataString(deviceId)}");
+        await device._socket.ConnectAsync(uri, CancellationToken.None).WaitAsync(DefaultTimeout);
+        device._receiver = Task.Run(device.ReceiveLoopAsync);
+        return device;
+    }
+
+    protected override async Task<SyncAck> SendPushAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        var answer = await SendAndWaitAsync(JsonSerializer.Serialize(push, NoteSyncJsonContext.Default.SyncPush), push.RequestId!);
+        return answer as SyncAck ?? throw new InvalidOperationException($"push {push.RequestId} was refused: {((ErrorFrame)answer).Code}: {((ErrorFrame)answer).Message}");
+    }
+
+    /// <summary>Sends <paramref name="text"/> and returns the frame answering <paramref name="requestId"/> (an ack or an error).</summary>
+    public async Task<object> SendAndWaitAsync(string text, string requestId)
+    {
+        var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[requestId] = answer;
+        await SendTextAsync(text);
+        return await answer.Task.WaitAsync(DefaultTimeout);
+    }
+
+    public Task SendTextAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text);
+
+    public async Task SendAsync(ReadOnlyMemory<byte> bytes, WebSocketMessageType type, bool endOfMessage = true)
+    {
+        await _sendLock.WaitAsync();
+        try
+        {
+            await _socket.SendAsync(bytes, type, endOfMessage, CancellationToken.None).AsTask().WaitAsync(DefaultTimeout);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>The next error frame that answered no pending request (e.g. a frame without request_id).</summary>
+    public Task<ErrorFrame> NextUnansweredErrorAsync() => _unansweredErrors.Reader.ReadAsync().AsTask().WaitAsync(DefaultTimeout);
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var result = await _socket.ReceiveAsync(buffer, _stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    _closed.TrySetResult(result.CloseStatus);
+                    return;
+                }
+
+                message.Write(buffer, 0, result.Count);
+                if (result.EndOfMessage)
+                {
+                    OnFrame(message.ToArray());
+                    message.SetLength(0);
+                }
+            }
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (WebSocketException)
+        {
+            _closed.TrySetResult(_socket.CloseStatus);
+        }
+        finally
+        {
+            _closed.TrySetResult(_socket.CloseStatus);
+            foreach (var pending in _pending.Values)
+            {
+                pending.TrySetException(new WebSocketException("the connection closed"));
+            }
+        }
+    }
+
+    private void OnFrame(byte[] utf8)
+    {
+        using var doc = JsonDocument.Parse(utf8);
+        var type = doc.RootElement.GetProperty("type").GetString();
+        if (type == FrameTypes.SyncAck)
+        {
+            var ack = doc.RootElement.Deserialize(NoteSyncJsonContext.Default.SyncAck)!;
+            Apply(ack);
+            if (ack.RequestId is { } id && _pending.TryRemove(id, out var waiter))
+            {
+                waiter.TrySetResult(ack);
+            }
+
+            if (ack.More && FollowMore)
+            {
+                _ = SendTextAsync(JsonSerializer.Serialize(new SyncPush { LastAck = ack.AckTimestamp, RequestId = NextRequestId() }, NoteSyncJsonContext.Default.SyncPush));
+            }
+        }
+        else if (type == FrameTypes.Error)
+        {
+            var error = doc.RootElement.Deserialize(NoteSyncJsonContext.Default.ErrorFrame)!;
+            if (error.RequestId is { } id && _pending.TryRemove(id, out var waiter))
+            {
+                waiter.TrySetResult(error);
+            }
+            else
+            {
+                _unansweredErrors.Writer.TryWrite(error);
+            }
+        }
+        else
+        {
+            throw new InvalidOperationException($"unexpected frame type '{type}'");
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception ex) when (ex is WebSocketException or TimeoutException or OperationCanceledException)
+            {
+                // The server is gone or stopped answering; the socket is aborted below.
+            }
+        }
+
+        await _stop.CancelAsync();
+        _socket.Abort();
+        if (_receiver is not null)
+        {
+            await _receiver.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+}
