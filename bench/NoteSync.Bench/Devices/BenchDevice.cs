@@ -246,7 +246,13 @@ internal sealed class BenchDevice : IAsyncDisposable
                     Interlocked.Decrement(ref _pullsInFlight);
                 }
 
-                failed.Completion?.TrySetException(new InvalidOperationException($"{DeviceId}: error frame {LastError}"));
+                var error = new InvalidOperationException($"{DeviceId}: error frame {LastError}");
+                failed.Completion?.TrySetException(error);
+                if (failedId == Interlocked.Read(ref _initialRequestId))
+                {
+                    _ready.TrySetException(error);
+                    _synced.TrySetException(error);
+                }
             }
 
             return;
