@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace NoteSync.Bench.Devices;
+
+/// <summary>
+/// Reads <c>sync_ack</c> and <c>error</c> frames (CONTRACT §3) in one forward pass with
+/// <see cref="Utf8JsonReader"/>, in any property order, skipping fields the bench does not measure
+/// (<c>conflict</c>, <c>conflicts</c>, anything added later).
+/// </summary>
+internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
+{
+    private readonly byte[] _deviceId = Encoding.UTF8.GetBytes(deviceId);
+    private readonly byte[] _runKeyPrefix = Encoding.UTF8.GetBytes(runKeyPrefix);
+
+    /// <summary>Fills <paramref name="frame"/>; false when the frame is not a JSON object the bench understands.</summary>
+    public bool TryRead(ReadOnlySpan<byte> utf8, ReceivedFrame frame)
+    {
+        frame.Clear();
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, isFinalBlock: true, state: default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    frame.Kind = reader.ValueTextEquals("sync_ack"u8) ? FrameKind.SyncAck
+                        : reader.ValueTextEquals("error"u8) ? FrameKind.Error
+                        : FrameKind.Other;
+                }
+                else if (reader.ValueTextEquals("ack_timestamp"u8))
+                {
+                    reader.Read();
+                    frame.AckTimestamp = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ack) ? ack : null;
+                }
+                else if (reader.ValueTextEquals("request_id"u8))
+                {
+                    reader.Read();
+                    frame.RequestId = ParseRequestId(ref reader);
+                }
+                else if (reader.ValueTextEquals("more"u8))
+                {
+                    reader.Read();
+                    frame.More = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("changes"u8))
+                {
+                    reader.Read();
+                    ReadChanges(ref reader, frame);
+                }
+                else if (reader.ValueTextEquals("code"u8))
+                {
+                    reader.Read();
+                    frame.ErrorCode = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("message"u8))
+                {
+                    reader.Read();
+                    frame.ErrorMessage = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static long? ParseRequestId(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped)
+        {
+            return null;
+        }
+
+        var raw = reader.ValueSpan;
+        return raw.Length > 1 && raw[0] == (byte)'r'
+            && long.TryParse(raw[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    }
+
+    private void ReadChanges(ref Utf8JsonReader reader, ReceivedFrame frame)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            long writeIndex = -1, timestamp = 0;
+            bool own = false, inRun = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("key"u8))
+                {
+                    reader.Read();
+                    inRun = reader.TokenType == JsonTokenType.String && StartsWith(ref reader, _runKeyPrefix);
+                }
+                else if (reader.ValueTextEquals("value"u8))
+                {
+                    reader.Read();
+                    writeIndex = reader.TokenType != JsonTokenType.String ? -1
+                        : reader.ValueIsEscaped ? ValuePayload.ParseMarker(Encoding.UTF8.GetBytes(reader.GetString()!))
+                        : ValuePayload.ParseMarker(reader.ValueSpan);
+                }
+                else if (reader.ValueTextEquals("timestamp"u8))
+                {
+                    reader.Read();
+                    timestamp = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var t) ? t : 0;
+                }
+                else if (reader.ValueTextEquals("device_id"u8))
+                {
+                    reader.Read();
+                    own = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(_deviceId);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+
+            if (timestamp > frame.MaxChangeTimestamp)
+            {
+                frame.MaxChangeTimestamp = timestamp;
+            }
+
+            frame.Changes.Add(new ReceivedChange(writeIndex, timestamp, own, inRun));
+        }
+    }
+
+    private static bool StartsWith(ref Utf8JsonReader reader, byte[] prefix) =>
+        reader.ValueIsEscaped
+            ? Encoding.UTF8.GetBytes(reader.GetString()!).AsSpan().StartsWith(prefix)
+            : reader.ValueSpan.StartsWith(prefix);
+}

@@ -1,0 +1,63 @@
+namespace NoteSync.Bench.Options;
+
+/// <summary>Everything a bench run is told on its command line, with the defaults of the brief.</summary>
+internal sealed record BenchOptions
+{
+    public string Scenario { get; init; } = "";
+
+    /// <summary>The server, <c>ws://127.0.0.1:&lt;port&gt;</c>; any other host is refused.</summary>
+    public Uri Url { get; init; } = new("ws://127.0.0.1:7120");
+
+    public int? ServerPid { get; init; }
+
+    public string? Out { get; init; }
+
+    public string? Label { get; init; }
+
+    /// <summary>Hard deadline for the whole process, in seconds.</summary>
+    public int MaxSeconds { get; init; } = 900;
+
+    public int Seed { get; init; } = 1;
+
+    // fanout (and sweep)
+    public int Groups { get; init; } = 1;
+
+    public int Devices { get; init; } = 4;
+
+    public int Writes { get; init; } = 200;
+
+    public double Rate { get; init; } = 1000;
+
+    public int Warmup { get; init; } = 5;
+
+    public int MinSize { get; init; } = 200;
+
+    public int MaxSize { get; init; } = 1000;
+
+    public double DrainSeconds { get; init; } = 10;
+
+    // catchup
+    public int Notes { get; init; } = 10_000;
+
+    public int NoteSize { get; init; } = 500;
+
+    public int Batch { get; init; } = 500;
+
+    public int Reps { get; init; } = 3;
+
+    // idle
+    public int Connections { get; init; } = 1000;
+
+    public int Concurrency { get; init; } = 100;
+
+    public double IdleSeconds { get; init; } = 2;
+
+    // sweep
+    public IReadOnlyList<double> Rates { get; init; } = [250, 500, 1000, 2000, 4000, 8000, 16000];
+
+    public double MaxRate { get; init; } = 16000;
+
+    public double SweepSeconds { get; init; } = 5;
+
+    public double P99LimitMs { get; init; } = 50;
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+
+namespace NoteSync.Bench.Options;
+
+/// <summary>Turns <c>args</c> into <see cref="BenchOptions"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
+internal static class BenchOptionsParser
+{
+    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep"];
+
+    public const string Usage = """
+        usage: NoteSync.Bench <fanout|catchup|idle|sweep> --port P [options]
+               (or --scenario S; --url ws://127.0.0.1:P instead of --port)
+          common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
+                   --out FILE         JSONL results (default bench/results/<utc stamp>.jsonl)
+                   --label TEXT  --max-s 900 (hard deadline)  --seed 1
+          fanout:  --groups 1 --devices 4 --writes 200 --rate 1000 --warmup 5
+                   --min-size 200 --max-size 1000 --drain-s 10
+          catchup: --notes 10000 --note-size 500 --batch 500 --reps 3
+          idle:    --connections 1000 --concurrency 100 --idle-s 2
+          sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
+                   (plus the fanout options; writes per device = max(--writes, rate * sweep-s / devices))
+        Only 127.0.0.1 is accepted as a target.
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var i = 0;
+        if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            options = options with { Scenario = args[0] };
+            i = 1;
+        }
+
+        for (; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help")
+            {
+                throw new ArgumentException("help");
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"{name} needs a value");
+            }
+
+            var value = args[++i];
+            options = name switch
+            {
+                "--scenario" => options with { Scenario = value },
+                "--url" => options with { Url = new Uri(value) },
+                "--port" => options with { Url = new Uri($"ws://127.0.0.1:{Int(name, value, 1, 65535)}") },
+                "--server-pid" => options with { ServerPid = Int(name, value, 1, int.MaxValue) },
+                "--out" => options with { Out = value },
+                "--label" => options with { Label = value },
+                "--max-s" => options with { MaxSeconds = Int(name, value, 1, 86_400) },
+                "--seed" => options with { Seed = Int(name, value, 0, int.MaxValue) },
+                "--groups" or "--S" => options with { Groups = Int(name, value, 1, 1000) },
+                "--devices" or "--D" => options with { Devices = Int(name, value, 2, 10_000) },
+                "--writes" or "--W" => options with { Writes = Int(name, value, 1, 10_000_000) },
+                "--rate" or "--R" => options with { Rate = Double(name, value, 0.1, 1_000_000) },
+                "--warmup" => options with { Warmup = Int(name, value, 0, 10_000) },
+                "--min-size" => options with { MinSize = Int(name, value, 16, 8000) },
+                "--max-size" => options with { MaxSize = Int(name, value, 16, 8000) },
+                "--drain-s" => options with { DrainSeconds = Double(name, value, 0, 600) },
+                "--notes" or "--N" => options with { Notes = Int(name, value, 1, 10_000_000) },
+                "--note-size" => options with { NoteSize = Int(name, value, 16, 8000) },
+                "--batch" => options with { Batch = Int(name, value, 1, 100_000) },
+                "--reps" => options with { Reps = Int(name, value, 1, 1000) },
+                "--connections" or "--C" => options with { Connections = Int(name, value, 1, 1_000_000) },
+                "--concurrency" => options with { Concurrency = Int(name, value, 1, 10_000) },
+                "--idle-s" => options with { IdleSeconds = Double(name, value, 0, 600) },
+                "--rates" => options with { Rates = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => Double(name, r, 0.1, 1_000_000))] },
+                "--max-rate" => options with { MaxRate = Double(name, value, 0.1, 1_000_000) },
+                "--sweep-s" => options with { SweepSeconds = Double(name, value, 0.1, 3600) },
+                "--p99-ms" => options with { P99LimitMs = Double(name, value, 0.001, 100_000) },
+                _ => throw new ArgumentException($"unknown option {name}"),
+            };
+        }
+
+        if (!Scenarios.Contains(options.Scenario))
+        {
+            throw new ArgumentException($"scenario must be one of {string.Join(", ", Scenarios)}; got '{options.Scenario}'");
+        }
+
+        if (options.Url.Scheme != "ws" || !Devices.DeviceConnector.IsAllowedHost(options.Url))
+        {
+            throw new ArgumentException($"refusing {options.Url}: only ws://127.0.0.1:<port> is allowed");
+        }
+
+        if (options.MinSize > options.MaxSize)
+        {
+            throw new ArgumentException("--min-size must not exceed --max-size");
+        }
+
+        return options;
+    }
+
+    private static int Int(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ArgumentException($"{name} must be an integer in {min}..{max}; got '{value}'");
+
+    private static double Double(string name, string value, double min, double max) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ArgumentException($"{name} must be a number in {min}..{max}; got '{value}'");
+}
