@@ -139,6 +139,69 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task CancellationAfterTheWriterTookThePushDoesNotStopIt()
+    {
+        // Arrange: with the write lock held elsewhere, the writer takes the push and then waits for the lock.
+        await using var holder = OpenSideConnection();
+        var lockTransaction = holder.BeginTransaction(deferred: false);
+        using var cancellation = new CancellationTokenSource();
+        var taken = Store.ApplyAsync(SpaceA, [new KeyedWrite("note:taken", new Write(1, "dev-a", "v"))], cancellation.Token);
+        await WaitUntilQueueIsEmptyAsync();
+
+        // Act
+        await cancellation.CancelAsync();
+        await lockTransaction.CommitAsync();
+        await lockTransaction.DisposeAsync();
+
+        // Assert: it ran to the end, as a push already in a transaction must.
+        var result = await taken.DefaultTimeout();
+        Assert.Equal("note:taken", Assert.Single(result.Changed).Key);
+        Assert.Contains("note:taken", (await ReadAllAsync(SpaceA)).Keys);
+    }
+
+    [Fact]
+    public async Task CancellationWhileQueuedDropsThePush()
+    {
+        // Arrange: the writer is stuck on a first push, so the second one stays queued.
+        await using var holder = OpenSideConnection();
+        var lockTransaction = holder.BeginTransaction(deferred: false);
+        var first = Store.ApplyAsync(SpaceA, [new KeyedWrite("note:first", new Write(1, "dev-a", "v"))]);
+        await WaitUntilQueueIsEmptyAsync();
+        using var cancellation = new CancellationTokenSource();
+        var queued = Store.ApplyAsync(SpaceA, [new KeyedWrite("note:queued", new Write(2, "dev-a", "v"))], cancellation.Token);
+
+        // Act: cancelling returns at once, while the writer is still blocked.
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued.DefaultTimeout());
+        await lockTransaction.CommitAsync();
+        await lockTransaction.DisposeAsync();
+
+        // Assert
+        await first.DefaultTimeout();
+        Assert.Equal(["note:first"], (await ReadAllAsync(SpaceA)).Keys);
+        Assert.Equal(1, await Store.GetCursorAsync(SpaceA).DefaultTimeout());
+    }
+
+    [Fact]
+    public async Task ReadsDoNotWaitForTheWriteLock()
+    {
+        // Arrange
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v")));
+        await using var holder = OpenSideConnection();
+        await using var lockTransaction = holder.BeginTransaction(deferred: false);
+
+        // Act: WAL readers work from a snapshot; none of them should need the lock the writer wants.
+        var page = await Store.ReadSinceAsync(SpaceA, 0, 10, long.MaxValue).WaitAsync(TimeSpan.FromSeconds(5));
+        var cursor = await Store.GetCursorAsync(SpaceA).WaitAsync(TimeSpan.FromSeconds(5));
+        var healthy = await Store.IsHealthyAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+        // Assert
+        Assert.Single(page.Entries);
+        Assert.Equal(1, cursor);
+        Assert.True(healthy);
+    }
+
+    [Fact]
     public async Task DatabaseWithNewerSchemaIsRefused()
     {
         await Store.DisposeAsync();
@@ -150,6 +213,19 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
         var error = Assert.Throws<InvalidOperationException>(Open);
 
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
+    }
+
+    // The writer has taken everything queued; give it a moment to reach its (blocked) BEGIN.
+    private async Task WaitUntilQueueIsEmptyAsync()
+    {
+        var deadline = DateTime.UtcNow + TaskTimeoutExtensions.Limit;
+        while (Sqlite.QueuedRequests > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the writer never took the queued push");
+            await Task.Delay(5);
+        }
+
+        await Task.Delay(50);
     }
 
     private SqliteSyncStore Open() => new(_directory.Path, NullLogger.Instance);

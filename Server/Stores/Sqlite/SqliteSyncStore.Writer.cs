@@ -35,9 +35,23 @@ internal sealed partial class SqliteSyncStore
                 }
             }
 
-            if (group.Count > 0)
+            if (group.Count == 0)
+            {
+                continue;
+            }
+
+            try
             {
                 CommitGroup(group);
+            }
+            catch (Exception ex)
+            {
+                // A bug past the commit must not kill the loop: every later push would wait forever.
+                Log.GroupFailed(_logger, group.Count, ex);
+                foreach (var request in group)
+                {
+                    request.Fail(ex);
+                }
             }
         }
 

@@ -95,6 +95,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <summary>How many group commits the writer has made; lets tests see that pushes were grouped.</summary>
     internal long CommittedGroups => Interlocked.Read(ref _committedGroups);
 
+    /// <summary>How many pushes wait for the writer, not yet taken into a group.</summary>
+    internal int QueuedRequests => _requests.Reader.Count;
+
     /// <inheritdoc />
     public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
     {
@@ -142,8 +145,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
 
         // One read transaction: the clock and the rows come from the same snapshot, so a page
-        // without "more" never claims a cursor past rows it did not return.
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // without "more" never claims a cursor past rows it did not return. Deferred, because the
+        // provider's default (IMMEDIATE) would take the write lock and queue readers behind the writer.
+        await using var transaction = connection.BeginTransaction(deferred: true);
         var clock = await ReadClockAsync(connection, transaction, space, cancellationToken).ConfigureAwait(false);
 
         await using var command = connection.CreateCommand();
