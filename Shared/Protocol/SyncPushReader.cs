@@ -86,7 +86,7 @@ public static class SyncPushReader
                 case Fields.Type:
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        push.Type = reader.GetString();
+                        push.Type = ReadString(ref reader, -1, "type", ref error) ?? "";
                     }
                     else
                     {
@@ -98,7 +98,7 @@ public static class SyncPushReader
                 case Fields.RequestId:
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        requestId = push.RequestId = reader.GetString();
+                        requestId = push.RequestId = ReadString(ref reader, -1, "request_id", ref error);
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
@@ -210,13 +210,15 @@ public static class SyncPushReader
             switch (field)
             {
                 case Fields.Key when reader.TokenType == JsonTokenType.String:
-                    change.Key = reader.GetString()!;
+                    change.Key = ReadString(ref reader, index, "key", ref error) ?? "";
                     break;
                 case Fields.Key:
                     Fail(ref error, $"changes[{index}].key must be a string");
                     break;
-                case Fields.Value when reader.TokenType is JsonTokenType.String or JsonTokenType.Null:
-                    change.Value = reader.GetString();
+                case Fields.Value when reader.TokenType is JsonTokenType.Null:
+                    break;
+                case Fields.Value when reader.TokenType is JsonTokenType.String:
+                    change.Value = ReadString(ref reader, index, "value", ref error);
                     break;
                 case Fields.Value:
                     Fail(ref error, $"changes[{index}].value must be a string or null");
@@ -228,7 +230,7 @@ public static class SyncPushReader
                     Fail(ref error, $"changes[{index}].timestamp must be an integer in 1..2^53-1");
                     break;
                 case Fields.DeviceId when reader.TokenType == JsonTokenType.String:
-                    change.DeviceId = reader.GetString();
+                    change.DeviceId = ReadString(ref reader, index, "device_id", ref error);
                     break;
                 case Fields.DeviceId when reader.TokenType == JsonTokenType.Null:
                     break;
@@ -259,6 +261,22 @@ public static class SyncPushReader
         }
 
         return change;
+    }
+
+    // A string holding a lone surrogate (a "\ud800" escape) or invalid UTF-8 is well-formed JSON that
+    // GetString cannot turn into text: refuse the field by name and read on, so request_id is still recovered.
+    // index < 0: a field of the push itself.
+    private static string? ReadString(ref Utf8JsonReader reader, int index, string field, ref ProtocolError? error)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            Fail(ref error, index < 0 ? $"{field} must be valid Unicode text" : $"changes[{index}].{field} must be valid Unicode text");
+            return null;
+        }
     }
 
     // The first problem is the one reported: later ones are often consequences of it.

@@ -1,0 +1,85 @@
+using Microsoft.Data.Sqlite;
+
+namespace NoteSync.Server.Stores.Sqlite;
+
+/// <summary>
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 1, kept in <c>PRAGMA user_version</c>).
+/// <code>
+/// spaces(space TEXT PK, clock INTEGER)       -- the space's clock C (CONTRACT §2); absent = 0
+/// entries(space, key,                        -- PK (space, key): one row per key, its current state
+///         seq INTEGER,                       -- the seq of the key's last change; UNIQUE (space, seq)
+///         timestamp INTEGER,                 -- T, the highest timestamp seen for the key
+///         device_id TEXT, value TEXT NULL,   -- the winner of W; value NULL = a tombstone
+///         others TEXT NULL)                  -- the rest of W when |W| > 1, see WriteSetCodec
+/// </code>
+/// The UNIQUE index on (space, seq) makes "changes since" a range read. A newer version may add
+/// columns and tables; this version ignores any it does not know, and refuses a database whose
+/// user_version is greater than its own rather than misread it.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The version this code writes and reads.</summary>
+    public const int Version = 1;
+
+    /// <summary>The database file inside the data directory.</summary>
+    public const string FileName = "notesync.db";
+
+    /// <summary>The read query of "changes since"; tests check its plan uses the (space, seq) index.</summary>
+    public const string ReadSinceSql =
+        "SELECT key, seq, timestamp, device_id, value, others FROM entries WHERE space = $space AND seq > $after ORDER BY seq LIMIT $limit";
+
+    private const string CreateSql = """
+        CREATE TABLE IF NOT EXISTS spaces (
+            space TEXT NOT NULL PRIMARY KEY,
+            clock INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS entries (
+            space TEXT NOT NULL,
+            key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            device_id TEXT NOT NULL,
+            value TEXT NULL,
+            others TEXT NULL,
+            PRIMARY KEY (space, key)
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS entries_space_seq ON entries (space, seq);
+        """;
+
+    /// <summary>Creates the tables when missing and checks the version. Runs on the writer connection.</summary>
+    public static void Ensure(SqliteConnection connection)
+    {
+        var version = ScalarInt64(connection, "PRAGMA user_version");
+        if (version > Version)
+        {
+            throw new InvalidOperationException(
+                $"the database has schema version {version}, newer than this server's {Version}; upgrade the server");
+        }
+
+        using var transaction = connection.BeginTransaction();
+        using (var create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = CreateSql + $"PRAGMA user_version = {Version};";
+            create.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Runs a one-value statement such as a PRAGMA.</summary>
+    public static long ScalarInt64(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs a one-value statement whose value is text (e.g. <c>PRAGMA journal_mode</c>).</summary>
+    public static string ScalarString(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+    }
+}

@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Stores.Sqlite;
+
+// The writer loop: the only code that writes the database, run on one task. Everything below is
+// touched by that task alone, so none of it needs locks.
+internal sealed partial class SqliteSyncStore
+{
+    private const string RequestSavepoint = "request";
+
+    private readonly WriterStatements _writer;
+
+    // Each space's committed clock, loaded on first use; the writer is the only writer, so it stays true.
+    private readonly Dictionary<string, long> _clocks = new(StringComparer.Ordinal);
+    private long _committedGroups;
+
+    private async Task RunWriterAsync()
+    {
+        var reader = _requests.Reader;
+        var group = new List<ApplyRequest>(MaxGroupSize);
+
+        // Ends once the channel is completed (DisposeAsync) and every queued request has been run.
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < MaxGroupSize && reader.TryRead(out var request))
+            {
+                // A request its caller cancelled while queued is dropped here, never run.
+                if (request.TryTake())
+                {
+                    group.Add(request);
+                }
+            }
+
+            if (group.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                CommitGroup(group);
+            }
+            catch (Exception ex)
+            {
+                // A bug past the commit must not kill the loop: every later push would wait forever.
+                Log.GroupFailed(_logger, group.Count, ex);
+                foreach (var request in group)
+                {
+                    request.Fail(ex);
+                }
+            }
+        }
+
+        Log.WriterStopped(_logger);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="group"/> in one transaction, each request inside its own savepoint so a
+    /// failing one is rolled back alone, commits once, and only then completes the tasks, in order.
+    /// </summary>
+    private void CommitGroup(List<ApplyRequest> group)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var results = new ApplyResult?[group.Count];
+        var failures = new Exception?[group.Count];
+
+        // What the group has done so far, on top of the committed state; dropped if the group fails.
+        var groupClocks = new Dictionary<string, long>(StringComparer.Ordinal);
+        var groupStates = new Dictionary<(string Space, string Key), EntryState?>();
+        var changes = 0;
+        try
+        {
+            using var transaction = _writeConnection.BeginTransaction(deferred: false);
+            for (var i = 0; i < group.Count; i++)
+            {
+                var request = group[i];
+                transaction.Save(RequestSavepoint);
+                try
+                {
+                    var result = ApplyOne(transaction, request, groupClocks, groupStates);
+                    transaction.Release(RequestSavepoint);
+                    results[i] = result;
+                    changes += result.Changed.Count;
+                    if (result.Changed.Count > 0)
+                    {
+                        groupClocks[request.Space] = result.Cursor;
+                        foreach (var entry in result.Changed)
+                        {
+                            groupStates[(request.Space, entry.Key)] = entry.State;
+                        }
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Undo this request only; a failure of the rollback itself fails the whole group below.
+                    transaction.Rollback(RequestSavepoint);
+                    transaction.Release(RequestSavepoint);
+                    failures[i] = ex;
+                    Log.ApplyFailed(_logger, request.Space, request.Writes.Length, ex);
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex)
+        {
+            // Nothing of the group is on disk (a failed COMMIT or savepoint rollback leaves the
+            // transaction rolled back when its `using` ends), so every request of it fails.
+            Log.GroupFailed(_logger, group.Count, ex);
+            foreach (var request in group)
+            {
+                request.Fail(ex);
+            }
+
+            return;
+        }
+
+        foreach (var (space, clock) in groupClocks)
+        {
+            _clocks[space] = clock;
+        }
+
+        Interlocked.Increment(ref _committedGroups);
+        Log.GroupCommitted(_logger, group.Count, changes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (results[i] is { } result)
+            {
+                group[i].Complete(result);
+            }
+            else
+            {
+                group[i].Fail(failures[i]!);
+            }
+        }
+    }
+
+    private ApplyResult ApplyOne(
+        SqliteTransaction transaction,
+        ApplyRequest request,
+        Dictionary<string, long> groupClocks,
+        Dictionary<(string Space, string Key), EntryState?> groupStates)
+    {
+        var space = request.Space;
+        var previous = groupClocks.TryGetValue(space, out var groupClock) ? groupClock : CommittedClock(transaction, space);
+        var clock = previous;
+        Dictionary<string, StoredEntry>? changed = null;
+
+        foreach (var (key, write) in request.Writes)
+        {
+            StoredEntry? mine = null;
+            var current = changed is not null && changed.TryGetValue(key, out mine)
+                ? mine.State
+                : LoadState(transaction, groupStates, space, key);
+            var next = LwwMerge.Merge(current, write, out var outcome);
+            if (!outcome.Changed())
+            {
+                continue;
+            }
+
+            if (clock >= ProtocolLimits.MaxTimestamp)
+            {
+                // seq must stay a JavaScript-safe integer (CONTRACT §1), and it must exceed C.
+                throw new InvalidOperationException($"the clock of space '{space}' reached 2^53-1; no further change can be given a seq");
+            }
+
+            clock = Math.Max(clock + 1, write.Timestamp);
+            changed ??= new Dictionary<string, StoredEntry>(StringComparer.Ordinal);
+            changed[key] = new StoredEntry(key, clock, next);
+        }
+
+        if (changed is null)
+        {
+            return new ApplyResult(previous, previous, []);
+        }
+
+        // A key changed twice in one push is stored once, with its final state and seq.
+        var entries = changed.Values.ToArray();
+        Array.Sort(entries, static (a, b) => a.Seq.CompareTo(b.Seq));
+        foreach (var entry in entries)
+        {
+            _writer.UpsertEntry(transaction, space, entry);
+        }
+
+        _writer.UpsertClock(transaction, space, clock);
+        return new ApplyResult(previous, clock, entries);
+    }
+
+    private long CommittedClock(SqliteTransaction transaction, string space)
+    {
+        if (!_clocks.TryGetValue(space, out var clock))
+        {
+            // Read before this group wrote anything to the space, so it is the committed value.
+            clock = _writer.SelectClock(transaction, space);
+            _clocks[space] = clock;
+        }
+
+        return clock;
+    }
+
+    private EntryState? LoadState(SqliteTransaction transaction, Dictionary<(string Space, string Key), EntryState?> groupStates, string space, string key)
+    {
+        if (!groupStates.TryGetValue((space, key), out var state))
+        {
+            state = _writer.SelectEntry(transaction, space, key);
+            groupStates[(space, key)] = state;
+        }
+
+        return state;
+    }
+
+    /// <summary>The writer's prepared statements, reused for every group.</summary>
+    private sealed class WriterStatements : IDisposable
+    {
+        private readonly SqliteCommand _selectEntry;
+        private readonly SqliteCommand _upsertEntry;
+        private readonly SqliteCommand _selectClock;
+        private readonly SqliteCommand _upsertClock;
+
+        public WriterStatements(SqliteConnection connection)
+        {
+            _selectEntry = Create(connection, "SELECT timestamp, device_id, value, others FROM entries WHERE space = $space AND key = $key", "$space", "$key");
+            _upsertEntry = Create(
+                connection,
+                """
+                INSERT INTO entries (space, key, seq, timestamp, device_id, value, others)
+                VALUES ($space, $key, $seq, $timestamp, $device_id, $value, $others)
+                ON CONFLICT (space, key) DO UPDATE SET
+                    seq = excluded.seq, timestamp = excluded.timestamp, device_id = excluded.device_id,
+                    value = excluded.value, others = excluded.others
+                """,
+                "$space", "$key", "$seq", "$timestamp", "$device_id", "$value", "$others");
+            _selectClock = Create(connection, "SELECT clock FROM spaces WHERE space = $space", "$space");
+            _upsertClock = Create(
+                connection,
+                "INSERT INTO spaces (space, clock) VALUES ($space, $clock) ON CONFLICT (space) DO UPDATE SET clock = excluded.clock",
+                "$space", "$clock");
+        }
+
+        public EntryState? SelectEntry(SqliteTransaction transaction, string space, string key)
+        {
+            _selectEntry.Transaction = transaction;
+            _selectEntry.Parameters[0].Value = space;
+            _selectEntry.Parameters[1].Value = key;
+            using var reader = _selectEntry.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            return WriteSetCodec.Decode(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3));
+        }
+
+        public void UpsertEntry(SqliteTransaction transaction, string space, StoredEntry entry)
+        {
+            var winner = entry.State.Winner;
+            _upsertEntry.Transaction = transaction;
+            _upsertEntry.Parameters[0].Value = space;
+            _upsertEntry.Parameters[1].Value = entry.Key;
+            _upsertEntry.Parameters[2].Value = entry.Seq;
+            _upsertEntry.Parameters[3].Value = winner.Timestamp;
+            _upsertEntry.Parameters[4].Value = winner.DeviceId;
+            _upsertEntry.Parameters[5].Value = (object?)winner.Value ?? DBNull.Value;
+            _upsertEntry.Parameters[6].Value = (object?)WriteSetCodec.Encode(entry.State) ?? DBNull.Value;
+            _upsertEntry.ExecuteNonQuery();
+        }
+
+        public long SelectClock(SqliteTransaction transaction, string space)
+        {
+            _selectClock.Transaction = transaction;
+            _selectClock.Parameters[0].Value = space;
+            return _selectClock.ExecuteScalar() is long clock ? clock : 0;
+        }
+
+        public void UpsertClock(SqliteTransaction transaction, string space, long clock)
+        {
+            _upsertClock.Transaction = transaction;
+            _upsertClock.Parameters[0].Value = space;
+            _upsertClock.Parameters[1].Value = clock;
+            _upsertClock.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _selectEntry.Dispose();
+            _upsertEntry.Dispose();
+            _selectClock.Dispose();
+            _upsertClock.Dispose();
+        }
+
+        private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            return command;
+        }
+    }
+}

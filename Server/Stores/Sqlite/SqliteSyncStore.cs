@@ -1,0 +1,283 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Stores.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite database in WAL mode under the data directory. Every write goes
+/// through a single writer loop that commits whole groups of pushes at once (one fsync per group);
+/// reads run on their own pooled connections beside it. Thread-safe. Only one store (and one process)
+/// may use a data directory at a time, since the writer keeps each space's clock in memory.
+/// </summary>
+internal sealed partial class SqliteSyncStore : ISyncStore
+{
+    /// <summary>The most pushes one group commit takes; more wait for the next group.</summary>
+    internal const int MaxGroupSize = 256;
+
+    // Far more than a group, so a burst waits here rather than at the callers; past it ApplyAsync waits for room.
+    private const int QueueCapacity = 16 * MaxGroupSize;
+
+    private readonly ILogger _logger;
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writeConnection;
+    private readonly Channel<ApplyRequest> _requests;
+    private readonly Task _writerTask;
+    private int _disposed;
+
+    /// <summary>
+    /// Opens (creating when missing) the store in <paramref name="dataDirectory"/>, in the file
+    /// <c>notesync.db</c>. Blocks briefly for the file and schema work, so call it at startup.
+    /// </summary>
+    public SqliteSyncStore(string dataDirectory, ILogger logger)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+
+        Directory.CreateDirectory(dataDirectory);
+        DatabasePath = Path.GetFullPath(Path.Combine(dataDirectory, SqliteSchema.FileName));
+
+        // The writer's connection is private and long-lived, so it bypasses the pool and really closes on dispose.
+        var writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = true,
+        }.ToString();
+
+        _writeConnection = new SqliteConnection(writeConnectionString);
+        try
+        {
+            _writeConnection.Open();
+            var journalMode = SqliteSchema.ScalarString(_writeConnection, "PRAGMA journal_mode = WAL");
+            if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"SQLite refused WAL mode for {DatabasePath} (journal_mode is '{journalMode}'); put the data directory on a local file system");
+            }
+
+            // FULL: the WAL is synced at every commit, so a push is on disk before its ack leaves.
+            SqliteSchema.ScalarString(_writeConnection, "PRAGMA synchronous = FULL");
+            Synchronous = SqliteSchema.ScalarInt64(_writeConnection, "PRAGMA synchronous");
+            SqliteSchema.ScalarString(_writeConnection, "PRAGMA busy_timeout = 5000");
+            SqliteSchema.Ensure(_writeConnection);
+            _writer = new WriterStatements(_writeConnection);
+        }
+        catch
+        {
+            _writeConnection.Dispose();
+            throw;
+        }
+
+        _requests = Channel.CreateBounded<ApplyRequest>(new BoundedChannelOptions(QueueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writerTask = Task.Run(RunWriterAsync);
+        Log.Opened(_logger, DatabasePath);
+    }
+
+    /// <summary>The database file's full path.</summary>
+    internal string DatabasePath { get; }
+
+    /// <summary>The writer connection's <c>PRAGMA synchronous</c> as SQLite reports it (2 = FULL).</summary>
+    internal long Synchronous { get; }
+
+    /// <summary>How many group commits the writer has made; lets tests see that pushes were grouped.</summary>
+    internal long CommittedGroups => Interlocked.Read(ref _committedGroups);
+
+    /// <summary>How many pushes wait for the writer, not yet taken into a group.</summary>
+    internal int QueuedRequests => _requests.Reader.Count;
+
+    /// <inheritdoc />
+    public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentNullException.ThrowIfNull(writes);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // A copy: the writer reads it later, on its own thread.
+        var copy = new KeyedWrite[writes.Count];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            var (key, write) = copy[i] = writes[i];
+            ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
+            ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
+            if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
+            {
+                throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
+            }
+        }
+
+        var request = new ApplyRequest(space, copy, cancellationToken);
+        using var registration = cancellationToken.UnsafeRegister(static state => ((ApplyRequest)state!).TryCancel(), request);
+        try
+        {
+            await _requests.Writer.WriteAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteSyncStore));
+        }
+
+        return await request.Task.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChanges);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // One read transaction: the clock and the rows come from the same snapshot, so a page
+        // without "more" never claims a cursor past rows it did not return. Deferred, because the
+        // provider's default (IMMEDIATE) would take the write lock and queue readers behind the writer.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        var clock = await ReadClockAsync(connection, transaction, space, cancellationToken).ConfigureAwait(false);
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = SqliteSchema.ReadSinceSql;
+        command.Parameters.AddWithValue("$space", space);
+        command.Parameters.AddWithValue("$after", afterSeq);
+        // One row past the page tells whether more remain.
+        command.Parameters.AddWithValue("$limit", (long)maxChanges + 1);
+
+        var entries = new List<StoredEntry>();
+        var bytes = 0L;
+        var more = false;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (entries.Count == maxChanges)
+                {
+                    more = true;
+                    break;
+                }
+
+                var entry = ReadEntry(reader);
+                var size = entry.EstimatedWireBytes;
+                if (entries.Count > 0 && bytes + size > maxBytes)
+                {
+                    more = true;
+                    break;
+                }
+
+                bytes += size;
+                entries.Add(entry);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new ChangePage(entries, more ? entries[^1].Seq : clock, more);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadClockAsync(connection, transaction: null, space, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _writerTask.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM spaces WHERE 0";
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.HealthCheckFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops taking pushes, lets the writer finish every push already queued, then closes the
+    /// database. Later <see cref="ApplyAsync"/> calls throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            await _writerTask.ConfigureAwait(false);
+            return;
+        }
+
+        _requests.Writer.TryComplete();
+        await _writerTask.ConfigureAwait(false);
+        _writer.Dispose();
+        await _writeConnection.DisposeAsync().ConfigureAwait(false);
+        using (var pooled = new SqliteConnection(_readConnectionString))
+        {
+            // Pooled readers would otherwise keep the file open after the store is gone.
+            SqliteConnection.ClearPool(pooled);
+        }
+
+        Log.Closed(_logger, DatabasePath);
+    }
+
+    private async Task<SqliteConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<long> ReadClockAsync(SqliteConnection connection, SqliteTransaction? transaction, string space, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT clock FROM spaces WHERE space = $space";
+        command.Parameters.AddWithValue("$space", space);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long clock ? clock : 0;
+    }
+
+    // Columns: key, seq, timestamp, device_id, value, others (SqliteSchema.ReadSinceSql).
+    private static StoredEntry ReadEntry(SqliteDataReader reader)
+    {
+        var state = WriteSetCodec.Decode(
+            reader.GetInt64(2),
+            reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5));
+        return new StoredEntry(reader.GetString(0), reader.GetInt64(1), state);
+    }
+}

@@ -1,0 +1,285 @@
+using System.Text;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Tests.Unit;
+
+public sealed class PushValidatorTests
+{
+    private const string Device = "dev1";
+
+    [Theory]
+    [InlineData("a")]
+    [InlineData("")]
+    [InlineData("note:")]
+    [InlineData("Note:a")]
+    [InlineData("notes/a")]
+    [InlineData(" note:a")]
+    public void KeyWithoutNotePrefixAndPathIsRefused(string key)
+    {
+        // Act
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        // Assert
+        Assert.Equal(ProtocolError.BadRequest("changes[0].key must be 'note:<path>' with a non-empty path"), error);
+    }
+
+    [Theory]
+    [InlineData(0xD800, -1)]
+    [InlineData(0xDC00, 'b')]
+    [InlineData(0xDE00, 0xD83D)]
+    public void KeyWithLoneSurrogateIsRefused(int first, int second)
+    {
+        // Built in code: attribute strings are stored as UTF-8, which cannot hold a lone surrogate.
+        // This is how such a key arrives from the hub's deserializers; the raw reader refuses it earlier.
+        var key = "note:a" + (char)first + (second < 0 ? "" : ((char)second).ToString());
+
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[0].key must be valid Unicode text"), error);
+    }
+
+    [Fact]
+    public void KeyMissingIsRefused()
+    {
+        var change = Change("note:a");
+        change.Key = null!;
+
+        var error = PushValidator.Validate(Push(change), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[0].key is required"), error);
+    }
+
+    [Fact]
+    public void KeyIsCheckedAtItsIndex()
+    {
+        var push = Push(Change("note:a"), Change("note:b"), Change("c"));
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[2].key must be 'note:<path>' with a non-empty path"), error);
+    }
+
+    [Fact]
+    public void KeyOf1024Utf8BytesIsAccepted()
+    {
+        // "note:" is 5 bytes, each 'é' 2, each 'x' 1: 5 + 2 * 509 + 1 = 1024.
+        var key = "note:" + new string('\u00e9', 509) + "x";
+        Assert.Equal(1024, Encoding.UTF8.GetByteCount(key));
+
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("\u00e9", 510)] // 5 + 2 * 510 = 1025 bytes in 515 characters
+    [InlineData("\u20ac", 340)] // 5 + 3 * 340 = 1025 bytes in 345 characters
+    [InlineData("x", 1020)]     // 5 + 1020 = 1025 bytes
+    public void KeyOf1025Utf8BytesIsRefused(string unit, int count)
+    {
+        var key = "note:" + string.Concat(Enumerable.Repeat(unit, count));
+        Assert.Equal(1025, Encoding.UTF8.GetByteCount(key));
+
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[0].key must be at most 1024 UTF-8 bytes"), error);
+    }
+
+    [Fact]
+    public void KeyWithSurrogatePairIsAccepted()
+    {
+        var push = Parse("{\"type\":\"sync_push\",\"changes\":[{\"key\":\"note:\\ud83d\\ude00\",\"value\":\"v\",\"timestamp\":1}]}");
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Null(error);
+        Assert.Equal("note:\U0001F600", push.Changes[0].Key);
+    }
+
+    [Fact]
+    public void ValueWithLoneSurrogateIsRefused()
+    {
+        var change = Change("note:a");
+        change.Value = "x" + (char)0xD800;
+
+        var error = PushValidator.Validate(Push(change), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[0].value must be valid Unicode text"), error);
+    }
+
+    [Fact]
+    public void DeviceIdOfAnotherDeviceIsRefused()
+    {
+        var push = Push(Change("note:a"), Change("note:b", deviceId: "dev2"));
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[1].device_id must equal the connection's device_id 'dev1' or be left out"), error);
+    }
+
+    [Fact]
+    public void MissingDeviceIdIsFilledInAndServerFieldsAreCleared()
+    {
+        // Arrange
+        var own = Change("note:a", deviceId: Device);
+        var anonymous = Change("note:b");
+        anonymous.Conflict = true;
+        anonymous.Conflicts = [new ConflictSibling { DeviceId = "x", Timestamp = 1, Value = "y" }];
+
+        // Act
+        var error = PushValidator.Validate(Push(own, anonymous), Device, ProtocolLimits.Default);
+
+        // Assert
+        Assert.Null(error);
+        Assert.Equal(Device, own.DeviceId);
+        Assert.Equal(Device, anonymous.DeviceId);
+        Assert.False(anonymous.Conflict);
+        Assert.Null(anonymous.Conflicts);
+    }
+
+    [Fact]
+    public void RefusedPushIsLeftUntouched()
+    {
+        var anonymous = Change("note:a");
+
+        var error = PushValidator.Validate(Push(anonymous, Change("bad")), Device, ProtocolLimits.Default);
+
+        Assert.NotNull(error);
+        Assert.Null(anonymous.DeviceId);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(ProtocolLimits.MaxTimestamp + 1)]
+    public void TimestampOutOfRangeIsRefused(long timestamp)
+    {
+        var change = Change("note:b");
+        change.Timestamp = timestamp;
+
+        var error = PushValidator.Validate(Push(Change("note:a"), change), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[1].timestamp must be an integer in 1..2^53-1"), error);
+    }
+
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(ProtocolLimits.MaxTimestamp + 1)]
+    public void LastAckOutOfRangeIsRefused(long lastAck)
+    {
+        var push = Push();
+        push.LastAck = lastAck;
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("last_ack must be an integer in 0..2^53-1"), error);
+    }
+
+    [Fact]
+    public void UnknownTypeIsRefused()
+    {
+        var push = Push();
+        push.Type = "sync_ack";
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("unknown type 'sync_ack' (expected 'sync_push')"), error);
+    }
+
+    [Fact]
+    public void MissingTypeIsAcceptedOnTheHub()
+    {
+        var push = Push(Change("note:a"));
+        push.Type = null;
+
+        Assert.Null(PushValidator.Validate(push, Device, ProtocolLimits.Default));
+    }
+
+    [Fact]
+    public void NullChangesAreRefused()
+    {
+        var push = Push();
+        push.Changes = null!;
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes is required"), error);
+    }
+
+    [Fact]
+    public void NullChangeIsRefusedAtItsIndex()
+    {
+        var push = Push(Change("note:a"), null!);
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[1] must be an object"), error);
+    }
+
+    [Fact]
+    public void TooManyChangesAreTooLarge()
+    {
+        var limits = new ProtocolLimits { MaxChangesPerPush = 3 };
+        var push = Push([.. Enumerable.Range(0, 4).Select(i => Change($"note:{i}"))]);
+
+        var error = PushValidator.Validate(push, Device, limits);
+
+        Assert.Equal(ProtocolError.TooLarge("changes holds 4 changes; at most 3 are allowed per push"), error);
+    }
+
+    [Fact]
+    public void ChangesAtTheLimitAreAccepted()
+    {
+        var limits = new ProtocolLimits { MaxChangesPerPush = 3 };
+
+        var error = PushValidator.Validate(Push([.. Enumerable.Range(0, 3).Select(i => Change($"note:{i}"))]), Device, limits);
+
+        Assert.Null(error);
+    }
+
+    [Theory]
+    [InlineData("x", 101)]
+    [InlineData("\u00e9", 51)] // 102 bytes in 51 characters: counted in bytes, not characters
+    public void ValueOverTheLimitIsTooLarge(string unit, int count)
+    {
+        var limits = new ProtocolLimits { MaxValueBytes = 100 };
+        var change = Change("note:b");
+        change.Value = string.Concat(Enumerable.Repeat(unit, count));
+
+        var error = PushValidator.Validate(Push(Change("note:a"), change), Device, limits);
+
+        Assert.Equal(ProtocolError.TooLarge("changes[1].value must be at most 100 UTF-8 bytes"), error);
+    }
+
+    [Fact]
+    public void ValueAtTheLimitIsAccepted()
+    {
+        var limits = new ProtocolLimits { MaxValueBytes = 100 };
+        var change = Change("note:a");
+        change.Value = new string('\u00e9', 50);
+
+        Assert.Null(PushValidator.Validate(Push(change), Device, limits));
+    }
+
+    [Fact]
+    public void DeleteAndEmptyValueAreAccepted()
+    {
+        var delete = Change("note:a");
+        delete.Value = null;
+        var empty = Change("note:b");
+        empty.Value = "";
+
+        Assert.Null(PushValidator.Validate(Push(delete, empty), Device, ProtocolLimits.Default));
+    }
+
+    private static SyncPush Parse(string json)
+    {
+        var push = SyncPushReader.Read(Encoding.UTF8.GetBytes(json), out var error, out _);
+        Assert.Null(error);
+        return push!;
+    }
+
+    private static SyncPush Push(params Change[] changes) => new() { Changes = [.. changes], LastAck = 0 };
+
+    private static Change Change(string key, string? deviceId = null) => new() { Key = key, Value = "v", Timestamp = 1, DeviceId = deviceId };
+}
