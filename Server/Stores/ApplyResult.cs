@@ -4,4 +4,8 @@ namespace NoteSync.Server.Stores;
 /// <param name="PreviousCursor">The space's clock before the writes.</param>
 /// <param name="Cursor">The space's clock after them (equal to <paramref name="PreviousCursor"/> when nothing changed).</param>
 /// <param name="Changed">The entries whose state changed, in <c>seq</c> order, each key once with its final state.</param>
-public sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyList<StoredEntry> Changed);
+/// <param name="Superseded">
+/// Keys whose write changed nothing and whose state is not just that write: the state that beat it
+/// (or that already held it beside other writes). The device is told, since it holds only its own write.
+/// </param>
+public sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyList<StoredEntry> Changed, IReadOnlyList<KeyState> Superseded);

@@ -36,6 +36,7 @@ internal sealed partial class SyncService(
         }
 
         Dictionary<string, Write>? sent = null;
+        IReadOnlyList<KeyState> superseded = [];
         try
         {
             if (push.Changes.Count > 0)
@@ -51,6 +52,7 @@ internal sealed partial class SyncService(
                 }
 
                 var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
+                superseded = applied.Superseded;
                 if (applied.Changed.Count > 0)
                 {
                     recent.OnApplied(space, applied);
@@ -62,7 +64,7 @@ internal sealed partial class SyncService(
             return PushResult.Acked(new SyncAck
             {
                 AckTimestamp = page.Cursor,
-                Changes = ToChanges(page.Entries, sent),
+                Changes = ToChanges(page.Entries, sent, superseded),
                 RequestId = push.RequestId,
                 More = page.More,
             });
@@ -99,7 +101,7 @@ internal sealed partial class SyncService(
         var frame = new LiveFrame(after, page.Cursor, page.More, OutboundFrame.Of(new SyncAck
         {
             AckTimestamp = page.Cursor,
-            Changes = ToChanges(page.Entries, null),
+            Changes = ToChanges(page.Entries, null, []),
             More = page.More,
         }));
         _lastLiveFrame[space] = frame;
@@ -126,9 +128,24 @@ internal sealed partial class SyncService(
         return page;
     }
 
-    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent)
+    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded)
     {
-        var changes = new List<Change>(entries.Count);
+        var changes = new List<Change>(entries.Count + superseded.Count);
+
+        // A write that lost comes back as the state that beat it, even when that state is older than
+        // the device's last_ack (the device holds its own write, not the winner).
+        if (superseded.Count > 0)
+        {
+            var inPage = entries.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+            foreach (var lost in superseded)
+            {
+                if (!inPage.Contains(lost.Key))
+                {
+                    changes.Add(lost.State.ToChange(lost.Key));
+                }
+            }
+        }
+
         foreach (var e in entries)
         {
             // The device already holds what it just sent; only a different outcome goes back.

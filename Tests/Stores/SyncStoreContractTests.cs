@@ -78,7 +78,7 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
         StateAssert.Equal(EntryState.Of(write), entry.State);
         Assert.False(page.More);
         Assert.Equal(7, page.Cursor);
-        Assert.Equal(new ApplyResult(0, 7, result.Changed), result);
+        Assert.Equal(new ApplyResult(0, 7, result.Changed, result.Superseded), result);
         Assert.Equal(7, await Store.GetCursorAsync(SpaceA).DefaultTimeout());
     }
 
@@ -138,6 +138,32 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
         Assert.Equal(10, result.Cursor);
         StateAssert.Equal(EntryState.Of(newer), (await ReadAllAsync(SpaceA))["note:a"].State);
         Assert.Empty((await Store.ReadSinceAsync(SpaceA, 10, Unlimited, long.MaxValue).DefaultTimeout()).Entries);
+        var beaten = Assert.Single(result.Superseded);
+        Assert.Equal("note:a", beaten.Key);
+        StateAssert.Equal(EntryState.Of(newer), beaten.State);
+    }
+
+    [Fact]
+    public async Task RedeliveredWriteIsNotReportedAsSuperseded()
+    {
+        var write = new Write(4, "dev-a", "v");
+        await ApplyAsync(SpaceA, ("note:a", write));
+
+        var again = await ApplyAsync(SpaceA, ("note:a", write));
+
+        Assert.Empty(again.Changed);
+        Assert.Empty(again.Superseded);
+    }
+
+    [Fact]
+    public async Task KeySupersededThenChangedInOnePushIsReportedOnlyAsChanged()
+    {
+        await ApplyAsync(SpaceA, ("note:a", new Write(10, "dev-a", "v")));
+
+        var result = await ApplyAsync(SpaceA, ("note:a", new Write(3, "dev-b", "old")), ("note:a", new Write(11, "dev-b", "new")));
+
+        Assert.Equal("note:a", Assert.Single(result.Changed).Key);
+        Assert.Empty(result.Superseded);
     }
 
     [Fact]
@@ -415,7 +441,7 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
 
         var result = await Store.ApplyAsync(SpaceA, []).DefaultTimeout();
 
-        Assert.Equal(new ApplyResult(9, 9, result.Changed), result);
+        Assert.Equal(new ApplyResult(9, 9, result.Changed, result.Superseded), result);
         Assert.Empty(result.Changed);
     }
 

@@ -149,6 +149,7 @@ internal sealed partial class SqliteSyncStore
         var previous = groupClocks.TryGetValue(space, out var groupClock) ? groupClock : CommittedClock(transaction, space);
         var clock = previous;
         Dictionary<string, StoredEntry>? changed = null;
+        List<KeyState>? superseded = null;
 
         foreach (var (key, write) in request.Writes)
         {
@@ -159,6 +160,11 @@ internal sealed partial class SqliteSyncStore
             var next = LwwMerge.Merge(current, write, out var outcome);
             if (!outcome.Changed())
             {
+                if (!next.IsExactly(write))
+                {
+                    (superseded ??= []).Add(new KeyState(key, next));
+                }
+
                 continue;
             }
 
@@ -175,7 +181,7 @@ internal sealed partial class SqliteSyncStore
 
         if (changed is null)
         {
-            return new ApplyResult(previous, previous, []);
+            return new ApplyResult(previous, previous, [], superseded ?? []);
         }
 
         // A key changed twice in one push is stored once, with its final state and seq.
@@ -187,7 +193,9 @@ internal sealed partial class SqliteSyncStore
         }
 
         _writer.UpsertClock(transaction, space, clock);
-        return new ApplyResult(previous, clock, entries);
+        // A key superseded early in the push but changed later in it is reported by its change alone.
+        superseded?.RemoveAll(s => changed.ContainsKey(s.Key));
+        return new ApplyResult(previous, clock, entries, superseded ?? []);
     }
 
     private long CommittedClock(SqliteTransaction transaction, string space)

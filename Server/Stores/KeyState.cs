@@ -1,0 +1,8 @@
+using NoteSync.Shared.Crdt;
+
+namespace NoteSync.Server.Stores;
+
+/// <summary>A key and its current state.</summary>
+/// <param name="Key">The entry's key.</param>
+/// <param name="State">Its state.</param>
+public sealed record KeyState(string Key, EntryState State);
