@@ -5,7 +5,8 @@
 #   SCENARIOS="fanout sweep" R=2000 bench/run.sh   # a subset, other parameters
 #
 # What it does (from the repository root, whatever the working directory):
-#   1. dotnet build -c Release Server      -> Server/bin/Release/net10.0/NoteSync.Server.dll
+#   1. dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true Server -> artifacts/server/NoteSync.Server.dll
+#      (ReadyToRun, as a deployment would run it: no tier-0 JIT in the first seconds of a run)
 #      dotnet build -c Release bench/NoteSync.Bench
 #   2. per scenario (and per idle connection count): a fresh temp data dir (mktemp -d), the server
 #      started as `taskset -c $SERVER_CPU dotnet <dll> --urls http://127.0.0.1:$PORT` with
@@ -56,7 +57,7 @@ N=${N:-10000}; NOTE_SIZE=${NOTE_SIZE:-500}; BATCH=${BATCH:-500}; REPS=${REPS:-3}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-100}; IDLE_S=${IDLE_S:-2}
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
-SERVER_DLL=Server/bin/Release/net10.0/NoteSync.Server.dll
+SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
 SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
 BENCH_DLL=bench/NoteSync.Bench/bin/Release/net10.0/NoteSync.Bench.dll
@@ -69,7 +70,7 @@ for c in $IDLE_CONNECTIONS; do
 done
 
 if [ "$SKIP_SERVER_BUILD" != 1 ]; then
-  dotnet build -c Release Server -nologo -v q
+  dotnet publish Server/NoteSync.Server.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o artifacts/server -nologo -v q
 fi
 dotnet build -c Release bench/NoteSync.Bench -nologo -v q
 mkdir -p "$(dirname "$OUT")" "$LOGDIR"

@@ -16,6 +16,7 @@ namespace NoteSync.Server.Endpoints;
 internal static partial class WebSocketSyncEndpoints
 {
     private const int InitialBufferBytes = 4096;
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
     public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
     {
@@ -53,10 +54,22 @@ internal static partial class WebSocketSyncEndpoints
             try
             {
                 await ReceiveLoopAsync(socket, session, limits.MaxMessageBytes, stop.Token);
+
+                // Answer what was received before the close, so a device that pushes and closes gets its acks.
+                await session.DrainAsync().WaitAsync(DrainTimeout, stop.Token);
+                await session.FlushAsync().WaitAsync(DrainTimeout, stop.Token);
+                if (socket.State == WebSocketState.CloseReceived)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, stop.Token);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 // Shutdown, a client that went away, or a session cut for lagging.
+            }
+            catch (TimeoutException)
+            {
+                // The answers did not drain in time; the device re-sends what it did not see acknowledged.
             }
             catch (WebSocketException ex)
             {
@@ -127,17 +140,12 @@ internal static partial class WebSocketSyncEndpoints
                     continue;
                 }
 
-                await session.PushAsync(push, session.EnqueueAnswer, cancellationToken);
+                await session.SubmitAsync(push, session.EnqueueAnswer, cancellationToken);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-        }
-
-        if (socket.State == WebSocketState.CloseReceived)
-        {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
         }
     }
 

@@ -57,7 +57,7 @@ internal sealed partial class SyncHub(
         var answered = false;
         try
         {
-            await session.PushAsync(push, async result =>
+            await session.SubmitAsync(push, async result =>
             {
                 // SignalR awaits the reply as soon as Push returns; the bound only guards a torn-down connection.
                 await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);

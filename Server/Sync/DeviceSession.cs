@@ -16,6 +16,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 {
     private const long NotSynced = -1;
 
+    /// <summary>How many pushes of one connection may be between arrival and answer.</summary>
+    public const int MaxPushesInFlight = 64;
+
     private readonly SyncService _service;
     private readonly IFrameSink _sink;
     private readonly ILogger _logger;
@@ -24,8 +27,11 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly IDisposable _subscription;
     private readonly Task _writer;
+    private readonly SemaphoreSlim _inFlight = new(MaxPushesInFlight, MaxPushesInFlight);
+    private Task _answers = Task.CompletedTask;
     private long _cursor = NotSynced;
     private int _pumpScheduled;
+    private bool _flushing;
 
     public DeviceSession(string space, string deviceId, SyncService service, IDoorbell doorbell, IFrameSink sink, int sendQueueFrames, ILogger logger)
     {
@@ -52,32 +58,59 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     public CancellationToken Closed => _closed.Token;
 
     /// <summary>
-    /// Applies a push and hands its answer to <paramref name="deliver"/> while still holding the gate, so
-    /// the answer goes out before any live push that follows it (no <c>ack_timestamp</c> goes back).
+    /// Starts a push and returns once its store write is queued; the answer follows later. Pushes of one
+    /// connection are pipelined: their writes reach the store in arrival order (so one group commit can
+    /// carry several of them) while their answers are handed to <paramref name="deliver"/> strictly in
+    /// the same order, each inside the gate, so an answer goes out before any live push that follows
+    /// it and no <c>ack_timestamp</c> goes back. At most <see cref="MaxPushesInFlight"/> wait at once;
+    /// beyond that this waits, which stops the transport reading from a device that floods.
     /// </summary>
-    public async Task PushAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
+    public async Task SubmitAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        PushResult result;
+        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var applied = _service.ApplyAsync(Space, DeviceId, push, cancellationToken);
+        _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
+    }
+
+    /// <summary>Completes when every submitted push has been answered (or failed).</summary>
+    public Task DrainAsync() => _answers;
+
+    private async Task AnswerInOrderAsync(Task previous, Task<AppliedPush> applying, SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken)
+    {
         try
         {
-            result = await _service.PushAsync(Space, DeviceId, push, cancellationToken).ConfigureAwait(false);
-            if (result.Ack is { } ack)
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var applied = await applying.ConfigureAwait(false);
+            PushResult result;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                Volatile.Write(ref _cursor, Math.Max(_cursor, ack.AckTimestamp));
+                result = await _service.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
+                if (result.Ack is { } ack)
+                {
+                    Volatile.Write(ref _cursor, Math.Max(_cursor, ack.AckTimestamp));
+                }
+
+                await deliver(result).ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
             }
 
-            await deliver(result).ConfigureAwait(false);
+            // A paged answer: the rest follows as live pushes, so a device that does not pull again still gets it.
+            if (result.Ack?.More == true)
+            {
+                SchedulePump();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || _closed.IsCancellationRequested)
+        {
+            // The connection is gone; an applied push is durable and its re-send is harmless.
         }
         finally
         {
-            _gate.Release();
-        }
-
-        // A paged answer: the rest follows as live pushes, so a device that does not pull again still gets it.
-        if (result.Ack?.More == true)
-        {
-            SchedulePump();
+            _inFlight.Release();
         }
     }
 
@@ -164,7 +197,8 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             return true;
         }
 
-        if (!_closed.IsCancellationRequested)
+        // A queue completed by FlushAsync is a closing connection, not a lagging one.
+        if (!_closed.IsCancellationRequested && !Volatile.Read(ref _flushing))
         {
             Log.CutForLagging(_logger, Space, DeviceId);
             Cut();
@@ -197,6 +231,15 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         _outbound.Writer.TryComplete();
         _closed.Cancel();
         _sink.Abort();
+    }
+
+    /// <summary>Completes once every frame queued so far has been written; no more frames may be queued after it.</summary>
+    public Task FlushAsync()
+    {
+        Volatile.Write(ref _flushing, true);
+        _subscription.Dispose();
+        _outbound.Writer.TryComplete();
+        return _writer;
     }
 
     /// <summary>Ends the session after the queued frames are written (or the connection fails).</summary>

@@ -29,57 +29,85 @@ internal sealed partial class SyncService(
     /// <summary>Validates, applies and answers one push from <paramref name="deviceId"/> in <paramref name="space"/>.</summary>
     public async Task<PushResult> PushAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default)
     {
+        var applied = await ApplyAsync(space, deviceId, push, cancellationToken).ConfigureAwait(false);
+        return await AnswerAsync(space, deviceId, push, applied, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Validates a push and merges it into the store, durably. The store write is queued before this
+    /// method first yields, so pushes from one connection reach the store in the order it calls this.
+    /// </summary>
+    public async Task<AppliedPush> ApplyAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default)
+    {
         if (PushValidator.Validate(push, deviceId, Limits) is { } invalid)
         {
             Log.PushRefused(logger, space, deviceId, invalid.Code, invalid.Message);
-            return PushResult.Failed(invalid.ToFrame(push.RequestId));
+            return AppliedPush.Refused(invalid.ToFrame(push.RequestId));
         }
 
-        Dictionary<string, Write>? sent = null;
-        IReadOnlyList<KeyState> superseded = [];
+        if (push.Changes.Count == 0)
+        {
+            return AppliedPush.Pull;
+        }
+
+        var sent = new Dictionary<string, Write>(push.Changes.Count, StringComparer.Ordinal);
+        var writes = new KeyedWrite[push.Changes.Count];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            var c = push.Changes[i];
+            var write = new Write(c.Timestamp, deviceId, c.Value);
+            writes[i] = new KeyedWrite(c.Key, write);
+            sent[c.Key] = write;
+        }
+
         try
         {
-            if (push.Changes.Count > 0)
+            var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
+            if (applied.Changed.Count > 0)
             {
-                sent = new Dictionary<string, Write>(push.Changes.Count, StringComparer.Ordinal);
-                var writes = new KeyedWrite[push.Changes.Count];
-                for (var i = 0; i < writes.Length; i++)
-                {
-                    var c = push.Changes[i];
-                    var write = new Write(c.Timestamp, deviceId, c.Value);
-                    writes[i] = new KeyedWrite(c.Key, write);
-                    sent[c.Key] = write;
-                }
-
-                var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
-                superseded = applied.Superseded;
-                if (applied.Changed.Count > 0)
-                {
-                    recent.OnApplied(space, applied);
-                    doorbell.Ring(space, applied.Cursor);
-                }
+                recent.OnApplied(space, applied);
+                doorbell.Ring(space, applied.Cursor);
             }
 
+            return new AppliedPush(null, sent, applied.Superseded);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreFailed(logger, space, deviceId, ex);
+            return AppliedPush.Refused(StoreError(ex, push.RequestId));
+        }
+    }
+
+    /// <summary>Builds the answer to an applied push: every change since its <c>last_ack</c> that the device does not hold.</summary>
+    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, CancellationToken cancellationToken = default)
+    {
+        if (applied.Error is { } refused)
+        {
+            return PushResult.Failed(refused);
+        }
+
+        try
+        {
             var page = await ReadAsync(space, push.LastAck ?? 0, cancellationToken).ConfigureAwait(false);
             return PushResult.Acked(new SyncAck
             {
                 AckTimestamp = page.Cursor,
-                Changes = ToChanges(page.Entries, sent, superseded),
+                Changes = ToChanges(page.Entries, applied.Sent, applied.Superseded),
                 RequestId = push.RequestId,
                 More = page.More,
             });
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // The writes (if any) are durable; the device re-sends the push, which is harmless (CONTRACT §3).
             Log.StoreFailed(logger, space, deviceId, ex);
-            return PushResult.Failed(new ErrorFrame
-            {
-                Code = ErrorCodes.Unavailable,
-                Message = "the store is unavailable; nothing was applied, retry later",
-                RequestId = push.RequestId,
-            });
+            return PushResult.Failed(StoreError(ex, push.RequestId));
         }
     }
+
+    private static ErrorFrame StoreError(Exception ex, string? requestId) => ex is InvalidOperationException
+        ? new ErrorFrame { Code = ErrorCodes.Internal, Message = "the server could not apply this push", RequestId = requestId }
+        : new ErrorFrame { Code = ErrorCodes.Unavailable, Message = "the store is unavailable; retry later", RequestId = requestId };
 
     /// <summary>
     /// The live push for a device at <paramref name="after"/>, or null when it has everything. Devices
