@@ -24,6 +24,18 @@ internal sealed class SpaceWindow(int capacity)
     private long _head;
     private long _known;
 
+    /// <summary>The cursor the window's answers are exact at.</summary>
+    public long Head
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _head;
+            }
+        }
+    }
+
     public long OnApplied(ApplyResult applied)
     {
         lock (_lock)
