@@ -6,7 +6,7 @@ namespace NoteSync.Server.Endpoints;
 internal static class ErrorResults
 {
     public static IResult Of(int statusCode, ErrorFrame error) =>
-        Results.Json(error, NoteSyncJsonContext.Default.ErrorFrame, statusCode: statusCode);
+        Results.Json(error, NoteSyncJsonContext.Wire.ErrorFrame, statusCode: statusCode);
 
     public static IResult Of(int statusCode, ProtocolError error, string? requestId = null) => Of(statusCode, error.ToFrame(requestId));
 

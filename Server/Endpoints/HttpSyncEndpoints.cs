@@ -32,6 +32,13 @@ internal static class HttpSyncEndpoints
         }
 
         var max = options.Value.Limits.MaxMessageBytes;
+
+        // Kestrel's own cap (30 MB by default) would otherwise override ours in either direction.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = max + 1L;
+        }
+
         if (context.Request.ContentLength > max)
         {
             return TooLarge(max);
@@ -62,7 +69,7 @@ internal static class HttpSyncEndpoints
 
         var result = await service.PushAsync(identity.Space, identity.DeviceId, push, context.RequestAborted);
         return result.Ack is { } ack
-            ? Results.Json(ack, NoteSyncJsonContext.Default.SyncAck)
+            ? Results.Json(ack, NoteSyncJsonContext.Wire.SyncAck)
             : ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
     }
 

@@ -129,14 +129,14 @@ internal static partial class WebSocketSyncEndpoints
 
                 if (peek.MessageType == WebSocketMessageType.Binary)
                 {
-                    session.SendError(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null));
+                    await session.SubmitErrorAsync(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null), session.EnqueueAnswer, cancellationToken);
                     continue;
                 }
 
                 var push = SyncPushReader.Read(buffer.AsSpan(0, count), out var error, out var requestId);
                 if (push is null)
                 {
-                    session.SendError(error!.Value.ToFrame(requestId));
+                    await session.SubmitErrorAsync(error!.Value.ToFrame(requestId), session.EnqueueAnswer, cancellationToken);
                     continue;
                 }
 

@@ -1,3 +1,5 @@
+using NoteSync.Server.Sync;
+
 namespace NoteSync.Server.Fanout;
 
 /// <summary>
@@ -8,8 +10,11 @@ namespace NoteSync.Server.Fanout;
 /// </summary>
 internal interface IDoorbell
 {
-    /// <summary>Tells every listener of <paramref name="space"/> that its clock reached <paramref name="cursor"/>.</summary>
-    void Ring(string space, long cursor);
+    /// <summary>
+    /// Tells every listener of <paramref name="space"/> that its clock reached <paramref name="cursor"/>;
+    /// local listeners also get <paramref name="frame"/>, the commit as a ready live push.
+    /// </summary>
+    void Ring(string space, long cursor, LiveFrame? frame);
 
     /// <summary>Adds a listener; disposing the result removes it.</summary>
     IDisposable Listen(string space, ISpaceListener listener);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using NoteSync.Server.Sync;
 
 namespace NoteSync.Server.Fanout;
 
@@ -7,13 +8,13 @@ internal sealed class InProcessDoorbell : IDoorbell
 {
     private readonly ConcurrentDictionary<string, Listeners> _spaces = new(StringComparer.Ordinal);
 
-    public void Ring(string space, long cursor)
+    public void Ring(string space, long cursor, LiveFrame? frame)
     {
         if (_spaces.TryGetValue(space, out var listeners))
         {
             foreach (var listener in listeners.Current)
             {
-                listener.OnSpaceAdvanced(cursor);
+                listener.OnSpaceAdvanced(cursor, frame);
             }
         }
     }

@@ -61,6 +61,9 @@ internal sealed partial class SyncHub(
             {
                 // SignalR awaits the reply as soon as Push returns; the bound only guards a torn-down connection.
                 await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
+
+                // Live pushes queued before this answer go out before it.
+                await session.WhenQueueSentAsync().WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
                 answered = true;
                 if (result.Ack is { } ack)
                 {

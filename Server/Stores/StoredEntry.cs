@@ -9,20 +9,30 @@ namespace NoteSync.Server.Stores;
 public sealed record StoredEntry(string Key, long Seq, EntryState State)
 {
     /// <summary>
-    /// A cheap upper-bound estimate of the entry's size in a JSON frame, used to cap pages at
-    /// <c>NoteSync:Sync:MaxAckBytes</c>. Every store counts the same way so paging is store-independent.
+    /// An upper bound of the entry's size in a JSON frame (field names and punctuation included), used
+    /// to cap pages at <c>NoteSync:Sync:MaxAckBytes</c>. Every store counts the same way, so paging is
+    /// store-independent. Computed once per entry: entries are immutable.
     /// </summary>
     public long EstimatedWireBytes
     {
         get
         {
-            long bytes = 0;
-            foreach (var w in State.Writes)
+            if (_wireBytes == 0)
             {
-                bytes += 64 + (3L * w.DeviceId.Length) + (3L * (w.Value?.Length ?? 0));
+                // {"key":,"value":,"timestamp":N,"device_id":,"conflict":true,"conflicts":[]} and, per
+                // sibling, {"value":,"timestamp":N,"device_id":}: 100 bytes covers the fixed parts of each.
+                long bytes = 100 + WireSize.Of(Key);
+                foreach (var w in State.Writes)
+                {
+                    bytes += 100 + WireSize.Of(w.DeviceId) + WireSize.Of(w.Value);
+                }
+
+                _wireBytes = bytes;
             }
 
-            return bytes + (3L * Key.Length);
+            return _wireBytes;
         }
     }
+
+    private long _wireBytes;
 }

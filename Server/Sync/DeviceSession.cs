@@ -29,6 +29,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private readonly Task _writer;
     private readonly SemaphoreSlim _inFlight = new(MaxPushesInFlight, MaxPushesInFlight);
     private Task _answers = Task.CompletedTask;
+    private int _pending;
+    private bool _pumpAfterAnswers;
+    private int _unsent;
+    private TaskCompletionSource? _sentWaiter;
     private long _cursor = NotSynced;
     private int _pumpScheduled;
     private bool _flushing;
@@ -44,6 +48,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             SingleReader = true,
             SingleWriter = false,
+            // The writer loop runs on the thread that queues the frame: a live push is written to every
+            // device of the space from the ring's thread, without a thread-pool hop per device.
+            AllowSynchronousContinuations = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         _writer = Task.Run(WriteLoopAsync);
@@ -68,7 +75,19 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     public async Task SubmitAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
     {
         await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _pending);
         var applied = _service.ApplyAsync(Space, DeviceId, push, cancellationToken);
+        _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
+    }
+
+    /// <summary>Answers a frame that never became a push (malformed JSON, a binary frame), in its turn among the answers.</summary>
+    public Task SubmitErrorAsync(ErrorFrame error, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default) =>
+        SubmitAppliedAsync(Task.FromResult(AppliedPush.Refused(error)), new SyncPush { RequestId = error.RequestId }, deliver, cancellationToken);
+
+    private async Task SubmitAppliedAsync(Task<AppliedPush> applied, SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _pending);
         _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
     }
 
@@ -101,7 +120,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             // A paged answer: the rest follows as live pushes, so a device that does not pull again still gets it.
             if (result.Ack?.More == true)
             {
-                SchedulePump();
+                Volatile.Write(ref _pumpAfterAnswers, true);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || _closed.IsCancellationRequested)
@@ -110,6 +129,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
         finally
         {
+            // Rings heard while answers were pending were held back (the answers carry those changes);
+            // once the last answer is out, a pump sends whatever came after it.
+            if (Interlocked.Decrement(ref _pending) == 0 && Interlocked.Exchange(ref _pumpAfterAnswers, false))
+            {
+                SchedulePump();
+            }
+
             _inFlight.Release();
         }
     }
@@ -121,15 +147,47 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Queues an error for a frame that never became a push (malformed JSON, binary frame).</summary>
-    public void SendError(ErrorFrame error) => Enqueue(OutboundFrame.Of(error));
-
-    public void OnSpaceAdvanced(long cursor)
+    public void OnSpaceAdvanced(long cursor, LiveFrame? frame)
     {
-        if (cursor > Volatile.Read(ref _cursor))
+        if (cursor <= Volatile.Read(ref _cursor))
         {
-            SchedulePump();
+            return;
         }
+
+        // While the device has pushes waiting for answers, those answers will carry this change (and
+        // a live push now would echo the device's own writes back to it): send nothing until they are out.
+        if (Volatile.Read(ref _pending) > 0)
+        {
+            Volatile.Write(ref _pumpAfterAnswers, true);
+            if (Volatile.Read(ref _pending) > 0)
+            {
+                return;
+            }
+        }
+
+        // Fast path: the ring carries exactly the next frame for this device and nothing else holds
+        // the gate, so send it from here: no pump, no read, no thread switch.
+        if (frame is not null && frame.After == Volatile.Read(ref _cursor) && _gate.Wait(0))
+        {
+            try
+            {
+                if (frame.After == _cursor && !_closed.IsCancellationRequested)
+                {
+                    if (Enqueue(frame.Frame))
+                    {
+                        Volatile.Write(ref _cursor, frame.Cursor);
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        SchedulePump();
     }
 
     private void SchedulePump()
@@ -190,12 +248,31 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes once every frame queued so far has been written. Called inside the gate (nothing
+    /// can be queued meanwhile) by transports that write their answers outside the queue.
+    /// </summary>
+    public Task WhenQueueSentAsync()
+    {
+        if (Volatile.Read(ref _unsent) == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _sentWaiter, waiter);
+        return Volatile.Read(ref _unsent) == 0 ? Task.CompletedTask : waiter.Task;
+    }
+
     private bool Enqueue(OutboundFrame frame)
     {
+        Interlocked.Increment(ref _unsent);
         if (_outbound.Writer.TryWrite(frame))
         {
             return true;
         }
+
+        Interlocked.Decrement(ref _unsent);
 
         // A queue completed by FlushAsync is a closing connection, not a lagging one.
         if (!_closed.IsCancellationRequested && !Volatile.Read(ref _flushing))
@@ -214,6 +291,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             await foreach (var frame in _outbound.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
             {
                 await _sink.SendAsync(frame, _closed.Token).ConfigureAwait(false);
+                if (Interlocked.Decrement(ref _unsent) == 0)
+                {
+                    Volatile.Read(ref _sentWaiter)?.TrySetResult();
+                }
             }
         }
         catch (OperationCanceledException) when (_closed.IsCancellationRequested)

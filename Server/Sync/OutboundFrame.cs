@@ -29,6 +29,6 @@ internal sealed class OutboundFrame
 
     /// <summary>The frame as UTF-8 JSON. Two threads may race to build it; both build the same bytes.</summary>
     public ReadOnlyMemory<byte> Json => _json ??= Ack is not null
-        ? JsonSerializer.SerializeToUtf8Bytes(Ack, NoteSyncJsonContext.Default.SyncAck)
-        : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Default.ErrorFrame);
+        ? JsonSerializer.SerializeToUtf8Bytes(Ack, NoteSyncJsonContext.Wire.SyncAck)
+        : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Wire.ErrorFrame);
 }

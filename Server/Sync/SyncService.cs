@@ -66,7 +66,22 @@ internal sealed partial class SyncService(
             if (applied.Changed.Count > 0)
             {
                 recent.OnApplied(space, applied);
-                doorbell.Ring(space, applied.Cursor);
+
+                // The commit is exactly the live push for every device at its previous cursor: build
+                // it once here, and devices there send it as it is (serialized once, on first send).
+                // A commit larger than one page is left to the pumps, which page it.
+                LiveFrame? frame = null;
+                if (FitsOnePage(applied.Changed))
+                {
+                    frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Of(new SyncAck
+                    {
+                        AckTimestamp = applied.Cursor,
+                        Changes = ToChanges(applied.Changed, null, []),
+                    }));
+                    _lastLiveFrame[space] = frame;
+                }
+
+                doorbell.Ring(space, applied.Cursor, frame);
             }
 
             return new AppliedPush(null, sent, applied.Superseded);
@@ -88,7 +103,9 @@ internal sealed partial class SyncService(
 
         try
         {
-            var page = await ReadAsync(space, push.LastAck ?? 0, cancellationToken).ConfigureAwait(false);
+            // The winners of lost writes ride along, so the page leaves room for them.
+            var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
+            var page = await ReadAsync(space, push.LastAck ?? 0, room, cancellationToken).ConfigureAwait(false);
             return PushResult.Acked(new SyncAck
             {
                 AckTimestamp = page.Cursor,
@@ -105,7 +122,9 @@ internal sealed partial class SyncService(
         }
     }
 
-    private static ErrorFrame StoreError(Exception ex, string? requestId) => ex is InvalidOperationException
+    // An InvalidOperationException from the store is a refused change (the clock at 2^53-1), except
+    // ObjectDisposedException, which is a store shutting down: the device should retry elsewhere or later.
+    private static ErrorFrame StoreError(Exception ex, string? requestId) => ex is InvalidOperationException and not ObjectDisposedException
         ? new ErrorFrame { Code = ErrorCodes.Internal, Message = "the server could not apply this push", RequestId = requestId }
         : new ErrorFrame { Code = ErrorCodes.Unavailable, Message = "the store is unavailable; retry later", RequestId = requestId };
 
@@ -120,7 +139,7 @@ internal sealed partial class SyncService(
             return last;
         }
 
-        var page = await ReadAsync(space, after, cancellationToken).ConfigureAwait(false);
+        var page = await ReadAsync(space, after, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
         if (page.Entries.Count == 0)
         {
             return null;
@@ -144,16 +163,32 @@ internal sealed partial class SyncService(
     private bool IsStale(string space, LiveFrame frame) =>
         !recent.TryRead(space, frame.Cursor, 1, long.MaxValue, out var newer) || newer.Entries.Count > 0 || newer.Cursor != frame.Cursor;
 
-    private async Task<ChangePage> ReadAsync(string space, long after, CancellationToken cancellationToken)
+    private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, CancellationToken cancellationToken)
     {
-        if (recent.TryRead(space, after, _sync.MaxChangesPerAck, _sync.MaxAckBytes, out var cached))
+        if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out var cached))
         {
             return cached;
         }
 
-        var page = await store.ReadSinceAsync(space, after, _sync.MaxChangesPerAck, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
+        var page = await store.ReadSinceAsync(space, after, maxChanges, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
         recent.OnRead(space, after, page);
         return page;
+    }
+
+    private bool FitsOnePage(IReadOnlyList<StoredEntry> entries)
+    {
+        if (entries.Count > _sync.MaxChangesPerAck)
+        {
+            return false;
+        }
+
+        long bytes = 0;
+        foreach (var e in entries)
+        {
+            bytes += e.EstimatedWireBytes;
+        }
+
+        return entries.Count == 1 || bytes <= _sync.MaxAckBytes;
     }
 
     private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded)

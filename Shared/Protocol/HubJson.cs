@@ -10,6 +10,7 @@ public static class HubJson
     {
         ArgumentNullException.ThrowIfNull(options);
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.Encoder = NoteSyncJsonContext.Wire.Options.Encoder;
         options.TypeInfoResolverChain.Insert(0, NoteSyncJsonContext.Default);
     }
 }

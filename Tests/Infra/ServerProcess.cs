@@ -111,7 +111,12 @@ internal sealed class ServerProcess : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(e.Data, listening);
         process.ErrorDataReceived += (_, e) => OnLine(e.Data, listening);
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"the server exited during start-up:\n{Output}"));
+        process.Exited += (_, _) =>
+        {
+            // The parameterless wait also waits for the redirected output to be read to its end.
+            process.WaitForExit();
+            listening.TrySetException(new InvalidOperationException($"the server exited during start-up:\n{Output}"));
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -154,7 +154,22 @@ internal sealed class WsDevice : TestDevice
         {
             try
             {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+                // CloseOutputAsync, not CloseAsync: CloseAsync would read frames itself, racing the
+                // receive loop for them; the loop sees the server's close frame and ends.
+                await _sendLock.WaitAsync();
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+
+                if (_receiver is not null)
+                {
+                    await _receiver.WaitAsync(TimeSpan.FromSeconds(2));
+                }
             }
             catch (Exception ex) when (ex is WebSocketException or TimeoutException or OperationCanceledException)
             {

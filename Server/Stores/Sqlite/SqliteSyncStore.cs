@@ -161,9 +161,11 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         var entries = new List<StoredEntry>();
         var bytes = 0L;
         var more = false;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        // Synchronous row reads: Microsoft.Data.Sqlite's async reads complete synchronously anyway,
+        // and their per-row task plumbing doubled the cost of a 10,000-note catch-up.
+        using (var reader = command.ExecuteReader())
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (reader.Read())
             {
                 if (entries.Count == maxChanges)
                 {
@@ -246,12 +248,21 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         Log.Closed(_logger, DatabasePath);
     }
 
+    private const string ReadConnectionPragmas = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384;";
+
     private async Task<SqliteConnection> OpenReadConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_readConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            // Read through a memory map: a catch-up of thousands of rows would otherwise be thousands
+            // of read() calls, since the default page cache (2 MB) is smaller than a busy space.
+            // Per connection, and cheap, so set on every open (pooled connections keep it anyway).
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = ReadConnectionPragmas;
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
