@@ -59,11 +59,20 @@ internal sealed partial class SyncHub(
         {
             await session.SubmitAsync(push, async result =>
             {
-                // SignalR awaits the reply as soon as Push returns; the bound only guards a torn-down connection.
-                await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // SignalR awaits the reply as soon as Push returns, and the queue drains unless the
+                    // connection is dying; the bounds only keep a dying connection from holding the gate.
+                    await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
 
-                // Live pushes queued before this answer go out before it.
-                await session.WhenQueueSentAsync().WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
+                    // Live pushes queued before this answer go out before it.
+                    await session.WhenQueueSentAsync().WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Answer anyway: an unanswered invocation would hang the caller.
+                }
+
                 answered = true;
                 if (result.Ack is { } ack)
                 {

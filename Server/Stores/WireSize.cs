@@ -1,28 +1,17 @@
-using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 
 namespace NoteSync.Server.Stores;
 
 /// <summary>
-/// The size of a string inside a JSON frame written with <c>NoteSyncJsonContext.Wire</c>: its UTF-8
-/// bytes, plus at most 5 more for each character that may be escaped (a control character becomes
-/// <c>\u00XX</c>, a quote or backslash takes one more byte, and the relaxed encoder still writes each
-/// half of a surrogate pair, such as an emoji, as <c>\uXXXX</c>: 6 bytes where UTF-8 counted 2).
-/// An upper bound, exact for plain text.
+/// An upper bound of a string's size inside a JSON frame written with <c>NoteSyncJsonContext.Wire</c>:
+/// its UTF-8 bytes, plus 6 for every character the frame's encoder escapes (an escape is at most
+/// <c>\uXXXX</c>). Which characters those are is asked of the encoder itself, so the bound holds for
+/// whatever it escapes (control characters, quotes, surrogate halves, non-ASCII spaces, ...).
 /// </summary>
 internal static class WireSize
 {
-    private static readonly SearchValues<char> Escaped = SearchValues.Create(
-        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F" +
-        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\"\\" + Surrogates());
-
-    private static string Surrogates() => string.Create(0xE000 - 0xD800, 0, static (span, _) =>
-    {
-        for (var i = 0; i < span.Length; i++)
-        {
-            span[i] = (char)(0xD800 + i);
-        }
-    });
+    private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
 
     public static long Of(string? s)
     {
@@ -31,15 +20,28 @@ internal static class WireSize
             return 4;
         }
 
-        long escapes = 0;
-        var rest = s.AsSpan();
-        int at;
-        while ((at = rest.IndexOfAny(Escaped)) >= 0)
+        return 2 + Encoding.UTF8.GetByteCount(s) + (6L * EscapedCount(s));
+    }
+
+    private static unsafe int EscapedCount(string s)
+    {
+        var count = 0;
+        fixed (char* start = s)
         {
-            escapes++;
-            rest = rest[(at + 1)..];
+            var at = 0;
+            while (at < s.Length)
+            {
+                var next = Encoder.FindFirstCharacterToEncode(start + at, s.Length - at);
+                if (next < 0)
+                {
+                    break;
+                }
+
+                count++;
+                at += next + 1;
+            }
         }
 
-        return 2 + Encoding.UTF8.GetByteCount(s) + (5 * escapes);
+        return count;
     }
 }

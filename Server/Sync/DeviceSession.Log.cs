@@ -12,6 +12,10 @@ internal sealed partial class DeviceSession
             Message = "A live push to device {DeviceId} of space {Space} failed; it is retried on the next change")]
         public static partial void LivePushFailed(ILogger logger, string space, string deviceId, Exception exception);
 
+        [LoggerMessage(EventId = 303, EventName = "AnswerFailed", Level = LogLevel.Error,
+            Message = "Answering a push of device {DeviceId} of space {Space} failed; the connection is closed")]
+        public static partial void AnswerFailed(ILogger logger, string space, string deviceId, Exception exception);
+
         [LoggerMessage(EventId = 302, EventName = "SendFailed", Level = LogLevel.Debug,
             Message = "Sending to device {DeviceId} of space {Space} failed; the connection is closed")]
         public static partial void SendFailed(ILogger logger, string space, string deviceId, Exception exception);

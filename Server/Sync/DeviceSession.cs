@@ -127,6 +127,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             // The connection is gone; an applied push is durable and its re-send is harmless.
         }
+        catch (Exception ex)
+        {
+            // A bug in answering one push must not stop the answers to the next ones: drop the device,
+            // which re-sends what it did not see acknowledged.
+            Log.AnswerFailed(_logger, Space, DeviceId, ex);
+            Cut();
+        }
         finally
         {
             // Rings heard while answers were pending were held back (the answers carry those changes);
@@ -214,6 +221,17 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 Volatile.Write(ref _pumpScheduled, 0);
                 while (!_closed.IsCancellationRequested)
                 {
+                    // Answers are due: they carry these changes, and a live push now could echo the
+                    // device's own writes. The last answer schedules a pump.
+                    if (Volatile.Read(ref _pending) > 0)
+                    {
+                        Volatile.Write(ref _pumpAfterAnswers, true);
+                        if (Volatile.Read(ref _pending) > 0)
+                        {
+                            break;
+                        }
+                    }
+
                     var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
                     if (live is null)
                     {

@@ -65,6 +65,7 @@ public sealed class BadInputTests
         await AssertStillSyncsAsync(device, watcher);
         Assert.Null(watcher.ValueOf("note:ok"));
         Assert.Null(watcher.ValueOf("note:a"));
+        await AssertHealthyAsync(server);
     }
 
     [Fact]
@@ -249,6 +250,7 @@ public sealed class BadInputTests
 
             Assert.StartsWith("An unexpected error occurred invoking 'Push' on the server. HubException: bad_request: changes[0].", ex.Message, StringComparison.Ordinal);
             await AssertStillSyncsAsync(device, watcher);
+            await AssertHealthyAsync(server);
         }
     }
 

@@ -156,6 +156,16 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeyThatLosesTwiceInOnePushIsReportedOnce()
+    {
+        await ApplyAsync(SpaceA, ("note:a", new Write(10, "dev-a", "v")));
+
+        var result = await ApplyAsync(SpaceA, ("note:a", new Write(3, "dev-b", "x")), ("note:a", new Write(4, "dev-b", "y")));
+
+        Assert.Equal("note:a", Assert.Single(result.Superseded).Key);
+    }
+
+    [Fact]
     public async Task KeySupersededThenChangedInOnePushIsReportedOnlyAsChanged()
     {
         await ApplyAsync(SpaceA, ("note:a", new Write(10, "dev-a", "v")));

@@ -10,7 +10,7 @@ namespace NoteSync.Tests.Unit;
 /// <summary>Paging relies on the size estimate never being below what the frame really takes.</summary>
 public sealed class WireSizeTests
 {
-    private static readonly string[] Pieces = ["a", "é", "日本", "😀", "\n", "\"", "\\", "\u0001", "<tag>", " ", "\u2028"];
+    private static readonly string[] Pieces = ["a", "é", "日本", "😀", "\n", "\"", "\\", "\u0001", "<tag>", " ", "\u2028", "\u00a0", "\u3000", "\ue000", "\ufffe"];
 
     [Fact]
     public void EstimateIsAnUpperBoundOfTheSerializedEntry()
@@ -22,6 +22,14 @@ public sealed class WireSizeTests
             var actual = JsonSerializer.SerializeToUtf8Bytes(entry.State.ToChange(entry.Key), NoteSyncJsonContext.Wire.Change).Length;
             return entry.EstimatedWireBytes >= actual;
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void EstimateOfAStringAloneIsAnUpperBound()
+    {
+        var text = Gen.ArrayOf(Gen.Elements(Pieces)).Select(string.Concat);
+        Prop.ForAll(text.ToArbitrary(), s =>
+            WireSize.Of(s) >= JsonSerializer.SerializeToUtf8Bytes(s, NoteSyncJsonContext.Wire.Options).Length).QuickCheckThrowOnFailure();
     }
 
     [Fact]

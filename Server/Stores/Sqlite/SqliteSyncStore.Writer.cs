@@ -149,7 +149,7 @@ internal sealed partial class SqliteSyncStore
         var previous = groupClocks.TryGetValue(space, out var groupClock) ? groupClock : CommittedClock(transaction, space);
         var clock = previous;
         Dictionary<string, StoredEntry>? changed = null;
-        List<KeyState>? superseded = null;
+        Dictionary<string, KeyState>? superseded = null;
 
         foreach (var (key, write) in request.Writes)
         {
@@ -162,7 +162,7 @@ internal sealed partial class SqliteSyncStore
             {
                 if (!next.IsExactly(write))
                 {
-                    (superseded ??= []).Add(new KeyState(key, next));
+                    (superseded ??= new Dictionary<string, KeyState>(StringComparer.Ordinal))[key] = new KeyState(key, next);
                 }
 
                 continue;
@@ -181,7 +181,7 @@ internal sealed partial class SqliteSyncStore
 
         if (changed is null)
         {
-            return new ApplyResult(previous, previous, [], superseded ?? []);
+            return new ApplyResult(previous, previous, [], superseded is null ? [] : [.. superseded.Values]);
         }
 
         // A key changed twice in one push is stored once, with its final state and seq.
@@ -194,8 +194,7 @@ internal sealed partial class SqliteSyncStore
 
         _writer.UpsertClock(transaction, space, clock);
         // A key superseded early in the push but changed later in it is reported by its change alone.
-        superseded?.RemoveAll(s => changed.ContainsKey(s.Key));
-        return new ApplyResult(previous, clock, entries, superseded ?? []);
+        return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]);
     }
 
     private long CommittedClock(SqliteTransaction transaction, string space)
