@@ -22,6 +22,7 @@ internal static class NoteSyncServiceExtensions
         services.AddSingleton<IDoorbell, InProcessDoorbell>();
         services.AddSingleton<RecentChanges>();
         services.AddSingleton<SyncService>();
+        services.AddHostedService<WarmUpService>();
 
         services.AddSignalR(o =>
             {

@@ -221,16 +221,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 Volatile.Write(ref _pumpScheduled, 0);
                 while (!_closed.IsCancellationRequested)
                 {
-                    // Answers are due: they carry these changes, and a live push now could echo the
-                    // device's own writes. The last answer schedules a pump.
-                    if (Volatile.Read(ref _pending) > 0)
-                    {
-                        Volatile.Write(ref _pumpAfterAnswers, true);
-                        if (Volatile.Read(ref _pending) > 0)
-                        {
-                            break;
-                        }
-                    }
+                    // No hold here while answers are due (unlike a ring): a device that pushes without
+                    // pause would then get changes only inside its answers, which grow with every
+                    // pipelined push (measured: fan-out p99 6.7 -> 28 ms). A pump racing an answer may
+                    // echo the device's own write; that is harmless.
 
                     var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
                     if (live is null)

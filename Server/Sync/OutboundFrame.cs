@@ -9,7 +9,7 @@ namespace NoteSync.Server.Sync;
 /// </summary>
 internal sealed class OutboundFrame
 {
-    private byte[]? _json;
+    private ReadOnlyMemory<byte>? _json;
 
     private OutboundFrame(SyncAck? ack, ErrorFrame? error)
     {
@@ -29,6 +29,6 @@ internal sealed class OutboundFrame
 
     /// <summary>The frame as UTF-8 JSON. Two threads may race to build it; both build the same bytes.</summary>
     public ReadOnlyMemory<byte> Json => _json ??= Ack is not null
-        ? JsonSerializer.SerializeToUtf8Bytes(Ack, NoteSyncJsonContext.Wire.SyncAck)
+        ? SyncAckWriter.Write(Ack)
         : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Wire.ErrorFrame);
 }

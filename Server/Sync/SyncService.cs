@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Options;
@@ -191,6 +192,7 @@ internal sealed partial class SyncService(
         return entries.Count == 1 || bytes <= _sync.MaxAckBytes;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded)
     {
         var changes = new List<Change>(entries.Count + superseded.Count);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Shared.Crdt;
@@ -72,6 +73,7 @@ public sealed class EntryState
     public bool IsExactly(in Write write) => _writes.Length == 1 && _writes[0] == write;
 
     /// <summary>The state as it travels in a <c>sync_ack</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Change ToChange(string key)
     {
         var winner = _writes[0];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using NoteSync.Shared.Protocol;
@@ -158,34 +159,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         // One row past the page tells whether more remain.
         command.Parameters.AddWithValue("$limit", (long)maxChanges + 1);
 
-        var entries = new List<StoredEntry>();
-        var bytes = 0L;
-        var more = false;
-        // Synchronous row reads: Microsoft.Data.Sqlite's async reads complete synchronously anyway,
-        // and their per-row task plumbing doubled the cost of a 10,000-note catch-up.
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                if (entries.Count == maxChanges)
-                {
-                    more = true;
-                    break;
-                }
-
-                var entry = ReadEntry(reader);
-                var size = entry.EstimatedWireBytes;
-                if (entries.Count > 0 && bytes + size > maxBytes)
-                {
-                    more = true;
-                    break;
-                }
-
-                bytes += size;
-                entries.Add(entry);
-            }
-        }
-
+        var (entries, more) = ReadPage(command, maxChanges, maxBytes);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new ChangePage(entries, more ? entries[^1].Seq : clock, more);
     }
@@ -282,6 +256,39 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     }
 
     // Columns: key, seq, timestamp, device_id, value, others (SqliteSchema.ReadSinceSql).
+    // Fully optimized on first use: a catch-up runs this loop over thousands of rows, often on a
+    // server that has not run it often enough for tiered compilation to optimize it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (List<StoredEntry> Entries, bool More) ReadPage(SqliteCommand command, int maxChanges, long maxBytes)
+    {
+        var entries = new List<StoredEntry>();
+        var bytes = 0L;
+
+        // Synchronous row reads: Microsoft.Data.Sqlite's async reads complete synchronously anyway,
+        // and their per-row task plumbing doubled the cost of a 10,000-note catch-up.
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (entries.Count == maxChanges)
+            {
+                return (entries, true);
+            }
+
+            var entry = ReadEntry(reader);
+            var size = entry.EstimatedWireBytes;
+            if (entries.Count > 0 && bytes + size > maxBytes)
+            {
+                return (entries, true);
+            }
+
+            bytes += size;
+            entries.Add(entry);
+        }
+
+        return (entries, false);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static StoredEntry ReadEntry(SqliteDataReader reader)
     {
         var state = WriteSetCodec.Decode(

@@ -1,6 +1,7 @@
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text;
 using NoteSync.Shared.Crdt;
 
 namespace NoteSync.Server.Stores.Sqlite;
@@ -57,6 +58,7 @@ internal static class WriteSetCodec
     }
 
     /// <summary>Rebuilds the state of a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EntryState Decode(long timestamp, string deviceId, string? value, string? others)
     {
         var winner = new Write(timestamp, deviceId, value);
