@@ -7,8 +7,9 @@ namespace NoteSync.Server.Sync;
 /// <summary>
 /// One connected device, whatever the transport. It owns the connection's cursor: the newest
 /// <c>ack_timestamp</c> the device was sent. Pushes and live pushes are serialized through one gate,
-/// so a live push always starts exactly where the device's last frame ended (gap-free) and never
-/// echoes the device's own writes. Live pushes start after the device's first push: before that the
+/// so a live push always starts exactly where the device's last frame ended (gap-free). Rings that
+/// arrive while the device's pushes await answers are held back (the answers carry those changes, and
+/// a live push would echo the device's own writes). Live pushes start after the device's first push: before that the
 /// server does not know what the device holds. Outgoing frames wait in a bounded queue; a device
 /// that lets it fill is disconnected rather than allowed to hold memory or delay anyone else.
 /// </summary>
@@ -72,23 +73,26 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     /// it and no <c>ack_timestamp</c> goes back. At most <see cref="MaxPushesInFlight"/> wait at once;
     /// beyond that this waits, which stops the transport reading from a device that floods.
     /// </summary>
+    /// <remarks>Called by one transport loop at a time: pushes of a connection arrive in order.</remarks>
     public async Task SubmitAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
     {
-        await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _pending);
+        await ReserveAsync(cancellationToken).ConfigureAwait(false);
         var applied = _service.ApplyAsync(Space, DeviceId, push, cancellationToken);
         _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
     }
 
     /// <summary>Answers a frame that never became a push (malformed JSON, a binary frame), in its turn among the answers.</summary>
-    public Task SubmitErrorAsync(ErrorFrame error, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default) =>
-        SubmitAppliedAsync(Task.FromResult(AppliedPush.Refused(error)), new SyncPush { RequestId = error.RequestId }, deliver, cancellationToken);
+    public async Task SubmitErrorAsync(ErrorFrame error, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
+    {
+        await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        var refused = Task.FromResult(AppliedPush.Refused(error));
+        _answers = AnswerInOrderAsync(_answers, refused, new SyncPush { RequestId = error.RequestId }, deliver, cancellationToken);
+    }
 
-    private async Task SubmitAppliedAsync(Task<AppliedPush> applied, SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken)
+    private async Task ReserveAsync(CancellationToken cancellationToken)
     {
         await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _pending);
-        _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
     }
 
     /// <summary>Completes when every submitted push has been answered (or failed).</summary>
@@ -219,13 +223,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             try
             {
                 Volatile.Write(ref _pumpScheduled, 0);
+
+                // No hold here while answers are due (unlike a ring): a device that pushes without
+                // pause would then get changes only inside its answers, which grow with every
+                // pipelined push (measured: fan-out p99 6.7 -> 28 ms). A pump racing an answer may
+                // echo the device's own write; that is harmless.
                 while (!_closed.IsCancellationRequested)
                 {
-                    // No hold here while answers are due (unlike a ring): a device that pushes without
-                    // pause would then get changes only inside its answers, which grow with every
-                    // pipelined push (measured: fan-out p99 6.7 -> 28 ms). A pump racing an answer may
-                    // echo the device's own write; that is harmless.
-
                     var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
                     if (live is null)
                     {
