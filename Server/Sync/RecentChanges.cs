@@ -29,15 +29,6 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
         }
     }
 
-    /// <summary>Notes that the store's clock for <paramref name="space"/> is at least <paramref name="cursor"/>.</summary>
-    public void OnCursorSeen(string space, long cursor)
-    {
-        if (_capacity > 0)
-        {
-            Window(space).OnCursorSeen(cursor);
-        }
-    }
-
     /// <summary>Answers "changes since <paramref name="after"/>" from memory when that answer is exact.</summary>
     public bool TryRead(string space, long after, int maxChanges, long maxBytes, out ChangePage page)
     {

@@ -104,14 +104,6 @@ internal sealed class SpaceWindow(int capacity)
         }
     }
 
-    public void OnCursorSeen(long cursor)
-    {
-        lock (_lock)
-        {
-            _known = Math.Max(_known, cursor);
-        }
-    }
-
     public bool TryRead(long after, int maxChanges, long maxBytes, out ChangePage page)
     {
         lock (_lock)

@@ -156,10 +156,6 @@ internal sealed partial class SyncService(
         return frame;
     }
 
-    /// <summary>The space's current clock.</summary>
-    public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default) =>
-        store.GetCursorAsync(space, cancellationToken);
-
     // A memoised frame is reusable only while no commit has landed since it was built.
     private bool IsStale(string space, LiveFrame frame) =>
         !recent.TryRead(space, frame.Cursor, 1, long.MaxValue, out var newer) || newer.Entries.Count > 0 || newer.Cursor != frame.Cursor;

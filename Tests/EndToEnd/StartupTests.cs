@@ -17,4 +17,33 @@ public sealed class StartupTests
         Assert.Contains("exited during start-up", ex.Message, StringComparison.Ordinal);
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AppSettingsBesideTheBinaryIsReadFromAnyWorkingDirectory()
+    {
+        // Arrange: a copy of the server whose appsettings.json allows 3 changes per push; the
+        // process runs with its working directory elsewhere (ServerProcess uses the data directory).
+        using var copy = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy.Path, Path.GetRelativePath(AppContext.BaseDirectory, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        var settingsPath = Path.Combine(copy.Path, "appsettings.json");
+        var settings = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(settingsPath))!;
+        settings["NoteSync"]!["Limits"]!["MaxChangesPerPush"] = 3;
+        File.WriteAllText(settingsPath, settings.ToJsonString());
+
+        // Act
+        await using var server = await ServerProcess.StartAsync(serverDirectory: copy.Path);
+        await using var device = HttpDevice.Create(server, "d");
+        var three = await device.PutManyAsync(Enumerable.Range(0, 3).Select(i => ($"note:{i}", (string?)"v")));
+        var four = await Assert.ThrowsAsync<HttpRequestException>(() => device.PutManyAsync(Enumerable.Range(0, 4).Select(i => ($"note:x{i}", (string?)"v"))));
+
+        // Assert
+        Assert.True(three.AckTimestamp > 0);
+        Assert.Contains("too_large", four.Message, StringComparison.Ordinal);
+    }
 }

@@ -16,11 +16,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private ServerProcess(string dataDir, TempDirectory? ownedDir, IReadOnlyDictionary<string, string> environment)
+    private readonly string _serverDirectory;
+
+    private ServerProcess(string dataDir, TempDirectory? ownedDir, IReadOnlyDictionary<string, string> environment, string serverDirectory)
     {
         DataDir = dataDir;
         _ownedDir = ownedDir;
         _environment = environment;
+        _serverDirectory = serverDirectory;
     }
 
     public string DataDir { get; }
@@ -43,11 +46,14 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a server; <paramref name="settings"/> are <c>NoteSync__X</c>-style environment overrides.</summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null)
+    /// <summary>
+    /// Starts a server; <paramref name="settings"/> are <c>NoteSync__X</c>-style environment overrides,
+    /// <paramref name="serverDirectory"/> where its binaries are (the test's own output by default).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, string? serverDirectory = null)
     {
         var owned = dataDir is null ? new TempDirectory() : null;
-        var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>());
+        var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>(), serverDirectory ?? AppContext.BaseDirectory);
         try
         {
             await server.LaunchAsync(port: 0);
@@ -87,7 +93,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     private async Task LaunchAsync(int port)
     {
-        var serverDll = Path.Combine(AppContext.BaseDirectory, "NoteSync.Server.dll");
+        var serverDll = Path.Combine(_serverDirectory, "NoteSync.Server.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { serverDll, "--urls", $"http://127.0.0.1:{port}" },
