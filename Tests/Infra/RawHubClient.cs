@@ -1,0 +1,130 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>
+/// The SignalR JSON hub protocol spoken by hand over a raw WebSocket, so a test can see frames in
+/// the exact order they arrive (the official client resolves invocation results on other threads).
+/// Records the <c>ack_timestamp</c> of every invocation result and every <c>Changes</c> call, in wire order.
+/// </summary>
+internal sealed class RawHubClient : IAsyncDisposable
+{
+    private const char RecordSeparator = '\u001e';
+    private readonly ClientWebSocket _socket = new();
+    private readonly List<long> _ackTimestamps = [];
+    private readonly Dictionary<string, TaskCompletionSource<JsonNode?>> _pending = [];
+    private readonly Lock _lock = new();
+    private Task? _receiver;
+    private int _nextId;
+
+    public IReadOnlyList<long> AckTimestampsInWireOrder
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _ackTimestamps];
+            }
+        }
+    }
+
+    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId)
+    {
+        var client = new RawHubClient();
+        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id={deviceId}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
+        await client.SendAsync("{\"protocol\":\"json\",\"version\":1}");
+        client._receiver = Task.Run(client.ReceiveLoopAsync);
+        return client;
+    }
+
+    /// <summary>Invokes <c>Push</c> and returns the result's JSON (throws on an invocation error).</summary>
+    public async Task<JsonNode> PushAsync(JsonObject push)
+    {
+        var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var done = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _pending[id] = done;
+        }
+
+        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = "Push", ["arguments"] = new JsonArray(push) };
+        await SendAsync(message.ToJsonString());
+        return (await done.Task.WaitAsync(TestDevice.DefaultTimeout))!;
+    }
+
+    private Task SendAsync(string json) =>
+        _socket.SendAsync(Encoding.UTF8.GetBytes(json + RecordSeparator), WebSocketMessageType.Text, true, CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[1 << 20];
+        var text = new StringBuilder();
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+                var all = text.ToString();
+                var end = all.LastIndexOf(RecordSeparator);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                foreach (var record in all[..end].Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    OnMessage(JsonNode.Parse(record)!);
+                }
+
+                text.Clear().Append(all[(end + 1)..]);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            // Closed under us (or by DisposeAsync): pending pushes time out and fail the test.
+        }
+    }
+
+    private void OnMessage(JsonNode message)
+    {
+        var type = message["type"]?.GetValue<int>();
+        lock (_lock)
+        {
+            if (type == 1 && message["target"]?.GetValue<string>() == "Changes")
+            {
+                _ackTimestamps.Add(message["arguments"]![0]!["ack_timestamp"]!.GetValue<long>());
+            }
+            else if (type == 3 && message["invocationId"]?.GetValue<string>() is { } id && _pending.Remove(id, out var done))
+            {
+                if (message["error"] is { } error)
+                {
+                    done.SetException(new InvalidOperationException(error.GetValue<string>()));
+                }
+                else
+                {
+                    _ackTimestamps.Add(message["result"]!["ack_timestamp"]!.GetValue<long>());
+                    done.SetResult(message["result"]);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        if (_receiver is not null)
+        {
+            await _receiver.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+
+        _socket.Dispose();
+    }
+}
