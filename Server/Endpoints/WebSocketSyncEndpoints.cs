@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
-using NoteSync.Server.Fanout;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -27,7 +26,6 @@ internal static partial class WebSocketSyncEndpoints
     private static async Task HandleAsync(
         HttpContext context,
         SyncService service,
-        IDoorbell doorbell,
         IOptions<NoteSyncOptions> options,
         ILoggerFactory loggerFactory)
     {
@@ -47,7 +45,7 @@ internal static partial class WebSocketSyncEndpoints
         var limits = options.Value.Limits;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         Log.Connected(logger, identity.Space, identity.DeviceId);
-        var session = new DeviceSession(identity.Space, identity.DeviceId, service, doorbell, new WebSocketSink(socket), limits.SendQueueFrames, logger);
+        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new WebSocketSink(socket), limits.SendQueueFrames, logger);
         await using (session.ConfigureAwait(false))
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed);

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Endpoints;
-using NoteSync.Server.Fanout;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -15,7 +14,6 @@ namespace NoteSync.Server.Hubs;
 /// </summary>
 internal sealed partial class SyncHub(
     SyncService service,
-    IDoorbell doorbell,
     IHubContext<SyncHub> hubContext,
     IOptions<NoteSyncOptions> options,
     ILogger<SyncHub> logger) : Hub
@@ -33,7 +31,7 @@ internal sealed partial class SyncHub(
         }
 
         var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
-        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, doorbell, sink, options.Value.Limits.SendQueueFrames, logger);
+        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits.SendQueueFrames, logger);
         Log.Connected(logger, identity.Space, identity.DeviceId);
         return Task.CompletedTask;
     }

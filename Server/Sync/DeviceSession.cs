@@ -38,7 +38,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private int _pumpScheduled;
     private bool _flushing;
 
-    public DeviceSession(string space, string deviceId, SyncService service, IDoorbell doorbell, IFrameSink sink, int sendQueueFrames, ILogger logger)
+    public DeviceSession(string space, string deviceId, SyncService service, IFrameSink sink, int sendQueueFrames, ILogger logger)
     {
         Space = space;
         DeviceId = deviceId;
@@ -55,7 +55,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _writer = Task.Run(WriteLoopAsync);
-        _subscription = doorbell.Listen(space, this);
+        _subscription = service.Listen(space, this);
     }
 
     public string Space { get; }

@@ -9,30 +9,75 @@ namespace NoteSync.Server.Sync;
 /// The newest part of each space's log, in memory, so that a burst of writes fanned out to many
 /// devices costs no store reads. It is only an accelerator: every answer it gives is exactly what
 /// the store would give, and whenever it cannot be sure of that it declines and the caller reads the
-/// store (see <see cref="SpaceWindow"/> for the invariant).
+/// store (see <see cref="SpaceWindow"/> for the invariant). A space has a window only while some
+/// device is connected to it live (<see cref="Retain"/>), so memory follows live spaces, not every
+/// space ever written: a space polled over HTTP alone is read from the store.
 /// </summary>
 internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
 {
     private readonly int _capacity = options.Value.Sync.RecentChangesPerSpace;
     private readonly ConcurrentDictionary<string, SpaceWindow> _spaces = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _holders = new(StringComparer.Ordinal);
+    private readonly Lock _holdersLock = new();
 
-    /// <summary>Records a commit of this node. Returns the window's new head.</summary>
-    public long OnApplied(string space, ApplyResult applied) =>
-        _capacity == 0 ? 0 : Window(space).OnApplied(applied);
+    /// <summary>Keeps a window for <paramref name="space"/> until the result is disposed.</summary>
+    public IDisposable Retain(string space)
+    {
+        if (_capacity > 0)
+        {
+            lock (_holdersLock)
+            {
+                _holders[space] = _holders.GetValueOrDefault(space) + 1;
+                _spaces.GetOrAdd(space, static (_, capacity) => new SpaceWindow(capacity), _capacity);
+            }
+        }
+
+        return new Holder(this, space);
+    }
+
+    /// <summary>Records a commit of this node.</summary>
+    public void OnApplied(string space, ApplyResult applied)
+    {
+        if (_spaces.TryGetValue(space, out var window))
+        {
+            window.OnApplied(applied);
+        }
+    }
 
     /// <summary>Records a complete store read of everything after <paramref name="after"/>.</summary>
     public void OnRead(string space, long after, ChangePage page)
     {
-        if (_capacity > 0 && !page.More)
+        if (!page.More && _spaces.TryGetValue(space, out var window))
         {
-            Window(space).OnRead(after, page);
+            window.OnRead(after, page);
+        }
+    }
+
+    private void Release(string space)
+    {
+        if (_capacity == 0)
+        {
+            return;
+        }
+
+        lock (_holdersLock)
+        {
+            var left = _holders[space] - 1;
+            if (left > 0)
+            {
+                _holders[space] = left;
+                return;
+            }
+
+            _holders.Remove(space);
+            _spaces.TryRemove(space, out _);
         }
     }
 
     /// <summary>Answers "changes since <paramref name="after"/>" from memory when that answer is exact.</summary>
     public bool TryRead(string space, long after, int maxChanges, long maxBytes, out ChangePage page)
     {
-        if (_capacity > 0 && _spaces.TryGetValue(space, out var window))
+        if (_spaces.TryGetValue(space, out var window))
         {
             return window.TryRead(after, maxChanges, maxBytes, out page);
         }
@@ -41,5 +86,16 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
         return false;
     }
 
-    private SpaceWindow Window(string space) => _spaces.GetOrAdd(space, static (_, capacity) => new SpaceWindow(capacity), _capacity);
+    private sealed class Holder(RecentChanges owner, string space) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Release(space);
+            }
+        }
+    }
 }

@@ -36,7 +36,7 @@ internal sealed class SpaceWindow(int capacity)
         }
     }
 
-    public long OnApplied(ApplyResult applied)
+    public void OnApplied(ApplyResult applied)
     {
         lock (_lock)
         {
@@ -54,7 +54,7 @@ internal sealed class SpaceWindow(int capacity)
                     Restart(_known);
                 }
 
-                return _head;
+                return;
             }
 
             if (applied.PreviousCursor == _head)
@@ -65,8 +65,6 @@ internal sealed class SpaceWindow(int capacity)
                     Append(next.Changed, next.Cursor);
                 }
             }
-
-            return _head;
         }
     }
 

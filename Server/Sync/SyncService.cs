@@ -24,6 +24,17 @@ internal sealed partial class SyncService(
     private readonly SyncOptions _sync = options.Value.Sync;
     private readonly ConcurrentDictionary<string, LiveFrame> _lastLiveFrame = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Makes <paramref name="listener"/> hear every commit of <paramref name="space"/> and keeps the
+    /// space's recent changes in memory while it listens. Disposing the result ends both.
+    /// </summary>
+    public IDisposable Listen(string space, ISpaceListener listener)
+    {
+        var window = recent.Retain(space);
+        var subscription = doorbell.Listen(space, listener);
+        return new Both(subscription, window);
+    }
+
     /// <summary>The limits pushes are checked against.</summary>
     public ProtocolLimits Limits { get; } = options.Value.Limits.ToProtocolLimits();
 
@@ -219,5 +230,14 @@ internal sealed partial class SyncService(
         }
 
         return changes;
+    }
+
+    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
     }
 }
