@@ -120,6 +120,74 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
     }
 
     [Fact]
+    public async Task PagesSpanningManyScriptChunksHoldEveryKeyOnceAndCutExactlyByBytes()
+    {
+        // Arrange: 700 keys (the script reads the index 256 at a time), sizes varying, some escaped.
+        var expected = new List<string>();
+        for (var push = 0; push < 7; push++)
+        {
+            var writes = Enumerable.Range(push * 100, 100).Select(i => ($"note:{i:D4}", new Write(1, "dev-a", new string(i % 3 == 0 ? '"' : 'v', i % 50)))).ToArray();
+            expected.AddRange(writes.Select(w => w.Item1));
+            await ApplyAsync(SpaceA, writes);
+        }
+
+        // Act: pages bounded by bytes well under what a chunk holds, and by count above a chunk.
+        var seen = new List<string>();
+        var cursor = 0L;
+        ChangePage page;
+        do
+        {
+            page = await Store.ReadSinceAsync(SpaceA, cursor, 300, 20_000).DefaultTimeout();
+
+            // Assert: each page is as full as the byte bound allows, and no fuller.
+            var bytes = page.Entries.Sum(e => e.EstimatedWireBytes);
+            Assert.True(page.Entries.Count == 1 || bytes <= 20_000, $"page of {bytes} bytes");
+            seen.AddRange(page.Entries.Select(e => e.Key));
+            cursor = page.Cursor;
+            if (page.More && page.Entries.Count < 300)
+            {
+                var next = await Store.ReadSinceAsync(SpaceA, cursor, 1, long.MaxValue).DefaultTimeout();
+                Assert.True(bytes + next.Entries[0].EstimatedWireBytes > 20_000);
+            }
+        }
+        while (page.More);
+
+        Assert.Equal(expected, seen);
+        Assert.Equal(700, cursor);
+        var all = await Store.ReadSinceAsync(SpaceA, 0, int.MaxValue, long.MaxValue).DefaultTimeout();
+        Assert.Equal(700, all.Entries.Count);
+        Assert.False(all.More);
+    }
+
+    [Fact]
+    public async Task TwoStoresOnOneRedisShareOneChainOfCursors()
+    {
+        // Arrange: a second store on its own connection, as a second node would have.
+        await using var otherConnection = await fixture.Server.ConnectAsync();
+        await using var otherNode = new RedisSyncStore(otherConnection, NullLogger.Instance);
+        ISyncStore[] nodes = [Store, otherNode];
+
+        // Act: both push to the same keys at once.
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            nodes[i % 2].ApplyAsync(SpaceA, [new KeyedWrite($"note:{i % 7}", new Write(1 + (i % 13), $"dev-{i % 2}", $"v{i}"))]))).DefaultTimeout();
+
+        // Assert: every change got its own seq, and the changing pushes form one unbroken chain.
+        var changing = results.Where(r => r.Changed.Count > 0).OrderBy(r => r.Cursor).ToList();
+        var previous = 0L;
+        foreach (var result in changing)
+        {
+            Assert.Equal(previous, result.PreviousCursor);
+            previous = result.Cursor;
+        }
+
+        Assert.Equal(previous, await otherNode.GetCursorAsync(SpaceA).DefaultTimeout());
+        var fromOther = await otherNode.ReadSinceAsync(SpaceA, 0, int.MaxValue, long.MaxValue).DefaultTimeout();
+        Assert.Equal(
+            (await ReadAllAsync(SpaceA)).Values.OrderBy(e => e.Seq).Select(e => (e.Key, e.Seq)),
+            fromOther.Entries.Select(e => (e.Key, e.Seq)));
+    }
+
+    [Fact]
     public async Task StateAndClockSurviveARedisCrashWithAof()
     {
         // Arrange
