@@ -22,8 +22,11 @@ public sealed class NoteSyncOptions
     [Required]
     public string DataDir { get; set; } = "./data";
 
-    /// <summary>A StackExchange.Redis connection string, for <c>Store=redis</c>.</summary>
-    public string? Redis { get; set; }
+    /// <summary>
+    /// The Redis store, for <c>Store=redis</c>: <c>NoteSync:Redis</c> is its connection string, and
+    /// <c>NoteSync:Redis:AllowVolatile</c> a switch beside it (see <see cref="RedisOptions"/>).
+    /// </summary>
+    public RedisOptions Redis { get; set; } = new();
 
     /// <summary>Sync paging and fan-out settings.</summary>
     [ValidateObjectMembers]

@@ -3,19 +3,60 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>Bad configuration stops the server at start-up with a message naming the setting.</summary>
-public sealed class StartupTests
+public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
     [Theory]
     [InlineData("NoteSync__Sync__MaxChangesPerAck", "0", "MaxChangesPerAck")]
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
-    [InlineData("NoteSync__Store", "redis", "NoteSync:Store=redis")]
+    [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));
 
         Assert.Contains("exited during start-up", ex.Message, StringComparison.Ordinal);
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VolatileRedisIsRefusedUnlessAllowVolatile()
+    {
+        // Arrange: a Redis without AOF, which would lose acknowledged pushes on a restart.
+        await using var volatileRedis = await RedisServer.StartAsync(appendOnly: false);
+        var settings = new Dictionary<string, string> { ["NoteSync__Store"] = "redis", ["NoteSync__Redis"] = volatileRedis.ConnectionString };
+
+        // Act
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(settings));
+        settings["NoteSync__Redis__AllowVolatile"] = "true";
+        await using var allowed = await ServerProcess.StartAsync(settings);
+
+        // Assert: the refusal names the way out; the switch sits beside the plain connection string.
+        Assert.Contains("exited during start-up", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("appendonly", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("NoteSync:Redis:AllowVolatile", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("AllowVolatile is true", allowed.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerOnRedisStartsAndSyncsANoteOverWebSocket()
+    {
+        // Arrange
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["NoteSync__Store"] = "redis",
+            ["NoteSync__Redis"] = redis.Server.ConnectionString,
+        });
+        await using var writer = await WsDevice.ConnectAsync(server, "writer");
+        await using var reader = await WsDevice.ConnectAsync(server, "reader");
+
+        // Act
+        var ack = await writer.PutAsync("note:on-redis", "hello from redis");
+        await reader.PullAsync();
+
+        // Assert: the reader got it, and it is in Redis under the default space.
+        Assert.True(ack.AckTimestamp > 0);
+        Assert.Equal("hello from redis", reader.StateOf("note:on-redis")?.Winner.Value);
+        Assert.True(await redis.Connection.GetDatabase().HashExistsAsync("ns:{default}:e", "note:on-redis"));
     }
 
     [Fact]

@@ -1,0 +1,52 @@
+using System.Text;
+using StackExchange.Redis;
+
+namespace NoteSync.Server.Stores.Redis;
+
+/// <summary>
+/// The Redis key layout of <see cref="RedisSyncStore"/> (format version 1). Every key of a space carries
+/// the space in one hash tag, so a whole space lives in one Redis Cluster slot and one Lua script may
+/// touch all of it:
+/// <code>
+/// ns:{&lt;space&gt;}:clock   string      the space's clock C (CONTRACT §2) as a decimal integer; absent = 0
+/// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
+/// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
+///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
+/// </code>
+/// Only <see cref="RedisScripts.Apply"/> writes these keys, always all three in one script. In the hash
+/// tag, <c>%</c> and <c>}</c> of a space are written <c>%25</c> and <c>%7D</c>: a <c>}</c> would end the tag
+/// early (a space starting with one would give an empty tag, which Redis Cluster ignores, scattering the
+/// space's keys), and escaping <c>%</c> as well keeps the mapping one-to-one. A later version may add keys
+/// under the same tag; this one ignores any it does not know.
+/// </summary>
+internal static class RedisKeys
+{
+    /// <summary>The three keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log.</summary>
+    public static RedisKey[] For(string space)
+    {
+        var prefix = $"ns:{{{HashTag(space)}}}:";
+        return [prefix + "clock", prefix + "e", prefix + "log"];
+    }
+
+    /// <summary>The space as written between the braces.</summary>
+    public static string HashTag(string space)
+    {
+        if (space.AsSpan().IndexOfAny('%', '}') < 0)
+        {
+            return space;
+        }
+
+        var tag = new StringBuilder(space.Length + 8);
+        foreach (var c in space)
+        {
+            _ = c switch
+            {
+                '%' => tag.Append("%25"),
+                '}' => tag.Append("%7D"),
+                _ => tag.Append(c),
+            };
+        }
+
+        return tag.ToString();
+    }
+}

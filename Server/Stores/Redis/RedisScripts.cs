@@ -1,0 +1,228 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace NoteSync.Server.Stores.Redis;
+
+/// <summary>
+/// The two Lua scripts of <see cref="RedisSyncStore"/>. Each is sent once (EVAL, which also caches it on
+/// the node that owns the space's slot) and from then on called by its SHA1 (EVALSHA); see
+/// <see cref="RedisSyncStore"/> for the NOSCRIPT fallback. Keys: <see cref="RedisKeys"/>.
+/// <para>
+/// <b>Entry format</b> (the values of the <c>ns:{space}:e</c> hash, version 1), written by <see cref="Apply"/> only:
+/// <code>1,&lt;seq&gt;,&lt;timestamp&gt;,&lt;device_id&gt;&lt;value&gt;&lt;device_id&gt;&lt;value&gt;...</code>
+/// one (device_id, value) pair per write of W, best first (the winner first), every string as
+/// <c>&lt;UTF-8 byte length&gt;:&lt;bytes&gt;</c> and a null value (a tombstone) as <c>~</c>, so null and ""
+/// differ. All of W shares the one timestamp. A reader refuses a version other than 1 rather than misread
+/// it; a later version changes the leading number.
+/// </para>
+/// <para>
+/// <b>Order.</b> CONTRACT §1 picks the winner by ordinal comparison of .NET strings, that is UTF-16 code
+/// units. Redis holds UTF-8, whose byte order is code point order; the two differ only where a character
+/// above U+FFFF (a surrogate pair, 0xD800.. in UTF-16; lead byte F0-F4 in UTF-8) meets one in
+/// U+E000-U+FFFF (lead byte EE or EF). <c>cmp16</c> compares bytes and swaps exactly that case. (Lua's own
+/// <c>&lt;</c> on strings is no use: it calls strcoll, and Redis sets the collation locale from the
+/// environment.)
+/// </para>
+/// </summary>
+internal static class RedisScripts
+{
+    /// <summary>The error a push gets when a change would need a seq above 2^53-1; nothing of the push is applied.</summary>
+    public const string ClockOverflowError = "NOTESYNC_CLOCK_OVERFLOW";
+
+    private const string Common = """
+        local function cmp16(a, b)
+          if a == b then return 0 end
+          local la, lb = #a, #b
+          local n = la < lb and la or lb
+          local i = 1
+          while i + 63 <= n and string.sub(a, i, i + 63) == string.sub(b, i, i + 63) do i = i + 64 end
+          while i <= n do
+            local x, y = string.byte(a, i), string.byte(b, i)
+            if x ~= y then
+              if x >= 240 and (y == 238 or y == 239) then return -1 end
+              if y >= 240 and (x == 238 or x == 239) then return 1 end
+              if x < y then return -1 end
+              return 1
+            end
+            i = i + 1
+          end
+          if la < lb then return -1 end
+          return 1
+        end
+
+        """;
+
+    /// <summary>
+    /// Merges a whole push, atomically. KEYS: clock, entries, log. ARGV: five per write: key, timestamp,
+    /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
+    /// Returns <c>{previous C, new C, n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
+    /// changed keys in seq order with their final entries, then the superseded keys with theirs.
+    /// Every check runs before the first write, so an error applies nothing.
+    /// </summary>
+    public const string Apply = Common + """
+        local MAX = 9007199254740991
+        local function fmt(n) return string.format('%.0f', n) end
+        local function token(v)
+          if v == false then return '~' end
+          return #v .. ':' .. v
+        end
+        local function readToken(s, pos)
+          if string.byte(s, pos) == 126 then return false, pos + 1 end
+          local colon = string.find(s, ':', pos, true)
+          local len = tonumber(string.sub(s, pos, colon - 1))
+          return string.sub(s, colon + 1, colon + len), colon + len + 1
+        end
+        local function decode(s)
+          local c1 = string.find(s, ',', 1, true)
+          if string.sub(s, 1, c1 - 1) ~= '1' then error('NOTESYNC_FORMAT unknown entry format ' .. string.sub(s, 1, c1 - 1)) end
+          local c2 = string.find(s, ',', c1 + 1, true)
+          local c3 = string.find(s, ',', c2 + 1, true)
+          local writes = {}
+          local pos = c3 + 1
+          while pos <= #s do
+            local d, v
+            d, pos = readToken(s, pos)
+            v, pos = readToken(s, pos)
+            writes[#writes + 1] = {d, v}
+          end
+          return {ts = tonumber(string.sub(s, c2 + 1, c3 - 1)), writes = writes, raw = s}
+        end
+        local function encode(seq, state)
+          local parts = {'1,', fmt(seq), ',', fmt(state.ts), ','}
+          for _, w in ipairs(state.writes) do
+            parts[#parts + 1] = token(w[1])
+            parts[#parts + 1] = token(w[2])
+          end
+          return table.concat(parts)
+        end
+        local function cmpWrite(d1, v1, d2, v2)
+          local c = cmp16(d1, d2)
+          if c ~= 0 then return c end
+          if v1 == false or v2 == false then
+            return (v1 == false and 0 or 1) - (v2 == false and 0 or 1)
+          end
+          return cmp16(v1, v2)
+        end
+
+        local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local previous = clock
+        local states = {}
+        local seqs = {}
+        local superseded, supersededOrder = {}, {}
+        for b = 0, #ARGV - 1, 5 do
+          local key = ARGV[b + 1]
+          local ts = tonumber(ARGV[b + 2])
+          local dev = ARGV[b + 3]
+          local val = false
+          if ARGV[b + 4] == '1' then val = ARGV[b + 5] end
+          local state = states[key]
+          if state == nil then
+            local raw = redis.call('HGET', KEYS[2], key)
+            if raw then state = decode(raw) else state = false end
+            states[key] = state
+          end
+          local changed = false
+          if state == false or ts > state.ts then
+            state = {ts = ts, writes = {{dev, val}}}
+            states[key] = state
+            changed = true
+          elseif ts == state.ts then
+            local ws = state.writes
+            local at = #ws + 1
+            local duplicate = false
+            for j = 1, #ws do
+              local c = cmpWrite(dev, val, ws[j][1], ws[j][2])
+              if c == 0 then duplicate = true break end
+              if c > 0 then at = j break end
+            end
+            if not duplicate then
+              table.insert(ws, at, {dev, val})
+              state.raw = nil
+              changed = true
+            end
+          end
+          if changed then
+            if clock >= MAX then
+              return redis.error_reply('NOTESYNC_CLOCK_OVERFLOW the clock of the space reached 2^53-1; no further change can be given a seq')
+            end
+            clock = math.max(clock + 1, ts)
+            seqs[key] = clock
+            state.seq = clock
+          else
+            local ws = state.writes
+            local exactly = #ws == 1 and state.ts == ts and ws[1][1] == dev and ws[1][2] == val
+            if not exactly and not superseded[key] then
+              superseded[key] = true
+              supersededOrder[#supersededOrder + 1] = key
+            end
+          end
+        end
+
+        local changedKeys = {}
+        for k, _ in pairs(seqs) do changedKeys[#changedKeys + 1] = k end
+        table.sort(changedKeys, function(a, b) return seqs[a] < seqs[b] end)
+        local out = {fmt(previous), fmt(clock), tostring(#changedKeys)}
+        for _, k in ipairs(changedKeys) do
+          local entry = encode(seqs[k], states[k])
+          redis.call('HSET', KEYS[2], k, entry)
+          redis.call('ZADD', KEYS[3], fmt(seqs[k]), k)
+          out[#out + 1] = k
+          out[#out + 1] = entry
+        end
+        if #changedKeys > 0 then redis.call('SET', KEYS[1], fmt(clock)) end
+        for _, k in ipairs(supersededOrder) do
+          if not seqs[k] then
+            out[#out + 1] = k
+            out[#out + 1] = states[k].raw
+          end
+        end
+        return out
+        """;
+
+    /// <summary>
+    /// One page of "changes since", read-only, so the clock and the rows come from one state. KEYS: clock,
+    /// entries, log. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, key1, entry1, ...}</c>.
+    /// The script bounds the page by a cheap lower bound of each entry's wire size (its key and stored
+    /// bytes: the stored framing is never larger than the 100 bytes per write and per entry that
+    /// <see cref="StoredEntry.EstimatedWireBytes"/> adds), so it never drops an entry the exact count would
+    /// keep; the store then cuts the page exactly.
+    /// </summary>
+    public const string ReadSince = """
+        local clock = redis.call('GET', KEYS[1]) or '0'
+        local maxChanges = tonumber(ARGV[2])
+        local maxBytes = tonumber(ARGV[3])
+        local out = {clock, '0'}
+        local count, bytes, offset = 0, 0, 0
+        local min = '(' .. ARGV[1]
+        while true do
+          local keys = redis.call('ZRANGEBYSCORE', KEYS[3], min, '+inf', 'LIMIT', offset, 256)
+          if #keys == 0 then return out end
+          local entries = redis.call('HMGET', KEYS[2], unpack(keys))
+          for i = 1, #keys do
+            if not entries[i] then return redis.error_reply('NOTESYNC_CORRUPT log names a key without an entry') end
+            local size = #keys[i] + #entries[i]
+            if count == maxChanges or (count > 0 and bytes + size > maxBytes) then
+              out[2] = '1'
+              return out
+            end
+            out[#out + 1] = keys[i]
+            out[#out + 1] = entries[i]
+            count = count + 1
+            bytes = bytes + size
+          end
+          if #keys < 256 then return out end
+          offset = offset + 256
+        end
+        """;
+
+    /// <summary>The SHA1 of <see cref="Apply"/>, as EVALSHA takes it.</summary>
+    public static byte[] ApplySha1 { get; } = Sha1(Apply);
+
+    /// <summary>The SHA1 of <see cref="ReadSince"/>.</summary>
+    public static byte[] ReadSinceSha1 { get; } = Sha1(ReadSince);
+
+    // SHA1 is what Redis names scripts by; it is an identifier here, not a security measure.
+#pragma warning disable CA5350
+    private static byte[] Sha1(string script) => SHA1.HashData(Encoding.UTF8.GetBytes(script));
+#pragma warning restore CA5350
+}

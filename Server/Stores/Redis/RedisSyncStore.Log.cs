@@ -1,0 +1,30 @@
+namespace NoteSync.Server.Stores.Redis;
+
+internal sealed partial class RedisSyncStore
+{
+    // Event ids 220-239 belong to the Redis store (200-299 are the stores'). Names are public once
+    // shipped. Never log note contents or connection passwords: keys, spaces, counts only.
+    private static partial class Log
+    {
+        [LoggerMessage(220, LogLevel.Information, "Redis store opened on {Endpoints} (connection owned: {Owned})", EventName = "RedisStoreOpened")]
+        public static partial void Opened(ILogger logger, string endpoints, bool owned);
+
+        [LoggerMessage(221, LogLevel.Information, "Redis did not know script {Sha1}; sent it whole once", EventName = "RedisScriptSent")]
+        public static partial void ScriptSent(ILogger logger, string sha1);
+
+        [LoggerMessage(222, LogLevel.Error, "A push of {Writes} writes to space {Space} failed", EventName = "RedisApplyFailed")]
+        public static partial void ApplyFailed(ILogger logger, string space, int writes, Exception exception);
+
+        [LoggerMessage(223, LogLevel.Warning, "Redis store health check failed", EventName = "RedisHealthCheckFailed")]
+        public static partial void HealthCheckFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(224, LogLevel.Information, "Redis store closed", EventName = "RedisStoreClosed")]
+        public static partial void Closed(ILogger logger);
+
+        [LoggerMessage(225, LogLevel.Warning, "Redis {Endpoint} could lose acknowledged writes ({Reason}); starting anyway since NoteSync:Redis:AllowVolatile is true", EventName = "RedisVolatileAllowed")]
+        public static partial void VolatileAllowed(ILogger logger, string endpoint, string reason);
+
+        [LoggerMessage(226, LogLevel.Warning, "Redis {Endpoint} has appendfsync {Policy}: an acknowledged push may be lost if the Redis machine fails within the fsync interval; 'always' closes that window", EventName = "RedisFsyncNotAlways")]
+        public static partial void FsyncNotAlways(ILogger logger, string endpoint, string policy);
+    }
+}

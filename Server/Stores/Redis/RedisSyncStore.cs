@@ -1,0 +1,292 @@
+using System.Globalization;
+using NoteSync.Shared.Protocol;
+using StackExchange.Redis;
+
+namespace NoteSync.Server.Stores.Redis;
+
+/// <summary>
+/// The store for several nodes: every space in one Redis (key layout: <see cref="RedisKeys"/>; scripts
+/// and entry format: <see cref="RedisScripts"/>). A push is merged by one Lua script, so it is atomic
+/// and serialized with every other push to the space whichever node sends it; a page of "changes since"
+/// is one read-only script, so its clock and its entries come from one state. Durability is Redis's:
+/// with <c>appendfsync always</c> Redis answers a script only after its writes are fsynced to the AOF
+/// (the start-up check refuses a Redis without AOF unless told otherwise). Thread-safe.
+/// <para>
+/// The connection is the caller's: the store disposes it only when constructed with
+/// <c>ownsConnection: true</c> (the server's own start-up does that; tests share one connection
+/// between store instances and keep it).
+/// </para>
+/// </summary>
+internal sealed partial class RedisSyncStore : ISyncStore
+{
+    private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
+    private readonly bool _ownsConnection;
+    private readonly ILogger _logger;
+
+    // Pushes in flight, so DisposeAsync can let them finish before the connection goes.
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private bool _disposed;
+
+    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(logger);
+        _redis = redis;
+        _database = redis.GetDatabase();
+        _ownsConnection = ownsConnection;
+        _logger = logger;
+        // Endpoints only: the configuration string may carry a password.
+        Log.Opened(_logger, string.Join(',', redis.GetEndPoints().Select(e => e.ToString())), ownsConnection);
+    }
+
+    /// <summary>How many times a script was not found by SHA and was sent whole again; lets tests see the fallback.</summary>
+    internal long ScriptReloads => Interlocked.Read(ref _scriptReloads);
+
+    private long _scriptReloads;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Cancellation is honoured until the script is sent; after that the push runs to its end, as it
+    /// would in Redis anyway, and the caller gets its result. A push re-sent by the client library after
+    /// a reconnect is harmless: the merge is idempotent.
+    /// </remarks>
+    public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentNullException.ThrowIfNull(writes);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var values = new RedisValue[writes.Count * 5];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var (key, write) = writes[i];
+            ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
+            ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
+            if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
+            {
+                throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
+            }
+
+            values[(i * 5) + 0] = key;
+            values[(i * 5) + 1] = write.Timestamp;
+            values[(i * 5) + 2] = write.DeviceId;
+            values[(i * 5) + 3] = write.Value is null ? "0" : "1";
+            values[(i * 5) + 4] = write.Value ?? "";
+        }
+
+        Enter();
+        try
+        {
+            if (writes.Count == 0)
+            {
+                var cursor = await ReadClockAsync(space).ConfigureAwait(false);
+                return new ApplyResult(cursor, cursor, [], []);
+            }
+
+            RedisResult result;
+            try
+            {
+                result = await EvaluateAsync(RedisScripts.ApplySha1, RedisScripts.Apply, RedisKeys.For(space), values).ConfigureAwait(false);
+            }
+            catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"the clock of space '{space}' reached 2^53-1; no further change can be given a seq", ex);
+            }
+            catch (Exception ex)
+            {
+                Log.ApplyFailed(_logger, space, writes.Count, ex);
+                throw;
+            }
+
+            return ReadApplyResult((RedisResult[])result!);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChanges);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        ThrowIfDisposed();
+
+        var result = await EvaluateAsync(RedisScripts.ReadSinceSha1, RedisScripts.ReadSince, RedisKeys.For(space), [afterSeq, maxChanges, maxBytes])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        var items = (RedisResult[])result!;
+        var clock = ParseInt64(items[0]);
+        var more = (string?)items[1] == "1";
+
+        // The script cut the page by a lower bound of each entry's size; the exact cut is made here.
+        var entries = new List<StoredEntry>((items.Length - 2) / 2);
+        var bytes = 0L;
+        for (var i = 2; i < items.Length; i += 2)
+        {
+            var entry = DecodeEntry(items[i], items[i + 1]);
+            var size = entry.EstimatedWireBytes;
+            if (entries.Count > 0 && bytes + size > maxBytes)
+            {
+                more = true;
+                break;
+            }
+
+            bytes += size;
+            entries.Add(entry);
+        }
+
+        return new ChangePage(entries, more ? entries[^1].Seq : clock, more);
+    }
+
+    /// <inheritdoc />
+    public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ThrowIfDisposed();
+        return ReadClockAsync(space).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            await _database.PingAsync().WaitAsync(HealthTimeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.HealthCheckFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops taking pushes, waits for those in flight, then closes the connection if the store owns it.
+    /// Later calls throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        bool first;
+        lock (_gate)
+        {
+            first = !_disposed;
+            _disposed = true;
+            if (_inFlight == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+
+        await _drained.Task.ConfigureAwait(false);
+        if (!first)
+        {
+            return;
+        }
+
+        if (_ownsConnection)
+        {
+            await _redis.CloseAsync().ConfigureAwait(false);
+            await _redis.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Log.Closed(_logger);
+    }
+
+    private void Enter()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_gate)
+        {
+            if (--_inFlight == 0 && _disposed)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+    }
+
+    /// <summary>
+    /// Runs a script by SHA. NOSCRIPT (a restarted Redis, SCRIPT FLUSH, a failover to a node that never
+    /// saw it) is answered by sending the script whole once: EVAL runs it and caches it on the node that
+    /// owns the space's slot, so the next call finds it by SHA there. Nothing ran on NOSCRIPT, so the
+    /// retry cannot apply a push twice.
+    /// </summary>
+    private async Task<RedisResult> EvaluateAsync(byte[] sha1, string script, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            return await _database.ScriptEvaluateAsync(sha1, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _scriptReloads);
+            Log.ScriptSent(_logger, Convert.ToHexStringLower(sha1));
+            return await _database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<long> ReadClockAsync(string space)
+    {
+        var clock = await _database.StringGetAsync(RedisKeys.For(space)[0]).ConfigureAwait(false);
+        return clock.IsNull ? 0 : (long)clock;
+    }
+
+    private static ApplyResult ReadApplyResult(RedisResult[] items)
+    {
+        var previous = ParseInt64(items[0]);
+        var cursor = ParseInt64(items[1]);
+        var changedCount = (int)ParseInt64(items[2]);
+        var changed = new StoredEntry[changedCount];
+        var at = 3;
+        for (var i = 0; i < changedCount; i++, at += 2)
+        {
+            changed[i] = DecodeEntry(items[at], items[at + 1]);
+        }
+
+        var superseded = new KeyState[(items.Length - at) / 2];
+        for (var i = 0; i < superseded.Length; i++, at += 2)
+        {
+            var entry = DecodeEntry(items[at], items[at + 1]);
+            superseded[i] = new KeyState(entry.Key, entry.State);
+        }
+
+        return new ApplyResult(previous, cursor, changed, superseded);
+    }
+
+    private static StoredEntry DecodeEntry(RedisResult key, RedisResult stored) =>
+        RedisEntryCodec.Decode((string)key!, ((byte[])stored!).AsSpan());
+
+    private static long ParseInt64(RedisResult value) => long.Parse((string)value!, NumberStyles.None, CultureInfo.InvariantCulture);
+}

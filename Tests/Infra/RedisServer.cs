@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>
+/// A real <c>redis-server</c> process on a free loopback port, with its own temp directory, in the
+/// foreground (<c>--daemonize no</c>) so the test owns and kills it. AOF is on with
+/// <c>appendfsync always</c> and RDB snapshots off unless <c>appendOnly: false</c> (a volatile Redis, for
+/// the start-up refusal tests). <see cref="RestartAsync"/> kills it (SIGKILL) and starts it again on the
+/// same directory and port, as after a crash. A missing <c>redis-server</c> fails, never skips: the
+/// test script installs it.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    private readonly TempDirectory _directory = new();
+    private readonly bool _appendOnly;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    private RedisServer(int port, bool appendOnly)
+    {
+        Port = port;
+        _appendOnly = appendOnly;
+    }
+
+    public int Port { get; }
+
+    /// <summary>The StackExchange.Redis connection string of this server.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    /// <summary>The directory holding the AOF.</summary>
+    public string DataDirectory => _directory.Path;
+
+    public static async Task<RedisServer> StartAsync(bool appendOnly = true)
+    {
+        var server = new RedisServer(FreePort(), appendOnly);
+        try
+        {
+            await server.LaunchAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A connection for tests, admin commands allowed (SCRIPT FLUSH, CONFIG, INFO), that rides out restarts.</summary>
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+    {
+        EndPoints = { { IPAddress.Loopback, Port } },
+        AllowAdmin = true,
+        AbortOnConnectFail = false,
+        ConnectTimeout = 5000,
+        SyncTimeout = 10_000,
+        AsyncTimeout = 10_000,
+    });
+
+    /// <summary>SIGKILL, then a new process on the same directory and port: what the AOF holds is what survives.</summary>
+    public async Task RestartAsync()
+    {
+        Kill();
+        await LaunchAsync();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _directory.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    private async Task LaunchAsync()
+    {
+        var start = new ProcessStartInfo("redis-server")
+        {
+            ArgumentList =
+            {
+                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--bind", "127.0.0.1",
+                "--daemonize", "no",
+                "--dir", _directory.Path,
+                "--save", "",
+                "--appendonly", _appendOnly ? "yes" : "no",
+                "--appendfsync", "always",
+                "--maxmemory-policy", "noeviction",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory.Path,
+        };
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException(
+                "redis-server is not installed (or not on PATH); the Redis tests need a real one. Run ./test.sh, which installs it, or: sudo apt-get install -y redis-server",
+                ex);
+        }
+
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        // Ready when it answers PING on its port (AOF loading happens before it accepts commands).
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited during start-up:\n{Output}");
+            }
+
+            if (await PingsAsync())
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"redis-server did not answer PING within {StartTimeout}:\n{Output}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    private string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    private async Task<bool> PingsAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port).WaitAsync(TimeSpan.FromSeconds(2));
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray()).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            var buffer = new byte[64];
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
