@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Hubs;
@@ -9,6 +10,8 @@ using NoteSync.Server.Stores.Sqlite;
 using StackExchange.Redis;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
+
+using SignalRRedisOptions = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace NoteSync.Server;
 
@@ -23,11 +26,15 @@ internal static class NoteSyncServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoteSyncOptions>, NoteSyncOptionsValidator>();
 
+        // One Redis connection per node, made (and checked) only with Store=redis, shared by the store and
+        // the doorbell; the container disposes it after both (it was created before them).
+        services.AddSingleton<IConnectionMultiplexer>(ConnectRedis);
         services.AddSingleton<ISyncStore>(CreateStore);
-        services.AddSingleton<IDoorbell, InProcessDoorbell>();
+        services.AddSingleton<IDoorbell>(CreateDoorbell);
         services.AddSingleton<RecentChanges>();
         services.AddSingleton<SyncService>();
         services.AddHostedService<WarmUpService>();
+        services.AddHostedService<DoorbellHeadCheckService>();
 
         services.AddSignalR(o =>
             {
@@ -39,7 +46,49 @@ internal static class NoteSyncServiceExtensions
             .AddMessagePackProtocol();
         services.AddOptions<HubOptions<SyncHub>>().Configure<IOptions<NoteSyncOptions>>((hub, ns) =>
             hub.MaximumReceiveMessageSize = ns.Value.Limits.MaxMessageBytes);
+
+        // SignalR scale-out: with Store=redis the hub's lifetime manager is the Redis backplane (its own
+        // connection, channels under "ns-signalr"), so hub calls that address connections or groups on
+        // other nodes reach them. The store kind is only known once options bind, hence the factory.
+        services.AddOptions<SignalRRedisOptions>().Configure<IOptions<NoteSyncOptions>>((backplane, ns) =>
+        {
+            if (ns.Value.Store == StoreKinds.Redis && !string.IsNullOrWhiteSpace(ns.Value.Redis.Configuration))
+            {
+                backplane.Configuration = ConfigurationOptions.Parse(ns.Value.Redis.Configuration);
+                backplane.Configuration.ChannelPrefix = RedisChannel.Literal(SignalRChannelPrefix);
+                backplane.Configuration.AbortOnConnectFail = false;
+            }
+        });
+        services.AddSingleton<HubLifetimeManager<SyncHub>>(CreateHubLifetimeManager);
         return services;
+    }
+
+    /// <summary>The prefix of the SignalR backplane's Redis channels, apart from the doorbell's <c>ns:{space}:bell</c>.</summary>
+    public const string SignalRChannelPrefix = "ns-signalr";
+
+    private static HubLifetimeManager<SyncHub> CreateHubLifetimeManager(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<NoteSyncOptions>>().Value;
+        return options.Store == StoreKinds.Redis
+            ? new RedisHubLifetimeManager<SyncHub>(
+                services.GetRequiredService<ILogger<RedisHubLifetimeManager<SyncHub>>>(),
+                services.GetRequiredService<IOptions<SignalRRedisOptions>>(),
+                services.GetRequiredService<IHubProtocolResolver>(),
+                services.GetRequiredService<IOptions<HubOptions>>(),
+                services.GetRequiredService<IOptions<HubOptions<SyncHub>>>())
+            : new DefaultHubLifetimeManager<SyncHub>(services.GetRequiredService<ILogger<DefaultHubLifetimeManager<SyncHub>>>());
+    }
+
+    private static IDoorbell CreateDoorbell(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<NoteSyncOptions>>().Value;
+        return options.Store == StoreKinds.Redis
+            ? new RedisDoorbell(
+                services.GetRequiredService<IConnectionMultiplexer>(),
+                services.GetRequiredService<ISyncStore>(),
+                services.GetRequiredService<RecentChanges>(),
+                services.GetRequiredService<ILogger<RedisDoorbell>>())
+            : new InProcessDoorbell();
     }
 
     private static ISyncStore CreateStore(IServiceProvider services)
@@ -50,7 +99,9 @@ internal static class NoteSyncServiceExtensions
             StoreKinds.Sqlite => new SqliteSyncStore(
                 Path.GetFullPath(options.DataDir),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>()),
-            StoreKinds.Redis => CreateRedisStore(options.Redis, services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>()),
+            StoreKinds.Redis => new RedisSyncStore(
+                services.GetRequiredService<IConnectionMultiplexer>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>()),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),
@@ -58,12 +109,14 @@ internal static class NoteSyncServiceExtensions
     }
 
     /// <summary>
-    /// Connects, checks that Redis keeps what it acknowledges, and gives the connection to the store,
-    /// which closes it on shutdown. Runs at start-up (Program resolves the store), so every failure
-    /// here stops the node before it listens.
+    /// Connects and checks that Redis keeps what it acknowledges. Runs at start-up (Program resolves the
+    /// store, which needs this), so every failure here stops the node before it listens. The container
+    /// owns the connection and closes it on shutdown, after the store and the doorbell.
     /// </summary>
-    private static RedisSyncStore CreateRedisStore(RedisOptions options, ILogger logger)
+    private static ConnectionMultiplexer ConnectRedis(IServiceProvider services)
     {
+        var options = services.GetRequiredService<IOptions<NoteSyncOptions>>().Value.Redis;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>();
         if (string.IsNullOrWhiteSpace(options.Configuration))
         {
             throw new OptionsValidationException(
@@ -86,7 +139,7 @@ internal static class NoteSyncServiceExtensions
         try
         {
             // CONFIG is an admin command to StackExchange.Redis: the check gets its own short-lived
-            // admin connection, so the store's long-lived one stays unable to run FLUSHALL and the like.
+            // admin connection, so the node's long-lived one stays unable to run FLUSHALL and the like.
             var admin = configuration.Clone();
             admin.AllowAdmin = true;
             using (var check = ConnectionMultiplexer.Connect(admin))
@@ -94,7 +147,7 @@ internal static class NoteSyncServiceExtensions
                 RedisSyncStore.CheckDurability(check, options.AllowVolatile, logger);
             }
 
-            return new RedisSyncStore(redis, logger, ownsConnection: true);
+            return redis;
         }
         catch
         {

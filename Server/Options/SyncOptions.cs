@@ -16,4 +16,12 @@ public sealed class SyncOptions
     /// <summary>How many recent changes per space are kept in memory to serve live pushes without a store read. The default is 4096.</summary>
     [Range(0, 10_000_000)]
     public int RecentChangesPerSpace { get; set; } = 4096;
+
+    /// <summary>
+    /// With <c>Store=redis</c>: how often, in milliseconds, a node reads the clock of every space it has
+    /// live devices in, and wakes them when the clock moved without a doorbell message reaching the node
+    /// (pub/sub is at-most-once). The most a lost message or a Redis outage delays a device. The default is 1000.
+    /// </summary>
+    [Range(50, 60_000)]
+    public int HeadCheckIntervalMs { get; set; } = 1000;
 }

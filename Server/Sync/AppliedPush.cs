@@ -12,5 +12,8 @@ internal sealed record AppliedPush(ErrorFrame? Error, Dictionary<string, Write>?
 {
     public static AppliedPush Pull { get; } = new(null, null, []);
 
+    /// <summary>True when the push changed the store through this node, which then knows the space's clock.</summary>
+    public bool Committed { get; init; }
+
     public static AppliedPush Refused(ErrorFrame error) => new(error, null, []);
 }

@@ -44,6 +44,18 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
         }
     }
 
+    /// <summary>Whether <paramref name="space"/> has a window (a live device holds it).</summary>
+    public bool IsRetained(string space) => _spaces.ContainsKey(space);
+
+    /// <summary>Records that the space's clock reached <paramref name="cursor"/> by a commit of another node, so the window declines until a store read joins it up.</summary>
+    public void OnHeard(string space, long cursor)
+    {
+        if (_spaces.TryGetValue(space, out var window))
+        {
+            window.OnHeard(cursor);
+        }
+    }
+
     /// <summary>Records a complete store read of everything after <paramref name="after"/>.</summary>
     public void OnRead(string space, long after, ChangePage page)
     {

@@ -68,6 +68,15 @@ internal sealed class SpaceWindow(int capacity)
         }
     }
 
+    /// <summary>The space's clock is known to have reached <paramref name="cursor"/> (a commit elsewhere): answer nothing past the head until a read catches up.</summary>
+    public void OnHeard(long cursor)
+    {
+        lock (_lock)
+        {
+            _known = Math.Max(_known, cursor);
+        }
+    }
+
     public void OnRead(long after, ChangePage page)
     {
         lock (_lock)

@@ -22,6 +22,9 @@ internal sealed partial class SyncService(
     ILogger<SyncService> logger)
 {
     private readonly SyncOptions _sync = options.Value.Sync;
+
+    // Several nodes share the store: commits of other nodes are learnt from the doorbell, which may lag or lose them.
+    private readonly bool _sharedStore = options.Value.Store == StoreKinds.Redis;
     private readonly ConcurrentDictionary<string, LiveFrame> _lastLiveFrame = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -96,7 +99,7 @@ internal sealed partial class SyncService(
                 doorbell.Ring(space, applied.Cursor, frame);
             }
 
-            return new AppliedPush(null, sent, applied.Superseded);
+            return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -117,6 +120,13 @@ internal sealed partial class SyncService(
         {
             // The winners of lost writes ride along, so the page leaves room for them.
             var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
+            if (_sharedStore && !applied.Committed && recent.IsRetained(space))
+            {
+                // The in-memory window knows this node's commits; one read of the clock keeps it from
+                // answering a pull without a commit another node acknowledged before this pull came in.
+                recent.OnHeard(space, await store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false));
+            }
+
             var page = await ReadAsync(space, push.LastAck ?? 0, room, cancellationToken).ConfigureAwait(false);
             return PushResult.Acked(new SyncAck
             {

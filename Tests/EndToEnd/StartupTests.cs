@@ -7,6 +7,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
 {
     [Theory]
     [InlineData("NoteSync__Sync__MaxChangesPerAck", "0", "MaxChangesPerAck")]
+    [InlineData("NoteSync__Sync__HeadCheckIntervalMs", "10", "HeadCheckIntervalMs")]
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]

@@ -12,6 +12,9 @@ namespace NoteSync.Server.Stores.Redis;
 /// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
 /// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
+/// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
+///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
+/// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
 /// </code>
 /// Only <see cref="RedisScripts.Apply"/> writes these keys, always all three in one script. In the hash
 /// tag, <c>%</c> and <c>}</c> of a space are written <c>%25</c> and <c>%7D</c>: a <c>}</c> would end the tag

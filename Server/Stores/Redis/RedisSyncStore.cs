@@ -13,8 +13,8 @@ namespace NoteSync.Server.Stores.Redis;
 /// (the start-up check refuses a Redis without AOF unless told otherwise). Thread-safe.
 /// <para>
 /// The connection is the caller's: the store disposes it only when constructed with
-/// <c>ownsConnection: true</c> (the server's own start-up does that; tests share one connection
-/// between store instances and keep it).
+/// <c>ownsConnection: true</c>. The server shares its one connection with the doorbell, so the DI
+/// container owns it and closes it after both; tests share one connection between store instances.
 /// </para>
 /// </summary>
 internal sealed partial class RedisSyncStore : ISyncStore

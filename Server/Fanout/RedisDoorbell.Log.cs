@@ -1,0 +1,27 @@
+namespace NoteSync.Server.Fanout;
+
+internal sealed partial class RedisDoorbell
+{
+    // Event ids 320-339 belong to the Redis doorbell (300-303 are the device sessions'). Names are
+    // public once shipped. Spaces and cursors only, never note contents.
+    private static partial class Log
+    {
+        [LoggerMessage(320, LogLevel.Debug, "Could not publish a ring of space {Space}; the head check will cover it", EventName = "DoorbellPublishFailed")]
+        public static partial void PublishFailed(ILogger logger, string space, Exception exception);
+
+        [LoggerMessage(321, LogLevel.Warning, "Could not {Operation} the doorbell channel of space {Space}; the head check covers it meanwhile", EventName = "DoorbellSubscriptionFailed")]
+        public static partial void SubscriptionFailed(ILogger logger, string operation, string space, Exception exception);
+
+        [LoggerMessage(322, LogLevel.Warning, "Head check: {Failed} of {Spaces} space clocks could not be read; retrying at the next check", EventName = "DoorbellHeadCheckFailed")]
+        public static partial void HeadCheckFailed(ILogger logger, int failed, int spaces, Exception exception);
+
+        [LoggerMessage(323, LogLevel.Debug, "Head check found space {Space} at {Cursor} without a ring: devices catch up now", EventName = "DoorbellGapRepaired")]
+        public static partial void GapRepaired(ILogger logger, string space, long cursor);
+
+        [LoggerMessage(324, LogLevel.Warning, "Ignored a malformed doorbell message on the channel of space {Space}", EventName = "DoorbellMalformedMessage")]
+        public static partial void MalformedMessage(ILogger logger, string space);
+
+        [LoggerMessage(325, LogLevel.Error, "The doorbell head check loop failed; it restarts at the next interval", EventName = "DoorbellHeadCheckLoopFailed")]
+        public static partial void LoopFailed(ILogger logger, Exception exception);
+    }
+}

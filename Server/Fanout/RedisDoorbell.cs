@@ -1,0 +1,291 @@
+using System.Globalization;
+using NoteSync.Server.Stores;
+using NoteSync.Server.Stores.Redis;
+using NoteSync.Server.Sync;
+using StackExchange.Redis;
+
+namespace NoteSync.Server.Fanout;
+
+/// <summary>
+/// The doorbell of a node among several on one Redis (<c>NoteSync:Store=redis</c>). A ring reaches the
+/// local listeners at once, with the live frame, through an <see cref="InProcessDoorbell"/>, and is
+/// published on the space's channel (<see cref="ChannelFor"/>) as <c>"&lt;cursor&gt; &lt;node id&gt;"</c>;
+/// other nodes subscribed to that channel ring their own listeners with the cursor alone (a frame
+/// null, so each device reads the log from its own cursor). A node subscribes to a space's channel
+/// while it has a local listener there.
+/// <para>
+/// Pub/sub is at-most-once and buffers nothing while Redis is down, so it only makes delivery fast:
+/// correctness comes from <see cref="CheckHeadsAsync"/>, run every <c>NoteSync:Sync:HeadCheckIntervalMs</c>
+/// by <see cref="DoorbellHeadCheckService"/>, which reads the clock of every space with local listeners
+/// and rings them when it is above what this node last heard. A lost message, a Redis restart or a
+/// dropped subscription therefore delays a device by at most about one interval, with no reconnect.
+/// </para>
+/// </summary>
+internal sealed partial class RedisDoorbell : IDoorbell
+{
+    // Spaces whose clocks are read at once in one head check; the rest wait for the next batch.
+    private const int HeadCheckBatch = 256;
+
+    private readonly InProcessDoorbell _local = new();
+    private readonly ISubscriber _subscriber;
+    private readonly ISyncStore _store;
+    private readonly RecentChanges _recent;
+    private readonly ILogger<RedisDoorbell> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SpaceBell> _spaces = new(StringComparer.Ordinal);
+
+    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, RecentChanges recent, ILogger<RedisDoorbell> logger)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _subscriber = redis.GetSubscriber();
+        _store = store;
+        _recent = recent;
+        _logger = logger;
+    }
+
+    /// <summary>This node's id in published messages, so it ignores its own echo.</summary>
+    public string NodeId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The pub/sub channel of <paramref name="space"/>: <c>ns:{&lt;space&gt;}:bell</c> (see <see cref="RedisKeys"/>).</summary>
+    public static RedisChannel ChannelFor(string space) => RedisChannel.Literal($"ns:{{{RedisKeys.HashTag(space)}}}:bell");
+
+    /// <summary>How many spaces this node listens to (has a subscription for).</summary>
+    internal int SpaceCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _spaces.Count;
+            }
+        }
+    }
+
+    public void Ring(string space, long cursor, LiveFrame? frame)
+    {
+        SpaceBell? bell;
+        lock (_lock)
+        {
+            _spaces.TryGetValue(space, out bell);
+        }
+
+        bell?.Heard(cursor);
+        _local.Ring(space, cursor, frame);
+
+        try
+        {
+            // Fire and forget: a ring never waits for Redis, and a lost one is repaired by the head check.
+            _subscriber.Publish(ChannelFor(space), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
+        }
+        catch (Exception ex)
+        {
+            Log.PublishFailed(_logger, space, ex);
+        }
+    }
+
+    public IDisposable Listen(string space, ISpaceListener listener)
+    {
+        SpaceBell bell;
+        var subscribe = false;
+        lock (_lock)
+        {
+            if (!_spaces.TryGetValue(space, out bell!))
+            {
+                bell = new SpaceBell(this, space);
+                _spaces.Add(space, bell);
+                subscribe = true;
+            }
+
+            bell.Listeners++;
+        }
+
+        var inner = _local.Listen(space, listener);
+        if (subscribe)
+        {
+            bell.Subscribe();
+        }
+
+        return new Subscription(this, bell, inner);
+    }
+
+    /// <summary>
+    /// One head check: reads the clock of every space with local listeners and rings those that moved
+    /// past what this node last heard. Never throws; a failed read is logged and retried next time.
+    /// </summary>
+    public async Task CheckHeadsAsync(CancellationToken cancellationToken)
+    {
+        SpaceBell[] bells;
+        lock (_lock)
+        {
+            bells = [.. _spaces.Values];
+        }
+
+        var failures = 0;
+        Exception? first = null;
+        for (var start = 0; start < bells.Length; start += HeadCheckBatch)
+        {
+            var batch = bells.AsMemory(start, Math.Min(HeadCheckBatch, bells.Length - start));
+            var reads = new Task<long>[batch.Length];
+            for (var i = 0; i < reads.Length; i++)
+            {
+                reads[i] = ReadHeadAsync(batch.Span[i].Space, cancellationToken);
+            }
+
+            for (var i = 0; i < reads.Length; i++)
+            {
+                try
+                {
+                    var head = await reads[i].ConfigureAwait(false);
+                    if (batch.Span[i].Heard(head))
+                    {
+                        Log.GapRepaired(_logger, batch.Span[i].Space, head);
+                        RingFromElsewhere(batch.Span[i].Space, head);
+                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    failures++;
+                    first ??= ex;
+                }
+            }
+        }
+
+        if (first is not null)
+        {
+            Log.HeadCheckFailed(_logger, failures, bells.Length, first);
+        }
+    }
+
+    private async Task<long> ReadHeadAsync(string space, CancellationToken cancellationToken)
+    {
+        // Async, so even a synchronous failure lands in the task. Started together, a batch is one pipelined round trip.
+        return await _store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The space's clock is at <paramref name="cursor"/> by a commit of another node: rings local listeners with no frame.</summary>
+    private void RingFromElsewhere(string space, long cursor)
+    {
+        // The recent-changes window must stop answering before any device reads: it has not seen this commit.
+        _recent.OnHeard(space, cursor);
+        _local.Ring(space, cursor, null);
+    }
+
+    /// <summary>For <see cref="DoorbellHeadCheckService"/>.</summary>
+    internal static void LogLoopFailed(ILogger logger, Exception exception) => Log.LoopFailed(logger, exception);
+
+    private void OnMessage(SpaceBell bell, RedisValue message)
+    {
+        var text = ((string?)message).AsSpan();
+        var blank = text.IndexOf(' ');
+        if (blank <= 0 || !long.TryParse(text[..blank], NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
+        {
+            Log.MalformedMessage(_logger, bell.Space);
+            return;
+        }
+
+        if (text[(blank + 1)..].SequenceEqual(NodeId))
+        {
+            return;
+        }
+
+        if (bell.Heard(cursor))
+        {
+            RingFromElsewhere(bell.Space, cursor);
+        }
+    }
+
+    private void Leave(SpaceBell bell, IDisposable inner)
+    {
+        inner.Dispose();
+        var unsubscribe = false;
+        lock (_lock)
+        {
+            if (--bell.Listeners == 0)
+            {
+                _spaces.Remove(bell.Space);
+                unsubscribe = true;
+            }
+        }
+
+        if (unsubscribe)
+        {
+            bell.Unsubscribe();
+        }
+    }
+
+    /// <summary>A space this node listens to: its local listener count, its subscription, and the newest cursor it heard.</summary>
+    private sealed class SpaceBell
+    {
+        private readonly RedisDoorbell _owner;
+        private readonly RedisChannel _channel;
+
+        // One handler per SpaceBell: unsubscribing it never removes a newer bell's handler for the same channel.
+        private readonly Action<RedisChannel, RedisValue> _handler;
+        private long _heard;
+
+        public SpaceBell(RedisDoorbell owner, string space)
+        {
+            _owner = owner;
+            Space = space;
+            _channel = ChannelFor(space);
+            _handler = (_, message) => owner.OnMessage(this, message);
+        }
+
+        public string Space { get; }
+
+        /// <summary>Guarded by the owner's lock.</summary>
+        public int Listeners { get; set; }
+
+        /// <summary>Raises the newest cursor heard; true when <paramref name="cursor"/> is newer than it was.</summary>
+        public bool Heard(long cursor)
+        {
+            var seen = Volatile.Read(ref _heard);
+            while (cursor > seen)
+            {
+                var was = Interlocked.CompareExchange(ref _heard, cursor, seen);
+                if (was == seen)
+                {
+                    return true;
+                }
+
+                seen = was;
+            }
+
+            return false;
+        }
+
+        public void Subscribe() => _ = Run(_owner._subscriber.SubscribeAsync(_channel, _handler), "subscribe");
+
+        public void Unsubscribe() => _ = Run(_owner._subscriber.UnsubscribeAsync(_channel, _handler), "unsubscribe");
+
+        private async Task Run(Task operation, string what)
+        {
+            try
+            {
+                await operation.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The library subscribes again on reconnect; meanwhile the head check covers the space.
+                Log.SubscriptionFailed(_owner._logger, what, Space, ex);
+            }
+        }
+    }
+
+    private sealed class Subscription(RedisDoorbell owner, SpaceBell bell, IDisposable inner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Leave(bell, inner);
+            }
+        }
+    }
+}
