@@ -143,6 +143,42 @@ public sealed class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConnectedDevicesCatchUpAfterARedisRestartWithoutReconnecting()
+    {
+        // Arrange
+        var (node1, node2) = await StartNodesAsync(headCheckMs: 1000);
+        await using var _1 = node1;
+        await using var _2 = node2;
+        await using var reader = await WsDevice.ConnectAsync(node1, "reader");
+        await using var writer = await WsDevice.ConnectAsync(node2, "writer");
+        await reader.PullAsync();
+        await writer.PutAsync("note:before", "before the restart");
+        await reader.WaitForValueAsync("note:before", "before the restart", LiveTimeout);
+
+        // Act: Redis is killed (-9) and comes back on its AOF; the writer retries until acknowledged.
+        await _redis.RestartAsync();
+        var deadline = DateTime.UtcNow + TestDevice.DefaultTimeout;
+        while (true)
+        {
+            try
+            {
+                await writer.PutAsync("note:after", "after the restart");
+                break;
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+                // Refused while the node reconnects to Redis: nothing was acknowledged, so send again.
+                await Task.Delay(100);
+            }
+        }
+
+        // Assert: the reader on the other node, still on its first connection, gets it.
+        await reader.WaitForValueAsync("note:after", "after the restart");
+        Assert.Equal("before the restart", reader.ValueOf("note:before"));
+        Assert.Equal(writer.Cursor, reader.Cursor);
+    }
+
+    [Fact]
     public async Task DeviceReconnectingToTheOtherNodeResumesFromItsLastAck()
     {
         var (node1, node2) = await StartNodesAsync(headCheckMs: 1000);
