@@ -69,8 +69,26 @@ public sealed class RedisServer : IAsyncDisposable
         await LaunchAsync();
     }
 
+    /// <summary>SIGSTOP: the process holds its sockets but answers nothing, as a hung or partitioned Redis.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process!.Id}");
+        kill.WaitForExit();
+    }
+
     public ValueTask DisposeAsync()
     {
+        if (_process is { HasExited: false })
+        {
+            // A paused process would not die on SIGKILL until continued on some kernels; continue it first.
+            Resume();
+        }
+
         Kill();
         _directory.Dispose();
         return ValueTask.CompletedTask;
