@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Hubs;
+using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
@@ -31,6 +32,8 @@ internal static class NoteSyncServiceExtensions
         services.AddSingleton<IConnectionMultiplexer>(ConnectRedis);
         services.AddSingleton<ISyncStore>(CreateStore);
         services.AddSingleton<IDoorbell>(CreateDoorbell);
+        services.AddMetrics();
+        services.AddSingleton<NoteSyncMetrics>();
         services.AddSingleton<RecentChanges>();
         services.AddSingleton<SyncService>();
         services.AddHostedService<WarmUpService>();
@@ -87,6 +90,7 @@ internal static class NoteSyncServiceExtensions
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ISyncStore>(),
                 services.GetRequiredService<RecentChanges>(),
+                services.GetRequiredService<NoteSyncMetrics>(),
                 services.GetRequiredService<ILogger<RedisDoorbell>>())
             : new InProcessDoorbell();
     }

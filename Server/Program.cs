@@ -1,6 +1,7 @@
 using NoteSync.Server;
 using NoteSync.Server.Endpoints;
 using NoteSync.Server.Hubs;
+using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.Services.AddNoteSync();
+builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
 
 var app = builder.Build();
 
@@ -19,6 +21,7 @@ app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
 app.MapHealthEndpoints();
+app.MapNoteSyncMetrics(app.Configuration);
 app.MapWebSocketSync();
 app.MapHttpSync();
 app.MapSyncHub();

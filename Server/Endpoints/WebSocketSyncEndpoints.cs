@@ -45,6 +45,21 @@ internal static partial class WebSocketSyncEndpoints
         var limits = options.Value.Limits;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         Log.Connected(logger, identity.Space, identity.DeviceId);
+        service.Metrics.WebSocketOpened();
+        try
+        {
+            await RunSessionAsync(context, socket, identity, service, limits, logger);
+        }
+        finally
+        {
+            service.Metrics.WebSocketClosed();
+        }
+
+        Log.Disconnected(logger, identity.Space, identity.DeviceId, socket.CloseStatus, socket.State);
+    }
+
+    private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, ILogger logger)
+    {
         var session = new DeviceSession(identity.Space, identity.DeviceId, service, new WebSocketSink(socket), limits.SendQueueFrames, logger);
         await using (session.ConfigureAwait(false))
         {
@@ -74,8 +89,6 @@ internal static partial class WebSocketSyncEndpoints
                 Log.ConnectionFailed(logger, identity.Space, identity.DeviceId, ex.WebSocketErrorCode);
             }
         }
-
-        Log.Disconnected(logger, identity.Space, identity.DeviceId, socket.CloseStatus, socket.State);
     }
 
     private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, int maxMessageBytes, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
 using NoteSync.Server.Sync;
@@ -28,16 +29,20 @@ internal sealed partial class RedisDoorbell : IDoorbell
 
     private readonly InProcessDoorbell _local = new();
     private readonly ISubscriber _subscriber;
+    private readonly IDatabase _database;
+    private readonly NoteSyncMetrics _metrics;
     private readonly ISyncStore _store;
     private readonly RecentChanges _recent;
     private readonly ILogger<RedisDoorbell> _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SpaceBell> _spaces = new(StringComparer.Ordinal);
 
-    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, RecentChanges recent, ILogger<RedisDoorbell> logger)
+    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, RecentChanges recent, NoteSyncMetrics metrics, ILogger<RedisDoorbell> logger)
     {
         ArgumentNullException.ThrowIfNull(redis);
         _subscriber = redis.GetSubscriber();
+        _database = redis.GetDatabase();
+        _metrics = metrics;
         _store = store;
         _recent = recent;
         _logger = logger;
@@ -120,6 +125,9 @@ internal sealed partial class RedisDoorbell : IDoorbell
             bells = [.. _spaces.Values];
         }
 
+        // One PING per check gives operators a Redis round trip even on a node with no live devices;
+        // it runs beside the reads, so it delays nothing.
+        var ping = PingAsync();
         var failures = 0;
         Exception? first = null;
         for (var start = 0; start < bells.Length; start += HeadCheckBatch)
@@ -139,6 +147,7 @@ internal sealed partial class RedisDoorbell : IDoorbell
                     if (batch.Span[i].Heard(head))
                     {
                         Log.GapRepaired(_logger, batch.Span[i].Space, head);
+                        _metrics.GapRepaired();
                         RingFromElsewhere(batch.Span[i].Space, head);
                     }
                 }
@@ -157,6 +166,20 @@ internal sealed partial class RedisDoorbell : IDoorbell
         if (first is not null)
         {
             Log.HeadCheckFailed(_logger, failures, bells.Length, first);
+        }
+
+        await ping.ConfigureAwait(false);
+    }
+
+    private async Task PingAsync()
+    {
+        try
+        {
+            _metrics.RedisRoundTrip(await _database.PingAsync().ConfigureAwait(false));
+        }
+        catch (Exception)
+        {
+            // Redis is unreachable (the head reads fail too, and log it), or the node is stopping: nothing to record.
         }
     }
 

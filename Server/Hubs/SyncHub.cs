@@ -32,6 +32,7 @@ internal sealed partial class SyncHub(
 
         var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
         Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits.SendQueueFrames, logger);
+        service.Metrics.HubOpened();
         Log.Connected(logger, identity.Space, identity.DeviceId);
         return Task.CompletedTask;
     }
@@ -94,6 +95,7 @@ internal sealed partial class SyncHub(
     {
         if (Context.Items.TryGetValue(SessionKey, out var value) && value is DeviceSession session)
         {
+            service.Metrics.HubClosed();
             await session.DisposeAsync();
             Log.Disconnected(logger, session.Space, session.DeviceId);
         }

@@ -32,6 +32,9 @@ public sealed class NoteSyncOptions
     [ValidateObjectMembers]
     public SyncOptions Sync { get; set; } = new();
 
+    /// <summary>The Prometheus <c>/metrics</c> endpoint: <c>NoteSync:Metrics:*</c>.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Per-frame and per-connection limits.</summary>
     [ValidateObjectMembers]
     public LimitsOptions Limits { get; set; } = new();

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using NoteSync.Server.Fanout;
+using NoteSync.Server.Observability;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Server.Sync;
@@ -21,6 +22,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     public const int MaxPushesInFlight = 64;
 
     private readonly SyncService _service;
+    private readonly NoteSyncMetrics _metrics;
     private readonly IFrameSink _sink;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -43,6 +45,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         Space = space;
         DeviceId = deviceId;
         _service = service;
+        _metrics = service.Metrics;
         _sink = sink;
         _logger = logger;
         _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(sendQueueFrames)
@@ -294,6 +297,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         if (!_closed.IsCancellationRequested && !Volatile.Read(ref _flushing))
         {
             Log.CutForLagging(_logger, Space, DeviceId);
+            _metrics.DeviceCut();
             Cut();
         }
 
@@ -307,6 +311,12 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             await foreach (var frame in _outbound.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
             {
                 await _sink.SendAsync(frame, _closed.Token).ConfigureAwait(false);
+
+                // Only live pushes built from a commit carry its time; answers and pumped pages do not.
+                if (frame.CommittedAt != 0)
+                {
+                    _metrics.Delivered(frame.CommittedAt);
+                }
                 if (Interlocked.Decrement(ref _unsent) == 0)
                 {
                     Volatile.Read(ref _sentWaiter)?.TrySetResult();

@@ -23,7 +23,15 @@ internal sealed class OutboundFrame
     /// <summary>The error, or null for an ack.</summary>
     public ErrorFrame? Error { get; }
 
+    /// <summary>
+    /// For a live push built from a commit: when that commit returned (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>),
+    /// so the write loop can measure push-to-delivery latency; 0 for every other frame.
+    /// </summary>
+    public long CommittedAt { get; private init; }
+
     public static OutboundFrame Of(SyncAck ack) => new(ack, null);
+
+    public static OutboundFrame Live(SyncAck ack, long committedAt) => new(ack, null) { CommittedAt = committedAt };
 
     public static OutboundFrame Of(ErrorFrame error) => new(null, error);
 

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Fanout;
+using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores;
 using NoteSync.Shared.Crdt;
@@ -19,6 +21,7 @@ internal sealed partial class SyncService(
     RecentChanges recent,
     IDoorbell doorbell,
     IOptions<NoteSyncOptions> options,
+    NoteSyncMetrics metrics,
     ILogger<SyncService> logger)
 {
     private readonly SyncOptions _sync = options.Value.Sync;
@@ -37,6 +40,9 @@ internal sealed partial class SyncService(
         var subscription = doorbell.Listen(space, listener);
         return new Both(subscription, window);
     }
+
+    /// <summary>The server's instruments, for the sessions that deliver this service's frames.</summary>
+    public NoteSyncMetrics Metrics => metrics;
 
     /// <summary>The limits pushes are checked against.</summary>
     public ProtocolLimits Limits { get; } = options.Value.Limits.ToProtocolLimits();
@@ -77,9 +83,14 @@ internal sealed partial class SyncService(
 
         try
         {
+            // Timed here rather than in each store, so both stores report the same thing.
+            var started = Stopwatch.GetTimestamp();
             var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
+            var committedAt = Stopwatch.GetTimestamp();
+            metrics.Committed(started, committedAt);
             if (applied.Changed.Count > 0)
             {
+                metrics.Merged(applied.Changed.Count, CountConflicts(applied.Changed));
                 recent.OnApplied(space, applied);
 
                 // The commit is exactly the live push for every device at its previous cursor: build
@@ -88,11 +99,11 @@ internal sealed partial class SyncService(
                 LiveFrame? frame = null;
                 if (FitsOnePage(applied.Changed))
                 {
-                    frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Of(new SyncAck
+                    frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Live(new SyncAck
                     {
                         AckTimestamp = applied.Cursor,
                         Changes = ToChanges(applied.Changed, null, []),
-                    }));
+                    }, committedAt));
                     _lastLiveFrame[space] = frame;
                 }
 
@@ -113,6 +124,7 @@ internal sealed partial class SyncService(
     {
         if (applied.Error is { } refused)
         {
+            CountFailed(refused);
             return PushResult.Failed(refused);
         }
 
@@ -128,6 +140,7 @@ internal sealed partial class SyncService(
             }
 
             var page = await ReadAsync(space, push.LastAck ?? 0, room, cancellationToken).ConfigureAwait(false);
+            metrics.PushAcked();
             return PushResult.Acked(new SyncAck
             {
                 AckTimestamp = page.Cursor,
@@ -140,8 +153,36 @@ internal sealed partial class SyncService(
         {
             // The writes (if any) are durable; the device re-sends the push, which is harmless (CONTRACT §3).
             Log.StoreFailed(logger, space, deviceId, ex);
-            return PushResult.Failed(StoreError(ex, push.RequestId));
+            var error = StoreError(ex, push.RequestId);
+            CountFailed(error);
+            return PushResult.Failed(error);
         }
+    }
+
+    private void CountFailed(ErrorFrame error)
+    {
+        if (error.Code == ErrorCodes.Unavailable)
+        {
+            metrics.PushUnavailable();
+        }
+        else
+        {
+            metrics.PushRefused();
+        }
+    }
+
+    private static int CountConflicts(IReadOnlyList<StoredEntry> changed)
+    {
+        var conflicts = 0;
+        for (var i = 0; i < changed.Count; i++)
+        {
+            if (changed[i].State.IsConflict)
+            {
+                conflicts++;
+            }
+        }
+
+        return conflicts;
     }
 
     // An InvalidOperationException from the store is a refused change (the clock at 2^53-1), except

@@ -10,6 +10,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Sync__HeadCheckIntervalMs", "10", "HeadCheckIntervalMs")]
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
+    [InlineData("NoteSync__Metrics__Enabled", "maybe", "NoteSync:Metrics:Enabled")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Fanout;
+using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
@@ -119,6 +120,7 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
         connection,
         Store,
         new RecentChanges(Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions())),
+        new NoteSyncMetrics(new TestMeterFactory()),
         NullLogger<RedisDoorbell>.Instance);
 
     private async Task<long> SubscribersAsync()

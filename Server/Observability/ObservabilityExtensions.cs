@@ -1,0 +1,46 @@
+using NoteSync.Server.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace NoteSync.Server.Observability;
+
+/// <summary>The OpenTelemetry pipeline and the Prometheus <c>/metrics</c> endpoint, both only with <c>NoteSync:Metrics:Enabled=true</c>.</summary>
+internal static class ObservabilityExtensions
+{
+    private const string ServiceName = "notesync";
+
+    /// <summary>
+    /// Whether metrics are exported. Read from configuration directly: whether to build the pipeline
+    /// is decided while services are registered, before options can be resolved.
+    /// </summary>
+    public static bool MetricsEnabled(this IConfiguration configuration) =>
+        configuration.GetValue<bool>(MetricsOptions.EnabledKey);
+
+    public static IServiceCollection AddNoteSyncMetricsExport(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!configuration.MetricsEnabled())
+        {
+            return services;
+        }
+
+        // The service name groups the nodes; OpenTelemetry gives each process its own instance id.
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .WithMetrics(metrics => metrics
+            .AddMeter(NoteSyncMetrics.MeterName)
+
+            // No cache: every scrape sees the counters as they are (the exporter caches for 300 ms by default).
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapNoteSyncMetrics(this IEndpointRouteBuilder endpoints, IConfiguration configuration)
+    {
+        if (configuration.MetricsEnabled())
+        {
+            endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        }
+
+        return endpoints;
+    }
+}

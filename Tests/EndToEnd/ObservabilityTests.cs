@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using NoteSync.Server.Stores;
+using NoteSync.Server.Stores.Redis;
+using NoteSync.Shared.Crdt;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd;
+
+/// <summary>
+/// <c>/metrics</c> (only when configured) serves the NoteSync instruments as Prometheus text, and they
+/// move with traffic; <c>/healthz/live</c> answers while the process runs.
+/// </summary>
+public sealed class ObservabilityTests
+{
+    private static readonly Dictionary<string, string> MetricsOn = new() { ["NoteSync__Metrics__Enabled"] = "true" };
+
+    [Fact]
+    public async Task MetricsEndpointServesTheInstrumentsAndTheyMove()
+    {
+        // Arrange
+        await using var server = await ServerProcess.StartAsync(MetricsOn);
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+        // An instrument shows up at its first measurement, so a missing sample counts as 0.
+        var before = await ScrapeAsync(http);
+        var pushesBefore = Sum(before, "notesync_pushes", "outcome=\"acked\"");
+        var mergedBefore = Sum(before, "notesync_changes_merged", null);
+        var conflictsBefore = Sum(before, "notesync_conflicts", null);
+
+        // Act: one device per transport, a few notes, and one conflict (same key, same timestamp).
+        await using var ws = await WsDevice.ConnectAsync(server, "browser");
+        await using var hub = await HubDevice.ConnectAsync(server, "laptop", messagePack: false);
+        await ws.PullAsync();
+        await hub.PullAsync();
+        await ws.PutAsync("note:a", "one");
+        await hub.PutAsync("note:b", "two");
+        await hub.WaitForValueAsync("note:a", "one");
+        await ws.WaitForValueAsync("note:b", "two");
+        await ws.PutAsync("note:clash", "from the browser", timestamp: 1_000_000);
+        await hub.PutAsync("note:clash", "from the laptop", timestamp: 1_000_000);
+
+        // Assert
+        var after = await ScrapeUntilAsync(http, text =>
+            Sum(text, "notesync_pushes", "outcome=\"acked\"") >= pushesBefore + 6
+            && Sum(text, "notesync_changes_merged", null) >= mergedBefore + 4
+            && Sum(text, "notesync_conflicts", null) >= conflictsBefore + 1
+            && Sum(text, "notesync_connections", "transport=\"ws\"") >= 1
+            && Sum(text, "notesync_connections", "transport=\"hub\"") >= 1
+            && Sum(text, "notesync_delivery_latency", null, "_count") > 0
+            && Sum(text, "notesync_store_commit_duration", null, "_count") > 0);
+        Assert.Contains("# TYPE notesync_pushes", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnRedisTheRoundTripIsMeasuredAndACommitNoMessageAnnouncedCountsAsARepairedGap()
+    {
+        // Arrange
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>(MetricsOn)
+        {
+            ["NoteSync__Store"] = "redis",
+            ["NoteSync__Redis"] = redis.ConnectionString,
+            ["NoteSync__Sync__HeadCheckIntervalMs"] = "200",
+        });
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+        await using var ws = await WsDevice.ConnectAsync(server, "browser");
+        await ws.PullAsync();
+        await using var connection = await redis.ConnectAsync();
+        await using var silentNode = new RedisSyncStore(connection, NullLogger.Instance);
+
+        // Act: a commit straight into Redis, with no doorbell message, as a lost pub/sub message looks.
+        await silentNode.ApplyAsync("default", [new KeyedWrite("note:silent", new Write(7, "batch-job", "behind the server's back"))])
+            .WaitAsync(TestDevice.DefaultTimeout);
+        await ws.WaitForValueAsync("note:silent", "behind the server's back");
+
+        // Assert
+        await ScrapeUntilAsync(http, text =>
+            Sum(text, "notesync_doorbell_gaps_repaired", null) >= 1
+            && Sum(text, "notesync_redis_roundtrip", null, "_count") > 0);
+    }
+
+    [Fact]
+    public async Task MetricsEndpointIsOffByDefault()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+
+        using var response = await http.GetAsync("metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task LivenessAnswersWhileTheProcessRuns()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+
+        using var response = await http.GetAsync("healthz/live");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("live", await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string> ScrapeAsync(HttpClient http)
+    {
+        using var response = await http.GetAsync("metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    // Scrapes until the condition holds, since a measurement may land just after a scrape.
+    private static async Task<string> ScrapeUntilAsync(HttpClient http, Func<string, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TestDevice.DefaultTimeout;
+        while (true)
+        {
+            var text = await ScrapeAsync(http);
+            if (condition(text))
+            {
+                return text;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"the metrics did not move as expected within {TestDevice.DefaultTimeout}:\n{text}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// Sums the samples of a metric whose name starts with <paramref name="prefix"/> (the exporter adds unit
+    /// and <c>_total</c> suffixes) and ends with <paramref name="suffix"/> when given, whose labels contain
+    /// <paramref name="label"/> when given. Lines are <c>name{labels} value [timestamp]</c>.
+    /// </summary>
+    private static double Sum(string text, string prefix, string? label, string? suffix = null)
+    {
+        double sum = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#' || !line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var nameEnd = line.IndexOfAny(['{', ' ']);
+            var name = line[..nameEnd];
+            if (suffix is null ? name.EndsWith("_bucket", StringComparison.Ordinal) || name.EndsWith("_sum", StringComparison.Ordinal) || name.EndsWith("_count", StringComparison.Ordinal)
+                : !name.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var labelsEnd = line.IndexOf('}', StringComparison.Ordinal);
+            var labels = labelsEnd < 0 ? string.Empty : line[nameEnd..labelsEnd];
+            if (label is not null && !labels.Contains(label, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var rest = line[(labelsEnd < 0 ? nameEnd : labelsEnd + 1)..].Trim().Split(' ');
+            sum += double.Parse(rest[0], NumberStyles.Float, CultureInfo.InvariantCulture);
+        }
+
+        return sum;
+    }
+}
