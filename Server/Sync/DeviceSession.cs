@@ -317,6 +317,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 {
                     _metrics.Delivered(frame.CommittedAt);
                 }
+
                 if (Interlocked.Decrement(ref _unsent) == 0)
                 {
                     Volatile.Read(ref _sentWaiter)?.TrySetResult();
