@@ -86,6 +86,19 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
         }
     }
 
+    /// <summary>Remembers a live push of <paramref name="space"/> for reuse (dropped with the space's window).</summary>
+    public void RememberLiveFrame(string space, LiveFrame frame)
+    {
+        if (_spaces.TryGetValue(space, out var window))
+        {
+            window.RememberLiveFrame(frame);
+        }
+    }
+
+    /// <summary>The remembered live push for devices at <paramref name="after"/>, when it is still exact.</summary>
+    public LiveFrame? LiveFrameFor(string space, long after) =>
+        _spaces.TryGetValue(space, out var window) ? window.LiveFrameFor(after) : null;
+
     /// <summary>Answers "changes since <paramref name="after"/>" from memory when that answer is exact.</summary>
     public bool TryRead(string space, long after, int maxChanges, long maxBytes, out ChangePage page)
     {

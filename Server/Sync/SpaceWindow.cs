@@ -19,6 +19,7 @@ internal sealed class SpaceWindow(int capacity)
     private readonly SortedSet<StoredEntry> _bySeq = new(SeqComparer.Instance);
     private readonly Dictionary<string, StoredEntry> _byKey = new(StringComparer.Ordinal);
     private readonly Dictionary<long, ApplyResult> _parked = [];
+    private LiveFrame? _liveFrame;
     private bool _started;
     private long _from;
     private long _head;
@@ -108,6 +109,29 @@ internal sealed class SpaceWindow(int capacity)
             {
                 _parked.Remove(stale);
             }
+        }
+    }
+
+    /// <summary>Remembers the space's latest live push, so devices at the same cursor share it.</summary>
+    public void RememberLiveFrame(LiveFrame frame)
+    {
+        lock (_lock)
+        {
+            _liveFrame = frame;
+        }
+    }
+
+    /// <summary>
+    /// The remembered live push for devices at <paramref name="after"/>, while it is still the whole
+    /// answer: nothing has been committed (here or, as far as is known, elsewhere) since it was built.
+    /// </summary>
+    public LiveFrame? LiveFrameFor(long after)
+    {
+        lock (_lock)
+        {
+            return _liveFrame is { } frame && frame.After == after && _started && after >= _from && _head == frame.Cursor && _head >= _known
+                ? frame
+                : null;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
@@ -28,7 +27,6 @@ internal sealed partial class SyncService(
 
     // Several nodes share the store: commits of other nodes are learnt from the doorbell, which may lag or lose them.
     private readonly bool _sharedStore = options.Value.Store == StoreKinds.Redis;
-    private readonly ConcurrentDictionary<string, LiveFrame> _lastLiveFrame = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Makes <paramref name="listener"/> hear every commit of <paramref name="space"/> and keeps the
@@ -104,7 +102,7 @@ internal sealed partial class SyncService(
                         AckTimestamp = applied.Cursor,
                         Changes = ToChanges(applied.Changed, null, []),
                     }, committedAt));
-                    _lastLiveFrame[space] = frame;
+                    recent.RememberLiveFrame(space, frame);
                 }
 
                 doorbell.Ring(space, applied.Cursor, frame);
@@ -197,9 +195,9 @@ internal sealed partial class SyncService(
     /// </summary>
     public async Task<LiveFrame?> GetLiveFrameAsync(string space, long after, CancellationToken cancellationToken = default)
     {
-        if (_lastLiveFrame.TryGetValue(space, out var last) && last.After == after && !IsStale(space, last))
+        if (recent.LiveFrameFor(space, after) is { } shared)
         {
-            return last;
+            return shared;
         }
 
         var page = await ReadAsync(space, after, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
@@ -214,13 +212,9 @@ internal sealed partial class SyncService(
             Changes = ToChanges(page.Entries, null, []),
             More = page.More,
         }));
-        _lastLiveFrame[space] = frame;
+        recent.RememberLiveFrame(space, frame);
         return frame;
     }
-
-    // A memoised frame is reusable only while no commit has landed since it was built.
-    private bool IsStale(string space, LiveFrame frame) =>
-        !recent.TryRead(space, frame.Cursor, 1, long.MaxValue, out var newer) || newer.Entries.Count > 0 || newer.Cursor != frame.Cursor;
 
     private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, CancellationToken cancellationToken)
     {

@@ -36,9 +36,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task WebSocketDeviceOnOneNodeSeesAWebSocketWriteOnTheOtherLive()
     {
         // Arrange: the head check is slowed down to a minute, so only the doorbell can deliver in time.
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 60_000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 60_000);
+        var (node1, node2) = nodes;
         await using var reader = await WsDevice.ConnectAsync(node1, "reader");
         await using var writer = await WsDevice.ConnectAsync(node2, "writer");
         await reader.PullAsync();
@@ -56,9 +55,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task SignalRAndWebSocketDevicesOnDifferentNodesSeeEachOtherLive()
     {
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 60_000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 60_000);
+        var (node1, node2) = nodes;
         await using var ws = await WsDevice.ConnectAsync(node1, "browser");
         await using var hub = await HubDevice.ConnectAsync(node2, "laptop", messagePack: true);
         await ws.PullAsync();
@@ -75,9 +73,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task HttpWriteOnOneNodeReachesALiveHubDeviceOnTheOther()
     {
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 60_000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 60_000);
+        var (node1, node2) = nodes;
         await using var hub = await HubDevice.ConnectAsync(node2, "phone", messagePack: false);
         await using var script = HttpDevice.Create(node1, "cron-script");
         await hub.PullAsync();
@@ -92,20 +89,16 @@ public sealed class ScaleOutTests : IAsyncLifetime
     {
         // Arrange: live devices on both nodes, then a third writer straight into Redis, a "node" with
         // no doorbell at all, exactly what a lost pub/sub message looks like to the two servers.
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 1000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 1000);
+        var (node1, node2) = nodes;
         await using var ws = await WsDevice.ConnectAsync(node1, "browser");
         await using var hub = await HubDevice.ConnectAsync(node2, "laptop", messagePack: true);
         await ws.PullAsync();
         await hub.PullAsync();
-        await using var connection = await _redis.ConnectAsync();
-        await using var silentNode = new RedisSyncStore(connection, NullLogger.Instance);
 
         // Act
         var started = Stopwatch.StartNew();
-        var applied = await silentNode.ApplyAsync("default", [new KeyedWrite("note:silent", new Write(7, "batch-job", "written behind the servers' backs"))])
-            .WaitAsync(TestDevice.DefaultTimeout);
+        var applied = await CommitBehindTheNodesAsync("note:silent", new Write(7, "batch-job", "written behind the servers' backs"));
 
         // Assert: about one head-check interval, with no reconnect and no pull.
         var within = TimeSpan.FromSeconds(3);
@@ -119,19 +112,15 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task PullOnANodeSeesACommitItsDoorbellHasNotHeardOf()
     {
         // Arrange: a live device keeps node 1's in-memory window of recent changes; no head check in time.
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 60_000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 60_000);
+        var (node1, node2) = nodes;
         await using var live = await WsDevice.ConnectAsync(node1, "browser");
         await using var poller = HttpDevice.Create(node1, "script");
         await live.PutAsync("note:first", "1");
         await poller.PullAsync();
-        await using var connection = await _redis.ConnectAsync();
-        await using var silentNode = new RedisSyncStore(connection, NullLogger.Instance);
 
         // Act: a commit node 1 hears nothing about, then pulls there.
-        var applied = await silentNode.ApplyAsync("default", [new KeyedWrite("note:silent", new Write(99, "batch-job", "acknowledged elsewhere"))])
-            .WaitAsync(TestDevice.DefaultTimeout);
+        var applied = await CommitBehindTheNodesAsync("note:silent", new Write(99, "batch-job", "acknowledged elsewhere"));
         var polled = await poller.PullAsync();
         var pulled = await live.PullAsync();
 
@@ -146,9 +135,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task ConnectedDevicesCatchUpAfterARedisRestartWithoutReconnecting()
     {
         // Arrange
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 1000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 1000);
+        var (node1, node2) = nodes;
         await using var reader = await WsDevice.ConnectAsync(node1, "reader");
         await using var writer = await WsDevice.ConnectAsync(node2, "writer");
         await reader.PullAsync();
@@ -181,9 +169,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task DeviceReconnectingToTheOtherNodeResumesFromItsLastAck()
     {
-        var (node1, node2) = await StartNodesAsync(headCheckMs: 1000);
-        await using var _1 = node1;
-        await using var _2 = node2;
+        await using var nodes = await StartNodesAsync(headCheckMs: 1000);
+        var (node1, node2) = nodes;
         await using var writer = await WsDevice.ConnectAsync(node1, "writer");
         await writer.PullAsync();
         long lastAck;
@@ -207,7 +194,15 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.Equal(writer.Cursor, resumed.AckTimestamp);
     }
 
-    private async Task<(ServerProcess Node1, ServerProcess Node2)> StartNodesAsync(int headCheckMs)
+    // A write straight into Redis by a "node" with no doorbell: what a lost pub/sub message looks like to the servers.
+    private async Task<ApplyResult> CommitBehindTheNodesAsync(string key, Write write)
+    {
+        await using var connection = await _redis.ConnectAsync();
+        await using var silentNode = new RedisSyncStore(connection, NullLogger.Instance);
+        return await silentNode.ApplyAsync("default", [new KeyedWrite(key, write)]).WaitAsync(TestDevice.DefaultTimeout);
+    }
+
+    private async Task<NodePair> StartNodesAsync(int headCheckMs)
     {
         var settings = new Dictionary<string, string>
         {
@@ -219,7 +214,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         try
         {
             var nodes = await Task.WhenAll(starting);
-            return (nodes[0], nodes[1]);
+            return new NodePair(nodes[0], nodes[1]);
         }
         catch
         {
@@ -229,6 +224,18 @@ public sealed class ScaleOutTests : IAsyncLifetime
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Two server processes on the test's Redis, stopped together.</summary>
+    private sealed class NodePair(ServerProcess node1, ServerProcess node2) : IAsyncDisposable
+    {
+        public void Deconstruct(out ServerProcess first, out ServerProcess second) => (first, second) = (node1, node2);
+
+        public async ValueTask DisposeAsync()
+        {
+            await node1.DisposeAsync();
+            await node2.DisposeAsync();
         }
     }
 }
