@@ -33,6 +33,18 @@
 #                e.g. SERVER_CMD="node /tmp/bench-peers/mock-notesync.mjs --port {PORT}"
 #   SKIP_SERVER_BUILD [0]  1: do not build the server (e.g. with SERVER_CMD)
 #
+# Scale-out mode (NODES >= 2): per scenario, one fresh redis-server and NODES fresh server processes sharing it
+# (NoteSync__Store=redis, NoteSync__Redis=127.0.0.1:$REDIS_PORT), node i on port PORT+i with its own temp data dir.
+#   NODES [1]   REDIS_PORT [6390]   REDIS_APPENDFSYNC [always]  (always = an ack is on disk, what the product's
+#               durable ack means; everysec is Redis's default, up to 1 s of acks lost on a crash)
+#   Redis runs in the foreground: `redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly yes
+#   --appendfsync $REDIS_APPENDFSYNC --dir <mktemp -d> --daemonize no`, stopped by PID, its dir removed.
+#   Redis and every node are pinned to SERVER_CPU, so by default the figures are the cost of scale-out on ONE
+#   core (like bench-peers' hocuspocus-redis); SERVER_CPU=0,1 (a taskset list) spreads them, sharing the bench's core.
+#   The bench gets every node URL (--url a,b), every node PID (--server-pid a,b: CPU and RSS summed) and
+#   --redis-pid (Redis reported apart). Fanout splits latency into same-node and cross-node deliveries.
+#   Needs redis-server and redis-cli on PATH.
+#
 # File descriptors: each idle connection is one fd in the server and one in the bench. The script
 # raises its soft limit to the hard one (`ulimit -n $(ulimit -Hn)`), which the server and bench
 # inherit; if the hard limit is below IDLE_CONNECTIONS + 1000, raise it first (as root:
@@ -60,6 +72,13 @@ SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
 SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
+NODES=${NODES:-1}
+REDIS_PORT=${REDIS_PORT:-6390}
+REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-always}
+case $NODES in ''|*[!0-9]*) echo "NODES must be a positive integer (got '$NODES')" >&2; exit 2 ;; esac
+if [ "$NODES" -lt 1 ] || [ "$NODES" -gt 16 ]; then echo "NODES must be in 1..16 (got $NODES)" >&2; exit 2; fi
+case $REDIS_APPENDFSYNC in always|everysec|no) ;; *) echo "REDIS_APPENDFSYNC must be always, everysec or no" >&2; exit 2 ;; esac
+if [ "$NODES" -ge 2 ] && ! command -v redis-server >/dev/null; then echo "NODES=$NODES needs redis-server on PATH" >&2; exit 2; fi
 BENCH_DLL=bench/NoteSync.Bench/bin/Release/net10.0/NoteSync.Bench.dll
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -74,51 +93,109 @@ if [ "$SKIP_SERVER_BUILD" != 1 ]; then
 fi
 dotnet build -c Release bench/NoteSync.Bench -nologo -v q
 mkdir -p "$(dirname "$OUT")" "$LOGDIR"
+if [ "$NODES" -ge 2 ]; then
+  echo "scale-out: $NODES nodes on ports $PORT..$((PORT + NODES - 1)), redis 127.0.0.1:$REDIS_PORT appendfsync $REDIS_APPENDFSYNC"
+fi
 echo "fd limit $(ulimit -n); server core $SERVER_CPU, bench core $BENCH_CPU; results $OUT; logs $LOGDIR"
 
-SERVER_PID=""
-DATADIR=""
+SERVER_PIDS=()   # node i's pid at index i
+DATADIRS=()
+REDIS_PID=""
+REDIS_DIR=""
+REDIS_CONFIG="appendonly yes appendfsync $REDIS_APPENDFSYNC save '' maxmemory-policy noeviction"
 
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    if kill -TERM "$SERVER_PID" 2>/dev/null; then
-      for _ in $(seq 1 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
+stop_pid() { # pid: TERM, KILL after 3 s
+  if kill -TERM "$1" 2>/dev/null; then
+    for _ in $(seq 1 30); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
   fi
-  if [ -n "$DATADIR" ]; then rm -rf -- "$DATADIR"; DATADIR=""; fi
+  wait "$1" 2>/dev/null || true
+}
+
+stop_server() { # every node, then redis; temp dirs removed
+  local pid dir
+  for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid"; done
+  SERVER_PIDS=()
+  if [ -n "$REDIS_PID" ]; then stop_pid "$REDIS_PID"; REDIS_PID=""; fi
+  for dir in "${DATADIRS[@]}" ${REDIS_DIR:+"$REDIS_DIR"}; do rm -rf -- "$dir"; done
+  DATADIRS=(); REDIS_DIR=""
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-start_server() { # name
-  DATADIR=$(mktemp -d "${TMPDIR:-/tmp}/notesync-bench.XXXXXX")
-  local cmd=${SERVER_CMD//\{PORT\}/$PORT}
-  cmd=${cmd//\{DATADIR\}/$DATADIR}
-  local -a argv
-  read -r -a argv <<< "$cmd"
-  # taskset execs the command and `dotnet x.dll` hosts the runtime in-process: $! is the server.
-  NoteSync__DataDir=$DATADIR taskset -c "$SERVER_CPU" "${argv[@]}" > "$LOGDIR/$1.server.log" 2>&1 &
-  SERVER_PID=$!
-  local deadline=$((SECONDS + HEALTH_TIMEOUT_S))
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null)" = 200 ]; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "server exited during startup; see $LOGDIR/$1.server.log" >&2; tail -n 20 "$LOGDIR/$1.server.log" >&2; SERVER_PID=""; return 1
+start_redis() { # name
+  REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/notesync-bench-redis.XXXXXX")
+  taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
+    --appendfsync "$REDIS_APPENDFSYNC" --maxmemory-policy noeviction --dir "$REDIS_DIR" --daemonize no \
+    > "$LOGDIR/$1.redis.log" 2>&1 &
+  REDIS_PID=$!
+  local deadline=$((SECONDS + 10))
+  until [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+    if ! kill -0 "$REDIS_PID" 2>/dev/null; then
+      echo "redis-server exited during startup (port $REDIS_PORT taken?); see $LOGDIR/$1.redis.log" >&2
+      tail -n 5 "$LOGDIR/$1.redis.log" >&2; REDIS_PID=""; return 1
     fi
-    if [ $SECONDS -ge $deadline ]; then echo "no GET /healthz = 200 within ${HEALTH_TIMEOUT_S}s" >&2; return 1; fi
+    if [ $SECONDS -ge $deadline ]; then echo "redis-server did not answer PING within 10 s" >&2; return 1; fi
     sleep 0.1
   done
-  echo "== $1: server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATADIR"
+}
+
+start_node() { # name index log
+  local port=$((PORT + $2)) dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/notesync-bench.XXXXXX")
+  DATADIRS+=("$dir")
+  local cmd=${SERVER_CMD//\{PORT\}/$port}
+  cmd=${cmd//\{DATADIR\}/$dir}
+  local -a argv env=(NoteSync__DataDir="$dir")
+  read -r -a argv <<< "$cmd"
+  if [ "$NODES" -ge 2 ]; then env+=(NoteSync__Store=redis NoteSync__Redis="127.0.0.1:$REDIS_PORT"); fi
+  # taskset execs the command and `dotnet x.dll` hosts the runtime in-process: $! is the server.
+  env "${env[@]}" taskset -c "$SERVER_CPU" "${argv[@]}" > "$3" 2>&1 &
+  local pid=$!
+  SERVER_PIDS+=("$pid")
+  local deadline=$((SECONDS + HEALTH_TIMEOUT_S))
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz" 2>/dev/null)" = 200 ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "server exited during startup; see $3" >&2; tail -n 20 "$3" >&2; return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then echo "no GET /healthz = 200 on port $port within ${HEALTH_TIMEOUT_S}s" >&2; return 1; fi
+    sleep 0.1
+  done
+  echo "== $1: server pid $pid on 127.0.0.1:$port, data $dir"
+}
+
+start_server() { # name
+  if [ "$NODES" -lt 2 ]; then
+    start_node "$1" 0 "$LOGDIR/$1.server.log"
+    return
+  fi
+  start_redis "$1" || return 1
+  echo "== $1: redis pid $REDIS_PID on 127.0.0.1:$REDIS_PORT ($REDIS_CONFIG), dir $REDIS_DIR"
+  local i
+  for i in $(seq 0 $((NODES - 1))); do
+    start_node "$1" "$i" "$LOGDIR/$1.server$i.log" || return 1
+  done
+}
+
+node_args() { # the bench's target and measurement arguments
+  if [ "$NODES" -lt 2 ]; then
+    echo "--port $PORT --server-pid ${SERVER_PIDS[0]}"
+    return
+  fi
+  local urls=() i
+  for i in $(seq 0 $((NODES - 1))); do urls+=("ws://127.0.0.1:$((PORT + i))"); done
+  echo "--url $(IFS=,; echo "${urls[*]}") --server-pid $(IFS=,; echo "${SERVER_PIDS[*]}") --redis-pid $REDIS_PID"
 }
 
 run_bench() { # name scenario args...
   local name=$1; shift
   local status=0
   if start_server "$name"; then
+    local -a target
+    read -r -a target <<< "$(node_args)"
+    if [ "$NODES" -ge 2 ]; then target+=(--redis-config "$REDIS_CONFIG"); fi
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of words on purpose
-    taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "$@" --port "$PORT" --server-pid "$SERVER_PID" \
+    taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "$@" "${target[@]}" \
       --out "$OUT" --max-s "$MAX_S" --seed "$SEED" ${LABEL:+--label "$LABEL"} $BENCH_ARGS || status=$?
   else
     status=1

@@ -20,10 +20,13 @@ catch (ArgumentException e)
     return 2;
 }
 
-if (options.ServerPid is { } pid && !ProcFs.Exists(pid))
+foreach (var pid in options.RedisPid is { } r ? [.. options.ServerPids, r] : options.ServerPids)
 {
-    Console.Error.WriteLine($"error: --server-pid {pid}: no such process (/proc/{pid}/stat)");
-    return 2;
+    if (!ProcFs.Exists(pid))
+    {
+        Console.Error.WriteLine($"error: pid {pid} (--server-pid/--redis-pid): no such process (/proc/{pid}/stat)");
+        return 2;
+    }
 }
 
 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.MaxSeconds));
@@ -38,9 +41,9 @@ var watchdog = new Thread(() =>
 watchdog.Start();
 
 var log = new ResultLog(options.Out ?? ResultLog.DefaultPath(DateTime.UtcNow));
-using var connector = new DeviceConnector(options.Url);
+using var connector = new DeviceConnector(options.Urls);
 var context = new BenchContext(options, connector, deadline.Token);
-Console.WriteLine($"NoteSync.Bench {options.Scenario} -> {options.Url} run {context.RunId}, results {log.Path}");
+Console.WriteLine($"NoteSync.Bench {options.Scenario} -> {string.Join(",", options.Urls)} run {context.RunId}, results {log.Path}");
 
 var allOk = true;
 void Emit(ScenarioReport report)

@@ -47,6 +47,9 @@ internal sealed class BenchDevice : IAsyncDisposable
 
     public int Index { get; }
 
+    /// <summary>Which server node (index into the bench's URLs) the device connects to; 0 with one node.</summary>
+    public int Node { get; init; }
+
     public string DeviceId { get; }
 
     public long Cursor => Interlocked.Read(ref _cursor);

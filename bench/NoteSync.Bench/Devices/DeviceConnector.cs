@@ -3,7 +3,10 @@ using NoteSync.Bench.Measure;
 
 namespace NoteSync.Bench.Devices;
 
-/// <summary>Opens devices against one server: builds their URLs and connects many with bounded concurrency.</summary>
+/// <summary>
+/// Opens devices against the server's nodes (one, or several sharing one Redis): builds their URLs
+/// (each device on node <see cref="BenchDevice.Node"/>) and connects many with bounded concurrency.
+/// </summary>
 internal sealed class DeviceConnector : IDisposable
 {
     // One handler for every socket: each WebSocket still gets its own TCP connection, but the
@@ -16,22 +19,40 @@ internal sealed class DeviceConnector : IDisposable
         MaxConnectionsPerServer = int.MaxValue,
     });
 
-    private readonly Uri _baseUri;
+    private readonly Uri[] _nodes;
 
-    public DeviceConnector(Uri baseUri)
+    public DeviceConnector(IReadOnlyList<Uri> nodes)
     {
-        if (!IsAllowedHost(baseUri))
+        if (nodes.Count == 0)
         {
-            throw new ArgumentException($"refusing {baseUri}: the bench only targets 127.0.0.1");
+            throw new ArgumentException("no server URL");
         }
 
-        _baseUri = baseUri;
+        foreach (var uri in nodes)
+        {
+            if (!IsAllowedHost(uri))
+            {
+                throw new ArgumentException($"refusing {uri}: the bench only targets 127.0.0.1");
+            }
+        }
+
+        _nodes = [.. nodes];
     }
+
+    /// <summary>How many server nodes the devices are spread over (1 = the single-node bench).</summary>
+    public int NodeCount => _nodes.Length;
+
+    /// <summary>
+    /// The node of the <paramref name="i"/>-th device of a group (or of a scenario's devices): round-robin,
+    /// so with 2 nodes and 4 devices a writer has one peer on its own node and two on the other.
+    /// </summary>
+    public int NodeOf(int i) => i % _nodes.Length;
 
     public static bool IsAllowedHost(Uri uri) =>
         uri.HostNameType == UriHostNameType.IPv4 && IPAddress.Parse(uri.Host).Equals(IPAddress.Parse("127.0.0.1"));
 
-    public Uri DeviceUri(string deviceId) => new(_baseUri, $"/ws/sync?device_id={Uri.EscapeDataString(deviceId)}");
+    public Uri DeviceUri(BenchDevice device) =>
+        new(_nodes[device.Node % _nodes.Length], $"/ws/sync?device_id={Uri.EscapeDataString(device.DeviceId)}");
 
     /// <summary>Connects one device and waits for its initial pull to be answered.</summary>
     public async Task<long> ConnectAsync(BenchDevice device, long initialLastAck, TimeSpan timeout, CancellationToken cancellationToken)
@@ -39,7 +60,7 @@ internal sealed class DeviceConnector : IDisposable
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         var start = Ticks.Now;
-        await device.ConnectAsync(DeviceUri(device.DeviceId), _invoker, initialLastAck, cts.Token);
+        await device.ConnectAsync(DeviceUri(device), _invoker, initialLastAck, cts.Token);
         await device.Ready.WaitAsync(cts.Token);
         return Ticks.Now - start;
     }

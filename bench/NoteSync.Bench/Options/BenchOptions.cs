@@ -5,10 +5,24 @@ internal sealed record BenchOptions
 {
     public string Scenario { get; init; } = "";
 
-    /// <summary>The server, <c>ws://127.0.0.1:&lt;port&gt;</c>; any other host is refused.</summary>
-    public Uri Url { get; init; } = new("ws://127.0.0.1:7120");
+    /// <summary>
+    /// The server nodes, each <c>ws://127.0.0.1:&lt;port&gt;</c>; any other host is refused. One URL is the
+    /// single-node bench; several (scale-out: nodes sharing one Redis) spread each group's devices
+    /// round-robin over them (<see cref="Devices.DeviceConnector.NodeOf"/>).
+    /// </summary>
+    public IReadOnlyList<Uri> Urls { get; init; } = [new("ws://127.0.0.1:7120")];
 
-    public int? ServerPid { get; init; }
+    /// <summary>The first node; the only one in single-node runs.</summary>
+    public Uri Url => Urls[0];
+
+    /// <summary>Server processes whose CPU and RSS are summed (one per node); empty = not measured.</summary>
+    public IReadOnlyList<int> ServerPids { get; init; } = [];
+
+    /// <summary>The shared Redis, measured apart (<c>redis_cpu_s</c>); null = not measured.</summary>
+    public int? RedisPid { get; init; }
+
+    /// <summary>How the shared Redis was run (e.g. <c>appendonly yes appendfsync always</c>), copied into every record.</summary>
+    public string? RedisConfig { get; init; }
 
     public string? Out { get; init; }
 

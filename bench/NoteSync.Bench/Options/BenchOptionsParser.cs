@@ -11,6 +11,10 @@ internal static class BenchOptionsParser
         usage: NoteSync.Bench <fanout|catchup|idle|sweep> --port P [options]
                (or --scenario S; --url ws://127.0.0.1:P instead of --port)
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
+                   scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
+                   --server-pid PID1,PID2 (or repeated; CPU and RSS summed over nodes);
+                   --redis-pid PID (the shared Redis, reported apart as redis_cpu_s)
+                   --redis-config TEXT (how that Redis runs, e.g. "appendonly yes appendfsync always"; recorded)
                    --out FILE         JSONL results (default bench/results/<utc stamp>.jsonl)
                    --label TEXT  --max-s 900 (hard deadline)  --seed 1
           fanout:  --groups 1 --devices 4 --writes 200 --rate 1000 --warmup 5
@@ -49,9 +53,12 @@ internal static class BenchOptionsParser
             options = name switch
             {
                 "--scenario" => options with { Scenario = value },
-                "--url" => options with { Url = new Uri(value) },
-                "--port" => options with { Url = new Uri($"ws://127.0.0.1:{Int(name, value, 1, 65535)}") },
-                "--server-pid" => options with { ServerPid = Int(name, value, 1, int.MaxValue) },
+                "--url" => options with { Urls = [.. List(value).Select(u => new Uri(u))] },
+                "--port" => options with { Urls = [new Uri($"ws://127.0.0.1:{Int(name, value, 1, 65535)}")] },
+                "--ports" => options with { Urls = [.. List(value).Select(p => new Uri($"ws://127.0.0.1:{Int(name, p, 1, 65535)}"))] },
+                "--server-pid" => options with { ServerPids = [.. options.ServerPids, .. List(value).Select(p => Int(name, p, 1, int.MaxValue))] },
+                "--redis-pid" => options with { RedisPid = Int(name, value, 1, int.MaxValue) },
+                "--redis-config" => options with { RedisConfig = value },
                 "--out" => options with { Out = value },
                 "--label" => options with { Label = value },
                 "--max-s" => options with { MaxSeconds = Int(name, value, 1, 86_400) },
@@ -84,9 +91,22 @@ internal static class BenchOptionsParser
             throw new ArgumentException($"scenario must be one of {string.Join(", ", Scenarios)}; got '{options.Scenario}'");
         }
 
-        if (options.Url.Scheme != "ws" || !Devices.DeviceConnector.IsAllowedHost(options.Url))
+        if (options.Urls.Count == 0)
         {
-            throw new ArgumentException($"refusing {options.Url}: only ws://127.0.0.1:<port> is allowed");
+            throw new ArgumentException("--url needs at least one URL");
+        }
+
+        foreach (var url in options.Urls)
+        {
+            if (url.Scheme != "ws" || !Devices.DeviceConnector.IsAllowedHost(url))
+            {
+                throw new ArgumentException($"refusing {url}: only ws://127.0.0.1:<port> is allowed");
+            }
+        }
+
+        if (options.Urls.Distinct().Count() != options.Urls.Count)
+        {
+            throw new ArgumentException("--url lists a node twice");
         }
 
         if (options.MinSize > options.MaxSize)
@@ -96,6 +116,9 @@ internal static class BenchOptionsParser
 
         return options;
     }
+
+    private static string[] List(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static int Int(string name, string value, int min, int max) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max

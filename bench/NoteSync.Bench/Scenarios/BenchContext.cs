@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using NoteSync.Bench.Devices;
+using NoteSync.Bench.Measure;
 using NoteSync.Bench.Options;
 
 namespace NoteSync.Bench.Scenarios;
@@ -20,7 +21,28 @@ internal sealed class BenchContext(BenchOptions options, DeviceConnector connect
     /// </summary>
     public string RunId { get; } = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}-{Random.Shared.Next(0x10000):x4}";
 
-    /// <summary>The fields every JSONL record starts with.</summary>
+    /// <summary>Samples the server's process(es): every node's pid, CPU and RSS summed.</summary>
+    public ProcessSampler ServerSampler() => new(Options.ServerPids);
+
+    /// <summary>Samples the shared Redis apart from the nodes (no pid: every figure null).</summary>
+    public ProcessSampler RedisSampler() => new(Options.RedisPid);
+
+    /// <summary>The shared Redis's figures over a scenario: CPU over the measured window and in total, peak RSS.</summary>
+    public JsonObject? RedisJson(ProcessSampler redis, double? cpuMeasuredS, double? cpuTotalS)
+    {
+        if (Options.RedisPid is null)
+        {
+            return null;
+        }
+
+        var json = redis.Stop();
+        json["cpu_measured_s"] = cpuMeasuredS;
+        json["cpu_total_s"] = cpuTotalS;
+        json["config"] = Options.RedisConfig;
+        return json;
+    }
+
+    /// <summary>The fields every JSONL record starts with (scale-out adds <c>urls</c>, <c>server_pids</c>, <c>redis_pid</c>).</summary>
     public JsonObject NewRecord(string scenario) => new()
     {
         ["ts"] = DateTime.UtcNow.ToString("O"),
@@ -28,7 +50,12 @@ internal sealed class BenchContext(BenchOptions options, DeviceConnector connect
         ["label"] = Options.Label,
         ["run_id"] = RunId,
         ["url"] = Options.Url.ToString(),
-        ["server_pid"] = Options.ServerPid,
+        ["server_pid"] = Options.ServerPids.Count > 0 ? Options.ServerPids[0] : null,
+        ["nodes"] = Options.Urls.Count,
+        ["urls"] = new JsonArray([.. Options.Urls.Select(u => (JsonNode?)u.ToString())]),
+        ["server_pids"] = new JsonArray([.. Options.ServerPids.Select(p => (JsonNode?)p)]),
+        ["redis_pid"] = Options.RedisPid,
+        ["redis_config"] = Options.RedisConfig,
         ["bench"] = new JsonObject
         {
             ["runtime"] = Environment.Version.ToString(),

@@ -8,6 +8,8 @@ namespace NoteSync.Bench.Scenarios;
 /// <summary>
 /// Catch-up: a writer preloads N notes, then fresh devices, one after the other, connect and pull
 /// from <c>last_ack</c> 0; each is timed from connect start until it holds all N (following <c>more</c>).
+/// Scale-out: the writer is on node 0 and fresh device r on node r mod nodes (as the peers harness), so
+/// with 2 nodes runs alternate between the writer's node and the other one.
 /// </summary>
 internal sealed class CatchupScenario(BenchContext context)
 {
@@ -16,7 +18,9 @@ internal sealed class CatchupScenario(BenchContext context)
         var o = context.Options;
         var ct = context.Deadline;
         var runPrefix = $"note:{context.RunId}/";
-        using var server = new ProcessSampler(o.ServerPid);
+        using var server = context.ServerSampler();
+        using var redis = context.RedisSampler();
+        var redisCpuStart = redis.CpuSeconds();
         var writer = new BenchDevice(0, $"{context.RunId}-writer", runPrefix, $"{runPrefix}pre/", NullObserver.Instance);
         double preloadMs;
         var preloadStart = Ticks.Now;
@@ -55,7 +59,10 @@ internal sealed class CatchupScenario(BenchContext context)
         for (var r = 0; r < o.Reps; r++)
         {
             var observer = new CatchupObserver(o.Notes);
-            var fresh = new BenchDevice(100 + r, $"{context.RunId}-fresh{r}", runPrefix, $"{runPrefix}fresh{r}/", observer);
+            var fresh = new BenchDevice(100 + r, $"{context.RunId}-fresh{r}", runPrefix, $"{runPrefix}fresh{r}/", observer)
+            {
+                Node = context.Connector.NodeOf(r),
+            };
             try
             {
                 var start = Ticks.Now;
@@ -83,6 +90,8 @@ internal sealed class CatchupScenario(BenchContext context)
         }
 
         var serverJson = server.Stop();
+        var redisCpuTotal = redis.CpuSeconds() is { } rEnd && redisCpuStart is { } rStart ? Math.Round(rEnd - rStart, 3) : (double?)null;
+        var redisJson = context.RedisJson(redis, null, redisCpuTotal);
         var summary = LatencySamples.Summarize(times);
         var record = context.NewRecord("catchup");
         record["ok"] = true;
@@ -96,18 +105,27 @@ internal sealed class CatchupScenario(BenchContext context)
         record["bytes_per_catchup"] = new JsonArray([.. bytes.Select(b => (JsonNode?)b)]);
         record["duplicates"] = duplicates;
         record["server"] = serverJson;
+        record["fresh_nodes"] = new JsonArray([.. Enumerable.Range(0, o.Reps).Select(r => (JsonNode?)context.Connector.NodeOf(r))]);
+        record["redis"] = redisJson;
+        record["redis_cpu_s"] = redisCpuTotal;
 
         var rows = new List<(string, string)>
         {
             ("notes x size", $"{o.Notes} x {o.NoteSize} B (preload in pushes of {o.Batch})"),
             ("preload ms", $"{preloadMs:0.0} ({o.Notes / (preloadMs / 1000):0} notes/s)"),
             ("catch-up p50 / min / max ms", $"{LatencySummary.Format(summary.P50)} / {LatencySummary.Format(times.Min())} / {LatencySummary.Format(summary.Max)}"),
-            ("runs ms", string.Join(", ", times.Select(t => t.ToString("0.0")))),
+            ("runs ms" + (context.Connector.NodeCount > 1 ? " (fresh on node)" : ""),
+                string.Join(", ", times.Select((t, r) => t.ToString("0.0") + (context.Connector.NodeCount > 1 ? $" (n{context.Connector.NodeOf(r)})" : "")))),
             ("connect -> first ack handled ms", string.Join(", ", connects.Select(t => t.ToString("0.0")))),
             ("frames / MB per catch-up", $"{frames.Average():0.#} / {bytes.Average() / 1048576:0.00}"),
             ("duplicates", $"{duplicates}"),
-            ("server peak RSS MB", serverJson["rss_peak_mb"]?.ToString() ?? "-"),
+            (context.Connector.NodeCount > 1 ? "server peak RSS MB, all nodes" : "server peak RSS MB", serverJson["rss_peak_mb"]?.ToString() ?? "-"),
         };
+        if (redisJson is not null)
+        {
+            rows.Add(("redis CPU s (whole run) / peak RSS MB", $"{redisCpuTotal?.ToString() ?? "-"} / {redisJson["rss_peak_mb"]?.ToString() ?? "-"}"));
+        }
+
         return new ScenarioReport($"catchup ({context.RunId})", record, rows, Ok: true);
     }
 }

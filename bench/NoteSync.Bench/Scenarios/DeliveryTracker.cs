@@ -6,7 +6,8 @@ namespace NoteSync.Bench.Scenarios;
 /// <summary>
 /// Counts fan-out deliveries: one slot per (write, other device of the writer's group). Each slot is
 /// only ever touched by its receiving device's receive loop, so slots need no lock; the shared
-/// counters are interlocked and latency samples are kept per receiving device.
+/// counters are interlocked and latency samples are kept per receiving device. In scale-out runs the
+/// samples from scheduled send are also split by whether writer and receiver are on the same node.
 /// </summary>
 internal sealed class DeliveryTracker : IDeviceObserver
 {
@@ -18,6 +19,9 @@ internal sealed class DeliveryTracker : IDeviceObserver
     private readonly byte[] _got;
     private readonly LatencySamples[] _fromScheduled;
     private readonly LatencySamples[] _fromSent;
+    private readonly LatencySamples[] _sameNode;
+    private readonly LatencySamples[] _crossNode;
+    private readonly int[] _nodeOf;
     private readonly long[] _lastArrival;
     private long _delivered;
     private long _measuredDelivered;
@@ -25,7 +29,10 @@ internal sealed class DeliveryTracker : IDeviceObserver
     private long _otherGroup;
     private long _unknownMarker;
 
-    public DeliveryTracker(FanoutParams p, long[] scheduled)
+    /// <param name="p">The run's shape.</param>
+    /// <param name="scheduled">Scheduled send of each write, by write index (filled before the first write).</param>
+    /// <param name="nodeOf">The server node of each device, by device index (all 0 with one node).</param>
+    public DeliveryTracker(FanoutParams p, long[] scheduled, int[] nodeOf)
     {
         _devicesPerGroup = p.Devices;
         _deviceCount = p.DeviceCount;
@@ -35,6 +42,9 @@ internal sealed class DeliveryTracker : IDeviceObserver
         _got = new byte[(long)scheduled.Length * (p.Devices - 1)];
         _fromScheduled = [.. Enumerable.Range(0, _deviceCount).Select(_ => new LatencySamples())];
         _fromSent = [.. Enumerable.Range(0, _deviceCount).Select(_ => new LatencySamples())];
+        _sameNode = [.. Enumerable.Range(0, _deviceCount).Select(_ => new LatencySamples())];
+        _crossNode = [.. Enumerable.Range(0, _deviceCount).Select(_ => new LatencySamples())];
+        _nodeOf = nodeOf;
         _lastArrival = new long[_deviceCount];
     }
 
@@ -57,6 +67,12 @@ internal sealed class DeliveryTracker : IDeviceObserver
     public LatencySummary FromScheduled() => LatencySamples.Summarize(_fromScheduled);
 
     public LatencySummary FromSent() => LatencySamples.Summarize(_fromSent);
+
+    /// <summary>From scheduled send, deliveries whose writer and receiver are on the same node.</summary>
+    public LatencySummary SameNode() => LatencySamples.Summarize(_sameNode);
+
+    /// <summary>From scheduled send, deliveries that crossed nodes (through the Redis doorbell/backplane).</summary>
+    public LatencySummary CrossNode() => LatencySamples.Summarize(_crossNode);
 
     public void OnSent(long writeIndex, long ticks)
     {
@@ -108,7 +124,9 @@ internal sealed class DeliveryTracker : IDeviceObserver
         }
 
         Interlocked.Increment(ref _measuredDelivered);
-        _fromScheduled[device.Index].AddTicks(arrivalTicks - _scheduled[writeIndex]);
+        var fromScheduled = arrivalTicks - _scheduled[writeIndex];
+        _fromScheduled[device.Index].AddTicks(fromScheduled);
+        (_nodeOf[writer] == _nodeOf[device.Index] ? _sameNode : _crossNode)[device.Index].AddTicks(fromScheduled);
         var sent = Volatile.Read(ref _sent[writeIndex]);
         if (sent != 0)
         {

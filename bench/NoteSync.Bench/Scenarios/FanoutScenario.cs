@@ -20,15 +20,18 @@ internal sealed class FanoutScenario(BenchContext context)
         var runPrefix = $"note:{context.RunId}{tag}/";
         var total = p.TotalWrites;
         var schedule = new long[total];
-        var tracker = new DeliveryTracker(p, schedule);
+        // Scale-out: each group's devices round-robin over the nodes, so a writer's peers are mostly on other nodes.
+        var nodeOf = Enumerable.Range(0, p.DeviceCount).Select(k => context.Connector.NodeOf(k % p.Devices)).ToArray();
+        var tracker = new DeliveryTracker(p, schedule, nodeOf);
         var devices = new BenchDevice[p.DeviceCount];
         for (var k = 0; k < devices.Length; k++)
         {
             var (g, d) = (k / p.Devices, k % p.Devices);
-            devices[k] = new BenchDevice(k, $"{context.RunId}{tag}-g{g}-d{d}", runPrefix, $"{runPrefix}g{g}/d{d}/", tracker);
+            devices[k] = new BenchDevice(k, $"{context.RunId}{tag}-g{g}-d{d}", runPrefix, $"{runPrefix}g{g}/d{d}/", tracker) { Node = nodeOf[k] };
         }
 
-        using var server = new ProcessSampler(context.Options.ServerPid);
+        using var server = context.ServerSampler();
+        using var redis = context.RedisSampler();
         try
         {
             var connect = await context.Connector.ConnectManyAsync(devices, initialLastAck, 50, ct);
@@ -55,13 +58,13 @@ internal sealed class FanoutScenario(BenchContext context)
                 schedule[i] = t0 + Ticks.FromMs(i * 1000.0 / p.Rate);
             }
 
-            var start = CpuMark.Take(server);
+            var start = CpuMark.Take(server, redis);
             var measureStart = start;
             await OpenLoopScheduler.RunAsync(schedule, i =>
             {
                 if (i == p.WarmupWrites)
                 {
-                    measureStart = CpuMark.Take(server);
+                    measureStart = CpuMark.Take(server, redis);
                 }
 
                 devices[i % p.DeviceCount].Enqueue(PushRequest.Write(writes[i], schedule[i], measured: i >= p.WarmupWrites));
@@ -74,9 +77,10 @@ internal sealed class FanoutScenario(BenchContext context)
                 await Task.Delay(10, ct);
             }
 
-            var end = CpuMark.Take(server);
+            var end = CpuMark.Take(server, redis);
             var serverJson = server.Stop();
-            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson);
+            var redisJson = context.RedisJson(redis, end.RedisSecondsSince(measureStart), end.RedisSecondsSince(start));
+            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson, redisJson);
         }
         finally
         {
@@ -86,9 +90,12 @@ internal sealed class FanoutScenario(BenchContext context)
 
     private FanoutOutcome Report(
         FanoutParams p, string scenarioName, string tag, BenchDevice[] devices, DeliveryTracker tracker, ConnectOutcome connect,
-        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson)
+        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson, JsonObject? redisJson)
     {
         var latency = tracker.FromScheduled();
+        var sameNode = tracker.SameNode();
+        var crossNode = tracker.CrossNode();
+        var nodes = context.Connector.NodeCount;
         var fromSent = tracker.FromSent();
         var pushAck = LatencySamples.Summarize(devices.Select(d => d.AckLatency));
         var sendLag = LatencySamples.Summarize(devices.Select(d => d.SendLag));
@@ -128,6 +135,16 @@ internal sealed class FanoutScenario(BenchContext context)
         record["delivered_per_s"] = Math.Round(deliveredPerS, 1);
         record["server"] = serverJson;
         record["server_cpu_ms_per_1k_deliveries"] = cpuPer1k;
+        // Scale-out (added fields; with one node every delivery is same-node and cross_node_* are null).
+        record["same_node_ms"] = sameNode.ToJson();
+        record["cross_node_ms"] = crossNode.ToJson();
+        record["same_node_p50"] = Round(sameNode.P50);
+        record["same_node_p99"] = Round(sameNode.P99);
+        record["cross_node_p50"] = Round(crossNode.P50);
+        record["cross_node_p99"] = Round(crossNode.P99);
+        record["cross_node_max"] = Round(crossNode.Max);
+        record["redis"] = redisJson;
+        record["redis_cpu_s"] = redisJson?["cpu_measured_s"]?.DeepClone();
         record["bench_cpu_util"] = benchUtil;
         record["frames_received"] = devices.Sum(d => d.FramesReceived);
         record["bytes_received"] = devices.Sum(d => d.BytesReceived);
@@ -137,24 +154,41 @@ internal sealed class FanoutScenario(BenchContext context)
 
         var rows = new List<(string, string)>
         {
-            ("devices (groups x devices)", $"{p.Groups} x {p.Devices}, {p.Writes} writes each (+{p.Warmup} warm-up)"),
+            ("devices (groups x devices)", $"{p.Groups} x {p.Devices}, {p.Writes} writes each (+{p.Warmup} warm-up)"
+                + (nodes > 1 ? $", over {nodes} nodes" : "")),
             ("rate target / actual", $"{p.Rate:0.#}/s / {sendRate:0.#}/s"),
             ("latency p50/p90/p99/max ms", $"{F(latency.P50)} / {F(latency.P90)} / {F(latency.P99)} / {F(latency.Max)}"),
             ("  from actual send p50/p99", $"{F(fromSent.P50)} / {F(fromSent.P99)}"),
+        };
+        if (nodes > 1)
+        {
+            rows.Add(("  same node p50/p99 (n)", $"{F(sameNode.P50)} / {F(sameNode.P99)} ({sameNode.Count})"));
+            rows.Add(("  cross node p50/p99/max (n)", $"{F(crossNode.P50)} / {F(crossNode.P99)} / {F(crossNode.Max)} ({crossNode.Count})"));
+        }
+
+        rows.AddRange(
+        [
             ("delivered / expected", $"{tracker.MeasuredDelivered} / {tracker.MeasuredExpected}"),
             ("missed (warm-up missed)", $"{missed} ({warmupMissed})"),
             ("duplicates", $"{tracker.Duplicates}"),
             ("delivered/s", $"{deliveredPerS:0.#}"),
             ("push->ack p50/p99 ms", $"{F(pushAck.P50)} / {F(pushAck.P99)}"),
             ("send lag p50/p99 ms", $"{F(sendLag.P50)} / {F(sendLag.P99)}"),
-            ("server CPU s (ms/1k deliv.)", serverCpu is null ? "- (no --server-pid)" : $"{serverCpu:0.00} ({cpuPer1k})"),
-            ("server peak RSS MB", serverJson["rss_peak_mb"]?.ToString() ?? "-"),
-            ("bench CPU util (1 = a core)", $"{benchUtil:0.00}"),
-            ("error frames / failures", $"{errors} / {failures.Length}"),
-        };
+            (nodes > 1 ? "server CPU s, all nodes (ms/1k)" : "server CPU s (ms/1k deliv.)", serverCpu is null ? "- (no --server-pid)" : $"{serverCpu:0.00} ({cpuPer1k})"),
+            (nodes > 1 ? "server peak RSS MB, all nodes" : "server peak RSS MB", serverJson["rss_peak_mb"]?.ToString() ?? "-"),
+        ]);
+        if (redisJson is not null)
+        {
+            rows.Add(("redis CPU s / peak RSS MB", $"{redisJson["cpu_measured_s"]?.ToString() ?? "-"} / {redisJson["rss_peak_mb"]?.ToString() ?? "-"}"));
+        }
+
+        rows.Add(("bench CPU util (1 = a core)", $"{benchUtil:0.00}"));
+        rows.Add(("error frames / failures", $"{errors} / {failures.Length}"));
         var title = $"{scenarioName} R={p.Rate:0.#}/s  ({context.RunId}{tag})";
         return new FanoutOutcome(new ScenarioReport(title, record, rows, ok), latency, missed + warmupMissed, devices.Max(d => d.Cursor));
     }
 
     private static string F(double? ms) => LatencySummary.Format(ms);
+
+    private static double? Round(double? ms) => ms is null ? null : Math.Round(ms.Value, 3);
 }

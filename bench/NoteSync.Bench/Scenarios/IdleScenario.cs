@@ -17,12 +17,15 @@ internal sealed class IdleScenario(BenchContext context)
         var o = context.Options;
         var ct = context.Deadline;
         var runPrefix = $"note:{context.RunId}/";
-        using var server = new ProcessSampler(o.ServerPid);
+        using var server = context.ServerSampler();
         var probe = new BenchDevice(-1, $"{context.RunId}-probe", runPrefix, $"{runPrefix}probe/", NullObserver.Instance);
         var devices = new BenchDevice[o.Connections];
         for (var c = 0; c < devices.Length; c++)
         {
-            devices[c] = new BenchDevice(c, $"{context.RunId}-c{c}", runPrefix, $"{runPrefix}c{c}/", NullObserver.Instance);
+            devices[c] = new BenchDevice(c, $"{context.RunId}-c{c}", runPrefix, $"{runPrefix}c{c}/", NullObserver.Instance)
+            {
+                Node = context.Connector.NodeOf(c),
+            };
         }
 
         ConnectOutcome outcome;

@@ -15,6 +15,7 @@ internal sealed class SweepScenario(BenchContext context)
     public async Task<IReadOnlyList<ScenarioReport>> RunAsync(Action<ScenarioReport> onStep)
     {
         var o = context.Options;
+        var scaleOut = context.Connector.NodeCount > 1;
         var fanout = new FanoutScenario(context);
         var reports = new List<ScenarioReport>();
         var grid = new List<IReadOnlyList<string>>();
@@ -47,12 +48,18 @@ internal sealed class SweepScenario(BenchContext context)
             reports.Add(outcome.Report);
             onStep(outcome.Report);
             var r = outcome.Report.Record;
-            grid.Add([
+            List<string> row = [
                 $"{rate:0.#}", $"{r["send_rate"]}", Ms(outcome, x => x.P50), Ms(outcome, x => x.P99),
                 Ms(outcome, x => x.Max), $"{outcome.Missed}", $"{r["duplicates"]}", $"{r["delivered_per_s"]}",
                 $"{r["push_ack_ms"]?["p99"]}", $"{r["send_lag_ms"]?["p99"]}", $"{r["server"]?["cpu_measured_s"]}",
                 $"{r["server"]?["rss_peak_mb"]}", $"{r["bench_cpu_util"]}", pass ? "yes" : "NO",
-            ]);
+            ];
+            if (scaleOut)
+            {
+                row.InsertRange(5, [$"{r["cross_node_p99"]}", $"{r["redis_cpu_s"]}"]);
+            }
+
+            grid.Add(row);
             if (!pass)
             {
                 stoppedBy = $"R={rate:0.#}: p99 {outcome.Latency.P99:0.0} ms, missed {outcome.Missed}";
@@ -62,9 +69,15 @@ internal sealed class SweepScenario(BenchContext context)
             best = rate;
         }
 
+        List<string> headers = ["R/s", "sent/s", "p50", "p99", "max", "missed", "dup", "deliv/s", "ack p99", "lag p99", "srv cpu s", "srv MB", "bench util", "pass"];
+        if (scaleOut)
+        {
+            headers.InsertRange(5, ["x-node p99", "redis cpu s"]);
+        }
+
         TablePrinter.PrintGrid(
             $"sweep (p99 < {o.P99LimitMs} ms and 0 missed)",
-            ["R/s", "sent/s", "p50", "p99", "max", "missed", "dup", "deliv/s", "ack p99", "lag p99", "srv cpu s", "srv MB", "bench util", "pass"],
+            headers,
             grid,
             Console.Out);
 
