@@ -60,7 +60,7 @@ internal static partial class WebSocketSyncEndpoints
 
     private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, ILogger logger)
     {
-        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new WebSocketSink(socket), limits.SendQueueFrames, logger);
+        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new WebSocketSink(socket), limits, logger);
         await using (session.ConfigureAwait(false))
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed);

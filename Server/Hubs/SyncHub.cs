@@ -31,7 +31,7 @@ internal sealed partial class SyncHub(
         }
 
         var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
-        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits.SendQueueFrames, logger);
+        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits, logger);
         service.Metrics.HubOpened();
         Log.Connected(logger, identity.Space, identity.DeviceId);
         return Task.CompletedTask;

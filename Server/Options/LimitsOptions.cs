@@ -19,11 +19,21 @@ public sealed class LimitsOptions
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// How many frames may wait to be sent to one connection. A device that stops reading fills its
-    /// queue and is disconnected; it catches up by <c>last_ack</c> when it returns. The default is 64.
+    /// How many frames may wait to be sent to one connection. Live pushes fill at most half of it;
+    /// beyond that they wait in the log and go out as one frame once the device has read the queue
+    /// down. A device whose answers fill it is disconnected; it catches up by <c>last_ack</c> when it
+    /// returns. The default is 64.
     /// </summary>
     [Range(1, 100_000)]
     public int SendQueueFrames { get; set; } = 64;
+
+    /// <summary>
+    /// How long a device may read nothing while frames wait for it before it is disconnected (it
+    /// stopped reading). A device that reads slowly is not cut: it gets fewer, larger frames. The
+    /// default is 30,000 ms.
+    /// </summary>
+    [Range(100, 3_600_000)]
+    public int SendStallMs { get; set; } = 30_000;
 
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxValueBytes = MaxValueBytes };

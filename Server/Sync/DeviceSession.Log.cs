@@ -5,8 +5,12 @@ internal sealed partial class DeviceSession
     private static partial class Log
     {
         [LoggerMessage(EventId = 300, EventName = "CutForLagging", Level = LogLevel.Warning,
-            Message = "Disconnected device {DeviceId} of space {Space}: its send queue is full (it stopped reading)")]
+            Message = "Disconnected device {DeviceId} of space {Space}: its answers filled its send queue (it stopped reading)")]
         public static partial void CutForLagging(ILogger logger, string space, string deviceId);
+
+        [LoggerMessage(EventId = 304, EventName = "CutForStalling", Level = LogLevel.Warning,
+            Message = "Disconnected device {DeviceId} of space {Space}: it read nothing for {IdleMs} ms while frames waited (it stopped reading)")]
+        public static partial void CutForStalling(ILogger logger, string space, string deviceId, long idleMs);
 
         [LoggerMessage(EventId = 301, EventName = "LivePushFailed", Level = LogLevel.Warning,
             Message = "A live push to device {DeviceId} of space {Space} failed; it is retried on the next change")]

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Observability;
+using NoteSync.Server.Options;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Server.Sync;
@@ -11,8 +12,12 @@ namespace NoteSync.Server.Sync;
 /// so a live push always starts exactly where the device's last frame ended (gap-free). Rings that
 /// arrive while the device's pushes await answers are held back (the answers carry those changes, and
 /// a live push would echo the device's own writes). Live pushes start after the device's first push: before that the
-/// server does not know what the device holds. Outgoing frames wait in a bounded queue; a device
-/// that lets it fill is disconnected rather than allowed to hold memory or delay anyone else.
+/// server does not know what the device holds. Outgoing frames wait in a bounded queue. Live pushes
+/// may fill only half of it: beyond that they wait in the log, and once the device has read the
+/// queue down, one pump sends everything since its cursor in one frame, so a device that reads
+/// slowly gets fewer, larger frames instead of being cut. A device that reads nothing for
+/// <see cref="LimitsOptions.SendStallMs"/> while frames wait for it, or lets its answers fill the queue, is
+/// disconnected rather than allowed to hold memory or delay anyone else.
 /// </summary>
 internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 {
@@ -31,6 +36,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private readonly IDisposable _subscription;
     private readonly Task _writer;
     private readonly SemaphoreSlim _inFlight = new(MaxPushesInFlight, MaxPushesInFlight);
+    private readonly int _liveHighWater;
+    private readonly int _liveLowWater;
+    private readonly int _sendStallMs;
+    private Timer? _stallTimer;
+    private int _stallTimerArmed;
+    private long _lastSentAt = Environment.TickCount64;
+    private int _liveDeferred;
     private Task _answers = Task.CompletedTask;
     private int _pending;
     private bool _pumpAfterAnswers;
@@ -40,8 +52,12 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private int _pumpScheduled;
     private bool _flushing;
 
-    public DeviceSession(string space, string deviceId, SyncService service, IFrameSink sink, int sendQueueFrames, ILogger logger)
+    public DeviceSession(string space, string deviceId, SyncService service, IFrameSink sink, LimitsOptions limits, ILogger logger)
     {
+        var sendQueueFrames = limits.SendQueueFrames;
+        _liveHighWater = Math.Max(1, sendQueueFrames / 2);
+        _liveLowWater = _liveHighWater / 2;
+        _sendStallMs = limits.SendStallMs;
         Space = space;
         DeviceId = deviceId;
         _service = service;
@@ -163,7 +179,8 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 
     public void OnSpaceAdvanced(long cursor, LiveFrame? frame)
     {
-        if (cursor <= Volatile.Read(ref _cursor))
+        // Behind with live pushes held back: the write loop pumps everything once the queue drains.
+        if (cursor <= Volatile.Read(ref _cursor) || Volatile.Read(ref _liveDeferred) == 1)
         {
             return;
         }
@@ -187,7 +204,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             {
                 if (frame.After == _cursor && !_closed.IsCancellationRequested)
                 {
-                    if (Enqueue(frame.Frame))
+                    if (EnqueueLive(frame.Frame))
                     {
                         Volatile.Write(ref _cursor, frame.Cursor);
                     }
@@ -233,13 +250,20 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 // echo the device's own write; that is harmless.
                 while (!_closed.IsCancellationRequested)
                 {
+                    // No read for a queue that could not take its result.
+                    if (LiveQueueFull())
+                    {
+                        DeferLive();
+                        break;
+                    }
+
                     var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
                     if (live is null)
                     {
                         break;
                     }
 
-                    if (!Enqueue(live.Frame))
+                    if (!EnqueueLive(live.Frame))
                     {
                         break;
                     }
@@ -283,6 +307,104 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         return Volatile.Read(ref _unsent) == 0 ? Task.CompletedTask : waiter.Task;
     }
 
+    /// <summary>
+    /// Queues a live push unless live pushes already fill half the queue. Then it sends nothing: the
+    /// changes stay in the log, and the write loop schedules one pump for all of them once the
+    /// device has read the queue down to a quarter.
+    /// </summary>
+    private bool EnqueueLive(OutboundFrame frame)
+    {
+        if (!LiveQueueFull())
+        {
+            return Enqueue(frame);
+        }
+
+        DeferLive();
+        return false;
+    }
+
+    private bool LiveQueueFull() => Volatile.Read(ref _unsent) >= _liveHighWater;
+
+    private void DeferLive()
+    {
+        // A full fence between the flag and the read of the queue length, paired with the write loop's
+        // decrement then read of the flag: one side or the other sees the queue drained.
+        Interlocked.Exchange(ref _liveDeferred, 1);
+
+        // The write loop may have drained the queue between the check and the flag: then it did not
+        // see the flag, and the pump is this side's to schedule.
+        if (Volatile.Read(ref _unsent) <= _liveLowWater && Interlocked.Exchange(ref _liveDeferred, 0) == 1)
+        {
+            SchedulePump();
+        }
+    }
+
+    private void OnQueueSent(int unsent)
+    {
+        Volatile.Write(ref _lastSentAt, Environment.TickCount64);
+        if (unsent <= _liveLowWater && Volatile.Read(ref _liveDeferred) == 1 && Interlocked.Exchange(ref _liveDeferred, 0) == 1)
+        {
+            SchedulePump();
+        }
+    }
+
+    private void ArmStallTimer()
+    {
+        if (Interlocked.Exchange(ref _stallTimerArmed, 1) == 1)
+        {
+            return;
+        }
+
+        var timer = Volatile.Read(ref _stallTimer);
+        if (timer is null)
+        {
+            timer = new Timer(static state => ((DeviceSession)state!).OnStallTimer(), this, Timeout.Infinite, Timeout.Infinite);
+            timer = Interlocked.CompareExchange(ref _stallTimer, timer, null) ?? timer;
+        }
+
+        ChangeStallTimer(timer, _sendStallMs);
+    }
+
+    private static void ChangeStallTimer(Timer timer, long dueMs)
+    {
+        try
+        {
+            timer.Change(dueMs, Timeout.Infinite);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended meanwhile; there is nothing left to watch.
+        }
+    }
+
+    /// <summary>
+    /// Fires <see cref="LimitsOptions.SendStallMs"/> after a send did not complete at once. A device
+    /// that has frames waiting and completed no send in all that time has stopped reading: it is cut.
+    /// One that still reads, however slowly, is checked again later.
+    /// </summary>
+    private void OnStallTimer()
+    {
+        Volatile.Write(ref _stallTimerArmed, 0);
+        if (_closed.IsCancellationRequested || Volatile.Read(ref _unsent) == 0)
+        {
+            return;
+        }
+
+        var idleMs = Environment.TickCount64 - Volatile.Read(ref _lastSentAt);
+        if (idleMs >= _sendStallMs)
+        {
+            Log.CutForStalling(_logger, Space, DeviceId, idleMs);
+            _metrics.DeviceCut();
+            Cut();
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _stallTimerArmed, 1) == 0 && _stallTimer is { } timer)
+        {
+            ChangeStallTimer(timer, _sendStallMs - idleMs);
+        }
+    }
+
     private bool Enqueue(OutboundFrame frame)
     {
         Interlocked.Increment(ref _unsent);
@@ -310,7 +432,14 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             await foreach (var frame in _outbound.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
             {
-                await _sink.SendAsync(frame, _closed.Token).ConfigureAwait(false);
+                var sending = _sink.SendAsync(frame, _closed.Token);
+                if (!sending.IsCompleted)
+                {
+                    // The device is not taking data as fast as it comes: watch that it takes any at all.
+                    ArmStallTimer();
+                }
+
+                await sending.ConfigureAwait(false);
 
                 // Only live pushes built from a commit carry its time; answers and pumped pages do not.
                 if (frame.CommittedAt != 0)
@@ -318,10 +447,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     _metrics.Delivered(frame.CommittedAt);
                 }
 
-                if (Interlocked.Decrement(ref _unsent) == 0)
+                var unsent = Interlocked.Decrement(ref _unsent);
+                if (unsent == 0)
                 {
                     Volatile.Read(ref _sentWaiter)?.TrySetResult();
                 }
+
+                OnQueueSent(unsent);
             }
         }
         catch (OperationCanceledException) when (_closed.IsCancellationRequested)
@@ -338,6 +470,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     {
         _outbound.Writer.TryComplete();
         _closed.Cancel();
+        _stallTimer?.Dispose();
         _sink.Abort();
     }
 
@@ -367,5 +500,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         // The gate and token source are not disposed: a pump may still be leaving the gate, and
         // neither holds an unmanaged resource once cancelled.
         await _closed.CancelAsync().ConfigureAwait(false);
+        if (_stallTimer is { } timer)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }
