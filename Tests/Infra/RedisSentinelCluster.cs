@@ -167,9 +167,11 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
 
     private async Task LaunchAsync()
     {
-        var primary = await RedisServer.StartAsync();
+        // Redis 7 waits 5 s before a diskless full sync, for more replicas to join it: not here.
+        var primary = await RedisServer.StartAsync(appendOnly: true, "--repl-diskless-sync-delay", "0");
         _servers.Add(primary);
-        var replica = await RedisServer.StartAsync(appendOnly: true, "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
+        var replica = await RedisServer.StartAsync(
+            appendOnly: true, "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
         _servers.Add(replica);
 
         // The sentinel learns replicas from the primary's INFO, polled every 10 s: start it only once
