@@ -81,6 +81,82 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Contains("was not acknowledged: 0 of 1 replicas confirmed", node.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task PrimaryCrashWhileTheReplicaLagsLosesAckedWritesOnlyWithoutMinReplicas(int minReplicas)
+    {
+        // Arrange: one node; a note acked while the replica keeps up.
+        var settings = NodeSettings(headCheckMs: 1000);
+        settings["NoteSync__Redis__MinReplicas"] = minReplicas.ToString(CultureInfo.InvariantCulture);
+        await using var node = await ServerProcess.StartAsync(settings);
+        await using var device = await WsDevice.ConnectAsync(node, "laptop");
+        var acked = new List<string> { "note:before" };
+        await device.PutAsync("note:before", "replicated");
+        await _cluster.WaitUntilReplicatedAsync();
+        var replica = await _cluster.ReplicaAsync();
+
+        // Act: the replica falls behind (SIGSTOP, its link cut) while the device writes, then the
+        // primary dies and the sentinel promotes the replica, which never got those writes.
+        replica.Pause();
+        var refused = 0;
+        try
+        {
+            await _cluster.CutReplicationAsync();
+            for (var i = 0; i < 3; i++)
+            {
+                var key = $"note:during/{i}";
+                var push = device.NewPush(new Change { Key = key, Value = "primary only", Timestamp = device.Clock.Tick() });
+                var answer = await device.SendAndWaitAsync(JsonSerializer.Serialize(push, NoteSyncJsonContext.Default.SyncPush), push.RequestId!).WaitAsync(Bound);
+                if (answer is SyncAck)
+                {
+                    acked.Add(key);
+                }
+                else
+                {
+                    Assert.Equal(ErrorCodes.Unavailable, Assert.IsType<ErrorFrame>(answer).Code);
+                    refused++;
+                }
+            }
+
+            var crashed = await _cluster.CrashPrimaryAsync();
+            replica.Resume();
+            Assert.Equal(replica.Port, await _cluster.WaitForNewPrimaryAsync(crashed));
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        // Assert: what the new primary holds, read directly.
+        await using var promoted = await replica.ConnectAsync();
+        var entries = RedisKeys.For("default")[1];
+        var lost = new List<string>();
+        foreach (var key in acked)
+        {
+            if (!await promoted.GetDatabase().HashExistsAsync(entries, key))
+            {
+                lost.Add(key);
+            }
+        }
+
+        output.WriteLine($"MinReplicas={minReplicas}: {acked.Count} acked, {refused} refused, lost: [{string.Join(", ", lost)}]");
+        if (minReplicas == 0)
+        {
+            // The control: without WAIT, the pushes acked during the lag are gone after the failover.
+            Assert.Equal(["note:during/0", "note:during/1", "note:during/2"], lost);
+            return;
+        }
+
+        Assert.Equal(3, refused);
+        Assert.Empty(lost);
+
+        // And through the node, from last_ack 0 (a pull writes nothing, so it needs no replica).
+        await using var reader = await WsDevice.ConnectAsync(node, "reader");
+        await RetryUntilAckedAsync(reader.PullAsync);
+        Assert.All(acked, key => Assert.NotNull(reader.ValueOf(key)));
+    }
+
     [Fact]
     public async Task StartUpChecksRunOnThePrimaryTheSentinelNames()
     {

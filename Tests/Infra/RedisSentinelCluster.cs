@@ -101,17 +101,56 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
             }
         }
 
+        return await WaitForNewPrimaryAsync(before);
+    }
+
+    /// <summary>
+    /// Closes the primary's replication links (<c>CLIENT KILL TYPE replica</c>). With the replica paused
+    /// (SIGSTOP) it cannot reconnect, so it misses every write from now on; pausing alone is not enough,
+    /// since the kernel keeps buffering the replication stream into a stopped process's socket.
+    /// </summary>
+    public async Task CutReplicationAsync()
+    {
+        var port = await PrimaryPortAsync();
+        await using var connection = await ConnectAsync(port);
+        await connection.GetServer(IPAddress.Loopback, port).ExecuteAsync("CLIENT", "KILL", "TYPE", "replica");
+    }
+
+    /// <summary>
+    /// SIGKILLs the primary's process (its id read from <c>INFO server</c>; the cluster started it), as a
+    /// machine failure. Returns its port. The sentinel fails over once it sees it down (about 1.5 s).
+    /// </summary>
+    public async Task<int> CrashPrimaryAsync()
+    {
+        var port = await PrimaryPortAsync();
+        int processId;
+        await using (var connection = await ConnectAsync(port))
+        {
+            var info = await connection.GetServer(IPAddress.Loopback, port).InfoAsync("server");
+            processId = int.Parse(info.SelectMany(g => g).Single(p => p.Key == "process_id").Value, CultureInfo.InvariantCulture);
+        }
+
+        using var process = Process.GetProcessById(processId);
+        process.Kill();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        return port;
+    }
+
+    /// <summary>Waits until the sentinel names a primary other than <paramref name="oldPort"/> and that node says it is a master.</summary>
+    public async Task<int> WaitForNewPrimaryAsync(int oldPort)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
             var now = await PrimaryPortAsync();
-            if (now != before && await RoleOfAsync(now) == "master")
+            if (now != oldPort && await RoleOfAsync(now) == "master")
             {
                 return now;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"no failover from port {before} within {Timeout}:\n{SentinelOutput}");
+                throw new TimeoutException($"no failover from port {oldPort} within {Timeout}:\n{SentinelOutput}");
             }
 
             await Task.Delay(100);
