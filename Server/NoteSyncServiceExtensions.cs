@@ -105,7 +105,9 @@ internal static class NoteSyncServiceExtensions
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>()),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
-                services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>()),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),
+                minReplicas: options.Redis.MinReplicas,
+                replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),
@@ -148,7 +150,7 @@ internal static class NoteSyncServiceExtensions
             admin.AllowAdmin = true;
             using (var check = ConnectionMultiplexer.Connect(admin))
             {
-                RedisSyncStore.CheckDurability(check, options.AllowVolatile, logger);
+                RedisSyncStore.CheckDurability(check, options.AllowVolatile, logger, options.MinReplicas);
             }
 
             return redis;

@@ -24,8 +24,10 @@ public sealed class NoteSyncOptions
 
     /// <summary>
     /// The Redis store, for <c>Store=redis</c>: <c>NoteSync:Redis</c> is its connection string, and
-    /// <c>NoteSync:Redis:AllowVolatile</c> a switch beside it (see <see cref="RedisOptions"/>).
+    /// <c>NoteSync:Redis:AllowVolatile</c>, <c>:MinReplicas</c>, <c>:ReplicaWaitTimeoutMs</c> settings beside it
+    /// (see <see cref="RedisOptions"/>).
     /// </summary>
+    [ValidateObjectMembers]
     public RedisOptions Redis { get; set; } = new();
 
     /// <summary>Sync paging and fan-out settings.</summary>

@@ -9,6 +9,8 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Sync__MaxChangesPerAck", "0", "MaxChangesPerAck")]
     [InlineData("NoteSync__Sync__HeadCheckIntervalMs", "10", "HeadCheckIntervalMs")]
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
+    [InlineData("NoteSync__Redis__MinReplicas", "-1", "MinReplicas")]
+    [InlineData("NoteSync__Redis__ReplicaWaitTimeoutMs", "0", "ReplicaWaitTimeoutMs")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
     [InlineData("NoteSync__Metrics__Enabled", "maybe", "NoteSync:Metrics:Enabled")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]

@@ -19,13 +19,15 @@ public sealed class RedisServer : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     private readonly TempDirectory _directory = new();
     private readonly bool _appendOnly;
+    private readonly string[] _extraArguments;
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    private RedisServer(int port, bool appendOnly)
+    private RedisServer(int port, bool appendOnly, string[] extraArguments)
     {
         Port = port;
         _appendOnly = appendOnly;
+        _extraArguments = extraArguments;
     }
 
     public int Port { get; }
@@ -36,9 +38,11 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The directory holding the AOF.</summary>
     public string DataDirectory => _directory.Path;
 
-    public static async Task<RedisServer> StartAsync(bool appendOnly = true)
+    /// <param name="appendOnly">AOF on (the default) or off.</param>
+    /// <param name="extraArguments">More <c>redis-server</c> arguments, e.g. <c>--replicaof 127.0.0.1 6379</c>.</param>
+    public static async Task<RedisServer> StartAsync(bool appendOnly = true, params string[] extraArguments)
     {
-        var server = new RedisServer(FreePort(), appendOnly);
+        var server = new RedisServer(FreePort(), appendOnly, extraArguments);
         try
         {
             await server.LaunchAsync();
@@ -126,6 +130,10 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _directory.Path,
         };
+        foreach (var argument in _extraArguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
 
         Process process;
         try
@@ -208,7 +216,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

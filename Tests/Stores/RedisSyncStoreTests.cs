@@ -188,6 +188,23 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
     }
 
     [Fact]
+    public async Task WithMinReplicasAndNoReplicaAPushThrowsReplicationUnconfirmedAndIsNotHidden()
+    {
+        // Arrange: this Redis has no replica at all.
+        await using var connection = await fixture.Server.ConnectAsync();
+        await using var store = new RedisSyncStore(connection, NullLogger.Instance, minReplicas: 1, replicaWaitTimeoutMs: 50);
+
+        // Act
+        var refused = await Assert.ThrowsAsync<ReplicationUnconfirmedException>(
+            () => store.ApplyAsync(SpaceA, [new KeyedWrite("note:solo", new Write(1, "dev-a", "v"))]).DefaultTimeout());
+        var pulled = await store.ReadSinceAsync(SpaceA, 0, 10, long.MaxValue).DefaultTimeout();
+
+        // Assert: not acknowledged, but on the primary (WAIT rolls nothing back; the device re-sends it).
+        Assert.Contains("0 of 1 replicas", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("note:solo", Assert.Single(pulled.Entries).Key);
+    }
+
+    [Fact]
     public async Task StateAndClockSurviveARedisCrashWithAof()
     {
         // Arrange

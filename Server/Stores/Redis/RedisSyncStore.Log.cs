@@ -26,5 +26,11 @@ internal sealed partial class RedisSyncStore
 
         [LoggerMessage(226, LogLevel.Warning, "Redis {Endpoint} has appendfsync {Policy}: an acknowledged push may be lost if the Redis machine fails within the fsync interval; 'always' closes that window", EventName = "RedisFsyncNotAlways")]
         public static partial void FsyncNotAlways(ILogger logger, string endpoint, string policy);
+
+        [LoggerMessage(227, LogLevel.Warning, "A push of {Writes} writes to space {Space} was not acknowledged: {Reason}", EventName = "RedisReplicationUnconfirmed")]
+        public static partial void ReplicationUnconfirmed(ILogger logger, string space, int writes, string reason);
+
+        [LoggerMessage(228, LogLevel.Warning, "Redis {Endpoint} has {Connected} connected replicas, fewer than NoteSync:Redis:MinReplicas={MinReplicas}: pushes are answered 'unavailable' until enough replicas attach", EventName = "RedisTooFewReplicas")]
+        public static partial void TooFewReplicas(ILogger logger, string endpoint, int connected, int minReplicas);
     }
 }

@@ -15,9 +15,15 @@ internal sealed partial class RedisSyncStore
     /// <c>noeviction</c>, or Redis may delete entries and clocks under memory pressure. Throws
     /// <see cref="InvalidOperationException"/> naming <see cref="AllowVolatileSetting"/> when one is not,
     /// unless <paramref name="allowVolatile"/>, which logs a warning instead. A Redis that hides
-    /// CONFIG (some managed services) cannot be checked, so it is refused the same way.
+    /// CONFIG (some managed services) cannot be checked, so it is refused the same way. Through Sentinel
+    /// the connection's primary is the one the sentinels name, so that is the one checked.
+    /// <para>
+    /// With <paramref name="minReplicas"/> above 0 it also reads <c>INFO replication</c> and logs a
+    /// warning (never refuses) when a primary has fewer connected replicas: they may attach later, and
+    /// until they do, pushes are answered <c>unavailable</c> rather than acknowledged.
+    /// </para>
     /// </summary>
-    public static void CheckDurability(IConnectionMultiplexer redis, bool allowVolatile, ILogger logger)
+    public static void CheckDurability(IConnectionMultiplexer redis, bool allowVolatile, ILogger logger, int minReplicas = 0)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
@@ -47,6 +53,11 @@ internal sealed partial class RedisSyncStore
                 {
                     Log.FsyncNotAlways(logger, endpoint, fsync ?? "(unknown)");
                 }
+
+                if (minReplicas > 0 && ConnectedReplicas(server) is var connected && connected < minReplicas)
+                {
+                    Log.TooFewReplicas(logger, endpoint, connected, minReplicas);
+                }
             }
             catch (RedisException ex)
             {
@@ -75,6 +86,22 @@ internal sealed partial class RedisSyncStore
                 $"Run Redis with 'appendonly yes', 'appendfsync always' and 'maxmemory-policy noeviction', " +
                 $"or set {AllowVolatileSetting}=true to start anyway (tests, caches you can lose).");
         }
+    }
+
+    private static int ConnectedReplicas(IServer server)
+    {
+        foreach (var group in server.Info("replication"))
+        {
+            foreach (var pair in group)
+            {
+                if (pair.Key == "connected_slaves" && int.TryParse(pair.Value, System.Globalization.CultureInfo.InvariantCulture, out var count))
+                {
+                    return count;
+                }
+            }
+        }
+
+        return 0;
     }
 
     private static string? ConfigValue(IServer server, string name)

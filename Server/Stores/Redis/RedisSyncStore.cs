@@ -25,6 +25,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
     private readonly IDatabase _database;
     private readonly bool _ownsConnection;
     private readonly ILogger _logger;
+    private readonly int _minReplicas;
+    private readonly int _replicaWaitTimeoutMs;
+
+    // Bumped whenever a physical connection fails or comes back: a push whose WAIT may have gone out on
+    // another connection than its script (which WAIT would then not cover) is not acknowledged.
+    private long _connectionEpoch;
 
     // Pushes in flight, so DisposeAsync can let them finish before the connection goes.
     private readonly Lock _gate = new();
@@ -32,14 +38,32 @@ internal sealed partial class RedisSyncStore : ISyncStore
     private int _inFlight;
     private bool _disposed;
 
-    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false)
+    /// <param name="redis">The connection (a plain one, or one made through Sentinel).</param>
+    /// <param name="logger">The store's logger.</param>
+    /// <param name="ownsConnection">Whether <see cref="DisposeAsync"/> closes <paramref name="redis"/>.</param>
+    /// <param name="minReplicas">
+    /// <c>NoteSync:Redis:MinReplicas</c>: above 0, a push is only returned once <c>WAIT</c> reports that
+    /// many replicas hold it; otherwise <see cref="ReplicationUnconfirmedException"/>.
+    /// </param>
+    /// <param name="replicaWaitTimeoutMs"><c>NoteSync:Redis:ReplicaWaitTimeoutMs</c>: <c>WAIT</c>'s timeout.</param>
+    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false, int minReplicas = 0, int replicaWaitTimeoutMs = 2000)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(minReplicas);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(replicaWaitTimeoutMs);
         _redis = redis;
         _database = redis.GetDatabase();
         _ownsConnection = ownsConnection;
         _logger = logger;
+        _minReplicas = minReplicas;
+        _replicaWaitTimeoutMs = replicaWaitTimeoutMs;
+        if (minReplicas > 0)
+        {
+            redis.ConnectionFailed += (_, _) => Interlocked.Increment(ref _connectionEpoch);
+            redis.ConnectionRestored += (_, _) => Interlocked.Increment(ref _connectionEpoch);
+        }
+
         // Endpoints only: the configuration string may carry a password.
         Log.Opened(_logger, string.Join(',', redis.GetEndPoints().Select(e => e.ToString())), ownsConnection);
     }
@@ -89,13 +113,26 @@ internal sealed partial class RedisSyncStore : ISyncStore
             }
 
             RedisResult result;
+            var keys = RedisKeys.For(space);
             try
             {
-                result = await EvaluateAsync(RedisScripts.ApplySha1, RedisScripts.Apply, RedisKeys.For(space), values).ConfigureAwait(false);
+                if (_minReplicas == 0)
+                {
+                    result = await EvaluateAsync(RedisScripts.ApplySha1, RedisScripts.Apply, keys, values).ConfigureAwait(false);
+                }
+                else
+                {
+                    result = await EvaluateReplicatedAsync(space, keys, values).ConfigureAwait(false);
+                }
             }
             catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"the clock of space '{space}' reached 2^53-1; no further change can be given a seq", ex);
+            }
+            catch (ReplicationUnconfirmedException ex)
+            {
+                Log.ReplicationUnconfirmed(_logger, space, writes.Count, ex.Message);
+                throw;
             }
             catch (Exception ex)
             {
@@ -238,7 +275,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
     }
 
     /// <summary>
-    /// Runs a script by SHA. NOSCRIPT (a restarted Redis, SCRIPT FLUSH, a failover to a node that never
+    /// Runs a script by SHA, on the primary only: a connection made through Sentinel knows the replicas
+    /// too, and a replica's answer could be older than an acknowledged commit. NOSCRIPT (a restarted Redis, SCRIPT FLUSH, a failover to a node that never
     /// saw it) is answered by sending the script whole once: EVAL runs it and caches it on the node that
     /// owns the space's slot, so the next call finds it by SHA there. Nothing ran on NOSCRIPT, so the
     /// retry cannot apply a push twice.
@@ -247,19 +285,59 @@ internal sealed partial class RedisSyncStore : ISyncStore
     {
         try
         {
-            return await _database.ScriptEvaluateAsync(sha1, keys, values).ConfigureAwait(false);
+            return await _database.ScriptEvaluateAsync(sha1, keys, values, CommandFlags.DemandMaster).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _scriptReloads);
             Log.ScriptSent(_logger, Convert.ToHexStringLower(sha1));
-            return await _database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
+            return await _database.ScriptEvaluateAsync(script, keys, values, CommandFlags.DemandMaster).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The merge script, then <c>WAIT &lt;minReplicas&gt; &lt;timeout&gt;</c>. StackExchange.Redis sends every
+    /// command for the primary down one interactive connection, in order, so the WAIT counts the
+    /// replicas that hold the script's writes (and every earlier write of this node). Guarded: the
+    /// primary this node targets must be the same endpoint before the script and after the WAIT, with
+    /// no connection failure or restore in between (a failover that moved the connection would let
+    /// the WAIT run on a connection that never wrote anything, which any replica satisfies).
+    /// </summary>
+    private async Task<RedisResult> EvaluateReplicatedAsync(string space, RedisKey[] keys, RedisValue[] values)
+    {
+        var epoch = Interlocked.Read(ref _connectionEpoch);
+        var primary = _database.IdentifyEndpoint(keys[0], CommandFlags.DemandMaster);
+        var result = await EvaluateAsync(RedisScripts.ApplySha1, RedisScripts.Apply, keys, values).ConfigureAwait(false);
+
+        long confirmed;
+        try
+        {
+            var reply = await _database.ExecuteAsync("WAIT", [_minReplicas, _replicaWaitTimeoutMs], CommandFlags.DemandMaster).ConfigureAwait(false);
+            confirmed = (long)reply;
+        }
+        catch (RedisException ex)
+        {
+            // E.g. -UNBLOCKED when the primary is turned into a replica during the wait.
+            throw new ReplicationUnconfirmedException($"WAIT failed in space '{space}': {ex.Message}", ex);
+        }
+
+        if (confirmed < _minReplicas)
+        {
+            throw new ReplicationUnconfirmedException(
+                $"{confirmed} of {_minReplicas} replicas confirmed a push to space '{space}' within {_replicaWaitTimeoutMs} ms");
+        }
+
+        if (Interlocked.Read(ref _connectionEpoch) != epoch || !Equals(primary, _database.IdentifyEndpoint(keys[0], CommandFlags.DemandMaster)))
+        {
+            throw new ReplicationUnconfirmedException($"the connection to the primary changed during a push to space '{space}'; its WAIT proves nothing");
+        }
+
+        return result;
     }
 
     private async Task<long> ReadClockAsync(string space)
     {
-        var clock = await _database.StringGetAsync(RedisKeys.For(space)[0]).ConfigureAwait(false);
+        var clock = await _database.StringGetAsync(RedisKeys.For(space)[0], CommandFlags.DemandMaster).ConfigureAwait(false);
         return clock.IsNull ? 0 : (long)clock;
     }
 
