@@ -38,4 +38,8 @@ public sealed class NoteSyncOptions
     /// <summary>Per-frame and per-connection limits.</summary>
     [ValidateObjectMembers]
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>JWT bearer auth: <c>NoteSync:Auth:*</c>.</summary>
+    [ValidateObjectMembers]
+    public AuthOptions Auth { get; set; } = new();
 }
