@@ -208,7 +208,7 @@ internal static partial class WebSocketSyncEndpoints
             Message = "The WebSocket of device {DeviceId} of space {Space} failed: {Error}")]
         public static partial void ConnectionFailed(ILogger logger, string space, string deviceId, WebSocketError error);
 
-        [LoggerMessage(EventId = 4, EventName = "WebSocketTokenExpired", Level = LogLevel.Information,
+        [LoggerMessage(EventId = 400, EventName = "WebSocketTokenExpired", Level = LogLevel.Information,
             Message = "The token of device {DeviceId} of space {Space} expired; closing /ws/sync with 1008")]
         public static partial void TokenExpired(ILogger logger, string space, string deviceId);
     }

@@ -140,7 +140,7 @@ internal sealed partial class SyncHub(
             Message = "Device {DeviceId} of space {Space} left /hubs/sync")]
         public static partial void Disconnected(ILogger logger, string space, string deviceId);
 
-        [LoggerMessage(EventId = 102, EventName = "HubTokenExpired", Level = LogLevel.Information,
+        [LoggerMessage(EventId = 401, EventName = "HubTokenExpired", Level = LogLevel.Information,
             Message = "The token of device {DeviceId} of space {Space} expired; closing its /hubs/sync connection")]
         public static partial void TokenExpired(ILogger logger, string space, string deviceId);
     }

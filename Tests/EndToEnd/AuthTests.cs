@@ -38,7 +38,7 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     private static (string? Token, HttpStatusCode Status, string Code, string Message) Case(string name) => name switch
     {
         "no token" => (null, HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "a token is required"),
-        "not a jwt" => ("not-a-jwt", HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "token"),
+        "not a jwt" => ("not-a-jwt", HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "the token is not a well-formed JWT"),
         "alg none" => (TestTokens.AlgNone("alice", Issuer, Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "signature"),
         "wrong key" => (TestTokens.Mint("alice", key: TestTokens.WrongKey, issuer: Issuer, audience: Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "signature"),
         "expired 6 minutes ago" => (Valid("alice", expires: DateTimeOffset.UtcNow.AddMinutes(-6)), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "expired"),
