@@ -142,6 +142,29 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     }
 
     [Fact]
+    public async Task DuringAKeyRotationTokensOfThePreviousKeyStillWorkAndOthersDoNot()
+    {
+        // Arrange: a server whose key was rotated: the test key is now the previous one.
+        const string newKey = "notesync-rotated-signing-key-0123456789-abcdefgh";
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Auth__SigningKey"] = newKey;
+        settings["NoteSync__Auth__PreviousSigningKeys__0"] = TestTokens.Key;
+        await using var rotated = await ServerProcess.StartAsync(settings);
+        var space = $"rotated-{Guid.NewGuid():N}";
+
+        // Act
+        await using var old = HttpDevice.Create(rotated, "old", TestTokens.Mint(space));
+        await using var current = HttpDevice.Create(rotated, "new", TestTokens.Mint(space, key: newKey));
+        await old.PutAsync("note:old-key", "v");
+        await current.PullAsync();
+        var unknown = await Assert.ThrowsAsync<HttpRequestException>(() => HttpDevice.Create(rotated, "x", TestTokens.Mint(space, key: TestTokens.WrongKey)).PullAsync());
+
+        // Assert
+        Assert.Equal("v", current.ValueOf("note:old-key"));
+        Assert.Contains("401", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TokenInTheAuthorizationHeaderWorksOnTheWebSocket()
     {
         var space = $"header-{Guid.NewGuid():N}";
