@@ -20,6 +20,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.Logging.AddTokenScrubbing();
 builder.Services.AddNoteSync();
 builder.Services.AddNoteSyncAuth(builder.Configuration);
+builder.Services.AddNoteSyncCors();
 builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
 
 var app = builder.Build();
@@ -28,6 +29,7 @@ var app = builder.Build();
 app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
+app.UseNoteSyncBrowserAccess();
 app.UseNoteSyncAuth();
 app.MapHealthEndpoints();
 app.MapNoteSyncMetrics(app.Configuration);

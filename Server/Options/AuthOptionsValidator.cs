@@ -2,17 +2,17 @@ using Microsoft.Extensions.Options;
 
 namespace NoteSync.Server.Options;
 
-/// <summary>The checks of <see cref="AuthOptions"/> that depend on one another (a key only matters when auth is on).</summary>
+/// <summary>The checks of <see cref="AuthOptions"/> that depend on one another (a key only matters when auth is on), and of <c>AllowedOrigins</c>.</summary>
 internal sealed class AuthOptionsValidator : IValidateOptions<NoteSyncOptions>
 {
     public ValidateOptionsResult Validate(string? name, NoteSyncOptions options)
     {
-        if (!options.Auth.Enabled)
+        var failures = Auth.OriginPolicy.Check(options).ToList();
+        if (options.Auth.Enabled)
         {
-            return ValidateOptionsResult.Success;
+            failures.AddRange(options.Auth.CheckSigningKeys());
         }
 
-        var failures = options.Auth.CheckSigningKeys().ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -268,8 +268,8 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
         using var request = transport switch
         {
             "http" => new HttpRequestMessage(HttpMethod.Post, $"sync?{query}") { Content = JsonContent.Create(new SyncPush(), NoteSyncJsonContext.Default.SyncPush) },
-            "ws" => Upgrade($"ws/sync?{query}"),
-            _ => Upgrade($"hubs/sync?{query}"),
+            "ws" => UpgradeRequests.Create($"ws/sync?{query}"),
+            _ => UpgradeRequests.Create($"hubs/sync?{query}"),
         };
         if (token is not null && transport == "http")
         {
@@ -284,16 +284,6 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
 
         var error = await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.ErrorFrame);
         return (response.StatusCode, error, response.Headers.WwwAuthenticate.Any(h => h.Scheme == "Bearer"));
-    }
-
-    private static HttpRequestMessage Upgrade(string path)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Connection.Add("Upgrade");
-        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        return request;
     }
 
     /// <summary>The server answers <c>/healthz</c> and a valid token writes on one transport and reads on the others.</summary>

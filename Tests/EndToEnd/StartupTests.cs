@@ -15,6 +15,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Auth__Enabled", "true", "NoteSync:Auth:SigningKey is required")]
     [InlineData("NoteSync__Auth__Enabled", "sometimes", "NoteSync:Auth:Enabled")]
     [InlineData("NoteSync__Auth__ClockSkewSeconds", "31", "ClockSkewSeconds")]
+    [InlineData("NoteSync__AllowedOrigins__0", "https://notes.example.com/app", "NoteSync:AllowedOrigins:0")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));
