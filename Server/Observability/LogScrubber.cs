@@ -4,7 +4,7 @@ namespace NoteSync.Server.Observability;
 
 /// <summary>
 /// Takes tokens out of log text: the value of an <c>access_token</c> query parameter, a
-/// <c>Bearer</c> credential, and anything shaped like a JWT (three base64url parts, the first a JSON
+/// <c>Bearer</c> credential (16 characters or more, so "Bearer was not authenticated" stays), and anything shaped like a JWT (three base64url parts, the first a JSON
 /// header). ASP.NET Core's own request log prints the URL with its query before any middleware runs,
 /// so scrubbing has to happen in the loggers (<see cref="ScrubbingLoggerFactory"/>).
 /// </summary>
@@ -24,6 +24,6 @@ internal static partial class LogScrubber
     private static string Replace(Match match) =>
         match.Groups["name"].Success ? match.Groups["name"].Value + Redacted : Redacted;
 
-    [GeneratedRegex(@"(?<name>access_token(=|%3D)|bearer\s+)[^&\s""',;]*|eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<name>access_token(=|%3D))[^&\s""',;]*|(?<name>bearer\s+)[A-Za-z0-9\-_.~+/]{16,}=*|eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

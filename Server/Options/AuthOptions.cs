@@ -45,7 +45,7 @@ public sealed class AuthOptions
     {
         if (string.IsNullOrEmpty(SigningKey))
         {
-            yield return $"NoteSync:Auth:SigningKey is required when NoteSync:Auth:Enabled is true (at least {MinSigningKeyBytes} bytes of UTF-8; env NoteSync__Auth__SigningKey)";
+            yield return $"NoteSync:Auth:SigningKey is required with NoteSync:Auth:Enabled=true and by the token command (at least {MinSigningKeyBytes} bytes of UTF-8; env NoteSync__Auth__SigningKey)";
         }
         else if (Encoding.UTF8.GetByteCount(SigningKey) < MinSigningKeyBytes)
         {
