@@ -17,5 +17,5 @@ internal static class AuthClaims
     /// (its negotiate included) only. <c>POST /sync</c> can send a header, and a URL ends up in more logs than a header does.
     /// </summary>
     public static bool QueryTokenAllowed(PathString path) =>
-        path.Equals("/ws/sync", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/hubs/sync", StringComparison.OrdinalIgnoreCase);
+        path.StartsWithSegments("/ws/sync", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/hubs/sync", StringComparison.OrdinalIgnoreCase);
 }

@@ -29,29 +29,31 @@ internal static class BrowserAccessExtensions
         return services;
     }
 
-    /// <summary>The <c>Origin</c> check on WebSocket upgrades, and CORS on the sync paths; before authentication.</summary>
+    /// <summary>
+    /// The <c>Origin</c> check on every WebSocket upgrade (whatever the path, so no spelling of a sync
+    /// path gets around it), and CORS on the sync paths; before authentication.
+    /// </summary>
     public static WebApplication UseNoteSyncBrowserAccess(this WebApplication app)
     {
         var allowed = app.Services.GetRequiredService<IOptions<NoteSyncOptions>>().Value.AllowedOrigins;
-        app.UseWhen(IsSyncPath, branch => branch
-            .Use(async (context, next) =>
+        app.Use(async (context, next) =>
+        {
+            var origin = context.Request.Headers.Origin.ToString();
+            if (context.WebSockets.IsWebSocketRequest && !OriginPolicy.Allows(context.Request, origin, allowed))
             {
-                var origin = context.Request.Headers.Origin.ToString();
-                if (context.WebSockets.IsWebSocketRequest && !OriginPolicy.Allows(context.Request, origin, allowed))
-                {
-                    await ErrorResults.Of(StatusCodes.Status403Forbidden, new ProtocolError(
-                        ErrorCodes.Forbidden, $"a WebSocket from origin '{origin}' is not allowed; the server accepts its own origin and NoteSync:AllowedOrigins")).ExecuteAsync(context);
-                    return;
-                }
+                await ErrorResults.Of(StatusCodes.Status403Forbidden, new ProtocolError(
+                    ErrorCodes.Forbidden, $"a WebSocket from origin '{origin}' is not allowed; the server accepts its own origin and NoteSync:AllowedOrigins")).ExecuteAsync(context);
+                return;
+            }
 
-                await next(context);
-            })
-            .UseCors(CorsPolicy));
+            await next(context);
+        });
+        app.UseWhen(IsSyncPath, branch => branch.UseCors(CorsPolicy));
         return app;
     }
 
     private static bool IsSyncPath(HttpContext context) =>
-        context.Request.Path.Equals("/ws/sync", StringComparison.OrdinalIgnoreCase)
-        || context.Request.Path.Equals("/sync", StringComparison.OrdinalIgnoreCase)
+        context.Request.Path.StartsWithSegments("/ws/sync", StringComparison.OrdinalIgnoreCase)
+        || context.Request.Path.StartsWithSegments("/sync", StringComparison.OrdinalIgnoreCase)
         || context.Request.Path.StartsWithSegments("/hubs/sync", StringComparison.OrdinalIgnoreCase);
 }

@@ -58,6 +58,21 @@ public sealed class OriginTests
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("ws/sync/?device_id=dev")]
+    [InlineData("WS/SYNC?device_id=dev")]
+    [InlineData("hubs/sync/?device_id=dev")]
+    [InlineData("healthz")]
+    public async Task NoSpellingOfAPathGetsAForeignWebSocketPastTheCheck(string pathAndQuery)
+    {
+        await using var server = await ServerProcess.StartAsync(Settings(auth: false));
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+
+        using var response = await http.SendAsync(UpgradeRequests.Create(pathAndQuery, Foreign));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
     [Fact]
     public async Task AnAllowedOriginStillNeedsAToken()
     {
