@@ -185,37 +185,26 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
         var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3);
         await using var expiring = await WsDevice.ConnectAsync(Server, "short", token: Valid(space, expires: exp));
         await using var writer = await WsDevice.ConnectAsync(Server, "writer", token: Valid(space));
-        var afterExpiry = new List<string>();
-        expiring.AckObserver = ack =>
-        {
-            if (DateTimeOffset.UtcNow >= exp.AddSeconds(1))
-            {
-                lock (afterExpiry)
-                {
-                    afterExpiry.AddRange(ack.Changes.Select(c => c.Key));
-                }
-            }
-        };
+        var received = ReceivedKeys(expiring);
         await expiring.PullAsync();
         await writer.PutAsync("note:before", "live");
         await expiring.WaitForValueAsync("note:before", "live");
 
         // Act: the writer keeps writing across the expiry.
         var closed = expiring.Closed;
-        var written = 0;
-        while (!closed.IsCompleted && DateTimeOffset.UtcNow < exp.AddSeconds(10))
-        {
-            await writer.PutAsync($"note:w{written++}", "v");
-            await Task.Delay(50);
-        }
-
+        var writtenAfterExp = await WriteUntilAsync(writer, closed, exp);
         var status = await closed.WaitAsync(TestDevice.DefaultTimeout);
 
-        // Assert: closed with 1008, not before exp; nothing reached the device a second after exp;
-        // the writer still syncs and a new token for the same device sees everything.
+        // Assert: closed with 1008, not before exp; no write made after exp reached the device (its
+        // live push could only have been sent after exp); the writer still syncs and a new token for
+        // the same device sees everything.
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
         Assert.True(DateTimeOffset.UtcNow >= exp, "closed before the token expired");
-        Assert.Empty(afterExpiry);
+        lock (received)
+        {
+            Assert.Empty(received.Intersect(writtenAfterExp));
+        }
+
         await writer.PutAsync("note:after", "v");
         await using var renewed = await WsDevice.ConnectAsync(Server, "short", token: Valid(space));
         await renewed.PullAsync();
@@ -239,15 +228,23 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
             closed.TrySetResult();
             return Task.CompletedTask;
         };
+        var received = ReceivedKeys(expiring);
         await expiring.PullAsync();
         await writer.PutAsync("note:before", "live");
         await expiring.WaitForValueAsync("note:before", "live");
 
-        // Act
+        // Act: the writer keeps writing across the expiry.
+        var writtenAfterExp = await WriteUntilAsync(writer, closed.Task, exp);
         await closed.Task.WaitAsync(TestDevice.DefaultTimeout);
 
-        // Assert: closed, not before exp; a push on it fails; the space still syncs.
+        // Assert: closed, not before exp; no write made after exp reached it; a push on it fails; the
+        // space still syncs.
         Assert.True(DateTimeOffset.UtcNow >= exp, "closed before the token expired");
+        lock (received)
+        {
+            Assert.Empty(received.Intersect(writtenAfterExp));
+        }
+
         Assert.Equal(HubConnectionState.Disconnected, expiring.Connection.State);
         await Assert.ThrowsAnyAsync<Exception>(() => expiring.PutAsync("note:late", "v"));
         await writer.PutAsync("note:after", "v");
@@ -255,6 +252,39 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
         await renewed.PullAsync();
         Assert.Equal("v", renewed.ValueOf("note:after"));
         Assert.Null(renewed.ValueOf("note:late"));
+    }
+
+    /// <summary>The keys of every change <paramref name="device"/> receives (lock the set to read it).</summary>
+    private static HashSet<string> ReceivedKeys(TestDevice device)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        device.AckObserver = ack =>
+        {
+            lock (keys)
+            {
+                keys.UnionWith(ack.Changes.Select(c => c.Key));
+            }
+        };
+        return keys;
+    }
+
+    /// <summary>Writes a note every 50 ms until <paramref name="closed"/> completes; returns the keys whose push started after <paramref name="exp"/>.</summary>
+    private static async Task<List<string>> WriteUntilAsync(TestDevice writer, Task closed, DateTimeOffset exp)
+    {
+        var afterExp = new List<string>();
+        for (var i = 0; !closed.IsCompleted && DateTimeOffset.UtcNow < exp.AddSeconds(10); i++)
+        {
+            var key = $"note:w{i}";
+            if (DateTimeOffset.UtcNow >= exp)
+            {
+                afterExp.Add(key);
+            }
+
+            await writer.PutAsync(key, "v");
+            await Task.Delay(50);
+        }
+
+        return afterExp;
     }
 
     /// <summary>
