@@ -180,9 +180,9 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     [Fact]
     public async Task RawWebSocketWhoseTokenExpiresIsClosedWith1008AndServedNothingAfter()
     {
-        // Arrange: a device whose token expires in 2-3 s, and a writer in its space with a long one.
+        // Arrange: a device whose token expires in 4-5 s (time enough to connect and sync first on a loaded machine), and a writer in its space with a long one.
         var space = $"expiring-ws-{Guid.NewGuid():N}";
-        var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3);
+        var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
         await using var expiring = await WsDevice.ConnectAsync(Server, "short", token: Valid(space, expires: exp));
         await using var writer = await WsDevice.ConnectAsync(Server, "writer", token: Valid(space));
         var received = ReceivedKeys(expiring);
@@ -219,7 +219,7 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     {
         // Arrange
         var space = $"expiring-hub-{Guid.NewGuid():N}";
-        var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3);
+        var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
         await using var expiring = await HubDevice.ConnectAsync(Server, "short", messagePack, Valid(space, expires: exp));
         await using var writer = HttpDevice.Create(Server, "writer", Valid(space));
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
