@@ -26,6 +26,7 @@ internal static class NoteSyncServiceExtensions
             .Configure<IConfiguration>(ReadRedisConnectionString)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoteSyncOptions>, NoteSyncOptionsValidator>();
+        services.AddSingleton<IValidateOptions<NoteSyncOptions>, AuthOptionsValidator>();
 
         // One Redis connection per node, made (and checked) only with Store=redis, shared by the store and
         // the doorbell; the container disposes it after both (it was created before them).

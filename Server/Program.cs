@@ -1,8 +1,14 @@
 using NoteSync.Server;
+using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
 using NoteSync.Server.Hubs;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
+
+if (args is [TokenCommand.Name, .. var tokenArgs])
+{
+    return TokenCommand.Run(tokenArgs, Console.Out, Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -11,7 +17,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
+builder.Logging.AddTokenScrubbing();
 builder.Services.AddNoteSync();
+builder.Services.AddNoteSyncAuth(builder.Configuration);
+builder.Services.AddNoteSyncCors();
 builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
 
 var app = builder.Build();
@@ -20,6 +29,8 @@ var app = builder.Build();
 app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
+app.UseNoteSyncBrowserAccess();
+app.UseNoteSyncAuth();
 app.MapHealthEndpoints();
 app.MapNoteSyncMetrics(app.Configuration);
 app.MapWebSocketSync();
@@ -27,6 +38,7 @@ app.MapHttpSync();
 app.MapSyncHub();
 
 app.Run();
+return 0;
 
 /// <summary>The entry point, public so functional tests can host it.</summary>
 public partial class Program;

@@ -10,6 +10,20 @@ internal static class ErrorResults
 
     public static IResult Of(int statusCode, ProtocolError error, string? requestId = null) => Of(statusCode, error.ToFrame(requestId));
 
+    /// <summary>
+    /// The answer to a request <see cref="DeviceIdentity.Resolve(HttpContext, out ProtocolError?)"/> refused:
+    /// 400, 401 (with <c>WWW-Authenticate: Bearer</c>) or 403, with the error object as body.
+    /// </summary>
+    public static IResult Refuse(HttpContext context, ProtocolError error)
+    {
+        if (error.Code == ErrorCodes.Unauthorized && !context.Response.HasStarted)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        return Of(StatusFor(error.Code), error);
+    }
+
     /// <summary>The HTTP status that goes with an error code.</summary>
     public static int StatusFor(string code) => code switch
     {

@@ -23,7 +23,7 @@ internal static class HttpSyncEndpoints
     {
         if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
         {
-            return ErrorResults.Of(StatusCodes.Status400BadRequest, identityError!.Value);
+            return ErrorResults.Refuse(context, identityError!.Value);
         }
 
         if (!context.Request.HasJsonContentType())

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
+using NoteSync.Server.Auth;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -10,12 +11,16 @@ namespace NoteSync.Server.Endpoints;
 /// <summary>
 /// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of CONTRACT §3, for browsers and JS clients.
 /// One text frame, one JSON object. Every bad frame gets an <c>error</c> frame and the connection keeps
-/// syncing; only a message over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009).
+/// syncing; only a message over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth,
+/// the token's expiry (1008: no frame is read or sent after <c>exp</c>).
 /// </summary>
 internal static partial class WebSocketSyncEndpoints
 {
     private const int InitialBufferBytes = 4096;
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
+    // How long a device whose token expired has to answer the 1008 close before the socket is dropped.
+    private static readonly TimeSpan ExpiredCloseGrace = TimeSpan.FromSeconds(5);
 
     public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
     {
@@ -37,7 +42,7 @@ internal static partial class WebSocketSyncEndpoints
 
         if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
         {
-            await ErrorResults.Of(StatusCodes.Status400BadRequest, identityError!.Value).ExecuteAsync(context);
+            await ErrorResults.Refuse(context, identityError!.Value).ExecuteAsync(context);
             return;
         }
 
@@ -60,13 +65,20 @@ internal static partial class WebSocketSyncEndpoints
 
     private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, ILogger logger)
     {
-        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new WebSocketSink(socket), limits, logger);
+        // Cancelled a grace period after a token-expiry close, for a device that does not answer it.
+        using var expiredCut = new CancellationTokenSource();
+        using var expiry = new ConnectionExpiry(identity.ExpiresAt, () =>
+        {
+            Log.TokenExpired(logger, identity.Space, identity.DeviceId);
+            _ = CloseExpiredAsync(socket, expiredCut);
+        });
+        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new ExpiringSink(new WebSocketSink(socket), expiry), limits, logger);
         await using (session.ConfigureAwait(false))
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, expiredCut.Token);
             try
             {
-                await ReceiveLoopAsync(socket, session, limits.MaxMessageBytes, stop.Token);
+                await ReceiveLoopAsync(socket, session, expiry, limits.MaxMessageBytes, stop.Token);
 
                 // Answer what was received before the close, so a device that pushes and closes gets its acks.
                 await session.DrainAsync().WaitAsync(DrainTimeout, stop.Token);
@@ -91,7 +103,22 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
-    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, int maxMessageBytes, CancellationToken cancellationToken)
+    // Sends the 1008 close beside the pending receive (which then sees the device's close and ends);
+    // a device that does not answer is cut after the grace period.
+    private static async Task CloseExpiredAsync(WebSocket socket, CancellationTokenSource cut)
+    {
+        try
+        {
+            cut.CancelAfter(ExpiredCloseGrace);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "the token has expired", cut.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Closed or gone already.
+        }
+    }
+
+    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, ConnectionExpiry expiry, int maxMessageBytes, CancellationToken cancellationToken)
     {
         while (socket.State == WebSocketState.Open)
         {
@@ -138,6 +165,13 @@ internal static partial class WebSocketSyncEndpoints
                     }
                 }
 
+                if (expiry.IsExpired)
+                {
+                    // Received after exp, before the timer fired: not served.
+                    expiry.Expire();
+                    return;
+                }
+
                 if (peek.MessageType == WebSocketMessageType.Binary)
                 {
                     await session.SubmitErrorAsync(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null), session.EnqueueAnswer, cancellationToken);
@@ -173,5 +207,9 @@ internal static partial class WebSocketSyncEndpoints
         [LoggerMessage(EventId = 3, EventName = "WebSocketFailed", Level = LogLevel.Debug,
             Message = "The WebSocket of device {DeviceId} of space {Space} failed: {Error}")]
         public static partial void ConnectionFailed(ILogger logger, string space, string deviceId, WebSocketError error);
+
+        [LoggerMessage(EventId = 400, EventName = "WebSocketTokenExpired", Level = LogLevel.Information,
+            Message = "The token of device {DeviceId} of space {Space} expired; closing /ws/sync with 1008")]
+        public static partial void TokenExpired(ILogger logger, string space, string deviceId);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
@@ -19,18 +20,26 @@ internal sealed partial class SyncHub(
     ILogger<SyncHub> logger) : Hub
 {
     private static readonly object SessionKey = new();
+    private static readonly object ExpiryKey = new();
     private static readonly TimeSpan ReplyAwaitBound = TimeSpan.FromSeconds(10);
 
     public override Task OnConnectedAsync()
     {
         var http = Context.GetHttpContext();
-        if (http is null || DeviceIdentity.Resolve(http, out var error) is not { } identity)
+        if (http is null || Context.User is null || DeviceIdentity.Resolve(http, Context.User, out var error) is not { } identity)
         {
-            // Refused at the upgrade by DeviceIdentityMiddleware already; this guards other paths in.
+            // Refused at the upgrade by the middleware of SyncHubEndpoints already; this guards other paths in.
             throw new HubException("bad_request: device_id is required");
         }
 
-        var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
+        var connection = Context;
+        var expiry = new ConnectionExpiry(identity.ExpiresAt, () =>
+        {
+            Log.TokenExpired(logger, identity.Space, identity.DeviceId);
+            connection.Abort();
+        });
+        Context.Items[ExpiryKey] = expiry;
+        var sink = new ExpiringSink(new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context), expiry);
         Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits, logger);
         service.Metrics.HubOpened();
         Log.Connected(logger, identity.Space, identity.DeviceId);
@@ -45,13 +54,23 @@ internal sealed partial class SyncHub(
             throw new HubException($"{ErrorCodes.BadRequest}: the push must be an object");
         }
 
+        var expiry = (ConnectionExpiry)Context.Items[ExpiryKey]!;
+        if (expiry.IsExpired)
+        {
+            // Received after exp, before the timer fired: not served, and the connection ends.
+            expiry.Expire();
+            throw new HubException(TokenExpiredError);
+        }
+
         var session = (DeviceSession)Context.Items[SessionKey]!;
         var reply = new OrderedReply<SyncAck>();
-        _ = RunAsync(session, push, reply, Context.ConnectionAborted);
+        _ = RunAsync(session, expiry, push, reply, Context.ConnectionAborted);
         return reply.Task;
     }
 
-    private static async Task RunAsync(DeviceSession session, SyncPush push, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
+    private const string TokenExpiredError = $"{ErrorCodes.Unauthorized}: the token has expired";
+
+    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush push, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
     {
         var answered = false;
         try
@@ -73,7 +92,12 @@ internal sealed partial class SyncHub(
                 }
 
                 answered = true;
-                if (result.Ack is { } ack)
+                if (expiry.IsExpired)
+                {
+                    expiry.Expire();
+                    reply.SetException(new HubException(TokenExpiredError));
+                }
+                else if (result.Ack is { } ack)
                 {
                     reply.SetResult(ack);
                 }
@@ -93,6 +117,11 @@ internal sealed partial class SyncHub(
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        if (Context.Items.TryGetValue(ExpiryKey, out var expiry))
+        {
+            ((ConnectionExpiry)expiry!).Dispose();
+        }
+
         if (Context.Items.TryGetValue(SessionKey, out var value) && value is DeviceSession session)
         {
             service.Metrics.HubClosed();
@@ -110,5 +139,9 @@ internal sealed partial class SyncHub(
         [LoggerMessage(EventId = 101, EventName = "HubDisconnected", Level = LogLevel.Debug,
             Message = "Device {DeviceId} of space {Space} left /hubs/sync")]
         public static partial void Disconnected(ILogger logger, string space, string deviceId);
+
+        [LoggerMessage(EventId = 401, EventName = "HubTokenExpired", Level = LogLevel.Information,
+            Message = "The token of device {DeviceId} of space {Space} expired; closing its /hubs/sync connection")]
+        public static partial void TokenExpired(ILogger logger, string space, string deviceId);
     }
 }

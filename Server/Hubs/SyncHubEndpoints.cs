@@ -3,7 +3,7 @@ using NoteSync.Server.Endpoints;
 
 namespace NoteSync.Server.Hubs;
 
-/// <summary>Maps the SignalR hub and refuses a connection without a valid device id before it is upgraded.</summary>
+/// <summary>Maps the SignalR hub and refuses a connection without a valid device id (or, with auth, token) before it is upgraded.</summary>
 internal static class SyncHubEndpoints
 {
     public const string Path = "/hubs/sync";
@@ -16,13 +16,20 @@ internal static class SyncHubEndpoints
             {
                 if (DeviceIdentity.Resolve(context, out var error) is null)
                 {
-                    await ErrorResults.Of(StatusCodes.Status400BadRequest, error!.Value).ExecuteAsync(context);
+                    await ErrorResults.Refuse(context, error!.Value).ExecuteAsync(context);
                     return;
                 }
 
                 await next(context);
             }));
-        app.MapHub<SyncHub>(Path, o => o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling | HttpTransportType.ServerSentEvents);
+        app.MapHub<SyncHub>(Path, o =>
+        {
+            o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling | HttpTransportType.ServerSentEvents;
+
+            // A backstop to the hub's own expiry timer (SyncHub): SignalR closes a connection whose
+            // authentication expired on its once-a-second scan.
+            o.CloseOnAuthenticationExpiration = true;
+        });
         return app;
     }
 }

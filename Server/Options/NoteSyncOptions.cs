@@ -40,4 +40,14 @@ public sealed class NoteSyncOptions
     /// <summary>Per-frame and per-connection limits.</summary>
     [ValidateObjectMembers]
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>
+    /// Browser origins (<c>http(s)://host[:port]</c>) besides the server's own that may open a WebSocket
+    /// and read <c>POST /sync</c> and the hub's negotiate (CORS). The default is none.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>JWT bearer auth: <c>NoteSync:Auth:*</c>.</summary>
+    [ValidateObjectMembers]
+    public AuthOptions Auth { get; set; } = new();
 }

@@ -14,12 +14,29 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Store", "postgres", "Store")]
     [InlineData("NoteSync__Metrics__Enabled", "maybe", "NoteSync:Metrics:Enabled")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]
+    [InlineData("NoteSync__Auth__Enabled", "true", "NoteSync:Auth:SigningKey is required")]
+    [InlineData("NoteSync__Auth__Enabled", "sometimes", "NoteSync:Auth:Enabled")]
+    [InlineData("NoteSync__Auth__ClockSkewSeconds", "31", "ClockSkewSeconds")]
+    [InlineData("NoteSync__AllowedOrigins__0", "https://notes.example.com/app", "NoteSync:AllowedOrigins:0")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));
 
         Assert.Contains("exited during start-up", ex.Message, StringComparison.Ordinal);
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuthWithAShortSigningKeyStopsTheServerWithoutPrintingTheKey()
+    {
+        const string shortKey = "only-31-bytes-of-secret-key-xyz";
+        var settings = new Dictionary<string, string> { ["NoteSync__Auth__Enabled"] = "true", ["NoteSync__Auth__SigningKey"] = shortKey };
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(settings));
+
+        Assert.Contains("exited during start-up", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("NoteSync:Auth:SigningKey must be at least 32 bytes of UTF-8 (it has 31)", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(shortKey, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,8 +16,17 @@ internal sealed class HttpDevice : TestDevice
 
     public HttpClient Http => _http;
 
-    public static HttpDevice Create(ServerProcess server, string deviceId) =>
-        new(deviceId, new HttpClient { BaseAddress = server.BaseUri, Timeout = DefaultTimeout });
+    /// <summary>A device posting as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) as its bearer header.</summary>
+    public static HttpDevice Create(ServerProcess server, string deviceId, string? token = null)
+    {
+        var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = DefaultTimeout };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return new(deviceId, http);
+    }
 
     public string SyncPath => $"sync?device_id={Uri.EscapeDataString(DeviceId)}";
 

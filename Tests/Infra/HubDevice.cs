@@ -19,7 +19,8 @@ internal sealed class HubDevice : TestDevice
 
     public HubConnection Connection => _connection;
 
-    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack)
+    /// <summary>Connects as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) from the client's access token provider.</summary>
+    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack, string? token = null)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseUri, $"hubs/sync?device_id={Uri.EscapeDataString(deviceId)}"), o =>
@@ -27,6 +28,10 @@ internal sealed class HubDevice : TestDevice
                 // No sticky sessions are needed when negotiation is skipped (CONTRACT §7).
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
+                if (token is not null)
+                {
+                    o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                }
             });
         if (messagePack)
         {

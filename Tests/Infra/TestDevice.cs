@@ -35,6 +35,9 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
         }
     }
 
+    /// <summary>Sees every sync_ack this device receives, before it is applied (e.g. to check each change's origin).</summary>
+    public Action<SyncAck>? AckObserver { get; set; }
+
     /// <summary>How many changes were received in all frames (duplicates included).</summary>
     public int ChangesReceived { get; private set; }
 
@@ -138,6 +141,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     /// </summary>
     protected void Apply(SyncAck ack, bool inWireOrder = true)
     {
+        AckObserver?.Invoke(ack);
         TaskCompletionSource signal;
         lock (_lock)
         {

@@ -29,11 +29,25 @@ internal sealed class WsDevice : TestDevice
     /// <summary>Completes with the close status when the server closes or drops the connection.</summary>
     public Task<WebSocketCloseStatus?> Closed => _closed.Task;
 
-    public static async Task<WsDevice> ConnectAsync(ServerProcess server, string deviceId, bool followMore = true)
+    /// <summary>
+    /// Connects as <paramref name="deviceId"/>; with a <paramref name="token"/>, sent as the
+    /// <c>access_token</c> query parameter (as a browser must) or, with <paramref name="tokenInHeader"/>, as a bearer header.
+    /// </summary>
+    public static async Task<WsDevice> ConnectAsync(ServerProcess server, string deviceId, bool followMore = true, string? token = null, bool tokenInHeader = false)
     {
         var device = new WsDevice(deviceId) { FollowMore = followMore };
         device._socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        var uri = new Uri($"ws://127.0.0.1:{server.Port}/ws/sync?device_id={Uri.EscapeDataString(deviceId)}");
+        var query = $"device_id={Uri.EscapeDataString(deviceId)}";
+        if (token is not null && tokenInHeader)
+        {
+            device._socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        }
+        else if (token is not null)
+        {
+            query += $"&access_token={Uri.EscapeDataString(token)}";
+        }
+
+        var uri = new Uri($"ws://127.0.0.1:{server.Port}/ws/sync?{query}");
         await device._socket.ConnectAsync(uri, CancellationToken.None).WaitAsync(DefaultTimeout);
         device._receiver = Task.Run(device.ReceiveLoopAsync);
         return device;
