@@ -14,6 +14,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly LwwMap _replica = new();
     private readonly List<long> _ackTimestamps = [];
+    private readonly List<ReceivedAck> _ackFrames = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextRequest;
 
@@ -31,6 +32,18 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
             lock (_lock)
             {
                 return [.. _ackTimestamps];
+            }
+        }
+    }
+
+    /// <summary>Every frame received in wire order, with whether it was a <c>more</c> page (see <see cref="Apply"/>).</summary>
+    public IReadOnlyList<ReceivedAck> AckFrames
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _ackFrames];
             }
         }
     }
@@ -82,6 +95,15 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     }
 
     public string? ValueOf(string key) => StateOf(key)?.Winner.Value;
+
+    /// <summary>The replica as key -> full state (siblings and tombstones included), copied.</summary>
+    public Dictionary<string, EntryState> Entries()
+    {
+        lock (_lock)
+        {
+            return new Dictionary<string, EntryState>(_replica.Entries, StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>The replica as key -> winning value, tombstones left out.</summary>
     public Dictionary<string, string> Snapshot()
@@ -144,6 +166,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
             if (inWireOrder)
             {
                 _ackTimestamps.Add(ack.AckTimestamp);
+                _ackFrames.Add(new ReceivedAck(ack.AckTimestamp, ack.More, ack.RequestId));
             }
 
             Cursor = Math.Max(Cursor, ack.AckTimestamp);
