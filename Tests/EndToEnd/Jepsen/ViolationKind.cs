@@ -1,0 +1,17 @@
+namespace NoteSync.Tests.EndToEnd.Jepsen;
+
+/// <summary>The properties the checker holds the service to.</summary>
+internal enum ViolationKind
+{
+    /// <summary>An acknowledged write is neither in the final state nor beaten by a greater write.</summary>
+    LostAckedWrite,
+
+    /// <summary>Two final reads, or a live device and the final read, differ.</summary>
+    Diverged,
+
+    /// <summary>A connection saw an ack_timestamp lower than one it had seen before.</summary>
+    AckTimestampWentBack,
+
+    /// <summary>The final state holds a write no writer ever sent.</summary>
+    PhantomWrite,
+}
