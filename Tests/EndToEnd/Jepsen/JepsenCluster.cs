@@ -1,0 +1,102 @@
+using System.Globalization;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Jepsen;
+
+/// <summary>
+/// Three server processes on one fresh redis-server (AOF, appendfsync always), each test its own, so
+/// the single <c>default</c> space starts empty. Tracks which nodes a fault has taken down, so writers
+/// reconnect to live ones; a node marked up may still be gone for a moment, which writers ride out.
+/// </summary>
+internal sealed class JepsenCluster : IAsyncDisposable
+{
+    public const int NodeCount = 3;
+
+    private readonly bool[] _down = new bool[NodeCount];
+
+    private JepsenCluster(RedisServer redis, ServerProcess[] nodes)
+    {
+        Redis = redis;
+        Nodes = nodes;
+    }
+
+    public RedisServer Redis { get; }
+
+    public IReadOnlyList<ServerProcess> Nodes { get; }
+
+    public static async Task<JepsenCluster> StartAsync()
+    {
+        var redis = await RedisServer.StartAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["NoteSync__Store"] = "redis",
+            ["NoteSync__Redis"] = redis.ConnectionString,
+            ["NoteSync__Sync__HeadCheckIntervalMs"] = "500",
+
+            // Small pages, so every fresh device and the final reads follow `more`.
+            ["NoteSync__Sync__MaxChangesPerAck"] = 100.ToString(CultureInfo.InvariantCulture),
+        };
+        var starting = Enumerable.Range(0, NodeCount).Select(_ => ServerProcess.StartAsync(settings)).ToArray();
+        try
+        {
+            return new JepsenCluster(redis, await Task.WhenAll(starting));
+        }
+        catch
+        {
+            foreach (var node in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await node.Result.DisposeAsync();
+            }
+
+            await redis.DisposeAsync();
+            throw;
+        }
+    }
+
+    public bool IsUp(int node)
+    {
+        lock (_down)
+        {
+            return !_down[node];
+        }
+    }
+
+    public void MarkDown(int node)
+    {
+        lock (_down)
+        {
+            _down[node] = true;
+        }
+    }
+
+    public void MarkUp(int node)
+    {
+        lock (_down)
+        {
+            _down[node] = false;
+        }
+    }
+
+    /// <summary>A node no fault holds down, chosen at random (any node when all are down).</summary>
+    public int PickLiveNode(Random random)
+    {
+        int[] up;
+        lock (_down)
+        {
+            up = [.. Enumerable.Range(0, NodeCount).Where(n => !_down[n])];
+        }
+
+        return up.Length == 0 ? random.Next(NodeCount) : up[random.Next(up.Length)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // ServerProcess and RedisServer continue a stopped process before killing it.
+        foreach (var node in Nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+    }
+}

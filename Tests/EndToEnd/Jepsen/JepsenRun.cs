@@ -1,0 +1,166 @@
+using NoteSync.Shared.Crdt;
+using NoteSync.Tests.Infra;
+using Xunit.Abstractions;
+
+namespace NoteSync.Tests.EndToEnd.Jepsen;
+
+/// <summary>
+/// One scenario end to end: a fresh cluster, observers on every node, writers over every transport
+/// spread over every node, fault rounds under their load, a quiet period, then the final read (a fresh
+/// pull on every node, and every device that stayed connected given time to catch up) and the checker.
+/// </summary>
+internal static class JepsenRun
+{
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan BetweenRounds = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(10);
+
+    private static readonly (string Name, Transport Transport)[] WriterKinds =
+    [
+        ("ws-a", Transport.WebSocket), ("hubjson-a", Transport.HubJson), ("http-a", Transport.Http),
+        ("ws-b", Transport.WebSocket), ("hubmp-b", Transport.HubMessagePack), ("http-b", Transport.Http),
+    ];
+
+    public static async Task<JepsenResult> ExecuteAsync(IFault fault, JepsenSettings settings, ITestOutputHelper output)
+    {
+        var random = new Random(settings.Seed);
+        var history = new JepsenHistory();
+        await using var cluster = await JepsenCluster.StartAsync();
+        var observers = new List<DeviceConnection>();
+        var writers = new List<JepsenWriter>();
+        try
+        {
+            await ConnectObserversAsync(cluster, observers);
+
+            // Writer i starts on node (i + i/3) % 3: every node gets two writers of different transports.
+            for (var i = 0; i < WriterKinds.Length; i++)
+            {
+                writers.Add(new JepsenWriter(WriterKinds[i].Name, WriterKinds[i].Transport, (i + (i / 3)) % JepsenCluster.NodeCount, cluster, history, random.Next()));
+            }
+
+            using var load = new CancellationTokenSource();
+            using var drain = new CancellationTokenSource();
+            var writing = writers.Select(w => Task.Run(() => w.RunAsync(load.Token, drain.Token))).ToArray();
+            var loadStart = history.Now;
+            var faulting = InjectFaultsAsync(fault, cluster, history, settings, random);
+            await Task.WhenAll(faulting, Task.Delay(settings.Load));
+            var faultsEnd = history.Now;
+            await load.CancelAsync();
+            drain.CancelAfter(Drain);
+            await Task.WhenAll(writing);
+            var loadEnd = history.Now;
+
+            await Task.Delay(Quiet);
+            var nodeReads = await ReadEveryNodeAsync(cluster, history);
+            var live = observers.Where(o => o.IsConnected).Concat(writers.Select(w => w.LiveConnection).OfType<DeviceConnection>()).ToList();
+            var liveStates = await Task.WhenAll(live.Select(c => CatchUpAsync(c, nodeReads[0])));
+
+            foreach (var writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
+
+            writers.Clear();
+            foreach (var log in observers.SelectMany(o => o.Logs()))
+            {
+                history.AddConnection(log);
+            }
+
+            var violations = JepsenChecker.Check(history, nodeReads, liveStates);
+            var faultEvents = history.Faults;
+            var pushes = history.Pushes;
+            var summary =
+                $"{fault.Name}: seed {settings.Seed}, load {loadStart:mm\\:ss\\.f}-{loadEnd:mm\\:ss\\.f}, {faultEvents.Count} fault(s) "
+                + $"[{string.Join("; ", faultEvents.Select(f => $"{f.What} at {f.Start:mm\\:ss\\.f} ({f.Evidence})"))}], "
+                + $"{pushes.Count} pushes: {pushes.Count(p => p.Outcome == PushOutcome.Acked)} acked, "
+                + $"{pushes.Count(p => p.Outcome == PushOutcome.Failed)} refused, {pushes.Count(p => p.Outcome == PushOutcome.Unknown)} unknown, "
+                + $"{pushes.Count(p => p.Outcome == PushOutcome.Pending)} pending; {nodeReads[0].Entries.Count} keys; "
+                + $"{liveStates.Length} live devices checked ({observers.Count(o => !o.IsConnected)} observers cut); "
+                + $"{history.Connections.Select(c => c.ConnectionId).Distinct().Count()} connections";
+            output.WriteLine(summary);
+            foreach (var violation in violations.Take(50))
+            {
+                output.WriteLine(violation.ToString());
+            }
+
+            var windowStart = faultEvents.Count > 0 ? faultEvents.Min(f => f.Start) : faultsEnd;
+            return new JepsenResult(history, violations, windowStart, faultsEnd, liveStates.Length, summary);
+        }
+        finally
+        {
+            foreach (var writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
+
+            foreach (var observer in observers)
+            {
+                await observer.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task ConnectObserversAsync(JepsenCluster cluster, List<DeviceConnection> observers)
+    {
+        var background = new List<Task>();
+        for (var node = 0; node < JepsenCluster.NodeCount; node++)
+        {
+            foreach (var transport in new[] { Transport.WebSocket, Transport.HubJson })
+            {
+                var name = $"observer-{(transport == Transport.WebSocket ? "ws" : "hub")}-n{node}";
+                var connection = await DeviceConnection.OpenAsync(cluster, node, transport, name, $"{name}#c1@node{node}", background)
+                    ?? throw new InvalidOperationException($"{name} could not connect to node {node} before any fault");
+                observers.Add(connection);
+                await connection.PushAsync(connection.Device.NewPush(), TestDevice.DefaultTimeout);
+            }
+        }
+    }
+
+    private static async Task InjectFaultsAsync(IFault fault, JepsenCluster cluster, JepsenHistory history, JepsenSettings settings, Random random)
+    {
+        var until = history.Now + settings.Load;
+        await Task.Delay(Warmup);
+        for (var round = 1; settings.Rounds is { } rounds ? round <= rounds : round == 1 || history.Now < until; round++)
+        {
+            await fault.InjectRoundAsync(cluster, history, random);
+            await Task.Delay(BetweenRounds);
+        }
+    }
+
+    // A fresh device per node pulls the whole space from last_ack 0, following every `more` page.
+    private static async Task<ReplicaState[]> ReadEveryNodeAsync(JepsenCluster cluster, JepsenHistory history)
+    {
+        var reads = new ReplicaState[JepsenCluster.NodeCount];
+        for (var node = 0; node < JepsenCluster.NodeCount; node++)
+        {
+            var name = $"final-reader-n{node}";
+            await using var reader = HttpDevice.Create(cluster.Nodes[node], name);
+            await reader.PullAsync();
+            reads[node] = new ReplicaState(name, node, reader.Entries());
+            history.AddConnection(new ConnectionLog($"{name}#c1@node{node}", name, node, Transport.Http, "frames in wire order", reader.AckFrames));
+        }
+
+        return reads;
+    }
+
+    // Live delivery is asynchronous: a device that stayed connected gets a bounded time to match the final read.
+    private static async Task<ReplicaState> CatchUpAsync(DeviceConnection connection, ReplicaState reference)
+    {
+        var deadline = DateTime.UtcNow + CatchUp;
+        while (true)
+        {
+            var entries = connection.Device.Entries();
+            if (SameState(reference.Entries, entries) || DateTime.UtcNow > deadline)
+            {
+                return new ReplicaState(connection.Id, connection.Node, entries);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private static bool SameState(IReadOnlyDictionary<string, EntryState> expected, Dictionary<string, EntryState> actual) =>
+        expected.Count == actual.Count && expected.All(e => StateAssert.Same(e.Value, actual.GetValueOrDefault(e.Key)));
+}
