@@ -78,7 +78,8 @@ internal static class JepsenRun
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Failed)} refused, {pushes.Count(p => p.Outcome == PushOutcome.Unknown)} unknown, "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Pending)} pending; {nodeReads[0].Entries.Count} keys; "
                 + $"{liveStates.Length} live devices checked ({observers.Count(o => !o.IsConnected)} observers cut); "
-                + $"{history.Connections.Select(c => c.ConnectionId).Distinct().Count()} connections";
+                + $"{history.Connections.Select(c => c.ConnectionId).Distinct().Count()} connections; errors: "
+                + string.Join("; ", pushes.Where(p => p.Error is not null).GroupBy(p => Shorten(p.Error!)).OrderByDescending(g => g.Count()).Take(5).Select(g => $"{g.Count()}x {g.Key}"));
             output.WriteLine(summary);
             foreach (var violation in violations.Take(50))
             {
@@ -160,6 +161,8 @@ internal static class JepsenRun
             await Task.Delay(100);
         }
     }
+
+    private static string Shorten(string error) => error.Length <= 100 ? error : error[..100];
 
     private static bool SameState(IReadOnlyDictionary<string, EntryState> expected, Dictionary<string, EntryState> actual) =>
         expected.Count == actual.Count && expected.All(e => StateAssert.Same(e.Value, actual.GetValueOrDefault(e.Key)));

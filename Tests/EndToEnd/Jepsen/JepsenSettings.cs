@@ -7,7 +7,7 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// soak sets <c>NOTESYNC_SOAK_SECONDS</c> (load per scenario), and optionally <c>NOTESYNC_SOAK_ROUNDS</c>
 /// (fault rounds; by default faults go on for the whole load) and <c>NOTESYNC_JEPSEN_SEED</c> (replay a run).
 /// </summary>
-internal sealed record JepsenSettings(TimeSpan Load, int? Rounds, int Seed, bool IsSoak)
+internal sealed record JepsenSettings(TimeSpan Load, int? Rounds, int Seed)
 {
     public const int CiRounds = 3;
 
@@ -18,8 +18,8 @@ internal sealed record JepsenSettings(TimeSpan Load, int? Rounds, int Seed, bool
         var rounds = ReadInt("NOTESYNC_SOAK_ROUNDS");
         var seed = ReadInt("NOTESYNC_JEPSEN_SEED") ?? Random.Shared.Next();
         return soakSeconds is { } seconds
-            ? new JepsenSettings(TimeSpan.FromSeconds(seconds), rounds, seed, IsSoak: true)
-            : new JepsenSettings(TimeSpan.FromSeconds(15), rounds ?? CiRounds, seed, IsSoak: false);
+            ? new JepsenSettings(TimeSpan.FromSeconds(seconds), rounds, seed)
+            : new JepsenSettings(TimeSpan.FromSeconds(15), rounds ?? CiRounds, seed);
     }
 
     private static int? ReadInt(string name) =>

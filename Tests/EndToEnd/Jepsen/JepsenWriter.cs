@@ -15,6 +15,10 @@ internal sealed class JepsenWriter(string name, Transport transport, int firstNo
     public const int SharedKeys = 4;
     private static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(3);
 
+    // A fresh connection first pulls the whole space (many `more` pages in a long soak): not a write,
+    // so not held to the push timeout.
+    private static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Random _random = new(seed);
     private readonly List<Task> _background = [];
     private DeviceConnection? _connection;
@@ -122,8 +126,22 @@ internal sealed class JepsenWriter(string name, Transport transport, int firstNo
         var node = _connections == 0 ? firstNode : cluster.PickLiveNode(_random);
         _connections++;
         _connection = await DeviceConnection.OpenAsync(cluster, node, transport, name, $"{name}#c{_connections}@node{node}", _background);
-        _connection?.Device.Clock.Observe(_clock);
-        return _connection is not null;
+        if (_connection is null)
+        {
+            return false;
+        }
+
+        _connection.Device.Clock.Observe(_clock);
+        try
+        {
+            await _connection.PushAsync(_connection.Device.NewPush(), CatchUpTimeout);
+            return true;
+        }
+        catch (Exception)
+        {
+            Abandon();
+            return false;
+        }
     }
 
     private void Abandon()
