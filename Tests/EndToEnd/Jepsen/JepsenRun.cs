@@ -30,6 +30,9 @@ internal static class JepsenRun
         await using var cluster = await JepsenCluster.StartAsync();
         var observers = new List<DeviceConnection>();
         var writers = new List<JepsenWriter>();
+        using var load = new CancellationTokenSource();
+        using var drain = new CancellationTokenSource();
+        Task[] writing = [];
         try
         {
             await ConnectObserversAsync(cluster, observers);
@@ -40,9 +43,7 @@ internal static class JepsenRun
                 writers.Add(new JepsenWriter(WriterKinds[i].Name, WriterKinds[i].Transport, (i + (i / 3)) % JepsenCluster.NodeCount, cluster, history, random.Next()));
             }
 
-            using var load = new CancellationTokenSource();
-            using var drain = new CancellationTokenSource();
-            var writing = writers.Select(w => Task.Run(() => w.RunAsync(load.Token, drain.Token))).ToArray();
+            writing = writers.Select(w => Task.Run(() => w.RunAsync(load.Token, drain.Token))).ToArray();
             var loadStart = history.Now;
             var faulting = InjectFaultsAsync(fault, cluster, history, settings, random);
             await Task.WhenAll(faulting, Task.Delay(settings.Load));
@@ -71,10 +72,13 @@ internal static class JepsenRun
             var violations = JepsenChecker.Check(history, nodeReads, liveStates);
             var faultEvents = history.Faults;
             var pushes = history.Pushes;
+            var windowStart = faultEvents.Count > 0 ? faultEvents.Min(f => f.Start) : faultsEnd;
             var summary =
                 $"{fault.Name}: seed {settings.Seed}, load {loadStart:mm\\:ss\\.f}-{loadEnd:mm\\:ss\\.f}, {faultEvents.Count} fault(s) "
-                + $"[{string.Join("; ", faultEvents.Select(f => $"{f.What} at {f.Start:mm\\:ss\\.f} ({f.Evidence})"))}], "
+                + $"[{string.Join("; ", faultEvents.Take(6).Select(f => $"{f.What} at {f.Start:mm\\:ss\\.f} ({f.Evidence})"))}{(faultEvents.Count > 6 ? "; ..." : "")}], "
                 + $"{pushes.Count} pushes: {pushes.Count(p => p.Outcome == PushOutcome.Acked)} acked, "
+                + $"({pushes.Count(p => p.Outcome == PushOutcome.Acked && p.AnsweredAt >= windowStart && p.AnsweredAt <= faultsEnd)} while faults went on, "
+                + $"{pushes.Count(p => p.Outcome == PushOutcome.Acked && p.IsRetry)} retries), "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Failed)} refused, {pushes.Count(p => p.Outcome == PushOutcome.Unknown)} unknown, "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Pending)} pending; {nodeReads[0].Entries.Count} keys; "
                 + $"{liveStates.Length} live devices checked ({observers.Count(o => !o.IsConnected)} observers cut); "
@@ -86,11 +90,14 @@ internal static class JepsenRun
                 output.WriteLine(violation.ToString());
             }
 
-            var windowStart = faultEvents.Count > 0 ? faultEvents.Min(f => f.Start) : faultsEnd;
             return new JepsenResult(history, violations, windowStart, faultsEnd, liveStates.Length, summary);
         }
         finally
         {
+            // On a failed fault or read the writers are still going: stop them before closing what they use.
+            await load.CancelAsync();
+            await drain.CancelAsync();
+            await Task.WhenAny(Task.WhenAll(writing), Task.Delay(TimeSpan.FromSeconds(20)));
             foreach (var writer in writers)
             {
                 await writer.DisposeAsync();
