@@ -21,6 +21,7 @@ internal static class JepsenChecker
         CheckSameState(nodeReads[0], nodeReads.Skip(1).Concat(liveDevices), violations);
         CheckNoPhantoms(pushes, nodeReads.Concat(liveDevices), violations);
         CheckAckTimestampsNeverGoBack(history.Connections, violations);
+        CheckCursorAcrossPushes(pushes, violations);
         return violations;
     }
 
@@ -118,6 +119,50 @@ internal static class JepsenChecker
                 }
 
                 highest = Math.Max(highest, ack.AckTimestamp);
+            }
+        }
+    }
+
+    // Real-time order: a push sent after another was answered was served later, on whatever node, so
+    // its cursor is at least the earlier answer's. `more` pages carry a seq, not the cursor: left out.
+    private static void CheckCursorAcrossPushes(IReadOnlyList<PushRecord> pushes, List<Violation> violations)
+    {
+        var answered = pushes.Where(p => p is { Outcome: PushOutcome.Acked, AckMore: false, AckTimestamp: not null, AnsweredAt: not null })
+            .OrderBy(p => p.AnsweredAt)
+            .ToList();
+        foreach (var push in answered)
+        {
+            var highest = push.Changes.Max(c => (long?)c.Write.Timestamp);
+            if (push.AckTimestamp < highest)
+            {
+                violations.Add(new Violation(
+                    ViolationKind.AckBelowAcceptedTimestamp,
+                    $"{push} is below the timestamp {highest} it accepted: {string.Join(", ", push.Changes)}"));
+            }
+        }
+
+        // Walk the pushes by send time, keeping the highest cursor answered before each was sent.
+        var bySent = answered.OrderBy(p => p.SentAt).ToList();
+        var next = 0;
+        PushRecord? best = null;
+        foreach (var push in bySent)
+        {
+            while (next < answered.Count && answered[next].AnsweredAt < push.SentAt)
+            {
+                if (best is null || answered[next].AckTimestamp > best.AckTimestamp)
+                {
+                    best = answered[next];
+                }
+
+                next++;
+            }
+
+            if (best is not null && push.AckTimestamp < best.AckTimestamp)
+            {
+                violations.Add(new Violation(
+                    ViolationKind.StaleAckTimestamp,
+                    $"{push} was sent at {push.SentAt:mm\\:ss\\.fff}, after {best} was answered at {best.AnsweredAt:mm\\:ss\\.fff}, "
+                    + $"but got ack_timestamp {push.AckTimestamp} < {best.AckTimestamp}"));
             }
         }
     }

@@ -106,10 +106,60 @@ public sealed class JepsenCheckerTests
         Assert.Contains("nobody", phantom.Message, StringComparison.Ordinal);
     }
 
-    private static void Push(JepsenHistory history, string writer, PushOutcome outcome, params (string Key, Write Write)[] changes)
+    [Fact]
+    public void APushAnsweredWithACursorOlderThanAnEarlierAnswerIsReported()
+    {
+        // Arrange: B1 is answered at cursor 50; A1, sent after that answer (on any node), gets 40.
+        var history = new JepsenHistory();
+        Push(history, "writer-b", PushOutcome.Acked, 50, ("note:b/1", B1));
+        Thread.Sleep(5);
+        Push(history, "writer-a", PushOutcome.Acked, 40, ("note:a/1", A1));
+        var state = Space(("note:a/1", [A1]), ("note:b/1", [B1]));
+
+        // Act
+        var violations = JepsenChecker.Check(history, [Read("final-reader-n0", 0, state)], []);
+
+        // Assert
+        var stale = Assert.Single(violations);
+        Assert.Equal(ViolationKind.StaleAckTimestamp, stale.Kind);
+        Assert.Contains("push #2 by writer-a", stale.Message, StringComparison.Ordinal);
+        Assert.Contains("ack_timestamp 40 < 50", stale.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OverlappingPushesMayBeAnsweredInAnyCursorOrder()
+    {
+        // Both in flight at once: the server may have served either first.
+        var history = new JepsenHistory();
+        var first = history.BeginPush("writer-b", "writer-b#c1@node0", 0, Transport.WebSocket, [new WrittenChange("note:b/1", B1)], isRetry: false);
+        var second = history.BeginPush("writer-a", "writer-a#c1@node1", 1, Transport.Http, [new WrittenChange("note:a/1", A1)], isRetry: false);
+        history.Complete(first, PushOutcome.Acked, 50);
+        history.Complete(second, PushOutcome.Acked, 40);
+        var state = Space(("note:a/1", [A1]), ("note:b/1", [B1]));
+
+        Assert.Empty(JepsenChecker.Check(history, [Read("final-reader-n0", 0, state)], []));
+    }
+
+    [Fact]
+    public void AnAckBelowTheTimestampItAcceptedIsReported()
+    {
+        var history = new JepsenHistory();
+        Push(history, "writer-b", PushOutcome.Acked, 11, ("note:b/1", B1));
+
+        var violations = JepsenChecker.Check(history, [Read("final-reader-n0", 0, Space(("note:b/1", [B1])))], []);
+
+        var below = Assert.Single(violations);
+        Assert.Equal(ViolationKind.AckBelowAcceptedTimestamp, below.Kind);
+        Assert.Contains("writer-b/1", below.Message, StringComparison.Ordinal);
+    }
+
+    private static void Push(JepsenHistory history, string writer, PushOutcome outcome, params (string Key, Write Write)[] changes) =>
+        Push(history, writer, outcome, 42, changes);
+
+    private static void Push(JepsenHistory history, string writer, PushOutcome outcome, long ack, params (string Key, Write Write)[] changes)
     {
         var record = history.BeginPush(writer, $"{writer}#c1@node0", 0, Transport.WebSocket, [.. changes.Select(c => new WrittenChange(c.Key, c.Write))], isRetry: false);
-        history.Complete(record, outcome, outcome == PushOutcome.Acked ? 42 : null);
+        history.Complete(record, outcome, outcome == PushOutcome.Acked ? ack : null);
     }
 
     private static void Connection(JepsenHistory history, string id, params (long Ack, bool More)[] frames) =>

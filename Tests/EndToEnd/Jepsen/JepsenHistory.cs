@@ -69,10 +69,11 @@ internal sealed class JepsenHistory
         }
     }
 
-    public void Complete(PushRecord record, PushOutcome outcome, long? ackTimestamp = null, string? error = null)
+    public void Complete(PushRecord record, PushOutcome outcome, long? ackTimestamp = null, string? error = null, bool more = false)
     {
         lock (_lock)
         {
+            record.AckMore = more;
             record.Outcome = outcome;
             record.AnsweredAt = Now;
             record.AckTimestamp = ackTimestamp;

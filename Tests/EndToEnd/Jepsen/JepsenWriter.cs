@@ -88,7 +88,7 @@ internal sealed class JepsenWriter(string name, Transport transport, int firstNo
             try
             {
                 var ack = await connection.PushAsync(push, PushTimeout);
-                history.Complete(record, PushOutcome.Acked, ack.AckTimestamp);
+                history.Complete(record, PushOutcome.Acked, ack.AckTimestamp, more: ack.More);
                 _clock = Math.Max(_clock, connection.Device.Clock.Current);
                 return true;
             }

@@ -29,6 +29,9 @@ internal sealed class PushRecord
 
     public long? AckTimestamp { get; set; }
 
+    /// <summary>True when the answer was a <c>more</c> page, whose ack_timestamp is the seq of its last change, not the cursor.</summary>
+    public bool AckMore { get; set; }
+
     public string? Error { get; set; }
 
     public override string ToString() =>
