@@ -81,6 +81,7 @@ internal static class JepsenRun
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Acked && p.IsRetry)} retries), "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Failed)} refused, {pushes.Count(p => p.Outcome == PushOutcome.Unknown)} unknown, "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Pending)} pending; {nodeReads[0].Entries.Count} keys; "
+                + $"{TimestampTies(pushes)} timestamp ties between writers; "
                 + $"{liveStates.Length} live devices checked ({observers.Count(o => !o.IsConnected)} observers cut); "
                 + $"{history.Connections.Select(c => c.ConnectionId).Distinct().Count()} connections; errors: "
                 + string.Join("; ", pushes.Where(p => p.Error is not null).GroupBy(p => Shorten(p.Error!)).OrderByDescending(g => g.Count()).Take(5).Select(g => $"{g.Count()}x {g.Key}"));
@@ -168,6 +169,13 @@ internal static class JepsenRun
             await Task.Delay(100);
         }
     }
+
+    // Writes of different writers on one key at one timestamp: where the tie rule, not the clock, decides.
+    private static int TimestampTies(IReadOnlyList<PushRecord> pushes) => pushes
+        .SelectMany(p => p.Changes)
+        .Distinct()
+        .GroupBy(c => (c.Key, c.Write.Timestamp))
+        .Count(g => g.Select(c => c.Write.DeviceId).Distinct().Count() > 1);
 
     private static string Shorten(string error) => error.Length <= 100 ? error : error[..100];
 
