@@ -24,11 +24,16 @@ internal sealed class JepsenCluster : IAsyncDisposable
 
     public IReadOnlyList<ServerProcess> Nodes { get; }
 
-    public static async Task<JepsenCluster> StartAsync()
+    /// <summary>
+    /// Starts the service; with <paramref name="durableRedis"/> false, on a Redis without persistence that
+    /// the nodes are told to accept: a service that loses acknowledged writes, for proving the checker.
+    /// </summary>
+    public static async Task<JepsenCluster> StartAsync(bool durableRedis = true)
     {
-        var redis = await RedisServer.StartAsync();
+        var redis = await RedisServer.StartAsync(appendOnly: durableRedis);
         var settings = new Dictionary<string, string>
         {
+            ["NoteSync__Redis__AllowVolatile"] = durableRedis ? "false" : "true",
             ["NoteSync__Store"] = "redis",
             ["NoteSync__Redis"] = redis.ConnectionString,
             ["NoteSync__Sync__HeadCheckIntervalMs"] = "500",

@@ -23,11 +23,11 @@ internal static class JepsenRun
         ("ws-b", Transport.WebSocket), ("hubmp-b", Transport.HubMessagePack), ("http-b", Transport.Http),
     ];
 
-    public static async Task<JepsenResult> ExecuteAsync(IFault fault, JepsenSettings settings, ITestOutputHelper output)
+    public static async Task<JepsenResult> ExecuteAsync(IFault fault, JepsenSettings settings, ITestOutputHelper output, bool durableRedis = true)
     {
         var random = new Random(settings.Seed);
         var history = new JepsenHistory();
-        await using var cluster = await JepsenCluster.StartAsync();
+        await using var cluster = await JepsenCluster.StartAsync(durableRedis);
         var observers = new List<DeviceConnection>();
         var writers = new List<JepsenWriter>();
         using var load = new CancellationTokenSource();

@@ -25,6 +25,22 @@ public sealed class JepsenTests(ITestOutputHelper output)
     [Fact]
     public Task NoAcknowledgedWriteIsLostWhenRedisRestartsGracefully() => RunAsync(new RedisGracefulRestartFault());
 
+    [Fact]
+    public async Task TheCheckerFailsARunOnARedisThatLosesItsData()
+    {
+        // Arrange: the one service known to be broken: a Redis without persistence, killed -9, comes
+        // back empty. Which violations show depends on what the nodes still hold in memory (writes
+        // acked just before the kill are lost, devices that reconnect diverge); that some show is what
+        // proves the checker can fail end to end. Short and fixed, soak or not.
+        var settings = JepsenSettings.FromEnvironment() with { Load = TimeSpan.FromSeconds(6), Rounds = 1 };
+
+        // Act
+        var result = await JepsenRun.ExecuteAsync(new RedisKillFault(), settings, output, durableRedis: false);
+
+        // Assert
+        Assert.True(result.Violations.Count > 0, $"the data a volatile Redis dropped went unnoticed: {result.Summary}");
+    }
+
     private async Task RunAsync(IFault fault)
     {
         var settings = JepsenSettings.FromEnvironment();
