@@ -37,8 +37,8 @@ internal sealed class DeviceConnection : IAsyncDisposable
         _ => false,
     };
 
-    /// <summary>Connects within a few seconds, or returns null (a connect to a stopped node is left to finish and be closed in the background).</summary>
-    public static async Task<DeviceConnection?> OpenAsync(JepsenCluster cluster, int node, Transport transport, string deviceId, string id, ICollection<Task> background)
+    /// <summary>Connects within <paramref name="timeout"/> (a few seconds by default), or returns null (a connect to a stopped node is left to finish and be closed in the background).</summary>
+    public static async Task<DeviceConnection?> OpenAsync(JepsenCluster cluster, int node, Transport transport, string deviceId, string id, ICollection<Task> background, TimeSpan? timeout = null)
     {
         var server = cluster.Nodes[node];
         var connecting = transport switch
@@ -50,7 +50,7 @@ internal sealed class DeviceConnection : IAsyncDisposable
         };
         try
         {
-            return new DeviceConnection(await connecting.WaitAsync(ConnectTimeout), id, node, transport);
+            return new DeviceConnection(await connecting.WaitAsync(timeout ?? ConnectTimeout), id, node, transport);
         }
         catch (Exception)
         {

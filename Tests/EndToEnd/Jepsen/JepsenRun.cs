@@ -119,7 +119,9 @@ internal static class JepsenRun
             foreach (var transport in new[] { Transport.WebSocket, Transport.HubJson })
             {
                 var name = $"observer-{(transport == Transport.WebSocket ? "ws" : "hub")}-n{node}";
-                var connection = await DeviceConnection.OpenAsync(cluster, node, transport, name, $"{name}#c1@node{node}", background)
+
+                // No fault yet: a slow connect is a busy machine, not a dead node.
+                var connection = await DeviceConnection.OpenAsync(cluster, node, transport, name, $"{name}#c1@node{node}", background, TestDevice.DefaultTimeout)
                     ?? throw new InvalidOperationException($"{name} could not connect to node {node} before any fault");
                 observers.Add(connection);
                 await connection.PushAsync(connection.Device.NewPush(), TestDevice.DefaultTimeout);
