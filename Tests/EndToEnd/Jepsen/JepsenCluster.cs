@@ -14,10 +14,13 @@ internal sealed class JepsenCluster : IAsyncDisposable
 
     private readonly bool[] _down = new bool[NodeCount];
 
-    private JepsenCluster(RedisServer redis, ServerProcess[] nodes)
+    private readonly Dictionary<string, string> _settings;
+
+    private JepsenCluster(RedisServer redis, ServerProcess[] nodes, Dictionary<string, string> settings)
     {
         Redis = redis;
         Nodes = nodes;
+        _settings = settings;
     }
 
     public RedisServer Redis { get; }
@@ -44,7 +47,7 @@ internal sealed class JepsenCluster : IAsyncDisposable
         var starting = Enumerable.Range(0, NodeCount).Select(_ => ServerProcess.StartAsync(settings)).ToArray();
         try
         {
-            return new JepsenCluster(redis, await Task.WhenAll(starting));
+            return new JepsenCluster(redis, await Task.WhenAll(starting), settings);
         }
         catch
         {
@@ -57,6 +60,12 @@ internal sealed class JepsenCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// One more node on the same Redis, started now: it has no memory of the run, so what it serves
+    /// comes from the store alone, not from a window the other nodes kept in memory.
+    /// </summary>
+    public Task<ServerProcess> StartFreshNodeAsync() => ServerProcess.StartAsync(_settings);
 
     public bool IsUp(int node)
     {

@@ -17,6 +17,11 @@ internal static class JepsenRun
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(10);
 
+    // After a Redis restart the nodes take seconds to serve again; a fixed gap would leave the next
+    // round to hit a service that never came back, and the run would test little.
+    private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(20);
+    private const int AcksToRecover = 10;
+
     private static readonly (string Name, Transport Transport)[] WriterKinds =
     [
         ("ws-a", Transport.WebSocket), ("hubjson-a", Transport.HubJson), ("http-a", Transport.Http),
@@ -47,7 +52,6 @@ internal static class JepsenRun
             var loadStart = history.Now;
             var faulting = InjectFaultsAsync(fault, cluster, history, settings, random);
             await Task.WhenAll(faulting, Task.Delay(settings.Load));
-            var faultsEnd = history.Now;
             await load.CancelAsync();
             drain.CancelAfter(Drain);
             await Task.WhenAll(writing);
@@ -72,16 +76,20 @@ internal static class JepsenRun
             var violations = JepsenChecker.Check(history, nodeReads, liveStates);
             var faultEvents = history.Faults;
             var pushes = history.Pushes;
-            var windowStart = faultEvents.Count > 0 ? faultEvents.Min(f => f.Start) : faultsEnd;
+
+            // The fault phase, from the first fault's start to the last one's end.
+            var windowStart = faultEvents.Count > 0 ? faultEvents.Min(f => f.Start) : TimeSpan.Zero;
+            var faultsEnd = faultEvents.Count > 0 ? faultEvents.Max(f => f.End) : TimeSpan.Zero;
+            var result = new JepsenResult(history, violations, windowStart, faultsEnd, liveStates.Length, "");
             var summary =
                 $"{fault.Name}: seed {settings.Seed}, load {loadStart:mm\\:ss\\.f}-{loadEnd:mm\\:ss\\.f}, {faultEvents.Count} fault(s) "
                 + $"[{string.Join("; ", faultEvents.Take(6).Select(f => $"{f.What} at {f.Start:mm\\:ss\\.f} ({f.Evidence})"))}{(faultEvents.Count > 6 ? "; ..." : "")}], "
-                + $"{pushes.Count} pushes: {pushes.Count(p => p.Outcome == PushOutcome.Acked)} acked, "
-                + $"({pushes.Count(p => p.Outcome == PushOutcome.Acked && p.AnsweredAt >= windowStart && p.AnsweredAt <= faultsEnd)} while faults went on, "
-                + $"{pushes.Count(p => p.Outcome == PushOutcome.Acked && p.IsRetry)} retries), "
+                + $"{pushes.Count} pushes: {pushes.Count(p => p.Outcome == PushOutcome.Acked)} acked "
+                + $"({result.AckedDuringFaults} during the fault phase, {result.AckedRetries} retries), "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Failed)} refused, {pushes.Count(p => p.Outcome == PushOutcome.Unknown)} unknown, "
                 + $"{pushes.Count(p => p.Outcome == PushOutcome.Pending)} pending; {nodeReads[0].Entries.Count} keys; "
                 + $"{TimestampTies(pushes)} timestamp ties between writers; "
+                + $"first ack after each fault: {RecoveryTimes(history)}; "
                 + $"{liveStates.Length} live devices checked ({observers.Count(o => !o.IsConnected)} observers cut); "
                 + $"{history.Connections.Select(c => c.ConnectionId).Distinct().Count()} connections; errors: "
                 + string.Join("; ", pushes.Where(p => p.Error is not null).GroupBy(p => Shorten(p.Error!)).OrderByDescending(g => g.Count()).Take(5).Select(g => $"{g.Count()}x {g.Key}"));
@@ -91,7 +99,7 @@ internal static class JepsenRun
                 output.WriteLine(violation.ToString());
             }
 
-            return new JepsenResult(history, violations, windowStart, faultsEnd, liveStates.Length, summary);
+            return result with { Summary = summary };
         }
         finally
         {
@@ -136,24 +144,47 @@ internal static class JepsenRun
         for (var round = 1; settings.Rounds is { } rounds ? round <= rounds : round == 1 || history.Now < until; round++)
         {
             await fault.InjectRoundAsync(cluster, history, random);
+            await WaitForRecoveryAsync(history, history.Faults[^1].End);
             await Task.Delay(BetweenRounds);
         }
     }
 
-    // A fresh device per node pulls the whole space from last_ack 0, following every `more` page.
+    private static async Task WaitForRecoveryAsync(JepsenHistory history, TimeSpan faultEnd)
+    {
+        var deadline = history.Now + RecoveryBound;
+        while (history.Pushes.Count(p => p.Outcome == PushOutcome.Acked && p.AnsweredAt > faultEnd) < AcksToRecover && history.Now < deadline)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    // How long after each fault ended the first write was acknowledged: the service's recovery time.
+    private static string RecoveryTimes(JepsenHistory history) => string.Join(", ", history.Faults.Select(f =>
+        history.Pushes.Where(p => p.Outcome == PushOutcome.Acked && p.AnsweredAt > f.End).Min(p => p.AnsweredAt) is { } first
+            ? $"{(first - f.End).TotalSeconds:0.0} s"
+            : "never"));
+
+    // A fresh device per node pulls the whole space from last_ack 0, following every `more` page; and
+    // one on a node started only now, which can answer from the store alone.
     private static async Task<ReplicaState[]> ReadEveryNodeAsync(JepsenCluster cluster, JepsenHistory history)
     {
-        var reads = new ReplicaState[JepsenCluster.NodeCount];
+        var reads = new List<ReplicaState>();
         for (var node = 0; node < JepsenCluster.NodeCount; node++)
         {
-            var name = $"final-reader-n{node}";
-            await using var reader = HttpDevice.Create(cluster.Nodes[node], name);
-            await reader.PullAsync();
-            reads[node] = new ReplicaState(name, node, reader.Entries());
-            history.AddConnection(new ConnectionLog($"{name}#c1@node{node}", name, node, Transport.Http, "frames in wire order", reader.AckFrames));
+            reads.Add(await ReadAsync(cluster.Nodes[node], node, $"final-reader-n{node}", history));
         }
 
-        return reads;
+        await using var fresh = await cluster.StartFreshNodeAsync();
+        reads.Add(await ReadAsync(fresh, JepsenCluster.NodeCount, $"final-reader-fresh-n{JepsenCluster.NodeCount}", history));
+        return [.. reads];
+    }
+
+    private static async Task<ReplicaState> ReadAsync(ServerProcess server, int node, string name, JepsenHistory history)
+    {
+        await using var reader = HttpDevice.Create(server, name);
+        await reader.PullAsync();
+        history.AddConnection(new ConnectionLog($"{name}#c1@node{node}", name, node, Transport.Http, "frames in wire order", reader.AckFrames));
+        return new ReplicaState(name, node, reader.Entries());
     }
 
     // Live delivery is asynchronous: a device that stayed connected gets a bounded time to match the final read.

@@ -28,8 +28,9 @@ internal sealed class NodePauseFault : IFault
                 using var response = await http.GetAsync("healthz");
                 answered = true;
             }
-            catch (TaskCanceledException)
+            catch (Exception ex) when (ex is TaskCanceledException or HttpRequestException)
             {
+                // Timed out, or the kernel gave up on the connection: either way the process did not answer.
             }
 
             if (answered)
@@ -45,6 +46,6 @@ internal sealed class NodePauseFault : IFault
             cluster.MarkUp(node);
         }
 
-        history.AddFault(new FaultEvent($"SIGSTOP node {node}", start, history.Now, $"pid {server.ProcessId}: /healthz timed out while stopped"));
+        history.AddFault(new FaultEvent($"SIGSTOP node {node}", start, history.Now, $"pid {server.ProcessId}: /healthz unanswered while stopped"));
     }
 }
