@@ -132,7 +132,18 @@ internal static class JepsenRun
                 var connection = await DeviceConnection.OpenAsync(cluster, node, transport, name, $"{name}#c1@node{node}", background, TestDevice.DefaultTimeout)
                     ?? throw new InvalidOperationException($"{name} could not connect to node {node} before any fault");
                 observers.Add(connection);
-                await connection.PushAsync(connection.Device.NewPush(), TestDevice.DefaultTimeout);
+                try
+                {
+                    await connection.PushAsync(connection.Device.NewPush(), TestDevice.DefaultTimeout);
+                }
+                catch (Exception ex)
+                {
+                    // Nothing has been injected yet: say exactly who hung where, with what the node printed.
+                    var log = cluster.Nodes[node].Output;
+                    throw new InvalidOperationException(
+                        $"{name}'s first pull on node {node} (pid {cluster.Nodes[node].ProcessId}) failed before any fault: {ex.GetType().Name}: {ex.Message}\n{log[Math.Max(0, log.Length - 3000)..]}",
+                        ex);
+                }
             }
         }
     }
