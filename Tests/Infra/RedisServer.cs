@@ -66,10 +66,39 @@ public sealed class RedisServer : IAsyncDisposable
         AsyncTimeout = 10_000,
     });
 
-    /// <summary>SIGKILL, then a new process on the same directory and port: what the AOF holds is what survives.</summary>
-    public async Task RestartAsync()
+    /// <summary>The process id of the running redis-server (0 when none runs).</summary>
+    public int ProcessId => _process is { HasExited: false } p ? p.Id : 0;
+
+    /// <summary>
+    /// SIGKILL, then a new process on the same directory and port after <paramref name="downtime"/>:
+    /// what the AOF holds is what survives.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime = default)
     {
         Kill();
+        await Task.Delay(downtime);
+        await LaunchAsync();
+    }
+
+    /// <summary>
+    /// SIGTERM (Redis's own orderly shutdown: clients refused, the AOF flushed and closed), then a new
+    /// process on the same directory and port after <paramref name="downtime"/>: a planned restart, unlike <see cref="RestartAsync"/>.
+    /// </summary>
+    public async Task RestartGracefullyAsync(TimeSpan downtime = default)
+    {
+        if (_process is { HasExited: false } p)
+        {
+            Signal("TERM");
+            if (!p.WaitForExit(20_000))
+            {
+                throw new TimeoutException($"redis-server did not shut down on SIGTERM within 20 s:\n{Output}");
+            }
+
+            p.Dispose();
+            _process = null;
+        }
+
+        await Task.Delay(downtime);
         await LaunchAsync();
     }
 

@@ -87,6 +87,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>
     public void Signal(string signal)
     {
+        if (_process is not { HasExited: false })
+        {
+            return;
+        }
+
         using var kill = Process.Start("kill", $"-{signal} {ProcessId}");
         kill.WaitForExit();
     }
@@ -189,6 +194,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        // A test may fail while the process is stopped; continue it first so the kill cannot wait on it.
+        Signal("CONT");
         Kill();
         _process?.Dispose();
         _ownedDir?.Dispose();

@@ -13,7 +13,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
 
     private readonly Lock _lock = new();
     private readonly LwwMap _replica = new();
-    private readonly List<long> _ackTimestamps = [];
+    private readonly List<ReceivedAck> _ackFrames = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _nextRequest;
 
@@ -24,19 +24,22 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     public long Cursor { get; private set; }
 
     /// <summary>Every ack_timestamp received in wire order (see <see cref="Apply"/>).</summary>
-    public IReadOnlyList<long> AckTimestamps
+    public IReadOnlyList<long> AckTimestamps => [.. AckFrames.Select(f => f.AckTimestamp)];
+
+    /// <summary>Sees every sync_ack this device receives, before it is applied (e.g. to check each change's origin).</summary>
+    public Action<SyncAck>? AckObserver { get; set; }
+
+    /// <summary>Every frame received in wire order, with whether it was a <c>more</c> page (see <see cref="Apply"/>).</summary>
+    public IReadOnlyList<ReceivedAck> AckFrames
     {
         get
         {
             lock (_lock)
             {
-                return [.. _ackTimestamps];
+                return [.. _ackFrames];
             }
         }
     }
-
-    /// <summary>Sees every sync_ack this device receives, before it is applied (e.g. to check each change's origin).</summary>
-    public Action<SyncAck>? AckObserver { get; set; }
 
     /// <summary>How many changes were received in all frames (duplicates included).</summary>
     public int ChangesReceived { get; private set; }
@@ -85,6 +88,15 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     }
 
     public string? ValueOf(string key) => StateOf(key)?.Winner.Value;
+
+    /// <summary>The replica as key -> full state (siblings and tombstones included), copied.</summary>
+    public Dictionary<string, EntryState> Entries()
+    {
+        lock (_lock)
+        {
+            return new Dictionary<string, EntryState>(_replica.Entries, StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>The replica as key -> winning value, tombstones left out.</summary>
     public Dictionary<string, string> Snapshot()
@@ -137,7 +149,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     /// Applies one received sync_ack, as a contract client does. <paramref name="inWireOrder"/> is false
     /// where the client library hands frames over out of their wire order (SignalR resolves an
     /// invocation's result on another thread than the one raising <c>Changes</c>); only frames in
-    /// wire order are recorded in <see cref="AckTimestamps"/>.
+    /// wire order are recorded in <see cref="AckFrames"/>.
     /// </summary>
     protected void Apply(SyncAck ack, bool inWireOrder = true)
     {
@@ -147,7 +159,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
         {
             if (inWireOrder)
             {
-                _ackTimestamps.Add(ack.AckTimestamp);
+                _ackFrames.Add(new ReceivedAck(ack.AckTimestamp, ack.More, ack.RequestId));
             }
 
             Cursor = Math.Max(Cursor, ack.AckTimestamp);
