@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using NoteSync.Server.Stores.Redis;
-using NoteSync.Shared.Crdt;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 using StackExchange.Redis;
@@ -181,8 +179,9 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Contains($"127.0.0.1:{primary.Port}: appendonly is 'no'", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <remarks>The same failover under write load, with the checker, is <c>JepsenTests.NoAcknowledgedWriteIsLostThroughSentinelFailovers</c>.</remarks>
     [Fact]
-    public async Task FailoverUnderWriteLoadLosesNoAckedWriteAndNodesFollowTheNewPrimary()
+    public async Task NodesFollowTheNewPrimaryAndLiveDeliveryCrossesNodesThroughIt()
     {
         // Arrange: two nodes; the head check is slowed to a minute, so live delivery after the
         // failover can only come from the doorbell's pub/sub on the new primary.
@@ -190,57 +189,27 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         var starting = new[] { ServerProcess.StartAsync(settings), ServerProcess.StartAsync(settings) };
         await using var nodeA = await starting[0];
         await using var nodeB = await starting[1];
-        await using var wsWriter = await WsDevice.ConnectAsync(nodeA, "ws-writer");
-        await using var hubWriter = await HubDevice.ConnectAsync(nodeB, "hub-writer", messagePack: true);
+        await using var writer = await WsDevice.ConnectAsync(nodeA, "ws-writer");
         await using var listener = await HubDevice.ConnectAsync(nodeB, "listener", messagePack: false);
         await listener.PullAsync();
+        await RetryUntilAckedAsync(() => writer.PutAsync("note:before-failover", "through the old primary"));
+        await listener.WaitForValueAsync("note:before-failover", "through the old primary", TimeSpan.FromSeconds(10));
         var primaryBefore = await _cluster.PrimaryPortAsync();
 
-        // Act: both writers write unique values to a few shared keys until each has acks from after the failover.
-        var log = new WriteLog();
-        using var stop = new CancellationTokenSource();
-        var writers = new[] { WriteLoopAsync(wsWriter, log, stop.Token), WriteLoopAsync(hubWriter, log, stop.Token) };
-        await log.WaitForAcksAsync(wsWriter.DeviceId, 5, after: 0, Bound);
-        await log.WaitForAcksAsync(hubWriter.DeviceId, 5, after: 0, Bound);
+        // Act
         var primaryAfter = await _cluster.FailoverAsync();
-        var failedOverAt = log.Sequence;
-        try
-        {
-            await log.WaitForAcksAsync(wsWriter.DeviceId, 5, after: failedOverAt, Bound);
-            await log.WaitForAcksAsync(hubWriter.DeviceId, 5, after: failedOverAt, Bound);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(writers);
-        }
 
-        // Assert 1: the failover really happened, to the other data node.
+        // Assert: the failover really happened, to the other data node; a write on node A reaches the
+        // live device on node B; a hub reader connecting now (backplane on the new primary) reads both notes.
         Assert.NotEqual(primaryBefore, primaryAfter);
         Assert.Contains(_cluster.Servers, s => s.Port == primaryAfter);
-
-        // Assert 2: a new write on node A reaches a live device on node B (doorbell on the new primary).
-        await RetryUntilAckedAsync(() => wsWriter.PutAsync("note:after-failover", "through the new primary"));
+        await RetryUntilAckedAsync(() => writer.PutAsync("note:after-failover", "through the new primary"));
         await listener.WaitForValueAsync("note:after-failover", "through the new primary", TimeSpan.FromSeconds(10));
-
-        // Assert 3: a read from last_ack 0 on each node holds every acked write (or one that beats it), and
-        // they agree. The hub reader connects after the failover, through the backplane on the new primary.
-        await using var readerA = await WsDevice.ConnectAsync(nodeA, "reader-a");
-        await using var readerB = await HubDevice.ConnectAsync(nodeB, "reader-b", messagePack: true);
-        await readerA.PullAsync().WaitAsync(Bound);
-        await readerB.PullAsync().WaitAsync(Bound);
-        var acked = log.Acked;
-        Assert.NotEmpty(acked);
-        foreach (var reader in new TestDevice[] { readerA, readerB })
-        {
-            var lost = acked.Where(w => reader.StateOf(w.Key) is not { } state || Compare(state.Winner, w.Write) < 0).ToList();
-            Assert.True(lost.Count == 0, $"{reader.DeviceId} lost {lost.Count} of {acked.Count} acked writes, e.g. {lost.FirstOrDefault()}");
-        }
-
-        Assert.Equal(readerA.Snapshot(), readerB.Snapshot());
-        Assert.Equal(readerA.Cursor, readerB.Cursor);
-        output.WriteLine($"primary {primaryBefore} -> {primaryAfter}; {acked.Count} pushes acked ({acked.Count(w => w.Sequence > failedOverAt)} after the failover), {log.RefusedCount} refused");
-        output.WriteLine(nodeA.Output);
+        await using var reader = await HubDevice.ConnectAsync(nodeB, "reader", messagePack: true);
+        await RetryUntilAckedAsync(reader.PullAsync);
+        Assert.Equal("through the old primary", reader.ValueOf("note:before-failover"));
+        Assert.Equal("through the new primary", reader.ValueOf("note:after-failover"));
+        output.WriteLine($"primary {primaryBefore} -> {primaryAfter}");
     }
 
     private Dictionary<string, string> NodeSettings(int headCheckMs) => new()
@@ -251,32 +220,6 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         ["NoteSync__Redis__ReplicaWaitTimeoutMs"] = "500",
         ["NoteSync__Sync__HeadCheckIntervalMs"] = headCheckMs.ToString(CultureInfo.InvariantCulture),
     };
-
-    /// <summary>Writes unique values to six shared keys until stopped, recording every acked write; refusals are retried later.</summary>
-    private static async Task WriteLoopAsync(TestDevice device, WriteLog log, CancellationToken stop)
-    {
-        for (var i = 0; !stop.IsCancellationRequested; i++)
-        {
-            var change = new Change
-            {
-                Key = $"note:shared/{i % 6}",
-                Value = $"{device.DeviceId} #{i}",
-                Timestamp = device.Clock.Tick(),
-                DeviceId = device.DeviceId,
-            };
-            try
-            {
-                await device.PushAsync(device.NewPush(change), CancellationToken.None);
-                log.Record(device.DeviceId, change);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or HubException or TimeoutException)
-            {
-                // Not acknowledged (unavailable during the failover): it may or may not be in; nothing is claimed.
-                log.Refused();
-                await Task.Delay(50, CancellationToken.None);
-            }
-        }
-    }
 
     /// <summary>Retries a write refused as unavailable (a replica catching up, a failover) until acked.</summary>
     private static async Task RetryUntilAckedAsync(Func<Task<SyncAck>> write)
@@ -292,56 +235,6 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
             catch (Exception ex) when (ex is InvalidOperationException or HubException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
-            }
-        }
-    }
-
-    /// <summary>CONTRACT §1's order of writes: timestamp, then device id, then value (ordinal, null lowest).</summary>
-    private static int Compare(Write a, Write b)
-    {
-        var order = a.Timestamp.CompareTo(b.Timestamp);
-        if (order == 0)
-        {
-            order = string.CompareOrdinal(a.DeviceId, b.DeviceId);
-        }
-
-        return order != 0 ? order : string.CompareOrdinal(a.Value, b.Value);
-    }
-
-    private sealed record AckedWrite(string Key, Write Write, long Sequence);
-
-    /// <summary>
-    /// The minimal history this test checks: acked writes, in the order their acks arrived, numbered so
-    /// a test can ask for acks after a point. (To be replaced by the shared Jepsen-style checker.)
-    /// </summary>
-    private sealed class WriteLog
-    {
-        private readonly ConcurrentQueue<(string Writer, AckedWrite Write)> _acked = new();
-        private long _sequence;
-        private int _refused;
-
-        public long Sequence => Interlocked.Read(ref _sequence);
-
-        public int RefusedCount => Volatile.Read(ref _refused);
-
-        public IReadOnlyList<AckedWrite> Acked => [.. _acked.Select(a => a.Write)];
-
-        public void Record(string writer, Change change) =>
-            _acked.Enqueue((writer, new AckedWrite(change.Key, new Write(change.Timestamp, writer, change.Value), Interlocked.Increment(ref _sequence))));
-
-        public void Refused() => Interlocked.Increment(ref _refused);
-
-        public async Task WaitForAcksAsync(string writer, int count, long after, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (_acked.Count(a => a.Writer == writer && a.Write.Sequence > after) < count)
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new TimeoutException($"{writer}: fewer than {count} acks after #{after} within {timeout} ({RefusedCount} pushes refused so far)");
-                }
-
-                await Task.Delay(50);
             }
         }
     }

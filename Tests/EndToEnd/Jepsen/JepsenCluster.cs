@@ -4,7 +4,8 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Jepsen;
 
 /// <summary>
-/// Three server processes on one fresh redis-server (AOF, appendfsync always), each test its own, so
+/// Three server processes on one fresh redis-server (AOF, appendfsync always), or on a Sentinel-managed
+/// primary and replica (<see cref="JepsenBackend"/>), each test its own, so
 /// the single <c>default</c> space starts empty. Tracks which nodes a fault has taken down, so writers
 /// reconnect to live ones; a node marked up may still be gone for a moment, which writers ride out.
 /// </summary>
@@ -16,38 +17,59 @@ internal sealed class JepsenCluster : IAsyncDisposable
 
     private readonly Dictionary<string, string> _settings;
 
-    private JepsenCluster(RedisServer redis, ServerProcess[] nodes, Dictionary<string, string> settings)
+    private readonly RedisServer? _redis;
+
+    private readonly RedisSentinelCluster? _sentinel;
+
+    private JepsenCluster(RedisServer? redis, RedisSentinelCluster? sentinel, ServerProcess[] nodes, Dictionary<string, string> settings)
     {
-        Redis = redis;
+        _redis = redis;
+        _sentinel = sentinel;
         Nodes = nodes;
         _settings = settings;
     }
 
-    public RedisServer Redis { get; }
+    /// <summary>The one redis-server (not with <see cref="JepsenBackend.Sentinel"/>).</summary>
+    public RedisServer Redis => _redis ?? throw new InvalidOperationException("this cluster runs on a Sentinel-managed primary and replica: use Sentinel");
+
+    /// <summary>The primary, replica and sentinel (only with <see cref="JepsenBackend.Sentinel"/>).</summary>
+    public RedisSentinelCluster Sentinel => _sentinel ?? throw new InvalidOperationException("this cluster runs on one redis-server: use Redis");
 
     public IReadOnlyList<ServerProcess> Nodes { get; }
 
-    /// <summary>
-    /// Starts the service; with <paramref name="durableRedis"/> false, on a Redis without persistence that
-    /// the nodes are told to accept: a service that loses acknowledged writes, for proving the checker.
-    /// </summary>
-    public static async Task<JepsenCluster> StartAsync(bool durableRedis = true)
+    public static async Task<JepsenCluster> StartAsync(JepsenBackend backend)
     {
-        var redis = await RedisServer.StartAsync(appendOnly: durableRedis);
+        RedisServer? redis = null;
+        RedisSentinelCluster? sentinel = null;
         var settings = new Dictionary<string, string>
         {
-            ["NoteSync__Redis__AllowVolatile"] = durableRedis ? "false" : "true",
             ["NoteSync__Store"] = "redis",
-            ["NoteSync__Redis"] = redis.ConnectionString,
             ["NoteSync__Sync__HeadCheckIntervalMs"] = "500",
 
             // Small pages, so every fresh device and the final reads follow `more`.
             ["NoteSync__Sync__MaxChangesPerAck"] = 100.ToString(CultureInfo.InvariantCulture),
         };
-        var starting = Enumerable.Range(0, NodeCount).Select(_ => ServerProcess.StartAsync(settings)).ToArray();
+        ServerProcess[] nodes = [];
+        Task<ServerProcess>[] starting = [];
         try
         {
-            return new JepsenCluster(redis, await Task.WhenAll(starting), settings);
+            if (backend == JepsenBackend.Sentinel)
+            {
+                sentinel = await RedisSentinelCluster.StartAsync();
+                settings["NoteSync__Redis"] = sentinel.ConnectionString;
+                settings["NoteSync__Redis__MinReplicas"] = "1";
+                settings["NoteSync__Redis__ReplicaWaitTimeoutMs"] = "500";
+            }
+            else
+            {
+                redis = await RedisServer.StartAsync(appendOnly: backend == JepsenBackend.DurableRedis);
+                settings["NoteSync__Redis"] = redis.ConnectionString;
+                settings["NoteSync__Redis__AllowVolatile"] = backend == JepsenBackend.VolatileRedis ? "true" : "false";
+            }
+
+            starting = [.. Enumerable.Range(0, NodeCount).Select(_ => ServerProcess.StartAsync(settings))];
+            nodes = await Task.WhenAll(starting);
+            return new JepsenCluster(redis, sentinel, nodes, settings);
         }
         catch
         {
@@ -56,13 +78,22 @@ internal sealed class JepsenCluster : IAsyncDisposable
                 await node.Result.DisposeAsync();
             }
 
-            await redis.DisposeAsync();
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
+
+            if (sentinel is not null)
+            {
+                await sentinel.DisposeAsync();
+            }
+
             throw;
         }
     }
 
     /// <summary>
-    /// One more node on the same Redis, started now: it has no memory of the run, so what it serves
+    /// One more node on the same store, started now: it has no memory of the run, so what it serves
     /// comes from the store alone, not from a window the other nodes kept in memory.
     /// </summary>
     public Task<ServerProcess> StartFreshNodeAsync() => ServerProcess.StartAsync(_settings);
@@ -111,6 +142,14 @@ internal sealed class JepsenCluster : IAsyncDisposable
             await node.DisposeAsync();
         }
 
-        await Redis.DisposeAsync();
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        if (_sentinel is not null)
+        {
+            await _sentinel.DisposeAsync();
+        }
     }
 }

@@ -28,11 +28,11 @@ internal static class JepsenRun
         ("ws-b", Transport.WebSocket), ("hubmp-b", Transport.HubMessagePack), ("http-b", Transport.Http),
     ];
 
-    public static async Task<JepsenResult> ExecuteAsync(IFault fault, JepsenSettings settings, ITestOutputHelper output, bool durableRedis = true)
+    public static async Task<JepsenResult> ExecuteAsync(IFault fault, JepsenSettings settings, ITestOutputHelper output, JepsenBackend backend = JepsenBackend.DurableRedis)
     {
         var random = new Random(settings.Seed);
         var history = new JepsenHistory();
-        await using var cluster = await JepsenCluster.StartAsync(durableRedis);
+        await using var cluster = await JepsenCluster.StartAsync(backend);
         var observers = new List<DeviceConnection>();
         var writers = new List<JepsenWriter>();
         using var load = new CancellationTokenSource();

@@ -26,6 +26,9 @@ public sealed class JepsenTests(ITestOutputHelper output)
     public Task NoAcknowledgedWriteIsLostWhenRedisRestartsGracefully() => RunAsync(new RedisGracefulRestartFault());
 
     [Fact]
+    public Task NoAcknowledgedWriteIsLostThroughSentinelFailovers() => RunAsync(new SentinelFailoverFault(), JepsenBackend.Sentinel);
+
+    [Fact]
     public async Task TheCheckerFailsARunOnARedisThatLosesItsData()
     {
         // Arrange: the one service known to be broken: a Redis without persistence, killed -9, comes
@@ -34,7 +37,7 @@ public sealed class JepsenTests(ITestOutputHelper output)
         var settings = JepsenSettings.FromEnvironment() with { Load = TimeSpan.FromSeconds(6), Rounds = 1 };
 
         // Act
-        var result = await JepsenRun.ExecuteAsync(new RedisKillFault(), settings, output, durableRedis: false);
+        var result = await JepsenRun.ExecuteAsync(new RedisKillFault(), settings, output, JepsenBackend.VolatileRedis);
 
         // Assert: the writes acknowledged before the kill are missing from the store's own view.
         Assert.True(
@@ -42,10 +45,10 @@ public sealed class JepsenTests(ITestOutputHelper output)
             $"the data a volatile Redis dropped went unnoticed: {result.Summary}");
     }
 
-    private async Task RunAsync(IFault fault)
+    private async Task RunAsync(IFault fault, JepsenBackend backend = JepsenBackend.DurableRedis)
     {
         var settings = JepsenSettings.FromEnvironment();
-        var result = await JepsenRun.ExecuteAsync(fault, settings, output);
+        var result = await JepsenRun.ExecuteAsync(fault, settings, output, backend);
 
         Assert.True(result.Violations.Count == 0, $"{result.Violations.Count} violation(s):{Environment.NewLine}"
             + string.Join(Environment.NewLine, result.Violations.Take(30)) + $"{Environment.NewLine}{result.Summary}");
