@@ -576,12 +576,14 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         var torn = new List<string>();
         var reads = 0;
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
                 var page = await Store.ReadSinceAsync(SpaceA, 0, Unlimited, long.MaxValue).DefaultTimeout();
                 reads++;
+                reading.TrySetResult();
                 foreach (var group in page.Entries.GroupBy(e => e.Key.Split('/')[0]))
                 {
                     if (group.Count() != WritesPerPush)
@@ -592,7 +594,8 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
             }
         });
 
-        // Act
+        // Act: the pushes start once the reader reads, so it cannot miss them all on a busy machine.
+        await reading.Task.DefaultTimeout();
         await Task.WhenAll(Enumerable.Range(0, Pushes).Select(p => Store.ApplyAsync(
             SpaceA,
             [.. Enumerable.Range(0, WritesPerPush).Select(w => new KeyedWrite($"note:p{p}/{w}", new Write(1, "dev-a", "v")))]))).DefaultTimeout();
