@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -9,7 +10,8 @@ namespace NoteSync.Server.Endpoints;
 /// <summary>
 /// <c>POST /sync?device_id=</c>: the polling fallback (CONTRACT §5). The body is a <c>sync_push</c>, the
 /// answer a <c>sync_ack</c>; a bad body gets HTTP 400 with an error object, a body over
-/// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415.
+/// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415, a device over
+/// <c>NoteSync:Limits:PushesPerSecond</c> 429 with <c>Retry-After</c>.
 /// </summary>
 internal static class HttpSyncEndpoints
 {
@@ -19,11 +21,18 @@ internal static class HttpSyncEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, SyncService service, IOptions<NoteSyncOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext context, SyncService service, IOptions<NoteSyncOptions> options, SyncRateLimits rates)
     {
         if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
         {
             return ErrorResults.Refuse(context, identityError!.Value);
+        }
+
+        // The device's push budget is the one its WebSocket and hub connections spend too.
+        if (rates.TryPush(identity.Space, identity.DeviceId, null) is { } limited)
+        {
+            context.Response.Headers.RetryAfter = SyncRateLimits.RetryAfterSeconds((int)limited.RetryAfterMs!.Value);
+            return ErrorResults.Of(StatusCodes.Status429TooManyRequests, limited);
         }
 
         if (!context.Request.HasJsonContentType())
