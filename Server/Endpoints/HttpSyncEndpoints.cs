@@ -45,7 +45,9 @@ internal static class HttpSyncEndpoints
         // Kestrel's own cap (30 MB by default) would otherwise override ours in either direction.
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
-            bodySize.MaxRequestBodySize = max + 1L;
+            // Set above ours by a margin, so that a chunked body over ours is seen by ReadBodyAsync (a 413
+            // with the error object) before Kestrel's cap throws.
+            bodySize.MaxRequestBodySize = max + KestrelCapMargin;
         }
 
         if (context.Request.ContentLength > max)
@@ -53,7 +55,17 @@ internal static class HttpSyncEndpoints
             return TooLarge(max);
         }
 
-        var body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        ReadOnlySequence<byte>? body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that went past Kestrel's cap in one read: too large all the same.
+            body = null;
+        }
+
         if (body is null)
         {
             return TooLarge(max);
@@ -81,6 +93,8 @@ internal static class HttpSyncEndpoints
             ? Results.Json(ack, NoteSyncJsonContext.Wire.SyncAck)
             : ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
     }
+
+    private const long KestrelCapMargin = 1024 * 1024;
 
     private static IResult TooLarge(int max) =>
         ErrorResults.Of(StatusCodes.Status413PayloadTooLarge, ProtocolError.TooLarge($"the body must be at most {max} bytes"));

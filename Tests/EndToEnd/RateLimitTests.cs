@@ -270,5 +270,6 @@ public sealed class RateLimitTests
     {
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+        Assert.False(server.Output.Contains("fail:", StringComparison.Ordinal), server.Output);
     }
 }

@@ -30,17 +30,21 @@ internal sealed class RawHubClient : IAsyncDisposable
         }
     }
 
-    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId)
+    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId, string? token = null)
     {
         var client = new RawHubClient();
-        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id={deviceId}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
+        var query = token is null ? "" : $"&access_token={Uri.EscapeDataString(token)}";
+        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id={deviceId}{query}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
         await client.SendAsync("{\"protocol\":\"json\",\"version\":1}");
         client._receiver = Task.Run(client.ReceiveLoopAsync);
         return client;
     }
 
     /// <summary>Invokes <c>Push</c> and returns the result's JSON (throws on an invocation error).</summary>
-    public async Task<JsonNode> PushAsync(JsonObject push)
+    public Task<JsonNode> PushAsync(JsonObject push) => InvokeAsync("Push", new JsonArray(push));
+
+    /// <summary>Invokes <paramref name="target"/> with <paramref name="arguments"/> as given; an invocation error throws <see cref="InvalidOperationException"/> with its message.</summary>
+    public async Task<JsonNode> InvokeAsync(string target, JsonArray arguments)
     {
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var done = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,7 +53,7 @@ internal sealed class RawHubClient : IAsyncDisposable
             _pending[id] = done;
         }
 
-        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = "Push", ["arguments"] = new JsonArray(push) };
+        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = target, ["arguments"] = arguments };
         await SendAsync(message.ToJsonString());
         return (await done.Task.WaitAsync(TestDevice.DefaultTimeout))!;
     }
