@@ -54,7 +54,8 @@ internal sealed class RateLimitTable
                 return true;
             }
 
-            retryAfterMs = Math.Max(1, (int)Math.Ceiling((1 - bucket.Tokens) / _perMs));
+            // Rounded first, so floating-point dust does not add a millisecond.
+            retryAfterMs = Math.Max(1, (int)Math.Ceiling(Math.Round((1 - bucket.Tokens) / _perMs, 6)));
             return false;
         }
     }
