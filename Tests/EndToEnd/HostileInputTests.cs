@@ -340,6 +340,26 @@ public sealed class HostileInputTests
         await AssertHealthyAsync(server);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TenThousandDeepNestingToTheHubClosesOnlyThatConnection(bool auth)
+    {
+        await using var server = await ServerProcess.StartAsync(Settings(auth));
+        await using var other = await HubDevice.ConnectAsync(server, "other", messagePack: false, Token(auth, "other"));
+        await using var raw = await RawHubClient.ConnectAsync(server, "deep", Token(auth, "deep"));
+        var deep = new string('[', 10_000) + new string(']', 10_000);
+
+        // Act: a JSON hub invocation whose push carries a field nested 10,000 deep.
+        var outcome = await Record.ExceptionAsync(() => raw.InvokeRawAsync("Push", "[{\"changes\":[],\"x\":" + deep + "}]"));
+
+        // Assert: SignalR's JSON reader stops at its depth limit and ends that connection; nobody else
+        // notices; no error logged.
+        Assert.IsType<WebSocketException>(outcome);
+        await other.PutAsync("note:other", "unaffected");
+        await AssertHealthyAsync(server);
+    }
+
     private static async Task AssertStillSyncsAsync(TestDevice device, TestDevice watcher)
     {
         var key = $"note:after-hostile/{Guid.NewGuid():N}";

@@ -16,7 +16,7 @@ namespace NoteSync.Tests.EndToEnd;
 /// syncs after waiting; other devices keep syncing. The limits are set low here and the assertions
 /// are on behaviour, never on speed.
 /// </summary>
-public sealed class RateLimitTests
+public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
 
@@ -28,11 +28,20 @@ public sealed class RateLimitTests
 
     private const int Rate = 50;
 
-    [Fact]
-    public async Task WebSocketFloodGetsRateLimitedWithoutDisconnectAndOthersKeepSyncing()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("redis")]
+    public async Task WebSocketFloodGetsRateLimitedWithoutDisconnectAndOthersKeepSyncing(string store)
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync(PushLimits(perSecond: Rate, burst: Rate));
+        var settings = PushLimits(perSecond: Rate, burst: Rate);
+        if (store == "redis")
+        {
+            settings["NoteSync__Store"] = "redis";
+            settings["NoteSync__Redis"] = redis.Server.ConnectionString;
+        }
+
+        await using var server = await ServerProcess.StartAsync(settings);
         await using var flooder = await WsDevice.ConnectAsync(server, "flooder");
         await using var calm = await WsDevice.ConnectAsync(server, "calm");
         await using var calmHub = await HubDevice.ConnectAsync(server, "calm-hub", messagePack: true);

@@ -44,7 +44,10 @@ internal sealed class RawHubClient : IAsyncDisposable
     public Task<JsonNode> PushAsync(JsonObject push) => InvokeAsync("Push", new JsonArray(push));
 
     /// <summary>Invokes <paramref name="target"/> with <paramref name="arguments"/> as given; an invocation error throws <see cref="InvalidOperationException"/> with its message.</summary>
-    public async Task<JsonNode> InvokeAsync(string target, JsonArray arguments)
+    public Task<JsonNode> InvokeAsync(string target, JsonArray arguments) => InvokeRawAsync(target, arguments.ToJsonString());
+
+    /// <summary>As <see cref="InvokeAsync"/>, with the arguments as raw JSON text (which may be anything).</summary>
+    public async Task<JsonNode> InvokeRawAsync(string target, string argumentsJson)
     {
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var done = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,8 +56,8 @@ internal sealed class RawHubClient : IAsyncDisposable
             _pending[id] = done;
         }
 
-        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = target, ["arguments"] = arguments };
-        await SendAsync(message.ToJsonString());
+        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = target }.ToJsonString();
+        await SendAsync(string.Concat(message.AsSpan(0, message.Length - 1), ",\"arguments\":", argumentsJson, "}"));
         return (await done.Task.WaitAsync(TestDevice.DefaultTimeout))!;
     }
 
@@ -93,7 +96,20 @@ internal sealed class RawHubClient : IAsyncDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            // Closed under us (or by DisposeAsync): pending pushes time out and fail the test.
+            // Closed under us (or by DisposeAsync).
+        }
+        finally
+        {
+            // Whatever is still pending will never be answered.
+            lock (_lock)
+            {
+                foreach (var pending in _pending.Values)
+                {
+                    pending.TrySetException(new WebSocketException("the hub connection closed"));
+                }
+
+                _pending.Clear();
+            }
         }
     }
 
