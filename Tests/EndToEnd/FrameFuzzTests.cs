@@ -12,7 +12,7 @@ namespace NoteSync.Tests.EndToEnd;
 /// the server is healthy (no error logged), answers a valid push, and the honest device's keys hold
 /// exactly what its valid pushes gave. <c>NOTESYNC_FUZZ_SEED</c> picks the seed (fixed by default, so a
 /// CI run is repeatable; the seed is printed and in every failure message), <c>NOTESYNC_FUZZ_FRAMES</c>
-/// the number of hostile sends (10,000 by default, a few seconds).
+/// the number of hostile sends (30,000 by default, several seconds).
 /// </summary>
 public sealed class FrameFuzzTests(ITestOutputHelper output)
 {
@@ -22,7 +22,7 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
 
     private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("NOTESYNC_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : DefaultSeed;
 
-    private static int Count => int.TryParse(Environment.GetEnvironmentVariable("NOTESYNC_FUZZ_FRAMES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 10_000;
+    private static int Count => int.TryParse(Environment.GetEnvironmentVariable("NOTESYNC_FUZZ_FRAMES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 30_000;
 
     [Fact]
     public async Task RandomAndMutatedFramesLeaveTheServerHealthyAndTheStateExact()
