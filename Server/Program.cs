@@ -2,6 +2,7 @@ using NoteSync.Server;
 using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
 using NoteSync.Server.Hubs;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
 
@@ -20,6 +21,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.Logging.AddTokenScrubbing();
 builder.Services.AddNoteSync();
 builder.Services.AddNoteSyncAuth(builder.Configuration);
+builder.Services.AddNoteSyncLimits();
 builder.Services.AddNoteSyncCors();
 builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
 
@@ -31,6 +33,7 @@ app.Services.GetRequiredService<ISyncStore>();
 app.UseWebSockets();
 app.UseNoteSyncBrowserAccess();
 app.UseNoteSyncAuth();
+app.UseNoteSyncUpgradeLimits();
 app.MapHealthEndpoints();
 app.MapNoteSyncMetrics(app.Configuration);
 app.MapWebSocketSync();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -9,7 +10,8 @@ namespace NoteSync.Server.Endpoints;
 /// <summary>
 /// <c>POST /sync?device_id=</c>: the polling fallback (CONTRACT §5). The body is a <c>sync_push</c>, the
 /// answer a <c>sync_ack</c>; a bad body gets HTTP 400 with an error object, a body over
-/// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415.
+/// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415, a device over
+/// <c>NoteSync:Limits:PushesPerSecond</c> 429 with <c>Retry-After</c>.
 /// </summary>
 internal static class HttpSyncEndpoints
 {
@@ -19,11 +21,18 @@ internal static class HttpSyncEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, SyncService service, IOptions<NoteSyncOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext context, SyncService service, IOptions<NoteSyncOptions> options, SyncRateLimits rates)
     {
         if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
         {
             return ErrorResults.Refuse(context, identityError!.Value);
+        }
+
+        // The device's push budget is the one its WebSocket and hub connections spend too.
+        if (rates.TryPush(identity.Space, identity.DeviceId, null) is { } limited)
+        {
+            context.Response.Headers.RetryAfter = SyncRateLimits.RetryAfterSeconds((int)limited.RetryAfterMs!.Value);
+            return ErrorResults.Of(StatusCodes.Status429TooManyRequests, limited);
         }
 
         if (!context.Request.HasJsonContentType())
@@ -36,7 +45,9 @@ internal static class HttpSyncEndpoints
         // Kestrel's own cap (30 MB by default) would otherwise override ours in either direction.
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
-            bodySize.MaxRequestBodySize = max + 1L;
+            // Set above ours by a margin, so that a chunked body over ours is seen by ReadBodyAsync (a 413
+            // with the error object) before Kestrel's cap throws.
+            bodySize.MaxRequestBodySize = max + KestrelCapMargin;
         }
 
         if (context.Request.ContentLength > max)
@@ -44,7 +55,17 @@ internal static class HttpSyncEndpoints
             return TooLarge(max);
         }
 
-        var body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        ReadOnlySequence<byte>? body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request.BodyReader, max, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that went past Kestrel's cap in one read: too large all the same.
+            body = null;
+        }
+
         if (body is null)
         {
             return TooLarge(max);
@@ -72,6 +93,8 @@ internal static class HttpSyncEndpoints
             ? Results.Json(ack, NoteSyncJsonContext.Wire.SyncAck)
             : ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
     }
+
+    private const long KestrelCapMargin = 1024 * 1024;
 
     private static IResult TooLarge(int max) =>
         ErrorResults.Of(StatusCodes.Status413PayloadTooLarge, ProtocolError.TooLarge($"the body must be at most {max} bytes"));

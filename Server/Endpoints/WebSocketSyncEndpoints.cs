@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Auth;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -11,7 +12,8 @@ namespace NoteSync.Server.Endpoints;
 /// <summary>
 /// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of CONTRACT §3, for browsers and JS clients.
 /// One text frame, one JSON object. Every bad frame gets an <c>error</c> frame and the connection keeps
-/// syncing; only a message over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth,
+/// syncing (a device over <c>NoteSync:Limits:PushesPerSecond</c> gets <c>rate_limited</c> ones); only a message
+/// over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth,
 /// the token's expiry (1008: no frame is read or sent after <c>exp</c>).
 /// </summary>
 internal static partial class WebSocketSyncEndpoints
@@ -32,6 +34,7 @@ internal static partial class WebSocketSyncEndpoints
         HttpContext context,
         SyncService service,
         IOptions<NoteSyncOptions> options,
+        SyncRateLimits rates,
         ILoggerFactory loggerFactory)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -53,7 +56,7 @@ internal static partial class WebSocketSyncEndpoints
         service.Metrics.WebSocketOpened();
         try
         {
-            await RunSessionAsync(context, socket, identity, service, limits, logger);
+            await RunSessionAsync(context, socket, identity, service, limits, rates, logger);
         }
         finally
         {
@@ -63,7 +66,7 @@ internal static partial class WebSocketSyncEndpoints
         Log.Disconnected(logger, identity.Space, identity.DeviceId, socket.CloseStatus, socket.State);
     }
 
-    private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, ILogger logger)
+    private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, SyncRateLimits rates, ILogger logger)
     {
         // Cancelled a grace period after a token-expiry close, for a device that does not answer it.
         using var expiredCut = new CancellationTokenSource();
@@ -78,7 +81,7 @@ internal static partial class WebSocketSyncEndpoints
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, expiredCut.Token);
             try
             {
-                await ReceiveLoopAsync(socket, session, expiry, limits.MaxMessageBytes, stop.Token);
+                await ReceiveLoopAsync(socket, session, expiry, rates, limits.MaxMessageBytes, stop.Token);
 
                 // Answer what was received before the close, so a device that pushes and closes gets its acks.
                 await session.DrainAsync().WaitAsync(DrainTimeout, stop.Token);
@@ -118,7 +121,7 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
-    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, ConnectionExpiry expiry, int maxMessageBytes, CancellationToken cancellationToken)
+    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, ConnectionExpiry expiry, SyncRateLimits rates, int maxMessageBytes, CancellationToken cancellationToken)
     {
         while (socket.State == WebSocketState.Open)
         {
@@ -172,13 +175,27 @@ internal static partial class WebSocketSyncEndpoints
                     return;
                 }
 
+                SyncPush? push = null;
+                ProtocolError? error = null;
+                string? requestId = null;
+                if (peek.MessageType != WebSocketMessageType.Binary)
+                {
+                    push = SyncPushReader.Read(buffer.AsSpan(0, count), out error, out requestId);
+                }
+
+                // Every frame spends the device's push budget, good or bad; over it, nothing of the frame is applied.
+                if (rates.TryPush(session.Space, session.DeviceId, requestId) is { } limited)
+                {
+                    await session.SubmitErrorAsync(limited, session.EnqueueAnswer, cancellationToken);
+                    continue;
+                }
+
                 if (peek.MessageType == WebSocketMessageType.Binary)
                 {
                     await session.SubmitErrorAsync(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null), session.EnqueueAnswer, cancellationToken);
                     continue;
                 }
 
-                var push = SyncPushReader.Read(buffer.AsSpan(0, count), out var error, out var requestId);
                 if (push is null)
                 {
                     await session.SubmitErrorAsync(error!.Value.ToFrame(requestId), session.EnqueueAnswer, cancellationToken);

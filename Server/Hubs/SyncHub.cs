@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
@@ -17,6 +18,7 @@ internal sealed partial class SyncHub(
     SyncService service,
     IHubContext<SyncHub> hubContext,
     IOptions<NoteSyncOptions> options,
+    SyncRateLimits rates,
     ILogger<SyncHub> logger) : Hub
 {
     private static readonly object SessionKey = new();
@@ -64,18 +66,21 @@ internal sealed partial class SyncHub(
 
         var session = (DeviceSession)Context.Items[SessionKey]!;
         var reply = new OrderedReply<SyncAck>();
-        _ = RunAsync(session, expiry, push, reply, Context.ConnectionAborted);
+
+        // Over the device's push rate: refused in its turn among the answers, nothing applied, the connection stays.
+        var limited = rates.TryPush(session.Space, session.DeviceId, push.RequestId);
+        _ = RunAsync(session, expiry, push, limited, reply, Context.ConnectionAborted);
         return reply.Task;
     }
 
     private const string TokenExpiredError = $"{ErrorCodes.Unauthorized}: the token has expired";
 
-    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush push, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
+    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush push, ErrorFrame? refusal, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
     {
         var answered = false;
         try
         {
-            await session.SubmitAsync(push, async result =>
+            Func<PushResult, ValueTask> deliver = async result =>
             {
                 try
                 {
@@ -105,7 +110,10 @@ internal sealed partial class SyncHub(
                 {
                     reply.SetException(new HubException($"{result.Error!.Code}: {result.Error.Message}"));
                 }
-            }, cancellationToken);
+            };
+            await (refusal is null
+                ? session.SubmitAsync(push, deliver, cancellationToken)
+                : session.SubmitErrorAsync(refusal, deliver, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (!answered)
         {

@@ -32,6 +32,14 @@ internal sealed class ScrubbingLoggerFactory(ILoggerFactory inner) : ILoggerFact
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            // SignalR logs every failed invocation as an error with a stack trace, a HubException too: that
+            // is the hub refusing a client's push (bad_request, rate_limited...), the client's doing, and
+            // at Error a flooding client would flood the log. Server faults are not HubExceptions.
+            if (exception is Microsoft.AspNetCore.SignalR.HubException && eventId.Name == "FailedInvokingHubMethod" && logLevel > LogLevel.Debug)
+            {
+                logLevel = LogLevel.Debug;
+            }
+
             if (!inner.IsEnabled(logLevel))
             {
                 return;

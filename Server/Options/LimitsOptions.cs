@@ -35,6 +35,55 @@ public sealed class LimitsOptions
     [Range(100, 3_600_000)]
     public int SendStallMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// The sustained pushes per second one device (its space and <c>device_id</c>, over all its
+    /// connections and transports) may make. Beyond it and <see cref="PushBurst"/> a push is refused with
+    /// <c>rate_limited</c> and a retry-after, nothing of it applied, and the connection stays. The default,
+    /// 1,000, is above what one device syncing by hand or in bulk needs; lower it for hostile networks.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int PushesPerSecond { get; set; } = 1_000;
+
+    /// <summary>How many pushes a device may make at once before <see cref="PushesPerSecond"/> applies. The default is 5,000.</summary>
+    [Range(1, 1_000_000)]
+    public int PushBurst { get; set; } = 5_000;
+
+    /// <summary>
+    /// With auth on: the WebSocket upgrades (on <c>/ws/sync</c> and <c>/hubs/sync</c>, and hub
+    /// negotiations) one token may make per minute; beyond it HTTP 429 with <c>Retry-After</c>. Also the
+    /// burst. The default is 600.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int UpgradesPerMinute { get; set; } = 600;
+
+    /// <summary>
+    /// With auth off: the same, per client address (every device of one address shares it, hence the
+    /// higher default, 6,000). With auth on, addresses are not limited: many devices share an address
+    /// behind NAT, and each has its own token.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int UpgradesPerMinutePerAddress { get; set; } = 6_000;
+
+    /// <summary>
+    /// How long a client may take to send a request's headers (so a WebSocket handshake); a slower
+    /// one (slowloris) is closed. Kestrel's <c>RequestHeadersTimeout</c>. The default is 10 s.
+    /// </summary>
+    [Range(1, 600)]
+    public int HandshakeTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How often the server pings an open raw WebSocket (<c>WebSocketOptions.KeepAliveInterval</c>). The default is 15 s.</summary>
+    [Range(1, 3600)]
+    public int PingIntervalSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// How long after a ping a WebSocket that has not answered it (a pong) is dropped
+    /// (<c>WebSocketOptions.KeepAliveTimeout</c>): a silent connection goes after at most
+    /// <see cref="PingIntervalSeconds"/> plus this. The default is 30 s. (Hub connections also have
+    /// SignalR's own 30 s client timeout.)
+    /// </summary>
+    [Range(1, 3600)]
+    public int IdleTimeoutSeconds { get; set; } = 30;
+
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxValueBytes = MaxValueBytes };
 }

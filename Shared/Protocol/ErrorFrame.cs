@@ -23,4 +23,9 @@ public sealed class ErrorFrame
     [Key("request_id")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? RequestId { get; set; }
+
+    /// <summary>With <c>rate_limited</c>: how many milliseconds to wait before the next try (beyond CONTRACT v1).</summary>
+    [Key("retry_after_ms")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? RetryAfterMs { get; set; }
 }

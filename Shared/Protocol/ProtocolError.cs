@@ -11,6 +11,10 @@ public readonly record struct ProtocolError(string Code, string Message)
     /// <summary>A <see cref="ErrorCodes.TooLarge"/> error.</summary>
     public static ProtocolError TooLarge(string message) => new(ErrorCodes.TooLarge, message);
 
+    /// <summary>A <see cref="ErrorCodes.RateLimited"/> frame answering <paramref name="requestId"/>, with its retry-after.</summary>
+    public static ErrorFrame RateLimited(string message, int retryAfterMs, string? requestId) =>
+        new() { Code = ErrorCodes.RateLimited, Message = message, RequestId = requestId, RetryAfterMs = retryAfterMs };
+
     /// <summary>The error as a frame answering <paramref name="requestId"/>.</summary>
     public ErrorFrame ToFrame(string? requestId) => new() { Code = Code, Message = Message, RequestId = requestId };
 }

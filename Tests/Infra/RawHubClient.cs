@@ -30,17 +30,24 @@ internal sealed class RawHubClient : IAsyncDisposable
         }
     }
 
-    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId)
+    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId, string? token = null)
     {
         var client = new RawHubClient();
-        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id={deviceId}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
+        var query = token is null ? "" : $"&access_token={Uri.EscapeDataString(token)}";
+        await client._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id={deviceId}{query}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
         await client.SendAsync("{\"protocol\":\"json\",\"version\":1}");
         client._receiver = Task.Run(client.ReceiveLoopAsync);
         return client;
     }
 
     /// <summary>Invokes <c>Push</c> and returns the result's JSON (throws on an invocation error).</summary>
-    public async Task<JsonNode> PushAsync(JsonObject push)
+    public Task<JsonNode> PushAsync(JsonObject push) => InvokeAsync("Push", new JsonArray(push));
+
+    /// <summary>Invokes <paramref name="target"/> with <paramref name="arguments"/> as given; an invocation error throws <see cref="InvalidOperationException"/> with its message.</summary>
+    public Task<JsonNode> InvokeAsync(string target, JsonArray arguments) => InvokeRawAsync(target, arguments.ToJsonString());
+
+    /// <summary>As <see cref="InvokeAsync"/>, with the arguments as raw JSON text (which may be anything).</summary>
+    public async Task<JsonNode> InvokeRawAsync(string target, string argumentsJson)
     {
         var id = Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var done = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,8 +56,8 @@ internal sealed class RawHubClient : IAsyncDisposable
             _pending[id] = done;
         }
 
-        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = "Push", ["arguments"] = new JsonArray(push) };
-        await SendAsync(message.ToJsonString());
+        var message = new JsonObject { ["type"] = 1, ["invocationId"] = id, ["target"] = target }.ToJsonString();
+        await SendAsync(string.Concat(message.AsSpan(0, message.Length - 1), ",\"arguments\":", argumentsJson, "}"));
         return (await done.Task.WaitAsync(TestDevice.DefaultTimeout))!;
     }
 
@@ -89,7 +96,20 @@ internal sealed class RawHubClient : IAsyncDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            // Closed under us (or by DisposeAsync): pending pushes time out and fail the test.
+            // Closed under us (or by DisposeAsync).
+        }
+        finally
+        {
+            // Whatever is still pending will never be answered.
+            lock (_lock)
+            {
+                foreach (var pending in _pending.Values)
+                {
+                    pending.TrySetException(new WebSocketException("the hub connection closed"));
+                }
+
+                _pending.Clear();
+            }
         }
     }
 

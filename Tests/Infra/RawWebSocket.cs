@@ -1,0 +1,174 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>
+/// A WebSocket done by hand on a <see cref="TcpClient"/>: the upgrade, then frames exactly as given
+/// (masked, any opcode, any payload, even broken ones). Pings are never answered unless asked.
+/// </summary>
+internal sealed class RawWebSocket : IDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+
+    private RawWebSocket(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public NetworkStream Stream => _stream;
+
+    /// <summary>Connects and upgrades <paramref name="pathAndQuery"/>; throws unless the server answers 101.</summary>
+    public static async Task<RawWebSocket> ConnectAsync(ServerProcess server, string pathAndQuery)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.Port).WaitAsync(TestDevice.DefaultTimeout);
+        var socket = new RawWebSocket(tcp);
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: 127.0.0.1:{server.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await socket._stream.ReadAsync(one).AsTask().WaitAsync(TestDevice.DefaultTimeout) == 0)
+            {
+                throw new IOException($"closed during the upgrade: {head}");
+            }
+
+            head.Append((char)one[0]);
+        }
+
+        if (!head.ToString().StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            socket.Dispose();
+            throw new IOException($"upgrade refused: {head}");
+        }
+
+        return socket;
+    }
+
+    /// <summary>Sends one frame: <paramref name="opcode"/> (1 text, 2 binary, 0 continuation, 8 close, 9 ping), masked as a client must.</summary>
+    public Task SendFrameAsync(int opcode, ReadOnlySpan<byte> payload, bool fin = true) => SendRawAsync(Frame(opcode, payload, fin, mask: true));
+
+    public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes).AsTask().WaitAsync(TestDevice.DefaultTimeout);
+
+    /// <summary>A frame's bytes.</summary>
+    public static byte[] Frame(int opcode, ReadOnlySpan<byte> payload, bool fin = true, bool mask = true)
+    {
+        using var frame = new MemoryStream();
+        frame.WriteByte((byte)((fin ? 0x80 : 0) | (opcode & 0x0F)));
+        var maskBit = mask ? 0x80 : 0;
+        if (payload.Length < 126)
+        {
+            frame.WriteByte((byte)(maskBit | payload.Length));
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            frame.WriteByte((byte)(maskBit | 126));
+            frame.WriteByte((byte)(payload.Length >> 8));
+            frame.WriteByte((byte)payload.Length);
+        }
+        else
+        {
+            frame.WriteByte((byte)(maskBit | 127));
+            for (var shift = 56; shift >= 0; shift -= 8)
+            {
+                frame.WriteByte((byte)((long)payload.Length >> shift));
+            }
+        }
+
+        var key = mask ? RandomNumberGenerator.GetBytes(4) : [];
+        frame.Write(key);
+        var body = payload.ToArray();
+        if (mask)
+        {
+            for (var i = 0; i < body.Length; i++)
+            {
+                body[i] ^= key[i % 4];
+            }
+        }
+
+        frame.Write(body);
+        return frame.ToArray();
+    }
+
+    /// <summary>
+    /// Reads (and drops) whatever the server sends until it closes the TCP connection; returns the
+    /// close status of the server's close frame if one came, or null.
+    /// </summary>
+    public async Task<int?> ReadUntilClosedAsync(TimeSpan bound)
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        using var cut = new CancellationTokenSource(bound);
+        try
+        {
+            while (true)
+            {
+                var n = await _stream.ReadAsync(buffer, cut.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                received.Write(buffer, 0, n);
+            }
+        }
+        catch (IOException)
+        {
+            // Reset by the server: closed too.
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the server did not close the connection within {bound}");
+        }
+
+        return CloseStatusOf(received.ToArray());
+    }
+
+    // Walks the server's (unmasked) frames and returns the first close frame's status.
+    private static int? CloseStatusOf(byte[] bytes)
+    {
+        var at = 0;
+        while (at + 2 <= bytes.Length)
+        {
+            var opcode = bytes[at] & 0x0F;
+            long length = bytes[at + 1] & 0x7F;
+            at += 2;
+            if (length == 126)
+            {
+                length = (bytes[at] << 8) | bytes[at + 1];
+                at += 2;
+            }
+            else if (length == 127)
+            {
+                length = 0;
+                for (var i = 0; i < 8; i++)
+                {
+                    length = (length << 8) | bytes[at + i];
+                }
+
+                at += 8;
+            }
+
+            if (opcode == 8)
+            {
+                return length >= 2 && at + 2 <= bytes.Length ? (bytes[at] << 8) | bytes[at + 1] : null;
+            }
+
+            at += (int)length;
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _tcp.Dispose();
+    }
+}
