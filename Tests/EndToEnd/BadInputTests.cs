@@ -62,10 +62,10 @@ public sealed class BadInputTests
         // Assert: the contract's answer, nothing applied, and the same connection still syncs.
         Assert.Equal(code, error.Code);
         Assert.Contains(messagePart, error.Message, StringComparison.Ordinal);
-        await AssertStillSyncsAsync(device, watcher);
+        await ServerAssert.StillSyncsAsync(device, watcher);
         Assert.Null(watcher.ValueOf("note:ok"));
         Assert.Null(watcher.ValueOf("note:a"));
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class BadInputTests
 
         Assert.Equal(ErrorCodes.BadRequest, error.Code);
         Assert.Contains("binary", error.Message, StringComparison.Ordinal);
-        await AssertStillSyncsAsync(device, watcher);
+        await ServerAssert.StillSyncsAsync(device, watcher);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class BadInputTests
 
         var error = Assert.IsType<ErrorFrame>(answer);
         Assert.Equal(ErrorCodes.TooLarge, error.Code);
-        await AssertStillSyncsAsync(device, watcher);
+        await ServerAssert.StillSyncsAsync(device, watcher);
         Assert.DoesNotContain(watcher.Snapshot().Keys, k => k.StartsWith("note:ok/", StringComparison.Ordinal));
     }
 
@@ -148,7 +148,7 @@ public sealed class BadInputTests
         }
 
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, await device.Closed.WaitAsync(TestDevice.DefaultTimeout));
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -249,8 +249,8 @@ public sealed class BadInputTests
             var ex = await Assert.ThrowsAsync<HubException>(() => device.PushAsync(device.NewPush(new Change { Key = key, Value = "v", Timestamp = timestamp })));
 
             Assert.StartsWith("An unexpected error occurred invoking 'Push' on the server. HubException: bad_request: changes[0].", ex.Message, StringComparison.Ordinal);
-            await AssertStillSyncsAsync(device, watcher);
-            await AssertHealthyAsync(server);
+            await ServerAssert.StillSyncsAsync(device, watcher);
+            await ServerAssert.HealthyAsync(server);
         }
     }
 
@@ -264,18 +264,5 @@ public sealed class BadInputTests
 
         Assert.Contains("device_id must equal", ex.Message, StringComparison.Ordinal);
         await device.PutAsync("note:b", "ok");
-    }
-
-    private static async Task AssertStillSyncsAsync(TestDevice device, TestDevice watcher)
-    {
-        var key = $"note:after-error/{Guid.NewGuid():N}";
-        await device.PutAsync(key, "still syncing");
-        await watcher.WaitForValueAsync(key, "still syncing");
-    }
-
-    private static async Task AssertHealthyAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
     }
 }

@@ -70,11 +70,11 @@ public sealed class HostileInputTests
                 Assert.Contains(messagePart, body.Message, StringComparison.Ordinal);
             }
 
-            await AssertStillSyncsAsync(device, watcher);
+            await ServerAssert.StillSyncsAsync(device, watcher);
             await poller.PutAsync("note:poller-after", "fine");
             Assert.Null(watcher.ValueOf("note:a"));
             Assert.Null(watcher.ValueOf("note:b"));
-            await AssertHealthyAsync(server);
+            await ServerAssert.HealthyAsync(server);
         }
     }
 
@@ -114,8 +114,8 @@ public sealed class HostileInputTests
         Assert.True(rss[^1] - rss[0] < 128L * 1024 * 1024, $"server memory grew {string.Join(" -> ", rss.Select(r => r / (1024 * 1024)))} MiB");
         await watcher.PullAsync();
         Assert.Null(watcher.ValueOf("note:1"));
-        await AssertStillSyncsAsync(device, watcher);
-        await AssertHealthyAsync(server);
+        await ServerAssert.StillSyncsAsync(device, watcher);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -153,7 +153,7 @@ public sealed class HostileInputTests
 
         Assert.Equal(WebSocketCloseStatus.MessageTooBig, await device.Closed.WaitAsync(TestDevice.DefaultTimeout));
         await other.PutAsync("note:other", "unaffected");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -175,7 +175,7 @@ public sealed class HostileInputTests
 
         Assert.Equal((int)WebSocketCloseStatus.InvalidPayloadData, await raw.ReadUntilClosedAsync(Generous));
         await other.PutAsync("note:other", "unaffected");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -207,7 +207,7 @@ public sealed class HostileInputTests
         }
 
         await other.PutAsync("note:other", "unaffected");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -253,8 +253,8 @@ public sealed class HostileInputTests
             await watcher.WaitForValueAsync("note:raw-after", "ok");
         }
 
-        await AssertStillSyncsAsync(device, watcher);
-        await AssertHealthyAsync(server);
+        await ServerAssert.StillSyncsAsync(device, watcher);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -312,7 +312,7 @@ public sealed class HostileInputTests
         // The same device still syncs, and the server never answered 5xx.
         await device.PutAsync("note:after", "fine");
         Assert.Equal("fine", device.ValueOf("note:after"));
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -337,7 +337,7 @@ public sealed class HostileInputTests
             Assert.Equal(ErrorCodes.BadRequest, (await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.ErrorFrame))!.Code);
         }
 
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -357,20 +357,6 @@ public sealed class HostileInputTests
         // notices; no error logged.
         Assert.IsType<WebSocketException>(outcome);
         await other.PutAsync("note:other", "unaffected");
-        await AssertHealthyAsync(server);
-    }
-
-    private static async Task AssertStillSyncsAsync(TestDevice device, TestDevice watcher)
-    {
-        var key = $"note:after-hostile/{Guid.NewGuid():N}";
-        await device.PutAsync(key, "still syncing");
-        await watcher.WaitForValueAsync(key, "still syncing");
-    }
-
-    private static async Task AssertHealthyAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
-        Assert.False(server.Output.Contains("fail:", StringComparison.Ordinal), server.Output);
+        await ServerAssert.HealthyAsync(server);
     }
 }

@@ -94,7 +94,7 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await Task.Delay(TimeSpan.FromMilliseconds(((ErrorFrame)limited[^1].Answer).RetryAfterMs!.Value + 1100));
         await flooder.PutAsync("note:after-flood", "accepted");
         await watcher.WaitForValueAsync("note:after-flood", "accepted");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Theory]
@@ -131,7 +131,7 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await Task.Delay(1500);
         await flooder.PutAsync("note:after-hub-flood", "accepted");
         await watcher.WaitForValueAsync("note:after-hub-flood", "accepted");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Fact]
@@ -176,7 +176,7 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
             }
         }
 
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await using var bob = await HubDevice.ConnectAsync(server, "desk", messagePack: true, TestTokens.Mint("bob", "desk"));
         await phone.PutAsync("note:from-phone", "ok");
         await bob.PutAsync("note:from-bob", "ok");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     [Fact]
@@ -250,7 +250,7 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
             await devices[0].PutAsync("note:still", "syncing");
             await using var poller = HttpDevice.Create(server, "poller");
             await poller.PutAsync("note:poll", "ok");
-            await AssertHealthyAsync(server);
+            await ServerAssert.HealthyAsync(server);
         }
         finally
         {
@@ -273,12 +273,5 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
             // Well under the Rate a second of every device: these pushes must all be acked.
             await Task.Delay(1000 / (Rate / 2));
         }
-    }
-
-    private static async Task AssertHealthyAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
-        Assert.False(server.Output.Contains("fail:", StringComparison.Ordinal), server.Output);
     }
 }

@@ -50,7 +50,7 @@ public sealed class TimeoutTests
         // Assert: closed long before the headers were complete, and the server is fine.
         await closed.WaitAsync(Bound);
         Assert.True(sent < request.Length, $"sent all {sent} bytes before the server closed");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
         await using var device = await WsDevice.ConnectAsync(server, "fine", token: auth ? TestTokens.Mint("alice", "fine") : null);
         await device.PutAsync("note:after-slowloris", "ok");
     }
@@ -77,7 +77,7 @@ public sealed class TimeoutTests
         await Task.Delay(3000);
         Assert.False(quiet.Closed.IsCompleted, "the device that answers pings was closed");
         await quiet.PutAsync("note:quiet", "still here");
-        await AssertHealthyAsync(server);
+        await ServerAssert.HealthyAsync(server);
     }
 
     private static async Task DrainUntilClosedAsync(NetworkStream stream)
@@ -93,12 +93,5 @@ public sealed class TimeoutTests
         {
             // Reset: closed.
         }
-    }
-
-    private static async Task AssertHealthyAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
-        Assert.False(server.Output.Contains("fail:", StringComparison.Ordinal), server.Output);
     }
 }
