@@ -345,14 +345,15 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
     }
 
-    private ConnectionStatus? _pendingStatus;
+    // Statuses changed under the lock, raised outside it (a handler must not run under the lock), in order, none dropped.
+    private readonly Queue<ConnectionStatus> _pendingStatuses = new();
 
     private void UpdateStatusLocked(ConnectionStatus next)
     {
         if (next != _status)
         {
             _status = next;
-            _pendingStatus = next;
+            _pendingStatuses.Enqueue(next);
         }
     }
 
@@ -368,16 +369,21 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
     private void RaisePendingStatus()
     {
-        ConnectionStatus? pending;
+        ConnectionStatus[] pending;
         lock (_gate)
         {
-            pending = _pendingStatus;
-            _pendingStatus = null;
+            if (_pendingStatuses.Count == 0)
+            {
+                return;
+            }
+
+            pending = [.. _pendingStatuses];
+            _pendingStatuses.Clear();
         }
 
-        if (pending is not null)
+        foreach (var status in pending)
         {
-            StatusChanged?.Invoke(this, pending);
+            StatusChanged?.Invoke(this, status);
         }
     }
 
