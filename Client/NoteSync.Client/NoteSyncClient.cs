@@ -244,7 +244,20 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
 
         _wake.Release();
-        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up: forget the waiter, so calls bounded by timeouts during a long outage do not pile up.
+            lock (_gate)
+            {
+                _waiters.RemoveAll(w => w.Done == done);
+            }
+
+            throw;
+        }
     }
 
     private void WriteLocal(string path, string? value, long? forcedTimestamp)

@@ -55,4 +55,22 @@ public sealed class OfflineClientTests
         Assert.Equal(501, client.Clock);
         Assert.Equal("new", client.Get("n"));
     }
+
+    [Fact]
+    public async Task SyncNowWaitsThroughAnOutageUntilCancelled()
+    {
+        // Arrange: a started client whose server does not exist (port 9, discard: refused).
+        using var dir = new TempDirectory();
+        await using var client = Open(dir.Path);
+        client.Start();
+        await client.PutAsync("queued", "kept");
+
+        // Act
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SyncNowAsync(cts.Token));
+
+        // Assert: the write is still queued, and the client says it is offline or trying.
+        Assert.Equal(1, client.Status.OutboxDepth);
+        Assert.Contains(client.Status.State, new[] { ConnectionState.Offline, ConnectionState.Connecting, ConnectionState.Syncing });
+    }
 }
