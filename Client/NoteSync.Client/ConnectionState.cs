@@ -1,0 +1,20 @@
+namespace NoteSync.Client;
+
+/// <summary>Where a <see cref="NoteSyncClient"/> stands with the server.</summary>
+public enum ConnectionState
+{
+    /// <summary>Not connected: not started yet, the server is unreachable (retrying with backoff), or disposed.</summary>
+    Offline,
+
+    /// <summary>Opening a connection (the hub) or about to poll.</summary>
+    Connecting,
+
+    /// <summary>Connected and exchanging the outbox and the changes since the cursor.</summary>
+    Syncing,
+
+    /// <summary>Connected and up to date as of the last exchange; the outbox was empty when it ended.</summary>
+    Online,
+
+    /// <summary>The server refused the token (401). The client retries only after <see cref="NoteSyncClientOptions.UnauthorizedRetryDelay"/>.</summary>
+    Unauthorized,
+}

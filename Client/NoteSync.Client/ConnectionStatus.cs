@@ -1,0 +1,9 @@
+namespace NoteSync.Client;
+
+/// <summary>A snapshot of a client's connection: state, transport, outbox depth, and the last problem.</summary>
+/// <param name="State">Where the client stands.</param>
+/// <param name="Transport">The transport in use (or last tried).</param>
+/// <param name="OutboxDepth">Local writes not yet acknowledged by the server.</param>
+/// <param name="FellBackToPolling">True while the WebSocket could not be established and the client polls instead.</param>
+/// <param name="LastError">The last failure's message, or null after a successful exchange.</param>
+public sealed record ConnectionStatus(ConnectionState State, SyncTransport Transport, int OutboxDepth, bool FellBackToPolling, string? LastError);

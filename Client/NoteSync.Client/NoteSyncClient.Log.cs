@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace NoteSync.Client;
+
+public sealed partial class NoteSyncClient
+{
+    // Client events use 500-599 (the server holds 1-499). Never note contents or tokens.
+    private static partial class Log
+    {
+        [LoggerMessage(500, LogLevel.Information, "Connected to the hub as {DeviceId}", EventName = "HubConnected")]
+        public static partial void HubConnected(ILogger logger, string deviceId);
+
+        [LoggerMessage(501, LogLevel.Warning, "The WebSocket could not be established ({Reason}); falling back to polling every {IntervalMs} ms, retrying the WebSocket in {RetrySeconds} s", EventName = "FallingBackToPolling")]
+        public static partial void FallingBackToPolling(ILogger logger, string reason, int intervalMs, double retrySeconds);
+
+        [LoggerMessage(502, LogLevel.Warning, "Sync failed ({Reason}); retrying in {DelayMs} ms (attempt {Attempt})", EventName = "SyncFailed")]
+        public static partial void SyncFailed(ILogger logger, string reason, long delayMs, int attempt);
+
+        [LoggerMessage(503, LogLevel.Error, "The server refused the token (401); retrying in {DelaySeconds} s", EventName = "TokenRefused")]
+        public static partial void TokenRefused(ILogger logger, double delaySeconds);
+
+        [LoggerMessage(504, LogLevel.Warning, "The server answered ack_timestamp {AckTimestamp} below the cursor {LastAck} (it lost data); resyncing from 0", EventName = "ServerBehindCursor")]
+        public static partial void ServerBehindCursor(ILogger logger, long ackTimestamp, long lastAck);
+
+        [LoggerMessage(505, LogLevel.Error, "The server refused a push of {Count} writes for good ({Reason}); they are dropped from the outbox", EventName = "PushRejected")]
+        public static partial void PushRejected(ILogger logger, int count, string reason);
+
+        [LoggerMessage(506, LogLevel.Debug, "Synced: cursor {LastAck}, outbox {OutboxDepth}", EventName = "Synced")]
+        public static partial void Synced(ILogger logger, long lastAck, int outboxDepth);
+    }
+}

@@ -1,0 +1,389 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Client;
+
+public sealed partial class NoteSyncClient
+{
+    /// <summary>
+    /// The one background loop. Each turn: (re)connect the hub when wanted, run a sync round (outbox
+    /// out, changes in), then wait for a local write, a <see cref="SyncNowAsync"/>, the hub closing, or
+    /// the poll interval. A failure drops the hub and waits a backoff; a 401 waits
+    /// <see cref="NoteSyncClientOptions.UnauthorizedRetryDelay"/>, so a refused token never spins.
+    /// </summary>
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        var fellBack = false;
+        var nextWebSocketAttempt = 0L;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var transport = SyncTransport.Polling;
+            try
+            {
+                if (_hub is { State: not HubConnectionState.Connected })
+                {
+                    await DropHubAsync().ConfigureAwait(false);
+                    throw new IOException("the hub connection closed");
+                }
+
+                if (_config.EnableWebSocket && _hub is null && Environment.TickCount64 >= nextWebSocketAttempt)
+                {
+                    SetStatus(ConnectionState.Connecting, SyncTransport.WebSocket, fellBack, Status.LastError);
+                    try
+                    {
+                        await ConnectHubAsync(cancellationToken).ConfigureAwait(false);
+                        fellBack = false;
+                        Log.HubConnected(_logger, _config.DeviceId);
+                    }
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !IsUnauthorized(ex) && !IsUnreachable(ex))
+                    {
+                        // The server is there but will not give us a WebSocket (404, a proxy refusing the
+                        // upgrade, a failed handshake): poll instead, and try the WebSocket again later.
+                        await DropHubAsync().ConfigureAwait(false);
+                        fellBack = true;
+                        nextWebSocketAttempt = Environment.TickCount64 + (long)_options.WebSocketRetryInterval.TotalMilliseconds;
+                        Log.FallingBackToPolling(_logger, Describe(ex), _config.SyncIntervalMs, _options.WebSocketRetryInterval.TotalSeconds);
+                        SetStatus(ConnectionState.Connecting, SyncTransport.Polling, fellBack, $"WebSocket unavailable, polling instead: {Describe(ex)}");
+                    }
+                }
+
+                transport = _hub is null ? SyncTransport.Polling : SyncTransport.WebSocket;
+                await SyncRoundAsync(transport, fellBack, cancellationToken).ConfigureAwait(false);
+                failures = 0;
+                await WaitForWorkAsync(transport == SyncTransport.WebSocket ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(_config.SyncIntervalMs), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (IsUnauthorized(ex))
+            {
+                await DropHubAsync().ConfigureAwait(false);
+                var refused = new TokenRefusedException("the server refused the token (401)", ex);
+                SetStatus(ConnectionState.Unauthorized, transport, fellBack, refused.Message);
+                FailWaiters(refused);
+                Log.TokenRefused(_logger, _options.UnauthorizedRetryDelay.TotalSeconds);
+                await Task.Delay(_options.UnauthorizedRetryDelay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await DropHubAsync().ConfigureAwait(false);
+                failures++;
+                var delay = Backoff.Delay(failures, _options.MinReconnectDelay, _options.MaxReconnectDelay, _random);
+                SetStatus(ConnectionState.Offline, transport, fellBack, Describe(ex));
+                Log.SyncFailed(_logger, Describe(ex), (long)delay.TotalMilliseconds, failures);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pushes the outbox in id order, one batch per push, then pulls every page. A waiter registered
+    /// before this round started is done when it ends: every write queued before the waiter was in it.
+    /// </summary>
+    private async Task SyncRoundAsync(SyncTransport transport, bool fellBack, CancellationToken cancellationToken)
+    {
+        long round;
+        lock (_gate)
+        {
+            round = ++_roundsStarted;
+        }
+
+        SetStatus(ConnectionState.Syncing, transport, fellBack, null);
+        while (true)
+        {
+            List<OutboxItem> batch;
+            long lastAck;
+            lock (_gate)
+            {
+                batch = _store.ReadOutbox(_options.MaxChangesPerPush);
+                lastAck = _cursor;
+            }
+
+            var push = new SyncPush
+            {
+                Changes = [.. batch.Select(i => new Change { Key = i.Key, Value = i.Value, Timestamp = i.Timestamp, DeviceId = _config.DeviceId })],
+                LastAck = lastAck,
+                RequestId = Guid.NewGuid().ToString("N"),
+            };
+            SyncAck ack;
+            try
+            {
+                ack = await PushAsync(push, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PushRejectedException ex) when (batch.Count > 0)
+            {
+                // A push is atomic and this one will never be accepted as is: drop it rather than block the outbox forever.
+                Log.PushRejected(_logger, batch.Count, ex.Message);
+                ApplyFrame(new SyncAck { AckTimestamp = 0 }, batch[^1].Id, resetCursor: false);
+                SetStatus(ConnectionState.Syncing, transport, fellBack, $"push refused, {batch.Count} writes dropped: {ex.Message}");
+                continue;
+            }
+
+            if (LoseAck?.Invoke(ack) == true)
+            {
+                throw new IOException("the answer was lost (test hook)");
+            }
+
+            var serverLostData = !ack.More && ack.AckTimestamp < lastAck;
+            if (serverLostData)
+            {
+                Log.ServerBehindCursor(_logger, ack.AckTimestamp, lastAck);
+            }
+
+            ApplyFrame(ack, batch.Count > 0 ? batch[^1].Id : null, resetCursor: serverLostData);
+            while (ack.More)
+            {
+                ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
+                ApplyFrame(ack, null, resetCursor: false);
+            }
+
+            if (batch.Count < _options.MaxChangesPerPush && !serverLostData)
+            {
+                break;
+            }
+        }
+
+        List<TaskCompletionSource> done = [];
+        int depth;
+        long cursor;
+        lock (_gate)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].AfterRound < round)
+                {
+                    done.Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
+                }
+            }
+
+            depth = _outboxDepth;
+            cursor = _cursor;
+        }
+
+        SetStatus(ConnectionState.Online, transport, fellBack, null);
+        Log.Synced(_logger, cursor, depth);
+        foreach (var d in done)
+        {
+            d.TrySetResult();
+        }
+    }
+
+    private async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _wake.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+
+        // Several wake-ups for one round: one round serves them all.
+        while (_wake.Wait(0, CancellationToken.None))
+        {
+        }
+    }
+
+    private void FailWaiters(Exception error)
+    {
+        List<TaskCompletionSource> failed;
+        lock (_gate)
+        {
+            failed = [.. _waiters.Select(w => w.Done)];
+            _waiters.Clear();
+        }
+
+        foreach (var f in failed)
+        {
+            f.TrySetException(error);
+        }
+    }
+
+    private async Task<SyncAck> PushAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        OnPushSending?.Invoke(push);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            return _hub is { } hub
+                ? await PushOverHubAsync(hub, push, timeout.Token).ConfigureAwait(false)
+                : await PostAsync(push, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the server did not answer within {_options.RequestTimeout.TotalSeconds} s");
+        }
+    }
+
+    private static async Task<SyncAck> PushOverHubAsync(HubConnection hub, SyncPush push, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await hub.InvokeAsync<SyncAck>("Push", push, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException ex) when (ex.Message.Contains(ErrorCodes.BadRequest + ":", StringComparison.Ordinal) || ex.Message.Contains(ErrorCodes.TooLarge + ":", StringComparison.Ordinal))
+        {
+            // The hub's message ends with "<code>: <message>" (docs/protocol.md, C# client).
+            throw new PushRejectedException(ex.Message);
+        }
+    }
+
+    private async Task<SyncAck> PostAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUri, $"{_options.PollPath}?device_id={Uri.EscapeDataString(_config.DeviceId)}"))
+        {
+            Content = JsonContent.Create(push, NoteSyncJsonContext.Default.SyncPush),
+        };
+        if (await GetTokenAsync(cancellationToken).ConfigureAwait(false) is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            throw new TokenRefusedException("the server refused the token (401)");
+        }
+
+        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge)
+        {
+            var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
+            throw new PushRejectedException($"{(int)response.StatusCode} {error?.Code}: {error?.Message}");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
+            throw new HttpRequestException($"POST /{_options.PollPath} answered {(int)response.StatusCode} {error?.Code}: {error?.Message}", null, response.StatusCode);
+        }
+
+        return await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.SyncAck, cancellationToken).ConfigureAwait(false)
+            ?? throw new HttpRequestException("the server answered an empty body");
+    }
+
+    private static async Task<ErrorFrame?> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.ErrorFrame, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async ValueTask<string?> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        if (_options.TokenProvider is { } provider)
+        {
+            return await provider(cancellationToken).ConfigureAwait(false);
+        }
+
+        return _options.Token;
+    }
+
+    private async Task ConnectHubAsync(CancellationToken cancellationToken)
+    {
+        var url = new Uri(_baseUri, $"{_options.HubPath}?device_id={Uri.EscapeDataString(_config.DeviceId)}");
+        var hub = new HubConnectionBuilder()
+            .WithUrl(url, o =>
+            {
+                // One WebSocket and no negotiation: any node of the service can take it (CONTRACT §7).
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => GetTokenAsync(CancellationToken.None).AsTask();
+            })
+            .AddMessagePackProtocol()
+            .Build();
+
+        // Live pushes are applied in the order received; SignalR runs one handler at a time per connection.
+        hub.On<SyncAck>("Changes", ack => ApplyFrame(ack, null, resetCursor: false));
+        hub.Closed += _ =>
+        {
+            ReleaseWake();
+            return Task.CompletedTask;
+        };
+        _hub = hub;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            await hub.StartAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the WebSocket handshake did not finish within {_options.RequestTimeout.TotalSeconds} s");
+        }
+    }
+
+    private void ReleaseWake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed during dispose: nobody waits any more.
+        }
+    }
+
+    private async Task DropHubAsync()
+    {
+        var hub = _hub;
+        _hub = null;
+        if (hub is not null)
+        {
+            try
+            {
+                await hub.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Debug.WriteLine(ex);
+            }
+        }
+    }
+
+    /// <summary>A 401 anywhere in the chain: our own exception, an HTTP status, or the WebSocket upgrade's status.</summary>
+    internal static bool IsUnauthorized(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is TokenRefusedException
+                || (e is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized })
+                || e.Message.Contains("'401'", StringComparison.Ordinal)
+                || e.Message.Contains("401 (Unauthorized)", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The server could not be reached at all (refused connection, no route): an outage, not a WebSocket problem.</summary>
+    private static bool IsUnreachable(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Describe(Exception ex) => ex.InnerException is { } inner && ex is not PushRejectedException && ex is not TokenRefusedException
+        ? $"{ex.Message} ({inner.Message})"
+        : ex.Message;
+}

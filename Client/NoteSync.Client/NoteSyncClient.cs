@@ -1,0 +1,456 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NoteSync.Shared;
+using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Client;
+
+/// <summary>
+/// An offline-first NoteSync device. Notes are addressed by <b>path</b> (<c>inbox/todo.md</c>); the key on
+/// the wire is <c>note:&lt;path&gt;</c>. Writes land in the local SQLite store (replica, clock, cursor and
+/// outbox) before <see cref="PutAsync"/> returns; one background loop, started by <see cref="Start"/>,
+/// pushes the outbox in order and applies what the server sends, over the SignalR hub when
+/// <see cref="SyncConfig.EnableWebSocket"/> (falling back to polling when the WebSocket cannot be had) or
+/// by polling <c>POST /sync</c>. Thread-safe.
+/// </summary>
+public sealed partial class NoteSyncClient : IAsyncDisposable
+{
+    private readonly SyncConfig _config;
+    private readonly NoteSyncClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly Uri _baseUri;
+    private readonly HttpClient _http;
+    private readonly object _gate = new();
+    private readonly LocalStore _store;
+    private readonly LwwMap _replica = new();
+    private readonly LamportClock _clock;
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(long AfterRound, TaskCompletionSource Done)> _waiters = [];
+    private readonly List<Channel<RemoteChange>> _watchers = [];
+    private readonly Random _random = new();
+    private long _cursor;
+    private int _outboxDepth;
+    private long _roundsStarted;
+    private ConnectionStatus _status;
+    private Task? _loop;
+    private HubConnection? _hub;
+    private bool _disposed;
+
+    /// <summary>
+    /// Opens (or creates) the local store in <see cref="NoteSyncClientOptions.DataDirectory"/>. Nothing is
+    /// sent until <see cref="Start"/>; writes made before are queued.
+    /// </summary>
+    public NoteSyncClient(SyncConfig config, NoteSyncClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(options);
+        if (DeviceIds.Check(config.DeviceId) is { } deviceError)
+        {
+            throw new ArgumentException($"SyncConfig.DeviceId: {deviceError}", nameof(config));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(config.SyncIntervalMs, 1, nameof(config));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxChangesPerPush, 1, nameof(options));
+        _config = config;
+        _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _baseUri = new Uri(config.SyncEndpoint.ToString().TrimEnd('/') + "/");
+        _http = new HttpClient { Timeout = options.RequestTimeout };
+        _store = new LocalStore(options.DataDirectory);
+        _store.LoadReplica(_replica);
+        _clock = new LamportClock(_store.ReadMeta("clock"));
+        _cursor = _store.ReadMeta("last_ack");
+        _outboxDepth = _store.OutboxCount();
+        _status = new ConnectionStatus(ConnectionState.Offline, SyncTransport.None, _outboxDepth, false, null);
+    }
+
+    /// <summary>Raised (on a background thread) for each change the server brought into the replica.</summary>
+    public event EventHandler<RemoteChange>? RemoteChanged;
+
+    /// <summary>Raised (on a background thread) whenever <see cref="Status"/> changes.</summary>
+    public event EventHandler<ConnectionStatus>? StatusChanged;
+
+    /// <summary>The connection's current state, transport and outbox depth.</summary>
+    public ConnectionStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _status;
+            }
+        }
+    }
+
+    /// <summary>The cursor: the greatest <c>ack_timestamp</c> applied, persisted as <c>last_ack</c>.</summary>
+    public long LastAck
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cursor;
+            }
+        }
+    }
+
+    /// <summary>The device's Lamport clock.</summary>
+    public long Clock => _clock.Current;
+
+    /// <summary>Test hook: sees every push just before it is sent.</summary>
+    internal Action<SyncPush>? OnPushSending { get; set; }
+
+    /// <summary>Test hook: return true to lose an answer after the server applied the push (as if the connection dropped).</summary>
+    internal Func<SyncAck, bool>? LoseAck { get; set; }
+
+    /// <summary>Starts the background sync loop. Calling it twice is a no-op.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _loop ??= Task.Run(() => RunAsync(_stop.Token));
+        }
+    }
+
+    /// <summary>Writes <paramref name="value"/> to the note at <paramref name="path"/>, durably in the local store, and queues it.</summary>
+    public Task PutAsync(string path, string value, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteLocal(path, value, forcedTimestamp: null);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Deletes the note at <paramref name="path"/> (a tombstone that syncs like any write).</summary>
+    public Task DeleteAsync(string path, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteLocal(path, null, forcedTimestamp: null);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Resolves a conflict on <paramref name="path"/>: writes <paramref name="value"/> (null deletes) with a
+    /// timestamp above the conflict's, which clears the siblings on every device once synced.
+    /// </summary>
+    public Task ResolveAsync(string path, string? value, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteLocal(path, value, forcedTimestamp: null);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Test hook: a write with a chosen timestamp (two devices writing at one timestamp make a conflict).</summary>
+    internal Task PutWithTimestampAsync(string path, string? value, long timestamp)
+    {
+        WriteLocal(path, value, timestamp);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The note's content (the winner's), or null when it does not exist or is deleted.</summary>
+    public string? Get(string path)
+    {
+        var key = KeyOf(path);
+        lock (_gate)
+        {
+            return _replica.Get(key)?.Winner.Value;
+        }
+    }
+
+    /// <summary>The paths of existing (not deleted) notes starting with <paramref name="prefix"/>, sorted ordinally.</summary>
+    public IReadOnlyList<string> List(string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var keyPrefix = ProtocolLimits.KeyPrefix + prefix;
+        lock (_gate)
+        {
+            return [.. _replica.Entries
+                .Where(e => e.Key.StartsWith(keyPrefix, StringComparison.Ordinal) && e.Value.Winner.Value is not null)
+                .Select(e => e.Key[ProtocolLimits.KeyPrefix.Length..])
+                .Order(StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Every note in conflict, by path.</summary>
+    public IReadOnlyList<NoteConflict> GetConflicts()
+    {
+        lock (_gate)
+        {
+            return [.. _replica.Entries
+                .Where(e => e.Value.IsConflict)
+                .OrderBy(e => e.Key, StringComparer.Ordinal)
+                .Select(e => new NoteConflict(
+                    e.Key[ProtocolLimits.KeyPrefix.Length..],
+                    ToVersion(e.Value.Winner),
+                    [.. e.Value.Siblings.Select(ToVersion)]))];
+        }
+    }
+
+    /// <summary>The remote changes from now on, until <paramref name="cancellationToken"/> or disposal.</summary>
+    public async IAsyncEnumerable<RemoteChange> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var channel = Channel.CreateUnbounded<RemoteChange>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _watchers.Add(channel);
+        }
+
+        try
+        {
+            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return change;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _watchers.Remove(channel);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Pushes the outbox and pulls; completes once the server acknowledged every write queued before the
+    /// call and the replica caught up with the server's cursor. Throws <see cref="TokenRefusedException"/>
+    /// when the token is refused; otherwise waits through outages (bound it with <paramref name="cancellationToken"/>).
+    /// </summary>
+    public async Task SyncNowAsync(CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_loop is null)
+            {
+                throw new InvalidOperationException("call Start() first");
+            }
+
+            if (_status.State == ConnectionState.Unauthorized)
+            {
+                throw new TokenRefusedException($"the server refused the token (401); the client retries in at most {_options.UnauthorizedRetryDelay.TotalSeconds} s");
+            }
+
+            _waiters.Add((_roundsStarted, done));
+        }
+
+        _wake.Release();
+        try
+        {
+            await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up: forget the waiter, so calls bounded by timeouts during a long outage do not pile up.
+            lock (_gate)
+            {
+                _waiters.RemoveAll(w => w.Done == done);
+            }
+
+            throw;
+        }
+    }
+
+    private void WriteLocal(string path, string? value, long? forcedTimestamp)
+    {
+        var key = KeyOf(path);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            long timestamp;
+            if (forcedTimestamp is { } forced)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(forced, 1);
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(forced, ProtocolLimits.MaxTimestamp);
+                _clock.Observe(forced);
+                timestamp = forced;
+            }
+            else
+            {
+                // The clock has observed every timestamp applied, so a tick beats the entry (and its conflict).
+                _clock.Observe(_replica.Get(key)?.Timestamp ?? 0);
+                timestamp = _clock.Tick();
+            }
+
+            var write = new Write(timestamp, _config.DeviceId, value);
+            var before = _replica.Get(key);
+            var after = LwwMerge.Merge(before, write, out _);
+            _store.AddLocalWrite(key, write, after, _clock.Current);
+            _replica.Apply(key, write);
+            _outboxDepth++;
+            UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
+        }
+
+        RaisePendingStatus();
+        _wake.Release();
+    }
+
+    private static string KeyOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var key = ProtocolLimits.KeyPrefix + path;
+        if (PushValidator.KeyError(key) is { } error)
+        {
+            throw new ArgumentException($"the key of path '{path}' {error}", nameof(path));
+        }
+
+        return key;
+    }
+
+    private static NoteVersion ToVersion(Write w) => new(w.Value, w.Timestamp, w.DeviceId);
+
+    /// <summary>Applies a frame (an answer or a live push) in one transaction; raises its remote changes.</summary>
+    private void ApplyFrame(SyncAck ack, long? ackedUpToId, bool resetCursor)
+    {
+        var remote = new List<RemoteChange>();
+        List<Channel<RemoteChange>> watchers;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _clock.Observe(ack.AckTimestamp);
+            var changed = new List<(string, EntryState)>();
+            foreach (var change in ack.Changes)
+            {
+                _clock.Observe(change.Timestamp);
+                if (_replica.Apply(change.Key, EntryState.OfWrites(EntryState.WritesOf(change))))
+                {
+                    var state = _replica.Get(change.Key)!;
+                    changed.Add((change.Key, state));
+                    var winner = state.Winner;
+                    remote.Add(new RemoteChange(change.Key[ProtocolLimits.KeyPrefix.Length..], winner.Value, winner.Timestamp, winner.DeviceId, state.IsConflict));
+                }
+            }
+
+            // The cursor never moves back, except on purpose: a server that lost data is read again from 0.
+            var cursor = resetCursor ? 0 : Math.Max(_cursor, ack.AckTimestamp);
+            _store.ApplyFrame(changed, _clock.Current, cursor, ackedUpToId);
+            _cursor = cursor;
+            if (ackedUpToId is not null)
+            {
+                _outboxDepth = _store.OutboxCount();
+                UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
+            }
+
+            watchers = [.. _watchers];
+        }
+
+        RaisePendingStatus();
+        foreach (var change in remote)
+        {
+            RemoteChanged?.Invoke(this, change);
+            foreach (var w in watchers)
+            {
+                w.Writer.TryWrite(change);
+            }
+        }
+    }
+
+    // Statuses changed under the lock, raised outside it (a handler must not run under the lock), in order, none dropped.
+    private readonly Queue<ConnectionStatus> _pendingStatuses = new();
+
+    private void UpdateStatusLocked(ConnectionStatus next)
+    {
+        if (next != _status)
+        {
+            _status = next;
+            _pendingStatuses.Enqueue(next);
+        }
+    }
+
+    private void SetStatus(ConnectionState state, SyncTransport transport, bool fellBack, string? error)
+    {
+        lock (_gate)
+        {
+            UpdateStatusLocked(new ConnectionStatus(state, transport, _outboxDepth, fellBack, error));
+        }
+
+        RaisePendingStatus();
+    }
+
+    private void RaisePendingStatus()
+    {
+        ConnectionStatus[] pending;
+        lock (_gate)
+        {
+            if (_pendingStatuses.Count == 0)
+            {
+                return;
+            }
+
+            pending = [.. _pendingStatuses];
+            _pendingStatuses.Clear();
+        }
+
+        foreach (var status in pending)
+        {
+            StatusChanged?.Invoke(this, status);
+        }
+    }
+
+    /// <summary>Stops the loop and closes the connection and the store. The outbox stays on disk for the next client.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task? loop;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            loop = _loop;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (loop is not null)
+        {
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutdown, not failure.
+            }
+        }
+
+        await DropHubAsync().ConfigureAwait(false);
+        List<TaskCompletionSource> waiters;
+        lock (_gate)
+        {
+            _disposed = true;
+            waiters = [.. _waiters.Select(w => w.Done)];
+            _waiters.Clear();
+            foreach (var w in _watchers)
+            {
+                w.Writer.TryComplete();
+            }
+
+            _store.Dispose();
+            UpdateStatusLocked(_status with { State = ConnectionState.Offline });
+        }
+
+        foreach (var w in waiters)
+        {
+            w.TrySetException(new ObjectDisposedException(nameof(NoteSyncClient)));
+        }
+
+        RaisePendingStatus();
+        _http.Dispose();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+}

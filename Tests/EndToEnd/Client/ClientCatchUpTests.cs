@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using NoteSync.Shared.Protocol;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Client;
+
+/// <summary>A client catching up: in pages on <c>more</c>, and from 0 when the server is behind its cursor.</summary>
+public sealed class ClientCatchUpTests
+{
+    private static readonly Dictionary<string, string> SmallPages = new()
+    {
+        ["NoteSync__Sync__MaxChangesPerAck"] = "50",
+    };
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task FreshClientPullsEveryPage(bool webSocket)
+    {
+        // Arrange: 250 notes on the server, pages of 50.
+        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using var writer = HttpDevice.Create(server, "writer");
+        for (var batch = 0; batch < 5; batch++)
+        {
+            await writer.PutManyAsync(Enumerable.Range(batch * 50, 50).Select(i => ($"note:n/{i}", (string?)$"v{i}")));
+        }
+
+        // Act
+        using var dir = new TempDirectory();
+        await using var client = ClientKit.Start(server, "fresh", dir.Path, webSocket);
+        await client.SyncBoundedAsync();
+
+        // Assert: every note, and the cursor at the server's.
+        Assert.Equal(250, client.List("n/").Count);
+        Assert.Equal("v249", client.Get("n/249"));
+        Assert.Equal(writer.Cursor, client.LastAck);
+    }
+
+    [Fact]
+    public async Task ClientResyncsFromZeroWhenTheServerIsBehindItsCursor()
+    {
+        // Arrange: a client synced far ahead, then the server loses its data (a wiped data directory).
+        await using var server = await ServerProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var pushes = new ConcurrentQueue<SyncPush>();
+        await using var client = ClientKit.Create(server, "laptop", dir.Path);
+        client.OnPushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck });
+        client.Start();
+        await client.PutWithTimestampAsync("old", "before the loss", 5000);
+        await client.SyncBoundedAsync();
+        Assert.True(client.LastAck >= 5000);
+        server.Kill();
+        foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+
+        await server.RestartAsync();
+
+        // Act: another device writes on the new, empty server, below the client's cursor.
+        await using var other = HttpDevice.Create(server, "other");
+        await other.PutAsync("note:after", "written after the loss");
+        await client.SyncBoundedAsync();
+        await client.SyncBoundedAsync();
+
+        // Assert: the client noticed, pulled from 0, and has the new note; its cursor follows the server again.
+        Assert.Contains(pushes, p => p.LastAck == 0);
+        Assert.Equal("written after the loss", client.Get("after"));
+        Assert.Equal("before the loss", client.Get("old"));
+        Assert.True(client.LastAck < 5000);
+    }
+}
