@@ -14,6 +14,13 @@ public sealed class LimitsOptions
     [Range(1, 1_000_000)]
     public int MaxChangesPerPush { get; set; } = 10_000;
 
+    /// <summary>
+    /// The longest key in UTF-8 bytes, <c>note:</c> included (<c>bad_request</c> beyond). CONTRACT §1
+    /// allows at most 1,024, the default; a server may only lower it.
+    /// </summary>
+    [Range(6, ProtocolLimits.ContractMaxKeyBytes)]
+    public int MaxKeyBytes { get; set; } = ProtocolLimits.ContractMaxKeyBytes;
+
     /// <summary>The largest note value in UTF-8 bytes (<c>too_large</c> beyond). The default is 1 MiB.</summary>
     [Range(1, 256 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
@@ -85,5 +92,5 @@ public sealed class LimitsOptions
     public int IdleTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The limits as the protocol validator takes them.</summary>
-    public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxValueBytes = MaxValueBytes };
+    public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes };
 }

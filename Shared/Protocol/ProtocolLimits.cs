@@ -9,8 +9,8 @@ public sealed record ProtocolLimits
     /// <summary>The greatest timestamp: 2^53-1, the largest integer JavaScript holds exactly.</summary>
     public const long MaxTimestamp = (1L << 53) - 1;
 
-    /// <summary>The greatest key length in UTF-8 bytes, <c>note:</c> included.</summary>
-    public const int MaxKeyBytes = 1024;
+    /// <summary>The greatest key length in UTF-8 bytes that CONTRACT §1 allows, <c>note:</c> included.</summary>
+    public const int ContractMaxKeyBytes = 1024;
 
     /// <summary>The greatest device id length in characters.</summary>
     public const int MaxDeviceIdLength = 256;
@@ -20,6 +20,9 @@ public sealed record ProtocolLimits
 
     /// <summary>The most changes one push may carry. The default is 10,000.</summary>
     public int MaxChangesPerPush { get; init; } = 10_000;
+
+    /// <summary>The longest key in UTF-8 bytes, <c>note:</c> included: at most <see cref="ContractMaxKeyBytes"/>, the default.</summary>
+    public int MaxKeyBytes { get; init; } = ContractMaxKeyBytes;
 
     /// <summary>The largest value in UTF-8 bytes. The default is 1 MiB.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;

@@ -64,7 +64,7 @@ public static class PushValidator
             return ProtocolError.BadRequest($"changes[{index}] must be an object");
         }
 
-        if (KeyError(change.Key) is { } keyError)
+        if (KeyError(change.Key, limits.MaxKeyBytes) is { } keyError)
         {
             return ProtocolError.BadRequest($"changes[{index}].key {keyError}");
         }
@@ -97,7 +97,7 @@ public static class PushValidator
     }
 
     /// <summary>Null when <paramref name="key"/> is a valid key, else the rest of a sentence saying why not.</summary>
-    public static string? KeyError(string? key)
+    public static string? KeyError(string? key, int maxKeyBytes = ProtocolLimits.ContractMaxKeyBytes)
     {
         if (key is null)
         {
@@ -114,9 +114,9 @@ public static class PushValidator
             return "must be valid Unicode text";
         }
 
-        if (key.Length > ProtocolLimits.MaxKeyBytes / 3 && Encoding.UTF8.GetByteCount(key) > ProtocolLimits.MaxKeyBytes)
+        if (key.Length > maxKeyBytes / 3 && Encoding.UTF8.GetByteCount(key) > maxKeyBytes)
         {
-            return $"must be at most {ProtocolLimits.MaxKeyBytes} UTF-8 bytes";
+            return $"must be at most {maxKeyBytes} UTF-8 bytes";
         }
 
         return null;

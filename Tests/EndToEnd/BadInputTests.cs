@@ -115,6 +115,24 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task KeyOverTheConfiguredLimitIsRefusedAndTheConnectionKeepsSyncing()
+    {
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxKeyBytes"] = "32" });
+        await using var device = await WsDevice.ConnectAsync(server, "dev");
+        await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
+        await watcher.PullAsync();
+        var push = device.NewPush(new Change { Key = "note:" + new string('k', 28), Value = "v", Timestamp = 1 });
+
+        var answer = await device.SendAndWaitAsync(System.Text.Json.JsonSerializer.Serialize(push, NoteSyncJsonContext.Default.SyncPush), push.RequestId!);
+
+        Assert.Equal(ErrorCodes.BadRequest, Assert.IsType<ErrorFrame>(answer).Code);
+        Assert.Contains("changes[0].key must be at most 32 UTF-8 bytes", ((ErrorFrame)answer).Message, StringComparison.Ordinal);
+        await device.PutAsync("note:" + new string('k', 27), "at the limit");
+        await watcher.WaitForValueAsync("note:" + new string('k', 27), "at the limit");
+        await ServerAssert.HealthyAsync(server);
+    }
+
+    [Fact]
     public async Task ValueOverTheLimitIsTooLarge()
     {
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "1000" });

@@ -9,6 +9,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Sync__MaxChangesPerAck", "0", "MaxChangesPerAck")]
     [InlineData("NoteSync__Sync__HeadCheckIntervalMs", "10", "HeadCheckIntervalMs")]
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
+    [InlineData("NoteSync__Limits__MaxKeyBytes", "1025", "MaxKeyBytes")]
     [InlineData("NoteSync__Redis__MinReplicas", "-1", "MinReplicas")]
     [InlineData("NoteSync__Redis__ReplicaWaitTimeoutMs", "0", "ReplicaWaitTimeoutMs")]
     [InlineData("NoteSync__Store", "postgres", "Store")]

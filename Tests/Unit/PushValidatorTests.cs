@@ -86,6 +86,17 @@ public sealed class PushValidatorTests
     }
 
     [Fact]
+    public void KeyOverAServersLowerLimitIsRefusedAndOneAtItIsAccepted()
+    {
+        var limits = ProtocolLimits.Default with { MaxKeyBytes = 16 };
+
+        Assert.Null(PushValidator.Validate(Push(Change("note:0123456789a")), Device, limits));
+        Assert.Equal(
+            ProtocolError.BadRequest("changes[0].key must be at most 16 UTF-8 bytes"),
+            PushValidator.Validate(Push(Change("note:0123456789ab")), Device, limits));
+    }
+
+    [Fact]
     public void KeyWithSurrogatePairIsAccepted()
     {
         var push = Parse("{\"type\":\"sync_push\",\"changes\":[{\"key\":\"note:\\ud83d\\ude00\",\"value\":\"v\",\"timestamp\":1}]}");
