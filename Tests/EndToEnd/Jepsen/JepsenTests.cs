@@ -17,13 +17,13 @@ public sealed class JepsenTests(ITestOutputHelper output)
     public Task NoAcknowledgedWriteIsLostWhenNodesAreKilled() => RunAsync(new NodeKillFault());
 
     [Fact]
-    public Task NoAcknowledgedWriteIsLostWhenRedisIsKilled() => RunAsync(new RedisKillFault());
+    public Task NoAcknowledgedWriteIsLostWhenRedisIsKilled() => RunAsync(new RedisRestartFault(graceful: false));
 
     [Fact]
     public Task DevicesOnAStoppedNodeConvergeAfterItContinues() => RunAsync(new NodePauseFault());
 
     [Fact]
-    public Task NoAcknowledgedWriteIsLostWhenRedisRestartsGracefully() => RunAsync(new RedisGracefulRestartFault());
+    public Task NoAcknowledgedWriteIsLostWhenRedisRestartsGracefully() => RunAsync(new RedisRestartFault(graceful: true));
 
     [Fact]
     public Task NoAcknowledgedWriteIsLostThroughSentinelFailovers() => RunAsync(new SentinelFailoverFault(), JepsenBackend.Sentinel);
@@ -37,7 +37,7 @@ public sealed class JepsenTests(ITestOutputHelper output)
         var settings = JepsenSettings.FromEnvironment() with { Load = TimeSpan.FromSeconds(6), Rounds = 1 };
 
         // Act
-        var result = await JepsenRun.ExecuteAsync(new RedisKillFault(), settings, output, JepsenBackend.VolatileRedis);
+        var result = await JepsenRun.ExecuteAsync(new RedisRestartFault(graceful: false), settings, output, JepsenBackend.VolatileRedis);
 
         // Assert: the writes acknowledged before the kill are missing from the store's own view.
         Assert.True(
