@@ -131,6 +131,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.LocalPending;
             }
 
+            if (replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
+                && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId)
+            {
+                // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
+                // and wins, so the other version would vanish from sight; it is kept beside the note.
+                KeepCopy(path, theirs.DeviceId, replica, $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {NotePaths.ConflictPath(path, theirs.DeviceId)}");
+            }
+
             await client.PutAsync(path, text);
             index.Set(path, local.Entry);
             output.Detail($"pushed {path}");
@@ -194,6 +202,44 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     }
 
     /// <summary>
+    /// This device's write that a newer one from elsewhere beat before the server had it (the library's
+    /// <see cref="RemoteChange.LostLocalWrite"/>): the note is about to show the other version, so this
+    /// one is kept beside it as <c>name.conflict-&lt;this device&gt;.ext</c>. Call before reconciling the note.
+    /// </summary>
+    public void KeepLostWrite(string path, NoteVersion lost)
+    {
+        if (!NotePaths.IsNote(path) || lost.Value is null || client.GetVersion(path) is not { } now || now.Value == lost.Value)
+        {
+            return;
+        }
+
+        KeepCopy(path, deviceId, lost.Value, $"{path}: this device's edit crossed a newer one from {now.DeviceId}; the note shows {now.DeviceId}'s, this device's is kept in {NotePaths.ConflictPath(path, deviceId)}");
+    }
+
+    /// <summary>The notes in conflict now: the replica's conflicts and the notes with kept copies.</summary>
+    public IReadOnlySet<string> CurrentConflictPaths() =>
+        new HashSet<string>(client.GetConflicts().Select(c => c.Path).Where(NotePaths.IsNote).Concat(index.KeptPaths), StringComparer.Ordinal);
+
+    /// <summary>True when the note has kept copies (see <see cref="KeepLostWrite"/>) rather than, or besides, a replica conflict.</summary>
+    public bool IsKept(string path) => index.KeptPaths.Contains(path);
+
+    /// <summary>Ends a kept conflict: its copies are removed.</summary>
+    public void DropKept(string path)
+    {
+        index.SetKept(path, false);
+        RemoveConflictCopies(path, except: []);
+    }
+
+    private void KeepCopy(string path, string device, string value, string message)
+    {
+        var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device));
+        WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
+        index.SetKept(path, true);
+        output.Notice($"conflict: {message}. Resolve with: notesync resolve {path} --keep mine|theirs|<file>");
+        Volatile.Write(ref _conflictPaths, new HashSet<string>(ConflictPaths.Append(path), StringComparer.Ordinal));
+    }
+
+    /// <summary>
     /// Writes each conflict's siblings next to the note as <c>name.conflict-&lt;device&gt;.ext</c>, removes the
     /// copies of notes no longer in conflict, and says once per new conflict what happened.
     /// </summary>
@@ -213,7 +259,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 }
             }
 
-            RemoveConflictCopies(conflict.Path, except: wanted.Keys);
+            if (!index.KeptPaths.Contains(conflict.Path))
+            {
+                RemoveConflictCopies(conflict.Path, except: wanted.Keys);
+            }
+
             foreach (var (copy, value) in wanted)
             {
                 var full = NotePaths.FullOf(layout.Root, copy);
@@ -236,13 +286,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
 
         foreach (var gone in ConflictPaths.Concat(alsoCheck ?? []).Distinct(StringComparer.Ordinal))
         {
-            if (!now.Contains(gone))
+            if (!now.Contains(gone) && !index.KeptPaths.Contains(gone))
             {
                 RemoveConflictCopies(gone, except: []);
                 output.Detail($"conflict on {gone} resolved");
             }
         }
 
+        now.UnionWith(index.KeptPaths);
         Volatile.Write(ref _conflictPaths, now);
     }
 
@@ -339,11 +390,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         return info.Exists && info.Length == local.Entry.Size && info.LastWriteTimeUtc.Ticks == local.Entry.MtimeTicks;
     }
 
-    private static bool WriteFile(string full, byte[] bytes, LocalFile? local)
+    private static bool WriteFile(string full, byte[] bytes, LocalFile? local, bool mustBeUnchanged = true)
     {
         try
         {
-            return AtomicFile.Write(full, bytes, () => StillAsRead(full, local));
+            return AtomicFile.Write(full, bytes, mustBeUnchanged ? () => StillAsRead(full, local) : null);
         }
         catch (IOException ex)
         {

@@ -32,7 +32,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var output = session.Output;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
         var token = linked.Token;
-        client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict));
+        client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict, c.LostLocalWrite));
         client.StatusChanged += (_, s) => OnStatus(s);
         using var watcher = new FolderWatcher(
             session.Layout.Root,
@@ -115,6 +115,11 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                             FinishFirstSync();
                             break;
                         default:
+                            if (item.Lost is { } lost)
+                            {
+                                sync.KeepLostWrite(item.Path!, lost);
+                            }
+
                             var outcome = await sync.ReconcileAsync(item.Path!, push: true);
                             if (item.Kind == WorkKind.Remote && outcome == ReconcileOutcome.Pulled)
                             {
@@ -252,5 +257,5 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         FirstSyncDone,
     }
 
-    private readonly record struct WorkItem(WorkKind Kind, string? Path, bool IsConflict);
+    private readonly record struct WorkItem(WorkKind Kind, string? Path, bool IsConflict, NoteVersion? Lost = null);
 }

@@ -22,6 +22,14 @@ internal static class OneShot
         }
 
         var total = client.Status.OutboxDepth;
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<(string Path, NoteVersion Write)>();
+        client.RemoteChanged += (_, c) =>
+        {
+            if (c.LostLocalWrite is { } write)
+            {
+                lost.Enqueue((c.Path, write));
+            }
+        };
         var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.StatusChanged += (_, s) =>
         {
@@ -45,6 +53,11 @@ internal static class OneShot
         if (total >= FolderSync.ProgressThreshold)
         {
             output.ProgressDone($"uploading {total:N0}/{total:N0} notes");
+        }
+
+        foreach (var (path, write) in lost)
+        {
+            session.Sync.KeepLostWrite(path, write);
         }
 
         if (push)

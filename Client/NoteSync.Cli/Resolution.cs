@@ -14,13 +14,47 @@ internal sealed record Resolution(string NotePath, string Keep, string? FileCont
     /// <summary>Resolves through <paramref name="sync"/>'s client and brings the note file and its conflict copies in step.</summary>
     public async Task<string> ApplyAsync(FolderSync sync, NoteSyncClient client)
     {
-        var conflict = client.GetConflicts().FirstOrDefault(c => c.Path == NotePath)
-            ?? throw new CliException(ExitCodes.Usage, $"{NotePath} is not in conflict (see `notesync conflicts`)");
+        var conflict = client.GetConflicts().FirstOrDefault(c => c.Path == NotePath);
+        if (conflict is null && sync.IsKept(NotePath))
+        {
+            conflict = KeptAsConflict(sync, client);
+        }
+
+        if (conflict is null)
+        {
+            throw new CliException(ExitCodes.Usage, $"{NotePath} is not in conflict (see `notesync conflicts`)");
+        }
+
         var value = Choose(conflict, sync.DeviceId);
         await client.ResolveAsync(NotePath, value);
+        sync.DropKept(NotePath);
         await sync.ReconcileAsync(NotePath, push: true);
         sync.RefreshConflicts(alsoCheck: [NotePath]);
         return $"resolved {NotePath}: kept {Describe(conflict, sync.DeviceId)}";
+    }
+
+    /// <summary>A kept conflict seen as a replica conflict: the note's version wins, each kept copy is a sibling.</summary>
+    private NoteConflict? KeptAsConflict(FolderSync sync, NoteSyncClient client)
+    {
+        if (client.GetVersion(NotePath) is not { } winner)
+        {
+            return null;
+        }
+
+        var siblings = new List<NoteVersion>();
+        var (dir, prefix, ext) = NotePaths.ConflictPattern(NotePath);
+        var fullDir = dir.Length == 0 ? sync.Layout.Root : NotePaths.FullOf(sync.Layout.Root, dir);
+        foreach (var copy in Directory.Exists(fullDir) ? Directory.EnumerateFiles(fullDir, prefix + "*" + ext) : [])
+        {
+            var name = Path.GetFileName(copy);
+            var device = name[prefix.Length..^ext.Length];
+            if (device != NotePaths.SafeDevice(winner.DeviceId))
+            {
+                siblings.Add(new NoteVersion(File.ReadAllText(copy), 0, device == NotePaths.SafeDevice(sync.DeviceId) ? sync.DeviceId : device));
+            }
+        }
+
+        return siblings.Count == 0 ? null : new NoteConflict(NotePath, winner, siblings);
     }
 
     private string? Choose(NoteConflict conflict, string deviceId)

@@ -18,7 +18,7 @@ internal static class ConflictsCommand
                 if (FolderLock.TryAcquire(layout) is { } held)
                 {
                     await using var session = FolderSession.Open(layout.Root, ConnectionOptions.Offline, needServer: false, held);
-                    paths = [.. session.Client.GetConflicts().Select(c => c.Path).Where(NotePaths.IsNote)];
+                    paths = [.. session.Sync.CurrentConflictPaths().Order(StringComparer.Ordinal)];
                 }
                 else
                 {

@@ -30,7 +30,7 @@ internal static class StatusCommand
                     lines.Add(("transport", "none"));
                     lines.Add(("outbox", status.OutboxDepth.ToString("N0")));
                     lines.Add(("last_ack", session.Client.LastAck.ToString()));
-                    lines.Add(("conflicts", session.Client.GetConflicts().Count(c => NotePaths.IsNote(c.Path)).ToString()));
+                    lines.Add(("conflicts", session.Sync.CurrentConflictPaths().Count.ToString()));
                 }
                 else
                 {

@@ -25,8 +25,8 @@ public sealed class CliConflictTests
         // Act 1: the conflict reaches the folder.
         await CliKit.WaitForFileAsync(folder.Path, "plans.conflict-dev-a.md", "a's plan");
         await cli.WaitForStderrAsync("conflict: plans.md");
-        var conflicts = await CliProcess.RunAsync(["conflicts", folder.Path]);
         await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("plans.md", StringComparison.Ordinal), "the status to count the conflict");
+        var conflicts = await CliProcess.RunAsync(["conflicts", folder.Path]);
         var status = await CliProcess.RunAsync(["status", folder.Path]);
 
         // Assert 1: the note shows the winner (the greater device id), the sibling sits beside it.
@@ -45,6 +45,44 @@ public sealed class CliConflictTests
         await ClientKit.WaitUntilAsync(() => b.Get("plans.md") == "a's plan" && b.GetConflicts().Count == 0, "b to get the resolution");
         await CliKit.WaitForFileAsync(folder.Path, "plans.conflict-dev-a.md", null);
         Assert.Equal("a's plan", CliKit.ReadNote(folder.Path, "plans.md"));
+        Assert.Equal("", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout);
+    }
+
+    [Fact]
+    public async Task EditOnTheTrainThatLosesToANewerEditElsewhereIsKeptBesideTheNote()
+    {
+        // Arrange: the laptop's folder is in sync, then its sync stops (the lid closes).
+        await using var server = await ServerProcess.StartAsync();
+        using var folder = new TempDirectory();
+        using var libDir = new TempDirectory();
+        CliKit.WriteNote(folder.Path, "shared.md", "v1");
+        await using var phone = ClientKit.Start(server, "phone", libDir.Path);
+        await using (var first = await CliKit.StartSyncAsync(folder.Path, server, "laptop"))
+        {
+            await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "v1", "the phone has v1");
+            first.Interrupt();
+            Assert.Equal(130, await first.WaitForExitAsync());
+        }
+
+        // Act: the laptop edits offline; the phone writes a newer version (a higher clock) that reaches the server first.
+        CliKit.WriteNote(folder.Path, "shared.md", "laptop's edit on the train");
+        await phone.PutWithTimestampAsync("shared.md", "phone's edit", 1000);
+        await phone.SyncBoundedAsync();
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+
+        // Assert: LWW shows the phone's version, and the laptop's is kept beside it, said and listed.
+        await CliKit.WaitForFileAsync(folder.Path, "shared.md", "phone's edit");
+        Assert.Equal("laptop's edit on the train", CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
+        await cli.WaitForStderrAsync("conflict: shared.md: this device's edit crossed a newer one from phone");
+        await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
+        Assert.Equal("shared.md  shared.conflict-laptop.md", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout.Trim());
+
+        // Keeping mine puts the train edit back everywhere and removes the copy.
+        var resolved = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "shared.md"), "--keep", "mine"]);
+        Assert.True(resolved.Exit == 0, resolved.Stderr);
+        await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "laptop's edit on the train", "the phone to get the resolution");
+        Assert.Equal("laptop's edit on the train", CliKit.ReadNote(folder.Path, "shared.md"));
+        Assert.Null(CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
         Assert.Equal("", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout);
     }
 
