@@ -71,6 +71,7 @@ public sealed class ClientConflictTests
             await b.DisposeAsync();
         }
     }
+
     [Fact]
     public async Task WriteBeatenBeforeTheServerHadItIsReportedAsLost()
     {
