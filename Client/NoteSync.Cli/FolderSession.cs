@@ -35,9 +35,15 @@ internal sealed class FolderSession : IAsyncDisposable
 
     public FolderSync Sync { get; }
 
-    /// <summary>Opens <paramref name="folder"/>; <paramref name="needServer"/> when the command talks to the server; <paramref name="heldLock"/> when the caller took the lock already.</summary>
-    public static FolderSession Open(string folder, ConnectionSettings settings, bool needServer, FolderLock? heldLock = null)
+    /// <summary>Opens <paramref name="folder"/>; <paramref name="needServer"/> when the command talks to the server; <paramref name="heldLock"/> when the caller took the lock already; <paramref name="create"/> to create a missing folder.</summary>
+    public static FolderSession Open(string folder, ConnectionSettings settings, bool needServer, FolderLock? heldLock = null, bool create = false)
     {
+        if (create && !Directory.Exists(folder) && !File.Exists(folder))
+        {
+            // A new machine's first `sync ~/Notes`: the folder is where the notes will land.
+            Directory.CreateDirectory(folder);
+        }
+
         if (!Directory.Exists(folder))
         {
             throw new CliException(ExitCodes.Usage, $"folder not found: {folder}");

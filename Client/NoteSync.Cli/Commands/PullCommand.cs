@@ -15,7 +15,7 @@ internal static class PullCommand
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
             async ct =>
             {
-                await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true);
+                await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true, create: true);
                 return await OneShot.RunAsync(session, push: false, ct);
             },
             cancellationToken));

@@ -17,7 +17,7 @@ internal static class SyncFolderCommand
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
             async ct =>
             {
-                await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true);
+                await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true, create: true);
                 using var live = new LiveSync(session, TimeSpan.FromMilliseconds(result.GetValue(debounce)));
                 return await live.RunAsync(ct);
             },

@@ -92,11 +92,14 @@ public sealed class CliOfflineTests
 
         await using var observer = HttpDevice.Create(server, "observer");
 
-        // Act: kill -9 as soon as the server has part of it; then push again.
+        // Act: as soon as the server has part of it, freeze the server (so the push cannot finish
+        // meanwhile) and kill -9 the CLI; then let the server go on and push again.
         await using (var first = CliProcess.Start(CliKit.OneShot("push", folder.Path, server, "laptop")))
         {
             await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.Snapshot().Count > 0, "the first batch on the server");
+            server.Signal("STOP");
             first.Kill();
+            server.Signal("CONT");
         }
 
         await observer.PullAsync();

@@ -106,4 +106,30 @@ public sealed class CliSyncTests
         await CliKit.WaitForFileAsync(folder.Path, "note.md", "remote edit");
         Assert.Null(CliKit.ReadNote(folder.Path, "note.conflict-lib.md"));
     }
+
+    [Fact]
+    public async Task FilesThatCannotBeNotesAreSkippedWithAWarningAndTheRestSyncs()
+    {
+        // Arrange: a good note, a path whose key is over 1,024 bytes, a file that is not UTF-8, one over the size limit.
+        await using var server = await ServerProcess.StartAsync();
+        using var folder = new TempDirectory();
+        CliKit.WriteNote(folder.Path, "good.md", "fine");
+        var longPath = string.Join('/', Enumerable.Repeat(new string('x', 200), 6)) + "/long.md";
+        CliKit.WriteNote(folder.Path, longPath, "key too long");
+        await File.WriteAllBytesAsync(Path.Combine(folder.Path, "binary.md"), [0xff, 0xfe, 0x00, 0xc3]);
+        CliKit.WriteNote(folder.Path, "big.md", new string('b', 2000));
+
+        // Act
+        var (exit, _, stderr) = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop", "--max-note-bytes", "1000"));
+
+        // Assert: one warning each, the good note synced, the files untouched.
+        Assert.True(exit == 0, stderr);
+        Assert.Contains($"skipping {longPath}: its key", stderr, StringComparison.Ordinal);
+        Assert.Contains("skipping binary.md: not UTF-8 text", stderr, StringComparison.Ordinal);
+        Assert.Contains("skipping big.md: 2,000 bytes is over --max-note-bytes (1,000)", stderr, StringComparison.Ordinal);
+        await using var observer = HttpDevice.Create(server, "observer");
+        await observer.PullAsync();
+        Assert.Equal(new Dictionary<string, string> { ["note:good.md"] = "fine" }, observer.Snapshot());
+        Assert.Equal([0xff, 0xfe, 0x00, 0xc3], await File.ReadAllBytesAsync(Path.Combine(folder.Path, "binary.md")));
+    }
 }
