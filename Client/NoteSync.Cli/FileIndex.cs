@@ -120,6 +120,3 @@ internal sealed class FileIndex : IDisposable
         _connection.Dispose();
     }
 }
-
-/// <summary>What the index knows of one file: content hash (hex SHA-256), size in bytes, last write time (UTC ticks).</summary>
-internal sealed record IndexEntry(string Hash, long Size, long MtimeTicks);

@@ -414,36 +414,3 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
 
     private sealed record LocalFile(string Hash, string? Text, IndexEntry Entry, string? Problem);
 }
-
-/// <summary>What <see cref="FolderSync.ReconcileAsync"/> did.</summary>
-internal enum ReconcileOutcome
-{
-    None,
-    Pushed,
-    Pulled,
-    LocalPending,
-    Skipped,
-}
-
-/// <summary>Counts of a scan's outcomes.</summary>
-internal sealed class ScanCounts
-{
-    public int Pushed { get; private set; }
-
-    public int Pulled { get; private set; }
-
-    public int LocalPending { get; private set; }
-
-    public int Skipped { get; private set; }
-
-    public void Add(ReconcileOutcome outcome)
-    {
-        switch (outcome)
-        {
-            case ReconcileOutcome.Pushed: Pushed++; break;
-            case ReconcileOutcome.Pulled: Pulled++; break;
-            case ReconcileOutcome.LocalPending: LocalPending++; break;
-            case ReconcileOutcome.Skipped: Skipped++; break;
-        }
-    }
-}
