@@ -189,7 +189,18 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             return ReconcileOutcome.None;
         }
 
-        if (!WriteFile(full, bytes, local))
+        bool wrote;
+        try
+        {
+            wrote = WriteFile(full, bytes, local);
+        }
+        catch (UnwritableNoteException ex)
+        {
+            WarnOnce(path + "\0write", $"cannot write {path}: {ex.Message}; it stays on the server and in .notesync, and is tried again on the next change or start");
+            return ReconcileOutcome.Skipped;
+        }
+
+        if (!wrote)
         {
             // Edited between our read and the rename: it is a local edit after all.
             return await ReconcileAsync(path, push);
@@ -233,7 +244,16 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     private void KeepCopy(string path, string device, string value, string message)
     {
         var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device));
-        WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
+        try
+        {
+            WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
+        }
+        catch (UnwritableNoteException ex)
+        {
+            // Without its copy the version would vanish when the note is written: stop instead; it is still in the store.
+            throw new CliException(ExitCodes.LocalIo, $"cannot keep the other version of {path} in {copy}: {ex.Message}", ex);
+        }
+
         index.SetKept(path, true);
         output.Notice($"conflict: {message}. Resolve with: notesync resolve {path} --keep mine|theirs|<file>");
         Volatile.Write(ref _conflictPaths, new HashSet<string>(ConflictPaths.Append(path), StringComparer.Ordinal));
@@ -390,17 +410,44 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         return info.Exists && info.Length == local.Entry.Size && info.LastWriteTimeUtc.Ticks == local.Entry.MtimeTicks;
     }
 
+    /// <summary>
+    /// The atomic write of a note or a copy. A full disk stops the command (exit 4: nothing more can be
+    /// written, and the store keeps everything for the next run); any other failure (a file where a
+    /// folder should be, a name the file system refuses) concerns this one note only.
+    /// </summary>
     private static bool WriteFile(string full, byte[] bytes, LocalFile? local, bool mustBeUnchanged = true)
     {
         try
         {
             return AtomicFile.Write(full, bytes, mustBeUnchanged ? () => StillAsRead(full, local) : null);
         }
-        catch (IOException ex)
+        catch (IOException ex) when (IsDiskFull(full, bytes.Length))
         {
-            throw new CliException(ExitCodes.LocalIo, $"cannot write {full}: {ex.Message}", ex);
+            throw new CliException(ExitCodes.LocalIo, $"disk full: cannot write {full} ({ex.Message})", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UnwritableNoteException(ex.Message, ex);
         }
     }
+
+    private static bool IsDiskFull(string full, long needed)
+    {
+        try
+        {
+            var root = Path.GetPathRoot(Path.GetFullPath(full))!;
+            var drive = new DriveInfo(Path.GetDirectoryName(full) is { } dir && Directory.Exists(dir) ? dir : root);
+
+            // Room for the temp file and a little more: less means the write failed for want of space.
+            return drive.AvailableFreeSpace < needed + (1024 * 1024);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class UnwritableNoteException(string message, Exception inner) : Exception(message, inner);
 
     private void WarnOnce(string key, string message)
     {

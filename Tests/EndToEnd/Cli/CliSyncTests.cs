@@ -131,5 +131,14 @@ public sealed class CliSyncTests
         await observer.PullAsync();
         Assert.Equal(new Dictionary<string, string> { ["note:good.md"] = "fine" }, observer.Snapshot());
         Assert.Equal([0xff, 0xfe, 0x00, 0xc3], await File.ReadAllBytesAsync(Path.Combine(folder.Path, "binary.md")));
+
+        // A remote note that cannot be written (a plain file stands where its folder would be) is
+        // skipped with a warning; the others are written.
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "blocked"), "a file, not a folder");
+        await observer.PutManyAsync([("note:blocked/inside.md", "cannot land"), ("note:arrives.md", "lands")]);
+        var pull = await CliProcess.RunAsync(CliKit.OneShot("pull", folder.Path, server, "laptop"));
+        Assert.True(pull.Exit == 0, pull.Stderr);
+        Assert.Contains("cannot write blocked/inside.md", pull.Stderr, StringComparison.Ordinal);
+        Assert.Equal("lands", CliKit.ReadNote(folder.Path, "arrives.md"));
     }
 }
