@@ -16,7 +16,9 @@ namespace NoteSync.Cli;
 /// A write from the server updates the index after the rename; the watcher's event for it is handled
 /// later by the same loop, finds the file equal to the index, and is not echoed back. A file edited
 /// locally while a remote change to it arrives counts as edited, so the local edit is pushed with a newer
-/// clock and wins; the file is never overwritten while it holds content the server has not seen.
+/// clock and wins; the file is never overwritten while it holds content the server has not seen, and the
+/// remote version is kept beside it (<c>name.conflict-&lt;device&gt;.md</c>), as is this device's write when
+/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>).
 /// </summary>
 internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, FileIndex index, string deviceId, int maxNoteBytes, CliOutput output)
 {
