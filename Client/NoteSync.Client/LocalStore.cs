@@ -35,6 +35,7 @@ internal sealed class LocalStore : IDisposable
             CREATE TABLE IF NOT EXISTS writes (key TEXT NOT NULL, timestamp INTEGER NOT NULL, device_id TEXT NOT NULL, value TEXT);
             CREATE INDEX IF NOT EXISTS writes_key ON writes (key);
             CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT, timestamp INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key);
             """);
     }
 
@@ -78,6 +79,16 @@ internal sealed class LocalStore : IDisposable
         }
 
         return items;
+    }
+
+    /// <summary>The newest outbox write to <paramref name="key"/> (not yet acknowledged), or null.</summary>
+    public Write? LatestPendingWrite(string key, string deviceId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT value, timestamp FROM outbox WHERE key = $key ORDER BY id DESC LIMIT 1";
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new Write(reader.GetInt64(1), deviceId, reader.IsDBNull(0) ? null : reader.GetString(0)) : null;
     }
 
     /// <summary>One transaction: the write joins the outbox, the entry's new state and the clock are saved.</summary>

@@ -164,6 +164,16 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The note's winning write (content, timestamp, device; a null content is a delete), or null when the replica has never seen it.</summary>
+    public NoteVersion? GetVersion(string path)
+    {
+        var key = KeyOf(path);
+        lock (_gate)
+        {
+            return _replica.Get(key) is { } state ? ToVersion(state.Winner) : null;
+        }
+    }
+
     /// <summary>The paths of existing (not deleted) notes starting with <paramref name="prefix"/>, sorted ordinally.</summary>
     public IReadOnlyList<string> List(string prefix = "")
     {
@@ -330,7 +340,10 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                     var state = _replica.Get(change.Key)!;
                     changed.Add((change.Key, state));
                     var winner = state.Winner;
-                    remote.Add(new RemoteChange(change.Key[ProtocolLimits.KeyPrefix.Length..], winner.Value, winner.Timestamp, winner.DeviceId, state.IsConflict));
+                    remote.Add(new RemoteChange(change.Key[ProtocolLimits.KeyPrefix.Length..], winner.Value, winner.Timestamp, winner.DeviceId, state.IsConflict)
+                    {
+                        LostLocalWrite = LostLocalWrite(change.Key, state),
+                    });
                 }
             }
 
@@ -356,6 +369,22 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 w.Writer.TryWrite(change);
             }
         }
+    }
+
+    /// <summary>
+    /// Read before the frame's transaction removes acknowledged writes from the outbox, so a write this
+    /// very answer acknowledged still counts: it reached the server after the write that beat it.
+    /// </summary>
+    private NoteVersion? LostLocalWrite(string key, EntryState state)
+    {
+        if (_store.LatestPendingWrite(key, _config.DeviceId) is not { } pending
+            || state.Writes.Contains(pending)
+            || string.Equals(pending.Value, state.Winner.Value, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return ToVersion(pending);
     }
 
     // Statuses changed under the lock, raised outside it (a handler must not run under the lock), in order, none dropped.

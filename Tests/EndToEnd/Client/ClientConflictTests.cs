@@ -71,4 +71,42 @@ public sealed class ClientConflictTests
             await b.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task WriteBeatenBeforeTheServerHadItIsReportedAsLost()
+    {
+        // Arrange: b's newer write reaches the server while a's older one waits in a's outbox.
+        await using var server = await ServerProcess.StartAsync();
+        using var dirA = new TempDirectory();
+        using var dirB = new TempDirectory();
+        await using var a = ClientKit.Create(server, "dev-a", dirA.Path);
+        await using var b = ClientKit.Start(server, "dev-b", dirB.Path);
+        await a.PutAsync("n.md", "a's older write");
+        await a.PutAsync("other.md", "not beaten");
+        await b.PutWithTimestampAsync("n.md", "b's newer write", 1000);
+        await b.SyncBoundedAsync();
+        var changes = new List<RemoteChange>();
+        a.RemoteChanged += (_, c) =>
+        {
+            lock (changes)
+            {
+                changes.Add(c);
+            }
+        };
+
+        // Act
+        a.Start();
+        await a.SyncBoundedAsync();
+
+        // Assert: the change that beat a's write names it; nothing else is reported lost.
+        lock (changes)
+        {
+            var change = Assert.Single(changes);
+            Assert.Equal("b's newer write", change.Value);
+            Assert.Equal(new NoteVersion("a's older write", 1, "dev-a"), change.LostLocalWrite);
+        }
+
+        Assert.Equal("b's newer write", a.Get("n.md"));
+        Assert.Equal(new NoteVersion("b's newer write", 1000, "dev-b"), a.GetVersion("n.md"));
+    }
 }

@@ -1,0 +1,43 @@
+using NoteSync.Client;
+
+namespace NoteSync.Cli;
+
+/// <summary>Runs a command's body and turns what it throws into one line on stderr and an exit code.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await body(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("notesync: stopped; local changes not yet sent stay queued in .notesync for the next run");
+            return ExitCodes.Interrupted;
+        }
+        catch (CliException ex)
+        {
+            return Fail(ex.ExitCode, ex.Message);
+        }
+        catch (TokenRefusedException)
+        {
+            return Fail(ExitCodes.AuthRefused, "the server refused the token (401): check --token or NOTESYNC_TOKEN");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Fail(ExitCodes.LocalIo, $"local I/O error: {ex.Message}");
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // The client's store and the file index live in .notesync: a full disk shows up here too.
+            return Fail(ExitCodes.LocalIo, $"local state error in .notesync: {ex.Message}");
+        }
+    }
+
+    public static int Fail(int exitCode, string message)
+    {
+        Console.Error.WriteLine($"notesync: {message}");
+        return exitCode;
+    }
+}

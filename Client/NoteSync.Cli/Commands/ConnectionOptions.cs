@@ -1,0 +1,60 @@
+using System.CommandLine;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Cli.Commands;
+
+/// <summary>
+/// The options every command that talks to the server shares. Adding one: here (field, <see cref="AddTo"/>,
+/// <see cref="Read"/>), in <see cref="ConnectionSettings"/>, where it is used, and in docs/client.md.
+/// </summary>
+internal sealed class ConnectionOptions
+{
+    public const string UrlVariable = "NOTESYNC_URL";
+    public const string TokenVariable = "NOTESYNC_TOKEN";
+
+    private readonly Option<string?> _server = new("--server", "-s") { Description = $"The server's address, e.g. http://host:5000. Default: ${UrlVariable}, then the address this folder last used." };
+    private readonly Option<string?> _device = new("--device", "-d") { Description = "This device's id (1..256 characters). Needed once per folder, remembered afterwards." };
+    private readonly Option<string?> _token = new("--token") { Description = $"The JWT when the server has auth on. Default: ${TokenVariable}. Never stored." };
+    private readonly Option<bool> _poll = new("--poll") { Description = "Poll POST /sync instead of holding a live WebSocket." };
+    private readonly Option<int> _intervalMs = Positive(new Option<int>("--interval-ms") { Description = "The poll interval in milliseconds, when polling.", DefaultValueFactory = _ => 1000 });
+    private readonly Option<string> _hubPath = new("--hub-path") { Description = "The hub's path under the server address (behind a reverse proxy).", DefaultValueFactory = _ => "hubs/sync" };
+    private readonly Option<int> _maxRetryMs = Positive(new Option<int>("--max-retry-ms") { Description = "The longest wait between reconnect attempts, in milliseconds.", DefaultValueFactory = _ => 30_000 });
+    private readonly Option<int> _maxNoteBytes = Positive(new Option<int>("--max-note-bytes") { Description = "Files larger than this are skipped with a warning (the server's limit, NoteSync:Limits:MaxValueBytes).", DefaultValueFactory = _ => ProtocolLimits.Default.MaxValueBytes });
+    private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Print one line per file pushed, pulled or deleted." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _server, _device, _token, _poll, _intervalMs, _hubPath, _maxRetryMs, _maxNoteBytes, _verbose })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    public ConnectionSettings Read(ParseResult result) => new(
+        result.GetValue(_server) ?? NonEmpty(Environment.GetEnvironmentVariable(UrlVariable)),
+        result.GetValue(_device),
+        result.GetValue(_token) ?? NonEmpty(Environment.GetEnvironmentVariable(TokenVariable)),
+        result.GetValue(_poll),
+        result.GetValue(_intervalMs),
+        result.GetValue(_hubPath)!,
+        result.GetValue(_maxRetryMs),
+        result.GetValue(_maxNoteBytes),
+        result.GetValue(_verbose));
+
+    /// <summary>The settings of commands that work on local state only.</summary>
+    public static ConnectionSettings Offline => new(null, null, null, false, 1000, "hubs/sync", 30_000, ProtocolLimits.Default.MaxValueBytes, false);
+
+    public static Option<int> Positive(Option<int> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"{option.Name} must be at least 1");
+            }
+        });
+        return option;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Text;
+
+namespace NoteSync.Cli.Commands;
+
+/// <summary>
+/// <c>notesync resolve &lt;path&gt; --keep mine|theirs|&lt;file&gt;</c>. With a sync running on the folder, the
+/// request is handed to it (<see cref="ResolveRequests"/>), which resolves and pushes at once; without
+/// one, it is resolved in the folder's store and goes up with the next sync or push.
+/// </summary>
+internal static class ResolveCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("path") { Description = "The note file in conflict (e.g. ~/Notes/plans.md)." };
+        var keep = new Option<string>("--keep", "-k")
+        {
+            Description = "Which version becomes the note: mine (this device's), theirs (the other device's; an error when several devices conflict), or a file whose content to keep (e.g. plans.conflict-phone.md or a merge you wrote).",
+            Required = true,
+        };
+        var command = new Command("resolve", "Resolve a note in conflict: the chosen content is written with a newer clock, which clears the conflict on every device, and the conflict copies are removed.");
+        command.Arguments.Add(path);
+        command.Options.Add(keep);
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
+            async ct =>
+            {
+                var target = Path.GetFullPath(result.GetValue(path)!);
+                var layout = FolderLayout.Find(target) ?? throw new CliException(ExitCodes.Usage, $"{target} is not in a synced folder (no .notesync above it)");
+                var notePath = NotePaths.RelativeOf(layout.Root, target);
+                if (notePath is null || !NotePaths.IsNote(notePath))
+                {
+                    throw new CliException(ExitCodes.Usage, $"{target} is not a note file (.md or .txt; give the note, not its conflict copy, and --keep <copy> to keep a copy)");
+                }
+
+                var resolution = new Resolution(notePath, result.GetValue(keep)!, ReadKeepFile(result.GetValue(keep)!));
+                if (FolderLock.TryAcquire(layout) is not { } held)
+                {
+                    var (code, message) = await ResolveRequests.SubmitAsync(layout, resolution, ct);
+                    return code == ExitCodes.Ok ? Print(message + " (by the running sync)") : CommandRunner.Fail(code, message);
+                }
+
+                await using var session = FolderSession.Open(layout.Root, ConnectionOptions.Offline, needServer: false, held);
+                var done = await resolution.ApplyAsync(session.Sync, session.Client);
+                return Print(done + "; the next sync or push sends it");
+            },
+            cancellationToken));
+        return command;
+    }
+
+    private static int Print(string line)
+    {
+        Console.Out.WriteLine(line);
+        return ExitCodes.Ok;
+    }
+
+    private static string? ReadKeepFile(string keep)
+    {
+        if (keep is Resolution.Mine or Resolution.Theirs)
+        {
+            return null;
+        }
+
+        if (!File.Exists(keep))
+        {
+            throw new CliException(ExitCodes.Usage, $"--keep: expected mine, theirs or a file; no file {keep}");
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(File.ReadAllBytes(keep));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new CliException(ExitCodes.Usage, $"--keep: {keep} is not UTF-8 text");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace NoteSync.Cli;
+
+/// <summary>
+/// The process exit codes scripts can rely on (documented in docs/client.md, "Exit codes"). Adding one:
+/// here, in <see cref="CommandRunner"/>'s mapping, and in the docs table.
+/// </summary>
+internal static class ExitCodes
+{
+    /// <summary>Done.</summary>
+    public const int Ok = 0;
+
+    /// <summary>Bad arguments, an unknown folder, a note that is not in conflict.</summary>
+    public const int Usage = 1;
+
+    /// <summary>The server could not be reached (refused, timed out, or answered with a server error).</summary>
+    public const int Unreachable = 2;
+
+    /// <summary>The server refused the token (401).</summary>
+    public const int AuthRefused = 3;
+
+    /// <summary>A local file or the folder's state could not be read or written (disk full, permissions).</summary>
+    public const int LocalIo = 4;
+
+    /// <summary>Another notesync process holds the folder.</summary>
+    public const int Locked = 5;
+
+    /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT).</summary>
+    public const int Interrupted = 130;
+}

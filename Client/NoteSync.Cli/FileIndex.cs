@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+
+namespace NoteSync.Cli;
+
+/// <summary>
+/// <c>.notesync/index.db</c>: per note file, the SHA-256 of the content last known to match the replica,
+/// with the size and mtime seen then (so a full scan reads only files whose size or mtime moved).
+/// A file whose hash differs from its entry was edited locally; one equal to it is unchanged and
+/// follows the replica. Layout: <c>files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime INTEGER)</c>,
+/// and <c>kept(path TEXT PRIMARY KEY)</c>, the notes with kept copies (<see cref="KeptPaths"/>); tables and
+/// columns are only ever added.
+/// <para>
+/// Losing the newest entries (a crash; the file runs with synchronous=NORMAL) is harmless: a file then
+/// looks edited, and when its content equals the replica's the entry is just written again, nothing is pushed.
+/// </para>
+/// Not thread-safe: <see cref="FolderSync"/> uses it from one loop.
+/// </summary>
+internal sealed class FileIndex : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Dictionary<string, IndexEntry> _entries = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _kept = new(StringComparer.Ordinal);
+    private SqliteTransaction? _batch;
+
+    public FileIndex(string path)
+    {
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _connection.Open();
+        Execute("PRAGMA journal_mode = WAL");
+        Execute("PRAGMA synchronous = NORMAL");
+        Execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL)");
+        Execute("CREATE TABLE IF NOT EXISTS kept (path TEXT PRIMARY KEY)");
+        using (var kept = _connection.CreateCommand())
+        {
+            kept.CommandText = "SELECT path FROM kept";
+            using var keptReader = kept.ExecuteReader();
+            while (keptReader.Read())
+            {
+                _kept.Add(keptReader.GetString(0));
+            }
+        }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT path, hash, size, mtime FROM files";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _entries[reader.GetString(0)] = new IndexEntry(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3));
+        }
+    }
+
+    public IReadOnlyCollection<string> Paths => _entries.Keys;
+
+    public IndexEntry? Get(string path) => _entries.GetValueOrDefault(path);
+
+    public void Set(string path, IndexEntry entry)
+    {
+        _entries[path] = entry;
+        using var command = _connection.CreateCommand();
+        command.Transaction = _batch;
+        command.CommandText = "INSERT INTO files (path, hash, size, mtime) VALUES ($p, $h, $s, $m) ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime = excluded.mtime";
+        command.Parameters.AddWithValue("$p", path);
+        command.Parameters.AddWithValue("$h", entry.Hash);
+        command.Parameters.AddWithValue("$s", entry.Size);
+        command.Parameters.AddWithValue("$m", entry.MtimeTicks);
+        command.ExecuteNonQuery();
+    }
+
+    public void Remove(string path)
+    {
+        if (!_entries.Remove(path))
+        {
+            return;
+        }
+
+        using var command = _connection.CreateCommand();
+        command.Transaction = _batch;
+        command.CommandText = "DELETE FROM files WHERE path = $p";
+        command.Parameters.AddWithValue("$p", path);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Notes with kept copies: a concurrent edit that LWW dropped, kept beside the note until resolved.</summary>
+    public IReadOnlyCollection<string> KeptPaths => _kept;
+
+    public void SetKept(string path, bool kept)
+    {
+        if (kept ? !_kept.Add(path) : !_kept.Remove(path))
+        {
+            return;
+        }
+
+        using var command = _connection.CreateCommand();
+        command.Transaction = _batch;
+        command.CommandText = kept ? "INSERT OR IGNORE INTO kept (path) VALUES ($p)" : "DELETE FROM kept WHERE path = $p";
+        command.Parameters.AddWithValue("$p", path);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Groups the following changes into one transaction until <see cref="CommitBatch"/>: thousands of files, one commit.</summary>
+    public void BeginBatch() => _batch ??= _connection.BeginTransaction();
+
+    public void CommitBatch()
+    {
+        _batch?.Commit();
+        _batch?.Dispose();
+        _batch = null;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        CommitBatch();
+        _connection.Dispose();
+    }
+}

@@ -1,0 +1,465 @@
+using System.Security.Cryptography;
+using System.Text;
+using NoteSync.Client;
+
+namespace NoteSync.Cli;
+
+/// <summary>
+/// Keeps one folder and the client's replica in step, one note at a time (<see cref="ReconcileAsync"/>),
+/// from one loop (never two calls at once). The file index tells a local edit (file hash differs from
+/// the index) from a file that should follow the replica (hash equal to the index):
+/// <list type="bullet">
+/// <item>edited or new file: pushed (<c>PutAsync</c>), unless the replica already holds that content;</item>
+/// <item>file gone but indexed: a delete (<c>DeleteAsync</c>);</item>
+/// <item>unchanged file whose replica content differs: the replica's content is written (atomically), or the file deleted.</item>
+/// </list>
+/// A write from the server updates the index after the rename; the watcher's event for it is handled
+/// later by the same loop, finds the file equal to the index, and is not echoed back. A file edited
+/// locally while a remote change to it arrives counts as edited, so the local edit is pushed with a newer
+/// clock and wins; the file is never overwritten while it holds content the server has not seen, and the
+/// remote version is kept beside it (<c>name.conflict-&lt;device&gt;.md</c>), as is this device's write when
+/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>).
+/// </summary>
+internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, FileIndex index, string deviceId, int maxNoteBytes, CliOutput output)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
+    private IReadOnlySet<string> _conflictPaths = new HashSet<string>(StringComparer.Ordinal);
+
+    public FolderLayout Layout => layout;
+
+    public string DeviceId => deviceId;
+
+    /// <summary>The notes in conflict as of the last <see cref="RefreshConflicts"/> (a snapshot, safe from any thread).</summary>
+    public IReadOnlySet<string> ConflictPaths => Volatile.Read(ref _conflictPaths);
+
+    /// <summary>Reconciles every note file, every indexed path and every note of the replica; returns the counts.</summary>
+    public async Task<ScanCounts> ScanAsync(bool push, string verb, CancellationToken cancellationToken)
+    {
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        var copiesOf = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in EnumerateFiles())
+        {
+            if (NotePaths.IsNote(file))
+            {
+                paths.Add(file);
+            }
+            else if (NotePaths.NoteOfConflictCopy(file) is { } note)
+            {
+                copiesOf.Add(note);
+            }
+        }
+
+        paths.UnionWith(index.Paths);
+        paths.UnionWith(client.List().Where(NotePaths.IsNote));
+        var counts = new ScanCounts();
+        var done = 0;
+        index.BeginBatch();
+        try
+        {
+            foreach (var path in paths)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                counts.Add(await ReconcileAsync(path, push, trustStat: true));
+                done++;
+                if (paths.Count >= ProgressThreshold)
+                {
+                    output.Progress($"{verb} {done:N0}/{paths.Count:N0} files");
+                }
+
+                // Commit now and then, so a long first scan does not hold one huge transaction.
+                if (done % 1000 == 0)
+                {
+                    index.CommitBatch();
+                    index.BeginBatch();
+                }
+            }
+        }
+        finally
+        {
+            index.CommitBatch();
+        }
+
+        if (paths.Count >= ProgressThreshold)
+        {
+            output.ProgressDone($"{verb} {done:N0}/{paths.Count:N0} files");
+        }
+
+        // Copies on disk of notes no longer in conflict (resolved while this folder was not syncing) go too.
+        RefreshConflicts(copiesOf);
+        return counts;
+    }
+
+    /// <summary>Progress is shown for runs of at least this many notes.</summary>
+    public const int ProgressThreshold = 100;
+
+    /// <summary>Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone (pull).</summary>
+    public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false)
+    {
+        if (!NotePaths.IsNote(path))
+        {
+            return ReconcileOutcome.None;
+        }
+
+        if (NotePaths.KeyProblem(path) is { } problem)
+        {
+            WarnOnce(path, $"skipping {path}: its key {problem}");
+            return ReconcileOutcome.Skipped;
+        }
+
+        var full = NotePaths.FullOf(layout.Root, path);
+        var entry = index.Get(path);
+        var local = ReadLocal(full, entry, trustStat);
+        if (local is { Problem: { } localProblem })
+        {
+            WarnOnce(path + "\0" + localProblem, $"skipping {path}: {localProblem}");
+            return ReconcileOutcome.Skipped;
+        }
+
+        var replica = client.Get(path);
+        if (local is not null && local.Hash != entry?.Hash)
+        {
+            // Edited or new here.
+            var text = local.Text!;
+            if (replica == text)
+            {
+                index.Set(path, local.Entry);
+                return ReconcileOutcome.None;
+            }
+
+            if (!push)
+            {
+                return ReconcileOutcome.LocalPending;
+            }
+
+            if (replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
+                && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId)
+            {
+                // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
+                // and wins, so the other version would vanish from sight; it is kept beside the note.
+                KeepCopy(path, theirs.DeviceId, replica, $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {NotePaths.ConflictPath(path, theirs.DeviceId)}");
+            }
+
+            await client.PutAsync(path, text);
+            index.Set(path, local.Entry);
+            output.Detail($"pushed {path}");
+            return ReconcileOutcome.Pushed;
+        }
+
+        if (local is null && entry is not null)
+        {
+            // Deleted (or renamed away) here.
+            if (!push)
+            {
+                return ReconcileOutcome.LocalPending;
+            }
+
+            if (replica is not null)
+            {
+                await client.DeleteAsync(path);
+            }
+
+            index.Remove(path);
+            output.Detail($"pushed the delete of {path}");
+            return ReconcileOutcome.Pushed;
+        }
+
+        // Unchanged here (or never here): follow the replica.
+        if (replica is null)
+        {
+            if (local is null)
+            {
+                return ReconcileOutcome.None;
+            }
+
+            if (StillAsRead(full, local))
+            {
+                File.Delete(full);
+                index.Remove(path);
+                output.Detail($"deleted {path} (deleted elsewhere)");
+                return ReconcileOutcome.Pulled;
+            }
+
+            return await ReconcileAsync(path, push);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(replica);
+        var hash = Hash(bytes);
+        if (local is not null && hash == local.Hash)
+        {
+            return ReconcileOutcome.None;
+        }
+
+        bool wrote;
+        try
+        {
+            wrote = WriteFile(full, bytes, local);
+        }
+        catch (UnwritableNoteException ex)
+        {
+            WarnOnce(path + "\0write", $"cannot write {path}: {ex.Message}; it stays on the server and in .notesync, and is tried again on the next change or start");
+            return ReconcileOutcome.Skipped;
+        }
+
+        if (!wrote)
+        {
+            // Edited between our read and the rename: it is a local edit after all.
+            return await ReconcileAsync(path, push);
+        }
+
+        var written = new FileInfo(full);
+        index.Set(path, new IndexEntry(hash, written.Length, written.LastWriteTimeUtc.Ticks));
+        output.Detail($"pulled {path}");
+        return ReconcileOutcome.Pulled;
+    }
+
+    /// <summary>
+    /// This device's write that a newer one from elsewhere beat before the server had it (the library's
+    /// <see cref="RemoteChange.LostLocalWrite"/>): the note is about to show the other version, so this
+    /// one is kept beside it as <c>name.conflict-&lt;this device&gt;.ext</c>. Call before reconciling the note.
+    /// </summary>
+    public void KeepLostWrite(string path, NoteVersion lost)
+    {
+        if (!NotePaths.IsNote(path) || lost.Value is null || client.GetVersion(path) is not { } now || now.Value == lost.Value)
+        {
+            return;
+        }
+
+        KeepCopy(path, deviceId, lost.Value, $"{path}: this device's edit crossed a newer one from {now.DeviceId}; the note shows {now.DeviceId}'s, this device's is kept in {NotePaths.ConflictPath(path, deviceId)}");
+    }
+
+    /// <summary>The notes in conflict now: the replica's conflicts and the notes with kept copies.</summary>
+    public IReadOnlySet<string> CurrentConflictPaths() =>
+        new HashSet<string>(client.GetConflicts().Select(c => c.Path).Where(NotePaths.IsNote).Concat(index.KeptPaths), StringComparer.Ordinal);
+
+    /// <summary>True when the note has kept copies (see <see cref="KeepLostWrite"/>) rather than, or besides, a replica conflict.</summary>
+    public bool IsKept(string path) => index.KeptPaths.Contains(path);
+
+    /// <summary>Ends a kept conflict: its copies are removed.</summary>
+    public void DropKept(string path)
+    {
+        index.SetKept(path, false);
+        RemoveConflictCopies(path, except: []);
+    }
+
+    private void KeepCopy(string path, string device, string value, string message)
+    {
+        var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device));
+        try
+        {
+            WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
+        }
+        catch (UnwritableNoteException ex)
+        {
+            // Without its copy the version would vanish when the note is written: stop instead; it is still in the store.
+            throw new CliException(ExitCodes.LocalIo, $"cannot keep the other version of {path} in {copy}: {ex.Message}", ex);
+        }
+
+        index.SetKept(path, true);
+        output.Notice($"conflict: {message}. Resolve with: notesync resolve {path} --keep mine|theirs|<file>");
+        Volatile.Write(ref _conflictPaths, new HashSet<string>(ConflictPaths.Append(path), StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Writes each conflict's siblings next to the note as <c>name.conflict-&lt;device&gt;.ext</c>, removes the
+    /// copies of notes no longer in conflict, and says once per new conflict what happened.
+    /// </summary>
+    public void RefreshConflicts(IEnumerable<string>? alsoCheck = null)
+    {
+        var conflicts = client.GetConflicts().Where(c => NotePaths.IsNote(c.Path)).ToList();
+        var now = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var conflict in conflicts)
+        {
+            now.Add(conflict.Path);
+            var wanted = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var sibling in conflict.Siblings)
+            {
+                if (sibling.Value is not null)
+                {
+                    wanted.TryAdd(NotePaths.ConflictPath(conflict.Path, sibling.DeviceId), sibling.Value);
+                }
+            }
+
+            if (!index.KeptPaths.Contains(conflict.Path))
+            {
+                RemoveConflictCopies(conflict.Path, except: wanted.Keys);
+            }
+
+            foreach (var (copy, value) in wanted)
+            {
+                var full = NotePaths.FullOf(layout.Root, copy);
+                var bytes = Encoding.UTF8.GetBytes(value);
+                if (!File.Exists(full) || !File.ReadAllBytes(full).AsSpan().SequenceEqual(bytes))
+                {
+                    AtomicFile.Write(full, bytes);
+                }
+            }
+
+            var signature = $"{conflict.Path}\0{conflict.Winner.Timestamp}";
+            if (_announced.Add(signature))
+            {
+                var others = string.Join(", ", conflict.Siblings.Select(s => s.Value is null
+                    ? $"{s.DeviceId} deleted it"
+                    : $"{s.DeviceId}'s version is in {NotePaths.ConflictPath(conflict.Path, s.DeviceId)}"));
+                output.Notice($"conflict: {conflict.Path} was changed on several devices at once; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>");
+            }
+        }
+
+        foreach (var gone in ConflictPaths.Concat(alsoCheck ?? []).Distinct(StringComparer.Ordinal))
+        {
+            if (!now.Contains(gone) && !index.KeptPaths.Contains(gone))
+            {
+                RemoveConflictCopies(gone, except: []);
+                output.Detail($"conflict on {gone} resolved");
+            }
+        }
+
+        now.UnionWith(index.KeptPaths);
+        Volatile.Write(ref _conflictPaths, now);
+    }
+
+    /// <summary>Every file under the folder outside hidden folders, as relative paths with <c>/</c>.</summary>
+    private IEnumerable<string> EnumerateFiles()
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System };
+        foreach (var file in Directory.EnumerateFiles(layout.Root, "*", options))
+        {
+            if (NotePaths.RelativeOf(layout.Root, file) is { } relative)
+            {
+                yield return relative;
+            }
+        }
+    }
+
+    private void RemoveConflictCopies(string notePath, IEnumerable<string> except)
+    {
+        var (dir, prefix, ext) = NotePaths.ConflictPattern(notePath);
+        var fullDir = dir.Length == 0 ? layout.Root : NotePaths.FullOf(layout.Root, dir);
+        if (!Directory.Exists(fullDir))
+        {
+            return;
+        }
+
+        var keep = new HashSet<string>(except, StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(fullDir, prefix + "*" + ext))
+        {
+            if (NotePaths.RelativeOf(layout.Root, file) is { } relative && NotePaths.IsConflictName(Path.GetFileName(file)) && !keep.Contains(relative))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private LocalFile? ReadLocal(string full, IndexEntry? entry, bool trustStat)
+    {
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        if (trustStat && entry is not null && info.Length == entry.Size && info.LastWriteTimeUtc.Ticks == entry.MtimeTicks)
+        {
+            return new LocalFile(entry.Hash, null, entry, null);
+        }
+
+        if (info.Length > maxNoteBytes)
+        {
+            return new LocalFile("", null, entry!, $"{info.Length:N0} bytes is over --max-note-bytes ({maxNoteBytes:N0})");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(full);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return new LocalFile("", null, entry!, ex.Message);
+        }
+
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return new LocalFile("", null, entry!, "not UTF-8 text");
+        }
+
+        return new LocalFile(Hash(bytes), text, new IndexEntry(Hash(bytes), bytes.Length, info.LastWriteTimeUtc.Ticks), null);
+    }
+
+    /// <summary>The file still has the size and mtime it had when read (or is still missing).</summary>
+    private static bool StillAsRead(string full, LocalFile? local)
+    {
+        var info = new FileInfo(full);
+        if (local is null)
+        {
+            return !info.Exists;
+        }
+
+        return info.Exists && info.Length == local.Entry.Size && info.LastWriteTimeUtc.Ticks == local.Entry.MtimeTicks;
+    }
+
+    /// <summary>
+    /// The atomic write of a note or a copy. A full disk stops the command (exit 4: nothing more can be
+    /// written, and the store keeps everything for the next run); any other failure (a file where a
+    /// folder should be, a name the file system refuses) concerns this one note only.
+    /// </summary>
+    private static bool WriteFile(string full, byte[] bytes, LocalFile? local, bool mustBeUnchanged = true)
+    {
+        try
+        {
+            return AtomicFile.Write(full, bytes, mustBeUnchanged ? () => StillAsRead(full, local) : null);
+        }
+        catch (IOException ex) when (IsDiskFull(full, bytes.Length))
+        {
+            throw new CliException(ExitCodes.LocalIo, $"disk full: cannot write {full} ({ex.Message})", ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UnwritableNoteException(ex.Message, ex);
+        }
+    }
+
+    private static bool IsDiskFull(string full, long needed)
+    {
+        try
+        {
+            var root = Path.GetPathRoot(Path.GetFullPath(full))!;
+            var drive = new DriveInfo(Path.GetDirectoryName(full) is { } dir && Directory.Exists(dir) ? dir : root);
+
+            // Room for the temp file and a little more: less means the write failed for want of space.
+            return drive.AvailableFreeSpace < needed + (1024 * 1024);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class UnwritableNoteException(string message, Exception inner) : Exception(message, inner);
+
+    private void WarnOnce(string key, string message)
+    {
+        if (_warned.Add(key))
+        {
+            output.Notice(message);
+        }
+    }
+
+    public static string Hash(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private sealed record LocalFile(string Hash, string? Text, IndexEntry Entry, string? Problem);
+}

@@ -1,0 +1,261 @@
+using System.Threading.Channels;
+using NoteSync.Client;
+
+namespace NoteSync.Cli;
+
+/// <summary>
+/// <c>notesync sync</c>: a startup scan (local edits made while stopped go into the outbox), then the
+/// client runs live while one loop applies, in arrival order, local file events (debounced by the
+/// watcher), remote changes, full scans and <c>resolve</c> requests. Runs until Ctrl+C or SIGTERM, or
+/// until the first connection is refused with 401 (a token that never worked will not start working).
+/// The server being unreachable is not fatal: edits queue and go up on reconnect.
+/// </summary>
+internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisposable
+{
+    private readonly Channel<WorkItem> _work = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _abort = new();
+    private readonly object _gate = new();
+    private readonly object _statusGate = new();
+    private byte[]? _lastStatus;
+    private CliException? _fatal;
+    private string? _announced;
+    private bool _everOnline;
+    private int _uploadTotal;
+    private bool _uploading;
+    private int _downloaded;
+    private bool _firstSyncDone;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var client = session.Client;
+        var sync = session.Sync;
+        var output = session.Output;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        var token = linked.Token;
+        client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict, c.LostLocalWrite));
+        client.StatusChanged += (_, s) => OnStatus(s);
+        using var watcher = new FolderWatcher(
+            session.Layout.Root,
+            debounce,
+            path => _work.Writer.TryWrite(new WorkItem(WorkKind.Local, path, false)),
+            () => _work.Writer.TryWrite(new WorkItem(WorkKind.Scan, null, false)));
+        using var ticker = new Timer(_ =>
+        {
+            _work.Writer.TryWrite(new WorkItem(WorkKind.Requests, null, false));
+            WriteStatus();
+        }, null, ResolveRequests.PollInterval, ResolveRequests.PollInterval);
+        try
+        {
+            await sync.ScanAsync(push: true, "scanning", token);
+            lock (_gate)
+            {
+                _uploadTotal = client.Status.OutboxDepth;
+                _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
+            }
+
+            client.Start();
+            output.Notice($"syncing {session.Layout.Root} as {session.Config.Device} with {session.Config.Server}; Ctrl+C stops");
+            _ = FirstSyncAsync(client, token);
+            await RunLoopAsync(sync, token);
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested && _fatal is not null)
+        {
+            throw _fatal;
+        }
+        finally
+        {
+            await ticker.DisposeAsync();
+            TryDelete(session.Layout.StatusPath);
+        }
+    }
+
+    private async Task FirstSyncAsync(NoteSyncClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.SyncNowAsync(cancellationToken);
+            _work.Writer.TryWrite(new WorkItem(WorkKind.FirstSyncDone, null, false));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TokenRefusedException or ObjectDisposedException)
+        {
+            // Stopping, or refused: OnStatus reports the refusal.
+        }
+    }
+
+    private async Task RunLoopAsync(FolderSync sync, CancellationToken cancellationToken)
+    {
+        var reader = _work.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken))
+        {
+            var refreshConflicts = false;
+            session.Index.BeginBatch();
+            try
+            {
+                // A batch: up to this many items in one index transaction.
+                for (var n = 0; n < 1000 && reader.TryRead(out var item); n++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    switch (item.Kind)
+                    {
+                        case WorkKind.Scan:
+                            await sync.ScanAsync(push: true, "scanning", cancellationToken);
+                            break;
+                        case WorkKind.Requests:
+                            await ResolveRequests.ServeAsync(session.Layout, async r =>
+                            {
+                                var done = await r.ApplyAsync(sync, session.Client);
+
+                                // Before the answer: a `conflicts` run right after `resolve` must not see the old state.
+                                WriteStatus();
+                                return done;
+                            });
+                            break;
+                        case WorkKind.FirstSyncDone:
+                            FinishFirstSync();
+                            break;
+                        default:
+                            if (item.Lost is { } lost)
+                            {
+                                sync.KeepLostWrite(item.Path!, lost);
+                            }
+
+                            var outcome = await sync.ReconcileAsync(item.Path!, push: true);
+                            if (item.Kind == WorkKind.Remote && outcome == ReconcileOutcome.Pulled)
+                            {
+                                _downloaded++;
+                            }
+
+                            refreshConflicts |= item.IsConflict || sync.ConflictPaths.Contains(item.Path!);
+                            break;
+                    }
+                }
+            }
+            finally
+            {
+                session.Index.CommitBatch();
+            }
+
+            if (refreshConflicts)
+            {
+                sync.RefreshConflicts();
+            }
+
+            if (!_firstSyncDone && _downloaded >= FolderSync.ProgressThreshold)
+            {
+                session.Output.Progress($"downloading: {_downloaded:N0} notes written");
+            }
+        }
+    }
+
+    private void FinishFirstSync()
+    {
+        if (_firstSyncDone)
+        {
+            return;
+        }
+
+        _firstSyncDone = true;
+        if (_downloaded >= FolderSync.ProgressThreshold)
+        {
+            session.Output.ProgressDone($"downloading: {_downloaded:N0} notes written");
+        }
+
+        var notes = session.Client.List().Count(NotePaths.IsNote);
+        session.Output.Result($"in sync: {notes:N0} notes, {session.Sync.ConflictPaths.Count} in conflict");
+    }
+
+    private void OnStatus(ConnectionStatus status)
+    {
+        var output = session.Output;
+        lock (_gate)
+        {
+            if (_uploading)
+            {
+                var sent = Math.Max(0, _uploadTotal - status.OutboxDepth);
+                if (status.OutboxDepth == 0)
+                {
+                    _uploading = false;
+                    output.ProgressDone($"uploading {_uploadTotal:N0}/{_uploadTotal:N0} notes");
+                }
+                else
+                {
+                    output.Progress($"uploading {sent:N0}/{_uploadTotal:N0} notes");
+                }
+            }
+
+            switch (status.State)
+            {
+                case ConnectionState.Online:
+                    _everOnline = true;
+                    var how = status.FellBackToPolling ? "polling; the server refused the WebSocket" : Names.Of(status.Transport);
+                    Announce($"online ({how})");
+                    break;
+                case ConnectionState.Offline when status.LastError is { } error:
+                    Announce($"offline: {error}; retrying, edits are kept and sent on reconnect", key: "offline");
+                    break;
+                case ConnectionState.Unauthorized when !_everOnline:
+                    _fatal = new CliException(ExitCodes.AuthRefused, "the server refused the token (401): check --token or NOTESYNC_TOKEN");
+                    _abort.Cancel();
+                    break;
+                case ConnectionState.Unauthorized:
+                    Announce("the server refused the token (401); edits are kept, retrying later", key: "unauthorized");
+                    break;
+            }
+        }
+    }
+
+    private void Announce(string line, string? key = null)
+    {
+        if (_announced != (key ?? line))
+        {
+            _announced = key ?? line;
+            session.Output.Notice(line);
+        }
+    }
+
+    private void WriteStatus()
+    {
+        lock (_statusGate)
+        {
+            try
+            {
+                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths);
+                if (_lastStatus is null || !bytes.AsSpan().SequenceEqual(_lastStatus))
+                {
+                    AtomicFile.Write(session.Layout.StatusPath, bytes);
+                    _lastStatus = bytes;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // Status for other commands is best effort; the sync itself goes on.
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // A stale status file names a pid that no longer runs; status checks the lock, not this file.
+        }
+    }
+
+    public void Dispose() => _abort.Dispose();
+
+    private enum WorkKind
+    {
+        Local,
+        Remote,
+        Scan,
+        Requests,
+        FirstSyncDone,
+    }
+
+    private readonly record struct WorkItem(WorkKind Kind, string? Path, bool IsConflict, NoteVersion? Lost = null);
+}

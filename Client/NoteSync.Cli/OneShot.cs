@@ -1,0 +1,75 @@
+using NoteSync.Client;
+
+namespace NoteSync.Cli;
+
+/// <summary>
+/// <c>push</c> and <c>pull</c>: one exchange with the server, then exit. <c>push</c> scans the folder (local
+/// edits into the outbox) and waits until the server acknowledged them; <c>pull</c> syncs and writes the
+/// replica into files that have no local edits (a file with local edits is left alone and counted).
+/// Either fails at once with <see cref="ExitCodes.Unreachable"/> when the server cannot be reached, or
+/// <see cref="ExitCodes.AuthRefused"/> on a 401; what was queued stays queued.
+/// </summary>
+internal static class OneShot
+{
+    public static async Task<int> RunAsync(FolderSession session, bool push, CancellationToken cancellationToken)
+    {
+        var client = session.Client;
+        var output = session.Output;
+        var pushed = 0;
+        if (push)
+        {
+            pushed = (await session.Sync.ScanAsync(push: true, "scanning", cancellationToken)).Pushed;
+        }
+
+        var total = client.Status.OutboxDepth;
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<(string Path, NoteVersion Write)>();
+        client.RemoteChanged += (_, c) =>
+        {
+            if (c.LostLocalWrite is { } write)
+            {
+                lost.Enqueue((c.Path, write));
+            }
+        };
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.StatusChanged += (_, s) =>
+        {
+            if (s.State == ConnectionState.Offline && s.LastError is { } error)
+            {
+                failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"));
+            }
+            else if (s.State == ConnectionState.Unauthorized)
+            {
+                failed.TrySetException(new TokenRefusedException());
+            }
+
+            if (total >= FolderSync.ProgressThreshold && s.OutboxDepth > 0)
+            {
+                output.Progress($"uploading {total - s.OutboxDepth:N0}/{total:N0} notes");
+            }
+        };
+        client.Start();
+        var synced = client.SyncNowAsync(cancellationToken);
+        await await Task.WhenAny(synced, failed.Task);
+        if (total >= FolderSync.ProgressThreshold)
+        {
+            output.ProgressDone($"uploading {total:N0}/{total:N0} notes");
+        }
+
+        foreach (var (path, write) in lost)
+        {
+            session.Sync.KeepLostWrite(path, write);
+        }
+
+        if (push)
+        {
+            session.Sync.RefreshConflicts();
+            output.Result($"pushed: {pushed:N0} changed files, {total:N0} writes acknowledged, {session.Sync.ConflictPaths.Count} notes in conflict");
+            return ExitCodes.Ok;
+        }
+
+        var counts = await session.Sync.ScanAsync(push: false, "writing", cancellationToken);
+        output.Result($"pulled: {counts.Pulled:N0} files written, {session.Sync.ConflictPaths.Count} notes in conflict"
+            + (counts.LocalPending > 0 ? $", {counts.LocalPending:N0} files with local edits left alone (run push or sync)" : ""));
+        return ExitCodes.Ok;
+    }
+}

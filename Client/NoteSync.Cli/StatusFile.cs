@@ -1,0 +1,52 @@
+using System.Text.Json;
+using NoteSync.Client;
+
+namespace NoteSync.Cli;
+
+/// <summary>
+/// <c>.notesync/status.json</c>, the running sync's live state for <c>status</c> and <c>conflicts</c>
+/// (which cannot open the store while the sync holds it):
+/// <c>{"pid", "state", "transport", "fell_back_to_polling", "outbox", "last_ack", "last_error", "conflicts": [paths], "updated"}</c>.
+/// Written atomically when it changes, deleted when the sync stops. Readers ignore unknown fields.
+/// </summary>
+internal static class StatusFile
+{
+    public static byte[] Build(ConnectionStatus status, long lastAck, IEnumerable<string> conflicts)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", Environment.ProcessId);
+            w.WriteString("state", Names.Of(status.State));
+            w.WriteString("transport", Names.Of(status.Transport));
+            w.WriteBoolean("fell_back_to_polling", status.FellBackToPolling);
+            w.WriteNumber("outbox", status.OutboxDepth);
+            w.WriteNumber("last_ack", lastAck);
+            w.WriteString("last_error", status.LastError);
+            w.WriteStartArray("conflicts");
+            foreach (var path in conflicts.Order(StringComparer.Ordinal))
+            {
+                w.WriteStringValue(path);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The running sync's state, or null when there is none (or it is unreadable mid-replace).</summary>
+    public static JsonDocument? Read(FolderLayout layout)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(layout.StatusPath));
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+}

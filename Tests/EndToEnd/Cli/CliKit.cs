@@ -1,0 +1,58 @@
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Cli;
+
+/// <summary>Arguments and waits shared by the CLI tests.</summary>
+internal static class CliKit
+{
+    /// <summary><c>sync &lt;folder&gt;</c> against <paramref name="server"/> with test-friendly retry timing.</summary>
+    public static string[] Sync(string folder, ServerProcess server, string device, params string[] extra) =>
+        ["sync", folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
+
+    /// <summary>A one-shot (<c>push</c> or <c>pull</c>).</summary>
+    public static string[] OneShot(string verb, string folder, ServerProcess server, string device, params string[] extra) =>
+        [verb, folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
+
+    /// <summary>Starts a live sync and waits until it is online.</summary>
+    public static async Task<CliProcess> StartSyncAsync(string folder, ServerProcess server, string device, params string[] extra)
+    {
+        var cli = CliProcess.Start(Sync(folder, server, device, extra));
+        await cli.WaitForStderrAsync("online (");
+        await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal), "the first sync to finish");
+        return cli;
+    }
+
+    public static void WriteNote(string folder, string path, string content)
+    {
+        var full = Path.Combine(folder, path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, content);
+    }
+
+    public static string? ReadNote(string folder, string path)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(folder, path));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static Task WaitForFileAsync(string folder, string path, string? content, TimeSpan? timeout = null) =>
+        ClientKit.WaitUntilAsync(() => ReadNote(folder, path) == content, $"{path} = {content ?? "(gone)"} in {folder}", timeout);
+
+    /// <summary>The note files of <paramref name="folder"/> (relative, with /), conflict copies included, state and temp files not.</summary>
+    public static SortedDictionary<string, string> Files(string folder) => new(
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(f => !f.Split('/').Any(s => s.StartsWith('.')))
+            .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(folder, f))),
+        StringComparer.Ordinal);
+}
