@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # NoteSync load benchmark: every scenario against a FRESH server process, one after the other.
 #
-#   bench/run.sh                                   # fanout, catchup, idle (C=1000 and 5000), sweep
+#   bench/run.sh                                   # fanout, catchup, idle (C=1000 and 5000), sweep, cli
 #   SCENARIOS="fanout sweep" R=2000 bench/run.sh   # a subset, other parameters
 #
 # What it does (from the repository root, whatever the working directory):
 #   1. dotnet publish -c Release -r linux-x64 -p:PublishReadyToRun=true Server -> artifacts/server/NoteSync.Server.dll
 #      (ReadyToRun, as a deployment would run it: no tier-0 JIT in the first seconds of a run)
-#      dotnet build -c Release bench/NoteSync.Bench
+#      dotnet build -c Release bench/NoteSync.Bench (and Client/NoteSync.Cli for the cli scenario)
 #   2. per scenario (and per idle connection count): a fresh temp data dir (mktemp -d), the server
 #      started as `taskset -c $SERVER_CPU dotnet <dll> --urls http://127.0.0.1:$PORT` with
 #      NoteSync__DataDir=<that dir>; `dotnet <dll>` runs the server in-process, so $! IS the server
@@ -17,7 +17,7 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep]   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli]   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
@@ -26,6 +26,8 @@
 #                 other groups' writes; they are counted as other_group, not as deliveries)
 #   catchup:      N [10000] NOTE_SIZE [500] BATCH [500] REPS [3]
 #   idle:         IDLE_CONNECTIONS ["1000 5000"] (one fresh server each) CONCURRENCY [100] IDLE_S [2]
+#   cli:          N [10000] NOTE_SIZE [500] REPS [3] EDITS [200] EDIT_RATE [5]  (the notesync CLI: push, pull into
+#                 empty folders, edit -> remote file latency between two `notesync sync` processes; they run on BENCH_CPU)
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   SEED [1]   LABEL []   BENCH_ARGS []  extra bench arguments for every scenario
 #   SERVER_CMD   command template instead of the NoteSync dll; {PORT} and {DATADIR} are substituted.
@@ -53,7 +55,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-SCENARIOS=${SCENARIOS:-"fanout catchup idle sweep"}
+SCENARIOS=${SCENARIOS:-"fanout catchup idle sweep cli"}
 PORT=${PORT:-7120}
 SERVER_CPU=${SERVER_CPU:-0}
 BENCH_CPU=${BENCH_CPU:-1}
@@ -68,6 +70,7 @@ MIN_SIZE=${MIN_SIZE:-200}; MAX_SIZE=${MAX_SIZE:-1000}; DRAIN_S=${DRAIN_S:-10}
 N=${N:-10000}; NOTE_SIZE=${NOTE_SIZE:-500}; BATCH=${BATCH:-500}; REPS=${REPS:-3}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-100}; IDLE_S=${IDLE_S:-2}
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
+EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
@@ -80,6 +83,7 @@ if [ "$NODES" -lt 1 ] || [ "$NODES" -gt 16 ]; then echo "NODES must be in 1..16 
 case $REDIS_APPENDFSYNC in always|everysec|no) ;; *) echo "REDIS_APPENDFSYNC must be always, everysec or no" >&2; exit 2 ;; esac
 if [ "$NODES" -ge 2 ] && ! command -v redis-server >/dev/null; then echo "NODES=$NODES needs redis-server on PATH" >&2; exit 2; fi
 BENCH_DLL=bench/NoteSync.Bench/bin/Release/net10.0/NoteSync.Bench.dll
+CLI_DLL=Client/NoteSync.Cli/bin/Release/net10.0/notesync.dll
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 for c in $IDLE_CONNECTIONS; do
@@ -92,6 +96,7 @@ if [ "$SKIP_SERVER_BUILD" != 1 ]; then
   dotnet publish Server/NoteSync.Server.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o artifacts/server -nologo -v q
 fi
 dotnet build -c Release bench/NoteSync.Bench -nologo -v q
+case " $SCENARIOS " in *" cli "*) dotnet build -c Release Client/NoteSync.Cli -nologo -v q ;; esac
 mkdir -p "$(dirname "$OUT")" "$LOGDIR"
 if [ "$NODES" -ge 2 ]; then
   echo "scale-out: $NODES nodes on ports $PORT..$((PORT + NODES - 1)), redis 127.0.0.1:$REDIS_PORT appendfsync $REDIS_APPENDFSYNC"
@@ -215,8 +220,9 @@ for scenario in $SCENARIOS; do
       for c in $IDLE_CONNECTIONS; do
         run_bench "idle$c" idle --connections "$c" --concurrency "$CONCURRENCY" --idle-s "$IDLE_S"
       done ;;
+    cli) run_bench cli cli --cli "$CLI_DLL" --notes "$N" --note-size "$NOTE_SIZE" --reps "$REPS" --edits "$EDITS" --edit-rate "$EDIT_RATE" ;;
     sweep) run_bench sweep sweep "${FANOUT_ARGS[@]}" --rates "$RATES" --max-rate "$MAX_RATE" --sweep-s "$SWEEP_S" --p99-ms "$P99_MS" ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep)" >&2; FAILED+=("$scenario") ;;
+    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

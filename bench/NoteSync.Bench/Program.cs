@@ -68,6 +68,9 @@ try
         case "idle":
             Emit(await new IdleScenario(context).RunAsync());
             break;
+        case "cli":
+            Emit(await new CliScenario(context).RunAsync());
+            break;
         case "sweep":
             var steps = await new SweepScenario(context).RunAsync(report => log.Append(report.Record));
             allOk = steps[^1].Ok;

@@ -74,4 +74,13 @@ internal sealed record BenchOptions
     public double SweepSeconds { get; init; } = 5;
 
     public double P99LimitMs { get; init; } = 50;
+
+    // cli (also --notes, --note-size, --reps)
+
+    /// <summary>The CLI to run, <c>notesync.dll</c> (bench/run.sh builds it).</summary>
+    public string? CliDll { get; init; }
+
+    public int Edits { get; init; } = 200;
+
+    public double EditRate { get; init; } = 5;
 }

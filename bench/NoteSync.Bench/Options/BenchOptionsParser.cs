@@ -5,10 +5,10 @@ namespace NoteSync.Bench.Options;
 /// <summary>Turns <c>args</c> into <see cref="BenchOptions"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
 internal static class BenchOptionsParser
 {
-    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep"];
+    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep", "cli"];
 
     public const string Usage = """
-        usage: NoteSync.Bench <fanout|catchup|idle|sweep> --port P [options]
+        usage: NoteSync.Bench <fanout|catchup|idle|sweep|cli> --port P [options]
                (or --scenario S; --url ws://127.0.0.1:P instead of --port)
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
                    scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
@@ -23,6 +23,8 @@ internal static class BenchOptionsParser
           idle:    --connections 1000 --concurrency 100 --idle-s 2
           sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
                    (plus the fanout options; writes per device = max(--writes, rate * sweep-s / devices))
+          cli:     --cli path/to/notesync.dll (required) --notes 10000 --note-size 500 --reps 3
+                   --edits 200 --edit-rate 5
         Only 127.0.0.1 is accepted as a target.
         """;
 
@@ -81,6 +83,9 @@ internal static class BenchOptionsParser
                 "--rates" => options with { Rates = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => Double(name, r, 0.1, 1_000_000))] },
                 "--max-rate" => options with { MaxRate = Double(name, value, 0.1, 1_000_000) },
                 "--sweep-s" => options with { SweepSeconds = Double(name, value, 0.1, 3600) },
+                "--cli" => options with { CliDll = File.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--cli: no such file '{value}'") },
+                "--edits" => options with { Edits = Int(name, value, 1, 100_000) },
+                "--edit-rate" => options with { EditRate = Double(name, value, 0.1, 1000) },
                 "--p99-ms" => options with { P99LimitMs = Double(name, value, 0.001, 100_000) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
@@ -107,6 +112,11 @@ internal static class BenchOptionsParser
         if (options.Urls.Distinct().Count() != options.Urls.Count)
         {
             throw new ArgumentException("--url lists a node twice");
+        }
+
+        if (options.Scenario == "cli" && options.CliDll is null)
+        {
+            throw new ArgumentException("scenario cli needs --cli <path to notesync.dll>");
         }
 
         if (options.MinSize > options.MaxSize)
