@@ -3,7 +3,8 @@ namespace NoteSync.Cli;
 /// <summary>
 /// Whole-file writes that a reader (an editor, the watcher, a crash) never sees half done: the bytes go
 /// to a hidden temp file in the same folder (so the rename stays on one file system), are flushed to
-/// disk, and the temp file is renamed over the target.
+/// disk (or, in a batch, the whole file system is flushed once afterwards), and the temp file is renamed
+/// over the target.
 /// </summary>
 internal static class AtomicFile
 {
@@ -11,8 +12,12 @@ internal static class AtomicFile
     public static string TempPathFor(string target) =>
         Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.notesync-tmp");
 
-    /// <summary>Writes <paramref name="content"/>; false when <paramref name="beforeRename"/> said no at the last moment (nothing changed then).</summary>
-    public static bool Write(string target, ReadOnlySpan<byte> content, Func<bool>? beforeRename = null)
+    /// <summary>
+    /// Writes <paramref name="content"/>; false when <paramref name="beforeRename"/> said no at the last moment
+    /// (nothing changed then). <paramref name="flushToDisk"/> false leaves the flush to the caller, who must
+    /// flush the file system (<see cref="FileSystemSync"/>) before recording the file as written.
+    /// </summary>
+    public static bool Write(string target, ReadOnlySpan<byte> content, Func<bool>? beforeRename = null, bool flushToDisk = true)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = TempPathFor(target);
@@ -21,7 +26,7 @@ internal static class AtomicFile
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk);
             }
 
             if (beforeRename is not null && !beforeRename())

@@ -107,6 +107,14 @@ internal sealed class FileIndex : IDisposable
         _batch = null;
     }
 
+    /// <summary>Drops the batch's changes: the files they describe were not made durable.</summary>
+    public void RollbackBatch()
+    {
+        _batch?.Rollback();
+        _batch?.Dispose();
+        _batch = null;
+    }
+
     private void Execute(string sql)
     {
         using var command = _connection.CreateCommand();

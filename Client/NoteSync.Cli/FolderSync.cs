@@ -27,6 +27,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
     private IReadOnlySet<string> _conflictPaths = new HashSet<string>(StringComparer.Ordinal);
 
+    // During a scan: writes for the outbox and files written unflushed, both made durable before the index
+    // records them (FlushBatchAsync), a thousand at a time instead of one disk flush each.
+    private List<KeyValuePair<string, string?>>? _batchWrites;
+    private string? _unflushedFile;
+
     public FolderLayout Layout => layout;
 
     public string DeviceId => deviceId;
@@ -56,6 +61,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         var counts = new ScanCounts();
         var done = 0;
         index.BeginBatch();
+        _batchWrites = [];
         try
         {
             foreach (var path in paths)
@@ -71,14 +77,31 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 // Commit now and then, so a long first scan does not hold one huge transaction.
                 if (done % 1000 == 0)
                 {
-                    index.CommitBatch();
+                    await FlushBatchAsync();
                     index.BeginBatch();
                 }
             }
+
+            await FlushBatchAsync();
+        }
+        catch
+        {
+            // Stopped (Ctrl+C) or failed mid-scan: what was read still goes into the outbox, so the index never
+            // says "synced" for an edit the store lacks. Should that fail too, the index batch is dropped.
+            try
+            {
+                await FlushBatchAsync();
+            }
+            catch (Exception ex) when (ex is IOException or Microsoft.Data.Sqlite.SqliteException or CliException)
+            {
+                index.RollbackBatch();
+            }
+
+            throw;
         }
         finally
         {
-            index.CommitBatch();
+            _batchWrites = null;
         }
 
         if (paths.Count >= ProgressThreshold)
@@ -118,7 +141,12 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         var replica = client.Get(path);
-        if (local is not null && local.Hash != entry?.Hash)
+
+        // An empty file this folder never recorded, where the replica has content, is what a crash leaves of
+        // a download written unflushed (the file system kept the name, not the bytes): it is filled in, not
+        // pushed as an edit that would empty the note everywhere.
+        var tornDownload = local is not null && entry is null && local.Text == "" && !string.IsNullOrEmpty(replica);
+        if (local is not null && local.Hash != entry?.Hash && !tornDownload)
         {
             // Edited or new here.
             var text = local.Text!;
@@ -141,7 +169,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 KeepCopy(path, theirs.DeviceId, replica, $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {NotePaths.ConflictPath(path, theirs.DeviceId)}");
             }
 
-            await client.PutAsync(path, text);
+            await WriteAsync(path, text);
             index.Set(path, local.Entry);
             output.Detail($"pushed {path}");
             return ReconcileOutcome.Pushed;
@@ -157,7 +185,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
 
             if (replica is not null)
             {
-                await client.DeleteAsync(path);
+                await WriteAsync(path, null);
             }
 
             index.Remove(path);
@@ -212,6 +240,36 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         index.Set(path, new IndexEntry(hash, written.Length, written.LastWriteTimeUtc.Ticks));
         output.Detail($"pulled {path}");
         return ReconcileOutcome.Pulled;
+    }
+
+    /// <summary>A local edit (null: a delete) into the outbox: at once, or with the scan's batch.</summary>
+    private Task WriteAsync(string path, string? text)
+    {
+        if (_batchWrites is { } batch)
+        {
+            batch.Add(new(path, text));
+            return Task.CompletedTask;
+        }
+
+        return text is null ? client.DeleteAsync(path) : client.PutAsync(path, text);
+    }
+
+    /// <summary>The batch's outbox writes and files made durable, then the index committed: in this order, so a crash never leaves the index ahead.</summary>
+    private async Task FlushBatchAsync()
+    {
+        if (_batchWrites is { Count: > 0 } writes)
+        {
+            await client.WriteManyAsync([.. writes]);
+            writes.Clear();
+        }
+
+        if (_unflushedFile is { } file)
+        {
+            FileSystemSync.Flush(File.Exists(file) ? file : layout.IndexPath);
+            _unflushedFile = null;
+        }
+
+        index.CommitBatch();
     }
 
     /// <summary>
@@ -417,11 +475,18 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     /// written, and the store keeps everything for the next run); any other failure (a file where a
     /// folder should be, a name the file system refuses) concerns this one note only.
     /// </summary>
-    private static bool WriteFile(string full, byte[] bytes, LocalFile? local, bool mustBeUnchanged = true)
+    private bool WriteFile(string full, byte[] bytes, LocalFile? local, bool mustBeUnchanged = true)
     {
         try
         {
-            return AtomicFile.Write(full, bytes, mustBeUnchanged ? () => StillAsRead(full, local) : null);
+            var deferFlush = _batchWrites is not null && FileSystemSync.Supported;
+            var wrote = AtomicFile.Write(full, bytes, mustBeUnchanged ? () => StillAsRead(full, local) : null, flushToDisk: !deferFlush);
+            if (wrote && deferFlush)
+            {
+                _unflushedFile = full;
+            }
+
+            return wrote;
         }
         catch (IOException ex) when (IsDiskFull(full, bytes.Length))
         {

@@ -91,21 +91,25 @@ internal sealed class LocalStore : IDisposable
         return reader.Read() ? new Write(reader.GetInt64(1), deviceId, reader.IsDBNull(0) ? null : reader.GetString(0)) : null;
     }
 
-    /// <summary>One transaction: the write joins the outbox, the entry's new state and the clock are saved.</summary>
-    public void AddLocalWrite(string key, Write write, EntryState state, long clock)
+    /// <summary>One transaction: the writes join the outbox in order, the entries' new states and the clock are saved.</summary>
+    public void AddLocalWrites(IReadOnlyList<(string Key, Write Write, EntryState State)> writes, long clock)
     {
         using var tx = _connection.BeginTransaction();
-        using (var command = _connection.CreateCommand())
+        foreach (var (key, write, state) in writes)
         {
-            command.Transaction = tx;
-            command.CommandText = "INSERT INTO outbox (key, value, timestamp) VALUES ($key, $value, $ts)";
-            command.Parameters.AddWithValue("$key", key);
-            command.Parameters.AddWithValue("$value", (object?)write.Value ?? DBNull.Value);
-            command.Parameters.AddWithValue("$ts", write.Timestamp);
-            command.ExecuteNonQuery();
+            using (var command = _connection.CreateCommand())
+            {
+                command.Transaction = tx;
+                command.CommandText = "INSERT INTO outbox (key, value, timestamp) VALUES ($key, $value, $ts)";
+                command.Parameters.AddWithValue("$key", key);
+                command.Parameters.AddWithValue("$value", (object?)write.Value ?? DBNull.Value);
+                command.Parameters.AddWithValue("$ts", write.Timestamp);
+                command.ExecuteNonQuery();
+            }
+
+            SaveEntry(tx, key, state);
         }
 
-        SaveEntry(tx, key, state);
         SaveMeta(tx, "clock", clock);
         tx.Commit();
     }

@@ -27,5 +27,8 @@ public sealed partial class NoteSyncClient
 
         [LoggerMessage(506, LogLevel.Debug, "Synced: cursor {LastAck}, outbox {OutboxDepth}", EventName = "Synced")]
         public static partial void Synced(ILogger logger, long lastAck, int outboxDepth);
+
+        [LoggerMessage(507, LogLevel.Information, "The server rate-limited a push; sending it again in {DelayMs} ms", EventName = "RateLimited")]
+        public static partial void RateLimited(ILogger logger, long delayMs);
     }
 }

@@ -204,7 +204,29 @@ public sealed partial class NoteSyncClient
         }
     }
 
+    /// <summary>Sends a push; a <c>rate_limited</c> refusal (nothing applied) is waited out and the same push sent again.</summary>
     private async Task<SyncAck> PushAsync(SyncPush push, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await PushOnceAsync(push, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RateLimitedException ex)
+            {
+                // Not a failure: the connection stays and no backoff grows; the server said how long to wait.
+                var wait = ex.RetryAfter < MinRateLimitWait ? MinRateLimitWait : ex.RetryAfter > _options.MaxReconnectDelay ? _options.MaxReconnectDelay : ex.RetryAfter;
+                Log.RateLimited(_logger, (long)wait.TotalMilliseconds);
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A floor under the server's retry-after, so a zero never becomes a hot loop.</summary>
+    private static readonly TimeSpan MinRateLimitWait = TimeSpan.FromMilliseconds(20);
+
+    private async Task<SyncAck> PushOnceAsync(SyncPush push, CancellationToken cancellationToken)
     {
         OnPushSending?.Invoke(push);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -232,6 +254,10 @@ public sealed partial class NoteSyncClient
             // The hub's message ends with "<code>: <message>" (docs/protocol.md, C# client).
             throw new PushRejectedException(ex.Message);
         }
+        catch (HubException ex) when (ex.Message.Contains(ErrorCodes.RateLimited + ":", StringComparison.Ordinal))
+        {
+            throw RateLimitedException.FromHubMessage(ex.Message);
+        }
     }
 
     private async Task<SyncAck> PostAsync(SyncPush push, CancellationToken cancellationToken)
@@ -255,6 +281,14 @@ public sealed partial class NoteSyncClient
         {
             var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
             throw new PushRejectedException($"{(int)response.StatusCode} {error?.Code}: {error?.Message}");
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
+            var wait = error?.RetryAfterMs is { } ms ? TimeSpan.FromMilliseconds(ms)
+                : response.Headers.RetryAfter?.Delta ?? RateLimitedException.DefaultRetryAfter;
+            throw new RateLimitedException($"429 {error?.Code}: {error?.Message}", wait);
         }
 
         if (!response.IsSuccessStatusCode)

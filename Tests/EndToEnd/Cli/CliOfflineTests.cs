@@ -44,6 +44,37 @@ public sealed class CliOfflineTests
     }
 
     [Fact]
+    public async Task AnEmptyFileLeftByACrashDuringADownloadIsFilledInNotPushed()
+    {
+        // Arrange: a pull writes its files unflushed and flushes the file system once per batch; a crash
+        // before that flush can leave a new file's name with none of its bytes, and no index entry.
+        await using var server = await ServerProcess.StartAsync();
+        await using var writer = HttpDevice.Create(server, "writer");
+        await writer.PutManyAsync([("note:a.md", "alpha"), ("note:b.md", "beta")]);
+        using var folder = new TempDirectory();
+        var (pullExit, _, pullErr) = await CliProcess.RunAsync(CliKit.OneShot("pull", folder.Path, server, "laptop"));
+        Assert.True(pullExit == 0, pullErr);
+        File.WriteAllBytes(Path.Combine(folder.Path, "a.md"), []);
+        using (var index = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(folder.Path, ".notesync", "index.db")};Pooling=False"))
+        {
+            index.Open();
+            using var forget = index.CreateCommand();
+            forget.CommandText = "DELETE FROM files WHERE path = 'a.md'";
+            Assert.Equal(1, forget.ExecuteNonQuery());
+        }
+
+        // Act
+        var (pushExit, pushOut, pushErr) = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));
+
+        // Assert: the file holds the note again and nothing went up.
+        Assert.True(pushExit == 0, pushErr);
+        Assert.Equal("alpha", CliKit.ReadNote(folder.Path, "a.md"));
+        Assert.Contains("0 writes acknowledged", pushOut, StringComparison.Ordinal);
+        await writer.PullAsync();
+        Assert.Equal("alpha", writer.ValueOf("note:a.md"));
+    }
+
+    [Fact]
     public async Task CtrlCStopsCleanlyAndTheQueuedEditGoesUpWithTheNextPush()
     {
         // Arrange: a live sync loses its server, then the person edits.
@@ -81,9 +112,14 @@ public sealed class CliOfflineTests
     [Fact]
     public async Task KillMinusNineMidPushThenRestartLosesNothingAndDoublesNothing()
     {
-        // Arrange: enough files that the push takes several batches.
+        // Arrange: enough files for several pushes (500 writes each), and a server that takes at most two
+        // pushes a second per device, so the push is still going when the kill comes however fast the machine.
         const int count = 3000;
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["NoteSync__Limits__PushesPerSecond"] = "2",
+            ["NoteSync__Limits__PushBurst"] = "1",
+        });
         using var folder = new TempDirectory();
         for (var i = 0; i < count; i++)
         {
@@ -96,29 +132,50 @@ public sealed class CliOfflineTests
         // meanwhile) and kill -9 the CLI; then let the server go on and push again.
         await using (var first = CliProcess.Start(CliKit.OneShot("push", folder.Path, server, "laptop")))
         {
-            await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.Snapshot().Count > 0, "the first batch on the server");
+            for (var polls = 0; (await PullWithinRateLimitAsync(observer)).Count == 0; polls++)
+            {
+                Assert.False(first.HasExited, first.Stderr);
+                Assert.True(polls < 100, "nothing reached the server within a minute: " + first.Stderr);
+            }
+
             server.Signal("STOP");
             first.Kill();
             server.Signal("CONT");
         }
 
-        await observer.PullAsync();
-        var atKill = observer.Snapshot().Count;
+        var atKill = (await PullWithinRateLimitAsync(observer)).Count;
         var (exit, stdout, stderr) = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));
-        var final = await observer.PullAsync();
+        var snapshot = await PullWithinRateLimitAsync(observer);
 
         // Assert: it was killed mid-push; afterwards every file is there once with its content, and the
         // server's cursor equals the number of files: no write was applied twice or made anew.
         Assert.InRange(atKill, 1, count - 1);
         Assert.True(exit == 0, stderr);
         Assert.Contains("pushed: 0 changed files", stdout, StringComparison.Ordinal);
-        var snapshot = observer.Snapshot();
         Assert.Equal(count, snapshot.Count);
         for (var i = 0; i < count; i++)
         {
             Assert.Equal($"note {i}", snapshot[$"note:n/{i:D4}.md"]);
         }
 
-        Assert.Equal(count, final.AckTimestamp);
+        Assert.Equal(count, observer.Cursor);
+    }
+
+    /// <summary>A pull by a device under the test's rate limit: one every 600 ms at most, a 429 waited out.</summary>
+    private static async Task<Dictionary<string, string>> PullWithinRateLimitAsync(HttpDevice observer)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await Task.Delay(600);
+            try
+            {
+                await observer.PullAsync();
+                return observer.Snapshot();
+            }
+            catch (HttpRequestException e) when (e.Message.Contains("429", StringComparison.Ordinal) && attempt < 20)
+            {
+                // Over the limit: the next try comes after the bucket refilled.
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ public sealed class LocalStoreTests
             for (var i = 1; i <= 5; i++)
             {
                 var write = new Write(i, "dev", $"v{i}");
-                store.AddLocalWrite($"note:k{i % 2}", write, EntryState.Of(write), i);
+                store.AddLocalWrites([($"note:k{i % 2}", write, EntryState.Of(write))], i);
             }
 
             var firstThree = store.ReadOutbox(3);

@@ -36,6 +36,30 @@ public sealed class OfflineClientTests
     }
 
     [Fact]
+    public async Task WriteManyIsOneWriteAfterAnotherInOrderAndAllOrNothing()
+    {
+        using var dir = new TempDirectory();
+        await using (var client = Open(dir.Path))
+        {
+            await client.PutAsync("gone.md", "soon deleted");
+            await client.WriteManyAsync([new("a.md", "A1"), new("b.md", "B"), new("a.md", "A2"), new("gone.md", null)]);
+
+            // A bad path anywhere refuses the whole call: the good write before it is not made either.
+            await Assert.ThrowsAsync<ArgumentException>(() => client.WriteManyAsync([new("c.md", "C"), new("", "bad")]));
+            Assert.Equal("A2", client.Get("a.md"));
+            Assert.Null(client.Get("c.md"));
+            Assert.Equal(5, client.Clock);
+            Assert.Equal(5, client.Status.OutboxDepth);
+        }
+
+        await using var reopened = Open(dir.Path);
+        Assert.Equal(["a.md", "b.md"], reopened.List());
+        Assert.Equal("A2", reopened.Get("a.md"));
+        Assert.Equal(new NoteVersion(null, 5, "solo"), reopened.GetVersion("gone.md"));
+        Assert.Equal(5, reopened.Status.OutboxDepth);
+    }
+
+    [Fact]
     public async Task BadPathsAreRefusedAtTheCall()
     {
         using var dir = new TempDirectory();
