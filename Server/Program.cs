@@ -31,6 +31,7 @@ var app = builder.Build();
 app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
+app.UseNoteSyncWebPage();
 app.UseNoteSyncBrowserAccess();
 app.UseNoteSyncAuth();
 app.UseNoteSyncUpgradeLimits();
