@@ -10,29 +10,78 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
     [Fact]
     public async Task TwoPagesSyncLive()
     {
-        // Arrange: one server, two browser profiles (two devices).
+        // Arrange: one server, two browser profiles (two devices), the second at phone width.
         await using var server = await ServerProcess.StartAsync();
         await using var a = await NotePage.OpenAsync(browser, server);
-        await using var b = await NotePage.OpenAsync(browser, server);
+        await using var b = await NotePage.OpenAsync(browser, server, NotePage.Phone);
         await a.WaitForStatusAsync("connected");
         await b.WaitForStatusAsync("connected");
 
-        // Act: a creates a note; b edits it back.
-        await a.CreateNoteAsync("work/plans", "ship the web page");
+        // Act: a creates notes; b opens one and edits it.
+        await a.CreateNoteAsync("work/plans", "Ship the web page.\nThen the CLI.");
+        await a.CreateNoteAsync("inbox/groceries", "oat milk, bread");
+        await a.Item("work/plans").ClickAsync();
         await Assertions.Expect(b.Item("work/plans")).ToBeVisibleAsync();
         await b.Item("work/plans").ClickAsync();
-        await Assertions.Expect(b.Editor).ToHaveValueAsync("ship the web page");
-        await b.EditAsync("work/plans", "ship the web page\nthen the CLI");
+        await Assertions.Expect(b.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.");
+        await b.EditAsync("work/plans", "Ship the web page.\nThen the CLI.\nThen rest.");
 
         // Assert: a's open editor follows b's edit live; both are synced, with nothing unsent.
-        await Assertions.Expect(a.Editor).ToHaveValueAsync("ship the web page\nthen the CLI");
+        await Assertions.Expect(a.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.\nThen rest.");
         await a.WaitForStatusAsync("connected");
         Assert.Equal(0, await a.UnsentAsync());
         Assert.NotEqual(await a.DeviceIdAsync(), await b.DeviceIdAsync());
-        Assert.StartsWith("web-", await a.DeviceIdAsync(), StringComparison.Ordinal);
+        Assert.Matches("^web-[0-9a-f]{16}$", await a.DeviceIdAsync());
         await Assertions.Expect(a.Page.Locator("#note-list .folder[data-folder=\"work\"]")).ToBeVisibleAsync();
-        await a.ScreenshotAsync("live-two-pages-a");
+        await a.ScreenshotAsync("live-desktop");
+        await b.ScreenshotAsync("live-phone-editor");
+        await b.Page.Locator("#back").ClickAsync();
+        await Assertions.Expect(b.Item("inbox/groceries")).ToBeVisibleAsync();
+        await b.ScreenshotAsync("live-phone-list");
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
+    }
+
+    [Fact]
+    public async Task PageAndDotNetClientSyncLive()
+    {
+        // Arrange: a page and the NoteSync.Client library (on the SignalR hub) on one server.
+        await using var server = await ServerProcess.StartAsync();
+        using var dir = new TempDirectory();
+        await using var client = ClientKit.Start(server, "laptop", dir.Path);
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+
+        // Act + Assert: the client's write appears in the page's list; the page's edit reaches the client.
+        await client.PutAsync("journal/today", "written on the laptop");
+        await Assertions.Expect(page.Item("journal/today")).ToBeVisibleAsync();
+        await page.EditAsync("journal/today", "written on the laptop, edited in the browser");
+        await ClientKit.WaitUntilAsync(() => client.Get("journal/today") == "written on the laptop, edited in the browser", "the page's edit on the client");
+        await page.CreateNoteAsync("journal/tomorrow", "from the browser");
+        await ClientKit.WaitUntilAsync(() => client.Get("journal/tomorrow") == "from the browser", "the page's new note on the client");
+        await client.DeleteAsync("journal/today");
+        await Assertions.Expect(page.Item("journal/today")).ToHaveCountAsync(0);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task PageWithoutWebSocketsSyncsByPolling()
+    {
+        // Arrange: a browser without WebSocket (as behind a proxy that drops upgrades) and a raw device.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "script");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server, prepare: c => c.AddInitScriptAsync("delete window.WebSocket;"));
+
+        // Act
+        await page.WaitForStatusAsync("polling");
+        await page.CreateNoteAsync("polled", "sent over POST /sync");
+        await raw.PutAsync("note:pushed", "seen by the next poll");
+
+        // Assert: both ways, over HTTP only (the page has no WebSocket to use).
+        await raw.WaitForValueAsync("note:polled", "sent over POST /sync");
+        await page.WaitForValueAsync("pushed", "seen by the next poll");
+        Assert.Equal("polling", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
+        Assert.Empty(page.Errors);
     }
 }

@@ -31,11 +31,19 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>Browser console errors and uncaught exceptions, for failure messages and to assert a clean run.</summary>
     public List<string> Errors { get; } = [];
 
-    /// <summary>Opens the page of <paramref name="server"/> in a fresh context and waits until it has started.</summary>
-    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null)
+    /// <summary>
+    /// Opens the page of <paramref name="server"/> in a fresh context and waits until it has started;
+    /// <paramref name="prepare"/> runs on the context first (routes, init scripts).
+    /// </summary>
+    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? Desktop });
         context.SetDefaultTimeout(WaitMs);
+        if (prepare is not null)
+        {
+            await prepare(context);
+        }
+
         var page = await context.NewPageAsync();
         var notePage = new NotePage(context, page, server.BaseUri);
         page.Console += (_, m) =>
@@ -74,6 +82,12 @@ internal sealed class NotePage : IAsyncDisposable
 
     public ILocator Item(string path) => Page.Locator($".note-item[data-key=\"note:{path}\"]");
 
+    /// <summary>The conflict badge of a note in the list.</summary>
+    public ILocator ConflictBadge(string path) => Item(path).Locator(".badge.conflict");
+
+    /// <summary>The card of one version in the open note's conflict view.</summary>
+    public ILocator Version(string deviceId) => Page.Locator($"#versions .version[data-device=\"{deviceId}\"]");
+
     /// <summary>The page's device id (made once per browser profile).</summary>
     public Task<string> DeviceIdAsync() => Page.EvaluateAsync<string>("() => window.notesync.store.deviceId");
 
@@ -91,6 +105,12 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>Opens a note from the list and replaces its text, saved with Ctrl+S.</summary>
     public async Task EditAsync(string path, string text)
     {
+        // At phone width the open editor hides the list: go back to it first.
+        if (await Page.Locator("#back").IsVisibleAsync())
+        {
+            await Page.Locator("#back").ClickAsync();
+        }
+
         await Item(path).ClickAsync();
         await Editor.FillAsync(text);
         await Page.Keyboard.PressAsync("Control+KeyS");
@@ -104,6 +124,10 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>The page's writes of a key, best first (timestamp, device_id, value).</summary>
     public async Task<JsonElement> WritesAsync(string path) =>
         await Page.EvaluateAsync<JsonElement>("k => window.notesync.store.entries.get(k) ?? []", $"note:{path}");
+
+    /// <summary>True while the page's replica holds the key in conflict.</summary>
+    public Task<bool> InConflictAsync(string path) =>
+        Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k) ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
 
     public Task<int> UnsentAsync() => Page.EvaluateAsync<int>("() => window.notesync.store.outbox.size");
 
