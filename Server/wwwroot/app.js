@@ -142,6 +142,7 @@ function badge(text, kind) {
 function open(key) {
   if (selected && dirty) save();
   selected = key;
+  dirty = false;
   mergeMode = false;
   document.body.classList.add("show-editor");
   $("empty").hidden = true;
@@ -150,12 +151,13 @@ function open(key) {
   queueRender();
 }
 
+// Shows the open note's stored state. Text being typed (dirty) or a merge being edited is never
+// replaced: a change from elsewhere only raises a notice, and our own write needs no reload.
 function refreshEditor(remote) {
-  const writes = store.entries.get(selected);
-  if (!writes) return;
   const path = pathOf(selected);
   $("note-path").textContent = path;
   $("note-path").title = path;
+  const writes = store.entries.get(selected) ?? [{ timestamp: 0, device_id: store.deviceId, value: "" }];
   const conflict = isConflict(writes);
   $("editor-badge").hidden = !conflict;
   const pending = store.outbox.get(selected);
@@ -163,21 +165,19 @@ function refreshEditor(remote) {
   $("rejected-notice").textContent = pending?.rejected ? `The server refused this edit: ${pending.rejected}. Change the note to try again.` : "";
   renderConflict(writes, conflict);
   const value = writes[0].value ?? "";
-  if (remote && (dirty || mergeMode) && $("content").value !== value) {
-    $("remote-notice").hidden = false;
+  if (dirty || mergeMode) {
+    if (remote && $("content").value !== value) $("remote-notice").hidden = false;
+    renderSaveState();
     return;
   }
   $("remote-notice").hidden = true;
-  if (!mergeMode) {
-    const content = $("content");
-    if (content.value !== value) {
-      const { selectionStart, selectionEnd } = content;
-      content.value = value;
-      content.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
-    }
-    content.placeholder = writes[0].value === null ? "(deleted on another device)" : "Write here…";
-    dirty = false;
+  const content = $("content");
+  if (content.value !== value) {
+    const { selectionStart, selectionEnd } = content;
+    content.value = value;
+    content.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
   }
+  content.placeholder = writes[0].value === null ? "(deleted on another device)" : "Write here…";
   renderSaveState();
 }
 
@@ -297,9 +297,10 @@ async function createNote(event) {
     $("new-error").hidden = false;
     return;
   }
-  await write(`note:${path}`, "");
+  // The editor switches at once, so nothing typed next lands in the previously open note.
   open(`note:${path}`);
   $("content").focus();
+  await write(`note:${path}`, "");
 }
 
 const STATUS_TEXT = {
@@ -307,8 +308,12 @@ const STATUS_TEXT = {
   offline: "Offline", unauthorized: "Sign-in needed", forbidden: "Not allowed",
 };
 
+let shownUnsent = 0;
+
 function renderStatus(status) {
   const unsent = store.outbox.size;
+  // An acknowledgement changes no note, only its "unsent" badge.
+  if (unsent !== shownUnsent) { shownUnsent = unsent; queueRender(); }
   $("status").dataset.state = status;
   $("status-text").textContent = STATUS_TEXT[status] ?? status;
   $("status").title = client?.lastError ? `${client.lastError.code}: ${client.lastError.message}` : "";

@@ -96,7 +96,8 @@ export class NoteStore {
 
   /**
    * Applies a sync_ack: merges its changes, moves clock and cursor forward, and drops from the outbox
-   * the writes it acknowledges (`sent`: the changes of the push it answers). Returns the changed keys.
+   * the writes it acknowledges (`sent`: the changes of the push it answers). Returns the keys whose
+   * state the merge changed (not the merely acknowledged ones).
    */
   applyAck(ack, sent = []) { return this.#serial(() => this.#applyAck(ack, sent)); }
 
@@ -123,7 +124,7 @@ export class NoteStore {
     for (const key of acked) this.outbox.delete(key);
     this.clock = clock;
     this.cursor = cursor;
-    return [...new Set([...changedKeys, ...acked])];
+    return changedKeys;
   }
 
   /** Marks sent writes the server refused (bad_request, too_large) so they stop blocking the others; a new edit of the key clears it. */

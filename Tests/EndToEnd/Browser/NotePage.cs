@@ -97,6 +97,7 @@ internal sealed class NotePage : IAsyncDisposable
         await Page.Keyboard.PressAsync("Alt+KeyN");
         await Page.Locator("#new-path").FillAsync(path);
         await Page.Locator("#new-create").ClickAsync();
+        await Assertions.Expect(Page.Locator("#note-path")).ToHaveTextAsync(path);
         await Editor.FillAsync(text);
         await Page.Keyboard.PressAsync("Control+KeyS");
         await WaitForValueAsync(path, text);
@@ -112,6 +113,7 @@ internal sealed class NotePage : IAsyncDisposable
         }
 
         await Item(path).ClickAsync();
+        await Assertions.Expect(Page.Locator("#note-path")).ToHaveTextAsync(path);
         await Editor.FillAsync(text);
         await Page.Keyboard.PressAsync("Control+KeyS");
         await WaitForValueAsync(path, text);
@@ -131,11 +133,38 @@ internal sealed class NotePage : IAsyncDisposable
 
     public Task<int> UnsentAsync() => Page.EvaluateAsync<int>("() => window.notesync.store.outbox.size");
 
-    public Task WaitForValueAsync(string path, string? value) =>
-        Page.WaitForFunctionAsync(
-            "([k, v]) => (window.notesync.store.entries.get(k)?.[0].value ?? null) === v",
-            new object?[] { $"note:{path}", value },
-            new() { Timeout = WaitMs });
+    public async Task WaitForValueAsync(string path, string? value)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync(
+                "([k, v]) => (window.notesync.store.entries.get(k)?.[0].value ?? null) === v",
+                new object?[] { $"note:{path}", value },
+                new() { Timeout = WaitMs });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{path} = {value ?? "(deleted)"} did not come: {await DescribeAsync()}", ex);
+        }
+    }
+
+    /// <summary>The page's state in a line, for failure messages; a screenshot of it is saved as failure-*.png.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        await ScreenshotAsync($"failure-{DateTime.UtcNow:HHmmssfff}");
+        var state = await Page.EvaluateAsync<string>(
+            """
+            () => JSON.stringify({
+              status: window.notesync.client.status, transport: window.notesync.client.transport, lastError: window.notesync.client.lastError,
+              entries: [...window.notesync.store.entries].slice(0, 20), outbox: [...window.notesync.store.outbox.values()].slice(0, 20),
+              editor: document.getElementById("content").value, path: document.getElementById("note-path").textContent,
+            })
+            """);
+        lock (Errors)
+        {
+            return $"{state}; console errors: [{string.Join(" | ", Errors)}]";
+        }
+    }
 
     public Task WaitForStatusAsync(string state) =>
         Assertions.Expect(Status).ToHaveAttributeAsync("data-state", state, new() { Timeout = WaitMs });
