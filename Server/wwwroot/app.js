@@ -43,7 +43,7 @@ async function main() {
   metrics.firstRenderNotes = countShown();
   performance.mark("notesync:first-render");
 
-  client = new SyncClient({ deviceId: store.deviceId }, store, localStorage.getItem(TOKEN_KEY));
+  client = new SyncClient({ deviceId: store.deviceId, ...syncConfigFromUrl() }, store, localStorage.getItem(TOKEN_KEY));
   client.onstatus = renderStatus;
   client.onchanges = keys => {
     if (keys.length === 0) return;
@@ -54,6 +54,17 @@ async function main() {
   wireUi();
   client.start();
   document.body.dataset.ready = "true";
+}
+
+// SyncConfig's two transport settings may be given in the page's address (docs/web.md):
+// ?enable_websocket=false polls POST /sync; ?sync_interval_ms=2000 sets the polling interval.
+function syncConfigFromUrl() {
+  const query = new URLSearchParams(location.search);
+  const config = {};
+  if (query.get("enable_websocket") === "false") config.enableWebSocket = false;
+  const interval = Number(query.get("sync_interval_ms"));
+  if (Number.isInteger(interval) && interval >= 100) config.syncIntervalMs = interval;
+  return config;
 }
 
 // ---- the list ----

@@ -64,14 +64,18 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         Assert.Empty(page.Errors);
     }
 
-    [Fact]
-    public async Task PageWithoutWebSocketsSyncsByPolling()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PageWithoutWebSocketsSyncsByPolling(bool turnedOffInAddress)
     {
-        // Arrange: a browser without WebSocket (as behind a proxy that drops upgrades) and a raw device.
+        // Arrange: a browser without WebSocket, or a page told not to use it (SyncConfig.EnableWebSocket), and a raw device.
         await using var server = await ServerProcess.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "script");
         await raw.PullAsync();
-        await using var page = await NotePage.OpenAsync(browser, server, prepare: c => c.AddInitScriptAsync("delete window.WebSocket;"));
+        await using var page = turnedOffInAddress
+            ? await NotePage.OpenAsync(browser, server, query: "?enable_websocket=false&sync_interval_ms=200")
+            : await NotePage.OpenAsync(browser, server, prepare: c => c.AddInitScriptAsync("delete window.WebSocket;"));
 
         // Act
         await page.WaitForStatusAsync("polling");

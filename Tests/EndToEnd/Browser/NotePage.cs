@@ -15,27 +15,28 @@ internal sealed class NotePage : IAsyncDisposable
 
     private static readonly float WaitMs = (float)ClientKit.WaitLimit.TotalMilliseconds;
 
-    private NotePage(IBrowserContext context, IPage page, Uri baseUri)
+    private NotePage(IBrowserContext context, IPage page, Uri pageUri)
     {
         Context = context;
         Page = page;
-        BaseUri = baseUri;
+        PageUri = pageUri;
     }
 
     public IBrowserContext Context { get; }
 
     public IPage Page { get; }
 
-    public Uri BaseUri { get; }
+    /// <summary>The page's address: the server's root, with the query the test gave.</summary>
+    public Uri PageUri { get; }
 
     /// <summary>Browser console errors and uncaught exceptions, for failure messages and to assert a clean run.</summary>
     public List<string> Errors { get; } = [];
 
     /// <summary>
     /// Opens the page of <paramref name="server"/> in a fresh context and waits until it has started;
-    /// <paramref name="prepare"/> runs on the context first (routes, init scripts).
+    /// <paramref name="prepare"/> runs on the context first (routes, init scripts); <paramref name="query"/> is the page's query string.
     /// </summary>
-    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null)
+    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "")
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? Desktop });
         context.SetDefaultTimeout(WaitMs);
@@ -45,7 +46,7 @@ internal sealed class NotePage : IAsyncDisposable
         }
 
         var page = await context.NewPageAsync();
-        var notePage = new NotePage(context, page, server.BaseUri);
+        var notePage = new NotePage(context, page, new Uri(server.BaseUri, query));
         page.Console += (_, m) =>
         {
             if (m.Type == "error")
@@ -70,7 +71,7 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>Loads (or reloads) the page and waits for it to open its store.</summary>
     public async Task LoadAsync()
     {
-        await Page.GotoAsync(BaseUri.ToString());
+        await Page.GotoAsync(PageUri.ToString());
         await Page.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'", null, new() { Timeout = WaitMs });
     }
 
