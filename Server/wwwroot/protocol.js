@@ -9,6 +9,10 @@
 // No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
 
 const PUSH_LIMIT = 500;           // writes per push; the server's default MaxChangesPerPush is 10,000
+// Bytes of values per push, well under the server's default MaxMessageBytes (16 MiB): a frame over
+// that is closed with 1009, and the same push after the reconnect would be closed again.
+const PUSH_BYTES = 4 * 1024 * 1024;
+const utf8 = new TextEncoder();
 
 /** SyncConfig (Shared/SyncConfig.cs) plus the backoff bounds. */
 export const defaultConfig = Object.freeze({
@@ -168,7 +172,7 @@ export class SyncClient {
   #sendNext(force) {
     const socket = this.#socket;
     if (!socket || socket.readyState !== WebSocket.OPEN || this.#inFlight) return;
-    const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
+    const changes = this.#nextChanges();
     if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     this.#inFlight = { requestId, changes };
@@ -176,12 +180,23 @@ export class SyncClient {
     this.#emit();
   }
 
+  // The writes of the next push: one while looking for a refused write, else up to the count and byte budgets (at least one).
+  #nextChanges() {
+    const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
+    let bytes = 0;
+    for (let i = 0; i < changes.length; i++) {
+      bytes += utf8.encode(changes[i].key).length + (changes[i].value === null ? 0 : utf8.encode(changes[i].value).length);
+      if (bytes > PUSH_BYTES && i > 0) return changes.slice(0, i);
+    }
+    return changes;
+  }
+
   // ---- HTTP polling (CONTRACT §5) ----
 
   async #poll() {
     if (this.#stopped || this.transport === "websocket") return;
     if (this.#config.enableWebSocket && typeof WebSocket !== "undefined" && Date.now() >= this.#pollingUntil) { this.#connect(); return; }
-    const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
+    const changes = this.#nextChanges();
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     this.#inFlight = { requestId, changes };
     this.transport = "polling";
@@ -251,7 +266,10 @@ export class SyncClient {
     if (code === "bad_request" || code === "too_large") {
       // A push is atomic: one bad write refuses all. Alone, a write is refused for itself: keep it, marked.
       if (changes.length > 1) this.#split = changes.length;
-      else await this.#replica.reject(changes, `${code}: ${message}`);
+      else {
+        await this.#replica.reject(changes, `${code}: ${message}`);
+        if (this.#split > 0) this.#split -= 1;
+      }
       this.#schedule(0, again);
       return;
     }

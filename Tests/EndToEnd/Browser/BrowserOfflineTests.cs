@@ -46,6 +46,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await raw.WaitForValueAsync("note:inbox/todo", "buy oat milk");
         await raw.WaitForValueAsync("note:inbox/offline", "written on the train");
         await page.WaitForValueAsync("inbox/phone", "written on the phone");
+        await page.WaitForNothingUnsentAsync();
         Assert.Equal(0, await page.UnsentAsync());
         await Assertions.Expect(page.Page.Locator("#unsent")).ToBeHiddenAsync();
     }
@@ -94,6 +95,39 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         // Assert: the kept edit is pushed and reaches the other device.
         await raw.WaitForValueAsync("note:drafts/letter", "Dear Ann,");
         await page.WaitForStatusAsync("connected");
+        Assert.Equal(0, await page.UnsentAsync());
+    }
+
+    [Fact]
+    public async Task AWriteTheServerRefusesIsKeptMarkedAndDoesNotHoldBackTheOthers()
+    {
+        // Arrange: a server that takes values of at most 64 bytes; a page and a raw device.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "64" });
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+
+        // Act: offline, one note too long for the server and one fine; then online, so both go in one push.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.CreateNoteAsync("long", new string('x', 100));
+        await page.CreateNoteAsync("short", "fits");
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: the fine one is through; the refused one stays, marked, with the server's reason.
+        await raw.WaitForValueAsync("note:short", "fits");
+        await Assertions.Expect(page.Item("long").Locator(".badge.rejected")).ToBeVisibleAsync();
+        await page.Item("long").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("too_large");
+        Assert.Equal(new string('x', 100), await page.ValueAsync("long"));
+        await page.WaitForStatusAsync("connected");
+
+        // Act + Assert: shortened, it is sent and the mark goes.
+        await page.EditAsync("long", "shorter now");
+        await raw.WaitForValueAsync("note:long", "shorter now");
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToBeHiddenAsync();
+        await page.WaitForNothingUnsentAsync();
         Assert.Equal(0, await page.UnsentAsync());
     }
 }

@@ -132,6 +132,10 @@ internal sealed class NotePage : IAsyncDisposable
     public Task<bool> InConflictAsync(string path) =>
         Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k) ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
 
+    /// <summary>Waits until the status shows no unsent edit (the outbox is empty).</summary>
+    public Task WaitForNothingUnsentAsync() =>
+        Assertions.Expect(Page.Locator("#unsent")).ToHaveAttributeAsync("data-count", "0", new() { Timeout = WaitMs });
+
     public Task<int> UnsentAsync() => Page.EvaluateAsync<int>("() => window.notesync.store.outbox.size");
 
     public async Task WaitForValueAsync(string path, string? value)
