@@ -31,8 +31,10 @@ var app = builder.Build();
 app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
-app.UseNoteSyncWebPage();
 app.UseNoteSyncBrowserAccess();
+
+// After the Origin check, so a foreign upgrade is refused on every path, the page's included.
+app.UseNoteSyncWebPage();
 app.UseNoteSyncAuth();
 app.UseNoteSyncUpgradeLimits();
 app.MapHealthEndpoints();
