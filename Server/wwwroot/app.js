@@ -13,6 +13,7 @@ const utf8 = new TextEncoder();
 
 // What tests and curious people can read: window.notesync.metrics.firstRenderMs and friends.
 const metrics = { firstRenderMs: null, firstRenderNotes: null, renders: [], lastFilterMs: null };
+const errors = [];           // the last error frames and failures the client saw (window.notesync.errors)
 let store;
 let client;
 let selected = null;         // the open note's key
@@ -45,12 +46,13 @@ async function main() {
 
   client = new SyncClient({ deviceId: store.deviceId, ...syncConfigFromUrl() }, store, localStorage.getItem(TOKEN_KEY));
   client.onstatus = renderStatus;
+  client.onerror = error => { errors.push(error); if (errors.length > 50) errors.shift(); };
   client.onchanges = keys => {
     if (keys.length === 0) return;
     queueRender();
     if (selected && keys.includes(selected)) refreshEditor(true);
   };
-  window.notesync = { store, client, metrics };
+  window.notesync = { store, client, metrics, errors };
   wireUi();
   client.start();
   document.body.dataset.ready = "true";

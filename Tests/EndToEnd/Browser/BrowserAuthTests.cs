@@ -38,4 +38,30 @@ public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<Bro
         await Assertions.Expect(page.Page.Locator("#token-error")).ToContainTextAsync("refused");
         Assert.Equal("alice only", await page.ValueAsync("secret/plan"));
     }
+
+    [Fact]
+    public async Task AnExpiredTokenIsAskedForAgainAndNothingIsLost()
+    {
+        // Arrange: no clock skew, and a token that expires in 4 s.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Auth__ClockSkewSeconds"] = "0";
+        await using var server = await ServerProcess.StartAsync(settings);
+        await using var laptop = await WsDevice.ConnectAsync(server, "laptop", token: TestTokens.Mint("bob", "laptop"));
+        await laptop.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.Page.EvaluateAsync("t => localStorage.setItem('notesync.token', t)", TestTokens.Mint("bob", expires: DateTimeOffset.UtcNow.AddSeconds(4)));
+        await page.ReloadAsync();
+        await page.WaitForStatusAsync("connected");
+
+        // Act: the server closes the socket (1008) at expiry, and the page asks for a new token.
+        await Assertions.Expect(page.Page.Locator("#token-dialog")).ToBeVisibleAsync();
+        await page.WaitForStatusAsync("unauthorized");
+        await page.Page.Locator("#token").FillAsync(TestTokens.Mint("bob"));
+        await page.Page.Locator("#token-save").ClickAsync();
+
+        // Assert: connected again with the new token, and what it writes reaches bob's other device.
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("after/expiry", "still here");
+        await laptop.WaitForValueAsync("note:after/expiry", "still here");
+    }
 }
