@@ -29,13 +29,15 @@ const nameOf = path => path.slice(path.lastIndexOf("/") + 1);
 const shown = writes => writes[0].value !== null || isConflict(writes);   // a plain delete is gone from the list
 
 async function main() {
-  const lock = navigator.locks
-    ? await new Promise(resolve => navigator.locks.request("notesync-page", { ifAvailable: true }, l => { resolve(l); return l ? new Promise(() => {}) : undefined; }))
-    : true;
-  if (!lock) {
-    // Two tabs of one browser share one device id, clock and outbox; only one may write.
-    $("other-tab").hidden = false;
-    return;
+  if (navigator.locks) {
+    // Two tabs of one browser share one device id, clock and outbox; only one may write. The lock is
+    // held for the page's life; a second tab waits for it (and takes over when the first closes). The
+    // notice waits a moment, since a reloading tab's old page may not have let go yet.
+    const granted = new Promise(resolve => navigator.locks.request("notesync-page", () => { resolve(); return new Promise(() => {}); }));
+    const notice = setTimeout(() => { $("other-tab").hidden = false; }, 1500);
+    await granted;
+    clearTimeout(notice);
+    $("other-tab").hidden = true;
   }
 
   store = await NoteStore.open();

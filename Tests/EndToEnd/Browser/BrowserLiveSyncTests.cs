@@ -88,4 +88,30 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         Assert.Equal("polling", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
         Assert.Empty(page.Errors);
     }
+
+    [Fact]
+    public async Task ASecondTabOfTheSameBrowserWaitsUntilTheFirstCloses()
+    {
+        // Arrange: a page, then a second tab of the same browser profile (same IndexedDB, same device id).
+        await using var server = await ServerProcess.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        var second = await page.Context.NewPageAsync();
+
+        // Act
+        await second.GotoAsync(page.PageUri.ToString());
+
+        // Assert: the second tab says so and does not sync; the first goes on.
+        await Assertions.Expect(second.Locator("#other-tab")).ToBeVisibleAsync();
+        Assert.False(await second.EvaluateAsync<bool>("() => 'notesync' in window"));
+        await page.CreateNoteAsync("still/working", "in the first tab");
+        await page.WaitForStatusAsync("connected");
+
+        // Once the first tab closes, the second takes over, with the first one's notes.
+        await page.Page.CloseAsync();
+        await second.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'");
+        await Assertions.Expect(second.Locator("#other-tab")).ToBeHiddenAsync();
+        await Assertions.Expect(second.Locator(".note-item[data-key=\"note:still/working\"]")).ToBeVisibleAsync();
+        await Assertions.Expect(second.Locator("#status")).ToHaveAttributeAsync("data-state", "connected");
+    }
 }

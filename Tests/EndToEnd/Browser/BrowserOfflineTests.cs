@@ -95,7 +95,13 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         // Assert: the kept edit is pushed and reaches the other device.
         await raw.WaitForValueAsync("note:drafts/letter", "Dear Ann,");
         await page.WaitForStatusAsync("connected");
-        Assert.Equal(0, await page.UnsentAsync());
+        await page.WaitForNothingUnsentAsync();
+
+        // The clock, the cursor and the device id outlive a reload too (a write after it must tick past every earlier one).
+        const string State = "() => [window.notesync.store.clock, window.notesync.store.cursor, window.notesync.store.deviceId].join(' ')";
+        var before = await page.Page.EvaluateAsync<string>(State);
+        await page.ReloadAsync();
+        Assert.Equal(before, await page.Page.EvaluateAsync<string>(State));
     }
 
     [Fact]
