@@ -60,14 +60,17 @@ async function main() {
   document.body.dataset.ready = "true";
 }
 
-// SyncConfig's two transport settings may be given in the page's address (docs/web.md):
-// ?enable_websocket=false polls POST /sync; ?sync_interval_ms=2000 sets the polling interval.
+// SyncConfig's transport settings may be given in the page's address (docs/web.md):
+// ?enable_websocket=false polls POST /sync; sync_interval_ms, request_timeout_ms and heartbeat_ms
+// (whole milliseconds, at least 100) set the polling interval and the dead-connection checks.
 function syncConfigFromUrl() {
   const query = new URLSearchParams(location.search);
   const config = {};
   if (query.get("enable_websocket") === "false") config.enableWebSocket = false;
-  const interval = Number(query.get("sync_interval_ms"));
-  if (Number.isInteger(interval) && interval >= 100) config.syncIntervalMs = interval;
+  for (const [name, option] of [["sync_interval_ms", "syncIntervalMs"], ["request_timeout_ms", "requestTimeoutMs"], ["heartbeat_ms", "heartbeatMs"]]) {
+    const ms = Number(query.get(name));
+    if (Number.isInteger(ms) && ms >= 100) config[option] = ms;
+  }
   return config;
 }
 

@@ -24,6 +24,10 @@ export const defaultConfig = Object.freeze({
   maxBackoffMs: 10_000,
   // After this long on polling because WebSockets failed, try a WebSocket again.
   webSocketRetryMs: 60_000,
+  // A push unanswered this long means a dead connection (a laptop woke up, a NAT forgot it): reconnect.
+  requestTimeoutMs: 20_000,
+  // An idle WebSocket sends a pure pull this often, so a connection that died silently is noticed.
+  heartbeatMs: 30_000,
 });
 
 /**
@@ -51,6 +55,7 @@ export class SyncClient {
   #frames = Promise.resolve();
   #attempt = 0;
   #timer = 0;
+  #watchdog = 0;             // the in-flight push's deadline, or the next heartbeat
   #nextRequest = 0;
   #split = 0;                // after a refused push of several writes, send this many one by one to find the bad one
   #stopped = true;
@@ -130,6 +135,7 @@ export class SyncClient {
     };
     socket.onclose = event => {
       if (this.#socket !== socket) return;
+      clearTimeout(this.#watchdog);
       this.#socket = null;
       this.#inFlight = null;
       this.transport = "none";
@@ -149,6 +155,7 @@ export class SyncClient {
       const answered = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
       const keys = await this.#replica.applyAck(frame, answered?.changes ?? []);
       this.onchanges(keys);
+      if (socket !== this.#socket) return;   // closed while the ack was being stored
       if (answered) {
         this.#inFlight = null;
         this.#live = true;
@@ -157,13 +164,16 @@ export class SyncClient {
       }
       // Over a WebSocket the server sends the pages after `more` by itself (docs/protocol.md, Paging).
       this.#sendNext(false);
+      if (!this.#inFlight) this.#arm(this.#config.heartbeatMs, () => this.#sendNext(true));
     } else if (frame.type === "error") {
       this.lastError = frame;
       this.onerror(frame);
       const refused = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
       if (refused) {
         this.#inFlight = null;
+        clearTimeout(this.#watchdog);
         await this.#refused(frame.code, frame.message, refused.changes, frame.retry_after_ms, () => this.#sendNext(true));
+        if (socket !== this.#socket) return;
       }
     }
     this.#emit();
@@ -177,6 +187,7 @@ export class SyncClient {
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     this.#inFlight = { requestId, changes };
     socket.send(JSON.stringify({ type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId }));
+    this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
     this.#emit();
   }
 
@@ -233,7 +244,7 @@ export class SyncClient {
     const headers = { "content-type": "application/json" };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     const url = new URL(`/sync?device_id=${encodeURIComponent(this.#config.deviceId)}`, this.#config.baseUrl);
-    return fetch(url, { method: "POST", headers, body: JSON.stringify(push), cache: "no-store" });
+    return fetch(url, { method: "POST", headers, body: JSON.stringify(push), cache: "no-store", signal: AbortSignal.timeout(this.#config.requestTimeoutMs) });
   }
 
   // The WebSocket did not open. Why: the token (401/403), the network, or no WebSockets on the way?
@@ -293,6 +304,11 @@ export class SyncClient {
     return ceiling / 2 + Math.random() * ceiling / 2;
   }
 
+  #arm(ms, fn) {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => { if (!this.#stopped) fn(); }, ms);
+  }
+
   #schedule(ms, fn) {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => { if (!this.#stopped) fn(); }, ms);
@@ -314,6 +330,7 @@ export class SyncClient {
   }
 
   #closeSocket() {
+    clearTimeout(this.#watchdog);
     const socket = this.#socket;
     this.#socket = null;
     this.#inFlight = null;

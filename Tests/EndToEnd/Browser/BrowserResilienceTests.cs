@@ -62,4 +62,49 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
             "the page never saw a rate_limited error, so the retry was not exercised");
         Assert.Empty(page.Errors);
     }
+
+    [Fact]
+    public async Task AConnectionThatGoesSilentIsReplaced()
+    {
+        // Arrange: the first WebSocket goes silent on cue (the server's frames stop reaching the page,
+        // with no close, as after a laptop sleeps); later ones pass through. Short checks, from the address.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        var connections = 0;
+        var silent = false;
+        await using var page = await NotePage.OpenAsync(browser, server, query: "?request_timeout_ms=1000&heartbeat_ms=500", prepare: context =>
+            context.RouteWebSocketAsync("**/ws/sync*", ws =>
+            {
+                var first = Interlocked.Increment(ref connections) == 1;
+                var toServer = ws.ConnectToServer();
+                toServer.OnMessage(frame =>
+                {
+                    if (first && Volatile.Read(ref silent))
+                    {
+                        return;
+                    }
+
+                    if (frame.Text is { } text)
+                    {
+                        ws.Send(text);
+                    }
+                    else
+                    {
+                        ws.Send(frame.Binary!);
+                    }
+                });
+            }));
+        await page.WaitForStatusAsync("connected");
+
+        // Act: silence, then an edit.
+        Volatile.Write(ref silent, true);
+        await page.CreateNoteAsync("quiet", "written on a dead line");
+
+        // Assert: the unanswered push (or heartbeat) times out, the page connects again, and the edit arrives.
+        await raw.WaitForValueAsync("note:quiet", "written on a dead line");
+        await page.WaitForNothingUnsentAsync();
+        await page.WaitForStatusAsync("connected");
+        Assert.True(Volatile.Read(ref connections) >= 2, $"the page used {connections} connection(s)");
+    }
 }
