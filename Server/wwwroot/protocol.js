@@ -130,6 +130,8 @@ export class SyncClient {
       this.#sendNext(true);
     };
     socket.onmessage = event => {
+      // A frame proves the connection alive: the deadline counts from the last one, not from storing it.
+      if (this.#inFlight) this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
       // Frames are applied strictly in order: each waits for the previous one's IndexedDB transaction.
       this.#frames = this.#frames.then(() => this.#onFrame(socket, event.data)).catch(e => this.#fail(e));
     };
