@@ -32,6 +32,9 @@ app.Services.GetRequiredService<ISyncStore>();
 
 app.UseWebSockets();
 app.UseNoteSyncBrowserAccess();
+
+// After the Origin check, so a foreign upgrade is refused on every path, the page's included.
+app.UseNoteSyncWebPage();
 app.UseNoteSyncAuth();
 app.UseNoteSyncUpgradeLimits();
 app.MapHealthEndpoints();

@@ -1,0 +1,27 @@
+using Microsoft.Net.Http.Headers;
+
+namespace NoteSync.Server.Endpoints;
+
+/// <summary>
+/// The browser page (issue 6): static files from <c>wwwroot/</c> beside the binary, <c>/</c> giving
+/// <c>index.html</c>. No data is in them, so they need no token; the page asks for one itself.
+/// </summary>
+internal static class WebPageExtensions
+{
+    public static WebApplication UseNoteSyncWebPage(this WebApplication app)
+    {
+        app.UseDefaultFiles();
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = context =>
+            {
+                // Revalidate every load, so a page and its modules never come from two versions of the server.
+                context.Context.Response.Headers.CacheControl = "no-cache";
+                context.Context.Response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
+                context.Context.Response.Headers.ContentSecurityPolicy =
+                    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'";
+            },
+        });
+        return app;
+    }
+}

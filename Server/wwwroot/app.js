@@ -1,0 +1,407 @@
+// The NoteSync page: a note list (folders from the key paths), an editor, a live status, and the
+// conflict view. Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
+
+import { NoteStore } from "./store.js";
+import { SyncClient } from "./protocol.js";
+import { isConflict, siblings, winner } from "./crdt.js";
+
+const TOKEN_KEY = "notesync.token";
+const AUTOSAVE_MS = 600;
+const MAX_KEY_BYTES = 1024;        // CONTRACT §1
+const $ = id => document.getElementById(id);
+const utf8 = new TextEncoder();
+
+// What tests and curious people can read: window.notesync.metrics.firstRenderMs and friends.
+const metrics = { firstRenderMs: null, firstRenderNotes: null, renders: [], lastFilterMs: null };
+const errors = [];           // the last error frames and failures the client saw (window.notesync.errors)
+let store;
+let client;
+let selected = null;         // the open note's key
+let dirty = false;           // the editor holds text not yet written to the store
+let mergeMode = false;       // the editor holds a merge being edited
+let autosaveTimer = 0;
+let renderQueued = false;
+const collapsed = new Set();
+
+const pathOf = key => key.slice("note:".length);
+const folderOf = path => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
+const nameOf = path => path.slice(path.lastIndexOf("/") + 1);
+const shown = writes => writes[0].value !== null || isConflict(writes);   // a plain delete is gone from the list
+
+async function main() {
+  if (navigator.locks) {
+    // Two tabs of one browser share one device id, clock and outbox; only one may write. The lock is
+    // held for the page's life; a second tab waits for it (and takes over when the first closes). The
+    // notice waits a moment, since a reloading tab's old page may not have let go yet.
+    const granted = new Promise(resolve => navigator.locks.request("notesync-page", () => { resolve(); return new Promise(() => {}); }));
+    const notice = setTimeout(() => { $("other-tab").hidden = false; }, 1500);
+    await granted;
+    clearTimeout(notice);
+    $("other-tab").hidden = true;
+  }
+
+  store = await NoteStore.open();
+  renderList();
+  metrics.firstRenderMs = performance.now();
+  metrics.firstRenderNotes = countShown();
+  performance.mark("notesync:first-render");
+
+  client = new SyncClient({ deviceId: store.deviceId, ...syncConfigFromUrl() }, store, localStorage.getItem(TOKEN_KEY));
+  client.onstatus = renderStatus;
+  client.onerror = error => { errors.push(error); if (errors.length > 50) errors.shift(); };
+  client.onchanges = keys => {
+    if (keys.length === 0) return;
+    queueRender();
+    if (selected && keys.includes(selected)) refreshEditor(true);
+  };
+  window.notesync = { store, client, metrics, errors };
+  wireUi();
+  client.start();
+  document.body.dataset.ready = "true";
+}
+
+// SyncConfig's transport settings may be given in the page's address (docs/web.md):
+// ?enable_websocket=false polls POST /sync; sync_interval_ms, request_timeout_ms and heartbeat_ms
+// (whole milliseconds, at least 100) set the polling interval and the dead-connection checks.
+function syncConfigFromUrl() {
+  const query = new URLSearchParams(location.search);
+  const config = {};
+  if (query.get("enable_websocket") === "false") config.enableWebSocket = false;
+  for (const [name, option] of [["sync_interval_ms", "syncIntervalMs"], ["request_timeout_ms", "requestTimeoutMs"], ["heartbeat_ms", "heartbeatMs"]]) {
+    const ms = Number(query.get(name));
+    if (Number.isInteger(ms) && ms >= 100) config[option] = ms;
+  }
+  return config;
+}
+
+// ---- the list ----
+
+function countShown() {
+  let n = 0;
+  for (const writes of store.entries.values()) if (shown(writes)) n++;
+  return n;
+}
+
+function queueRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => { renderQueued = false; renderList(); });
+}
+
+function renderList() {
+  const query = $("search").value.trim().toLowerCase();
+  const folders = new Map();
+  for (const [key, writes] of store.entries) {
+    if (!shown(writes)) continue;
+    const path = pathOf(key);
+    const text = writes[0].value ?? "";
+    if (query && !path.toLowerCase().includes(query) && !text.toLowerCase().includes(query)) continue;
+    const folder = folderOf(path);
+    if (!folders.has(folder)) folders.set(folder, []);
+    folders.get(folder).push({ key, path, text, conflict: isConflict(writes) });
+  }
+
+  const list = document.createDocumentFragment();
+  let count = 0;
+  for (const folder of [...folders.keys()].sort()) {
+    const notes = folders.get(folder).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const group = document.createElement("details");
+    group.className = "folder";
+    group.open = query !== "" || !collapsed.has(folder);
+    group.dataset.folder = folder;
+    const summary = document.createElement("summary");
+    summary.textContent = folder || "Notes";
+    const n = document.createElement("span");
+    n.className = "count";
+    n.textContent = notes.length;
+    summary.append(n);
+    group.append(summary);
+    group.addEventListener("toggle", () => { if (!query) (group.open ? collapsed.delete(folder) : collapsed.add(folder)); });
+    for (const note of notes) {
+      const item = document.createElement("button");
+      item.className = "note-item";
+      item.dataset.key = note.key;
+      if (note.key === selected) item.classList.add("selected");
+      const title = document.createElement("span");
+      title.className = "note-title";
+      title.textContent = nameOf(note.path);
+      item.append(title);
+      if (note.conflict) item.append(badge("Conflict", "conflict"));
+      if (store.outbox.has(note.key)) item.append(badge("unsent", store.outbox.get(note.key).rejected ? "rejected" : "unsent"));
+      const snippet = document.createElement("span");
+      snippet.className = "note-snippet";
+      snippet.textContent = note.text.split("\n", 1)[0].slice(0, 80) || "\u00a0";
+      item.append(snippet);
+      group.append(item);
+      count++;
+    }
+    list.append(group);
+  }
+  if (count === 0) {
+    const empty = document.createElement("p");
+    empty.className = "list-empty";
+    empty.textContent = query ? "No note matches." : "No notes yet.";
+    list.append(empty);
+  }
+  $("note-list").replaceChildren(list);
+  $("note-list").dataset.count = count;
+  if (metrics.renders.length < 100) metrics.renders.push({ ms: performance.now(), notes: count });
+}
+
+function badge(text, kind) {
+  const b = document.createElement("span");
+  b.className = `badge ${kind}`;
+  b.textContent = text;
+  return b;
+}
+
+// ---- the editor ----
+
+function open(key) {
+  if (selected && dirty) save();
+  selected = key;
+  dirty = false;
+  mergeMode = false;
+  document.body.classList.add("show-editor");
+  $("empty").hidden = true;
+  $("editor-pane").hidden = false;
+  refreshEditor(false);
+  queueRender();
+}
+
+// Shows the open note's stored state. Text being typed (dirty) or a merge being edited is never
+// replaced: a change from elsewhere only raises a notice, and our own write needs no reload.
+function refreshEditor(remote) {
+  const path = pathOf(selected);
+  $("note-path").textContent = path;
+  $("note-path").title = path;
+  const writes = store.entries.get(selected) ?? [{ timestamp: 0, device_id: store.deviceId, value: "" }];
+  const conflict = isConflict(writes);
+  $("editor-badge").hidden = !conflict;
+  const pending = store.outbox.get(selected);
+  $("rejected-notice").hidden = !pending?.rejected;
+  $("rejected-notice").textContent = pending?.rejected ? `The server refused this edit: ${pending.rejected}. Change the note to try again.` : "";
+  renderConflict(writes, conflict);
+  const value = writes[0].value ?? "";
+  if (dirty || mergeMode) {
+    if (remote && $("content").value !== value) $("remote-notice").hidden = false;
+    renderSaveState();
+    return;
+  }
+  $("remote-notice").hidden = true;
+  const content = $("content");
+  if (content.value !== value) {
+    const { selectionStart, selectionEnd } = content;
+    content.value = value;
+    content.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
+  }
+  content.placeholder = writes[0].value === null ? "(deleted on another device)" : "Write here…";
+  renderSaveState();
+}
+
+function renderConflict(writes, conflict) {
+  $("conflict-view").hidden = !conflict;
+  if (!conflict) { mergeMode = false; return; }
+  const versions = [winner(writes), ...siblings(writes)];
+  const cards = versions.map((w, i) => {
+    const card = document.createElement("article");
+    card.className = "version";
+    card.dataset.device = w.device_id;
+    const head = document.createElement("header");
+    const who = document.createElement("strong");
+    who.textContent = w.device_id === store.deviceId ? `${w.device_id} (this browser)` : w.device_id;
+    const when = document.createElement("span");
+    when.className = "muted";
+    when.textContent = `logical time ${w.timestamp}${i === 0 ? " · shown" : ""}`;
+    head.append(who, when);
+    const body = document.createElement("pre");
+    body.textContent = w.value ?? "(deleted)";
+    if (w.value === null) body.classList.add("muted");
+    const keep = document.createElement("button");
+    keep.className = "keep-this primary";
+    keep.textContent = "Keep this";
+    keep.addEventListener("click", () => resolve(w.value));
+    card.append(head, body, keep);
+    return card;
+  });
+  $("versions").replaceChildren(...cards);
+}
+
+function renderSaveState() {
+  const pending = selected && store.outbox.get(selected);
+  $("save-state").textContent = dirty ? "Editing…" : pending ? (pending.rejected ? "Refused" : "Saved, not sent") : "Synced";
+  $("save-state").dataset.state = dirty ? "editing" : pending ? "unsent" : "synced";
+}
+
+async function save() {
+  clearTimeout(autosaveTimer);
+  if (!selected || !dirty) return;
+  const key = selected;
+  const text = $("content").value;
+  dirty = false;
+  mergeMode = false;
+  const current = store.entries.get(key);
+  // Writing the same text again would only tick the clock; a conflict is resolved by any new write.
+  if (current && current[0].value === text && !isConflict(current)) { renderSaveState(); return; }
+  await write(key, text);
+}
+
+async function write(key, value) {
+  await store.write(key, value);
+  client.kick();
+  queueRender();
+  if (key === selected) refreshEditor(false);
+}
+
+async function resolve(value) {
+  dirty = false;
+  mergeMode = false;
+  await write(selected, value);
+}
+
+function editMerge() {
+  const writes = store.entries.get(selected);
+  const versions = [winner(writes), ...siblings(writes)].filter(w => w.value !== null);
+  mergeMode = true;
+  dirty = true;
+  $("content").value = versions.map(w => w.value).join("\n\n");
+  $("content").focus();
+  renderSaveState();
+}
+
+async function keepBoth() {
+  const key = selected;
+  const writes = store.entries.get(key);
+  const path = pathOf(key);
+  // The shown version stays here (written again, which clears the conflict); each other becomes a new note.
+  for (const s of siblings(writes)) {
+    if (s.value === null) continue;
+    await write(freeKey(`${path} (${s.device_id})`), s.value);
+  }
+  await resolve(winner(writes).value);
+}
+
+function freeKey(path) {
+  let key = `note:${path}`;
+  for (let i = 2; store.entries.has(key) && store.entries.get(key)[0].value !== null; i++) key = `note:${path} ${i}`;
+  return key;
+}
+
+// ---- new note, status, auth ----
+
+function checkPath(path) {
+  if (!path) return "Give the note a name.";
+  if (/[\u0000-\u001f\u007f]/.test(path)) return "A name cannot hold control characters.";
+  if (path.startsWith("/") || path.endsWith("/") || path.includes("//")) return "Folders need names: no leading, trailing or double “/”.";
+  if (utf8.encode(`note:${path}`).length > MAX_KEY_BYTES) return `A name is at most ${MAX_KEY_BYTES - 5} bytes.`;
+  return null;
+}
+
+function newNote() {
+  const folder = selected ? folderOf(pathOf(selected)) : "";
+  $("new-path").value = folder ? `${folder}/` : "";
+  $("new-error").hidden = true;
+  $("new-dialog").showModal();
+  $("new-path").focus();
+}
+
+async function createNote(event) {
+  if (event.submitter?.value !== "create") return;
+  const path = $("new-path").value.trim();
+  const problem = checkPath(path) ?? (store.entries.get(`note:${path}`)?.[0].value != null ? "A note with this name exists." : null);
+  if (problem) {
+    event.preventDefault();
+    $("new-error").textContent = problem;
+    $("new-error").hidden = false;
+    return;
+  }
+  // The editor switches at once, so nothing typed next lands in the previously open note.
+  open(`note:${path}`);
+  $("content").focus();
+  await write(`note:${path}`, "");
+}
+
+const STATUS_TEXT = {
+  connected: "Connected", syncing: "Syncing…", polling: "Connected (polling)", connecting: "Connecting…",
+  offline: "Offline", unauthorized: "Sign-in needed", forbidden: "Not allowed",
+};
+
+let shownUnsent = 0;
+
+function renderStatus(status) {
+  const unsent = store.outbox.size;
+  // An acknowledgement changes no note, only its "unsent" badge.
+  if (unsent !== shownUnsent) { shownUnsent = unsent; queueRender(); }
+  $("status").dataset.state = status;
+  $("status-text").textContent = STATUS_TEXT[status] ?? status;
+  $("status").title = client?.lastError ? `${client.lastError.code}: ${client.lastError.message}` : "";
+  $("unsent").hidden = unsent === 0;
+  $("unsent").dataset.count = unsent;
+  $("unsent").textContent = `${unsent} unsent`;
+  if (selected) renderSaveState();
+  if (status === "unauthorized" && !$("token-dialog").open) {
+    const had = localStorage.getItem(TOKEN_KEY);
+    $("token-error").hidden = !had;
+    $("token-error").textContent = had ? `The server refused the token (${client.lastError?.message ?? "unauthorized"}).` : "";
+    $("token").value = "";
+    $("token-dialog").showModal();
+  }
+}
+
+function saveToken(event) {
+  const token = $("token").value.trim();
+  if (!token) { event.preventDefault(); return; }
+  localStorage.setItem(TOKEN_KEY, token);
+  client.setToken(token);
+}
+
+function wireUi() {
+  $("note-list").addEventListener("click", e => {
+    const item = e.target.closest(".note-item");
+    if (item) open(item.dataset.key);
+  });
+  $("search").addEventListener("input", () => {
+    const start = performance.now();
+    renderList();
+    metrics.lastFilterMs = performance.now() - start;
+  });
+  $("search").addEventListener("keydown", e => { if (e.key === "Escape") { $("search").value = ""; renderList(); $("search").blur(); } });
+  $("new-note").addEventListener("click", newNote);
+  $("new-form").addEventListener("submit", createNote);
+  $("token-form").addEventListener("submit", saveToken);
+  $("token-dialog").addEventListener("cancel", e => e.preventDefault());
+  $("save").addEventListener("click", save);
+  $("delete").addEventListener("click", async () => {
+    const key = selected;
+    dirty = false;
+    await write(key, null);
+    selected = null;
+    $("editor-pane").hidden = true;
+    $("empty").hidden = false;
+    document.body.classList.remove("show-editor");
+  });
+  $("back").addEventListener("click", () => { if (dirty) save(); document.body.classList.remove("show-editor"); });
+  $("load-remote").addEventListener("click", () => { dirty = false; mergeMode = false; refreshEditor(false); });
+  $("edit-merge").addEventListener("click", editMerge);
+  $("keep-both").addEventListener("click", keepBoth);
+  $("content").addEventListener("input", () => {
+    dirty = true;
+    renderSaveState();
+    clearTimeout(autosaveTimer);
+    // A merge in progress is saved only on purpose: half a merge must not resolve the conflict.
+    if (!mergeMode) autosaveTimer = setTimeout(save, AUTOSAVE_MS);
+  });
+  window.addEventListener("pagehide", () => { if (dirty && !mergeMode) save(); });
+  document.addEventListener("keydown", e => {
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }
+    else if (e.altKey && e.code === "KeyN") { e.preventDefault(); newNote(); }
+    else if ((mod && e.key.toLowerCase() === "k") || (e.key === "/" && !e.target.closest?.("input, textarea"))) { e.preventDefault(); $("search").focus(); $("search").select(); }
+  });
+}
+
+main().catch(error => {
+  document.body.dataset.ready = "error";
+  $("status-text").textContent = `Failed to start: ${error.message}`;
+  throw error;
+});

@@ -1,0 +1,370 @@
+// The NoteSync reference JavaScript client: CONTRACT §3 (raw WebSocket /ws/sync) with the §5 fallback
+// (POST /sync polling per SyncConfig). It owns the connection, not the data: the replica, clock,
+// cursor and outbox live in a `replica` object the embedder supplies (store.js keeps them in
+// IndexedDB), with this shape:
+//   replica.cursor                      the highest ack_timestamp received (last_ack)
+//   replica.pending(limit)              the writes to send: [{key, value, timestamp}], oldest first
+//   replica.applyAck(ack, sentChanges)  merge a sync_ack, move clock and cursor, drop acknowledged writes
+//   replica.reject(sentChanges, reason) the server will never take these as they are (bad_request, too_large)
+// No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
+
+const PUSH_LIMIT = 500;           // writes per push; the server's default MaxChangesPerPush is 10,000
+// Bytes of values per push, well under the server's default MaxMessageBytes (16 MiB): a frame over
+// that is closed with 1009, and the same push after the reconnect would be closed again.
+const PUSH_BYTES = 4 * 1024 * 1024;
+const utf8 = new TextEncoder();
+
+/** SyncConfig (Shared/SyncConfig.cs) plus the backoff bounds. */
+export const defaultConfig = Object.freeze({
+  baseUrl: globalThis.location?.origin ?? "http://localhost:5000",
+  deviceId: "",
+  enableWebSocket: true,
+  syncIntervalMs: 1000,
+  minBackoffMs: 250,
+  maxBackoffMs: 10_000,
+  // After this long on polling because WebSockets failed, try a WebSocket again.
+  webSocketRetryMs: 60_000,
+  // A push unanswered this long means a dead connection (a laptop woke up, a NAT forgot it): reconnect.
+  requestTimeoutMs: 20_000,
+  // An idle WebSocket sends a pure pull this often, so a connection that died silently is noticed.
+  heartbeatMs: 30_000,
+});
+
+/**
+ * One device's sync with one server. `status` is one of "connecting", "connected" (live WebSocket),
+ * "syncing" (a push is waiting for its answer), "polling" (HTTP fallback, idle), "offline",
+ * "unauthorized" (a token is needed: call setToken), "forbidden"; listen with onstatus.
+ */
+export class SyncClient {
+  status = "offline";
+  transport = "none";       // "websocket" | "polling" | "none"
+  lastError = null;         // the last error frame or failure, for display
+  /** Called with (status, client) on every change of status or pending work. */
+  onstatus = () => {};
+  /** Called with the keys a received sync_ack changed (after the replica applied it). */
+  onchanges = () => {};
+  /** Called with an error frame ({code, message, request_id, retry_after_ms}). */
+  onerror = () => {};
+
+  #config;
+  #replica;
+  #token;
+  #socket = null;
+  #inFlight = null;          // {requestId, changes} of the push awaiting its answer (one at a time)
+  #live = false;             // the first push on this socket was answered: live pushes flow
+  #frames = Promise.resolve();
+  #attempt = 0;
+  #timer = 0;
+  #watchdog = 0;             // the in-flight push's deadline, or the next heartbeat
+  #nextRequest = 0;
+  #split = 0;                // after a refused push of several writes, send this many one by one to find the bad one
+  #stopped = true;
+  #pollingUntil = 0;         // polling because WebSockets failed: until this time (ms since epoch)
+  #onOnline = () => this.#reconnectNow();
+  #onOffline = () => this.#goOffline();
+
+  constructor(config, replica, token = null) {
+    this.#config = { ...defaultConfig, ...config };
+    if (!this.#config.deviceId) throw new Error("SyncClient: config.deviceId is required");
+    this.#replica = replica;
+    this.#token = token;
+  }
+
+  /** Starts syncing (and reconnecting) until stop(). */
+  start() {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    globalThis.addEventListener?.("online", this.#onOnline);
+    globalThis.addEventListener?.("offline", this.#onOffline);
+    this.#connect();
+  }
+
+  stop() {
+    this.#stopped = true;
+    globalThis.removeEventListener?.("online", this.#onOnline);
+    globalThis.removeEventListener?.("offline", this.#onOffline);
+    clearTimeout(this.#timer);
+    this.#closeSocket();
+    this.#setStatus("offline", "none");
+  }
+
+  /** A new token (after "unauthorized"); reconnects with it. */
+  setToken(token) {
+    this.#token = token;
+    this.#reconnectNow();
+  }
+
+  /** There are new writes in the replica: send them now if the connection allows. */
+  kick() {
+    if (this.transport === "websocket") this.#sendNext(false);
+    else if (this.transport === "polling" && !this.#inFlight) this.#schedule(0, () => this.#poll());
+    this.#emit();
+  }
+
+  // ---- WebSocket (CONTRACT §3) ----
+
+  #connect() {
+    clearTimeout(this.#timer);
+    if (this.#stopped) return;
+    if (globalThis.navigator?.onLine === false) { this.#setStatus("offline", "none"); return; }   // "online" brings us back
+    if (!this.#config.enableWebSocket || typeof WebSocket === "undefined" || Date.now() < this.#pollingUntil) {
+      this.#setStatus("connecting", "polling");
+      this.#poll();
+      return;
+    }
+
+    this.#setStatus("connecting", "none");
+    const url = new URL("/ws/sync", this.#config.baseUrl);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("device_id", this.#config.deviceId);
+    if (this.#token) url.searchParams.set("access_token", this.#token);
+    const socket = new WebSocket(url);
+    let opened = false;
+    this.#socket = socket;
+    this.#inFlight = null;
+    this.#live = false;
+    socket.onopen = () => {
+      opened = true;
+      this.transport = "websocket";
+      // The first push carries the outbox (or nothing) and last_ack; live pushes start once it is answered.
+      this.#sendNext(true);
+    };
+    socket.onmessage = event => {
+      // A frame proves the connection alive: the deadline counts from the last one, not from storing it.
+      if (this.#inFlight) this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
+      // Frames are applied strictly in order: each waits for the previous one's IndexedDB transaction.
+      this.#frames = this.#frames.then(() => this.#onFrame(socket, event.data)).catch(e => this.#fail(e));
+    };
+    socket.onclose = event => {
+      if (this.#socket !== socket) return;
+      clearTimeout(this.#watchdog);
+      this.#socket = null;
+      this.#inFlight = null;
+      this.transport = "none";
+      if (this.#stopped) return;
+      if (event.code === 1008) { this.#setStatus("unauthorized", "none", { code: "unauthorized", message: event.reason || "the token expired" }); return; }
+      if (opened) { this.#retry(); return; }
+      // A browser does not show why an upgrade failed: ask the same question over HTTP.
+      this.#probe();
+    };
+  }
+
+  async #onFrame(socket, text) {
+    if (socket !== this.#socket) return;
+    let frame;
+    try { frame = JSON.parse(text); } catch { this.#fail(new Error("a frame that is not JSON")); return; }
+    if (frame.type === "sync_ack") {
+      const answered = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
+      const keys = await this.#replica.applyAck(frame, answered?.changes ?? []);
+      this.onchanges(keys);
+      if (socket !== this.#socket) return;   // closed while the ack was being stored
+      if (answered) {
+        this.#inFlight = null;
+        this.#live = true;
+        this.#attempt = 0;
+        if (this.#split > 0) this.#split -= 1;
+      }
+      // Over a WebSocket the server sends the pages after `more` by itself (docs/protocol.md, Paging).
+      this.#sendNext(false);
+      if (!this.#inFlight) this.#arm(this.#config.heartbeatMs, () => this.#sendNext(true));
+    } else if (frame.type === "error") {
+      this.lastError = frame;
+      this.onerror(frame);
+      const refused = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
+      if (refused) {
+        this.#inFlight = null;
+        clearTimeout(this.#watchdog);
+        await this.#refused(frame.code, frame.message, refused.changes, frame.retry_after_ms, () => this.#sendNext(true));
+        if (socket !== this.#socket) return;
+      }
+    }
+    this.#emit();
+  }
+
+  #sendNext(force) {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || this.#inFlight) return;
+    const changes = this.#nextChanges();
+    if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
+    const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
+    this.#inFlight = { requestId, changes };
+    socket.send(JSON.stringify({ type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId }));
+    this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
+    this.#emit();
+  }
+
+  // The writes of the next push: one while looking for a refused write, else up to the count and byte budgets (at least one).
+  #nextChanges() {
+    const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
+    let bytes = 0;
+    for (let i = 0; i < changes.length; i++) {
+      bytes += utf8.encode(changes[i].key).length + (changes[i].value === null ? 0 : utf8.encode(changes[i].value).length);
+      if (bytes > PUSH_BYTES && i > 0) return changes.slice(0, i);
+    }
+    return changes;
+  }
+
+  // ---- HTTP polling (CONTRACT §5) ----
+
+  async #poll() {
+    if (this.#stopped || this.transport === "websocket") return;
+    if (this.#config.enableWebSocket && typeof WebSocket !== "undefined" && Date.now() >= this.#pollingUntil) { this.#connect(); return; }
+    const changes = this.#nextChanges();
+    const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
+    this.#inFlight = { requestId, changes };
+    this.transport = "polling";
+    this.#emit();
+    let response;
+    try {
+      response = await this.#post({ type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId });
+    } catch {
+      this.#inFlight = null;
+      this.#retry();
+      return;
+    }
+    this.#inFlight = null;
+    if (response.ok) {
+      const ack = await response.json();
+      this.onchanges(await this.#replica.applyAck(ack, changes));
+      this.#attempt = 0;
+      if (this.#split > 0) this.#split -= 1;
+      this.#setStatus("polling", "polling");
+      // Over HTTP nothing comes unasked: follow `more` and send what is left at once.
+      const again = ack.more || this.#replica.pending(1).length > 0;
+      this.#schedule(again ? 0 : this.#config.syncIntervalMs, () => this.#poll());
+      return;
+    }
+    if (response.status === 401) { this.#setStatus("unauthorized", "none", await errorOf(response)); return; }
+    const error = await errorOf(response);
+    this.lastError = error;
+    this.onerror(error);
+    const retryMs = error.retry_after_ms ?? (Number(response.headers.get("retry-after")) * 1000 || undefined);
+    await this.#refused(error.code, error.message, changes, retryMs, () => this.#poll());
+  }
+
+  #post(push) {
+    const headers = { "content-type": "application/json" };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const url = new URL(`/sync?device_id=${encodeURIComponent(this.#config.deviceId)}`, this.#config.baseUrl);
+    return fetch(url, { method: "POST", headers, body: JSON.stringify(push), cache: "no-store", signal: AbortSignal.timeout(this.#config.requestTimeoutMs) });
+  }
+
+  // The WebSocket did not open. Why: the token (401/403), the network, or no WebSockets on the way?
+  async #probe() {
+    let response;
+    try {
+      response = await this.#post({ type: "sync_push", changes: [], last_ack: this.#replica.cursor });
+    } catch {
+      this.#retry();
+      return;
+    }
+    if (response.status === 401) { this.#setStatus("unauthorized", "none", await errorOf(response)); return; }
+    if (response.status === 403) { this.#setStatus("forbidden", "none", await errorOf(response)); return; }
+    if (response.ok) {
+      this.onchanges(await this.#replica.applyAck(await response.json(), []));
+      // HTTP works and WebSockets do not (a proxy that drops upgrades, say): poll for a while.
+      this.#pollingUntil = Date.now() + this.#config.webSocketRetryMs;
+      this.#setStatus("polling", "polling");
+      this.#schedule(0, () => this.#poll());
+      return;
+    }
+    this.#retry();
+  }
+
+  // ---- errors, backoff ----
+
+  // What a refused push means for its writes (docs/protocol.md, "Writing a client", 5).
+  async #refused(code, message, changes, retryAfterMs, again) {
+    if (code === "rate_limited") { this.#schedule(retryAfterMs ?? this.#backoff(), again); return; }
+    if (code === "bad_request" || code === "too_large") {
+      // A push is atomic: one bad write refuses all. Alone, a write is refused for itself: keep it, marked.
+      if (changes.length > 1) this.#split = changes.length;
+      else {
+        await this.#replica.reject(changes, `${code}: ${message}`);
+        if (this.#split > 0) this.#split -= 1;
+      }
+      this.#schedule(0, again);
+      return;
+    }
+    if (code === "unauthorized") { this.#setStatus("unauthorized", "none", { code, message }); this.#closeSocket(); return; }
+    if (code === "forbidden") { this.#setStatus("forbidden", "none", { code, message }); this.#closeSocket(); return; }
+    // unavailable, internal, anything else: the writes stay and go again later.
+    this.#schedule(this.#backoff(), again);
+  }
+
+  #retry() {
+    this.#closeSocket();
+    this.transport = "none";
+    this.#setStatus("offline", "none");
+    this.#schedule(this.#backoff(), () => this.#connect());
+  }
+
+  // Exponential, capped, with jitter so a server restart is not met by every device at once.
+  #backoff() {
+    const { minBackoffMs, maxBackoffMs } = this.#config;
+    const ceiling = Math.min(maxBackoffMs, minBackoffMs * 2 ** this.#attempt++);
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+
+  #arm(ms, fn) {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => { if (!this.#stopped) fn(); }, ms);
+  }
+
+  #schedule(ms, fn) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => { if (!this.#stopped) fn(); }, ms);
+  }
+
+  #reconnectNow() {
+    if (this.#stopped) return;
+    this.#attempt = 0;
+    this.#pollingUntil = 0;
+    this.#closeSocket();
+    this.#connect();
+  }
+
+  #goOffline() {
+    // Browsers may keep a dead socket open for minutes after the network goes; the page knows sooner.
+    this.#closeSocket();
+    clearTimeout(this.#timer);
+    this.#setStatus("offline", "none");
+  }
+
+  #closeSocket() {
+    clearTimeout(this.#watchdog);
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#inFlight = null;
+    this.#live = false;
+    if (socket) { socket.onclose = null; socket.onmessage = null; socket.close(); }
+    if (this.transport === "websocket") this.transport = "none";
+  }
+
+  #fail(error) {
+    this.lastError = { code: "internal", message: String(error?.message ?? error) };
+    this.onerror(this.lastError);
+    this.#retry();
+  }
+
+  #setStatus(status, transport, error) {
+    this.status = status;
+    this.transport = transport;
+    if (error) this.lastError = error;
+    this.#emit();
+  }
+
+  #emit() {
+    if (this.transport === "websocket") this.status = this.#inFlight || !this.#live ? "syncing" : "connected";
+    else if (this.transport === "polling" && this.status !== "connecting") this.status = this.#inFlight ? "syncing" : "polling";
+    this.onstatus(this.status, this);
+  }
+}
+
+async function errorOf(response) {
+  try {
+    const body = await response.json();
+    if (body && typeof body.code === "string") return body;
+  } catch { /* not JSON */ }
+  return { code: response.status === 401 ? "unauthorized" : "internal", message: `HTTP ${response.status}` };
+}

@@ -1,0 +1,53 @@
+using Microsoft.Playwright;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>
+/// One headless Chromium (Debian's <c>/usr/bin/chromium</c>, driven by Playwright's bundled driver; no
+/// browser download) per test class. Each page gets its own <see cref="IBrowserContext"/>, so its own
+/// IndexedDB and localStorage: a fresh browser profile, as a second device would have.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    // Without the background-networking flags Chromium keeps calling home, which on a closed network
+    // means a stream of failing connections; QUIC is off so every request is plain TCP to 127.0.0.1.
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    ];
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public IBrowser Browser => _browser ?? throw new InvalidOperationException("the browser is not started");
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: the browser tests need Debian's chromium (./test.sh installs it: apt-get install chromium)");
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+            Timeout = 60_000,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Playwright;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>Issue 6, item 4: two pages, and a page and the .NET client, see each other's edits as they happen.</summary>
+[Collection(SerialBrowsers.Name)]
+public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task TwoPagesSyncLive()
+    {
+        // Arrange: one server, two browser profiles (two devices), the second at phone width.
+        await using var server = await ServerProcess.StartAsync();
+        await using var a = await NotePage.OpenAsync(browser, server);
+        await using var b = await NotePage.OpenAsync(browser, server, NotePage.Phone);
+        await a.WaitForStatusAsync("connected");
+        await b.WaitForStatusAsync("connected");
+
+        // Act: a creates notes; b opens one and edits it.
+        await a.CreateNoteAsync("work/plans", "Ship the web page.\nThen the CLI.");
+        await a.CreateNoteAsync("inbox/groceries", "oat milk, bread");
+        await a.Item("work/plans").ClickAsync();
+        await Assertions.Expect(b.Item("work/plans")).ToBeVisibleAsync();
+        await b.Item("work/plans").ClickAsync();
+        await Assertions.Expect(b.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.");
+        await b.EditAsync("work/plans", "Ship the web page.\nThen the CLI.\nThen rest.");
+
+        // Assert: a's open editor follows b's edit live; both are synced, with nothing unsent.
+        await Assertions.Expect(a.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.\nThen rest.");
+        await a.WaitForStatusAsync("connected");
+        Assert.Equal(0, await a.UnsentAsync());
+        Assert.NotEqual(await a.DeviceIdAsync(), await b.DeviceIdAsync());
+        Assert.Matches("^web-[0-9a-f]{16}$", await a.DeviceIdAsync());
+        await Assertions.Expect(a.Page.Locator("#note-list .folder[data-folder=\"work\"]")).ToBeVisibleAsync();
+        await a.ScreenshotAsync("live-desktop");
+        await b.ScreenshotAsync("live-phone-editor");
+        await b.Page.Locator("#back").ClickAsync();
+        await Assertions.Expect(b.Item("inbox/groceries")).ToBeVisibleAsync();
+        await b.ScreenshotAsync("live-phone-list");
+        Assert.Empty(a.Errors);
+        Assert.Empty(b.Errors);
+    }
+
+    [Fact]
+    public async Task PageAndDotNetClientSyncLive()
+    {
+        // Arrange: a page and the NoteSync.Client library (on the SignalR hub) on one server.
+        await using var server = await ServerProcess.StartAsync();
+        using var dir = new TempDirectory();
+        await using var client = ClientKit.Start(server, "laptop", dir.Path);
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+
+        // Act + Assert: the client's write appears in the page's list; the page's edit reaches the client.
+        await client.PutAsync("journal/today", "written on the laptop");
+        await Assertions.Expect(page.Item("journal/today")).ToBeVisibleAsync();
+        await page.EditAsync("journal/today", "written on the laptop, edited in the browser");
+        await ClientKit.WaitUntilAsync(() => client.Get("journal/today") == "written on the laptop, edited in the browser", "the page's edit on the client");
+        await page.CreateNoteAsync("journal/tomorrow", "from the browser");
+        await ClientKit.WaitUntilAsync(() => client.Get("journal/tomorrow") == "from the browser", "the page's new note on the client");
+        await client.DeleteAsync("journal/today");
+        await Assertions.Expect(page.Item("journal/today")).ToHaveCountAsync(0);
+        Assert.Empty(page.Errors);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PageWithoutWebSocketsSyncsByPolling(bool turnedOffInAddress)
+    {
+        // Arrange: a browser without WebSocket, or a page told not to use it (SyncConfig.EnableWebSocket), and a raw device.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "script");
+        await raw.PullAsync();
+        await using var page = turnedOffInAddress
+            ? await NotePage.OpenAsync(browser, server, query: "?enable_websocket=false&sync_interval_ms=200")
+            : await NotePage.OpenAsync(browser, server, prepare: c => c.AddInitScriptAsync("delete window.WebSocket;"));
+
+        // Act
+        await page.WaitForStatusAsync("polling");
+        await page.CreateNoteAsync("polled", "sent over POST /sync");
+        await raw.PutAsync("note:pushed", "seen by the next poll");
+
+        // Assert: both ways, over HTTP only (the page has no WebSocket to use).
+        await raw.WaitForValueAsync("note:polled", "sent over POST /sync");
+        await page.WaitForValueAsync("pushed", "seen by the next poll");
+        Assert.Equal("polling", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task ASecondTabOfTheSameBrowserWaitsUntilTheFirstCloses()
+    {
+        // Arrange: a page, then a second tab of the same browser profile (same IndexedDB, same device id).
+        await using var server = await ServerProcess.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        var second = await page.Context.NewPageAsync();
+
+        // Act
+        await second.GotoAsync(page.PageUri.ToString());
+
+        // Assert: the second tab says so and does not sync; the first goes on.
+        await Assertions.Expect(second.Locator("#other-tab")).ToBeVisibleAsync();
+        Assert.False(await second.EvaluateAsync<bool>("() => 'notesync' in window"));
+        await page.CreateNoteAsync("still/working", "in the first tab");
+        await page.WaitForStatusAsync("connected");
+
+        // Once the first tab closes, the second takes over, with the first one's notes.
+        await page.Page.CloseAsync();
+        await second.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'");
+        await Assertions.Expect(second.Locator("#other-tab")).ToBeHiddenAsync();
+        await Assertions.Expect(second.Locator(".note-item[data-key=\"note:still/working\"]")).ToBeVisibleAsync();
+        await Assertions.Expect(second.Locator("#status")).ToHaveAttributeAsync("data-state", "connected");
+    }
+}

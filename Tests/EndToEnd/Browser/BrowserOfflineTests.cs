@@ -1,0 +1,139 @@
+using Microsoft.Playwright;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>Issue 6, item 4: editing goes on without the network, survives a reload, and is pushed on return.</summary>
+[Collection(SerialBrowsers.Name)]
+public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task OfflineEditsArePushedOnReconnect()
+    {
+        // Arrange: a page and a raw device, both live, sharing one note.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("inbox/todo", "buy milk");
+        await raw.WaitForValueAsync("note:inbox/todo", "buy milk");
+
+        // Act: the network goes (Chromium's emulation); the page edits one note and creates another,
+        // while the other device writes too.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.EditAsync("inbox/todo", "buy oat milk");
+        await page.CreateNoteAsync("inbox/offline", "written on the train");
+        await raw.PutAsync("note:inbox/phone", "written on the phone");
+
+        // Assert: the edits wait in the outbox, counted in the status; the server has none of them.
+        Assert.Equal(2, await page.UnsentAsync());
+        await Assertions.Expect(page.Page.Locator("#unsent")).ToHaveTextAsync("2 unsent");
+        await page.ScreenshotAsync("offline-unsent");
+        await using (var check = HttpDevice.Create(server, "checker"))
+        {
+            await check.PullAsync();
+            Assert.Equal("buy milk", check.ValueOf("note:inbox/todo"));
+            Assert.Null(check.StateOf("note:inbox/offline"));
+        }
+
+        // Act: the network returns.
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: everything is pushed and pulled; nothing is left unsent.
+        await page.WaitForStatusAsync("connected");
+        await raw.WaitForValueAsync("note:inbox/todo", "buy oat milk");
+        await raw.WaitForValueAsync("note:inbox/offline", "written on the train");
+        await page.WaitForValueAsync("inbox/phone", "written on the phone");
+        await page.WaitForNothingUnsentAsync();
+        Assert.Equal(0, await page.UnsentAsync());
+        await Assertions.Expect(page.Page.Locator("#unsent")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task ReloadKeepsUnsentEdits()
+    {
+        // Arrange: the server cannot be reached for sync (WebSocket and POST /sync blocked), the page can be.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        var blocked = true;
+        await using var page = await NotePage.OpenAsync(browser, server, prepare: async context =>
+        {
+            await context.RouteWebSocketAsync("**/ws/sync*", ws =>
+            {
+                if (blocked)
+                {
+                    // A mocked socket that closes at once: the page sees a server that drops it.
+                    _ = ws.CloseAsync();
+                    return;
+                }
+
+                ws.ConnectToServer();
+            });
+            await context.RouteAsync("**/sync?*", route => blocked ? route.AbortAsync() : route.ContinueAsync());
+        });
+
+        // Act: write while unsynced, then reload the page.
+        await page.CreateNoteAsync("drafts/letter", "Dear Ann,");
+        Assert.Equal(1, await page.UnsentAsync());
+        await page.ReloadAsync();
+
+        // Assert: the note and its place in the outbox came back from IndexedDB.
+        Assert.Equal(1, await page.UnsentAsync());
+        Assert.Equal("Dear Ann,", await page.ValueAsync("drafts/letter"));
+        await Assertions.Expect(page.Item("drafts/letter").Locator(".badge.unsent")).ToBeVisibleAsync();
+        await page.Item("drafts/letter").ClickAsync();
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("Dear Ann,");
+        await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Saved, not sent");
+
+        // Act: the server is reachable again; one more reload, as a user coming back would.
+        blocked = false;
+        await page.ReloadAsync();
+
+        // Assert: the kept edit is pushed and reaches the other device.
+        await raw.WaitForValueAsync("note:drafts/letter", "Dear Ann,");
+        await page.WaitForStatusAsync("connected");
+        await page.WaitForNothingUnsentAsync();
+
+        // The clock, the cursor and the device id outlive a reload too (a write after it must tick past every earlier one).
+        const string State = "() => [window.notesync.store.clock, window.notesync.store.cursor, window.notesync.store.deviceId].join(' ')";
+        var before = await page.Page.EvaluateAsync<string>(State);
+        await page.ReloadAsync();
+        Assert.Equal(before, await page.Page.EvaluateAsync<string>(State));
+    }
+
+    [Fact]
+    public async Task AWriteTheServerRefusesIsKeptMarkedAndDoesNotHoldBackTheOthers()
+    {
+        // Arrange: a server that takes values of at most 64 bytes; a page and a raw device.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "64" });
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+
+        // Act: offline, one note too long for the server and one fine; then online, so both go in one push.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.CreateNoteAsync("long", new string('x', 100));
+        await page.CreateNoteAsync("short", "fits");
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: the fine one is through; the refused one stays, marked, with the server's reason.
+        await raw.WaitForValueAsync("note:short", "fits");
+        await Assertions.Expect(page.Item("long").Locator(".badge.rejected")).ToBeVisibleAsync();
+        await page.Item("long").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("too_large");
+        Assert.Equal(new string('x', 100), await page.ValueAsync("long"));
+        await page.WaitForStatusAsync("connected");
+
+        // Act + Assert: shortened, it is sent and the mark goes.
+        await page.EditAsync("long", "shorter now");
+        await raw.WaitForValueAsync("note:long", "shorter now");
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToBeHiddenAsync();
+        await page.WaitForNothingUnsentAsync();
+        Assert.Equal(0, await page.UnsentAsync());
+    }
+}

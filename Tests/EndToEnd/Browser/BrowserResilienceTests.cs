@@ -1,0 +1,110 @@
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>The page rides out a server killed and restarted, and a server that rate-limits it, losing nothing.</summary>
+[Collection(SerialBrowsers.Name)]
+public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task PageReconnectsAfterTheServerIsKilledAndPushesWhatWasWrittenMeanwhile()
+    {
+        // Arrange: a page with a synced note.
+        await using var server = await ServerProcess.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("log", "before the crash");
+
+        // Act: kill -9 the server; edit while it is down; start it again on the same port and data.
+        server.Kill();
+        await page.WaitForStatusAsync("offline");
+        await page.EditAsync("log", "before the crash\nwritten while the server was down");
+        Assert.Equal(1, await page.UnsentAsync());
+        await server.RestartAsync();
+
+        // Assert: the page reconnects by itself (backoff) and pushes; a new device reads the edit.
+        await page.WaitForStatusAsync("connected");
+        await page.WaitForNothingUnsentAsync();
+        await using var reader = await WsDevice.ConnectAsync(server, "reader");
+        await reader.PullAsync();
+        Assert.Equal("before the crash\nwritten while the server was down", reader.ValueOf("note:log"));
+    }
+
+    [Fact]
+    public async Task RateLimitedPushesAreRetriedUntilEveryEditIsIn()
+    {
+        // Arrange: a server that lets a device push twice a second, with no burst beyond that.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["NoteSync__Limits__PushesPerSecond"] = "2",
+            ["NoteSync__Limits__PushBurst"] = "2",
+        });
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+
+        // Act: six notes in quick succession (each a create and a save).
+        for (var i = 0; i < 6; i++)
+        {
+            await page.CreateNoteAsync($"burst/{i}", $"note {i}");
+        }
+
+        // Assert: the server refused some pushes with rate_limited, and the page got every note in anyway.
+        for (var i = 0; i < 6; i++)
+        {
+            await raw.WaitForValueAsync($"note:burst/{i}", $"note {i}");
+        }
+
+        await page.WaitForNothingUnsentAsync();
+        Assert.True(
+            await page.Page.EvaluateAsync<bool>("() => window.notesync.errors.some(e => e.code === 'rate_limited' && e.retry_after_ms > 0)"),
+            "the page never saw a rate_limited error, so the retry was not exercised");
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task AConnectionThatGoesSilentIsReplaced()
+    {
+        // Arrange: the first WebSocket goes silent on cue (the server's frames stop reaching the page,
+        // with no close, as after a laptop sleeps); later ones pass through. Short checks, from the address.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        var connections = 0;
+        var silent = false;
+        await using var page = await NotePage.OpenAsync(browser, server, query: "?request_timeout_ms=1000&heartbeat_ms=500", prepare: context =>
+            context.RouteWebSocketAsync("**/ws/sync*", ws =>
+            {
+                var first = Interlocked.Increment(ref connections) == 1;
+                var toServer = ws.ConnectToServer();
+                toServer.OnMessage(frame =>
+                {
+                    if (first && Volatile.Read(ref silent))
+                    {
+                        return;
+                    }
+
+                    if (frame.Text is { } text)
+                    {
+                        ws.Send(text);
+                    }
+                    else
+                    {
+                        ws.Send(frame.Binary!);
+                    }
+                });
+            }));
+        await page.WaitForStatusAsync("connected");
+
+        // Act: silence, then an edit.
+        Volatile.Write(ref silent, true);
+        await page.CreateNoteAsync("quiet", "written on a dead line");
+
+        // Assert: the unanswered push (or heartbeat) times out, the page connects again, and the edit arrives.
+        await raw.WaitForValueAsync("note:quiet", "written on a dead line");
+        await page.WaitForNothingUnsentAsync();
+        await page.WaitForStatusAsync("connected");
+        Assert.True(Volatile.Read(ref connections) >= 2, $"the page used {connections} connection(s)");
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>
+/// The NoteSync page in its own browser context (a device of its own), with the few actions and
+/// reads the tests need. Waits are Playwright's bounded auto-waits or <see cref="ClientKit.WaitLimit"/>.
+/// </summary>
+internal sealed class NotePage : IAsyncDisposable
+{
+    public static readonly ViewportSize Desktop = new() { Width = 1180, Height = 720 };
+    public static readonly ViewportSize Phone = new() { Width = 390, Height = 780 };
+
+    private static readonly float WaitMs = (float)ClientKit.WaitLimit.TotalMilliseconds;
+
+    private NotePage(IBrowserContext context, IPage page, Uri pageUri)
+    {
+        Context = context;
+        Page = page;
+        PageUri = pageUri;
+    }
+
+    public IBrowserContext Context { get; }
+
+    public IPage Page { get; }
+
+    /// <summary>The page's address: the server's root, with the query the test gave.</summary>
+    public Uri PageUri { get; }
+
+    /// <summary>Browser console errors and uncaught exceptions, for failure messages and to assert a clean run.</summary>
+    public List<string> Errors { get; } = [];
+
+    /// <summary>
+    /// Opens the page of <paramref name="server"/> in a fresh context and waits until it has started;
+    /// <paramref name="prepare"/> runs on the context first (routes, init scripts); <paramref name="query"/> is the page's query string.
+    /// </summary>
+    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "")
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? Desktop });
+        context.SetDefaultTimeout(WaitMs);
+        if (prepare is not null)
+        {
+            await prepare(context);
+        }
+
+        var page = await context.NewPageAsync();
+        var notePage = new NotePage(context, page, new Uri(server.BaseUri, query));
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error")
+            {
+                lock (notePage.Errors)
+                {
+                    notePage.Errors.Add(m.Text);
+                }
+            }
+        };
+        page.PageError += (_, e) =>
+        {
+            lock (notePage.Errors)
+            {
+                notePage.Errors.Add(e);
+            }
+        };
+        await notePage.LoadAsync();
+        return notePage;
+    }
+
+    /// <summary>Loads (or reloads) the page and waits for it to open its store.</summary>
+    public async Task LoadAsync()
+    {
+        await Page.GotoAsync(PageUri.ToString());
+        await Page.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'", null, new() { Timeout = WaitMs });
+    }
+
+    public Task ReloadAsync() => LoadAsync();
+
+    public ILocator Status => Page.Locator("#status");
+
+    public ILocator Editor => Page.Locator("#content");
+
+    public ILocator Item(string path) => Page.Locator($".note-item[data-key=\"note:{path}\"]");
+
+    /// <summary>The conflict badge of a note in the list.</summary>
+    public ILocator ConflictBadge(string path) => Item(path).Locator(".badge.conflict");
+
+    /// <summary>The card of one version in the open note's conflict view.</summary>
+    public ILocator Version(string deviceId) => Page.Locator($"#versions .version[data-device=\"{deviceId}\"]");
+
+    /// <summary>The page's device id (made once per browser profile).</summary>
+    public Task<string> DeviceIdAsync() => Page.EvaluateAsync<string>("() => window.notesync.store.deviceId");
+
+    /// <summary>Creates a note through the "New" dialog and types its text; it is saved by the autosave.</summary>
+    public async Task CreateNoteAsync(string path, string text)
+    {
+        await Page.Keyboard.PressAsync("Alt+KeyN");
+        await Page.Locator("#new-path").FillAsync(path);
+        await Page.Locator("#new-create").ClickAsync();
+        await Assertions.Expect(Page.Locator("#note-path")).ToHaveTextAsync(path);
+        await Editor.FillAsync(text);
+        await Page.Keyboard.PressAsync("Control+KeyS");
+        await WaitForValueAsync(path, text);
+    }
+
+    /// <summary>Opens a note from the list and replaces its text, saved with Ctrl+S.</summary>
+    public async Task EditAsync(string path, string text)
+    {
+        // At phone width the open editor hides the list: go back to it first.
+        if (await Page.Locator("#back").IsVisibleAsync())
+        {
+            await Page.Locator("#back").ClickAsync();
+        }
+
+        await Item(path).ClickAsync();
+        await Assertions.Expect(Page.Locator("#note-path")).ToHaveTextAsync(path);
+        await Editor.FillAsync(text);
+        await Page.Keyboard.PressAsync("Control+KeyS");
+        await WaitForValueAsync(path, text);
+    }
+
+    /// <summary>The winner's value of a key in the page's replica, or null.</summary>
+    public Task<string?> ValueAsync(string path) =>
+        Page.EvaluateAsync<string?>("k => window.notesync.store.entries.get(k)?.[0].value ?? null", $"note:{path}");
+
+    /// <summary>The page's writes of a key, best first (timestamp, device_id, value).</summary>
+    public async Task<JsonElement> WritesAsync(string path) =>
+        await Page.EvaluateAsync<JsonElement>("k => window.notesync.store.entries.get(k) ?? []", $"note:{path}");
+
+    /// <summary>True while the page's replica holds the key in conflict.</summary>
+    public Task<bool> InConflictAsync(string path) =>
+        Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k) ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
+
+    /// <summary>Waits until the status shows no unsent edit (the outbox is empty).</summary>
+    public Task WaitForNothingUnsentAsync() =>
+        Assertions.Expect(Page.Locator("#unsent")).ToHaveAttributeAsync("data-count", "0", new() { Timeout = WaitMs });
+
+    public Task<int> UnsentAsync() => Page.EvaluateAsync<int>("() => window.notesync.store.outbox.size");
+
+    public async Task WaitForValueAsync(string path, string? value)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync(
+                "([k, v]) => (window.notesync.store.entries.get(k)?.[0].value ?? null) === v",
+                new object?[] { $"note:{path}", value },
+                new() { Timeout = WaitMs });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{path} = {value ?? "(deleted)"} did not come: {await DescribeAsync()}", ex);
+        }
+    }
+
+    /// <summary>The page's state in a line, for failure messages; a screenshot of it is saved as failure-*.png.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        await ScreenshotAsync($"failure-{DateTime.UtcNow:HHmmssfff}");
+        var state = await Page.EvaluateAsync<string>(
+            """
+            () => JSON.stringify({
+              status: window.notesync.client.status, transport: window.notesync.client.transport, lastError: window.notesync.client.lastError,
+              entries: [...window.notesync.store.entries].slice(0, 20), outbox: [...window.notesync.store.outbox.values()].slice(0, 20),
+              editor: document.getElementById("content").value, path: document.getElementById("note-path").textContent,
+            })
+            """);
+        lock (Errors)
+        {
+            return $"{state}; console errors: [{string.Join(" | ", Errors)}]";
+        }
+    }
+
+    public Task WaitForStatusAsync(string state) =>
+        Assertions.Expect(Status).ToHaveAttributeAsync("data-state", state, new() { Timeout = WaitMs });
+
+    /// <summary>Saves a screenshot under the test output's TestResults/screenshots, named for the state it shows.</summary>
+    public Task ScreenshotAsync(string name) =>
+        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png") });
+
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+
+    public async ValueTask DisposeAsync() => await Context.CloseAsync();
+}
