@@ -26,6 +26,13 @@ const collapsed = new Set();
 const pathOf = key => key.slice("note:".length);
 const folderOf = path => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
 const nameOf = path => path.slice(path.lastIndexOf("/") + 1);
+// A notesync CLI folder holds only .md and .txt files (NotePaths.HasNoteExtension: either case), so
+// a note made here gets .md unless its name already says .md or .txt; then it reaches every folder.
+const NOTE_EXTENSION = /\.(md|txt)$/i;
+const extensionOf = path => NOTE_EXTENSION.exec(nameOf(path))?.[0] ?? "";
+const notePathOf = name => (extensionOf(name) ? name : `${name}.md`);
+// The list reads like a list of notes, not of files: "plans", not "plans.md" (the editor shows the path).
+const titleOf = path => nameOf(path).replace(/\.md$/i, "") || nameOf(path);
 const shown = writes => writes[0].value !== null || isConflict(writes);   // a plain delete is gone from the list
 
 async function main() {
@@ -124,7 +131,8 @@ function renderList() {
       if (note.key === selected) item.classList.add("selected");
       const title = document.createElement("span");
       title.className = "note-title";
-      title.textContent = nameOf(note.path);
+      title.textContent = titleOf(note.path);
+      title.title = note.path;
       item.append(title);
       if (note.conflict) item.append(badge("Conflict", "conflict"));
       if (store.outbox.has(note.key)) item.append(badge("unsent", store.outbox.get(note.key).rejected ? "rejected" : "unsent"));
@@ -276,24 +284,40 @@ async function keepBoth() {
   // The shown version stays here (written again, which clears the conflict); each other becomes a new note.
   for (const s of siblings(writes)) {
     if (s.value === null) continue;
-    await write(freeKey(`${path} (${s.device_id})`), s.value);
+    await write(freeKey(path, ` (${safeDevice(s.device_id)})`), s.value);
   }
   await resolve(winner(writes).value);
 }
 
-function freeKey(path) {
-  let key = `note:${path}`;
-  for (let i = 2; store.entries.has(key) && store.entries.get(key)[0].value !== null; i++) key = `note:${path} ${i}`;
+// The copy's name is the note's with the suffix before its extension, so it stays a note file:
+// "trip/packing.md" -> "trip/packing (zz-tablet).md", then "trip/packing (zz-tablet) 2.md" if taken.
+// A key with no extension (from another client) keeps none: "plans" -> "plans (zz-tablet)".
+function freeKey(path, suffix) {
+  const ext = extensionOf(path);
+  const stem = path.slice(0, path.length - ext.length) + suffix;
+  const taken = key => store.entries.has(key) && store.entries.get(key)[0].value !== null;
+  let key = `note:${stem}${ext}`;
+  for (let i = 2; taken(key); i++) key = `note:${stem} ${i}${ext}`;
   return key;
 }
 
+// The CLI's rule for a device id in a file name (NotePaths.SafeDevice): letters, digits, ".", "_" and
+// "-" stay, the rest becomes "_", so a device id with "/" makes no folder.
+const safeDevice = id => id.replace(/[^A-Za-z0-9._-]/g, "_");
+
 // ---- new note, status, auth ----
 
-function checkPath(path) {
-  if (!path) return "Give the note a name.";
-  if (/[\u0000-\u001f\u007f]/.test(path)) return "A name cannot hold control characters.";
-  if (path.startsWith("/") || path.endsWith("/") || path.includes("//")) return "Folders need names: no leading, trailing or double “/”.";
-  if (utf8.encode(`note:${path}`).length > MAX_KEY_BYTES) return `A name is at most ${MAX_KEY_BYTES - 5} bytes.`;
+// Checks the name as typed; the limit counts the key it becomes, the appended ".md" included.
+function checkPath(name) {
+  if (!name) return "Give the note a name.";
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "A name cannot hold control characters.";
+  if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return "Folders need names: no leading, trailing or double “/”.";
+  // A synced folder skips these (a backslash is a separator on Windows; dot-names are hidden files).
+  if (name.includes("\\")) return "A name cannot hold “\\”; use “/” for folders.";
+  if (name.split("/").some(part => part.startsWith("."))) return "A name or folder cannot start with “.”.";
+  const added = notePathOf(name).slice(name.length);
+  const limit = MAX_KEY_BYTES - "note:".length - added.length;
+  if (utf8.encode(name).length > limit) return added ? `A name is at most ${limit} bytes (with the “${added}” added, ${limit + added.length}).` : `A name is at most ${limit} bytes.`;
   return null;
 }
 
@@ -307,8 +331,9 @@ function newNote() {
 
 async function createNote(event) {
   if (event.submitter?.value !== "create") return;
-  const path = $("new-path").value.trim();
-  const problem = checkPath(path) ?? (store.entries.get(`note:${path}`)?.[0].value != null ? "A note with this name exists." : null);
+  const name = $("new-path").value.trim();
+  const path = notePathOf(name);
+  const problem = checkPath(name) ?? (store.entries.get(`note:${path}`)?.[0].value != null ? `A note named “${path}” exists.` : null);
   if (problem) {
     event.preventDefault();
     $("new-error").textContent = problem;

@@ -24,7 +24,7 @@ public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<Bro
         await page.Page.Locator("#token-save").ClickAsync();
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("secret/plan", "alice only");
-        await laptop.WaitForValueAsync("note:secret/plan", "alice only");
+        await laptop.WaitForValueAsync("note:secret/plan.md", "alice only");
 
         // A reload connects with the kept token, without asking.
         await page.ReloadAsync();
@@ -36,7 +36,7 @@ public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<Bro
         await page.ReloadAsync();
         await Assertions.Expect(page.Page.Locator("#token-dialog")).ToBeVisibleAsync();
         await Assertions.Expect(page.Page.Locator("#token-error")).ToContainTextAsync("refused");
-        Assert.Equal("alice only", await page.ValueAsync("secret/plan"));
+        Assert.Equal("alice only", await page.ValueAsync("secret/plan.md"));
     }
 
     [Fact]
@@ -62,6 +62,6 @@ public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<Bro
         // Assert: connected again with the new token, and what it writes reaches bob's other device.
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("after/expiry", "still here");
-        await laptop.WaitForValueAsync("note:after/expiry", "still here");
+        await laptop.WaitForValueAsync("note:after/expiry.md", "still here");
     }
 }

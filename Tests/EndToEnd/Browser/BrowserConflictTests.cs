@@ -25,33 +25,33 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
         await b.WaitForStatusAsync("connected");
         await a.CreateNoteAsync("trip/packing", "passport, charger");
         var aDevice = await a.DeviceIdAsync();
-        await b.WaitForValueAsync("trip/packing", "passport, charger");
+        await b.WaitForValueAsync("trip/packing.md", "passport, charger");
 
         // Act
-        await ForceConflictAsync(a, raw, "trip/packing", "passport, charger, umbrella");
+        await a.ForceConflictAsync(raw, "trip/packing.md", "passport, charger, umbrella");
 
         // Assert: both pages mark the note, list and editor, with both versions, device and logical time.
-        await Assertions.Expect(a.ConflictBadge("trip/packing")).ToBeVisibleAsync();
-        await Assertions.Expect(b.ConflictBadge("trip/packing")).ToBeVisibleAsync();
+        await Assertions.Expect(a.ConflictBadge("trip/packing.md")).ToBeVisibleAsync();
+        await Assertions.Expect(b.ConflictBadge("trip/packing.md")).ToBeVisibleAsync();
         await Assertions.Expect(a.Page.Locator("#editor-badge")).ToBeVisibleAsync();
         await Assertions.Expect(a.Version(RawDevice)).ToContainTextAsync("passport, charger, umbrella");
         await Assertions.Expect(a.Version(aDevice)).ToContainTextAsync("passport, charger");
-        var timestamp = (await a.WritesAsync("trip/packing"))[0].GetProperty("timestamp").GetInt64();
+        var timestamp = (await a.WritesAsync("trip/packing.md"))[0].GetProperty("timestamp").GetInt64();
         await Assertions.Expect(a.Version(aDevice)).ToContainTextAsync($"logical time {timestamp}");
         await Assertions.Expect(a.Editor).ToHaveValueAsync("passport, charger, umbrella");
         await a.ScreenshotAsync("conflict-side-by-side");
 
         // Act: b resolves by keeping a's version.
-        await b.Item("trip/packing").ClickAsync();
+        await b.Item("trip/packing.md").ClickAsync();
         await b.Version(aDevice).Locator(".keep-this").ClickAsync();
 
         // Assert: the resolution is a new write that clears the conflict everywhere.
-        await Assertions.Expect(a.ConflictBadge("trip/packing")).ToHaveCountAsync(0);
+        await Assertions.Expect(a.ConflictBadge("trip/packing.md")).ToHaveCountAsync(0);
         await Assertions.Expect(a.Page.Locator("#conflict-view")).ToBeHiddenAsync();
         await Assertions.Expect(a.Editor).ToHaveValueAsync("passport, charger");
-        Assert.False(await b.InConflictAsync("trip/packing"));
-        await raw.WaitUntilAsync(d => d.StateOf("note:trip/packing") is { IsConflict: false, Winner.Value: "passport, charger" }, "the resolution on the raw device");
-        Assert.True(raw.StateOf("note:trip/packing")!.Timestamp > timestamp);
+        Assert.False(await b.InConflictAsync("trip/packing.md"));
+        await raw.WaitUntilAsync(d => d.StateOf("note:trip/packing.md") is { IsConflict: false, Winner.Value: "passport, charger" }, "the resolution on the raw device");
+        Assert.True(raw.StateOf("note:trip/packing.md")!.Timestamp > timestamp);
         await a.ScreenshotAsync("conflict-resolved");
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
@@ -69,16 +69,16 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
         await b.WaitForStatusAsync("connected");
         var aDevice = await a.DeviceIdAsync();
         await a.CreateNoteAsync("recipes/soup", "leek and potato");
-        await ForceConflictAsync(a, raw, "recipes/soup", "tomato");
+        await a.ForceConflictAsync(raw, "recipes/soup.md", "tomato");
         await a.CreateNoteAsync("recipes/bread", "flour, water");
-        await ForceConflictAsync(a, raw, "recipes/bread", "flour, water, salt");
-        await Assertions.Expect(b.ConflictBadge("recipes/soup")).ToBeVisibleAsync();
-        await Assertions.Expect(b.ConflictBadge("recipes/bread")).ToBeVisibleAsync();
+        await a.ForceConflictAsync(raw, "recipes/bread.md", "flour, water, salt");
+        await Assertions.Expect(b.ConflictBadge("recipes/soup.md")).ToBeVisibleAsync();
+        await Assertions.Expect(b.ConflictBadge("recipes/bread.md")).ToBeVisibleAsync();
 
         // Act: keep both in a (the other version becomes a new note); edit a merge in b.
-        await a.Item("recipes/soup").ClickAsync();
+        await a.Item("recipes/soup.md").ClickAsync();
         await a.Page.Locator("#keep-both").ClickAsync();
-        await b.Item("recipes/bread").ClickAsync();
+        await b.Item("recipes/bread.md").ClickAsync();
         await b.Page.Locator("#edit-merge").ClickAsync();
         await Assertions.Expect(b.Editor).ToHaveValueAsync("flour, water, salt\n\nflour, water");
         await b.Editor.FillAsync("flour, water, salt, yeast");
@@ -87,29 +87,16 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
         // Assert: in both pages, no conflict is left; soup is the shown version and a's is a note of its own.
         foreach (var page in new[] { a, b })
         {
-            await page.WaitForValueAsync("recipes/soup", "tomato");
-            await page.WaitForValueAsync($"recipes/soup ({aDevice})", "leek and potato");
-            await page.WaitForValueAsync("recipes/bread", "flour, water, salt, yeast");
-            Assert.False(await page.InConflictAsync("recipes/soup"));
-            Assert.False(await page.InConflictAsync("recipes/bread"));
+            await page.WaitForValueAsync("recipes/soup.md", "tomato");
+            await page.WaitForValueAsync($"recipes/soup ({aDevice}).md", "leek and potato");
+            await page.WaitForValueAsync("recipes/bread.md", "flour, water, salt, yeast");
+            Assert.False(await page.InConflictAsync("recipes/soup.md"));
+            Assert.False(await page.InConflictAsync("recipes/bread.md"));
             await Assertions.Expect(page.Page.Locator(".note-item .badge.conflict")).ToHaveCountAsync(0);
         }
 
-        await raw.WaitForValueAsync("note:recipes/bread", "flour, water, salt, yeast");
+        await raw.WaitForValueAsync("note:recipes/bread.md", "flour, water, salt, yeast");
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
-    }
-
-    /// <summary>Writes <paramref name="value"/> from the raw device at the timestamp of the page's last write of the note.</summary>
-    private static async Task ForceConflictAsync(NotePage page, WsDevice raw, string path, string value)
-    {
-        var writes = await page.WritesAsync(path);
-        Assert.Equal(1, writes.GetArrayLength());
-        var timestamp = writes[0].GetProperty("timestamp").GetInt64();
-        await raw.PutAsync($"note:{path}", value, timestamp);
-        await raw.WaitUntilAsync(d => d.StateOf($"note:{path}")?.IsConflict == true, $"the conflict on {path} at the raw device");
-        await page.Page.WaitForFunctionAsync(
-            "k => { const w = window.notesync.store.entries.get(k) ?? []; return w.length === 2; }",
-            $"note:{path}");
     }
 }

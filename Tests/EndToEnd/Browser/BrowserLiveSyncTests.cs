@@ -19,12 +19,13 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
 
         // Act: a creates notes; b opens one and edits it.
         await a.CreateNoteAsync("work/plans", "Ship the web page.\nThen the CLI.");
-        await a.CreateNoteAsync("inbox/groceries", "oat milk, bread");
-        await a.Item("work/plans").ClickAsync();
-        await Assertions.Expect(b.Item("work/plans")).ToBeVisibleAsync();
-        await b.Item("work/plans").ClickAsync();
+        await a.CreateNoteAsync("inbox/groceries.txt", "oat milk, bread");
+        await a.Item("work/plans.md").ClickAsync();
+        await Assertions.Expect(b.Item("work/plans.md")).ToBeVisibleAsync();
+        await Assertions.Expect(b.Item("work/plans.md").Locator(".note-title")).ToHaveTextAsync("plans");
+        await b.Item("work/plans.md").ClickAsync();
         await Assertions.Expect(b.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.");
-        await b.EditAsync("work/plans", "Ship the web page.\nThen the CLI.\nThen rest.");
+        await b.EditAsync("work/plans.md", "Ship the web page.\nThen the CLI.\nThen rest.");
 
         // Assert: a's open editor follows b's edit live; both are synced, with nothing unsent.
         await Assertions.Expect(a.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.\nThen rest.");
@@ -36,7 +37,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         await a.ScreenshotAsync("live-desktop");
         await b.ScreenshotAsync("live-phone-editor");
         await b.Page.Locator("#back").ClickAsync();
-        await Assertions.Expect(b.Item("inbox/groceries")).ToBeVisibleAsync();
+        await Assertions.Expect(b.Item("inbox/groceries.txt")).ToBeVisibleAsync();
         await b.ScreenshotAsync("live-phone-list");
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
@@ -55,10 +56,11 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         // Act + Assert: the client's write appears in the page's list; the page's edit reaches the client.
         await client.PutAsync("journal/today", "written on the laptop");
         await Assertions.Expect(page.Item("journal/today")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Item("journal/today").Locator(".note-title")).ToHaveTextAsync("today");
         await page.EditAsync("journal/today", "written on the laptop, edited in the browser");
         await ClientKit.WaitUntilAsync(() => client.Get("journal/today") == "written on the laptop, edited in the browser", "the page's edit on the client");
         await page.CreateNoteAsync("journal/tomorrow", "from the browser");
-        await ClientKit.WaitUntilAsync(() => client.Get("journal/tomorrow") == "from the browser", "the page's new note on the client");
+        await ClientKit.WaitUntilAsync(() => client.Get("journal/tomorrow.md") == "from the browser", "the page's new note on the client");
         await client.DeleteAsync("journal/today");
         await Assertions.Expect(page.Item("journal/today")).ToHaveCountAsync(0);
         Assert.Empty(page.Errors);
@@ -83,7 +85,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         await raw.PutAsync("note:pushed", "seen by the next poll");
 
         // Assert: both ways, over HTTP only (the page has no WebSocket to use).
-        await raw.WaitForValueAsync("note:polled", "sent over POST /sync");
+        await raw.WaitForValueAsync("note:polled.md", "sent over POST /sync");
         await page.WaitForValueAsync("pushed", "seen by the next poll");
         Assert.Equal("polling", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
         Assert.Empty(page.Errors);
@@ -111,7 +113,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         await page.Page.CloseAsync();
         await second.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'");
         await Assertions.Expect(second.Locator("#other-tab")).ToBeHiddenAsync();
-        await Assertions.Expect(second.Locator(".note-item[data-key=\"note:still/working\"]")).ToBeVisibleAsync();
+        await Assertions.Expect(second.Locator(".note-item[data-key=\"note:still/working.md\"]")).ToBeVisibleAsync();
         await Assertions.Expect(second.Locator("#status")).ToHaveAttributeAsync("data-state", "connected");
     }
 }

@@ -17,13 +17,13 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await using var page = await NotePage.OpenAsync(browser, server);
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("inbox/todo", "buy milk");
-        await raw.WaitForValueAsync("note:inbox/todo", "buy milk");
+        await raw.WaitForValueAsync("note:inbox/todo.md", "buy milk");
 
         // Act: the network goes (Chromium's emulation); the page edits one note and creates another,
         // while the other device writes too.
         await page.Context.SetOfflineAsync(true);
         await page.WaitForStatusAsync("offline");
-        await page.EditAsync("inbox/todo", "buy oat milk");
+        await page.EditAsync("inbox/todo.md", "buy oat milk");
         await page.CreateNoteAsync("inbox/offline", "written on the train");
         await raw.PutAsync("note:inbox/phone", "written on the phone");
 
@@ -34,8 +34,8 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await using (var check = HttpDevice.Create(server, "checker"))
         {
             await check.PullAsync();
-            Assert.Equal("buy milk", check.ValueOf("note:inbox/todo"));
-            Assert.Null(check.StateOf("note:inbox/offline"));
+            Assert.Equal("buy milk", check.ValueOf("note:inbox/todo.md"));
+            Assert.Null(check.StateOf("note:inbox/offline.md"));
         }
 
         // Act: the network returns.
@@ -43,8 +43,8 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
 
         // Assert: everything is pushed and pulled; nothing is left unsent.
         await page.WaitForStatusAsync("connected");
-        await raw.WaitForValueAsync("note:inbox/todo", "buy oat milk");
-        await raw.WaitForValueAsync("note:inbox/offline", "written on the train");
+        await raw.WaitForValueAsync("note:inbox/todo.md", "buy oat milk");
+        await raw.WaitForValueAsync("note:inbox/offline.md", "written on the train");
         await page.WaitForValueAsync("inbox/phone", "written on the phone");
         await page.WaitForNothingUnsentAsync();
         Assert.Equal(0, await page.UnsentAsync());
@@ -82,9 +82,9 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
 
         // Assert: the note and its place in the outbox came back from IndexedDB.
         Assert.Equal(1, await page.UnsentAsync());
-        Assert.Equal("Dear Ann,", await page.ValueAsync("drafts/letter"));
-        await Assertions.Expect(page.Item("drafts/letter").Locator(".badge.unsent")).ToBeVisibleAsync();
-        await page.Item("drafts/letter").ClickAsync();
+        Assert.Equal("Dear Ann,", await page.ValueAsync("drafts/letter.md"));
+        await Assertions.Expect(page.Item("drafts/letter.md").Locator(".badge.unsent")).ToBeVisibleAsync();
+        await page.Item("drafts/letter.md").ClickAsync();
         await Assertions.Expect(page.Editor).ToHaveValueAsync("Dear Ann,");
         await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Saved, not sent");
 
@@ -93,7 +93,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await page.ReloadAsync();
 
         // Assert: the kept edit is pushed and reaches the other device.
-        await raw.WaitForValueAsync("note:drafts/letter", "Dear Ann,");
+        await raw.WaitForValueAsync("note:drafts/letter.md", "Dear Ann,");
         await page.WaitForStatusAsync("connected");
         await page.WaitForNothingUnsentAsync();
 
@@ -122,16 +122,16 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await page.Context.SetOfflineAsync(false);
 
         // Assert: the fine one is through; the refused one stays, marked, with the server's reason.
-        await raw.WaitForValueAsync("note:short", "fits");
-        await Assertions.Expect(page.Item("long").Locator(".badge.rejected")).ToBeVisibleAsync();
-        await page.Item("long").ClickAsync();
+        await raw.WaitForValueAsync("note:short.md", "fits");
+        await Assertions.Expect(page.Item("long.md").Locator(".badge.rejected")).ToBeVisibleAsync();
+        await page.Item("long.md").ClickAsync();
         await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("too_large");
-        Assert.Equal(new string('x', 100), await page.ValueAsync("long"));
+        Assert.Equal(new string('x', 100), await page.ValueAsync("long.md"));
         await page.WaitForStatusAsync("connected");
 
         // Act + Assert: shortened, it is sent and the mark goes.
-        await page.EditAsync("long", "shorter now");
-        await raw.WaitForValueAsync("note:long", "shorter now");
+        await page.EditAsync("long.md", "shorter now");
+        await raw.WaitForValueAsync("note:long.md", "shorter now");
         await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToBeHiddenAsync();
         await page.WaitForNothingUnsentAsync();
         Assert.Equal(0, await page.UnsentAsync());

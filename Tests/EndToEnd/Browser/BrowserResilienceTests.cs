@@ -18,7 +18,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
         // Act: kill -9 the server; edit while it is down; start it again on the same port and data.
         server.Kill();
         await page.WaitForStatusAsync("offline");
-        await page.EditAsync("log", "before the crash\nwritten while the server was down");
+        await page.EditAsync("log.md", "before the crash\nwritten while the server was down");
         Assert.Equal(1, await page.UnsentAsync());
         await server.RestartAsync();
 
@@ -27,7 +27,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
         await page.WaitForNothingUnsentAsync();
         await using var reader = await WsDevice.ConnectAsync(server, "reader");
         await reader.PullAsync();
-        Assert.Equal("before the crash\nwritten while the server was down", reader.ValueOf("note:log"));
+        Assert.Equal("before the crash\nwritten while the server was down", reader.ValueOf("note:log.md"));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
         // Assert: the server refused some pushes with rate_limited, and the page got every note in anyway.
         for (var i = 0; i < 6; i++)
         {
-            await raw.WaitForValueAsync($"note:burst/{i}", $"note {i}");
+            await raw.WaitForValueAsync($"note:burst/{i}.md", $"note {i}");
         }
 
         await page.WaitForNothingUnsentAsync();
@@ -102,7 +102,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
         await page.CreateNoteAsync("quiet", "written on a dead line");
 
         // Assert: the unanswered push (or heartbeat) times out, the page connects again, and the edit arrives.
-        await raw.WaitForValueAsync("note:quiet", "written on a dead line");
+        await raw.WaitForValueAsync("note:quiet.md", "written on a dead line");
         await page.WaitForNothingUnsentAsync();
         await page.WaitForStatusAsync("connected");
         Assert.True(Volatile.Read(ref connections) >= 2, $"the page used {connections} connection(s)");

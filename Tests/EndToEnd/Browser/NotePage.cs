@@ -92,11 +92,16 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>The page's device id (made once per browser profile).</summary>
     public Task<string> DeviceIdAsync() => Page.EvaluateAsync<string>("() => window.notesync.store.deviceId");
 
-    /// <summary>Creates a note through the "New" dialog and types its text; it is saved by the autosave.</summary>
-    public async Task CreateNoteAsync(string path, string text)
+    /// <summary>
+    /// Creates a note through the "New" dialog, typing <paramref name="name"/>, and types its text, saved with Ctrl+S.
+    /// The note's path is <paramref name="name"/> with <c>.md</c> appended unless it ends in <c>.md</c> or <c>.txt</c>,
+    /// which the editor's header must show.
+    /// </summary>
+    public async Task CreateNoteAsync(string name, string text)
     {
+        var path = name.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) ? name : $"{name}.md";
         await Page.Keyboard.PressAsync("Alt+KeyN");
-        await Page.Locator("#new-path").FillAsync(path);
+        await Page.Locator("#new-path").FillAsync(name);
         await Page.Locator("#new-create").ClickAsync();
         await Assertions.Expect(Page.Locator("#note-path")).ToHaveTextAsync(path);
         await Editor.FillAsync(text);
@@ -131,6 +136,19 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>True while the page's replica holds the key in conflict.</summary>
     public Task<bool> InConflictAsync(string path) =>
         Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k) ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
+
+    /// <summary>Writes <paramref name="value"/> from <paramref name="raw"/> at the timestamp of this page's last write of the note, and waits until both hold the conflict.</summary>
+    public async Task ForceConflictAsync(WsDevice raw, string path, string value)
+    {
+        var writes = await WritesAsync(path);
+        Assert.Equal(1, writes.GetArrayLength());
+        var timestamp = writes[0].GetProperty("timestamp").GetInt64();
+        await raw.PutAsync($"note:{path}", value, timestamp);
+        await raw.WaitUntilAsync(d => d.StateOf($"note:{path}")?.IsConflict == true, $"the conflict on {path} at the raw device");
+        await Page.WaitForFunctionAsync(
+            "k => { const w = window.notesync.store.entries.get(k) ?? []; return w.length === 2; }",
+            $"note:{path}");
+    }
 
     /// <summary>Waits until the status shows no unsent edit (the outbox is empty).</summary>
     public Task WaitForNothingUnsentAsync() =>

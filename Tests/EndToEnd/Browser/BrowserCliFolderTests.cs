@@ -1,0 +1,103 @@
+using Microsoft.Playwright;
+using NoteSync.Tests.EndToEnd.Cli;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>
+/// The page and a <c>notesync sync</c> folder show the same notes: a note named in the page is a
+/// Markdown file in the folder, a file edited there changes the page, and "Keep both" makes a file too.
+/// </summary>
+[Collection(SerialBrowsers.Name)]
+public sealed class BrowserCliFolderTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    // Less than any "web-..." id, so in a conflict the page's write is the winner and this device's the copy.
+    private const string Phone = "phone";
+
+    [Fact]
+    public async Task NotesOfThePageAreFilesOfACliFolderBothWays()
+    {
+        // Arrange: a server, a page, a CLI folder in live sync, and a raw device to make a conflict with.
+        await using var server = await ServerProcess.StartAsync();
+        using var folder = new TempDirectory();
+        await using var raw = await WsDevice.ConnectAsync(server, Phone);
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+
+        // Act + Assert: notes named in the page ("trip/packing", "ideas.TXT") are files in the folder.
+        await page.CreateNoteAsync("trip/packing", "passport, charger");
+        await page.CreateNoteAsync("ideas.TXT", "plain text");
+        await CliKit.WaitForFileAsync(folder.Path, "trip/packing.md", "passport, charger");
+        await CliKit.WaitForFileAsync(folder.Path, "ideas.TXT", "plain text");
+
+        // An edit of the file reaches the page, into the open editor.
+        await page.Item("trip/packing.md").ClickAsync();
+        CliKit.WriteNote(folder.Path, "trip/packing.md", "passport, charger, umbrella");
+        await page.WaitForValueAsync("trip/packing.md", "passport, charger, umbrella");
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("passport, charger, umbrella");
+
+        // "Keep both" of a conflict with the phone, whose copy name "trip/packing (phone).md" is taken: the
+        // copy is "trip/packing (phone) 2.md", and the folder shows it.
+        await raw.PutAsync("note:trip/packing (phone).md", "last week's list");
+        await CliKit.WaitForFileAsync(folder.Path, "trip/packing (phone).md", "last week's list");
+        await page.WaitForValueAsync("trip/packing (phone).md", "last week's list");
+        await page.EditAsync("trip/packing.md", "passport, charger, umbrella, hat");
+        await page.ForceConflictAsync(raw, "trip/packing.md", "passport, sandals");
+        await Assertions.Expect(page.Page.Locator("#keep-both")).ToBeVisibleAsync();
+        await page.Page.Locator("#keep-both").ClickAsync();
+
+        await page.WaitForValueAsync("trip/packing (phone) 2.md", "passport, sandals");
+        await page.WaitForNothingUnsentAsync();
+        var expected = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ideas.TXT"] = "plain text",
+            ["trip/packing.md"] = "passport, charger, umbrella, hat",
+            ["trip/packing (phone).md"] = "last week's list",
+            ["trip/packing (phone) 2.md"] = "passport, sandals",
+        };
+        // The folder's conflict copy of trip/packing.md goes once the conflict is resolved.
+        await ClientKit.WaitUntilAsync(() => CliKit.Files(folder.Path).SequenceEqual(expected), "the folder to show the page's notes and the kept copy");
+        Assert.False(await page.InConflictAsync("trip/packing.md"));
+        await raw.WaitUntilAsync(d => d.StateOf("note:trip/packing.md") is { IsConflict: false, Winner.Value: "passport, charger, umbrella, hat" }, "the resolution on the phone");
+        Assert.False(cli.HasExited, cli.Stderr);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task TheNewNoteDialogCountsTheAddedExtensionAndRefusesNamesAFolderWouldSkip()
+    {
+        // Arrange
+        await using var server = await ServerProcess.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        var dialog = page.Page.Locator("#new-dialog");
+        var error = page.Page.Locator("#new-error");
+
+        // Act + Assert: a key is at most 1,024 bytes, "note:" and the added ".md" included.
+        await page.Page.Keyboard.PressAsync("Alt+KeyN");
+        await Assertions.Expect(page.Page.Locator("#new-hint")).ToContainTextAsync(".md");
+        var refusals = new (string Name, string Error)[]
+        {
+            (new string('n', 1017), "A name is at most 1016 bytes (with the “.md” added, 1019)."),
+            (new string('t', 1016) + ".txt", "A name is at most 1019 bytes."),
+            ("drafts/.hidden", "A name or folder cannot start with “.”."),
+            ("a\\b", "A name cannot hold “\\”; use “/” for folders."),
+        };
+        foreach (var (name, message) in refusals)
+        {
+            await page.Page.Locator("#new-path").FillAsync(name);
+            await page.Page.Locator("#new-create").ClickAsync();
+            await Assertions.Expect(error).ToHaveTextAsync(message);
+            await Assertions.Expect(dialog).ToBeVisibleAsync();
+        }
+
+        await page.Page.Locator("#new-dialog button[value=cancel]").ClickAsync();
+        await Assertions.Expect(dialog).ToBeHiddenAsync();
+
+        // Names at the limit are taken, and the server takes their keys.
+        await page.CreateNoteAsync(new string('n', 1016), "the longest name with .md added");
+        await page.CreateNoteAsync(new string('t', 1015) + ".txt", "the longest name ending in .txt");
+        await page.WaitForNothingUnsentAsync();
+        Assert.Empty(page.Errors);
+    }
+}
