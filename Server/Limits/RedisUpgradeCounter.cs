@@ -34,7 +34,8 @@ internal sealed partial class RedisUpgradeCounter(IConnectionMultiplexer redis, 
         return {n, ttl}
         """;
 
-    private long _lastWarning = long.MinValue;
+    // When the next warning may be logged (Environment.TickCount64 ms).
+    private long _nextWarning;
 
     /// <summary>
     /// Counts one upgrade of <paramref name="key"/> (<c>t:&lt;hash&gt;</c> or <c>a:&lt;address&gt;</c>):
@@ -55,8 +56,8 @@ internal sealed partial class RedisUpgradeCounter(IConnectionMultiplexer redis, 
             // Fail over to the node's own count rather than refuse everyone or nobody: while Redis is
             // unreachable, pushes fail anyway and devices reconnect, which must stay bounded.
             var now = Environment.TickCount64;
-            var last = Interlocked.Read(ref _lastWarning);
-            if (now - last >= WarnEveryMs && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
+            var next = Interlocked.Read(ref _nextWarning);
+            if (now >= next && Interlocked.CompareExchange(ref _nextWarning, now + WarnEveryMs, next) == next)
             {
                 Log.UpgradeCountUnavailable(logger, ex);
             }

@@ -56,6 +56,42 @@ public sealed class ScaleOutRateLimitTests
         }
     }
 
+    [Fact]
+    public async Task WhileRedisDoesNotAnswerEachNodeCountsUpgradesItselfAndWarns()
+    {
+        // Arrange: a limit of 2 a minute, and Redis stopped (SIGSTOP: it holds its socket, answers nothing).
+        await using var redis = await RedisServer.StartAsync();
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Limits__UpgradesPerMinute"] = "2";
+        await using var nodes = await StartNodesAsync(redis, settings);
+        var node = nodes.Nodes[0];
+        var token = TestTokens.Mint("alice", "laptop");
+        using var http = new HttpClient { BaseAddress = node.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        redis.Pause();
+        try
+        {
+            // Act: three upgrades at once; each waits for Redis's timeout, then the node's own bucket decides.
+            var statuses = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            {
+                using var request = UpgradeRequests.Create("ws/sync?device_id=laptop");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                return response.StatusCode;
+            }));
+
+            // Assert: neither everyone nor nobody refused: the node's limit held; one warning, not three.
+            Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.SwitchingProtocols));
+            Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+            const string warning = "Upgrades could not be counted in Redis";
+            await ClientKit.WaitUntilAsync(() => node.Output.Contains(warning, StringComparison.Ordinal), "the warning in the node's log");
+            Assert.True(node.Output.Split(warning).Length - 1 == 1, node.Output);
+        }
+        finally
+        {
+            redis.Resume();
+        }
+    }
+
     private static void AssertLimitedInTotal(List<(int Node, HttpStatusCode Status, TimeSpan? RetryAfter)> answers)
     {
         var summary = string.Join(", ", answers.Select(a => $"{a.Node}:{(int)a.Status}"));
