@@ -38,9 +38,11 @@ internal static class LimitsExtensions
         // The same three limits on the hub, in SignalR's own terms (its pings are hub messages, on every
         // transport): a connection that sends no handshake within HandshakeTimeoutSeconds, or no message
         // (its client's pings included) for IdleTimeoutSeconds, is closed; the server pings every
-        // PingIntervalSeconds so that clients' server timeouts do not fire. The defaults (10, 30, 15 s)
-        // are SignalR's own but for the handshake (15 s there).
-        // PostConfigure: SignalR's own setup copies the global hub options onto the hub's whenever it runs.
+        // PingIntervalSeconds so that clients' server timeouts do not fire. SignalR starts a connection's
+        // idle timeout at its first ping (older clients never ping), so a client that never pings is held
+        // to the WebSocket pings above only. The defaults (10, 30, 15 s) are SignalR's own but for the
+        // handshake (15 s there). PostConfigure: SignalR's setup copies its global hub options onto the
+        // hub's, whenever that runs.
         services.AddOptions<HubOptions<SyncHub>>().PostConfigure<IOptions<NoteSyncOptions>>((hub, ns) =>
         {
             hub.HandshakeTimeout = TimeSpan.FromSeconds(ns.Value.Limits.HandshakeTimeoutSeconds);
