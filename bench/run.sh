@@ -17,7 +17,7 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep]   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep] (also: flood)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
