@@ -17,7 +17,7 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep cli]   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli] (also: flood)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
@@ -29,6 +29,10 @@
 #   cli:          N [10000] NOTE_SIZE [500] REPS [3] EDITS [200] EDIT_RATE [5]  (the notesync CLI: push, pull into
 #                 empty folders, edit -> remote file latency between two `notesync sync` processes; they run on BENCH_CPU)
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
+#   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
+#                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
+#                 flood-off as is, flood-on with one more device pushing FLOOD_RATE/s on its own connection
+#                 (bench --flood-rate); compare the two runs' "latency p50/p90/p99/max" rows.
 #   SEED [1]   LABEL []   BENCH_ARGS []  extra bench arguments for every scenario
 #   SERVER_CMD   command template instead of the NoteSync dll; {PORT} and {DATADIR} are substituted.
 #                It must exec the server itself (no wrapper, no `dotnet run`: that forks).
@@ -72,6 +76,7 @@ IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-10
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
 EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
+FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
 SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
@@ -151,7 +156,7 @@ start_node() { # name index log
   DATADIRS+=("$dir")
   local cmd=${SERVER_CMD//\{PORT\}/$port}
   cmd=${cmd//\{DATADIR\}/$dir}
-  local -a argv env=(NoteSync__DataDir="$dir")
+  local -a argv env=(NoteSync__DataDir="$dir" ${SERVER_ENV[@]+"${SERVER_ENV[@]}"})
   read -r -a argv <<< "$cmd"
   if [ "$NODES" -ge 2 ]; then env+=(NoteSync__Store=redis NoteSync__Redis="127.0.0.1:$REDIS_PORT"); fi
   # taskset execs the command and `dotnet x.dll` hosts the runtime in-process: $! is the server.
@@ -222,7 +227,14 @@ for scenario in $SCENARIOS; do
       done ;;
     cli) run_bench cli cli --cli "$CLI_DLL" --notes "$N" --note-size "$NOTE_SIZE" --reps "$REPS" --edits "$EDITS" --edit-rate "$EDIT_RATE" ;;
     sweep) run_bench sweep sweep "${FANOUT_ARGS[@]}" --rates "$RATES" --max-rate "$MAX_RATE" --sweep-s "$SWEEP_S" --p99-ms "$P99_MS" ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli)" >&2; FAILED+=("$scenario") ;;
+    flood)
+      # The fan-out twice on servers with PushesPerSecond=FLOOD_LIMIT: without, then with one more device
+      # pushing FLOOD_RATE/s; compare the other devices' latency p99 of the two runs.
+      SERVER_ENV=(NoteSync__Limits__PushesPerSecond="$FLOOD_LIMIT" NoteSync__Limits__PushBurst="$FLOOD_LIMIT")
+      run_bench flood-off fanout "${FANOUT_ARGS[@]}"
+      run_bench flood-on fanout "${FANOUT_ARGS[@]}" --flood-rate "$FLOOD_RATE"
+      SERVER_ENV=() ;;
+    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

@@ -10,19 +10,30 @@ namespace NoteSync.Server.Limits;
 /// <summary>
 /// The rate limits of <c>NoteSync:Limits:*</c>: pushes per device (checked by each transport for every
 /// frame it reads, since HTTP rate limiting never sees WebSocket frames) and upgrades per token or address.
+/// Pushes are counted per node, in memory (a Redis round trip per push would cost more than the push's
+/// own); upgrades are counted service-wide in Redis with <c>Store=redis</c> (<see cref="RedisUpgradeCounter"/>),
+/// else per node.
 /// </summary>
 internal sealed class SyncRateLimits
 {
     private readonly RateLimitTable _pushes;
     private readonly RateLimitTable _upgradesPerToken;
     private readonly RateLimitTable _upgradesPerAddress;
+    private readonly RedisUpgradeCounter? _serviceWide;
+    private readonly int _upgradesPerMinute;
+    private readonly int _upgradesPerMinutePerAddress;
 
-    public SyncRateLimits(IOptions<NoteSyncOptions> options)
+    /// <param name="options">The limits.</param>
+    /// <param name="serviceWide">The Redis counter for upgrades (with <c>Store=redis</c>), or null to count them on this node.</param>
+    public SyncRateLimits(IOptions<NoteSyncOptions> options, RedisUpgradeCounter? serviceWide = null)
     {
         var limits = options.Value.Limits;
         _pushes = new RateLimitTable(limits.PushBurst, limits.PushesPerSecond);
         _upgradesPerToken = new RateLimitTable(limits.UpgradesPerMinute, limits.UpgradesPerMinute / 60.0);
         _upgradesPerAddress = new RateLimitTable(limits.UpgradesPerMinutePerAddress, limits.UpgradesPerMinutePerAddress / 60.0);
+        _upgradesPerMinute = limits.UpgradesPerMinute;
+        _upgradesPerMinutePerAddress = limits.UpgradesPerMinutePerAddress;
+        _serviceWide = serviceWide;
     }
 
     /// <summary>
@@ -36,25 +47,44 @@ internal sealed class SyncRateLimits
             : ProtocolError.RateLimited($"too many pushes from this device; retry after {retryAfterMs} ms", retryAfterMs, requestId);
     }
 
-    /// <summary>Takes one upgrade of <paramref name="context"/>'s token (auth on) or address (auth off); false with the wait when over.</summary>
-    public bool TryUpgrade(HttpContext context, bool authEnabled, out int retryAfterMs)
+    /// <summary>
+    /// Takes one upgrade of <paramref name="context"/>'s token (auth on) or address (auth off): whether
+    /// it may go ahead, and when not, the wait. Service-wide when Redis counts (falling back to this
+    /// node's count while Redis cannot be asked), else on this node.
+    /// </summary>
+    public async ValueTask<(bool Allowed, int RetryAfterMs)> TryUpgradeAsync(HttpContext context, bool authEnabled)
     {
+        string key;
+        RateLimitTable local;
+        int limit;
         if (authEnabled)
         {
             // Unauthenticated requests are refused (401) anyway; only a valid token has a budget to spend.
             var token = BearerToken(context.Request);
             if (token is null || context.User.Identity?.IsAuthenticated != true)
             {
-                retryAfterMs = 0;
-                return true;
+                return (true, 0);
             }
 
-            // Keyed by a hash: the table holds no credential.
-            return _upgradesPerToken.TryTake(Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token))), out retryAfterMs);
+            // Keyed by a hash: neither the table nor Redis holds a credential.
+            key = "t:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+            local = _upgradesPerToken;
+            limit = _upgradesPerMinute;
+        }
+        else
+        {
+            key = "a:" + (context.Connection.RemoteIpAddress?.ToString() ?? "");
+            local = _upgradesPerAddress;
+            limit = _upgradesPerMinutePerAddress;
         }
 
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "";
-        return _upgradesPerAddress.TryTake(address, out retryAfterMs);
+        if (_serviceWide is not null && await _serviceWide.TryTakeAsync(key, limit) is { } counted)
+        {
+            return counted;
+        }
+
+        var allowed = local.TryTake(key, out var retryAfterMs);
+        return (allowed, retryAfterMs);
     }
 
     private static string? BearerToken(HttpRequest request)

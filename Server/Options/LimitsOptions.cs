@@ -73,20 +73,28 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// How long a client may take to send a request's headers (so a WebSocket handshake); a slower
-    /// one (slowloris) is closed. Kestrel's <c>RequestHeadersTimeout</c>. The default is 10 s.
+    /// one (slowloris) is closed. Kestrel's <c>RequestHeadersTimeout</c>; on the hub also how long a
+    /// connection may take to send SignalR's handshake message (<c>HubOptions.HandshakeTimeout</c>).
+    /// The default is 10 s.
     /// </summary>
     [Range(1, 600)]
     public int HandshakeTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>How often the server pings an open raw WebSocket (<c>WebSocketOptions.KeepAliveInterval</c>). The default is 15 s.</summary>
+    /// <summary>
+    /// How often the server pings an open connection: a raw WebSocket with WebSocket pings
+    /// (<c>WebSocketOptions.KeepAliveInterval</c>), a hub connection with SignalR pings
+    /// (<c>HubOptions.KeepAliveInterval</c>; keep it well below the clients' server timeout, 30 s in
+    /// SignalR's clients). The default is 15 s.
+    /// </summary>
     [Range(1, 3600)]
     public int PingIntervalSeconds { get; set; } = 15;
 
     /// <summary>
-    /// How long after a ping a WebSocket that has not answered it (a pong) is dropped
-    /// (<c>WebSocketOptions.KeepAliveTimeout</c>): a silent connection goes after at most
-    /// <see cref="PingIntervalSeconds"/> plus this. The default is 30 s. (Hub connections also have
-    /// SignalR's own 30 s client timeout.)
+    /// Raw WebSocket: how long after a ping a connection that has not answered it (a pong) is dropped
+    /// (<c>WebSocketOptions.KeepAliveTimeout</c>), so a silent one goes after at most
+    /// <see cref="PingIntervalSeconds"/> plus this. Hub: how long a connection may send nothing, not
+    /// even a SignalR ping, before it is closed (<c>HubOptions.ClientTimeoutInterval</c>); keep it at
+    /// least twice the clients' keep-alive interval (15 s in SignalR's clients). The default is 30 s.
     /// </summary>
     [Range(1, 3600)]
     public int IdleTimeoutSeconds { get; set; } = 30;

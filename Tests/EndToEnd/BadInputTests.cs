@@ -11,7 +11,9 @@ namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
 /// Bad input on every transport gets the contract's answer, nothing of it is applied, and the same
-/// connection goes on syncing; the server stays healthy throughout.
+/// connection goes on syncing; the server stays healthy throughout. Every case that opens a session runs
+/// on both stores (<see cref="TestStores"/>); the ones refused at the upgrade or by the HTTP endpoint
+/// before a body is read never reach a store and run on SQLite only.
 /// </summary>
 public sealed class BadInputTests
 {
@@ -45,12 +47,14 @@ public sealed class BadInputTests
         { "{\"type\":\"sync_push\",\"changes\":[" + new string('[', 40) + new string(']', 40) + "]}", ErrorCodes.BadRequest, "not valid JSON" },
     };
 
+    public static TheoryData<string, string, string, string> BadWebSocketFramesOnBothStores => TestStores.Cross(BadWebSocketFrames);
+
     [Theory]
-    [MemberData(nameof(BadWebSocketFrames))]
-    public async Task BadWebSocketFrameGetsAnErrorFrameAndTheConnectionKeepsSyncing(string frame, string code, string messagePart)
+    [MemberData(nameof(BadWebSocketFramesOnBothStores))]
+    public async Task BadWebSocketFrameGetsAnErrorFrameAndTheConnectionKeepsSyncing(string store, string frame, string code, string messagePart)
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         await using var device = await WsDevice.ConnectAsync(server, "dev");
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
         await watcher.PullAsync();
@@ -68,10 +72,11 @@ public sealed class BadInputTests
         await ServerAssert.HealthyAsync(server);
     }
 
-    [Fact]
-    public async Task ErrorFrameEchoesTheRequestIdOfARefusedPush()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ErrorFrameEchoesTheRequestIdOfARefusedPush(string store)
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         await using var device = await WsDevice.ConnectAsync(server, "dev");
 
         var answer = await device.SendAndWaitAsync("{\"type\":\"sync_push\",\"changes\":[{\"key\":\"bad\",\"value\":\"v\",\"timestamp\":1}],\"request_id\":\"r-77\"}", "r-77");
@@ -81,10 +86,11 @@ public sealed class BadInputTests
         Assert.Equal(ErrorCodes.BadRequest, error.Code);
     }
 
-    [Fact]
-    public async Task BinaryFrameGetsAnErrorFrameAndTheConnectionKeepsSyncing()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task BinaryFrameGetsAnErrorFrameAndTheConnectionKeepsSyncing(string store)
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         await using var device = await WsDevice.ConnectAsync(server, "dev");
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
         await watcher.PullAsync();
@@ -97,10 +103,11 @@ public sealed class BadInputTests
         await ServerAssert.StillSyncsAsync(device, watcher);
     }
 
-    [Fact]
-    public async Task TooManyChangesInOnePushIsTooLargeAndNothingIsApplied()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task TooManyChangesInOnePushIsTooLargeAndNothingIsApplied(string store)
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxChangesPerPush"] = "10" });
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string> { ["NoteSync__Limits__MaxChangesPerPush"] = "10" });
         await using var device = await WsDevice.ConnectAsync(server, "dev");
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
         await watcher.PullAsync();
@@ -114,10 +121,11 @@ public sealed class BadInputTests
         Assert.DoesNotContain(watcher.Snapshot().Keys, k => k.StartsWith("note:ok/", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task KeyOverTheConfiguredLimitIsRefusedAndTheConnectionKeepsSyncing()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task KeyOverTheConfiguredLimitIsRefusedAndTheConnectionKeepsSyncing(string store)
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxKeyBytes"] = "32" });
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string> { ["NoteSync__Limits__MaxKeyBytes"] = "32" });
         await using var device = await WsDevice.ConnectAsync(server, "dev");
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
         await watcher.PullAsync();
@@ -132,10 +140,11 @@ public sealed class BadInputTests
         await ServerAssert.HealthyAsync(server);
     }
 
-    [Fact]
-    public async Task ValueOverTheLimitIsTooLarge()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ValueOverTheLimitIsTooLarge(string store)
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "1000" });
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "1000" });
         await using var device = await WsDevice.ConnectAsync(server, "dev");
         var push = device.NewPush(new Change { Key = "note:big", Value = new string('é', 600), Timestamp = 1 });
 
@@ -145,10 +154,11 @@ public sealed class BadInputTests
         Assert.Contains("changes[0].value must be at most 1000 UTF-8 bytes", ((ErrorFrame)answer).Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task MessageOverTheSizeLimitClosesWith1009()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task MessageOverTheSizeLimitClosesWith1009(string store)
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "65536" });
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "65536" });
         await using var device = await WsDevice.ConnectAsync(server, "dev");
 
         // Sent as many continuation frames, so no single frame is large.
@@ -169,6 +179,7 @@ public sealed class BadInputTests
         await ServerAssert.HealthyAsync(server);
     }
 
+    // One store: refused before a session or a store is reached.
     [Theory]
     [InlineData("/ws/sync")]
     [InlineData("/ws/sync?device_id=")]
@@ -188,6 +199,7 @@ public sealed class BadInputTests
         Assert.Equal(ErrorCodes.BadRequest, error!.Code);
     }
 
+    // One store: refused before a session or a store is reached.
     [Fact]
     public async Task OverlongDeviceIdIsRefusedAtTheUpgrade()
     {
@@ -205,11 +217,13 @@ public sealed class BadInputTests
         { "{\"type\":\"other\",\"changes\":[]}", HttpStatusCode.BadRequest, "unknown type" },
     };
 
+    public static TheoryData<string, string, HttpStatusCode, string> BadHttpBodiesOnBothStores => TestStores.Cross(BadHttpBodies);
+
     [Theory]
-    [MemberData(nameof(BadHttpBodies))]
-    public async Task BadHttpBodyGets400WithAnErrorObject(string body, HttpStatusCode status, string messagePart)
+    [MemberData(nameof(BadHttpBodiesOnBothStores))]
+    public async Task BadHttpBodyGets400WithAnErrorObject(string store, string body, HttpStatusCode status, string messagePart)
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         await using var device = HttpDevice.Create(server, "script");
 
         using var response = await device.Http.PostAsync(device.SyncPath, new StringContent(body, Encoding.UTF8, "application/json"));
@@ -222,6 +236,7 @@ public sealed class BadInputTests
         Assert.Equal("fine", device.ValueOf("note:after"));
     }
 
+    // One store: refused before a session or a store is reached.
     [Fact]
     public async Task HttpBodyThatIsNotJsonGets415()
     {
@@ -233,6 +248,7 @@ public sealed class BadInputTests
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
+    // One store: refused before a session or a store is reached.
     [Fact]
     public async Task HttpBodyOverTheLimitGets413()
     {
@@ -245,21 +261,30 @@ public sealed class BadInputTests
         Assert.Equal(ErrorCodes.TooLarge, (await response.Content.ReadFromJsonAsync(NoteSyncJsonContext.Default.ErrorFrame))!.Code);
     }
 
-    public static TheoryData<string, long> BadHubChanges => new()
+    public static TheoryData<string, string, long> BadHubChanges
     {
-        { "todo", 1 },
-        { "note:", 1 },
-        { "note:a", 0 },
-        { "note:a", 1L << 53 },
-    };
+        get
+        {
+            var data = new TheoryData<string, string, long>();
+            foreach (var store in TestStores.All)
+            {
+                data.Add(store, "todo", 1);
+                data.Add(store, "note:", 1);
+                data.Add(store, "note:a", 0);
+                data.Add(store, "note:a", 1L << 53);
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(BadHubChanges))]
-    public async Task BadHubPushFailsTheInvocationAndTheConnectionKeepsSyncing(string key, long timestamp)
+    public async Task BadHubPushFailsTheInvocationAndTheConnectionKeepsSyncing(string store, string key, long timestamp)
     {
         foreach (var messagePack in new[] { false, true })
         {
-            await using var server = await ServerProcess.StartAsync();
+            await using var server = await ServerProcess.StartOnStoreAsync(store);
             await using var device = await HubDevice.ConnectAsync(server, "hub", messagePack);
             await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
             await watcher.PullAsync();
@@ -272,10 +297,11 @@ public sealed class BadInputTests
         }
     }
 
-    [Fact]
-    public async Task HubPushWithAnotherDevicesIdIsRefused()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task HubPushWithAnotherDevicesIdIsRefused(string store)
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         await using var device = await HubDevice.ConnectAsync(server, "hub", messagePack: true);
 
         var ex = await Assert.ThrowsAsync<HubException>(() => device.Connection.InvokeAsync<SyncAck>("Push", new SyncPush { Changes = [new() { Key = "note:a", Value = "v", Timestamp = 1, DeviceId = "other" }] }));

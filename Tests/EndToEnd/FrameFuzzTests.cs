@@ -12,7 +12,7 @@ namespace NoteSync.Tests.EndToEnd;
 /// the server is healthy (no error logged), answers a valid push, and the honest device's keys hold
 /// exactly what its valid pushes gave. <c>NOTESYNC_FUZZ_SEED</c> picks the seed (fixed by default, so a
 /// CI run is repeatable; the seed is printed and in every failure message), <c>NOTESYNC_FUZZ_FRAMES</c>
-/// the number of hostile sends (30,000 by default, several seconds).
+/// the number of hostile sends (30,000 by default, several seconds). On both stores (<see cref="TestStores"/>).
 /// </summary>
 public sealed class FrameFuzzTests(ITestOutputHelper output)
 {
@@ -24,21 +24,22 @@ public sealed class FrameFuzzTests(ITestOutputHelper output)
 
     private static int Count => int.TryParse(Environment.GetEnvironmentVariable("NOTESYNC_FUZZ_FRAMES"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 30_000;
 
-    [Fact]
-    public async Task RandomAndMutatedFramesLeaveTheServerHealthyAndTheStateExact()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task RandomAndMutatedFramesLeaveTheServerHealthyAndTheStateExact(string store)
     {
         // Arrange
         var seed = Seed;
         var count = Count;
         output.WriteLine($"fuzz seed {seed} (NOTESYNC_FUZZ_SEED), {count} hostile sends (NOTESYNC_FUZZ_FRAMES)");
         var random = new Random(seed);
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string>
         {
             ["NoteSync__Limits__MaxMessageBytes"] = "65536",
             ["NoteSync__Limits__UpgradesPerMinutePerAddress"] = "1000000",
         });
         await using var truth = await WsDevice.ConnectAsync(server, "truth");
-        var context = $"seed {seed}";
+        var context = $"{store}, seed {seed}";
         var fuzz = new FuzzConnection(server);
         var stats = new Dictionary<string, int>(StringComparer.Ordinal);
 

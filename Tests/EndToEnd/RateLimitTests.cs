@@ -14,9 +14,9 @@ namespace NoteSync.Tests.EndToEnd;
 /// <c>UpgradesPerMinute</c>/<c>UpgradesPerMinutePerAddress</c>: a flooding device gets
 /// <c>rate_limited</c> with a retry-after and nothing of the refused pushes, keeps its connection and
 /// syncs after waiting; other devices keep syncing. The limits are set low here and the assertions
-/// are on behaviour, never on speed.
+/// are on behaviour, never on speed. Every case runs on both stores (<see cref="TestStores"/>).
 /// </summary>
-public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+public sealed class RateLimitTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
 
@@ -29,19 +29,11 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
     private const int Rate = 50;
 
     [Theory]
-    [InlineData("sqlite")]
-    [InlineData("redis")]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
     public async Task WebSocketFloodGetsRateLimitedWithoutDisconnectAndOthersKeepSyncing(string store)
     {
         // Arrange
-        var settings = PushLimits(perSecond: Rate, burst: Rate);
-        if (store == "redis")
-        {
-            settings["NoteSync__Store"] = "redis";
-            settings["NoteSync__Redis"] = redis.Server.ConnectionString;
-        }
-
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await ServerProcess.StartOnStoreAsync(store, PushLimits(perSecond: Rate, burst: Rate));
         await using var flooder = await WsDevice.ConnectAsync(server, "flooder");
         await using var calm = await WsDevice.ConnectAsync(server, "calm");
         await using var calmHub = await HubDevice.ConnectAsync(server, "calm-hub", messagePack: true);
@@ -98,11 +90,10 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task HubFloodGetsRateLimitedWithoutDisconnect(bool messagePack)
+    [MemberData(nameof(TestStores.BothWithFalseAndTrue), MemberType = typeof(TestStores))]
+    public async Task HubFloodGetsRateLimitedWithoutDisconnect(string store, bool messagePack)
     {
-        await using var server = await ServerProcess.StartAsync(PushLimits(perSecond: 10, burst: 10));
+        await using var server = await ServerProcess.StartOnStoreAsync(store, PushLimits(perSecond: 10, burst: 10));
         await using var flooder = await HubDevice.ConnectAsync(server, "hub-flooder", messagePack);
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher");
 
@@ -134,10 +125,11 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await ServerAssert.HealthyAsync(server);
     }
 
-    [Fact]
-    public async Task HttpFloodGets429WithRetryAfterAndTheDeviceSyncsAfterWaiting()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task HttpFloodGets429WithRetryAfterAndTheDeviceSyncsAfterWaiting(string store)
     {
-        await using var server = await ServerProcess.StartAsync(PushLimits(perSecond: 2, burst: 3));
+        await using var server = await ServerProcess.StartOnStoreAsync(store, PushLimits(perSecond: 2, burst: 3));
         await using var device = HttpDevice.Create(server, "poller");
         await using var other = HttpDevice.Create(server, "other-poller");
 
@@ -179,12 +171,13 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await ServerAssert.HealthyAsync(server);
     }
 
-    [Fact]
-    public async Task ThousandUpgradesFromOneTokenGet429AndAnotherTokenStillConnects()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ThousandUpgradesFromOneTokenGet429AndAnotherTokenStillConnects(string store)
     {
         var settings = TestTokens.Settings();
         settings["NoteSync__Limits__UpgradesPerMinute"] = "20";
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await ServerProcess.StartOnStoreAsync(store, settings);
         var token = TestTokens.Mint("alice", "laptop");
         using var http = new HttpClient { BaseAddress = server.BaseUri };
 
@@ -229,10 +222,11 @@ public sealed class RateLimitTests(RedisServerFixture redis) : IClassFixture<Red
         await ServerAssert.HealthyAsync(server);
     }
 
-    [Fact]
-    public async Task WithAuthOffUpgradesAreLimitedPerAddress()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task WithAuthOffUpgradesAreLimitedPerAddress(string store)
     {
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__UpgradesPerMinutePerAddress"] = "5" });
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string> { ["NoteSync__Limits__UpgradesPerMinutePerAddress"] = "5" });
         var devices = new List<WsDevice>();
         try
         {

@@ -8,7 +8,8 @@ namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
 /// A device that reads slowly gets fewer, larger frames and everything; one that stops reading is cut
-/// off; neither holds up anybody else.
+/// off; neither holds up anybody else. On both stores (<see cref="TestStores"/>): live pushes come through
+/// the store's doorbell, in process or over Redis.
 /// </summary>
 public sealed class SlowReaderTests
 {
@@ -17,11 +18,12 @@ public sealed class SlowReaderTests
     // Far more than the kernel's loopback socket buffers hold: 400 x 64 KB.
     private static readonly string Big = new('x', 64 * 1024);
 
-    [Fact]
-    public async Task DeviceThatStopsReadingIsDisconnectedAndOthersKeepSyncing()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task DeviceThatStopsReadingIsDisconnectedAndOthersKeepSyncing(string store)
     {
         // Arrange: a tiny send queue, a short stall limit, a device that syncs once then never reads again, and a healthy one.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string>
         {
             ["NoteSync__Limits__SendQueueFrames"] = "4",
             ["NoteSync__Limits__SendStallMs"] = "1000",
@@ -51,11 +53,12 @@ public sealed class SlowReaderTests
         Assert.True(closed, "the stalled device was cut but its connection stayed open");
     }
 
-    [Fact]
-    public async Task DeviceThatReadsLateGetsEverythingInFewerFramesAndIsNotCut()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task DeviceThatReadsLateGetsEverythingInFewerFramesAndIsNotCut(string store)
     {
         // Arrange: the same tiny queue, a stall limit far above the time it takes to write the notes; the device reads nothing while all 400 are written.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string>
         {
             ["NoteSync__Limits__SendQueueFrames"] = "4",
             ["NoteSync__Limits__SendStallMs"] = "300000",

@@ -19,8 +19,12 @@ internal sealed class HubDevice : TestDevice
 
     public HubConnection Connection => _connection;
 
-    /// <summary>Connects as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) from the client's access token provider.</summary>
-    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack, string? token = null)
+    /// <summary>
+    /// Connects as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) from the client's
+    /// access token provider, pinging the server every <paramref name="keepAlive"/> (the client's
+    /// default, 15 s, when not given).
+    /// </summary>
+    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack, string? token = null, TimeSpan? keepAlive = null)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseUri, $"hubs/sync?device_id={Uri.EscapeDataString(deviceId)}"), o =>
@@ -43,6 +47,11 @@ internal sealed class HubDevice : TestDevice
         }
 
         var device = new HubDevice(deviceId, builder.Build());
+        if (keepAlive is { } interval)
+        {
+            device._connection.KeepAliveInterval = interval;
+        }
+
         await device._connection.StartAsync().WaitAsync(DefaultTimeout);
         return device;
     }

@@ -15,6 +15,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly StringBuilder _output = new();
     private Process? _process;
+    private RedisServer? _ownedRedis;
 
     private readonly string _serverDirectory;
 
@@ -64,6 +65,58 @@ internal sealed class ServerProcess : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts a server on <paramref name="store"/> (<see cref="TestStores"/>): SQLite in its data
+    /// directory, or Redis on a redis-server of its own, started here and stopped with the server, so
+    /// nothing a test leaves in Redis reaches another test (with auth off every device is in space
+    /// <c>default</c>, so key prefixes alone would not keep tests apart).
+    /// </summary>
+    public static async Task<ServerProcess> StartOnStoreAsync(string store, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        if (store == TestStores.Sqlite)
+        {
+            return await StartAsync(settings);
+        }
+
+        Assert.Equal(TestStores.Redis, store);
+        var redis = await RedisServer.StartAsync();
+        try
+        {
+            var withRedis = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+            {
+                ["NoteSync__Store"] = "redis",
+                ["NoteSync__Redis"] = redis.ConnectionString,
+            };
+            var server = await StartAsync(withRedis);
+            server._ownedRedis = redis;
+            return server;
+        }
+        catch
+        {
+            await redis.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The server process's resident memory (<c>VmRSS</c> of <c>/proc/&lt;pid&gt;/status</c>), in bytes: what
+    /// the machine actually gives it, GC heaps, native buffers and all.
+    /// </summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{ProcessId}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                // "VmRSS:    123456 kB"
+                var kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                return long.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException($"no VmRSS in /proc/{ProcessId}/status");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a machine loses power under the process.</summary>
@@ -192,13 +245,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         // A test may fail while the process is stopped; continue it first so the kill cannot wait on it.
         Signal("CONT");
         Kill();
         _process?.Dispose();
         _ownedDir?.Dispose();
-        return ValueTask.CompletedTask;
+        if (_ownedRedis is not null)
+        {
+            await _ownedRedis.DisposeAsync();
+        }
     }
 }

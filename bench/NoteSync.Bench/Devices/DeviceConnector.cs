@@ -48,6 +48,9 @@ internal sealed class DeviceConnector : IDisposable
     /// </summary>
     public int NodeOf(int i) => i % _nodes.Length;
 
+    /// <summary>The URL of node <paramref name="i"/>.</summary>
+    public Uri Node(int i) => _nodes[i % _nodes.Length];
+
     public static bool IsAllowedHost(Uri uri) =>
         uri.HostNameType == UriHostNameType.IPv4 && IPAddress.Parse(uri.Host).Equals(IPAddress.Parse("127.0.0.1"));
 

@@ -50,6 +50,9 @@ internal sealed record BenchOptions
 
     public double DrainSeconds { get; init; } = 10;
 
+    /// <summary>Pushes per second of one extra flooding device during a fan-out (0: none).</summary>
+    public double FloodRate { get; init; }
+
     // catchup
     public int Notes { get; init; } = 10_000;
 

@@ -19,6 +19,7 @@ internal static class BenchOptionsParser
                    --label TEXT  --max-s 900 (hard deadline)  --seed 1
           fanout:  --groups 1 --devices 4 --writes 200 --rate 1000 --warmup 5
                    --min-size 200 --max-size 1000 --drain-s 10
+                   --flood-rate 0 (pushes/s of one more device on its own connection, not measured)
           catchup: --notes 10000 --note-size 500 --batch 500 --reps 3
           idle:    --connections 1000 --concurrency 100 --idle-s 2
           sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
@@ -73,6 +74,7 @@ internal static class BenchOptionsParser
                 "--min-size" => options with { MinSize = Int(name, value, 16, 8000) },
                 "--max-size" => options with { MaxSize = Int(name, value, 16, 8000) },
                 "--drain-s" => options with { DrainSeconds = Double(name, value, 0, 600) },
+                "--flood-rate" => options with { FloodRate = Double(name, value, 0, 1_000_000) },
                 "--notes" or "--N" => options with { Notes = Int(name, value, 1, 10_000_000) },
                 "--note-size" => options with { NoteSize = Int(name, value, 16, 8000) },
                 "--batch" => options with { Batch = Int(name, value, 1, 100_000) },

@@ -32,6 +32,7 @@ internal sealed class FanoutScenario(BenchContext context)
 
         using var server = context.ServerSampler();
         using var redis = context.RedisSampler();
+        Flooder? flooder = null;
         try
         {
             var connect = await context.Connector.ConnectManyAsync(devices, initialLastAck, 50, ct);
@@ -58,6 +59,13 @@ internal sealed class FanoutScenario(BenchContext context)
                 schedule[i] = t0 + Ticks.FromMs(i * 1000.0 / p.Rate);
             }
 
+            // --flood-rate: one more device, not measured, pushing on its own connection to node 0 all along.
+            var floodRate = context.Options.FloodRate;
+            if (floodRate > 0)
+            {
+                flooder = await Flooder.StartAsync(context.Connector.Node(0), $"{context.RunId}{tag}-flooder", $"note:{context.RunId}{tag}-flood/", floodRate, ct);
+            }
+
             var start = CpuMark.Take(server, redis);
             var measureStart = start;
             await OpenLoopScheduler.RunAsync(schedule, i =>
@@ -79,18 +87,30 @@ internal sealed class FanoutScenario(BenchContext context)
 
             var end = CpuMark.Take(server, redis);
             var serverJson = server.Stop();
+            JsonObject? floodJson = null;
+            if (flooder is not null)
+            {
+                await flooder.StopAsync();
+                floodJson = flooder.ToJson(floodRate);
+            }
+
             var redisJson = context.RedisJson(redis, end.RedisSecondsSince(measureStart), end.RedisSecondsSince(start));
-            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson, redisJson);
+            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson, redisJson, floodJson);
         }
         finally
         {
+            if (flooder is not null)
+            {
+                await flooder.DisposeAsync();
+            }
+
             await DeviceConnector.CloseManyAsync(devices, 50);
         }
     }
 
     private FanoutOutcome Report(
         FanoutParams p, string scenarioName, string tag, BenchDevice[] devices, DeliveryTracker tracker, ConnectOutcome connect,
-        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson, JsonObject? redisJson)
+        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson, JsonObject? redisJson, JsonObject? floodJson)
     {
         var latency = tracker.FromScheduled();
         var sameNode = tracker.SameNode();
@@ -144,6 +164,7 @@ internal sealed class FanoutScenario(BenchContext context)
         record["cross_node_p99"] = Round(crossNode.P99);
         record["cross_node_max"] = Round(crossNode.Max);
         record["redis"] = redisJson;
+        record["flood"] = floodJson;
         record["redis_cpu_s"] = redisJson?["cpu_measured_s"]?.DeepClone();
         record["bench_cpu_util"] = benchUtil;
         record["frames_received"] = devices.Sum(d => d.FramesReceived);
@@ -180,6 +201,11 @@ internal sealed class FanoutScenario(BenchContext context)
         if (redisJson is not null)
         {
             rows.Add(("redis CPU s / peak RSS MB", $"{redisJson["cpu_measured_s"]?.ToString() ?? "-"} / {redisJson["rss_peak_mb"]?.ToString() ?? "-"}"));
+        }
+
+        if (floodJson is not null)
+        {
+            rows.Add(("flooder /s: sent / acked / rate_limited", $"{floodJson["rate"]}: {floodJson["sent"]} / {floodJson["acked"]} / {floodJson["rate_limited"]} (connected at the end: {floodJson["connected_at_stop"]})"));
         }
 
         rows.Add(("bench CPU util (1 = a core)", $"{benchUtil:0.00}"));
