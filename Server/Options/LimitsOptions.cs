@@ -28,7 +28,8 @@ public sealed class LimitsOptions
     /// <summary>
     /// How many frames may wait to be sent to one connection. Live pushes fill at most half of it;
     /// beyond that they wait in the log and go out as one frame once the device has read the queue
-    /// down. A device whose answers fill it is disconnected; it catches up by <c>last_ack</c> when it
+    /// down. Answers wait for room, and the device's next pushes with them; a device that reads
+    /// nothing for <see cref="SendStallMs"/> is disconnected and catches up by <c>last_ack</c> when it
     /// returns. The default is 64.
     /// </summary>
     [Range(1, 100_000)]

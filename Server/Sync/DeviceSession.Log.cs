@@ -4,10 +4,6 @@ internal sealed partial class DeviceSession
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 300, EventName = "CutForLagging", Level = LogLevel.Warning,
-            Message = "Disconnected device {DeviceId} of space {Space}: its answers filled its send queue (it stopped reading)")]
-        public static partial void CutForLagging(ILogger logger, string space, string deviceId);
-
         [LoggerMessage(EventId = 304, EventName = "CutForStalling", Level = LogLevel.Warning,
             Message = "Disconnected device {DeviceId} of space {Space}: it read nothing for {IdleMs} ms while frames waited (it stopped reading)")]
         public static partial void CutForStalling(ILogger logger, string space, string deviceId, long idleMs);

@@ -16,8 +16,8 @@ namespace NoteSync.Server.Sync;
 /// may fill only half of it: beyond that they wait in the log, and once the device has read the
 /// queue down, one pump sends everything since its cursor in one frame, so a device that reads
 /// slowly gets fewer, larger frames instead of being cut. A device that reads nothing for
-/// <see cref="LimitsOptions.SendStallMs"/> while frames wait for it, or lets its answers fill the queue, is
-/// disconnected rather than allowed to hold memory or delay anyone else.
+/// <see cref="LimitsOptions.SendStallMs"/> while frames wait for it is disconnected rather than allowed
+/// to hold memory or delay anyone else; answers wait for room, which stops reading the device's frames.
 /// </summary>
 internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 {
@@ -170,11 +170,30 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
     }
 
-    /// <summary>Queues a frame for the device (the raw WebSocket's answers).</summary>
-    public ValueTask EnqueueAnswer(PushResult result)
+    /// <summary>
+    /// Queues an answer (the raw WebSocket's), waiting for room when the queue is full. A device that
+    /// pushes faster than it reads its answers is slowed, not cut: this wait holds the push's in-flight
+    /// slot, so after <see cref="MaxPushesInFlight"/> the transport stops reading its frames. One that
+    /// stops reading altogether is cut by the stall timer (<see cref="LimitsOptions.SendStallMs"/>).
+    /// </summary>
+    public async ValueTask EnqueueAnswer(PushResult result)
     {
-        Enqueue(result.Ack is { } ack ? OutboundFrame.Of(ack) : OutboundFrame.Of(result.Error!));
-        return ValueTask.CompletedTask;
+        var frame = result.Ack is { } ack ? OutboundFrame.Of(ack) : OutboundFrame.Of(result.Error!);
+        Interlocked.Increment(ref _unsent);
+        if (_outbound.Writer.TryWrite(frame))
+        {
+            return;
+        }
+
+        try
+        {
+            await _outbound.Writer.WriteAsync(frame, _closed.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            // Closing: the device re-sends what it did not see acknowledged.
+            Interlocked.Decrement(ref _unsent);
+        }
     }
 
     public void OnSpaceAdvanced(long cursor, LiveFrame? frame)
@@ -316,7 +335,14 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     {
         if (!LiveQueueFull())
         {
-            return Enqueue(frame);
+            Interlocked.Increment(ref _unsent);
+            if (_outbound.Writer.TryWrite(frame))
+            {
+                return true;
+            }
+
+            // Answers took the rest of the queue meanwhile, or the connection is closing.
+            Interlocked.Decrement(ref _unsent);
         }
 
         DeferLive();
@@ -403,27 +429,6 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             ChangeStallTimer(timer, _sendStallMs - idleMs);
         }
-    }
-
-    private bool Enqueue(OutboundFrame frame)
-    {
-        Interlocked.Increment(ref _unsent);
-        if (_outbound.Writer.TryWrite(frame))
-        {
-            return true;
-        }
-
-        Interlocked.Decrement(ref _unsent);
-
-        // A queue completed by FlushAsync is a closing connection, not a lagging one.
-        if (!_closed.IsCancellationRequested && !Volatile.Read(ref _flushing))
-        {
-            Log.CutForLagging(_logger, Space, DeviceId);
-            _metrics.DeviceCut();
-            Cut();
-        }
-
-        return false;
     }
 
     private async Task WriteLoopAsync()

@@ -78,6 +78,75 @@ public sealed class SlowReaderTests
         Assert.DoesNotContain("Disconnected device late", server.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task DeviceThatPushesWithoutReadingItsAnswersIsSlowedNotCut(string store)
+    {
+        // Arrange: the tiny queue, and a space whose every full answer (last_ack 0) is 40 x 64 KB, so a
+        // few unread answers fill the socket buffers and then the queue.
+        const int pushes = 30;
+        const int notes = 40;
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string>
+        {
+            ["NoteSync__Limits__SendQueueFrames"] = "4",
+            ["NoteSync__Limits__SendStallMs"] = "300000",
+        });
+        await using (var writer = await WsDevice.ConnectAsync(server, "writer"))
+        {
+            await writer.PutManyAsync([.. Enumerable.Range(0, notes).Select(i => ($"note:big/{i}", (string?)$"{i}:{Big}"))]);
+        }
+
+        using var greedy = new ClientWebSocket();
+        greedy.Options.KeepAliveInterval = TimeSpan.Zero;
+        await greedy.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/ws/sync?device_id=greedy"), CancellationToken.None);
+
+        // Act: 30 pushes asking for everything, nothing read for 2 s, then everything read.
+        for (var i = 0; i < pushes; i++)
+        {
+            await greedy.SendAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"sync_push\",\"changes\":[],\"last_ack\":0,\"request_id\":\"r{i}\"}}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        await Task.Delay(2000);
+        var answered = new HashSet<string>();
+        var closed = false;
+        var buffer = new byte[256 * 1024];
+        using var message = new MemoryStream();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            while (answered.Count < pushes)
+            {
+                var result = await greedy.ReceiveAsync(buffer, deadline.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    closed = true;
+                    break;
+                }
+
+                message.Write(buffer, 0, result.Count);
+                if (result.EndOfMessage)
+                {
+                    var ack = JsonSerializer.Deserialize(message.ToArray(), NoteSyncJsonContext.Default.SyncAck)!;
+                    message.SetLength(0);
+                    if (ack.RequestId is { } id)
+                    {
+                        Assert.Equal(notes, ack.Changes.Count);
+                        answered.Add(id);
+                    }
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            closed = true;
+        }
+
+        // Assert: every push was answered in full on the same connection; the device was never cut.
+        Assert.False(closed, $"the device was disconnected:\n{server.Output}");
+        Assert.Equal(pushes, answered.Count);
+        Assert.DoesNotContain("Disconnected device greedy", server.Output, StringComparison.Ordinal);
+    }
+
     private static async Task WriteNotesAsync(WsDevice writer)
     {
         for (var i = 0; i < Notes; i++)
