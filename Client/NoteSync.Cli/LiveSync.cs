@@ -194,6 +194,9 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                 case ConnectionState.Offline when status.LastError is { } error:
                     Announce($"offline: {error}; retrying, edits are kept and sent on reconnect", key: "offline");
                     break;
+                case ConnectionState.StoreFailed when status.LastError is { } error:
+                    Announce($"cannot sync: {error}; free some space, it retries by itself", key: "store");
+                    break;
                 case ConnectionState.Unauthorized when !_everOnline:
                     _fatal = new CliException(ExitCodes.AuthRefused, "the server refused the token (401): check --token or NOTESYNC_TOKEN");
                     _abort.Cancel();

@@ -12,6 +12,7 @@ internal static class Names
         ConnectionState.Syncing => "syncing",
         ConnectionState.Online => "online",
         ConnectionState.Unauthorized => "unauthorized",
+        ConnectionState.StoreFailed => "store failed (disk full?)",
         _ => state.ToString().ToLowerInvariant(),
     };
 

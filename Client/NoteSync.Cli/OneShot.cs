@@ -33,7 +33,11 @@ internal static class OneShot
         var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.StatusChanged += (_, s) =>
         {
-            if (s.State == ConnectionState.Offline && s.LastError is { } error)
+            if (s.State == ConnectionState.StoreFailed)
+            {
+                failed.TrySetException(new CliException(ExitCodes.LocalIo, $"disk full or not writable: {s.LastError}"));
+            }
+            else if (s.State == ConnectionState.Offline && s.LastError is { } error)
             {
                 failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"));
             }

@@ -17,4 +17,11 @@ public enum ConnectionState
 
     /// <summary>The server refused the token (401). The client retries only after <see cref="NoteSyncClientOptions.UnauthorizedRetryDelay"/>.</summary>
     Unauthorized,
+
+    /// <summary>
+    /// The local store could not be written (a full disk, lost permissions): applying what the server
+    /// sent failed, so nothing more is synced until it can be. The client retries with backoff; what it
+    /// holds stays as it was, and <see cref="ConnectionStatus.LastError"/> says what failed.
+    /// </summary>
+    StoreFailed,
 }

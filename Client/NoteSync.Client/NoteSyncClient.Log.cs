@@ -30,5 +30,8 @@ public sealed partial class NoteSyncClient
 
         [LoggerMessage(507, LogLevel.Information, "The server rate-limited a push; sending it again in {DelayMs} ms", EventName = "RateLimited")]
         public static partial void RateLimited(ILogger logger, long delayMs);
+
+        [LoggerMessage(508, LogLevel.Error, "The local store could not be written ({Reason}); retrying in {DelayMs} ms", EventName = "StoreFailed")]
+        public static partial void StoreFailed(ILogger logger, string reason, long delayMs);
     }
 }

@@ -74,6 +74,16 @@ public sealed partial class NoteSyncClient
                 Log.TokenRefused(_logger, _options.UnauthorizedRetryDelay.TotalSeconds);
                 await Task.Delay(_options.UnauthorizedRetryDelay, cancellationToken).ConfigureAwait(false);
             }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                // The device's own disk, not the network: say so, and retry (space may be freed).
+                await DropHubAsync().ConfigureAwait(false);
+                failures++;
+                var delay = Backoff.Delay(failures, _options.MinReconnectDelay, _options.MaxReconnectDelay, _random);
+                SetStatus(ConnectionState.StoreFailed, transport, fellBack, $"the local store in {_options.DataDirectory} could not be written: {ex.Message}");
+                Log.StoreFailed(_logger, ex.Message, (long)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
             catch (Exception ex)
             {
                 await DropHubAsync().ConfigureAwait(false);

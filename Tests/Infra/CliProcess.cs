@@ -24,10 +24,14 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public string Stderr => Read(_stderr);
 
-    /// <summary>Starts <c>notesync <paramref name="args"/></c>; <paramref name="environment"/> adds variables (NOTESYNC_TOKEN is cleared unless given).</summary>
-    public static CliProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <summary>
+    /// Starts <c>notesync <paramref name="args"/></c>; <paramref name="environment"/> adds variables (NOTESYNC_TOKEN
+    /// is cleared unless given). <paramref name="wrapper"/>, when given, is a command that runs the rest
+    /// (<c>dotnet notesync.dll args</c>) as its last arguments, e.g. <c>unshare</c> with a mount.
+    /// </summary>
+    public static CliProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, IReadOnlyList<string>? wrapper = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(wrapper is { Count: > 0 } ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -35,6 +39,16 @@ internal sealed class CliProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
+        if (wrapper is { Count: > 0 })
+        {
+            foreach (var arg in wrapper.Skip(1))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "notesync.dll"));
         foreach (var arg in args)
         {
@@ -65,9 +79,9 @@ internal sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to its end: (exit code, stdout, stderr).</summary>
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, IReadOnlyList<string>? wrapper = null)
     {
-        await using var cli = Start(args, environment, workingDirectory);
+        await using var cli = Start(args, environment, workingDirectory, wrapper);
         var exit = await cli.WaitForExitAsync();
         return (exit, cli.Stdout, cli.Stderr);
     }
