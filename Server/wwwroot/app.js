@@ -68,13 +68,18 @@ async function main() {
 }
 
 // SyncConfig's transport settings may be given in the page's address (docs/web.md):
-// ?enable_websocket=false polls POST /sync; sync_interval_ms, request_timeout_ms and heartbeat_ms
-// (whole milliseconds, at least 100) set the polling interval and the dead-connection checks.
+// ?enable_websocket=false polls POST /sync; sync_interval_ms, request_timeout_ms, heartbeat_ms and
+// websocket_retry_ms (whole milliseconds, at least 100) set the polling interval, the dead-connection
+// checks and how long the page polls after a WebSocket failed before it tries one again.
 function syncConfigFromUrl() {
   const query = new URLSearchParams(location.search);
   const config = {};
   if (query.get("enable_websocket") === "false") config.enableWebSocket = false;
-  for (const [name, option] of [["sync_interval_ms", "syncIntervalMs"], ["request_timeout_ms", "requestTimeoutMs"], ["heartbeat_ms", "heartbeatMs"]]) {
+  const settings = [
+    ["sync_interval_ms", "syncIntervalMs"], ["request_timeout_ms", "requestTimeoutMs"],
+    ["heartbeat_ms", "heartbeatMs"], ["websocket_retry_ms", "webSocketRetryMs"],
+  ];
+  for (const [name, option] of settings) {
     const ms = Number(query.get(name));
     if (Number.isInteger(ms) && ms >= 100) config[option] = ms;
   }

@@ -92,6 +92,58 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
     }
 
     [Fact]
+    public async Task PageFallsBackToPollingWhenItsWebSocketIsRefusedAndGoesBackToItLater()
+    {
+        // Arrange: every WebSocket the page opens to /ws/sync is refused (closed before it opens, never
+        // reaching the server, as behind a proxy that drops upgrades) while POST /sync goes through. The
+        // address shortens the wait before the page tries a WebSocket again from 60 s to 1 s.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        var refused = 0;
+        var blocked = true;
+        await using var page = await NotePage.OpenAsync(browser, server, query: "?websocket_retry_ms=1000&sync_interval_ms=300", prepare: context =>
+            context.RouteWebSocketAsync("**/ws/sync*", ws =>
+            {
+                if (!Volatile.Read(ref blocked))
+                {
+                    ws.ConnectToServer();
+                    return;
+                }
+
+                Interlocked.Increment(ref refused);
+                _ = ws.CloseAsync(new() { Code = 1006 });
+            }));
+
+        // Act + Assert: the page says it polls, and notes go both ways over HTTP.
+        await page.WaitForStatusAsync("polling");
+        await Assertions.Expect(page.Page.Locator("#status-text")).ToHaveTextAsync("Connected (polling)");
+        await page.CreateNoteAsync("recipes/bread", "500 g flour, 10 g salt");
+        await raw.WaitForValueAsync("note:recipes/bread.md", "500 g flour, 10 g salt");
+        await raw.PutAsync("note:recipes/soup.md", "leeks, potatoes");
+        await page.WaitForValueAsync("recipes/soup.md", "leeks, potatoes");
+        await Assertions.Expect(page.Item("recipes/soup.md")).ToBeVisibleAsync();
+        await page.WaitForNothingUnsentAsync();
+
+        // While refused, it keeps trying a WebSocket every websocket_retry_ms, and keeps polling in between.
+        await ClientKit.WaitUntilAsync(() => Volatile.Read(ref refused) >= 3, "three refused WebSocket attempts");
+        await page.WaitForStatusAsync("polling");
+
+        // Act: WebSockets work again.
+        Volatile.Write(ref blocked, false);
+
+        // Assert: back on the WebSocket well before the 60 s default would allow, live both ways.
+        await Assertions.Expect(page.Status).ToHaveAttributeAsync("data-state", "connected", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Page.Locator("#status-text")).ToHaveTextAsync("Connected");
+        Assert.Equal("websocket", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
+        await page.EditAsync("recipes/bread.md", "500 g flour, 10 g salt, 7 g yeast");
+        await raw.WaitForValueAsync("note:recipes/bread.md", "500 g flour, 10 g salt, 7 g yeast");
+        await raw.PutAsync("note:recipes/soup.md", "leeks, potatoes, cream");
+        await page.WaitForValueAsync("recipes/soup.md", "leeks, potatoes, cream");
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
     public async Task ASecondTabOfTheSameBrowserWaitsUntilTheFirstCloses()
     {
         // Arrange: a page, then a second tab of the same browser profile (same IndexedDB, same device id).
