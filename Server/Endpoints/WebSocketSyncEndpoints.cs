@@ -24,6 +24,12 @@ internal static partial class WebSocketSyncEndpoints
     // How long a device whose token expired has to answer the 1008 close before the socket is dropped.
     private static readonly TimeSpan ExpiredCloseGrace = TimeSpan.FromSeconds(5);
 
+    // After a protocol error the runtime has sent its close frame (1007, 1002) but may have left part of the
+    // bad frame unread; closing the socket then makes the kernel send a reset, and a reset makes the
+    // peer's kernel drop what it received and not yet read: the close frame too. A short linger lets
+    // the peer read it first.
+    private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromMilliseconds(500);
+
     public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws/sync", HandleAsync);
@@ -102,6 +108,14 @@ internal static partial class WebSocketSyncEndpoints
             catch (WebSocketException ex)
             {
                 Log.ConnectionFailed(logger, identity.Space, identity.DeviceId, ex.WebSocketErrorCode);
+                try
+                {
+                    await Task.Delay(ProtocolErrorLinger, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The peer is gone already.
+                }
             }
         }
     }
