@@ -73,8 +73,34 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
             keys.Add(key!);
         }
 
-        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:log"], keys.Order(StringComparer.Ordinal));
+        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary"], keys.Order(StringComparer.Ordinal));
         Assert.Single(keys.Select(k => fixture.Connection.HashSlot(k)).Distinct());
+    }
+
+    [Fact]
+    public async Task FirstChangeAfterAFailoverJumpsTheClockPastWhatTheOldPrimaryCouldHaveHandedOut()
+    {
+        // Arrange: a space written under this primary; then, as a promoted replica would find it, the
+        // stored replication id is another primary's.
+        var first = await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v1")));
+        var second = await ApplyAsync(SpaceA, ("note:b", new Write(1, "dev-a", "v1")));
+        await Database.StringSetAsync(RedisKeys.For(SpaceA)[3], "replid-of-the-old-primary");
+
+        // Act
+        var afterFailover = await ApplyAsync(SpaceA, ("note:c", new Write(1, "dev-a", "v1")));
+        var next = await ApplyAsync(SpaceA, ("note:d", new Write(1, "dev-a", "v1")));
+        var noChange = await ApplyAsync(SpaceA, ("note:d", new Write(1, "dev-a", "v1")));
+
+        // Assert: no jump for a new space or under the same primary; one jump, by the margin, after the
+        // "failover"; the previous cursor is the clock before the jump, so windows join on.
+        Assert.Equal((0, 1), (first.PreviousCursor, first.Cursor));
+        Assert.Equal((1, 2), (second.PreviousCursor, second.Cursor));
+        Assert.Equal((2, 2 + RedisScripts.FailoverClockMargin + 1), (afterFailover.PreviousCursor, afterFailover.Cursor));
+        Assert.Equal(afterFailover.Cursor + 1, next.Cursor);
+        Assert.Equal(next.Cursor, noChange.Cursor);
+        Assert.Contains($"FAILOVER_MARGIN = {RedisScripts.FailoverClockMargin}", RedisScripts.Apply, StringComparison.Ordinal);
+        var page = await Store.ReadSinceAsync(SpaceA, 2, 100, 1 << 20).DefaultTimeout();
+        Assert.Equal(["note:c", "note:d"], page.Entries.Select(e => e.Key));
     }
 
     [Theory]
@@ -217,14 +243,16 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         await fixture.Server.RestartAsync();
         await WaitForConnectionAsync();
 
-        // Assert: entries, write sets and the clock are back, and the clock goes on from there.
+        // Assert: entries, write sets and the clock are back, and the clock goes on from there: past the
+        // failover margin, since a restarted Redis has a new replication id and, with a weaker fsync
+        // setting than this test's, could have lost writes and their seqs.
         var after = await Store.ReadSinceAsync(SpaceA, 0, int.MaxValue, long.MaxValue).DefaultTimeout();
         Assert.Equal(40, after.Cursor);
         Assert.Equal(before.Entries.Select(e => (e.Key, e.Seq)), after.Entries.Select(e => (e.Key, e.Seq)));
         StateAssert.Equal(StateAssert.Of(fromA, fromB), after.Entries.Single(e => e.Key == "note:a").State);
         StateAssert.Equal(EntryState.Of(new Write(40, "dev-a", "")), after.Entries.Single(e => e.Key == "note:b").State);
         var next = await ApplyAsync(SpaceA, ("note:c", new Write(1, "dev-c", "v")));
-        Assert.Equal(41, next.Cursor);
+        Assert.Equal(40 + RedisScripts.FailoverClockMargin + 1, next.Cursor);
     }
 
     [Fact]

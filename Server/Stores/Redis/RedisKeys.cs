@@ -12,11 +12,13 @@ namespace NoteSync.Server.Stores.Redis;
 /// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
 /// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
+/// ns:{&lt;space&gt;}:primary string      the replication id (master_replid) of the primary that last advanced
+///                                     the clock; a different one means a failover happened since (RedisScripts.Apply)
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
 /// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
 /// </code>
-/// Only <see cref="RedisScripts.Apply"/> writes these keys, always all three in one script. In the hash
+/// Only <see cref="RedisScripts.Apply"/> writes these keys, in one script. In the hash
 /// tag, <c>%</c> and <c>}</c> of a space are written <c>%25</c> and <c>%7D</c>: a <c>}</c> would end the tag
 /// early (a space starting with one would give an empty tag, which Redis Cluster ignores, scattering the
 /// space's keys), and escaping <c>%</c> as well keeps the mapping one-to-one. A later version may add keys
@@ -24,11 +26,11 @@ namespace NoteSync.Server.Stores.Redis;
 /// </summary>
 internal static class RedisKeys
 {
-    /// <summary>The three keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log.</summary>
+    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary.</summary>
     public static RedisKey[] For(string space)
     {
         var prefix = $"ns:{{{HashTag(space)}}}:";
-        return [prefix + "clock", prefix + "e", prefix + "log"];
+        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary"];
     }
 
     /// <summary>The space as written between the braces.</summary>

@@ -53,7 +53,18 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log. ARGV: five per write: key, timestamp,
+    /// How far the clock jumps at a space's first change after a failover (the script's FAILOVER_MARGIN;
+    /// a test checks they agree): more seqs than an old primary can hand out unreplicated between its
+    /// last replicated write and its demotion (at 100,000 commits a second, 100 s), and still 900 million
+    /// failovers short of the 2^53 limit.
+    /// </summary>
+    public const long FailoverClockMargin = 10_000_000;
+
+    /// <summary>
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary. At a push's first change, the
+    /// primary's replication id (INFO replication) is compared with the one stored in the primary key:
+    /// when they differ (a failover since the last change) the clock first jumps by
+    /// <see cref="FailoverClockMargin"/>, so no seq the old primary gave out is handed out again. ARGV: five per write: key, timestamp,
     /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
     /// Returns <c>{previous C, new C, n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
     /// changed keys in seq order with their final entries, then the superseded keys with theirs.
@@ -61,6 +72,7 @@ internal static class RedisScripts
     /// </summary>
     public const string Apply = Common + """
         local MAX = 9007199254740991
+        local FAILOVER_MARGIN = 10000000
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
           if v == false then return '~' end
@@ -106,6 +118,7 @@ internal static class RedisScripts
 
         local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
         local previous = clock
+        local fence, fencedBy = nil, nil
         local states = {}
         local seqs = {}
         local superseded, supersededOrder = {}, {}
@@ -142,6 +155,14 @@ internal static class RedisScripts
             end
           end
           if changed then
+            if fence == nil then
+              -- A promotion gives the new primary a new replication id. Writes the old primary made but
+              -- never replicated are gone, and so are the seqs it gave them, which nodes and devices may
+              -- have seen: jump past them all before the first seq this primary hands out.
+              fence = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+              fencedBy = redis.call('GET', KEYS[4])
+              if fencedBy and fencedBy ~= fence then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
+            end
             if clock >= MAX then
               return redis.error_reply('NOTESYNC_CLOCK_OVERFLOW the clock of the space reached 2^53-1; no further change can be given a seq')
             end
@@ -170,6 +191,7 @@ internal static class RedisScripts
           out[#out + 1] = entry
         end
         if #changedKeys > 0 then redis.call('SET', KEYS[1], fmt(clock)) end
+        if fence ~= nil and fence ~= fencedBy then redis.call('SET', KEYS[4], fence) end
         for _, k in ipairs(supersededOrder) do
           if not seqs[k] then
             out[#out + 1] = k
