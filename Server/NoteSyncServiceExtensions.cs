@@ -103,12 +103,14 @@ internal static class NoteSyncServiceExtensions
         {
             StoreKinds.Sqlite => new SqliteSyncStore(
                 Path.GetFullPath(options.DataDir),
-                services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>()),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>(),
+                options.Limits.ToClockLimits()),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),
                 minReplicas: options.Redis.MinReplicas,
-                replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs),
+                replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs,
+                clockLimits: options.Limits.ToClockLimits()),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),

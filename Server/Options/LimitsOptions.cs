@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using NoteSync.Server.Stores;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Server.Options;
@@ -24,6 +25,19 @@ public sealed class LimitsOptions
     /// <summary>The largest note value in UTF-8 bytes (<c>too_large</c> beyond). The default is 1 MiB.</summary>
     [Range(1, 256 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How far above the space's clock (the cursor before the push) a change's <c>timestamp</c> may be;
+    /// beyond it the push is refused with <c>bad_request</c> naming the change and the bound, nothing of it
+    /// applied. The default, 1,000,000, is about three times what an honest device reaches (a year offline
+    /// at a thousand edits a day leads by 365,000), and it takes one device pushing at the bound at
+    /// <see cref="PushesPerSecond"/>'s default more than 100 days to carry a clock to 2^53-1.
+    /// </summary>
+    [Range(1_000, 1_000_000_000)]
+    public long MaxClockLead { get; set; } = DefaultMaxClockLead;
+
+    /// <summary>The default of <see cref="MaxClockLead"/>.</summary>
+    public const long DefaultMaxClockLead = 1_000_000;
 
     /// <summary>
     /// How many frames may wait to be sent to one connection. Live pushes fill at most half of it;
@@ -99,6 +113,9 @@ public sealed class LimitsOptions
     /// </summary>
     [Range(1, 3600)]
     public int IdleTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The limits on how far one commit may move a space's clock, as the stores take them.</summary>
+    public ClockLimits ToClockLimits() => new(MaxClockLead, MaxChangesPerPush);
 
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes };

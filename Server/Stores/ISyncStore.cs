@@ -11,7 +11,8 @@ public interface ISyncStore : IAsyncDisposable
     /// Merges <paramref name="writes"/> into <paramref name="space"/> as one atomic step, in order,
     /// and returns only once the result is durable. Each write that alters the state of its key gets
     /// <c>seq = C = max(C + 1, write.Timestamp)</c>. Writes that change nothing (older, or already
-    /// there) are accepted and leave no trace.
+    /// there) are accepted and leave no trace. A write whose timestamp leads the clock before the push by
+    /// more than <see cref="ClockLimits.MaxLead"/> fails the whole push with <see cref="ClockLeadException"/>.
     /// </summary>
     Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default);
 

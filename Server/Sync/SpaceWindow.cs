@@ -49,12 +49,15 @@ internal sealed class SpaceWindow(int capacity)
 
             if (applied.PreviousCursor > _head)
             {
-                _parked[applied.PreviousCursor] = applied;
-                if (_parked.Count > MaxParked)
+                // Two commits that follow one cursor mean the store's history forked (a seq handed out
+                // twice): keeping either would hide the other, so the window gives up and the store answers.
+                if ((_parked.TryGetValue(applied.PreviousCursor, out var other) && !ReferenceEquals(other, applied)) || _parked.Count >= MaxParked)
                 {
                     Restart(_known);
+                    return;
                 }
 
+                _parked[applied.PreviousCursor] = applied;
                 return;
             }
 
@@ -65,6 +68,11 @@ internal sealed class SpaceWindow(int capacity)
                 {
                     Append(next.Changed, next.Cursor);
                 }
+            }
+            else if (!Holds(applied.Changed))
+            {
+                // A commit from before the head that a read has not already brought in: the same fork.
+                Restart(_known);
             }
         }
     }
@@ -172,6 +180,20 @@ internal sealed class SpaceWindow(int capacity)
         }
     }
 
+    // True when every entry the window should know of is there, or was overwritten by a later change.
+    private bool Holds(IReadOnlyList<StoredEntry> changed)
+    {
+        foreach (var e in changed)
+        {
+            if (e.Seq > _from && !(_byKey.TryGetValue(e.Key, out var held) && (held.Seq > e.Seq || (held.Seq == e.Seq && held.State.Writes.SequenceEqual(e.State.Writes)))))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private void Restart(long cursor)
     {
         _bySeq.Clear();
@@ -192,7 +214,10 @@ internal sealed class SpaceWindow(int capacity)
             }
 
             _byKey[e.Key] = e;
-            _bySeq.Add(e);
+            if (!_bySeq.Add(e))
+            {
+                throw new InvalidOperationException($"the window already holds {e.Key} at seq {e.Seq}");
+            }
         }
 
         _head = Math.Max(_head, cursor);
@@ -208,10 +233,16 @@ internal sealed class SpaceWindow(int capacity)
 
     private static StoredEntry Probe(long seq) => new("", seq, null!);
 
+    // By seq, then key: two keys under one seq (a seq handed out twice, which only a store that lost
+    // history does) must both stay, not have the second silently dropped by the set.
     private sealed class SeqComparer : IComparer<StoredEntry>
     {
         public static readonly SeqComparer Instance = new();
 
-        public int Compare(StoredEntry? x, StoredEntry? y) => x!.Seq.CompareTo(y!.Seq);
+        public int Compare(StoredEntry? x, StoredEntry? y)
+        {
+            var bySeq = x!.Seq.CompareTo(y!.Seq);
+            return bySeq != 0 ? bySeq : string.CompareOrdinal(x.Key, y.Key);
+        }
     }
 }

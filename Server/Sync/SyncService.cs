@@ -110,6 +110,11 @@ internal sealed partial class SyncService(
 
             return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };
         }
+        catch (ClockLeadException ex)
+        {
+            Log.PushRefused(logger, space, deviceId, ErrorCodes.BadRequest, ex.Message);
+            return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.BadRequest, Message = ex.Message, RequestId = push.RequestId });
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.StoreFailed(logger, space, deviceId, ex);

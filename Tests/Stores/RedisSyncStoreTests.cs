@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
 using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 using StackExchange.Redis;
 
@@ -21,7 +22,15 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
 
     private IServer Server => fixture.Connection.GetServer(fixture.Connection.GetEndPoints()[0]);
 
-    protected override Task<ISyncStore> CreateStoreAsync() => Task.FromResult<ISyncStore>(Open());
+    // The test's spaces are stamped with this primary's replication id, as spaces that have been
+    // written under it are: the contract's seqs are then the plain ones, with no failover jump.
+    protected override async Task<ISyncStore> CreateStoreAsync(ClockLimits limits)
+    {
+        var replicationId = await ReplicationIdAsync();
+        await Database.StringSetAsync(RedisKeys.For(SpaceA)[3], replicationId);
+        await Database.StringSetAsync(RedisKeys.For(SpaceB)[3], replicationId);
+        return Open(limits);
+    }
 
     protected override Task<ISyncStore> ReopenStoreAsync() => Task.FromResult<ISyncStore>(Open());
 
@@ -82,6 +91,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
     {
         // Arrange: a space written under this primary; then, as a promoted replica would find it, the
         // stored replication id is another primary's.
+        var margin = ClockLimits.Default.FailoverMargin;
         var first = await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v1")));
         var second = await ApplyAsync(SpaceA, ("note:b", new Write(1, "dev-a", "v1")));
         await Database.StringSetAsync(RedisKeys.For(SpaceA)[3], "replid-of-the-old-primary");
@@ -91,16 +101,41 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         var next = await ApplyAsync(SpaceA, ("note:d", new Write(1, "dev-a", "v1")));
         var noChange = await ApplyAsync(SpaceA, ("note:d", new Write(1, "dev-a", "v1")));
 
-        // Assert: no jump for a new space or under the same primary; one jump, by the margin, after the
-        // "failover"; the previous cursor is the clock before the jump, so windows join on.
+        // Assert: no jump under the same primary; one jump, by the margin, after the "failover"; the
+        // previous cursor is the clock before the jump, so windows join on.
         Assert.Equal((0, 1), (first.PreviousCursor, first.Cursor));
         Assert.Equal((1, 2), (second.PreviousCursor, second.Cursor));
-        Assert.Equal((2, 2 + RedisScripts.FailoverClockMargin + 1), (afterFailover.PreviousCursor, afterFailover.Cursor));
+        Assert.Equal((2, 2 + margin + 1), (afterFailover.PreviousCursor, afterFailover.Cursor));
         Assert.Equal(afterFailover.Cursor + 1, next.Cursor);
         Assert.Equal(next.Cursor, noChange.Cursor);
-        Assert.Contains($"FAILOVER_MARGIN = {RedisScripts.FailoverClockMargin}", RedisScripts.Apply, StringComparison.Ordinal);
         var page = await Store.ReadSinceAsync(SpaceA, 2, 100, 1 << 20).DefaultTimeout();
         Assert.Equal(["note:c", "note:d"], page.Entries.Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task FirstChangeOfASpaceWithNoRecordedPrimaryJumpsTheClock()
+    {
+        // Arrange: a space with no record of its primary, as a new one, or one whose first writes and
+        // their record a failover lost together (devices may hold seqs the new primary never saw).
+        var space = SpaceA + "-unrecorded";
+        await Database.KeyDeleteAsync(RedisKeys.For(space)[3]);
+
+        // Act
+        var first = await ApplyAsync(space, ("note:a", new Write(1, "dev-a", "v1")));
+        var second = await ApplyAsync(space, ("note:b", new Write(1, "dev-a", "v1")));
+
+        // Assert: the first seq is past the margin; the next follows on.
+        Assert.Equal((0, ClockLimits.Default.FailoverMargin + 1), (first.PreviousCursor, first.Cursor));
+        Assert.Equal(first.Cursor + 1, second.Cursor);
+    }
+
+    [Fact]
+    public async Task FailoverMarginCoversTenThousandCommitsThatEachMoveTheClockAsFarAsAllowed()
+    {
+        var limits = new ClockLimits(1_000_000, 10_000);
+
+        Assert.Equal(1_010_000L * 10_000, limits.FailoverMargin);
+        Assert.True(ProtocolLimits.MaxTimestamp / ClockLimits.Default.FailoverMargin > 100_000, "the margin would let a few failovers exhaust 2^53");
     }
 
     [Theory]
@@ -112,16 +147,17 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         var space = SpaceA + suffix;
         var lookalike = SpaceA + suffix.Replace("}", "%7D", StringComparison.Ordinal);
 
-        // Act
+        // Act: new spaces, so each first seq is past the failover margin.
         await ApplyAsync(space, ("note:a", new Write(5, "dev-a", "v")));
         await ApplyAsync(lookalike, ("note:a", new Write(9, "dev-a", "w")));
+        var margin = ClockLimits.Default.FailoverMargin;
 
         // Assert
         var keys = RedisKeys.For(space);
         Assert.Single(keys.Select(k => fixture.Connection.HashSlot(k)).Distinct());
         Assert.All(keys, k => Assert.StartsWith($"ns:{{{SpaceA}", k.ToString(), StringComparison.Ordinal));
-        Assert.Equal(5, await Store.GetCursorAsync(space).DefaultTimeout());
-        Assert.Equal(9, await Store.GetCursorAsync(lookalike).DefaultTimeout());
+        Assert.Equal(margin + 1, await Store.GetCursorAsync(space).DefaultTimeout());
+        Assert.Equal(margin + 1, await Store.GetCursorAsync(lookalike).DefaultTimeout());
     }
 
     [Fact]
@@ -252,7 +288,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         StateAssert.Equal(StateAssert.Of(fromA, fromB), after.Entries.Single(e => e.Key == "note:a").State);
         StateAssert.Equal(EntryState.Of(new Write(40, "dev-a", "")), after.Entries.Single(e => e.Key == "note:b").State);
         var next = await ApplyAsync(SpaceA, ("note:c", new Write(1, "dev-c", "v")));
-        Assert.Equal(40 + RedisScripts.FailoverClockMargin + 1, next.Cursor);
+        Assert.Equal(40 + ClockLimits.Default.FailoverMargin + 1, next.Cursor);
     }
 
     [Fact]
@@ -300,7 +336,13 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         }
     }
 
-    private RedisSyncStore Open() => new(fixture.Connection, NullLogger.Instance);
+    private RedisSyncStore Open(ClockLimits? limits = null) => new(fixture.Connection, NullLogger.Instance, clockLimits: limits);
+
+    private async Task<string> ReplicationIdAsync()
+    {
+        var info = await Server.InfoRawAsync("replication");
+        return info!.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith("master_replid:", StringComparison.Ordinal))["master_replid:".Length..];
+    }
 
     private async Task<string[]> StoredDeviceIdsAsync(string space, string key)
     {

@@ -14,7 +14,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
 
     private SqliteSyncStore Sqlite => (SqliteSyncStore)Store;
 
-    protected override Task<ISyncStore> CreateStoreAsync() => Task.FromResult<ISyncStore>(Open());
+    protected override Task<ISyncStore> CreateStoreAsync(ClockLimits limits) => Task.FromResult<ISyncStore>(Open(limits));
 
     protected override Task<ISyncStore> ReopenStoreAsync() => Task.FromResult<ISyncStore>(Open());
 
@@ -210,7 +210,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
             SqliteSchema.ScalarString(connection, "PRAGMA user_version = 99");
         }
 
-        var error = Assert.Throws<InvalidOperationException>(Open);
+        var error = Assert.Throws<InvalidOperationException>(() => Open());
 
         Assert.Contains("schema version 99", error.Message, StringComparison.Ordinal);
     }
@@ -228,7 +228,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
         await Task.Delay(50);
     }
 
-    private SqliteSyncStore Open() => new(_directory.Path, NullLogger.Instance);
+    private SqliteSyncStore Open(ClockLimits? limits = null) => new(_directory.Path, NullLogger.Instance, limits);
 
     private SqliteConnection OpenSideConnection()
     {

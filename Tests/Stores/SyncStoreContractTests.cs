@@ -27,8 +27,8 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
     /// <summary>Another space of this test.</summary>
     protected string SpaceB => $"{_prefix}-b";
 
-    /// <summary>A new, empty store for this test.</summary>
-    protected abstract Task<ISyncStore> CreateStoreAsync();
+    /// <summary>A new, empty store for this test, with <paramref name="limits"/> on how far a change may lead the clock.</summary>
+    protected abstract Task<ISyncStore> CreateStoreAsync(ClockLimits limits);
 
     /// <summary>
     /// A new store instance over the data of the one <see cref="CreateStoreAsync"/> made, as after a
@@ -41,7 +41,7 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = Track(await CreateStoreAsync());
+        Store = Track(await CreateStoreAsync(ClockLimits.Default));
     }
 
     public async Task DisposeAsync()
@@ -544,9 +544,49 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChangeLeadingTheClockByMoreThanTheBoundFailsTheWholePush()
+    {
+        // Arrange
+        await ApplyAsync(SpaceA, ("note:a", new Write(10, "dev-a", "v")));
+        var bound = 10 + ClockLimits.Default.MaxLead;
+
+        // Act: an honest change first, then one a single tick past the bound.
+        var refused = await Assert.ThrowsAsync<ClockLeadException>(() => Store.ApplyAsync(
+            SpaceA, [new KeyedWrite("note:b", new Write(11, "dev-a", "honest")), new KeyedWrite("note:c", new Write(bound + 1, "dev-a", "far"))]).DefaultTimeout());
+        var atTheBound = await ApplyAsync(SpaceA, ("note:d", new Write(bound, "dev-a", "at the bound")));
+
+        // Assert: the error names the change and the bound; nothing of the push is in; the bound itself is allowed.
+        Assert.Equal((1, 10L), (refused.ChangeIndex, refused.Clock));
+        Assert.Contains($"changes[1].timestamp must be at most {bound}", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(bound, atTheBound.Cursor);
+        Assert.Equal(["note:a", "note:d"], (await ReadAllAsync(SpaceA)).Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task PushesAtTheBoundMoveTheClockOnlyByTheBoundEach()
+    {
+        // Act: a hundred pushes, each of a change as far ahead as allowed and one as far as 2^53-1.
+        for (var i = 0; i < 100; i++)
+        {
+            var clock = await Store.GetCursorAsync(SpaceA).DefaultTimeout();
+            await Assert.ThrowsAsync<ClockLeadException>(() => Store.ApplyAsync(SpaceA, [new KeyedWrite("note:max", new Write(ProtocolLimits.MaxTimestamp, "dev-a", "x"))]).DefaultTimeout());
+            await ApplyAsync(SpaceA, ($"note:{i % 3}", new Write(clock + ClockLimits.Default.MaxLead, "dev-a", $"v{i}")));
+        }
+
+        // Assert: the clock is a hundred leads on, and the space takes ordinary writes still.
+        var cursor = await Store.GetCursorAsync(SpaceA).DefaultTimeout();
+        Assert.True(cursor <= 100 * ClockLimits.Default.MaxLead, $"clock {cursor}");
+        var next = await ApplyAsync(SpaceA, ("note:after", new Write(cursor + 1, "dev-a", "still writable")));
+        Assert.Equal(cursor + 1, next.Cursor);
+    }
+
+    [Fact]
     public async Task PushThatCannotBeGivenSeqsFailsWholeAndLeavesOthersAlone()
     {
-        // Arrange: the first write takes the clock to 2^53-1, so the second has no seq left to take.
+        // Arrange: a store without a bound on the lead, so the first write takes the clock to 2^53-1 and
+        // the second has no seq left to take.
+        await Store.DisposeAsync();
+        Store = Track(await CreateStoreAsync(new ClockLimits(ProtocolLimits.MaxTimestamp, 10_000)));
         KeyedWrite[] poisoned = [new("note:first", new Write(ProtocolLimits.MaxTimestamp, "dev-a", "x")), new("note:second", new Write(1, "dev-a", "y"))];
         var bystanders = Enumerable.Range(1, 10).Select(i => Store.ApplyAsync(SpaceB, [new KeyedWrite($"note:{i}", new Write(i, "dev-b", "v"))])).ToList();
 

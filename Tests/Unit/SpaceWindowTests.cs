@@ -85,6 +85,44 @@ public sealed class SpaceWindowTests
         AssertSamePage(log.ReadSince(first.PreviousCursor, third.Cursor), page, first.PreviousCursor);
     }
 
+    [Fact]
+    public void TwoCommitsAfterOneCursorMakeTheWindowDeclineRatherThanHideOne()
+    {
+        // Arrange: a store whose history forked (a failover handed seq 11 out twice): two commits, each
+        // after cursor 10, with different keys.
+        var window = new SpaceWindow(100);
+        window.OnApplied(Commit(9, 10, "note:start"));
+        var first = Commit(10, 11, "note:a");
+        var second = Commit(10, 11, "note:b");
+
+        // Act
+        window.OnApplied(first);
+        window.OnApplied(second);
+
+        // Assert: no answer from 10 that lacks either key.
+        Assert.False(window.TryRead(10, 10, long.MaxValue, out var page) && !(page.Entries.Any(e => e.Key == "note:a") && page.Entries.Any(e => e.Key == "note:b")));
+    }
+
+    [Fact]
+    public void TwoParkedCommitsAfterOneCursorMakeTheWindowDeclineRatherThanHideOne()
+    {
+        // Arrange: both forked commits arrive before the commit they follow.
+        var window = new SpaceWindow(100);
+        window.OnApplied(Commit(8, 9, "note:start"));
+        var gap = Commit(9, 10, "note:gap");
+
+        // Act
+        window.OnApplied(Commit(10, 11, "note:a"));
+        window.OnApplied(Commit(10, 11, "note:b"));
+        window.OnApplied(gap);
+
+        // Assert
+        Assert.False(window.TryRead(9, 10, long.MaxValue, out var page) && !(page.Entries.Any(e => e.Key == "note:a") && page.Entries.Any(e => e.Key == "note:b")));
+    }
+
+    private static ApplyResult Commit(long previous, long cursor, string key) =>
+        new(previous, cursor, [new StoredEntry(key, cursor, EntryState.Of(new Write(cursor, "dev", key)))], []);
+
     private static void AssertSamePage(ChangePage expected, ChangePage actual, long after)
     {
         if (!actual.More)

@@ -52,27 +52,28 @@ internal static class RedisScripts
 
         """;
 
-    /// <summary>
-    /// How far the clock jumps at a space's first change after a failover (the script's FAILOVER_MARGIN;
-    /// a test checks they agree): more seqs than an old primary can hand out unreplicated between its
-    /// last replicated write and its demotion (at 100,000 commits a second, 100 s), and still 900 million
-    /// failovers short of the 2^53 limit.
-    /// </summary>
-    public const long FailoverClockMargin = 10_000_000;
+    /// <summary>The error a push gets when a change leads the clock by more than allowed; followed by the change's index and the clock.</summary>
+    public const string ClockLeadError = "NOTESYNC_CLOCK_LEAD";
 
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary. At a push's first change, the
-    /// primary's replication id (INFO replication) is compared with the one stored in the primary key:
-    /// when they differ (a failover since the last change) the clock first jumps by
-    /// <see cref="FailoverClockMargin"/>, so no seq the old primary gave out is handed out again. ARGV: five per write: key, timestamp,
-    /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary. ARGV: the most a change may lead
+    /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
+    /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
+    /// came from) or '0', then five per write: key, timestamp, device_id, '1' or '0' (has a value or is a
+    /// tombstone), value ('' for a tombstone).
+    /// At a push's first change, the primary's replication id (INFO replication) is compared with the one
+    /// stored in the primary key: when they differ, or none is stored, the clock first jumps by the
+    /// margin, so no seq an old primary gave out unreplicated is handed out again.
     /// Returns <c>{previous C, new C, n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
     /// changed keys in seq order with their final entries, then the superseded keys with theirs.
     /// Every check runs before the first write, so an error applies nothing.
     /// </summary>
     public const string Apply = Common + """
         local MAX = 9007199254740991
-        local FAILOVER_MARGIN = 10000000
+        local MAX_LEAD = tonumber(ARGV[1])
+        local FAILOVER_MARGIN = tonumber(ARGV[2])
+        local TOUCH = ARGV[3] == '1'
+        local FIRST = 4
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
           if v == false then return '~' end
@@ -118,11 +119,16 @@ internal static class RedisScripts
 
         local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
         local previous = clock
+        for b = FIRST, #ARGV - 1, 5 do
+          if tonumber(ARGV[b + 1]) - clock > MAX_LEAD then
+            return redis.error_reply('NOTESYNC_CLOCK_LEAD ' .. ((b - FIRST) / 5) .. ' ' .. fmt(clock))
+          end
+        end
         local fence, fencedBy = nil, nil
         local states = {}
         local seqs = {}
         local superseded, supersededOrder = {}, {}
-        for b = 0, #ARGV - 1, 5 do
+        for b = FIRST - 1, #ARGV - 1, 5 do
           local key = ARGV[b + 1]
           local ts = tonumber(ARGV[b + 2])
           local dev = ARGV[b + 3]
@@ -156,12 +162,13 @@ internal static class RedisScripts
           end
           if changed then
             if fence == nil then
-              -- A promotion gives the new primary a new replication id. Writes the old primary made but
-              -- never replicated are gone, and so are the seqs it gave them, which nodes and devices may
-              -- have seen: jump past them all before the first seq this primary hands out.
+              -- A promotion (or restart) gives the primary a new replication id. Writes the old primary made
+              -- but never replicated are gone, and so are the seqs it gave them, which nodes and devices may
+              -- have seen: jump past them all before the first seq this primary hands out. No stored id is
+              -- no proof of a new space: the space's first writes may have been lost with it.
               fence = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
               fencedBy = redis.call('GET', KEYS[4])
-              if fencedBy and fencedBy ~= fence then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
+              if fencedBy ~= fence then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
             end
             if clock >= MAX then
               return redis.error_reply('NOTESYNC_CLOCK_OVERFLOW the clock of the space reached 2^53-1; no further change can be given a seq')
@@ -190,7 +197,9 @@ internal static class RedisScripts
           out[#out + 1] = k
           out[#out + 1] = entry
         end
-        if #changedKeys > 0 then redis.call('SET', KEYS[1], fmt(clock)) end
+        -- WAIT counts what replicas hold of this connection's writes. A push that changes nothing (a
+        -- re-send) must still write, or its answer could rest on a state only this primary holds.
+        if #changedKeys > 0 or TOUCH then redis.call('SET', KEYS[1], fmt(clock)) end
         if fence ~= nil and fence ~= fencedBy then redis.call('SET', KEYS[4], fence) end
         for _, k in ipairs(supersededOrder) do
           if not seqs[k] then

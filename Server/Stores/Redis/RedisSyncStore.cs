@@ -46,7 +46,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// many replicas hold it; otherwise <see cref="ReplicationUnconfirmedException"/>.
     /// </param>
     /// <param name="replicaWaitTimeoutMs"><c>NoteSync:Redis:ReplicaWaitTimeoutMs</c>: <c>WAIT</c>'s timeout.</param>
-    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false, int minReplicas = 0, int replicaWaitTimeoutMs = 2000)
+    /// <param name="clockLimits">How far a change may lead the clock, and so the failover margin; <see cref="ClockLimits.Default"/> when null.</param>
+    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false, int minReplicas = 0, int replicaWaitTimeoutMs = 2000, ClockLimits? clockLimits = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
@@ -58,6 +59,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         _logger = logger;
         _minReplicas = minReplicas;
         _replicaWaitTimeoutMs = replicaWaitTimeoutMs;
+        ClockLimits = clockLimits ?? ClockLimits.Default;
         if (minReplicas > 0)
         {
             redis.ConnectionFailed += (_, _) => Interlocked.Increment(ref _connectionEpoch);
@@ -67,6 +69,9 @@ internal sealed partial class RedisSyncStore : ISyncStore
         // Endpoints only: the configuration string may carry a password.
         Log.Opened(_logger, string.Join(',', redis.GetEndPoints().Select(e => e.ToString())), ownsConnection);
     }
+
+    /// <summary>The bound on a change's lead over the clock, and the failover margin that follows from it.</summary>
+    internal ClockLimits ClockLimits { get; }
 
     /// <summary>How many times a script was not found by SHA and was sent whole again; lets tests see the fallback.</summary>
     internal long ScriptReloads => Interlocked.Read(ref _scriptReloads);
@@ -85,7 +90,11 @@ internal sealed partial class RedisSyncStore : ISyncStore
         ArgumentNullException.ThrowIfNull(writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var values = new RedisValue[writes.Count * 5];
+        const int First = 3;
+        var values = new RedisValue[First + (writes.Count * 5)];
+        values[0] = ClockLimits.MaxLead;
+        values[1] = ClockLimits.FailoverMargin;
+        values[2] = _minReplicas > 0 ? "1" : "0";
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
@@ -96,11 +105,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
                 throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
             }
 
-            values[(i * 5) + 0] = key;
-            values[(i * 5) + 1] = write.Timestamp;
-            values[(i * 5) + 2] = write.DeviceId;
-            values[(i * 5) + 3] = write.Value is null ? "0" : "1";
-            values[(i * 5) + 4] = write.Value ?? "";
+            var at = First + (i * 5);
+            values[at + 0] = key;
+            values[at + 1] = write.Timestamp;
+            values[at + 2] = write.DeviceId;
+            values[at + 3] = write.Value is null ? "0" : "1";
+            values[at + 4] = write.Value ?? "";
         }
 
         Enter();
@@ -124,6 +134,15 @@ internal sealed partial class RedisSyncStore : ISyncStore
                 {
                     result = await EvaluateReplicatedAsync(space, keys, values).ConfigureAwait(false);
                 }
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.ClockLeadError + " ", StringComparison.Ordinal))
+            {
+                // "NOTESYNC_CLOCK_LEAD <index> <clock>"
+                var parts = ex.Message.Split(' ');
+                throw new ClockLeadException(
+                    int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
+                    long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
+                    ClockLimits.MaxLead);
             }
             catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
             {

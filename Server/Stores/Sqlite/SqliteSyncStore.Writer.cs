@@ -100,7 +100,11 @@ internal sealed partial class SqliteSyncStore
                     transaction.Rollback(RequestSavepoint);
                     transaction.Release(RequestSavepoint);
                     failures[i] = ex;
-                    Log.ApplyFailed(_logger, request.Space, request.Writes.Length, ex);
+                    if (ex is not ClockLeadException)
+                    {
+                        // A refused push is the device's error, logged by the sync service; this is the store's.
+                        Log.ApplyFailed(_logger, request.Space, request.Writes.Length, ex);
+                    }
                 }
             }
 
@@ -148,6 +152,16 @@ internal sealed partial class SqliteSyncStore
         var space = request.Space;
         var previous = groupClocks.TryGetValue(space, out var groupClock) ? groupClock : CommittedClock(transaction, space);
         var clock = previous;
+        for (var i = 0; i < request.Writes.Length; i++)
+        {
+            // Against the clock before the push, so one push moves the clock by at most the lead plus its
+            // length, and no client can carry a space's clock to 2^53-1 in a few pushes.
+            if (request.Writes[i].Write.Timestamp - previous > _maxClockLead)
+            {
+                throw new ClockLeadException(i, previous, _maxClockLead);
+            }
+        }
+
         Dictionary<string, StoredEntry>? changed = null;
         Dictionary<string, KeyState>? superseded = null;
 

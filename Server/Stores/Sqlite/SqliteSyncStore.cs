@@ -20,6 +20,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     private const int QueueCapacity = 16 * MaxGroupSize;
 
     private readonly ILogger _logger;
+    private readonly long _maxClockLead;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly Channel<ApplyRequest> _requests;
@@ -30,11 +31,15 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// Opens (creating when missing) the store in <paramref name="dataDirectory"/>, in the file
     /// <c>notesync.db</c>. Blocks briefly for the file and schema work, so call it at startup.
     /// </summary>
-    public SqliteSyncStore(string dataDirectory, ILogger logger)
+    /// <param name="dataDirectory">The data directory.</param>
+    /// <param name="logger">The store's logger.</param>
+    /// <param name="clockLimits">How far a change's timestamp may lead the space's clock; <see cref="ClockLimits.Default"/> when null.</param>
+    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
+        _maxClockLead = (clockLimits ?? ClockLimits.Default).MaxLead;
 
         Directory.CreateDirectory(dataDirectory);
         DatabasePath = Path.GetFullPath(Path.Combine(dataDirectory, SqliteSchema.FileName));
