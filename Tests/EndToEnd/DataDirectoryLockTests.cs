@@ -20,7 +20,7 @@ public sealed class DataDirectoryLockTests
         }
 
         // Act
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(dataDir: data.Path));
+        var refused = await StartRefusedAsync(data.Path);
 
         // Assert: a prompt exit (not the start-up timeout) with code 5 and one plain sentence naming the
         // directory, not an unhandled exception's stack trace.
@@ -56,5 +56,20 @@ public sealed class DataDirectoryLockTests
         await using var reader = HttpDevice.Create(next, "reader");
         await reader.PullAsync();
         Assert.Equal("acked before the crash", reader.ValueOf("note:kept"));
+    }
+
+    // Assert.ThrowsAsync would leave a server that did start running after the test failed.
+    private static async Task<InvalidOperationException> StartRefusedAsync(string dataDir)
+    {
+        try
+        {
+            await using var started = await ServerProcess.StartAsync(dataDir: dataDir);
+        }
+        catch (InvalidOperationException refused)
+        {
+            return refused;
+        }
+
+        throw new Xunit.Sdk.XunitException($"a second server started on {dataDir}, beside the first");
     }
 }
