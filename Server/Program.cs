@@ -5,6 +5,7 @@ using NoteSync.Server.Hubs;
 using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
+using NoteSync.Server.Stores.Sqlite;
 
 if (args is [TokenCommand.Name, .. var tokenArgs])
 {
@@ -28,7 +29,17 @@ builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
 var app = builder.Build();
 
 // Open the store now, so a bad data directory fails at start-up rather than at the first request.
-app.Services.GetRequiredService<ISyncStore>();
+try
+{
+    app.Services.GetRequiredService<ISyncStore>();
+}
+catch (DataDirectoryLockedException ex)
+{
+    // An operator's mistake, not a crash: one line that says what to do, and an exit code a script
+    // or service manager can tell apart, rather than an unhandled exception's stack trace.
+    Console.Error.WriteLine($"NoteSync did not start: {ex.Message}");
+    return DataDirectoryLockedException.ExitCode;
+}
 
 app.UseWebSockets();
 app.UseNoteSyncBrowserAccess();

@@ -9,7 +9,12 @@ namespace NoteSync.Server.Sync;
 /// </summary>
 internal sealed class OutboundFrame
 {
-    private ReadOnlyMemory<byte>? _json;
+    // Published once, by reference. A ReadOnlyMemory<byte>? spans several words (array, index, length,
+    // has-value flag) that are stored one by one, so a write loop reading while another thread stores it
+    // could see a torn mix, such as the flag set over a zero length: a frame sent empty or cut short. A
+    // reference is stored whole, so a reader sees null or a finished box; the compare-exchange is a full
+    // fence, so the box's field is visible before the reference to it, and it is never written again.
+    private JsonBox? _json;
 
     private OutboundFrame(SyncAck? ack, ErrorFrame? error)
     {
@@ -35,8 +40,28 @@ internal sealed class OutboundFrame
 
     public static OutboundFrame Of(ErrorFrame error) => new(null, error);
 
-    /// <summary>The frame as UTF-8 JSON. Two threads may race to build it; both build the same bytes.</summary>
-    public ReadOnlyMemory<byte> Json => _json ??= Ack is not null
-        ? SyncAckWriter.Write(Ack)
-        : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Wire.ErrorFrame);
+    /// <summary>
+    /// The frame as UTF-8 JSON. Threads may race to build it; the first to publish wins, and every
+    /// reader, the losers included, gets that one copy.
+    /// </summary>
+    public ReadOnlyMemory<byte> Json
+    {
+        get
+        {
+            if (Volatile.Read(ref _json) is { } built)
+            {
+                return built.Bytes;
+            }
+
+            var mine = new JsonBox(Ack is not null
+                ? SyncAckWriter.Write(Ack)
+                : JsonSerializer.SerializeToUtf8Bytes(Error!, NoteSyncJsonContext.Wire.ErrorFrame));
+            return (Interlocked.CompareExchange(ref _json, mine, null) ?? mine).Bytes;
+        }
+    }
+
+    private sealed class JsonBox(ReadOnlyMemory<byte> bytes)
+    {
+        public readonly ReadOnlyMemory<byte> Bytes = bytes;
+    }
 }

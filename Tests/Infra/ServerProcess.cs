@@ -179,7 +179,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             // The parameterless wait also waits for the redirected output to be read to its end.
             process.WaitForExit();
-            listening.TrySetException(new InvalidOperationException($"the server exited during start-up:\n{Output}"));
+            listening.TrySetException(new InvalidOperationException($"the server exited during start-up (exit code {process.ExitCode}):\n{Output}"));
         };
         process.Start();
         process.BeginOutputReadLine();

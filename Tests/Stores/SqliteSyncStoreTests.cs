@@ -83,6 +83,18 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task ASecondStoreOnTheSameDirectoryIsRefusedUntilTheFirstIsClosed()
+    {
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v")));
+
+        var refused = Assert.Throws<DataDirectoryLockedException>(() => Open());
+        await RestartAsync();
+
+        Assert.Contains(_directory.Path, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await Store.GetCursorAsync(SpaceA).DefaultTimeout());
+    }
+
+    [Fact]
     public async Task ConflictKeepsItsOtherWritesInCompactJson()
     {
         await ApplyAsync(SpaceA, ("note:a", new Write(5, "dev-a", "x\u00e9")), ("note:a", new Write(5, "dev-b", "y")), ("note:a", new Write(5, "dev-a", null)));

@@ -9,7 +9,8 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// The embedded store: one SQLite database in WAL mode under the data directory. Every write goes
 /// through a single writer loop that commits whole groups of pushes at once (one fsync per group);
 /// reads run on their own pooled connections beside it. Thread-safe. Only one store (and one process)
-/// may use a data directory at a time, since the writer keeps each space's clock in memory.
+/// may use a data directory at a time, since the writer keeps each space's clock in memory: the store
+/// holds <see cref="DataDirectoryLock"/> from its first file operation until it is disposed.
 /// </summary>
 internal sealed partial class SqliteSyncStore : ISyncStore
 {
@@ -21,6 +22,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
     private readonly ILogger _logger;
     private readonly long _maxClockLead;
+    private readonly DataDirectoryLock _directoryLock;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly Channel<ApplyRequest> _requests;
@@ -29,7 +31,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
     /// <summary>
     /// Opens (creating when missing) the store in <paramref name="dataDirectory"/>, in the file
-    /// <c>notesync.db</c>. Blocks briefly for the file and schema work, so call it at startup.
+    /// <c>notesync.db</c>. Blocks briefly for the file and schema work, so call it at startup. Throws
+    /// <see cref="DataDirectoryLockedException"/> when another store, in this process or another, has the directory.
     /// </summary>
     /// <param name="dataDirectory">The data directory.</param>
     /// <param name="logger">The store's logger.</param>
@@ -42,6 +45,10 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         _maxClockLead = (clockLimits ?? ClockLimits.Default).MaxLead;
 
         Directory.CreateDirectory(dataDirectory);
+
+        // Before the database is touched: a second process must not even run the schema check or
+        // switch the journal mode under the first.
+        _directoryLock = DataDirectoryLock.Acquire(Path.GetFullPath(dataDirectory));
         DatabasePath = Path.GetFullPath(Path.Combine(dataDirectory, SqliteSchema.FileName));
 
         // The writer's connection is private and long-lived, so it bypasses the pool and really closes on dispose.
@@ -79,6 +86,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         catch
         {
             _writeConnection.Dispose();
+            _directoryLock.Dispose();
             throw;
         }
 
@@ -224,6 +232,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             SqliteConnection.ClearPool(pooled);
         }
 
+        // Last: the next store may open the files as soon as this lets go.
+        _directoryLock.Dispose();
         Log.Closed(_logger, DatabasePath);
     }
 

@@ -76,6 +76,46 @@ public sealed class JepsenCheckerTests
     }
 
     [Fact]
+    public void TiedWritesOfOneValueShowOnlyTheWinnerAndNeitherIsLost()
+    {
+        // Arrange: two devices delete the note at the same timestamp, and two others write the same
+        // text at another tie. W holds both writes of each tie, but the wire lists as siblings only
+        // values that differ from the winner's, so every reader sees the winner alone.
+        var deleteByA = new Write(20, "writer-a", null);
+        var deleteByB = new Write(20, "writer-b", null);
+        var sameByA = new Write(21, "writer-a", "same text");
+        var sameByC = new Write(21, "writer-c", "same text");
+        var history = new JepsenHistory();
+        Push(history, "writer-a", PushOutcome.Acked, ("note:deleted", deleteByA), ("note:same", sameByA));
+        Push(history, "writer-b", PushOutcome.Acked, ("note:deleted", deleteByB));
+        Push(history, "writer-c", PushOutcome.Acked, ("note:same", sameByC));
+        var asTheWireShowsIt = Space(("note:deleted", [deleteByB]), ("note:same", [sameByC]));
+
+        // Act
+        var violations = JepsenChecker.Check(history, [Read("final-reader-n0", 0, asTheWireShowsIt), Read("final-reader-n1", 1, asTheWireShowsIt)], []);
+
+        // Assert
+        Assert.Empty(violations);
+    }
+
+    [Fact]
+    public void AnAckedWriteTiedWithAWinnerOfAnotherValueIsLostWhenNotListedAsASibling()
+    {
+        // A differing value at the same timestamp is always on the wire as a sibling; missing, it is lost.
+        var deleteByA = new Write(20, "writer-a", null);
+        var editByB = new Write(20, "writer-b", "kept");
+        var history = new JepsenHistory();
+        Push(history, "writer-a", PushOutcome.Acked, ("note:tied", deleteByA));
+        Push(history, "writer-b", PushOutcome.Acked, ("note:tied", editByB));
+
+        var violations = JepsenChecker.Check(history, [Read("final-reader-n0", 0, Space(("note:tied", [editByB])))], []);
+
+        var lost = Assert.Single(violations);
+        Assert.Equal(ViolationKind.LostAckedWrite, lost.Kind);
+        Assert.Contains("(delete) @20 by writer-a", lost.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ALiveDeviceThatDidNotConvergeIsReported()
     {
         var history = new JepsenHistory();
