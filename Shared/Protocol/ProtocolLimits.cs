@@ -15,6 +15,9 @@ public sealed record ProtocolLimits
     /// <summary>The greatest device id length in characters.</summary>
     public const int MaxDeviceIdLength = 256;
 
+    /// <summary>The longest <c>epoch</c> a push may carry back, in characters.</summary>
+    public const int MaxEpochLength = 64;
+
     /// <summary>Every key starts with this.</summary>
     public const string KeyPrefix = "note:";
 

@@ -27,6 +27,11 @@ public static class PushValidator
             return ProtocolError.BadRequest("last_ack must be an integer in 0..2^53-1");
         }
 
+        if (push.Epoch is { Length: 0 or > ProtocolLimits.MaxEpochLength })
+        {
+            return ProtocolError.BadRequest($"epoch must be 1 to {ProtocolLimits.MaxEpochLength} characters");
+        }
+
         if (push.Changes is null)
         {
             return ProtocolError.BadRequest("changes is required");

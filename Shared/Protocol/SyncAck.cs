@@ -30,4 +30,17 @@ public sealed class SyncAck
     [Key("more")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool More { get; set; }
+
+    /// <summary>The name of the space's history this frame's cursor belongs to; null while the space has none.</summary>
+    [Key("epoch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Epoch { get; set; }
+
+    /// <summary>
+    /// True on the first frame of a reset: the device's cursor (and epoch) named a history the server no
+    /// longer has, so this answer starts from 0 and its cursor replaces the device's. Omitted when false.
+    /// </summary>
+    [Key("reset")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Reset { get; set; }
 }

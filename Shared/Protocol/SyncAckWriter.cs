@@ -46,6 +46,16 @@ public static class SyncAckWriter
                 json.WriteBoolean("more"u8, true);
             }
 
+            if (ack.Epoch is not null)
+            {
+                json.WriteString("epoch"u8, ack.Epoch);
+            }
+
+            if (ack.Reset)
+            {
+                json.WriteBoolean("reset"u8, true);
+            }
+
             json.WriteEndObject();
         }
 

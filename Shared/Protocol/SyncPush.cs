@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MessagePack;
 
 namespace NoteSync.Shared.Protocol;
@@ -21,4 +22,12 @@ public sealed class SyncPush
     /// <summary>Echoed in the answering <c>sync_ack</c> or <c>error</c>.</summary>
     [Key("request_id")]
     public string? RequestId { get; set; }
+
+    /// <summary>
+    /// The <c>epoch</c> of the frame <see cref="LastAck"/> came from, or null. When it differs from the
+    /// space's, or <see cref="LastAck"/> is above the space's cursor, the answer is a reset.
+    /// </summary>
+    [Key("epoch")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Epoch { get; set; }
 }

@@ -64,6 +64,7 @@ public static class SyncPushReader
                 : reader.ValueTextEquals("changes"u8) ? Fields.Changes
                 : reader.ValueTextEquals("last_ack"u8) ? Fields.LastAck
                 : reader.ValueTextEquals("request_id"u8) ? Fields.RequestId
+                : reader.ValueTextEquals("epoch"u8) ? Fields.Epoch
                 : Fields.None;
             var name = field == Fields.None ? null : reader.GetString();
             reader.Read();
@@ -103,6 +104,18 @@ public static class SyncPushReader
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
                         Fail(ref error, "request_id must be a string");
+                        reader.Skip();
+                    }
+
+                    break;
+                case Fields.Epoch:
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        push.Epoch = ReadString(ref reader, -1, "epoch", ref error);
+                    }
+                    else if (reader.TokenType != JsonTokenType.Null)
+                    {
+                        Fail(ref error, "epoch must be a string");
                         reader.Skip();
                     }
 
@@ -303,5 +316,6 @@ public static class SyncPushReader
         Value = 32,
         Timestamp = 64,
         DeviceId = 128,
+        Epoch = 256,
     }
 }
