@@ -40,15 +40,19 @@ internal static class NoteSyncServiceExtensions
         services.AddHostedService<WarmUpService>();
         services.AddHostedService<DoorbellHeadCheckService>();
 
-        services.AddSignalR(o =>
+        services.AddSignalR(o => o.EnableDetailedErrors = false)
+            .AddJsonProtocol(o =>
             {
-                // SignalR's own limit is matched to ours so both transports refuse the same sizes.
-                o.MaximumReceiveMessageSize = null;
-                o.EnableDetailedErrors = false;
+                HubJson.Configure(o.PayloadSerializerOptions);
+                HubPushJson.Configure(o.PayloadSerializerOptions);
             })
-            .AddJsonProtocol(o => HubJson.Configure(o.PayloadSerializerOptions))
-            .AddMessagePackProtocol();
-        services.AddOptions<HubOptions<SyncHub>>().Configure<IOptions<NoteSyncOptions>>((hub, ns) =>
+            .AddMessagePackProtocol(HubPushMessagePack.Configure);
+
+        // SignalR's own limit is matched to ours so both transports refuse the same sizes. It is set on
+        // the global hub options: SignalR reads HubOptions<SyncHub> only when they were configured
+        // through AddHubOptions (an internal flag), and silently used the global, unlimited, value
+        // while this was set on HubOptions<SyncHub> alone.
+        services.AddOptions<HubOptions>().Configure<IOptions<NoteSyncOptions>>((hub, ns) =>
             hub.MaximumReceiveMessageSize = ns.Value.Limits.MaxMessageBytes);
 
         // SignalR scale-out: with Store=redis the hub's lifetime manager is the Redis backplane (its own

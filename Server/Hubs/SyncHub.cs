@@ -48,12 +48,12 @@ internal sealed partial class SyncHub(
         return Task.CompletedTask;
     }
 
-    /// <summary>Applies a push and returns its ack.</summary>
-    public ValueTask<SyncAck> Push(SyncPush push)
+    /// <summary>Applies a push and returns its ack; a push the protocol's reader refused is answered with that error in its turn.</summary>
+    public ValueTask<SyncAck> Push(HubPush push)
     {
         if (push is null)
         {
-            throw new HubException($"{ErrorCodes.BadRequest}: the push must be an object");
+            throw new HubException($"{ErrorCodes.BadRequest}: {PushReadErrors.PushMustBeAnObject}");
         }
 
         var expiry = (ConnectionExpiry)Context.Items[ExpiryKey]!;
@@ -67,15 +67,17 @@ internal sealed partial class SyncHub(
         var session = (DeviceSession)Context.Items[SessionKey]!;
         var reply = new OrderedReply<SyncAck>();
 
-        // Over the device's push rate: refused in its turn among the answers, nothing applied, the connection stays.
-        var limited = rates.TryPush(session.Space, session.DeviceId, push.RequestId);
-        _ = RunAsync(session, expiry, push, limited, reply, Context.ConnectionAborted);
+        // Over the device's push rate, or unreadable (as on the raw WebSocket, an unreadable push spends
+        // the budget too, and the rate is reported first): refused in its turn among the answers,
+        // nothing applied, the connection stays.
+        var refusal = rates.TryPush(session.Space, session.DeviceId, push.RequestId) ?? push.Error?.ToFrame(push.RequestId);
+        _ = RunAsync(session, expiry, push.Push, refusal, reply, Context.ConnectionAborted);
         return reply.Task;
     }
 
     private const string TokenExpiredError = $"{ErrorCodes.Unauthorized}: the token has expired";
 
-    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush push, ErrorFrame? refusal, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
+    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush? push, ErrorFrame? refusal, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
     {
         var answered = false;
         try
@@ -112,7 +114,7 @@ internal sealed partial class SyncHub(
                 }
             };
             await (refusal is null
-                ? session.SubmitAsync(push, deliver, cancellationToken)
+                ? session.SubmitAsync(push!, deliver, cancellationToken)
                 : session.SubmitErrorAsync(refusal, deliver, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (!answered)

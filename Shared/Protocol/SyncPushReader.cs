@@ -6,7 +6,8 @@ namespace NoteSync.Shared.Protocol;
 /// Reads a <c>sync_push</c> frame strictly from UTF-8 JSON. Every missing or ill-typed field and every
 /// duplicated known field is refused with a message that names it; unknown fields are ignored, so
 /// newer clients may add fields. The <c>request_id</c> is recovered whenever the JSON itself is well
-/// formed, so even a refused push gets an error that echoes it.
+/// formed, so even a refused push gets an error that echoes it. The hub's JSON protocol reads its
+/// <c>Push</c> argument with the same rules (<see cref="ReadValue"/>).
 /// </summary>
 public static class SyncPushReader
 {
@@ -31,7 +32,20 @@ public static class SyncPushReader
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         try
         {
-            var push = ReadPush(ref reader, ref error, ref requestId);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = ProtocolError.BadRequest("frame must be a JSON object");
+                return null;
+            }
+
+            var push = ReadObject(ref reader, typeRequired: true, ref error, ref requestId);
+
+            // Anything after the object (a second document, trailing garbage) makes the frame invalid JSON.
+            if (reader.Read())
+            {
+                throw new JsonException("unexpected data after the JSON object");
+            }
+
             return error is null ? push : null;
         }
         catch (JsonException ex)
@@ -47,15 +61,33 @@ public static class SyncPushReader
         }
     }
 
-    private static SyncPush ReadPush(ref Utf8JsonReader reader, ref ProtocolError? error, ref string? requestId)
+    /// <summary>
+    /// Reads the push that <paramref name="reader"/> stands on, as a host's serializer hands it over
+    /// (the argument of the hub's <c>Push</c> in the SignalR JSON protocol), and leaves the reader on its
+    /// last token. The same rules as <see cref="Read"/>, but for the frame as a whole, which is the
+    /// host's to check: <c>type</c> may be absent or null, and a value that is not an object is
+    /// <see cref="PushReadErrors.PushMustBeAnObject"/>. JSON the host's reader refuses throws.
+    /// </summary>
+    public static SyncPush? ReadValue(ref Utf8JsonReader reader, out ProtocolError? error, out string? requestId)
     {
-        var push = new SyncPush { Type = null };
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        error = null;
+        requestId = null;
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            error = ProtocolError.BadRequest("frame must be a JSON object");
-            return push;
+            reader.Skip();
+            error = ProtocolError.BadRequest(PushReadErrors.PushMustBeAnObject);
+            return null;
         }
 
+        var push = ReadObject(ref reader, typeRequired: false, ref error, ref requestId);
+        return error is null ? push : null;
+    }
+
+    // Reads from the object's StartObject to its EndObject; every problem is recorded and reading goes
+    // on, so that request_id is recovered wherever it stands.
+    private static SyncPush ReadObject(ref Utf8JsonReader reader, bool typeRequired, ref ProtocolError? error, ref string? requestId)
+    {
+        var push = new SyncPush { Type = null };
         var seen = Fields.None;
         var changesSeen = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -76,7 +108,7 @@ public static class SyncPushReader
 
             if ((seen & field) != 0)
             {
-                Fail(ref error, $"duplicate field '{name}'");
+                Fail(ref error, PushReadErrors.DuplicateField(name!));
                 reader.Skip();
                 continue;
             }
@@ -89,9 +121,9 @@ public static class SyncPushReader
                     {
                         push.Type = ReadString(ref reader, -1, "type", ref error) ?? "";
                     }
-                    else
+                    else if (typeRequired || reader.TokenType != JsonTokenType.Null)
                     {
-                        Fail(ref error, "type must be a string");
+                        Fail(ref error, PushReadErrors.TypeMustBeAString);
                         reader.Skip();
                     }
 
@@ -103,7 +135,7 @@ public static class SyncPushReader
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
-                        Fail(ref error, "request_id must be a string");
+                        Fail(ref error, PushReadErrors.RequestIdMustBeAString);
                         reader.Skip();
                     }
 
@@ -115,7 +147,7 @@ public static class SyncPushReader
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
-                        Fail(ref error, "epoch must be a string");
+                        Fail(ref error, PushReadErrors.EpochMustBeAString);
                         reader.Skip();
                     }
 
@@ -127,7 +159,7 @@ public static class SyncPushReader
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
-                        Fail(ref error, "last_ack must be an integer in 0..2^53-1");
+                        Fail(ref error, PushReadErrors.LastAckOutOfRange);
                         reader.Skip();
                     }
 
@@ -144,24 +176,21 @@ public static class SyncPushReader
             throw new JsonException("unexpected token");
         }
 
-        // Anything after the object (a second document, trailing garbage) makes the frame invalid JSON.
-        if (reader.Read())
-        {
-            throw new JsonException("unexpected data after the JSON object");
-        }
-
         if (push.Type is null && (seen & Fields.Type) == 0)
         {
-            Fail(ref error, "type is required");
+            if (typeRequired)
+            {
+                Fail(ref error, PushReadErrors.TypeRequired);
+            }
         }
         else if (push.Type is not null && push.Type != FrameTypes.SyncPush)
         {
-            Fail(ref error, $"unknown type '{Truncate(push.Type)}' (expected '{FrameTypes.SyncPush}')");
+            Fail(ref error, PushReadErrors.UnknownType(push.Type));
         }
 
         if (!changesSeen)
         {
-            Fail(ref error, "changes is required (an empty array for a pure pull)");
+            Fail(ref error, PushReadErrors.ChangesRequired);
         }
 
         return push;
@@ -171,7 +200,7 @@ public static class SyncPushReader
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            Fail(ref error, "changes must be an array");
+            Fail(ref error, PushReadErrors.ChangesMustBeAnArray);
             reader.Skip();
             return;
         }
@@ -181,12 +210,13 @@ public static class SyncPushReader
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                Fail(ref error, $"changes[{index}] must be an object");
+                Fail(ref error, PushReadErrors.ChangeMustBeAnObject(index));
                 reader.Skip();
             }
-            else
+            else if (ReadChange(ref reader, index, ref error) is var change && error is null)
             {
-                changes.Add(ReadChange(ref reader, index, ref error));
+                // A refused push is dropped whole: collecting the rest would only cost memory.
+                changes.Add(change);
             }
 
             index++;
@@ -214,7 +244,7 @@ public static class SyncPushReader
 
             if ((seen & field) != 0)
             {
-                Fail(ref error, $"changes[{index}] has a duplicate field '{name}'");
+                Fail(ref error, PushReadErrors.ChangeDuplicateField(index, name!));
                 reader.Skip();
                 continue;
             }
@@ -226,7 +256,7 @@ public static class SyncPushReader
                     change.Key = ReadString(ref reader, index, "key", ref error) ?? "";
                     break;
                 case Fields.Key:
-                    Fail(ref error, $"changes[{index}].key must be a string");
+                    Fail(ref error, PushReadErrors.FieldMustBeAString(index, "key"));
                     break;
                 case Fields.Value when reader.TokenType is JsonTokenType.Null:
                     break;
@@ -234,13 +264,13 @@ public static class SyncPushReader
                     change.Value = ReadString(ref reader, index, "value", ref error);
                     break;
                 case Fields.Value:
-                    Fail(ref error, $"changes[{index}].value must be a string or null");
+                    Fail(ref error, PushReadErrors.ValueMustBeAStringOrNull(index));
                     break;
                 case Fields.Timestamp when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ts) && ts is >= 1 and <= ProtocolLimits.MaxTimestamp:
                     change.Timestamp = ts;
                     break;
                 case Fields.Timestamp:
-                    Fail(ref error, $"changes[{index}].timestamp must be an integer in 1..2^53-1");
+                    Fail(ref error, PushReadErrors.TimestampOutOfRange(index));
                     break;
                 case Fields.DeviceId when reader.TokenType == JsonTokenType.String:
                     change.DeviceId = ReadString(ref reader, index, "device_id", ref error);
@@ -248,7 +278,7 @@ public static class SyncPushReader
                 case Fields.DeviceId when reader.TokenType == JsonTokenType.Null:
                     break;
                 case Fields.DeviceId:
-                    Fail(ref error, $"changes[{index}].device_id must be a string");
+                    Fail(ref error, PushReadErrors.FieldMustBeAString(index, "device_id"));
                     break;
             }
 
@@ -260,17 +290,17 @@ public static class SyncPushReader
 
         if ((seen & Fields.Key) == 0)
         {
-            Fail(ref error, $"changes[{index}].key is required");
+            Fail(ref error, PushReadErrors.KeyRequired(index));
         }
 
         if ((seen & Fields.Value) == 0)
         {
-            Fail(ref error, $"changes[{index}].value is required (null for a delete)");
+            Fail(ref error, PushReadErrors.ValueRequired(index));
         }
 
         if ((seen & Fields.Timestamp) == 0)
         {
-            Fail(ref error, $"changes[{index}].timestamp is required");
+            Fail(ref error, PushReadErrors.TimestampRequired(index));
         }
 
         return change;
@@ -287,15 +317,13 @@ public static class SyncPushReader
         }
         catch (InvalidOperationException)
         {
-            Fail(ref error, index < 0 ? $"{field} must be valid Unicode text" : $"changes[{index}].{field} must be valid Unicode text");
+            Fail(ref error, index < 0 ? PushReadErrors.NotUnicode(field) : PushReadErrors.ChangeFieldNotUnicode(index, field));
             return null;
         }
     }
 
     // The first problem is the one reported: later ones are often consequences of it.
     private static void Fail(ref ProtocolError? error, string message) => error ??= ProtocolError.BadRequest(message);
-
-    private static string Truncate(string s) => s.Length <= 64 ? s : string.Concat(s.AsSpan(0, 64), "...");
 
     private static string Describe(JsonException ex)
     {

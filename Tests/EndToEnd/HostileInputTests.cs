@@ -236,20 +236,22 @@ public sealed class HostileInputTests
         await using var watcher = await WsDevice.ConnectAsync(server, "watcher", token: Token(auth, "watcher"));
         await watcher.PullAsync();
 
-        // Unknown methods, the client-side method Changes, and Push with arguments of the wrong shape.
-        var calls = new (string Method, object?[] Args)[]
+        // Unknown methods, the client-side method Changes, and Push with arguments of the wrong shape or
+        // number: SignalR's binding error, or the push reader's refusal of what is not a push.
+        const string NotAPush = "An unexpected error occurred invoking 'Push' on the server. HubException: bad_request: the push must be an object";
+        var calls = new (string Method, object?[] Args, string Error)[]
         {
-            ("DropAllNotes", []),
-            ("Changes", [new SyncAck()]),
-            ("Push", [42]),
-            ("Push", ["a string"]),
-            ("Push", [new SyncPush(), new SyncPush()]),
-            ("Push", []),
+            ("DropAllNotes", [], "Failed to invoke 'DropAllNotes'"),
+            ("Changes", [new SyncAck()], "Failed to invoke 'Changes'"),
+            ("Push", [42], NotAPush),
+            ("Push", ["a string"], NotAPush),
+            ("Push", [new SyncPush(), new SyncPush()], "Failed to invoke 'Push'"),
+            ("Push", [], "Failed to invoke 'Push'"),
         };
-        foreach (var (method, args) in calls.Where(c => messagePack || c.Args.All(a => a is SyncPush or SyncAck)))
+        foreach (var (method, args, error) in calls.Where(c => messagePack || c.Args.All(a => a is SyncPush or SyncAck)))
         {
             var ex = await Assert.ThrowsAsync<HubException>(() => device.Connection.InvokeCoreAsync<SyncAck>(method, args).WaitAsync(TestDevice.DefaultTimeout));
-            Assert.StartsWith($"Failed to invoke '{method}'", ex.Message, StringComparison.Ordinal);
+            Assert.StartsWith(error, ex.Message, StringComparison.Ordinal);
             Assert.Equal(HubConnectionState.Connected, device.Connection.State);
         }
 
@@ -257,10 +259,18 @@ public sealed class HostileInputTests
         {
             // JSON the typed client will not write: ill-typed Push arguments, sent raw.
             await using var raw = await RawHubClient.ConnectAsync(server, "raw", Token(auth, "raw"));
-            foreach (var args in new[] { "[42]", "[\"a string\"]", "[{\"changes\":5}]", "[{\"changes\":[{\"key\":7}]}]", "[null]", "[[]]" })
+            foreach (var (args, error) in new[]
+            {
+                ("[42]", "the push must be an object"),
+                ("[\"a string\"]", "the push must be an object"),
+                ("[{\"changes\":5}]", "changes must be an array"),
+                ("[{\"changes\":[{\"key\":7}]}]", "changes[0].key must be a string"),
+                ("[null]", "the push must be an object"),
+                ("[[]]", "the push must be an object"),
+            })
             {
                 var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => raw.InvokeAsync("Push", JsonNode.Parse(args)!.AsArray()));
-                Assert.True(ex.Message.StartsWith("Failed to invoke 'Push'", StringComparison.Ordinal) || ex.Message.EndsWith("HubException: bad_request: the push must be an object", StringComparison.Ordinal), $"{args}: {ex.Message}");
+                Assert.True(ex.Message == "An unexpected error occurred invoking 'Push' on the server. HubException: bad_request: " + error, $"{args}: {ex.Message}");
             }
 
             await raw.PushAsync(new JsonObject { ["changes"] = new JsonArray(new JsonObject { ["key"] = "note:raw-after", ["value"] = "ok", ["timestamp"] = 1 }) });

@@ -47,6 +47,27 @@ public sealed class ResetTests
         Assert.Equal(current.Epoch, same.Epoch);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AHubDeviceOfAnotherEpochIsResetToo(bool messagePack)
+    {
+        await using var server = await ServerProcess.StartAsync();
+        await using var writer = await WsDevice.ConnectAsync(server, "writer");
+        await writer.PutManyAsync([("note:a", "1"), ("note:b", "2")]);
+        await using var hub = await HubDevice.ConnectAsync(server, "hub", messagePack);
+        var synced = await hub.PullAsync();
+
+        var push = hub.NewPush();
+        push.LastAck = synced.AckTimestamp;
+        push.Epoch = "a-history-this-space-never-had";
+        var reset = await hub.PushAsync(push);
+
+        Assert.True(reset.Reset);
+        Assert.Equal(synced.Epoch, reset.Epoch);
+        Assert.Equal(["note:a", "note:b"], reset.Changes.Select(c => c.Key).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task ABackupPutBackRenamesTheHistorySoADeviceBehindTheNewCursorIsResetToo()
     {

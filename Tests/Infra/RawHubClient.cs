@@ -7,7 +7,8 @@ namespace NoteSync.Tests.Infra;
 /// <summary>
 /// The SignalR JSON hub protocol spoken by hand over a raw WebSocket, so a test can see frames in
 /// the exact order they arrive (the official client resolves invocation results on other threads).
-/// Records the <c>ack_timestamp</c> of every invocation result and every <c>Changes</c> call, in wire order.
+/// Records the <c>ack_timestamp</c> of every invocation result and every <c>Changes</c> call, in wire order,
+/// and how the connection ended.
 /// </summary>
 internal sealed class RawHubClient : IAsyncDisposable
 {
@@ -16,6 +17,9 @@ internal sealed class RawHubClient : IAsyncDisposable
     private readonly List<long> _ackTimestamps = [];
     private readonly Dictionary<string, TaskCompletionSource<JsonNode?>> _pending = [];
     private readonly Lock _lock = new();
+    private readonly TaskCompletionSource<RawHubClose> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _closeError;
+    private bool _closeMessage;
     private Task? _receiver;
     private int _nextId;
 
@@ -29,6 +33,9 @@ internal sealed class RawHubClient : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Completes when the connection has ended, with what the server said on the way out.</summary>
+    public Task<RawHubClose> Closed => _closed.Task;
 
     public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId, string? token = null)
     {
@@ -75,6 +82,7 @@ internal sealed class RawHubClient : IAsyncDisposable
                 var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    Close(result.CloseStatus, reset: false);
                     return;
                 }
 
@@ -97,9 +105,12 @@ internal sealed class RawHubClient : IAsyncDisposable
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
             // Closed under us (or by DisposeAsync).
+            Close(null, reset: true);
         }
         finally
         {
+            Close(_socket.CloseStatus, reset: false);
+
             // Whatever is still pending will never be answered.
             lock (_lock)
             {
@@ -113,12 +124,25 @@ internal sealed class RawHubClient : IAsyncDisposable
         }
     }
 
+    private void Close(WebSocketCloseStatus? status, bool reset)
+    {
+        lock (_lock)
+        {
+            _closed.TrySetResult(new RawHubClose(_closeMessage, _closeError, status, reset));
+        }
+    }
+
     private void OnMessage(JsonNode message)
     {
         var type = message["type"]?.GetValue<int>();
         lock (_lock)
         {
-            if (type == 1 && message["target"]?.GetValue<string>() == "Changes")
+            if (type == 7)
+            {
+                _closeMessage = true;
+                _closeError = message["error"]?.GetValue<string>();
+            }
+            else if (type == 1 && message["target"]?.GetValue<string>() == "Changes")
             {
                 _ackTimestamps.Add(message["arguments"]![0]!["ack_timestamp"]!.GetValue<long>());
             }
@@ -148,3 +172,10 @@ internal sealed class RawHubClient : IAsyncDisposable
         _socket.Dispose();
     }
 }
+
+/// <summary>How a hub connection ended, as <see cref="RawHubClient"/> saw it.</summary>
+/// <param name="CloseMessage">Whether SignalR's Close message (type 7) arrived before the end.</param>
+/// <param name="Error">That message's <c>error</c>, if any.</param>
+/// <param name="Status">The WebSocket close status, when a close frame arrived.</param>
+/// <param name="Reset">True when the connection broke without a close frame.</param>
+internal sealed record RawHubClose(bool CloseMessage, string? Error, WebSocketCloseStatus? Status, bool Reset);

@@ -186,6 +186,19 @@ public sealed class PushValidatorTests
         Assert.Equal(ProtocolError.BadRequest("last_ack must be an integer in 0..2^53-1"), error);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(ProtocolLimits.MaxEpochLength + 1)]
+    public void EpochOfNoOrTooManyCharactersIsRefused(int length)
+    {
+        var push = Push();
+        push.Epoch = new string('e', length);
+
+        var error = PushValidator.Validate(push, Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("epoch must be 1 to 64 characters"), error);
+    }
+
     [Fact]
     public void UnknownTypeIsRefused()
     {

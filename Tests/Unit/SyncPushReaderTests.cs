@@ -22,6 +22,7 @@ public sealed class SyncPushReaderTests
     [InlineData("{" + Rid + "," + Type + ",\"changes\":null}", "changes must be an array", "r1")]
     [InlineData("{" + Type + ",\"changes\":[],\"last_ack\":-1," + Rid + "}", "last_ack must be an integer in 0..2^53-1", "r1")]
     [InlineData("{" + Type + ",\"changes\":[],\"last_ack\":\"5\"," + Rid + "}", "last_ack must be an integer in 0..2^53-1", "r1")]
+    [InlineData("{" + Type + ",\"changes\":[],\"epoch\":7," + Rid + "}", "epoch must be a string", "r1")]
     [InlineData("{" + Type + ",\"changes\":[],\"request_id\":5}", "request_id must be a string", null)]
     // The changes
     [InlineData("{" + Rid + "," + Type + ",\"changes\":[5]}", "changes[0] must be an object", "r1")]

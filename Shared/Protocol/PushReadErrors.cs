@@ -1,0 +1,53 @@
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>
+/// The texts with which the strict push readers (<see cref="SyncPushReader"/> for JSON,
+/// <see cref="SyncPushMessagePackReader"/> for the hub's MessagePack) refuse a push, kept in one place
+/// so that a client sees the same words whatever transport or encoding it uses.
+/// </summary>
+public static class PushReadErrors
+{
+    /// <summary>A hub <c>Push</c> whose argument is not a map or object.</summary>
+    public const string PushMustBeAnObject = "the push must be an object";
+
+    public const string TypeRequired = "type is required";
+
+    public const string TypeMustBeAString = "type must be a string";
+
+    public const string RequestIdMustBeAString = "request_id must be a string";
+
+    public const string EpochMustBeAString = "epoch must be a string";
+
+    public const string LastAckOutOfRange = "last_ack must be an integer in 0..2^53-1";
+
+    public const string ChangesRequired = "changes is required (an empty array for a pure pull)";
+
+    public const string ChangesMustBeAnArray = "changes must be an array";
+
+    public static string DuplicateField(string name) => $"duplicate field '{name}'";
+
+    public static string UnknownType(string type) =>
+        $"unknown type '{(type.Length <= 64 ? type : string.Concat(type.AsSpan(0, 64), "..."))}' (expected '{FrameTypes.SyncPush}')";
+
+    /// <summary>A field of the push itself (<c>type</c>, <c>request_id</c>) holding an unpaired surrogate or invalid UTF-8.</summary>
+    public static string NotUnicode(string field) => $"{field} must be valid Unicode text";
+
+    public static string ChangeMustBeAnObject(int index) => $"changes[{index}] must be an object";
+
+    public static string ChangeDuplicateField(int index, string name) => $"changes[{index}] has a duplicate field '{name}'";
+
+    public static string KeyRequired(int index) => $"changes[{index}].key is required";
+
+    public static string ValueRequired(int index) => $"changes[{index}].value is required (null for a delete)";
+
+    public static string TimestampRequired(int index) => $"changes[{index}].timestamp is required";
+
+    /// <summary>For <c>key</c> and <c>device_id</c>.</summary>
+    public static string FieldMustBeAString(int index, string field) => $"changes[{index}].{field} must be a string";
+
+    public static string ValueMustBeAStringOrNull(int index) => $"changes[{index}].value must be a string or null";
+
+    public static string TimestampOutOfRange(int index) => $"changes[{index}].timestamp must be an integer in 1..2^53-1";
+
+    public static string ChangeFieldNotUnicode(int index, string field) => $"changes[{index}].{field} must be valid Unicode text";
+}
