@@ -18,6 +18,10 @@ public static class PushReadErrors
 
     public const string EpochMustBeAString = "epoch must be a string";
 
+    /// <summary>The first of a change's required fields (key, value, timestamp) that it lacks, or null.</summary>
+    public static string? MissingChangeField(int index, bool hasKey, bool hasValue, bool hasTimestamp) =>
+        !hasKey ? KeyRequired(index) : !hasValue ? ValueRequired(index) : !hasTimestamp ? TimestampRequired(index) : null;
+
     public const string LastAckOutOfRange = "last_ack must be an integer in 0..2^53-1";
 
     public const string ChangesRequired = "changes is required (an empty array for a pure pull)";

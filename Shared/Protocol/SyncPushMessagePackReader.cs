@@ -202,20 +202,10 @@ public static class SyncPushMessagePackReader
             }
         }
 
-        if ((seen & Fields.Key) == 0)
-        {
-            Fail(ref error, PushReadErrors.KeyRequired(index));
-        }
-
         // The point of reading strictly: a change without value is a client's bug, not a delete.
-        if ((seen & Fields.Value) == 0)
+        if (PushReadErrors.MissingChangeField(index, (seen & Fields.Key) != 0, (seen & Fields.Value) != 0, (seen & Fields.Timestamp) != 0) is { } missing)
         {
-            Fail(ref error, PushReadErrors.ValueRequired(index));
-        }
-
-        if ((seen & Fields.Timestamp) == 0)
-        {
-            Fail(ref error, PushReadErrors.TimestampRequired(index));
+            Fail(ref error, missing);
         }
 
         return change;

@@ -288,19 +288,10 @@ public static class SyncPushReader
             }
         }
 
-        if ((seen & Fields.Key) == 0)
+        // The point of reading strictly: a change without value is a client's bug, not a delete.
+        if (PushReadErrors.MissingChangeField(index, (seen & Fields.Key) != 0, (seen & Fields.Value) != 0, (seen & Fields.Timestamp) != 0) is { } missing)
         {
-            Fail(ref error, PushReadErrors.KeyRequired(index));
-        }
-
-        if ((seen & Fields.Value) == 0)
-        {
-            Fail(ref error, PushReadErrors.ValueRequired(index));
-        }
-
-        if ((seen & Fields.Timestamp) == 0)
-        {
-            Fail(ref error, PushReadErrors.TimestampRequired(index));
+            Fail(ref error, missing);
         }
 
         return change;
