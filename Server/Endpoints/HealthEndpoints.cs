@@ -3,9 +3,10 @@ using NoteSync.Server.Stores;
 namespace NoteSync.Server.Endpoints;
 
 /// <summary>
-/// <c>GET /healthz</c> (readiness): 200 when this node can serve (its store answers), 503 when it cannot.
+/// <c>GET /healthz</c> (readiness): 200 when this node can serve, 503 with the problem when it cannot
+/// (its store does not answer, or its disk is full so it cannot take pushes).
 /// <c>GET /healthz/live</c> (liveness): always 200 while the process runs, so an orchestrator restarts a
-/// hung node but not one that only waits for its store to come back.
+/// hung node but not one that only waits for its store (or its disk) to come back.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -18,19 +19,19 @@ internal static class HealthEndpoints
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(StoreProbeTimeout);
-            bool healthy;
+            StoreHealth health;
             try
             {
-                healthy = await store.IsHealthyAsync(timeout.Token);
+                health = await store.CheckHealthAsync(timeout.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                healthy = false;
+                health = StoreHealth.NotAnswering;
             }
 
-            return healthy
-                ? Results.Text("healthy", "text/plain")
-                : Results.Text("unhealthy: the store does not answer", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return health.IsHealthy
+                ? Results.Json(new HealthReport("healthy"), HealthJsonContext.Default.HealthReport)
+                : Results.Json(new HealthReport("unhealthy", health.Problem, health.Reason), HealthJsonContext.Default.HealthReport, statusCode: StatusCodes.Status503ServiceUnavailable);
         });
         return endpoints;
     }

@@ -13,6 +13,8 @@ public interface ISyncStore : IAsyncDisposable
     /// <c>seq = C = max(C + 1, write.Timestamp)</c>. Writes that change nothing (older, or already
     /// there) are accepted and leave no trace. A write whose timestamp leads the clock before the push by
     /// more than <see cref="ClockLimits.MaxLead"/> fails the whole push with <see cref="ClockLeadException"/>.
+    /// A push refused because the store's disk is full fails with <see cref="StorageFullException"/>, and
+    /// nothing of it is applied.
     /// </summary>
     Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default);
 
@@ -27,6 +29,9 @@ public interface ISyncStore : IAsyncDisposable
     /// <summary>The space's clock <c>C</c> (0 for a space never written).</summary>
     Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default);
 
-    /// <summary>True when the store can serve reads and writes now.</summary>
-    Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Whether the store can serve reads and writes now, and if not, why: it does not answer, or (a
+    /// store on a local disk) the disk is full, while reads may still be answered.
+    /// </summary>
+    Task<StoreHealth> CheckHealthAsync(CancellationToken cancellationToken = default);
 }

@@ -116,6 +116,12 @@ internal sealed partial class SyncService(
             Log.PushRefused(logger, space, deviceId, ErrorCodes.BadRequest, ex.Message);
             return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.BadRequest, Message = ex.Message, RequestId = push.RequestId });
         }
+        catch (StorageFullException)
+        {
+            // The store logs the full disk once per episode; one error line per refused push would bury it.
+            Log.PushRefused(logger, space, deviceId, ErrorCodes.Unavailable, StorageFullMessage);
+            return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.Unavailable, Message = StorageFullMessage, RequestId = push.RequestId });
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.StoreFailed(logger, space, deviceId, ex);
@@ -202,6 +208,9 @@ internal sealed partial class SyncService(
 
         return conflicts;
     }
+
+    /// <summary>The answer to a push the store refused for want of disk space (docs/protocol.md, error messages).</summary>
+    public const string StorageFullMessage = "the server's storage is full; retry later";
 
     // An InvalidOperationException from the store is a refused change (the clock at 2^53-1), except
     // ObjectDisposedException, which is a store shutting down: the device should retry elsewhere or later.

@@ -6,7 +6,8 @@ namespace NoteSync.Tests.Infra;
 /// <summary>
 /// A real NoteSync server in its own process on 127.0.0.1, on its own temp data directory (owned, and
 /// deleted, unless given). <see cref="Kill"/> is a <c>kill -9</c>; <see cref="RestartAsync"/> starts a
-/// new process on the same data directory and port.
+/// new process on the same data directory and port. A wrapper command (e.g. <see cref="TinyDisk.Wrapper"/>)
+/// may run the server, for every start; it must <c>exec</c> it, so the process id is the server's.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -18,13 +19,15 @@ internal sealed class ServerProcess : IAsyncDisposable
     private RedisServer? _ownedRedis;
 
     private readonly string _serverDirectory;
+    private readonly IReadOnlyList<string> _wrapper;
 
-    private ServerProcess(string dataDir, TempDirectory? ownedDir, IReadOnlyDictionary<string, string> environment, string serverDirectory)
+    private ServerProcess(string dataDir, TempDirectory? ownedDir, IReadOnlyDictionary<string, string> environment, string serverDirectory, IReadOnlyList<string> wrapper)
     {
         DataDir = dataDir;
         _ownedDir = ownedDir;
         _environment = environment;
         _serverDirectory = serverDirectory;
+        _wrapper = wrapper;
     }
 
     public string DataDir { get; }
@@ -52,12 +55,13 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts a server; <paramref name="settings"/> are <c>NoteSync__X</c>-style environment overrides,
-    /// <paramref name="serverDirectory"/> where its binaries are (the test's own output by default).
+    /// <paramref name="serverDirectory"/> where its binaries are (the test's own output by default),
+    /// <paramref name="wrapper"/> a command that runs <c>dotnet NoteSync.Server.dll ...</c> given as its last arguments.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, string? serverDirectory = null)
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, string? serverDirectory = null, IReadOnlyList<string>? wrapper = null)
     {
         var owned = dataDir is null ? new TempDirectory() : null;
-        var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>(), serverDirectory ?? AppContext.BaseDirectory);
+        var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>(), serverDirectory ?? AppContext.BaseDirectory, wrapper ?? []);
         try
         {
             await server.LaunchAsync(port: 0);
@@ -155,14 +159,23 @@ internal sealed class ServerProcess : IAsyncDisposable
     private async Task LaunchAsync(int port)
     {
         var serverDll = Path.Combine(_serverDirectory, "NoteSync.Server.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(_wrapper.Count > 0 ? _wrapper[0] : "dotnet")
         {
-            ArgumentList = { serverDll, "--urls", $"http://127.0.0.1:{port}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = DataDir,
+
+            // A wrapped server's data directory may exist only inside the wrapper (a mount namespace).
+            WorkingDirectory = _wrapper.Count > 0 ? _serverDirectory : DataDir,
         };
+        foreach (var arg in _wrapper.Skip(1).Concat(_wrapper.Count > 0 ? ["dotnet"] : []))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.ArgumentList.Add(serverDll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.Environment["NoteSync__DataDir"] = DataDir;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

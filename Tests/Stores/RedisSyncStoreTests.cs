@@ -137,6 +137,27 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
     }
 
     [Fact]
+    public async Task AfterRedisLostASpaceDevicesWithClocksFromItCanStillWrite()
+    {
+        // Arrange: a space whose clock went far, as a busy one's does; then Redis loses it whole.
+        var margin = ClockLimits.Default.FailoverMargin;
+        await ApplyAsync(SpaceA, ("note:a", new Write(ClockLimits.Default.MaxLead, "dev-a", "v")));
+        var before = await ApplyAsync(SpaceA, ("note:a", new Write(2 * ClockLimits.Default.MaxLead, "dev-a", "v")));
+        await Database.KeyDeleteAsync(RedisKeys.For(SpaceA));
+
+        // Act: a device whose clock came from the lost history writes (a re-upload, say): far more
+        // than the bound above the emptied clock, but within it of the clock the fence jumps to.
+        var reUpload = await ApplyAsync(SpaceA, ("note:a", new Write(before.Cursor + 1, "dev-a", "v again")));
+        var tooFar = await Assert.ThrowsAsync<ClockLeadException>(() => Store.ApplyAsync(
+            SpaceA + "-fresh", [new KeyedWrite("note:b", new Write(margin + ClockLimits.Default.MaxLead + 1, "dev-b", "v"))]).DefaultTimeout());
+
+        // Assert: taken, past the jump, under a new epoch; the bound still holds beyond the jump.
+        Assert.Equal(margin + 1 > before.Cursor + 1 ? margin + 1 : before.Cursor + 1, reUpload.Cursor);
+        Assert.NotEqual(before.Epoch, reUpload.Epoch);
+        Assert.Contains($"must be at most {margin + ClockLimits.Default.MaxLead}:", tooFar.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FailoverMarginCoversTenThousandCommitsThatEachMoveTheClockAsFarAsAllowed()
     {
         var limits = new ClockLimits(1_000_000, 10_000);

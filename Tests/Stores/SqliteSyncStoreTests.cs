@@ -205,12 +205,12 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
         // Act: WAL readers work from a snapshot; none of them should need the lock the writer wants.
         var page = await Store.ReadSinceAsync(SpaceA, 0, 10, long.MaxValue).WaitAsync(TimeSpan.FromSeconds(5));
         var cursor = await Store.GetCursorAsync(SpaceA).WaitAsync(TimeSpan.FromSeconds(5));
-        var healthy = await Store.IsHealthyAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        var health = await Store.CheckHealthAsync().WaitAsync(TimeSpan.FromSeconds(5));
 
         // Assert
         Assert.Single(page.Entries);
         Assert.Equal(1, cursor);
-        Assert.True(healthy);
+        Assert.True(health.IsHealthy, health.Reason);
     }
 
     [Fact]

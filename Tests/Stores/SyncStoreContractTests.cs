@@ -682,11 +682,11 @@ public abstract class SyncStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task StoreIsHealthyUntilDisposedAndThenRefusesPushes()
     {
-        Assert.True(await Store.IsHealthyAsync().DefaultTimeout());
+        Assert.True((await Store.CheckHealthAsync().DefaultTimeout()).IsHealthy);
 
         await Store.DisposeAsync();
 
-        Assert.False(await Store.IsHealthyAsync().DefaultTimeout());
+        Assert.Equal(StoreHealth.Unavailable, (await Store.CheckHealthAsync().DefaultTimeout()).Problem);
         await Assert.ThrowsAsync<ObjectDisposedException>(
             () => Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(1, "dev-a", "v"))]).DefaultTimeout());
     }

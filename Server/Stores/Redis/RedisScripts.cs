@@ -121,12 +121,29 @@ internal static class RedisScripts
 
         local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
         local previous = clock
+        -- A promotion (or restart) gives the primary a new replication id. Writes the old primary made
+        -- but never replicated are gone, and so are the seqs it gave them, which nodes and devices may
+        -- have seen: the clock jumps past them all before the first seq this primary hands out. No
+        -- stored id is no proof of a new space: the space's first writes may have been lost with it.
+        local fence, fencedBy = nil, nil
+        local function readFence()
+          if fence == nil then
+            fence = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+            fencedBy = redis.call('GET', KEYS[4])
+          end
+          return fencedBy ~= fence
+        end
         for b = FIRST, #ARGV - 1, 5 do
-          if tonumber(ARGV[b + 1]) - clock > MAX_LEAD then
-            return redis.error_reply('NOTESYNC_CLOCK_LEAD ' .. ((b - FIRST) / 5) .. ' ' .. fmt(clock))
+          local lead = tonumber(ARGV[b + 1]) - clock
+          -- The bound holds from the clock the push will follow: past the jump, when the space is fenced
+          -- (so devices whose clocks came from the lost history can still write, and re-upload).
+          if lead > MAX_LEAD and (not readFence() or lead - FAILOVER_MARGIN > MAX_LEAD) then
+            local at = clock
+            if readFence() then at = clock + FAILOVER_MARGIN end
+            return redis.error_reply('NOTESYNC_CLOCK_LEAD ' .. ((b - FIRST) / 5) .. ' ' .. fmt(at))
           end
         end
-        local fence, fencedBy = nil, nil
+        local jumped = false
         local states = {}
         local seqs = {}
         local superseded, supersededOrder = {}, {}
@@ -163,14 +180,9 @@ internal static class RedisScripts
             end
           end
           if changed then
-            if fence == nil then
-              -- A promotion (or restart) gives the primary a new replication id. Writes the old primary made
-              -- but never replicated are gone, and so are the seqs it gave them, which nodes and devices may
-              -- have seen: jump past them all before the first seq this primary hands out. No stored id is
-              -- no proof of a new space: the space's first writes may have been lost with it.
-              fence = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
-              fencedBy = redis.call('GET', KEYS[4])
-              if fencedBy ~= fence then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
+            if not jumped then
+              jumped = true
+              if readFence() then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
             end
             if clock >= MAX then
               return redis.error_reply('NOTESYNC_CLOCK_OVERFLOW the clock of the space reached 2^53-1; no further change can be given a seq')

@@ -213,25 +213,27 @@ internal sealed partial class RedisSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default)
+    public async Task<StoreHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             if (_disposed)
             {
-                return false;
+                return StoreHealth.NotAnswering;
             }
         }
 
         try
         {
+            // Redis answers PING while it refuses writes (a full disk with appendfsync everysec gives
+            // MISCONF); pushes then get 'unavailable', and docs/operations.md says where to look.
             await _database.PingAsync().WaitAsync(HealthTimeout, cancellationToken).ConfigureAwait(false);
-            return true;
+            return StoreHealth.Healthy;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.HealthCheckFailed(_logger, ex);
-            return false;
+            return StoreHealth.NotAnswering;
         }
     }
 

@@ -64,6 +64,12 @@ internal static class SqliteSchema
                 $"the database has schema version {version}, newer than this server's {Version}; upgrade the server");
         }
 
+        if (version == Version)
+        {
+            // Nothing to write: a server restarted on a full disk must start, serve reads and wait for room.
+            return;
+        }
+
         using var transaction = connection.BeginTransaction();
         using (var create = connection.CreateCommand())
         {

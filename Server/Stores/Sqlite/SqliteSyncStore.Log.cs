@@ -27,7 +27,25 @@ internal sealed partial class SqliteSyncStore
         [LoggerMessage(206, LogLevel.Information, "SQLite store closed at {Path}", EventName = "SqliteStoreClosed")]
         public static partial void Closed(ILogger logger, string path);
 
-        [LoggerMessage(207, LogLevel.Warning, "The database at {Path} is a restored backup: its history is now epoch {Epoch}, and devices that synced with it before re-read every space and re-upload what it lacks", EventName = "SqliteEpochRenewed")]
+        [LoggerMessage(207, LogLevel.Error, "The disk is full: the SQLite store cannot write to its data directory {Directory}. Pushes are answered 'unavailable' and /healthz says disk_full until space is freed; reads go on, and nothing acknowledged is lost. The store finds out by itself when there is room again", EventName = "SqliteDiskFull")]
+        public static partial void DiskFull(ILogger logger, string directory, Exception exception);
+
+        [LoggerMessage(208, LogLevel.Warning, "The disk has room again: the SQLite store writes to its data directory {Directory} after {Seconds:0.0} s of full disk, in which {Refused} pushes were refused (none applied, each to be re-sent by its device)", EventName = "SqliteDiskHasRoom")]
+        public static partial void DiskHasRoom(ILogger logger, string directory, double seconds, long refused);
+
+        [LoggerMessage(209, LogLevel.Debug, "A group commit of {Requests} pushes was refused: the disk is still full", EventName = "SqliteDiskFullRefused")]
+        public static partial void DiskFullRefused(ILogger logger, int requests, Exception exception);
+
+        [LoggerMessage(210, LogLevel.Debug, "The disk of {Directory} is still full", EventName = "SqliteDiskStillFull")]
+        public static partial void DiskStillFull(ILogger logger, string directory, Exception? exception);
+
+        [LoggerMessage(211, LogLevel.Debug, "Rolling back a failed group commit failed (SQLite rolls some failures back by itself)", EventName = "SqliteRollbackFailed")]
+        public static partial void RollbackFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(212, LogLevel.Error, "A failed group commit left the writer's transaction open, and ROLLBACK failed", EventName = "SqliteTransactionLeftOpen")]
+        public static partial void TransactionLeftOpen(ILogger logger, Exception exception);
+
+        [LoggerMessage(213, LogLevel.Warning, "The database at {Path} is a restored backup: its history is now epoch {Epoch}, and devices that synced with it before re-read every space and re-upload what it lacks", EventName = "SqliteEpochRenewed")]
         public static partial void EpochRenewed(ILogger logger, string path, string epoch);
     }
 }

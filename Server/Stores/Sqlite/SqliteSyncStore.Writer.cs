@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using NoteSync.Shared.Crdt;
 using NoteSync.Shared.Protocol;
 
@@ -11,11 +13,16 @@ internal sealed partial class SqliteSyncStore
 {
     private const string RequestSavepoint = "request";
 
+    // How often the writer checks for room while the disk is full, whether or not pushes arrive.
+    private static readonly TimeSpan RoomProbeInterval = TimeSpan.FromSeconds(1);
+
     private readonly WriterStatements _writer;
 
     // Each space's committed clock, loaded on first use; the writer is the only writer, so it stays true.
     private readonly Dictionary<string, long> _clocks = new(StringComparer.Ordinal);
+    private readonly DiskFullEpisode _diskFull = new();
     private long _committedGroups;
+    private long _lastRoomProbe;
 
     private async Task RunWriterAsync()
     {
@@ -23,8 +30,24 @@ internal sealed partial class SqliteSyncStore
         var group = new List<ApplyRequest>(MaxGroupSize);
 
         // Ends once the channel is completed (DisposeAsync) and every queued request has been run.
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
+            if (_diskFull.IsFull)
+            {
+                ProbeRoomIfDue();
+            }
+
+            var ready = await WaitForRequestsAsync(reader).ConfigureAwait(false);
+            if (ready is null)
+            {
+                continue;
+            }
+
+            if (ready == false)
+            {
+                break;
+            }
+
             group.Clear();
             while (group.Count < MaxGroupSize && reader.TryRead(out var request))
             {
@@ -59,8 +82,54 @@ internal sealed partial class SqliteSyncStore
     }
 
     /// <summary>
+    /// True when requests wait, false when the channel is completed and drained, null when a room probe
+    /// is due. While the disk is full the writer wakes at least once per probe interval: a node whose
+    /// <c>/healthz</c> says 503 gets no pushes from a load balancer, so no push would tell it that room came back.
+    /// </summary>
+    private async ValueTask<bool?> WaitForRequestsAsync(ChannelReader<ApplyRequest> reader)
+    {
+        if (!_diskFull.IsFull)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(RoomProbeInterval);
+        try
+        {
+            return await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private void ProbeRoomIfDue()
+    {
+        if (Stopwatch.GetElapsedTime(_lastRoomProbe) < RoomProbeInterval)
+        {
+            return;
+        }
+
+        _lastRoomProbe = Stopwatch.GetTimestamp();
+        if (DiskRoomProbe.HasRoom(_dataDirectory, out var failure))
+        {
+            if (_diskFull.End() is var (lasted, refused))
+            {
+                Log.DiskHasRoom(_logger, _dataDirectory, lasted.TotalSeconds, refused);
+            }
+        }
+        else
+        {
+            Log.DiskStillFull(_logger, _dataDirectory, failure);
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="group"/> in one transaction, each request inside its own savepoint so a
     /// failing one is rolled back alone, commits once, and only then completes the tasks, in order.
+    /// A full disk fails the whole group: nothing more of it could be written, and SQLite may already
+    /// have rolled the whole transaction back.
     /// </summary>
     private void CommitGroup(List<ApplyRequest> group)
     {
@@ -69,12 +138,14 @@ internal sealed partial class SqliteSyncStore
         var failures = new Exception?[group.Count];
 
         // What the group has done so far, on top of the committed state; dropped if the group fails.
+        // (_clocks needs no undo: CommittedClock fills it only with values read before the group wrote the space.)
         var groupClocks = new Dictionary<string, long>(StringComparer.Ordinal);
         var groupStates = new Dictionary<(string Space, string Key), EntryState?>();
         var changes = 0;
+        SqliteTransaction? transaction = null;
         try
         {
-            using var transaction = _writeConnection.BeginTransaction(deferred: false);
+            transaction = _writeConnection.BeginTransaction(deferred: false);
             for (var i = 0; i < group.Count; i++)
             {
                 var request = group[i];
@@ -94,7 +165,7 @@ internal sealed partial class SqliteSyncStore
                         }
                     }
                 }
-                catch (Exception ex)
+                catch (Exception ex) when (!IsDiskFull(ex))
                 {
                     // Undo this request only; a failure of the rollback itself fails the whole group below.
                     transaction.Rollback(RequestSavepoint);
@@ -112,17 +183,13 @@ internal sealed partial class SqliteSyncStore
         }
         catch (Exception ex)
         {
-            // Nothing of the group is on disk (a failed COMMIT or savepoint rollback leaves the
-            // transaction rolled back when its `using` ends), so every request of it fails.
-            Log.GroupFailed(_logger, group.Count, ex);
-            foreach (var request in group)
-            {
-                request.Fail(ex);
-            }
-
+            // Nothing of the group is on disk, so every request of it fails.
+            AbandonTransaction(transaction);
+            FailGroup(group, ex);
             return;
         }
 
+        transaction.Dispose();
         foreach (var (space, clock) in groupClocks)
         {
             _clocks[space] = clock;
@@ -142,6 +209,75 @@ internal sealed partial class SqliteSyncStore
             }
         }
     }
+
+    /// <summary>
+    /// Leaves the writer connection outside any transaction after a failed group, whatever state the
+    /// failure left: SQLite rolls a transaction back by itself on some errors (SQLITE_FULL among them),
+    /// after which ROLLBACK fails; on others it stays open. A transaction left open would make every
+    /// later BEGIN fail, and the store would refuse every push until restarted.
+    /// </summary>
+    private void AbandonTransaction(SqliteTransaction? transaction)
+    {
+        try
+        {
+            transaction?.Dispose();
+        }
+        catch (SqliteException ex)
+        {
+            Log.RollbackFailed(_logger, ex);
+        }
+
+        if (raw.sqlite3_get_autocommit(_writeConnection.Handle) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var rollback = _writeConnection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException ex)
+        {
+            // Nothing more to try here; the next group's BEGIN reports it again if it lasts.
+            Log.TransactionLeftOpen(_logger, ex);
+        }
+    }
+
+    private void FailGroup(List<ApplyRequest> group, Exception ex)
+    {
+        if (!IsDiskFull(ex))
+        {
+            Log.GroupFailed(_logger, group.Count, ex);
+            foreach (var request in group)
+            {
+                request.Fail(ex);
+            }
+
+            return;
+        }
+
+        // Once per episode at error level; every push it refuses is answered, and counted at its end.
+        if (_diskFull.Refused(group.Count))
+        {
+            _lastRoomProbe = Stopwatch.GetTimestamp();
+            Log.DiskFull(_logger, _dataDirectory, ex);
+        }
+        else
+        {
+            Log.DiskFullRefused(_logger, group.Count, ex);
+        }
+
+        foreach (var request in group)
+        {
+            request.Fail(new StorageFullException(ex));
+        }
+    }
+
+    // SQLITE_FULL: SQLite's answer to ENOSPC on any of its files (the WAL, the database at a checkpoint,
+    // a spilled page), and to max_page_count, which this store does not set.
+    private static bool IsDiskFull(Exception ex) => ex is SqliteException { SqliteErrorCode: raw.SQLITE_FULL };
 
     private ApplyResult ApplyOne(
         SqliteTransaction transaction,

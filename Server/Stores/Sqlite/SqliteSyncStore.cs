@@ -22,6 +22,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
     private readonly ILogger _logger;
     private readonly long _maxClockLead;
+    private readonly string _dataDirectory;
     private readonly DataDirectoryLock _directoryLock;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
@@ -48,7 +49,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
         // Before the database is touched: a second process must not even run the schema check or
         // switch the journal mode under the first.
-        _directoryLock = DataDirectoryLock.Acquire(Path.GetFullPath(dataDirectory));
+        _dataDirectory = Path.GetFullPath(dataDirectory);
+        _directoryLock = DataDirectoryLock.Acquire(_dataDirectory);
         DatabasePath = Path.GetFullPath(Path.Combine(dataDirectory, SqliteSchema.FileName));
 
         // The writer's connection is private and long-lived, so it bypasses the pool and really closes on dispose.
@@ -197,11 +199,17 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default)
+    public async Task<StoreHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _disposed) != 0 || _writerTask.IsCompleted)
         {
-            return false;
+            return StoreHealth.NotAnswering;
+        }
+
+        if (_diskFull.IsFull)
+        {
+            // Reads still work, but a node that cannot take a push should leave the load balancer.
+            return new StoreHealth(StoreHealth.DiskFull, "the disk is full: the store cannot write to its data directory, so pushes get 'unavailable' until space is freed; reads go on");
         }
 
         try
@@ -210,12 +218,12 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT count(*) FROM spaces WHERE 0";
             await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            return true;
+            return StoreHealth.Healthy;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.HealthCheckFailed(_logger, ex);
-            return false;
+            return StoreHealth.NotAnswering;
         }
     }
 
