@@ -137,6 +137,84 @@ internal sealed class ServerProcess : IAsyncDisposable
         return LaunchAsync(Port);
     }
 
+    /// <summary>
+    /// An orderly stop (SIGTERM: the host shuts down and the store closes), as an operator stops the
+    /// service before copying or restoring its data directory; waits for the exit.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } p)
+        {
+            return;
+        }
+
+        Signal("TERM");
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the server did not stop on SIGTERM within {StartTimeout}:\n{Output}");
+        }
+    }
+
+    /// <summary>Starts a new process on the same data directory and port, after <see cref="StopAsync"/> or <see cref="Kill"/>.</summary>
+    public Task StartAgainAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("the server still runs");
+        }
+
+        _process?.Dispose();
+        return LaunchAsync(Port);
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet NoteSync.Server.dll <paramref name="args"/></c> (a server command such as <c>renew-epoch</c>)
+    /// with this server's environment and data directory, and returns its exit code and output.
+    /// </summary>
+    public async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = DataDir,
+        };
+        start.ArgumentList.Add(Path.Combine(_serverDirectory, "NoteSync.Server.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["NoteSync__DataDir"] = DataDir;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"NoteSync.Server.dll {string.Join(' ', args)} did not finish within {StartTimeout}");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
     /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>
     public void Signal(string signal)
     {

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Client;
 
-/// <summary>A client catching up: in pages on <c>more</c>, and from 0 when the server is behind its cursor.</summary>
+/// <summary>A client catching up: in pages on <c>more</c>, and through a reset when the server lost its data.</summary>
 public sealed class ClientCatchUpTests
 {
     private static readonly Dictionary<string, string> SmallPages = new()
@@ -37,19 +35,16 @@ public sealed class ClientCatchUpTests
     }
 
     [Fact]
-    public async Task ClientResyncsFromZeroWhenTheServerIsBehindItsCursor()
+    public async Task ClientIsResetWhenTheServerLostEverythingAndPutsItsNotesBack()
     {
         // Arrange: a client synced far ahead, then the server loses its data (a wiped data directory).
         await using var server = await ServerProcess.StartAsync();
         using var dir = new TempDirectory();
-        var pushes = new ConcurrentQueue<SyncPush>();
-        await using var client = ClientKit.Create(server, "laptop", dir.Path);
-        client.OnPushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck });
-        client.Start();
+        await using var client = ClientKit.Start(server, "laptop", dir.Path);
         await client.PutWithTimestampAsync("old", "before the loss", 5000);
         await client.SyncBoundedAsync();
         Assert.True(client.LastAck >= 5000);
-        server.Kill();
+        await server.StopAsync();
         foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
         {
             if (Directory.Exists(entry))
@@ -62,18 +57,20 @@ public sealed class ClientCatchUpTests
             }
         }
 
-        await server.RestartAsync();
+        await server.StartAgainAsync();
 
         // Act: another device writes on the new, empty server, below the client's cursor.
         await using var other = HttpDevice.Create(server, "other");
         await other.PutAsync("note:after", "written after the loss");
         await client.SyncBoundedAsync();
-        await client.SyncBoundedAsync();
 
-        // Assert: the client noticed, pulled from 0, and has the new note; its cursor follows the server again.
-        Assert.Contains(pushes, p => p.LastAck == 0);
-        Assert.Equal("written after the loss", client.Get("after"));
+        // Assert: the client was reset (cursor and epoch from the new history), has the new note, and put
+        // back the note the server lost, with its own timestamp.
+        await ClientKit.WaitUntilAsync(() => client.Get("after") == "written after the loss" && !client.IsResetting, "the reset to end");
         Assert.Equal("before the loss", client.Get("old"));
-        Assert.True(client.LastAck < 5000);
+        await ServerNotes.WaitForAsync(server, new Dictionary<string, string> { ["note:after"] = "written after the loss", ["note:old"] = "before the loss" });
+        await other.PullAsync();
+        Assert.Equal(5000, other.StateOf("note:old")!.Timestamp);
+        Assert.NotNull(client.Epoch);
     }
 }
