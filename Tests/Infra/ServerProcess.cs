@@ -152,14 +152,18 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         Signal("TERM");
-        using var timeout = new CancellationTokenSource(StartTimeout);
+
+        // The host gives open connections (a hub client's WebSocket) up to its 30 s shutdown timeout, so
+        // allow more than that before calling the stop stuck.
+        var limit = TimeSpan.FromSeconds(60);
+        using var timeout = new CancellationTokenSource(limit);
         try
         {
             await p.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"the server did not stop on SIGTERM within {StartTimeout}:\n{Output}");
+            throw new TimeoutException($"the server did not stop on SIGTERM within {limit}:\n{Output}");
         }
     }
 
@@ -173,49 +177,6 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         _process?.Dispose();
         return LaunchAsync(Port);
-    }
-
-    /// <summary>
-    /// Runs <c>dotnet NoteSync.Server.dll <paramref name="args"/></c> (a server command such as <c>renew-epoch</c>)
-    /// with this server's environment and data directory, and returns its exit code and output.
-    /// </summary>
-    public async Task<(int ExitCode, string Output)> RunCommandAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = DataDir,
-        };
-        start.ArgumentList.Add(Path.Combine(_serverDirectory, "NoteSync.Server.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["NoteSync__DataDir"] = DataDir;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in _environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(StartTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"NoteSync.Server.dll {string.Join(' ', args)} did not finish within {StartTimeout}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 
     /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>

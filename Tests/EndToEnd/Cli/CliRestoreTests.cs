@@ -37,8 +37,8 @@ public sealed class CliRestoreTests
         // Act: the restore, by the book, under the running CLI; three new notes from another device.
         await server.StopAsync();
         backup.RestoreInto(server.DataDir);
-        var (exit, output) = await server.RunCommandAsync("renew-epoch");
-        Assert.True(exit == 0, $"renew-epoch exited {exit}: {output}");
+        var (exit, stdout, stderr) = await ServerCommand.RunAsync(new Dictionary<string, string> { ["NoteSync__DataDir"] = server.DataDir }, "renew-epoch");
+        Assert.True(exit == 0, $"renew-epoch exited {exit}: {stdout}{stderr}");
         await server.StartAgainAsync();
         await using (var desktop = HttpDevice.Create(server, "desktop"))
         {

@@ -1,3 +1,4 @@
+using NoteSync.Server.Stores.Redis;
 using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Client;
@@ -34,43 +35,55 @@ public sealed class ClientCatchUpTests
         Assert.Equal(writer.Cursor, client.LastAck);
     }
 
-    [Fact]
-    public async Task ClientIsResetWhenTheServerLostEverythingAndPutsItsNotesBack()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ClientIsResetWhenTheServerLostEverythingAndPutsItsNotesBack(string store)
     {
-        // Arrange: a client synced far ahead, then the server loses its data (a wiped data directory).
-        await using var server = await ServerProcess.StartAsync();
+        // Arrange: a client synced far ahead, then the store loses the space (SQLite: a wiped data
+        // directory; Redis: the space's keys gone, as in a Redis that came back empty).
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         using var dir = new TempDirectory();
         await using var client = ClientKit.Start(server, "laptop", dir.Path);
         await client.PutWithTimestampAsync("old", "before the loss", 5000);
         await client.SyncBoundedAsync();
         Assert.True(client.LastAck >= 5000);
-        await server.StopAsync();
-        foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
+        var oldEpoch = client.Epoch;
+        if (store == TestStores.Sqlite)
         {
-            if (Directory.Exists(entry))
+            server.Kill();
+            foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
             {
-                Directory.Delete(entry, recursive: true);
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
             }
-            else
-            {
-                File.Delete(entry);
-            }
+
+            await server.StartAgainAsync();
+        }
+        else
+        {
+            await using var redis = await server.Redis!.ConnectAsync();
+            await redis.GetDatabase().KeyDeleteAsync(RedisKeys.For("default"));
         }
 
-        await server.StartAgainAsync();
-
-        // Act: another device writes on the new, empty server, below the client's cursor.
+        // Act: another device writes on the emptied store, below the client's cursor.
         await using var other = HttpDevice.Create(server, "other");
         await other.PutAsync("note:after", "written after the loss");
         await client.SyncBoundedAsync();
 
         // Assert: the client was reset (cursor and epoch from the new history), has the new note, and put
-        // back the note the server lost, with its own timestamp.
+        // back the note the store lost, with its own timestamp.
         await ClientKit.WaitUntilAsync(() => client.Get("after") == "written after the loss" && !client.IsResetting, "the reset to end");
         Assert.Equal("before the loss", client.Get("old"));
         await ServerNotes.WaitForAsync(server, new Dictionary<string, string> { ["note:after"] = "written after the loss", ["note:old"] = "before the loss" });
         await other.PullAsync();
         Assert.Equal(5000, other.StateOf("note:old")!.Timestamp);
         Assert.NotNull(client.Epoch);
+        Assert.NotEqual(oldEpoch, client.Epoch);
     }
 }

@@ -65,8 +65,8 @@ public sealed class ClientRestoreTests
             // Act: the restore, by the book; then three new notes from a device that never saw the lost history.
             await server.StopAsync();
             backup.RestoreInto(server.DataDir);
-            var (exit, output) = await server.RunCommandAsync("renew-epoch");
-            Assert.True(exit == 0, $"renew-epoch exited {exit}: {output}");
+            var (exit, stdout, stderr) = await ServerCommand.RunAsync(new Dictionary<string, string> { ["NoteSync__DataDir"] = server.DataDir }, "renew-epoch");
+            Assert.True(exit == 0, $"renew-epoch exited {exit}: {stdout}{stderr}");
             await server.StartAgainAsync();
             await using (var desktop = HttpDevice.Create(server, "desktop"))
             {
