@@ -24,6 +24,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
     private bool _uploading;
     private int _downloaded;
     private bool _firstSyncDone;
+    private int _reuploading;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +35,8 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var token = linked.Token;
         client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict, c.LostLocalWrite));
         client.StatusChanged += (_, s) => OnStatus(s);
+        var resets = new ResetReport(output);
+        client.HistoryReset += (_, r) => OnReset(resets, r);
         using var watcher = new FolderWatcher(
             session.Layout.Root,
             debounce,
@@ -165,11 +168,32 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         session.Output.Result($"in sync: {notes:N0} notes, {session.Sync.ConflictPaths.Count} in conflict");
     }
 
+    private void OnReset(ResetReport report, HistoryResetProgress progress)
+    {
+        lock (_gate)
+        {
+            report.On(progress);
+            if (progress.Phase == HistoryResetPhase.Finished && progress.NotesToReupload > 0)
+            {
+                // The re-uploads join the outbox now: count the upload from here.
+                _reuploading = progress.NotesToReupload;
+                _uploadTotal = session.Client.Status.OutboxDepth;
+                _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
+            }
+        }
+    }
+
     private void OnStatus(ConnectionStatus status)
     {
         var output = session.Output;
         lock (_gate)
         {
+            if (_reuploading > 0 && status is { State: ConnectionState.Online, OutboxDepth: 0 })
+            {
+                output.Result($"in sync again after the server's history changed: {_reuploading:N0} notes re-uploaded");
+                _reuploading = 0;
+            }
+
             if (_uploading)
             {
                 var sent = Math.Max(0, _uploadTotal - status.OutboxDepth);

@@ -22,6 +22,15 @@ internal static class OneShot
         }
 
         var total = client.Status.OutboxDepth;
+        var resets = new ResetReport(output);
+        client.HistoryReset += (_, r) =>
+        {
+            resets.On(r);
+            if (r.Phase == HistoryResetPhase.Finished)
+            {
+                Interlocked.Add(ref total, r.WritesToReupload);
+            }
+        };
         var lost = new System.Collections.Concurrent.ConcurrentQueue<(string Path, NoteVersion Write)>();
         client.RemoteChanged += (_, c) =>
         {
@@ -46,9 +55,10 @@ internal static class OneShot
                 failed.TrySetException(new TokenRefusedException());
             }
 
-            if (total >= FolderSync.ProgressThreshold && s.OutboxDepth > 0)
+            var all = Volatile.Read(ref total);
+            if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > 0)
             {
-                output.Progress($"uploading {total - s.OutboxDepth:N0}/{total:N0} notes");
+                output.Progress($"uploading {Math.Max(0, all - s.OutboxDepth):N0}/{all:N0} notes");
             }
         };
         client.Start();

@@ -6,12 +6,18 @@ namespace NoteSync.Client;
 /// <summary>
 /// The client's SQLite file, <c>notesync.db</c> in the data folder (WAL, synchronous=FULL). Layout:
 /// <list type="bullet">
-/// <item><c>meta(name, value)</c>: <c>clock</c> (the Lamport clock) and <c>last_ack</c> (the cursor).</item>
+/// <item><c>meta(name, value)</c>: <c>clock</c> (the Lamport clock), <c>last_ack</c> (the cursor) and
+/// <c>reset</c> (1 while a reset is being read).</item>
+/// <item><c>meta_text(name, value)</c>: <c>epoch</c>, the history <c>last_ack</c> belongs to (absent: none yet).</item>
 /// <item><c>writes(key, timestamp, device_id, value)</c>: each entry's write set W, so a conflict survives a restart.</item>
-/// <item><c>outbox(id, key, value, timestamp)</c>: local writes not yet acknowledged, pushed in <c>id</c> order.</item>
+/// <item><c>outbox(id, key, value, timestamp, reupload)</c>: writes not yet acknowledged, pushed in <c>id</c>
+/// order; <c>reupload</c> is 1 for a write put back after a reset (not an edit of this device).</item>
+/// <item><c>reset_seen(key, timestamp, device_id, value)</c>: while a reset is read, the states the server
+/// sent, so the re-upload decision survives a crash in the middle of it.</item>
 /// </list>
-/// Tables and columns are only ever added; a reader ignores what it does not know. Not thread-safe:
-/// <see cref="NoteSyncClient"/> calls it under its lock.
+/// Tables and columns are only ever added (<c>PRAGMA user_version</c> counts the steps), so a store from an
+/// older client opens; a reader ignores what it does not know. Not thread-safe: <see cref="NoteSyncClient"/>
+/// calls it under its lock.
 /// </summary>
 internal sealed class LocalStore : IDisposable
 {
@@ -37,6 +43,38 @@ internal sealed class LocalStore : IDisposable
             CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT, timestamp INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key);
             """);
+        Migrate();
+    }
+
+    /// <summary>The schema steps after the first layout, each applied once, in order, in one transaction with its version.</summary>
+    private static readonly string[] Migrations =
+    [
+        // 1: epochs and resets.
+        """
+        CREATE TABLE IF NOT EXISTS meta_text (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        ALTER TABLE outbox ADD COLUMN reupload INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE IF NOT EXISTS reset_seen (key TEXT NOT NULL, timestamp INTEGER NOT NULL, device_id TEXT NOT NULL, value TEXT);
+        CREATE INDEX IF NOT EXISTS reset_seen_key ON reset_seen (key);
+        """,
+    ];
+
+    /// <summary>The schema version this client writes; a store at this version needs no migration.</summary>
+    public const int SchemaVersion = 1;
+
+    private void Migrate()
+    {
+        using var read = _connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        for (var step = version; step < Migrations.Length; step++)
+        {
+            using var tx = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = Migrations[step] + $"PRAGMA user_version = {step + 1};";
+            command.ExecuteNonQuery();
+            tx.Commit();
+        }
     }
 
     public long ReadMeta(string name)
@@ -47,15 +85,31 @@ internal sealed class LocalStore : IDisposable
         return command.ExecuteScalar() is long value ? value : 0;
     }
 
-    /// <summary>Loads every entry into <paramref name="replica"/>.</summary>
-    public void LoadReplica(LwwMap replica)
+    /// <summary>The epoch of the cursor, or null while the device has none.</summary>
+    public string? ReadEpoch()
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT key, timestamp, device_id, value FROM writes";
+        command.CommandText = "SELECT value FROM meta_text WHERE name = 'epoch'";
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>True while a reset is being read (its last page not yet applied).</summary>
+    public bool ResetInProgress() => ReadMeta("reset") == 1;
+
+    /// <summary>Loads every entry into <paramref name="replica"/>.</summary>
+    public void LoadReplica(LwwMap replica) => Load("writes", replica);
+
+    /// <summary>Loads the states the server sent since the reset in progress began into <paramref name="seen"/>.</summary>
+    public void LoadResetSeen(LwwMap seen) => Load("reset_seen", seen);
+
+    private void Load(string table, LwwMap into)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT key, timestamp, device_id, value FROM {table}";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            replica.Apply(reader.GetString(0), new Write(reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+            into.Apply(reader.GetString(0), new Write(reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
         }
     }
 
@@ -81,11 +135,11 @@ internal sealed class LocalStore : IDisposable
         return items;
     }
 
-    /// <summary>The newest outbox write to <paramref name="key"/> (not yet acknowledged), or null.</summary>
+    /// <summary>The newest edit of this device to <paramref name="key"/> in the outbox (not yet acknowledged; re-uploads are not edits), or null.</summary>
     public Write? LatestPendingWrite(string key, string deviceId)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT value, timestamp FROM outbox WHERE key = $key ORDER BY id DESC LIMIT 1";
+        command.CommandText = "SELECT value, timestamp FROM outbox WHERE key = $key AND reupload = 0 ORDER BY id DESC LIMIT 1";
         command.Parameters.AddWithValue("$key", key);
         using var reader = command.ExecuteReader();
         return reader.Read() ? new Write(reader.GetInt64(1), deviceId, reader.IsDBNull(0) ? null : reader.GetString(0)) : null;
@@ -107,7 +161,7 @@ internal sealed class LocalStore : IDisposable
                 command.ExecuteNonQuery();
             }
 
-            SaveEntry(tx, key, state);
+            SaveEntry(tx, "writes", key, state);
         }
 
         SaveMeta(tx, "clock", clock);
@@ -116,18 +170,29 @@ internal sealed class LocalStore : IDisposable
 
     /// <summary>
     /// One transaction for an applied frame: the changed entries, the clock, the cursor, and (for the
-    /// answer to a push) the removal of the acknowledged outbox writes, ids up to <paramref name="ackedUpToId"/>.
+    /// answer to a push) the removal of the acknowledged outbox writes, ids up to <paramref name="ackedUpToId"/>;
+    /// the epoch when <paramref name="epoch"/> is given, and the reset's bookkeeping when <paramref name="reset"/> is.
     /// </summary>
-    public void ApplyFrame(IReadOnlyList<(string Key, EntryState State)> changed, long clock, long lastAck, long? ackedUpToId)
+    public void ApplyFrame(IReadOnlyList<(string Key, EntryState State)> changed, long clock, long lastAck, long? ackedUpToId, EpochUpdate? epoch = null, ResetStep? reset = null)
     {
         using var tx = _connection.BeginTransaction();
         foreach (var (key, state) in changed)
         {
-            SaveEntry(tx, key, state);
+            SaveEntry(tx, "writes", key, state);
         }
 
         SaveMeta(tx, "clock", clock);
         SaveMeta(tx, "last_ack", lastAck);
+        if (epoch is { } e)
+        {
+            Run(tx, e.Epoch is null ? "DELETE FROM meta_text WHERE name = 'epoch'" : "INSERT INTO meta_text (name, value) VALUES ('epoch', $value) ON CONFLICT(name) DO UPDATE SET value = excluded.value", ("$value", e.Epoch));
+        }
+
+        if (reset is not null)
+        {
+            SaveResetStep(tx, reset);
+        }
+
         if (ackedUpToId is { } upTo)
         {
             using var command = _connection.CreateCommand();
@@ -140,12 +205,52 @@ internal sealed class LocalStore : IDisposable
         tx.Commit();
     }
 
-    private void SaveEntry(SqliteTransaction tx, string key, EntryState state)
+    private void SaveResetStep(SqliteTransaction tx, ResetStep step)
+    {
+        if (step.Begin)
+        {
+            Run(tx, "DELETE FROM reset_seen");
+            SaveMeta(tx, "reset", 1);
+        }
+
+        if (step.Reupload is { } reupload)
+        {
+            // The reset is over: what the server sent is no longer needed, the re-uploads are queued in the same commit.
+            Run(tx, "DELETE FROM reset_seen");
+            SaveMeta(tx, "reset", 0);
+            foreach (var (key, write) in reupload)
+            {
+                Run(tx, "INSERT INTO outbox (key, value, timestamp, reupload) VALUES ($key, $value, $ts, 1)", ("$key", key), ("$value", write.Value), ("$ts", write.Timestamp));
+            }
+
+            return;
+        }
+
+        foreach (var (key, state) in step.Seen)
+        {
+            SaveEntry(tx, "reset_seen", key, state);
+        }
+    }
+
+    private void Run(SqliteTransaction tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private void SaveEntry(SqliteTransaction tx, string table, string key, EntryState state)
     {
         using (var delete = _connection.CreateCommand())
         {
             delete.Transaction = tx;
-            delete.CommandText = "DELETE FROM writes WHERE key = $key";
+            delete.CommandText = $"DELETE FROM {table} WHERE key = $key";
             delete.Parameters.AddWithValue("$key", key);
             delete.ExecuteNonQuery();
         }
@@ -154,7 +259,7 @@ internal sealed class LocalStore : IDisposable
         {
             using var insert = _connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO writes (key, timestamp, device_id, value) VALUES ($key, $ts, $device, $value)";
+            insert.CommandText = $"INSERT INTO {table} (key, timestamp, device_id, value) VALUES ($key, $ts, $device, $value)";
             insert.Parameters.AddWithValue("$key", key);
             insert.Parameters.AddWithValue("$ts", w.Timestamp);
             insert.Parameters.AddWithValue("$device", w.DeviceId);
@@ -185,3 +290,13 @@ internal sealed class LocalStore : IDisposable
 
 /// <summary>One queued local write.</summary>
 internal sealed record OutboxItem(long Id, string Key, string? Value, long Timestamp);
+
+/// <summary>The cursor's new epoch (null: none), saved with the frame.</summary>
+internal readonly record struct EpochUpdate(string? Epoch);
+
+/// <summary>
+/// A reset's bookkeeping, saved with the frame it came from: <see cref="Begin"/> on its first frame (earlier
+/// records dropped), the states the frame brought (<see cref="Seen"/>), and on its last frame the
+/// re-uploads (<see cref="Reupload"/>), queued as the reset ends.
+/// </summary>
+internal sealed record ResetStep(bool Begin, IReadOnlyList<(string Key, EntryState State)> Seen, IReadOnlyList<(string Key, Write Write)>? Reupload);

@@ -19,7 +19,7 @@ public sealed partial class NoteSyncClient
         [LoggerMessage(503, LogLevel.Error, "The server refused the token (401); retrying in {DelaySeconds} s", EventName = "TokenRefused")]
         public static partial void TokenRefused(ILogger logger, double delaySeconds);
 
-        [LoggerMessage(504, LogLevel.Warning, "The server answered ack_timestamp {AckTimestamp} below the cursor {LastAck} (it lost data); resyncing from 0", EventName = "ServerBehindCursor")]
+        [LoggerMessage(504, LogLevel.Warning, "The server answered ack_timestamp {AckTimestamp} below the cursor {LastAck} without naming a reset (it lost data); reading the space again from 0 as a reset", EventName = "ServerBehindCursor")]
         public static partial void ServerBehindCursor(ILogger logger, long ackTimestamp, long lastAck);
 
         [LoggerMessage(505, LogLevel.Error, "The server refused a push of {Count} writes for good ({Reason}); they are dropped from the outbox", EventName = "PushRejected")]
@@ -30,6 +30,12 @@ public sealed partial class NoteSyncClient
 
         [LoggerMessage(507, LogLevel.Information, "The server rate-limited a push; sending it again in {DelayMs} ms", EventName = "RateLimited")]
         public static partial void RateLimited(ILogger logger, long delayMs);
+
+        [LoggerMessage(509, LogLevel.Warning, "The server's history changed (a restore or a failover; epoch {Epoch}, cursor {AckTimestamp}): reading the space again; the outbox is kept", EventName = "HistoryReset")]
+        public static partial void HistoryReset(ILogger logger, string epoch, long ackTimestamp);
+
+        [LoggerMessage(510, LogLevel.Warning, "Reset read: {Received} notes from the server; {Notes} notes ({Writes} writes) it lacked or held older are queued for re-upload", EventName = "ResetRead")]
+        public static partial void ResetRead(ILogger logger, int received, int notes, int writes);
 
         [LoggerMessage(508, LogLevel.Error, "The local store could not be written ({Reason}); retrying in {DelayMs} ms", EventName = "StoreFailed")]
         public static partial void StoreFailed(ILogger logger, string reason, long delayMs);

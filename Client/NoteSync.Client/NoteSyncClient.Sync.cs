@@ -99,6 +99,8 @@ public sealed partial class NoteSyncClient
     /// <summary>
     /// Pushes the outbox in id order, one batch per push, then pulls every page. A waiter registered
     /// before this round started is done when it ends: every write queued before the waiter was in it.
+    /// A reset during the round keeps it going until the re-uploads it queued are pushed, so a waiter is
+    /// not told "synced" while the server still lacks what the device holds.
     /// </summary>
     private async Task SyncRoundAsync(SyncTransport transport, bool fellBack, CancellationToken cancellationToken)
     {
@@ -113,16 +115,21 @@ public sealed partial class NoteSyncClient
         {
             List<OutboxItem> batch;
             long lastAck;
+            string? epoch;
+            long resetsFinished;
             lock (_gate)
             {
                 batch = _store.ReadOutbox(_options.MaxChangesPerPush);
                 lastAck = _cursor;
+                epoch = _epoch;
+                resetsFinished = _resetsFinished;
             }
 
             var push = new SyncPush
             {
                 Changes = [.. batch.Select(i => new Change { Key = i.Key, Value = i.Value, Timestamp = i.Timestamp, DeviceId = _config.DeviceId })],
                 LastAck = lastAck,
+                Epoch = epoch,
                 RequestId = Guid.NewGuid().ToString("N"),
             };
             SyncAck ack;
@@ -134,7 +141,7 @@ public sealed partial class NoteSyncClient
             {
                 // A push is atomic and this one will never be accepted as is: drop it rather than block the outbox forever.
                 Log.PushRejected(_logger, batch.Count, ex.Message);
-                ApplyFrame(new SyncAck { AckTimestamp = 0 }, batch[^1].Id, resetCursor: false);
+                DropFromOutbox(batch[^1].Id);
                 SetStatus(ConnectionState.Syncing, transport, fellBack, $"push refused, {batch.Count} writes dropped: {ex.Message}");
                 continue;
             }
@@ -144,20 +151,32 @@ public sealed partial class NoteSyncClient
                 throw new IOException("the answer was lost (test hook)");
             }
 
-            var serverLostData = !ack.More && ack.AckTimestamp < lastAck;
-            if (serverLostData)
+            // A server from before epochs names no reset when it lost data, but its answer falls below our
+            // last_ack (in one history an answer is never below the push's last_ack): read it again from 0
+            // as a reset.
+            var serverBehind = !ack.Reset && !ack.More && ack.AckTimestamp < lastAck;
+            if (serverBehind)
             {
                 Log.ServerBehindCursor(_logger, ack.AckTimestamp, lastAck);
             }
 
-            ApplyFrame(ack, batch.Count > 0 ? batch[^1].Id : null, resetCursor: serverLostData);
+            ApplyFrame(ack, batch.Count > 0 ? batch[^1].Id : null, serverBehind);
+
+            // Follow more ourselves (required over HTTP; over the hub the server also sends the pages, and
+            // duplicates are harmless): a reset ends only at a frame without more.
             while (ack.More)
             {
-                ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
-                ApplyFrame(ack, null, resetCursor: false);
+                ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, Epoch = ack.Epoch, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
+                ApplyFrame(ack, null);
             }
 
-            if (batch.Count < _options.MaxChangesPerPush && !serverLostData)
+            bool resetActivity;
+            lock (_gate)
+            {
+                resetActivity = _resetSeen is not null || _resetsFinished != resetsFinished;
+            }
+
+            if (batch.Count < _options.MaxChangesPerPush && !resetActivity)
             {
                 break;
             }
@@ -348,7 +367,7 @@ public sealed partial class NoteSyncClient
             .Build();
 
         // Live pushes are applied in the order received; SignalR runs one handler at a time per connection.
-        hub.On<SyncAck>("Changes", ack => ApplyFrame(ack, null, resetCursor: false));
+        hub.On<SyncAck>("Changes", ack => ApplyFrame(ack, null));
         hub.Closed += _ =>
         {
             ReleaseWake();

@@ -34,6 +34,11 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     private readonly List<Channel<RemoteChange>> _watchers = [];
     private readonly Random _random = new();
     private long _cursor;
+    private string? _epoch;
+
+    // Non-null while a reset is being read: the states the server sent since it began (kept on disk too).
+    private LwwMap? _resetSeen;
+    private long _resetsFinished;
     private int _outboxDepth;
     private long _roundsStarted;
     private ConnectionStatus _status;
@@ -66,12 +71,27 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         _store.LoadReplica(_replica);
         _clock = new LamportClock(_store.ReadMeta("clock"));
         _cursor = _store.ReadMeta("last_ack");
+        _epoch = _store.ReadEpoch();
+        if (_store.ResetInProgress())
+        {
+            // Stopped in the middle of a reset: the pages applied so far are recorded with the cursor, so the
+            // reset goes on from there and ends (re-uploads and all) at the next frame without more.
+            _resetSeen = new LwwMap();
+            _store.LoadResetSeen(_resetSeen);
+        }
+
         _outboxDepth = _store.OutboxCount();
         _status = new ConnectionStatus(ConnectionState.Offline, SyncTransport.None, _outboxDepth, false, null);
     }
 
     /// <summary>Raised (on a background thread) for each change the server brought into the replica.</summary>
     public event EventHandler<RemoteChange>? RemoteChanged;
+
+    /// <summary>
+    /// Raised (on a background thread) as a reset goes: when it starts (the server's history changed: a
+    /// restore or a failover), for each further page, and when it ends with the re-uploads queued.
+    /// </summary>
+    public event EventHandler<HistoryResetProgress>? HistoryReset;
 
     /// <summary>Raised (on a background thread) whenever <see cref="Status"/> changes.</summary>
     public event EventHandler<ConnectionStatus>? StatusChanged;
@@ -96,6 +116,30 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
             lock (_gate)
             {
                 return _cursor;
+            }
+        }
+    }
+
+    /// <summary>The epoch (the name of the server's history) <see cref="LastAck"/> belongs to; null until the server named one.</summary>
+    public string? Epoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _epoch;
+            }
+        }
+    }
+
+    /// <summary>True while a reset is being read (from its first frame to the last page, when the re-uploads are queued).</summary>
+    public bool IsResetting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _resetSeen is not null;
             }
         }
     }
@@ -360,11 +404,19 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
     private static NoteVersion ToVersion(Write w) => new(w.Value, w.Timestamp, w.DeviceId);
 
-    /// <summary>Applies a frame (an answer or a live push) in one transaction; raises its remote changes.</summary>
-    private void ApplyFrame(SyncAck ack, long? ackedUpToId, bool resetCursor)
+    /// <summary>
+    /// Applies a frame from the server (an answer or a live push) in one transaction; raises its remote
+    /// changes. A reset (<c>reset</c> on the frame, or <paramref name="serverBehind"/>: an answer below the
+    /// push's <c>last_ack</c> from a server that names no reset) replaces cursor and epoch and starts
+    /// recording what the server sends; the first frame without <c>more</c> after that ends the reset and
+    /// queues the re-uploads (<see cref="ReuploadPlan"/>) in the same commit. On a reset the outbox is left
+    /// as it is, <paramref name="ackedUpToId"/> included: its writes go again under the new history.
+    /// </summary>
+    private void ApplyFrame(SyncAck ack, long? ackedUpToId, bool serverBehind = false)
     {
         var remote = new List<RemoteChange>();
         List<Channel<RemoteChange>> watchers;
+        var progress = new List<HistoryResetProgress>(2);
         lock (_gate)
         {
             if (_disposed)
@@ -372,12 +424,27 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 return;
             }
 
+            var begins = ack.Reset || serverBehind;
+            if (begins)
+            {
+                _resetSeen = new LwwMap();
+                ackedUpToId = null;
+            }
+
             _clock.Observe(ack.AckTimestamp);
             var changed = new List<(string, EntryState)>();
+            var seen = new List<(string, EntryState)>();
             foreach (var change in ack.Changes)
             {
                 _clock.Observe(change.Timestamp);
-                if (_replica.Apply(change.Key, EntryState.OfWrites(EntryState.WritesOf(change))))
+                var sent = EntryState.OfWrites(EntryState.WritesOf(change));
+                if (_resetSeen is { } resetSeen)
+                {
+                    resetSeen.Apply(change.Key, sent);
+                    seen.Add((change.Key, resetSeen.Get(change.Key)!));
+                }
+
+                if (_replica.Apply(change.Key, sent))
                 {
                     var state = _replica.Get(change.Key)!;
                     changed.Add((change.Key, state));
@@ -389,11 +456,52 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 }
             }
 
-            // The cursor never moves back, except on purpose: a server that lost data is read again from 0.
-            var cursor = resetCursor ? 0 : Math.Max(_cursor, ack.AckTimestamp);
-            _store.ApplyFrame(changed, _clock.Current, cursor, ackedUpToId);
+            // The cursor never moves back, except on a reset: the reset's cursor is a position in the new
+            // history, and the old one (even if higher) means nothing there. A server that names no reset
+            // but answers below our cursor is read again from 0.
+            var cursor = ack.Reset ? ack.AckTimestamp : serverBehind ? 0 : Math.Max(_cursor, ack.AckTimestamp);
+            EpochUpdate? epoch = null;
+            if (begins && !string.Equals(ack.Epoch, _epoch, StringComparison.Ordinal))
+            {
+                epoch = new EpochUpdate(ack.Epoch);
+            }
+            else if (_epoch is null && ack.Epoch is not null)
+            {
+                // A store from before epochs, or a space that had none: adopt the server's. A frame naming a
+                // different epoch is not adopted outside a reset; our next push sends ours and gets the reset.
+                epoch = new EpochUpdate(ack.Epoch);
+            }
+
+            ResetStep? step = null;
+            if (_resetSeen is { } collecting)
+            {
+                progress.Add(new HistoryResetProgress(begins ? HistoryResetPhase.Started : HistoryResetPhase.Reading, collecting.Count, 0, 0));
+                if (!ack.More && !serverBehind)
+                {
+                    var reupload = ReuploadPlan.Compute(_replica.Entries, collecting.Entries);
+                    step = new ResetStep(begins, [], reupload);
+                    progress.Add(new HistoryResetProgress(HistoryResetPhase.Finished, collecting.Count, reupload.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count(), reupload.Count));
+                }
+                else
+                {
+                    step = new ResetStep(begins, seen, null);
+                }
+            }
+
+            _store.ApplyFrame(changed, _clock.Current, cursor, ackedUpToId, epoch, step);
             _cursor = cursor;
-            if (ackedUpToId is not null)
+            if (epoch is { } e)
+            {
+                _epoch = e.Epoch;
+            }
+
+            if (step?.Reupload is not null)
+            {
+                _resetSeen = null;
+                _resetsFinished++;
+            }
+
+            if (ackedUpToId is not null || step?.Reupload is { Count: > 0 })
             {
                 _outboxDepth = _store.OutboxCount();
                 UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
@@ -403,6 +511,23 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
 
         RaisePendingStatus();
+        foreach (var p in progress)
+        {
+            if (p.Phase == HistoryResetPhase.Started)
+            {
+                Log.HistoryReset(_logger, ack.Epoch ?? "(none)", ack.AckTimestamp);
+            }
+            else if (p.Phase == HistoryResetPhase.Finished)
+            {
+                Log.ResetRead(_logger, p.NotesReceived, p.NotesToReupload, p.WritesToReupload);
+
+                // Over the hub the last page may come as a live push: wake the loop to push the re-uploads.
+                ReleaseWake();
+            }
+
+            HistoryReset?.Invoke(this, p);
+        }
+
         foreach (var change in remote)
         {
             RemoteChanged?.Invoke(this, change);
@@ -411,6 +536,24 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 w.Writer.TryWrite(change);
             }
         }
+    }
+
+    /// <summary>Drops the outbox writes up to <paramref name="upToId"/> (a push the server refuses for good); the cursor stays.</summary>
+    private void DropFromOutbox(long upToId)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _store.ApplyFrame([], _clock.Current, _cursor, upToId);
+            _outboxDepth = _store.OutboxCount();
+            UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
+        }
+
+        RaisePendingStatus();
     }
 
     /// <summary>

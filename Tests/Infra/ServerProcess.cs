@@ -144,6 +144,45 @@ internal sealed class ServerProcess : IAsyncDisposable
         return LaunchAsync(Port);
     }
 
+    /// <summary>
+    /// An orderly stop (SIGTERM: the host shuts down and the store closes), as an operator stops the
+    /// service before copying or restoring its data directory; waits for the exit.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } p)
+        {
+            return;
+        }
+
+        Signal("TERM");
+
+        // The host gives open connections (a hub client's WebSocket) up to its 30 s shutdown timeout, so
+        // allow more than that before calling the stop stuck.
+        var limit = TimeSpan.FromSeconds(60);
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the server did not stop on SIGTERM within {limit}:\n{Output}");
+        }
+    }
+
+    /// <summary>Starts a new process on the same data directory and port, after <see cref="StopAsync"/> or <see cref="Kill"/>.</summary>
+    public Task StartAgainAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("the server still runs");
+        }
+
+        _process?.Dispose();
+        return LaunchAsync(Port);
+    }
+
     /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>
     public void Signal(string signal)
     {

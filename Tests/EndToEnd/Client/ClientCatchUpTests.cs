@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
-using NoteSync.Shared.Protocol;
+using NoteSync.Client;
+using NoteSync.Server.Stores.Redis;
 using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Client;
 
-/// <summary>A client catching up: in pages on <c>more</c>, and from 0 when the server is behind its cursor.</summary>
+/// <summary>A client catching up: in pages on <c>more</c>, and through a reset when the server lost its data.</summary>
 public sealed class ClientCatchUpTests
 {
     private static readonly Dictionary<string, string> SmallPages = new()
@@ -36,44 +36,112 @@ public sealed class ClientCatchUpTests
         Assert.Equal(writer.Cursor, client.LastAck);
     }
 
-    [Fact]
-    public async Task ClientResyncsFromZeroWhenTheServerIsBehindItsCursor()
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ClientIsResetWhenTheServerLostEverythingAndPutsItsNotesBack(string store)
     {
-        // Arrange: a client synced far ahead, then the server loses its data (a wiped data directory).
-        await using var server = await ServerProcess.StartAsync();
+        // Arrange: a client synced far ahead, then the store loses the space (SQLite: a wiped data
+        // directory; Redis: the space's keys gone, as in a Redis that came back empty).
+        await using var server = await ServerProcess.StartOnStoreAsync(store);
         using var dir = new TempDirectory();
-        var pushes = new ConcurrentQueue<SyncPush>();
-        await using var client = ClientKit.Create(server, "laptop", dir.Path);
-        client.OnPushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck });
-        client.Start();
+        await using var client = ClientKit.Start(server, "laptop", dir.Path);
         await client.PutWithTimestampAsync("old", "before the loss", 5000);
         await client.SyncBoundedAsync();
         Assert.True(client.LastAck >= 5000);
-        server.Kill();
-        foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
+        var oldEpoch = client.Epoch;
+        if (store == TestStores.Sqlite)
         {
-            if (Directory.Exists(entry))
+            server.Kill();
+            foreach (var entry in Directory.GetFileSystemEntries(server.DataDir))
             {
-                Directory.Delete(entry, recursive: true);
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
             }
-            else
-            {
-                File.Delete(entry);
-            }
+
+            await server.StartAgainAsync();
+        }
+        else
+        {
+            await using var redis = await server.Redis!.ConnectAsync();
+            await redis.GetDatabase().KeyDeleteAsync(RedisKeys.For("default"));
         }
 
-        await server.RestartAsync();
-
-        // Act: another device writes on the new, empty server, below the client's cursor.
+        // Act: another device writes on the emptied store, below the client's cursor.
         await using var other = HttpDevice.Create(server, "other");
         await other.PutAsync("note:after", "written after the loss");
         await client.SyncBoundedAsync();
+
+        // Assert: the client was reset (cursor and epoch from the new history), has the new note, and put
+        // back the note the store lost, with its own timestamp.
+        await ClientKit.WaitUntilAsync(() => client.Get("after") == "written after the loss" && !client.IsResetting, "the reset to end");
+        Assert.Equal("before the loss", client.Get("old"));
+        await ServerNotes.WaitForAsync(server, new Dictionary<string, string> { ["note:after"] = "written after the loss", ["note:old"] = "before the loss" });
+        await other.PullAsync();
+        Assert.Equal(5000, other.StateOf("note:old")!.Timestamp);
+        Assert.NotNull(client.Epoch);
+        Assert.NotEqual(oldEpoch, client.Epoch);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ResetInPagesEndsAtTheLastPageAndPutsEverythingBack(bool webSocket)
+    {
+        // Arrange: pages of 50; the device holds 150 notes of a writer and 60 of its own and goes away; the
+        // server then loses everything and another writer puts 120 new notes on the empty server.
+        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using (var writer = HttpDevice.Create(server, "writer"))
+        {
+            await writer.PutManyAsync(Enumerable.Range(0, 150).Select(i => ($"note:old/{i}", (string?)$"old {i}")));
+        }
+
+        using var dir = new TempDirectory();
+        await using (var before = ClientKit.Start(server, "laptop", dir.Path, webSocket))
+        {
+            await before.WriteManyAsync([.. Enumerable.Range(0, 60).Select(i => new KeyValuePair<string, string?>($"mine/{i}", $"mine {i}"))]);
+            await before.SyncBoundedAsync();
+            Assert.Equal(210, before.List().Count);
+        }
+
+        server.Kill();
+        foreach (var file in Directory.GetFiles(server.DataDir, "*", SearchOption.AllDirectories))
+        {
+            File.Delete(file);
+        }
+
+        await server.StartAgainAsync();
+        await using (var writer = HttpDevice.Create(server, "writer-again"))
+        {
+            await writer.PutManyAsync(Enumerable.Range(0, 120).Select(i => ($"note:new/{i}", (string?)$"new {i}")));
+        }
+
+        // Act: the device comes back (it was away, so the reset meets the whole new history, in pages).
+        await using var client = ClientKit.Create(server, "laptop", dir.Path, webSocket);
+        var phases = new System.Collections.Concurrent.ConcurrentQueue<HistoryResetProgress>();
+        client.HistoryReset += (_, r) => phases.Enqueue(r);
+        client.Start();
         await client.SyncBoundedAsync();
 
-        // Assert: the client noticed, pulled from 0, and has the new note; its cursor follows the server again.
-        Assert.Contains(pushes, p => p.LastAck == 0);
-        Assert.Equal("written after the loss", client.Get("after"));
-        Assert.Equal("before the loss", client.Get("old"));
-        Assert.True(client.LastAck < 5000);
+        // Assert: the reset read the new history in pages, ended once, and put back all 210 notes it held.
+        await ClientKit.WaitUntilAsync(() => client.List().Count == 330 && !client.IsResetting, "the client to hold every note");
+        var notes = await ServerNotes.ReadAsync(server);
+        Assert.Equal(330, notes.Count);
+        Assert.Equal("mine 59", notes["note:mine/59"]);
+        Assert.Equal("old 149", notes["note:old/149"]);
+        Assert.Equal(HistoryResetPhase.Started, phases.First().Phase);
+        Assert.Contains(phases, p => p.Phase == HistoryResetPhase.Reading);
+        var finished = Assert.Single(phases, p => p.Phase == HistoryResetPhase.Finished);
+        Assert.Equal(210, finished.NotesToReupload);
+
+        // Over the hub the last page may be handled before an earlier answer is (see docs/client.md, order
+        // of frames), so the count of notes received can fall short; what goes back cannot.
+        Assert.InRange(finished.NotesReceived, 1, 120);
+        Assert.Equal(0, client.Status.OutboxDepth);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using NoteSync.Client;
 using NoteSync.Shared.Crdt;
 using NoteSync.Tests.Infra;
@@ -46,5 +47,78 @@ public sealed class LocalStoreTests
         var loaded = replica.Get("note:k")!;
         Assert.Equal(state.Writes.ToArray(), loaded.Writes.ToArray());
         Assert.True(loaded.IsConflict);
+    }
+
+    [Fact]
+    public void StoreFromBeforeEpochsOpensWithItsDataAndNoEpoch()
+    {
+        // Arrange: the first layout, as a client before epochs left it.
+        using var dir = new TempDirectory();
+        using (var old = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "notesync.db")};Pooling=False"))
+        {
+            old.Open();
+            using var command = old.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE writes (key TEXT NOT NULL, timestamp INTEGER NOT NULL, device_id TEXT NOT NULL, value TEXT);
+                CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, value TEXT, timestamp INTEGER NOT NULL);
+                INSERT INTO meta VALUES ('clock', 42), ('last_ack', 40);
+                INSERT INTO writes VALUES ('note:a', 41, 'dev', 'kept');
+                INSERT INTO outbox (key, value, timestamp) VALUES ('note:a', 'kept', 41);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        // Act
+        using var store = new LocalStore(dir.Path);
+
+        // Assert: everything is there, the pending write still counts as this device's edit, no epoch yet.
+        Assert.Equal(42, store.ReadMeta("clock"));
+        Assert.Equal(40, store.ReadMeta("last_ack"));
+        Assert.Null(store.ReadEpoch());
+        Assert.False(store.ResetInProgress());
+        Assert.Equal(["kept"], store.ReadOutbox(10).Select(o => o.Value));
+        Assert.Equal(new Write(41, "dev", "kept"), store.LatestPendingWrite("note:a", "dev"));
+        store.ApplyFrame([], clock: 50, lastAck: 50, ackedUpToId: null, new EpochUpdate("e1"));
+        Assert.Equal("e1", store.ReadEpoch());
+    }
+
+    [Fact]
+    public void ResetBookkeepingSurvivesAReopenAndEndsWithTheReuploadsQueued()
+    {
+        using var dir = new TempDirectory();
+        var sent = EntryState.Of(new Write(3, "other", "from the server"));
+        using (var store = new LocalStore(dir.Path))
+        {
+            var edit = new Write(9, "dev", "my edit");
+            store.AddLocalWrites([("note:mine", edit, EntryState.Of(edit))], 9);
+
+            // The reset's first page: cursor and epoch replaced (the cursor lower than before), the outbox kept.
+            store.ApplyFrame([("note:theirs", sent)], clock: 9, lastAck: 3, ackedUpToId: null, new EpochUpdate("e2"), new ResetStep(true, [("note:theirs", sent)], null));
+        }
+
+        using (var store = new LocalStore(dir.Path))
+        {
+            Assert.True(store.ResetInProgress());
+            Assert.Equal("e2", store.ReadEpoch());
+            Assert.Equal(3, store.ReadMeta("last_ack"));
+            var seen = new LwwMap();
+            store.LoadResetSeen(seen);
+            Assert.True(seen.Get("note:theirs")!.IsExactly(new Write(3, "other", "from the server")));
+
+            // The last page: the re-uploads join the outbox behind the edit, and the record is dropped.
+            store.ApplyFrame([], clock: 9, lastAck: 3, ackedUpToId: null, reset: new ResetStep(false, [], [("note:lost", new Write(2, "other", "lost"))]));
+            Assert.False(store.ResetInProgress());
+            Assert.Equal(["my edit", "lost"], store.ReadOutbox(10).Select(o => o.Value));
+
+            // A re-upload is not an edit of this device: it never shows as a local write that lost.
+            Assert.Null(store.LatestPendingWrite("note:lost", "dev"));
+        }
+
+        using var reopened = new LocalStore(dir.Path);
+        var after = new LwwMap();
+        reopened.LoadResetSeen(after);
+        Assert.Equal(0, after.Count);
+        Assert.Equal(2, reopened.OutboxCount());
     }
 }

@@ -1,0 +1,95 @@
+using NoteSync.Client;
+using NoteSync.Shared.Crdt;
+
+namespace NoteSync.Tests.Unit.Client;
+
+/// <summary>The re-upload decision after a reset: which of the replica's writes the server's new history lacks.</summary>
+public sealed class ReuploadPlanTests
+{
+    private static Dictionary<string, EntryState> Map(params (string Key, Write[] Writes)[] entries) =>
+        entries.ToDictionary(e => e.Key, e => EntryState.OfWrites(e.Writes), StringComparer.Ordinal);
+
+    [Fact]
+    public void KeyTheServerDidNotSendGoesUp()
+    {
+        var replica = Map(("note:a", [new Write(7, "phone", "kept here")]));
+        var plan = ReuploadPlan.Compute(replica, Map());
+        Assert.Equal([("note:a", new Write(7, "phone", "kept here"))], plan);
+    }
+
+    [Fact]
+    public void KeyTheServerHoldsOlderGoesUp()
+    {
+        var replica = Map(("note:a", [new Write(9, "laptop", "new")]));
+        var sent = Map(("note:a", [new Write(4, "laptop", "old")]));
+        Assert.Equal([("note:a", new Write(9, "laptop", "new"))], ReuploadPlan.Compute(replica, sent));
+    }
+
+    [Fact]
+    public void KeyTheServerHoldsEqualOrNewerStaysDown()
+    {
+        var replica = Map(("note:same", [new Write(5, "a", "x")]), ("note:newer", [new Write(5, "a", "x")]));
+        var sent = Map(("note:same", [new Write(5, "a", "x")]), ("note:newer", [new Write(8, "b", "y")]));
+        Assert.Empty(ReuploadPlan.Compute(replica, sent));
+    }
+
+    [Fact]
+    public void SameValueUnderAnotherDeviceIsNotLost()
+    {
+        // The server got the value back from another device's re-upload (which carries that device's id).
+        var replica = Map(("note:a", [new Write(5, "phone", "x")]));
+        var sent = Map(("note:a", [new Write(5, "tablet", "x")]));
+        Assert.Empty(ReuploadPlan.Compute(replica, sent));
+    }
+
+    [Fact]
+    public void ConflictMissingOneValueSendsEveryWriteOfTheKey()
+    {
+        var replica = Map(("note:c", [new Write(6, "phone", "from phone"), new Write(6, "laptop", "from laptop")]));
+        var sent = Map(("note:c", [new Write(6, "phone", "from phone")]));
+        var plan = ReuploadPlan.Compute(replica, sent);
+        Assert.Equal(2, plan.Count);
+        Assert.All(plan, p => Assert.Equal("note:c", p.Key));
+        Assert.Equal(["from laptop", "from phone"], plan.Select(p => p.Write.Value).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void DeletesAreReuploaded()
+    {
+        var replica = Map(("note:gone", [new Write(12, "phone", null)]));
+        var sent = Map(("note:gone", [new Write(3, "phone", "alive")]));
+        Assert.Equal([("note:gone", new Write(12, "phone", null))], ReuploadPlan.Compute(replica, sent));
+
+        // A tombstone the server lacks, against a live value at the same timestamp, is a value it lacks.
+        var tied = Map(("note:gone", [new Write(12, "laptop", "alive")]));
+        Assert.Single(ReuploadPlan.Compute(replica, tied));
+    }
+
+    [Fact]
+    public void WritesComeInTimestampOrderThenKey()
+    {
+        var replica = Map(
+            ("note:z", [new Write(3, "d", "z")]),
+            ("note:b", [new Write(50, "d", "b")]),
+            ("note:a", [new Write(3, "d", "a")]),
+            ("note:m", [new Write(20, "d", "m")]));
+        var plan = ReuploadPlan.Compute(replica, Map(("note:m", [new Write(19, "d", "older")])));
+        Assert.Equal(["note:a", "note:z", "note:m", "note:b"], plan.Select(p => p.Key));
+        Assert.Equal([3L, 3, 20, 50], plan.Select(p => p.Write.Timestamp));
+    }
+
+    [Fact]
+    public void KeysOnlyTheServerHasAskForNothing()
+    {
+        Assert.Empty(ReuploadPlan.Compute(Map(), Map(("note:theirs", [new Write(1, "x", "v")]))));
+    }
+
+    [Fact]
+    public void PlanIsTheSameWhenComputedAgain()
+    {
+        // A crash between the decision and its commit computes it again from the same durable state.
+        var replica = Map(("note:a", [new Write(2, "d", "a")]), ("note:b", [new Write(4, "d", "b"), new Write(4, "e", "c")]));
+        var sent = Map(("note:b", [new Write(4, "d", "b")]));
+        Assert.Equal(ReuploadPlan.Compute(replica, sent), ReuploadPlan.Compute(replica, sent));
+    }
+}
