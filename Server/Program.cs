@@ -12,6 +12,11 @@ if (args is [TokenCommand.Name, .. var tokenArgs])
     return TokenCommand.Run(tokenArgs, Console.Out, Console.Error);
 }
 
+if (args is [DataDirectoryCommands.Backup or DataDirectoryCommands.RenewEpoch, .. var storeArgs])
+{
+    return DataDirectoryCommands.Run(args[0], storeArgs, Console.Out, Console.Error);
+}
+
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,

@@ -28,6 +28,7 @@ internal sealed class NoteSyncMetrics
     private readonly Counter<long> _devicesCut;
     private readonly Histogram<double> _redisRoundTrip;
     private readonly Counter<long> _gapsRepaired;
+    private readonly Counter<long> _resets;
 
     public NoteSyncMetrics(IMeterFactory meterFactory)
     {
@@ -43,6 +44,7 @@ internal sealed class NoteSyncMetrics
         _deliveryLatency = meter.CreateHistogram<double>("notesync.delivery.latency", "ms", "From a commit returning to its live push being written to a device's connection.");
         _devicesCut = meter.CreateCounter<long>("notesync.devices.cut", "{device}", "Devices disconnected because their send queue filled (they stopped reading).");
         _redisRoundTrip = meter.CreateHistogram<double>("notesync.redis.roundtrip", "ms", "Round trip of a Redis PING, once per head check (Store=redis only).");
+        _resets = meter.CreateCounter<long>("notesync.resets", "{push}", "Answers that reset a device: its cursor named a history the space no longer has (a restore, a lossy failover).");
         _gapsRepaired = meter.CreateCounter<long>("notesync.doorbell.gaps_repaired", "{gap}", "Head checks that found a space's clock moved with no doorbell message heard, and rang it.");
     }
 
@@ -83,4 +85,6 @@ internal sealed class NoteSyncMetrics
     public void RedisRoundTrip(TimeSpan roundTrip) => _redisRoundTrip.Record(roundTrip.TotalMilliseconds);
 
     public void GapRepaired() => _gapsRepaired.Add(1);
+
+    public void Reset() => _resets.Add(1);
 }

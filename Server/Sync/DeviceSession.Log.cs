@@ -19,5 +19,9 @@ internal sealed partial class DeviceSession
         [LoggerMessage(EventId = 302, EventName = "SendFailed", Level = LogLevel.Debug,
             Message = "Sending to device {DeviceId} of space {Space} failed; the connection is closed")]
         public static partial void SendFailed(ILogger logger, string space, string deviceId, Exception exception);
+
+        [LoggerMessage(EventId = 305, EventName = "HistoryChanged", Level = LogLevel.Information,
+            Message = "The history of space {Space} changed from epoch {Old} to {New} under device {DeviceId}'s connection; closed so it reconnects and is reset")]
+        public static partial void HistoryChanged(ILogger logger, string space, string deviceId, string old, string @new);
     }
 }

@@ -49,6 +49,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private int _unsent;
     private TaskCompletionSource? _sentWaiter;
     private long _cursor = NotSynced;
+
+    // The history _cursor belongs to; written inside the gate, with _cursor.
+    private string? _epoch;
     private int _pumpScheduled;
     private bool _flushing;
 
@@ -130,7 +133,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 result = await _service.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
                 if (result.Ack is { } ack)
                 {
-                    Volatile.Write(ref _cursor, Math.Max(_cursor, ack.AckTimestamp));
+                    // A reset moves the cursor into another history, where it may well be lower.
+                    Volatile.Write(ref _cursor, ack.Reset ? ack.AckTimestamp : Math.Max(_cursor, ack.AckTimestamp));
+                    _epoch = ack.Epoch ?? _epoch;
                 }
 
                 await deliver(result).ConfigureAwait(false);
@@ -223,6 +228,11 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             {
                 if (frame.After == _cursor && !_closed.IsCancellationRequested)
                 {
+                    if (HistoryChanged(frame.Frame))
+                    {
+                        return;
+                    }
+
                     if (EnqueueLive(frame.Frame))
                     {
                         Volatile.Write(ref _cursor, frame.Cursor);
@@ -277,7 +287,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     }
 
                     var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
-                    if (live is null)
+                    if (live is null || HistoryChanged(live.Frame))
                     {
                         break;
                     }
@@ -469,6 +479,23 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             Log.SendFailed(_logger, Space, DeviceId, ex);
             Cut();
         }
+    }
+
+    // The space's history was renamed under this connection (a lossy failover): its cursor means
+    // nothing there, and only the device can say what it holds. Dropping the connection makes it
+    // reconnect with its epoch and get a reset. Call inside the gate.
+    private bool HistoryChanged(OutboundFrame frame)
+    {
+        var epoch = frame.Ack?.Epoch;
+        if (_epoch is null || epoch is null || epoch == _epoch)
+        {
+            _epoch ??= epoch;
+            return false;
+        }
+
+        Log.HistoryChanged(_logger, Space, DeviceId, _epoch, epoch);
+        Cut();
+        return true;
     }
 
     private void Cut()

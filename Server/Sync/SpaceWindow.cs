@@ -21,6 +21,7 @@ internal sealed class SpaceWindow(int capacity)
     private readonly Dictionary<long, ApplyResult> _parked = [];
     private LiveFrame? _liveFrame;
     private bool _started;
+    private string? _epoch;
     private long _from;
     private long _head;
     private long _known;
@@ -41,11 +42,19 @@ internal sealed class SpaceWindow(int capacity)
     {
         lock (_lock)
         {
-            _known = Math.Max(_known, applied.Cursor);
+            if (_started && applied.Epoch != _epoch)
+            {
+                // Another history (a store that lost some, and renamed its history): nothing held joins onto it.
+                Forget(applied.Epoch);
+            }
+
             if (!_started)
             {
+                _epoch = applied.Epoch;
                 Restart(applied.PreviousCursor);
             }
+
+            _known = Math.Max(_known, applied.Cursor);
 
             if (applied.PreviousCursor > _head)
             {
@@ -90,6 +99,14 @@ internal sealed class SpaceWindow(int capacity)
     {
         lock (_lock)
         {
+            if (_started && page.Epoch != _epoch)
+            {
+                Forget(page.Epoch);
+                Restart(page.Cursor);
+                return;
+            }
+
+            _epoch = page.Epoch;
             _known = Math.Max(_known, page.Cursor);
             if (!_started || after > _head || page.Cursor <= _head)
             {
@@ -155,7 +172,7 @@ internal sealed class SpaceWindow(int capacity)
 
             if (after >= _head)
             {
-                page = new ChangePage([], _head, false);
+                page = new ChangePage([], _head, false) { Epoch = _epoch };
                 return true;
             }
 
@@ -175,7 +192,7 @@ internal sealed class SpaceWindow(int capacity)
                 bytes += size;
             }
 
-            page = new ChangePage(entries, more ? entries[^1].Seq : _head, more);
+            page = new ChangePage(entries, more ? entries[^1].Seq : _head, more) { Epoch = _epoch };
             return true;
         }
     }
@@ -192,6 +209,15 @@ internal sealed class SpaceWindow(int capacity)
         }
 
         return true;
+    }
+
+    // Drops everything known of the old history, the clock included: the new one's may be lower.
+    private void Forget(string? epoch)
+    {
+        _epoch = epoch;
+        _known = 0;
+        _liveFrame = null;
+        _started = false;
     }
 
     private void Restart(long cursor)

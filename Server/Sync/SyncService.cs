@@ -101,6 +101,7 @@ internal sealed partial class SyncService(
                     {
                         AckTimestamp = applied.Cursor,
                         Changes = ToChanges(applied.Changed, null, []),
+                        Epoch = applied.Epoch,
                     }, committedAt));
                     recent.RememberLiveFrame(space, frame);
                 }
@@ -142,7 +143,19 @@ internal sealed partial class SyncService(
                 recent.OnHeard(space, await store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false));
             }
 
-            var page = await ReadAsync(space, push.LastAck ?? 0, room, cancellationToken).ConfigureAwait(false);
+            var lastAck = push.LastAck ?? 0;
+            var page = await ReadAsync(space, lastAck, room, cancellationToken).ConfigureAwait(false);
+
+            // The device's cursor names a history the space no longer has (a restore, a lossy failover):
+            // from there it would skip what was written since. It gets the whole space from 0 instead.
+            var reset = (push.Epoch is not null && push.Epoch != page.Epoch) || (!page.More && lastAck > page.Cursor);
+            if (reset)
+            {
+                Log.Reset(logger, space, deviceId, lastAck, push.Epoch, page.Cursor, page.Epoch);
+                metrics.Reset();
+                page = await ReadAsync(space, 0, room, cancellationToken).ConfigureAwait(false);
+            }
+
             metrics.PushAcked();
             return PushResult.Acked(new SyncAck
             {
@@ -150,6 +163,8 @@ internal sealed partial class SyncService(
                 Changes = ToChanges(page.Entries, applied.Sent, applied.Superseded),
                 RequestId = push.RequestId,
                 More = page.More,
+                Epoch = page.Epoch,
+                Reset = reset,
             });
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -216,6 +231,7 @@ internal sealed partial class SyncService(
             AckTimestamp = page.Cursor,
             Changes = ToChanges(page.Entries, null, []),
             More = page.More,
+            Epoch = page.Epoch,
         }));
         recent.RememberLiveFrame(space, frame);
         return frame;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
@@ -92,38 +91,6 @@ public sealed class TokenCommandTests
     }
 
     /// <summary>Runs <c>dotnet NoteSync.Server.dll token ARGS</c> with only <paramref name="settings"/> as NoteSync configuration.</summary>
-    private static async Task<(int ExitCode, string StdOut, string StdErr)> RunTokenAsync(IReadOnlyDictionary<string, string> settings, params string[] args)
-    {
-        using var workDir = new TempDirectory();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workDir.Path,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NoteSync.Server.dll"));
-        start.ArgumentList.Add("token");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("NoteSync__", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string StdOut, string StdErr)> RunTokenAsync(IReadOnlyDictionary<string, string> settings, params string[] args) =>
+        ServerCommand.RunAsync(settings, ["token", .. args]);
 }

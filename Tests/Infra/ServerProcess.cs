@@ -35,6 +35,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process?.Id ?? 0;
 
+    /// <summary>The redis-server this server was started on by <see cref="StartOnStoreAsync"/>, or null.</summary>
+    public RedisServer? Redis => _ownedRedis;
+
     /// <summary>Everything the process printed so far (for failure messages).</summary>
     public string Output
     {

@@ -82,7 +82,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
             keys.Add(key!);
         }
 
-        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary"], keys.Order(StringComparer.Ordinal));
+        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:epoch", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary"], keys.Order(StringComparer.Ordinal));
         Assert.Single(keys.Select(k => fixture.Connection.HashSlot(k)).Distinct());
     }
 
@@ -110,6 +110,11 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         Assert.Equal(next.Cursor, noChange.Cursor);
         var page = await Store.ReadSinceAsync(SpaceA, 2, 100, 1 << 20).DefaultTimeout();
         Assert.Equal(["note:c", "note:d"], page.Entries.Select(e => e.Key));
+
+        // The history may have lost what devices saw, so it gets a new name, and keeps it.
+        Assert.Equal(first.Epoch, second.Epoch);
+        Assert.NotEqual(second.Epoch, afterFailover.Epoch);
+        Assert.All(new[] { next.Epoch, noChange.Epoch, page.Epoch }, e => Assert.Equal(afterFailover.Epoch, e));
     }
 
     [Fact]
@@ -124,9 +129,11 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         var first = await ApplyAsync(space, ("note:a", new Write(1, "dev-a", "v1")));
         var second = await ApplyAsync(space, ("note:b", new Write(1, "dev-a", "v1")));
 
-        // Assert: the first seq is past the margin; the next follows on.
+        // Assert: the first seq is past the margin; the next follows on; the history got a name at once.
         Assert.Equal((0, ClockLimits.Default.FailoverMargin + 1), (first.PreviousCursor, first.Cursor));
         Assert.Equal(first.Cursor + 1, second.Cursor);
+        Assert.NotNull(first.Epoch);
+        Assert.Equal(first.Epoch, second.Epoch);
     }
 
     [Fact]

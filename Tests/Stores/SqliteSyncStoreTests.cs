@@ -214,6 +214,30 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
     }
 
     [Fact]
+    public async Task ACopyMarkedByTheBackupCommandGetsANewEpochOnceWhenOpened()
+    {
+        // Arrange
+        var before = (await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v")))).Epoch;
+        await Store.DisposeAsync();
+        await using (var connection = OpenSideConnection())
+        {
+            SqliteEpoch.MarkForRenewal(connection);
+        }
+
+        // Act: opened as a restored backup, then once more.
+        var restored = Open();
+        var renewed = (await restored.ReadSinceAsync(SpaceA, 0, 10, long.MaxValue).DefaultTimeout()).Epoch;
+        await restored.DisposeAsync();
+        await using var again = Open();
+        var kept = (await again.ReadSinceAsync(SpaceA, 0, 10, long.MaxValue).DefaultTimeout()).Epoch;
+
+        // Assert: a new name for the restored history, kept from then on; the data is untouched.
+        Assert.NotEqual(before, renewed);
+        Assert.Equal(renewed, kept);
+        Assert.Equal(1, await again.GetCursorAsync(SpaceA).DefaultTimeout());
+    }
+
+    [Fact]
     public async Task DatabaseWithNewerSchemaIsRefused()
     {
         await Store.DisposeAsync();

@@ -14,6 +14,8 @@ namespace NoteSync.Server.Stores.Redis;
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
 /// ns:{&lt;space&gt;}:primary string      the replication id (master_replid) of the primary that last advanced
 ///                                     the clock; a different one means a failover happened since (RedisScripts.Apply)
+/// ns:{&lt;space&gt;}:epoch   string      the name of the space's history: set at its first change under a primary
+///                                     it has no record of (with the fence); absent = none yet
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
 /// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
@@ -26,11 +28,11 @@ namespace NoteSync.Server.Stores.Redis;
 /// </summary>
 internal static class RedisKeys
 {
-    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary.</summary>
+    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary, epoch.</summary>
     public static RedisKey[] For(string space)
     {
         var prefix = $"ns:{{{HashTag(space)}}}:";
-        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary"];
+        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch"];
     }
 
     /// <summary>The space as written between the braces.</summary>

@@ -56,15 +56,16 @@ internal static class RedisScripts
     public const string ClockLeadError = "NOTESYNC_CLOCK_LEAD";
 
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary. ARGV: the most a change may lead
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch. ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
-    /// came from) or '0', then five per write: key, timestamp, device_id, '1' or '0' (has a value or is a
-    /// tombstone), value ('' for a tombstone).
+    /// came from) or '0', a new epoch to take if the clock is fenced, then five per write: key, timestamp,
+    /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
     /// At a push's first change, the primary's replication id (INFO replication) is compared with the one
     /// stored in the primary key: when they differ, or none is stored, the clock first jumps by the
-    /// margin, so no seq an old primary gave out unreplicated is handed out again.
-    /// Returns <c>{previous C, new C, n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
+    /// margin, so no seq an old primary gave out unreplicated is handed out again, and the space takes the
+    /// new epoch: its history may have lost what devices saw.
+    /// Returns <c>{previous C, new C, epoch ('' for none), n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
     /// changed keys in seq order with their final entries, then the superseded keys with theirs.
     /// Every check runs before the first write, so an error applies nothing.
     /// </summary>
@@ -73,7 +74,8 @@ internal static class RedisScripts
         local MAX_LEAD = tonumber(ARGV[1])
         local FAILOVER_MARGIN = tonumber(ARGV[2])
         local TOUCH = ARGV[3] == '1'
-        local FIRST = 4
+        local NEW_EPOCH = ARGV[4]
+        local FIRST = 5
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
           if v == false then return '~' end
@@ -189,7 +191,13 @@ internal static class RedisScripts
         local changedKeys = {}
         for k, _ in pairs(seqs) do changedKeys[#changedKeys + 1] = k end
         table.sort(changedKeys, function(a, b) return seqs[a] < seqs[b] end)
-        local out = {fmt(previous), fmt(clock), tostring(#changedKeys)}
+        local epoch = redis.call('GET', KEYS[5]) or ''
+        -- A space written before epochs existed gets its name at its next change.
+        if (fence ~= nil and fence ~= fencedBy) or (epoch == '' and #changedKeys > 0) then
+          epoch = NEW_EPOCH
+          redis.call('SET', KEYS[5], epoch)
+        end
+        local out = {fmt(previous), fmt(clock), epoch, tostring(#changedKeys)}
         for _, k in ipairs(changedKeys) do
           local entry = encode(seqs[k], states[k])
           redis.call('HSET', KEYS[2], k, entry)
@@ -212,7 +220,7 @@ internal static class RedisScripts
 
     /// <summary>
     /// One page of "changes since", read-only, so the clock and the rows come from one state. KEYS: clock,
-    /// entries, log. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, key1, entry1, ...}</c>.
+    /// entries, log, primary, epoch. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, epoch ('' for none), key1, entry1, ...}</c>.
     /// The script bounds the page by a cheap lower bound of each entry's wire size (its key and stored
     /// bytes: the stored framing is never larger than the 100 bytes per write and per entry that
     /// <see cref="StoredEntry.EstimatedWireBytes"/> adds), so it never drops an entry the exact count would
@@ -222,7 +230,7 @@ internal static class RedisScripts
         local clock = redis.call('GET', KEYS[1]) or '0'
         local maxChanges = tonumber(ARGV[2])
         local maxBytes = tonumber(ARGV[3])
-        local out = {clock, '0'}
+        local out = {clock, '0', redis.call('GET', KEYS[5]) or ''}
         local count, bytes, offset = 0, 0, 0
         local min = '(' .. ARGV[1]
         while true do

@@ -90,11 +90,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
         ArgumentNullException.ThrowIfNull(writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        const int First = 3;
+        const int First = 4;
         var values = new RedisValue[First + (writes.Count * 5)];
         values[0] = ClockLimits.MaxLead;
         values[1] = ClockLimits.FailoverMargin;
         values[2] = _minReplicas > 0 ? "1" : "0";
+        values[3] = Epochs.New();
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
@@ -181,11 +182,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
         var items = (RedisResult[])result!;
         var clock = ParseInt64(items[0]);
         var more = (string?)items[1] == "1";
+        var epoch = EpochOf(items[2]);
 
         // The script cut the page by a lower bound of each entry's size; the exact cut is made here.
-        var entries = new List<StoredEntry>((items.Length - 2) / 2);
+        var entries = new List<StoredEntry>((items.Length - 3) / 2);
         var bytes = 0L;
-        for (var i = 2; i < items.Length; i += 2)
+        for (var i = 3; i < items.Length; i += 2)
         {
             var entry = DecodeEntry(items[i], items[i + 1]);
             var size = entry.EstimatedWireBytes;
@@ -199,7 +201,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
             entries.Add(entry);
         }
 
-        return new ChangePage(entries, more ? entries[^1].Seq : clock, more);
+        return new ChangePage(entries, more ? entries[^1].Seq : clock, more) { Epoch = epoch };
     }
 
     /// <inheritdoc />
@@ -364,9 +366,10 @@ internal sealed partial class RedisSyncStore : ISyncStore
     {
         var previous = ParseInt64(items[0]);
         var cursor = ParseInt64(items[1]);
-        var changedCount = (int)ParseInt64(items[2]);
+        var epoch = EpochOf(items[2]);
+        var changedCount = (int)ParseInt64(items[3]);
         var changed = new StoredEntry[changedCount];
-        var at = 3;
+        var at = 4;
         for (var i = 0; i < changedCount; i++, at += 2)
         {
             changed[i] = DecodeEntry(items[at], items[at + 1]);
@@ -379,8 +382,10 @@ internal sealed partial class RedisSyncStore : ISyncStore
             superseded[i] = new KeyState(entry.Key, entry.State);
         }
 
-        return new ApplyResult(previous, cursor, changed, superseded);
+        return new ApplyResult(previous, cursor, changed, superseded) { Epoch = epoch };
     }
+
+    private static string? EpochOf(RedisResult value) => (string?)value is { Length: > 0 } epoch ? epoch : null;
 
     private static StoredEntry DecodeEntry(RedisResult key, RedisResult stored) =>
         RedisEntryCodec.Decode((string)key!, ((byte[])stored!).AsSpan());

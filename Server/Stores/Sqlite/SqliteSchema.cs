@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 1, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 2, kept in <c>PRAGMA user_version</c>).
 /// <code>
 /// spaces(space TEXT PK, clock INTEGER)       -- the space's clock C (CONTRACT §2); absent = 0
 /// entries(space, key,                        -- PK (space, key): one row per key, its current state
@@ -11,7 +11,11 @@ namespace NoteSync.Server.Stores.Sqlite;
 ///         timestamp INTEGER,                 -- T, the highest timestamp seen for the key
 ///         device_id TEXT, value TEXT NULL,   -- the winner of W; value NULL = a tombstone
 ///         others TEXT NULL)                  -- the rest of W when |W| > 1, see WriteSetCodec
+/// meta(name TEXT PK, value TEXT)             -- 'epoch': the name of the database's history (every
+///                                            -- space's); 'renew_epoch': present in a copy made by
+///                                            -- the backup command, so a server started on it takes a new one
 /// </code>
+/// Version 1 lacked <c>meta</c>; opening it adds the table and an epoch.
 /// The UNIQUE index on (space, seq) makes "changes since" a range read. A newer version may add
 /// columns and tables; this version ignores any it does not know, and refuses a database whose
 /// user_version is greater than its own rather than misread it.
@@ -19,7 +23,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The database file inside the data directory.</summary>
     public const string FileName = "notesync.db";
@@ -44,6 +48,10 @@ internal static class SqliteSchema
             PRIMARY KEY (space, key)
         );
         CREATE UNIQUE INDEX IF NOT EXISTS entries_space_seq ON entries (space, seq);
+        CREATE TABLE IF NOT EXISTS meta (
+            name TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
         """;
 
     /// <summary>Creates the tables when missing and checks the version. Runs on the writer connection.</summary>

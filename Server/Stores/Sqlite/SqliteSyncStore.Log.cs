@@ -26,5 +26,8 @@ internal sealed partial class SqliteSyncStore
 
         [LoggerMessage(206, LogLevel.Information, "SQLite store closed at {Path}", EventName = "SqliteStoreClosed")]
         public static partial void Closed(ILogger logger, string path);
+
+        [LoggerMessage(207, LogLevel.Warning, "The database at {Path} is a restored backup: its history is now epoch {Epoch}, and devices that synced with it before re-read every space and re-upload what it lacks", EventName = "SqliteEpochRenewed")]
+        public static partial void EpochRenewed(ILogger logger, string path, string epoch);
     }
 }

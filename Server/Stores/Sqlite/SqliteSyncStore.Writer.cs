@@ -195,7 +195,7 @@ internal sealed partial class SqliteSyncStore
 
         if (changed is null)
         {
-            return new ApplyResult(previous, previous, [], superseded is null ? [] : [.. superseded.Values]);
+            return new ApplyResult(previous, previous, [], superseded is null ? [] : [.. superseded.Values]) { Epoch = Epoch };
         }
 
         // A key changed twice in one push is stored once, with its final state and seq.
@@ -208,7 +208,7 @@ internal sealed partial class SqliteSyncStore
 
         _writer.UpsertClock(transaction, space, clock);
         // A key superseded early in the push but changed later in it is reported by its change alone.
-        return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]);
+        return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]) { Epoch = Epoch };
     }
 
     private long CommittedClock(SqliteTransaction transaction, string space)

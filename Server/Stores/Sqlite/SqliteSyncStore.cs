@@ -81,6 +81,12 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             Synchronous = SqliteSchema.ScalarInt64(_writeConnection, "PRAGMA synchronous");
             SqliteSchema.ScalarString(_writeConnection, "PRAGMA busy_timeout = 5000");
             SqliteSchema.Ensure(_writeConnection);
+            Epoch = SqliteEpoch.Load(_writeConnection, out var renewed);
+            if (renewed)
+            {
+                Log.EpochRenewed(_logger, DatabasePath, Epoch);
+            }
+
             _writer = new WriterStatements(_writeConnection);
         }
         catch
@@ -99,6 +105,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         _writerTask = Task.Run(RunWriterAsync);
         Log.Opened(_logger, DatabasePath);
     }
+
+    /// <summary>The database's epoch: the name of its history, the same for every space, fixed while the store is open.</summary>
+    internal string Epoch { get; } = "";
 
     /// <summary>The database file's full path.</summary>
     internal string DatabasePath { get; }
@@ -174,7 +183,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
         var (entries, more) = ReadPage(command, maxChanges, maxBytes);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new ChangePage(entries, more ? entries[^1].Seq : clock, more);
+        return new ChangePage(entries, more ? entries[^1].Seq : clock, more) { Epoch = Epoch };
     }
 
     /// <inheritdoc />
