@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Playwright;
 using NoteSync.Tests.Infra;
@@ -454,33 +453,10 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
         CopyFolder(backup, dataDir);
     }
 
-    /// <summary>The operator's step after putting a backup back: <c>renew-epoch</c>, on the server's data directory, with the server stopped.</summary>
+    /// <summary>The operator's step after putting back a copy <c>backup</c> did not make: <c>renew-epoch</c>, on the server's data directory, with the server stopped.</summary>
     private static async Task RenewEpochAsync(string dataDir)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "NoteSync.Server.dll"), "renew-epoch" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = dataDir,
-        };
-        start.Environment["NoteSync__DataDir"] = dataDir;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"renew-epoch did not exit within 60 s: {await output}{await error}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"renew-epoch exited with {process.ExitCode}: {await output}{await error}");
+        var (exit, stdout, stderr) = await ServerCommand.RunAsync(new Dictionary<string, string> { ["NoteSync__DataDir"] = dataDir }, "renew-epoch");
+        Assert.True(exit == 0, $"renew-epoch exited with {exit}: {stdout}{stderr}");
     }
 }
