@@ -146,9 +146,6 @@ export class SyncClient {
       this.transport = "none";
       if (this.#stopped) return;
       if (event.code === 1008) { this.#setStatus("unauthorized", "none", { code: "unauthorized", message: event.reason || "the token expired" }); return; }
-      // 1012: the space's history changed under this connection; the server asks for a reconnect,
-      // whose first push (with our epoch) gets the reset. No reason to wait long.
-      if (event.code === 1012) this.#attempt = 0;
       if (opened) { this.#retry(); return; }
       // A browser does not show why an upgrade failed: ask the same question over HTTP.
       this.#probe();

@@ -156,7 +156,7 @@ export class NoteStore {
       reset = { phase: "reading" };
       seen = new Map();
     } else if (ack.epoch != null && epoch != null && ack.epoch !== epoch) {
-      // Another history without the flag (a frame that beat the server's close when the epoch changed):
+      // Another history without the flag (a frame that came before the server dropped the connection when the epoch changed):
       // its changes merge harmlessly, but its position is not one of ours. Our next push, with our
       // epoch, gets the reset.
     } else {

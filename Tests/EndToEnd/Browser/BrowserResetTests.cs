@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Playwright;
+using NoteSync.Server.Stores.Redis;
 using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Browser;
@@ -204,6 +205,56 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
         {
             await reader.WaitForValueAsync($"note:old/{i}.md", $"old {i}");
         }
+    }
+
+    /// <summary>
+    /// A lossy Redis failover under a live page: the new primary lacks one of the page's notes; the
+    /// next write fences the clock and renames the space's history, the server drops the page's
+    /// WebSocket, and the page reconnects, is reset, and puts the lost note back. The heartbeat is set
+    /// far beyond the wait, so only the drop can bring the page back in time.
+    /// </summary>
+    [Fact]
+    public async Task AHistoryLostUnderALivePageIsPutBackAfterTheServerDropsItsConnection()
+    {
+        // Arrange: a page live on a Redis-backed server, with notes; its WebSockets are counted.
+        await using var server = await ServerProcess.StartOnStoreAsync(TestStores.Redis);
+        var sockets = 0;
+        await using var page = await NotePage.OpenAsync(browser, server, query: "?heartbeat_ms=600000", prepare: context =>
+        {
+            context.Page += (_, p) => p.WebSocket += (_, _) => Interlocked.Increment(ref sockets);
+            return Task.CompletedTask;
+        });
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("kept/1", "on the page, and in Redis until it is emptied");
+        await page.CreateNoteAsync("kept/2", "this one too");
+        await page.WaitForNothingUnsentAsync();
+        var before = Volatile.Read(ref sockets);
+
+        // Act: as after a failover to a replica that never got kept/1: the space's record names another
+        // primary and the entry is gone (the layout of RedisKeys: clock, entries, log, primary, epoch).
+        // Then another device writes.
+        var keys = RedisKeys.For("default");
+        await using (var redis = await server.Redis!.ConnectAsync())
+        {
+            var db = redis.GetDatabase();
+            await db.StringSetAsync(keys[3], "replid-of-a-lost-primary");
+            Assert.True(await db.HashDeleteAsync(keys[1], "note:kept/1.md"));
+            Assert.True(await db.SortedSetRemoveAsync(keys[2], "note:kept/1.md"));
+        }
+
+        await using var writer = await WsDevice.ConnectAsync(server, "writer");
+        await writer.PullAsync();
+        await writer.PutAsync("note:new.md", "written after the failover");
+
+        // Assert: a new connection, reset on return, the lost note put back, the new one received.
+        await WaitForResetDoneAsync(page);
+        Assert.True(Volatile.Read(ref sockets) > before, $"the page stayed on its connection ({before} WebSocket(s))");
+        Assert.Equal(1, await page.Page.EvaluateAsync<int>("() => window.notesync.store.lastReset.keys"));
+        await page.WaitForValueAsync("new.md", "written after the failover");
+        await using var reader = await WsDevice.ConnectAsync(server, "reader");
+        await reader.PullAsync();
+        await reader.WaitForValueAsync("note:kept/1.md", "on the page, and in Redis until it is emptied");
+        await reader.WaitForValueAsync("note:kept/2.md", "this one too");
     }
 
     /// <summary>
