@@ -57,6 +57,7 @@ async function main() {
   client.onstatus = renderStatus;
   client.onerror = error => { errors.push(error); if (errors.length > 50) errors.shift(); };
   client.onchanges = keys => {
+    renderReset();
     if (keys.length === 0) return;
     queueRender();
     if (selected && keys.includes(selected)) refreshEditor(true);
@@ -357,8 +358,47 @@ const STATUS_TEXT = {
 };
 
 let shownUnsent = 0;
+const RESET_NOTICE_MS = 30_000;    // how long "re-uploaded" stays once the re-upload is over
+let dismissedReset = null;         // the lastReset the user hid
+let resetTimer = 0;
+
+const notes = n => (n === 1 ? "1 note" : `${n} notes`);
+
+// A brief line under the top bar while the server's lost history is read again and put back, so a
+// burst of "unsent" and "syncing" after a restore has a reason the user can read. Not modal: the
+// page works on throughout.
+function renderReset() {
+  const notice = $("reset-notice");
+  const reset = store.reset;
+  let state = null;
+  let text = "";
+  let count = 0;
+  if (reset?.phase === "reading") {
+    state = "reading";
+    text = "Server restored from a backup: checking which notes it lost…";
+  } else if (reset?.phase === "reuploading") {
+    state = "reuploading";
+    count = reset.keys.length;
+    const left = reset.keys.filter(key => store.outbox.has(key) && !store.outbox.get(key).rejected).length;
+    text = `Server restored from a backup: re-uploading ${notes(count)}${left < count ? ` (${left} to go)` : ""}`;
+  } else if (store.lastReset && store.lastReset !== dismissedReset && Date.now() - store.lastReset.at < RESET_NOTICE_MS) {
+    state = "done";
+    count = store.lastReset.keys;
+    text = count > 0
+      ? `Server restored from a backup: ${notes(count)} from this browser put back.`
+      : "Server restored from a backup: it lost nothing this browser holds.";
+    clearTimeout(resetTimer);
+    resetTimer = setTimeout(renderReset, RESET_NOTICE_MS - (Date.now() - store.lastReset.at));
+  }
+  notice.hidden = state === null;
+  notice.dataset.state = state ?? "";
+  notice.dataset.count = count;
+  $("reset-dismiss").hidden = state !== "done";
+  if ($("reset-text").textContent !== text) $("reset-text").textContent = text;
+}
 
 function renderStatus(status) {
+  renderReset();
   const unsent = store.outbox.size;
   // An acknowledgement changes no note, only its "unsent" badge.
   if (unsent !== shownUnsent) { shownUnsent = unsent; queueRender(); }
@@ -400,6 +440,7 @@ function wireUi() {
   $("new-form").addEventListener("submit", createNote);
   $("token-form").addEventListener("submit", saveToken);
   $("token-dialog").addEventListener("cancel", e => e.preventDefault());
+  $("reset-dismiss").addEventListener("click", () => { dismissedReset = store.lastReset; renderReset(); });
   $("save").addEventListener("click", save);
   $("delete").addEventListener("click", async () => {
     const key = selected;

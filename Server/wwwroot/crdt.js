@@ -50,3 +50,40 @@ export const siblings = state => state.filter(w => w.value !== state[0].value);
 
 /** True while the state holds more than one distinct value. */
 export const isConflict = state => state.some(w => w.value !== state[0].value);
+
+// ---- resets (docs/protocol.md, "Epochs and resets") ----
+
+/**
+ * Records what the server showed of a key while a reset is read: `seen` maps key -> {timestamp,
+ * values}, the highest timestamp the server sent for the key and every value it holds there. Later
+ * frames may carry a key again (a newer state), so a higher timestamp replaces and an equal one adds.
+ */
+export function noteServerWrites(seen, key, writes) {
+  for (const w of writes) {
+    const value = w.value ?? null;
+    const s = seen.get(key);
+    if (!s || w.timestamp > s.timestamp) seen.set(key, { timestamp: w.timestamp, values: new Set([value]) });
+    else if (w.timestamp === s.timestamp) s.values.add(value);
+  }
+}
+
+/**
+ * The re-upload decision of a reset: for every key of the replica (`entries`, key -> writes best
+ * first) that the server did not show, showed at a lower timestamp, or showed at the same timestamp
+ * without one of the replica's values, the replica's writes of that key as push changes
+ * {key, value, timestamp}, in timestamp order (so each push raises the restored clock for the next,
+ * inside the clock bound). Writes of one value from several devices are one change: a re-upload
+ * carries the uploading device's id, so they would be the same write.
+ */
+export function lostWrites(entries, seen) {
+  const lost = [];
+  for (const [key, writes] of entries) {
+    if (!writes || writes.length === 0) continue;
+    const timestamp = writes[0].timestamp;
+    const s = seen.get(key);
+    const lacks = !s || s.timestamp < timestamp || (s.timestamp === timestamp && writes.some(w => !s.values.has(w.value ?? null)));
+    if (!lacks) continue;
+    for (const value of new Set(writes.map(w => w.value ?? null))) lost.push({ key, value, timestamp });
+  }
+  return lost.sort((a, b) => a.timestamp - b.timestamp || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -3,8 +3,11 @@
 // cursor and outbox live in a `replica` object the embedder supplies (store.js keeps them in
 // IndexedDB), with this shape:
 //   replica.cursor                      the highest ack_timestamp received (last_ack)
+//   replica.epoch                       the epoch of the frame the cursor came from, or null (sent back on every push)
 //   replica.pending(limit)              the writes to send: [{key, value, timestamp}], oldest first
-//   replica.applyAck(ack, sentChanges)  merge a sync_ack, move clock and cursor, drop acknowledged writes
+//   replica.applyAck(ack, sentChanges)  merge a sync_ack, move clock and cursor, drop acknowledged writes;
+//                                       on `reset`, replace cursor and epoch and, after the reset's last
+//                                       page, queue what the server lost (docs/protocol.md, "Epochs and resets")
 //   replica.reject(sentChanges, reason) the server will never take these as they are (bad_request, too_large)
 // No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
 
@@ -188,9 +191,15 @@ export class SyncClient {
     if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     this.#inFlight = { requestId, changes };
-    socket.send(JSON.stringify({ type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId }));
+    socket.send(JSON.stringify(this.#push(changes, requestId)));
     this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
     this.#emit();
+  }
+
+  // Every push names the history its last_ack belongs to, so a server that lost that history answers
+  // with a reset even when its cursor has passed ours. A replica without an epoch leaves it out.
+  #push(changes, requestId) {
+    return { type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId, epoch: this.#replica.epoch ?? undefined };
   }
 
   // The writes of the next push: one while looking for a refused write, else up to the count and byte budgets (at least one).
@@ -216,7 +225,7 @@ export class SyncClient {
     this.#emit();
     let response;
     try {
-      response = await this.#post({ type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId });
+      response = await this.#post(this.#push(changes, requestId));
     } catch {
       this.#inFlight = null;
       this.#retry();
@@ -253,7 +262,7 @@ export class SyncClient {
   async #probe() {
     let response;
     try {
-      response = await this.#post({ type: "sync_push", changes: [], last_ack: this.#replica.cursor });
+      response = await this.#post(this.#push([], undefined));
     } catch {
       this.#retry();
       return;
@@ -278,7 +287,8 @@ export class SyncClient {
     if (code === "rate_limited") { this.#schedule(retryAfterMs ?? this.#backoff(), again); return; }
     if (code === "bad_request" || code === "too_large") {
       // A push is atomic: one bad write refuses all. Alone, a write is refused for itself: keep it, marked.
-      if (changes.length > 1) this.#split = changes.length;
+      // (The writes of one key go together: after a reset a key may have several values to put back.)
+      if (new Set(changes.map(c => c.key)).size > 1) this.#split = changes.length;
       else {
         await this.#replica.reject(changes, `${code}: ${message}`);
         if (this.#split > 0) this.#split -= 1;

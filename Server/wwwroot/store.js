@@ -1,12 +1,15 @@
 // The page's durable state in IndexedDB, so a reload or a crash loses nothing: the replica
-// (key -> writes, best first), the Lamport clock, the cursor (last_ack) and the outbox (writes not yet
-// acknowledged, one per key: a newer edit of a note replaces its unsent older one, which it would
-// beat anyway). Every change of state is one transaction, so the four never disagree.
+// (key -> writes, best first), the Lamport clock, the cursor (last_ack) with its epoch, and the outbox
+// (writes not yet acknowledged, one item per key: a newer edit of a note replaces its unsent older one,
+// which it would beat anyway). Every change of state is one transaction, so they never disagree.
 
-import { merge, mergeChange } from "./crdt.js";
+import { lostWrites, merge, mergeChange, noteServerWrites, writesOf } from "./crdt.js";
 
 const DB_NAME = "notesync";
-const DB_VERSION = 1;
+// 2: the cursor has an epoch (meta "epoch") and a reset may be under way (meta "reset"). The bump keeps
+// a page from before epochs, still open in some tab, from moving the cursor without its epoch: it
+// cannot open version 2, and is asked to close by the versionchange event.
+const DB_VERSION = 2;
 
 function request(r) {
   return new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
@@ -24,13 +27,19 @@ export class NoteStore {
   /** Opens (creating on first use) the database; `name` lets tests or embedders keep several apart. */
   static async open(name = DB_NAME) {
     const open = indexedDB.open(name, DB_VERSION);
-    open.onupgradeneeded = () => {
+    open.onupgradeneeded = event => {
       const db = open.result;
-      db.createObjectStore("entries", { keyPath: "key" });   // {key, writes}
-      db.createObjectStore("outbox", { keyPath: "key" });    // {key, value, timestamp, rejected?}
-      db.createObjectStore("meta");                          // device_id, clock, cursor
+      if (event.oldVersion < 1) {
+        db.createObjectStore("entries", { keyPath: "key" });   // {key, writes}
+        db.createObjectStore("outbox", { keyPath: "key" });    // {key, value, timestamp, also?, rejected?}
+        db.createObjectStore("meta");                          // device_id, clock, cursor, epoch, reset
+      }
+      // From 1 nothing moves: a version-1 cursor has no epoch, and the first answer names it (see #applyAck).
     };
-    const store = new NoteStore(await request(open));
+    const db = await request(open);
+    // A later version opened in another tab: let it upgrade rather than block it; this page stops syncing.
+    db.onversionchange = () => db.close();
+    const store = new NoteStore(db);
     await store.#load();
     return store;
   }
@@ -42,8 +51,19 @@ export class NoteStore {
   outbox = new Map();
   clock = 0;
   cursor = 0;
+  /** The epoch of the frame the cursor came from (sent back on every push), or null. */
+  epoch = null;
   deviceId = "";
+  /**
+   * The reset under way, or null: {phase: "reading"} while the whole space is read again, then
+   * {phase: "reuploading", keys} until the outbox holds none of the re-uploaded keys. Persisted.
+   */
+  reset = null;
+  /** How the last reset ended in this page ({keys, at}), for the notice; not persisted. */
+  lastReset = null;
 
+  // While a reset is read: what the server showed of each key (crdt.js, noteServerWrites).
+  #seen = null;
   #queue = Promise.resolve();
 
   constructor(db) { this.#db = db; }
@@ -58,17 +78,27 @@ export class NoteStore {
 
   async #load() {
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
-    const [entries, outbox, deviceId, clock, cursor] = await Promise.all([
+    const [entries, outbox, deviceId, clock, cursor, epoch, reset] = await Promise.all([
       request(tx.objectStore("entries").getAll()),
       request(tx.objectStore("outbox").getAll()),
       request(tx.objectStore("meta").get("device_id")),
       request(tx.objectStore("meta").get("clock")),
       request(tx.objectStore("meta").get("cursor")),
+      request(tx.objectStore("meta").get("epoch")),
+      request(tx.objectStore("meta").get("reset")),
     ]);
     for (const e of entries) this.entries.set(e.key, e.writes);
     for (const o of outbox) this.outbox.set(o.key, o);
     this.clock = clock ?? 0;
     this.cursor = cursor ?? 0;
+    this.epoch = epoch ?? null;
+    this.reset = reset ?? null;
+    if (this.reset?.phase === "reading") {
+      // What the server showed before the reload is not kept: read the whole space again (within the
+      // same epoch, so an ordinary pull from 0). Merging it twice changes nothing.
+      this.cursor = 0;
+      this.#seen = new Map();
+    }
     // One id per browser profile, made once: "web-" and 16 random hex digits (CONTRACT: 1..256 characters, no control characters).
     this.deviceId = deviceId ?? `web-${[...crypto.getRandomValues(new Uint8Array(8))].map(b => b.toString(16).padStart(2, "0")).join("")}`;
     if (!deviceId) tx.objectStore("meta").put(this.deviceId, "device_id");
@@ -95,35 +125,120 @@ export class NoteStore {
   }
 
   /**
-   * Applies a sync_ack: merges its changes, moves clock and cursor forward, and drops from the outbox
-   * the writes it acknowledges (`sent`: the changes of the push it answers). Returns the keys whose
-   * state the merge changed (not the merely acknowledged ones).
+   * Applies a sync_ack: merges its changes, moves clock and cursor forward (or, on a reset, replaces
+   * cursor and epoch), and drops from the outbox the writes it acknowledges (`sent`: the changes of
+   * the push it answers). When the last frame of a reset arrives, queues what the server lost into
+   * the outbox in the same transaction. Returns the keys whose state changed (not the merely
+   * acknowledged ones).
    */
   applyAck(ack, sent = []) { return this.#serial(() => this.#applyAck(ack, sent)); }
 
   async #applyAck(ack, sent) {
     const changedKeys = [];
     const updates = new Map();
+    const stateOf = key => updates.get(key) ?? this.entries.get(key);
     let clock = this.clock;
     for (const change of ack.changes ?? []) {
-      const { state, changed } = mergeChange(updates.get(change.key) ?? this.entries.get(change.key), change);
+      const { state, changed } = mergeChange(stateOf(change.key), change);
       if (changed) { updates.set(change.key, state); changedKeys.push(change.key); }
       clock = Math.max(clock, change.timestamp, ...(change.conflicts ?? []).map(s => s.timestamp));
     }
     clock = Math.max(clock, ack.ack_timestamp ?? 0);
-    const cursor = Math.max(this.cursor, ack.ack_timestamp ?? 0);
-    // A sent write leaves the outbox only if no newer edit of its key replaced it meanwhile.
-    const acked = sent.filter(c => this.outbox.get(c.key)?.timestamp === c.timestamp).map(c => c.key);
+
+    let cursor = this.cursor;
+    let epoch = this.epoch;
+    let reset = this.reset;
+    let seen = this.#seen;
+    if (ack.reset) {
+      // Our cursor named a history the server no longer has: its position replaces ours, even a lower one.
+      cursor = ack.ack_timestamp ?? 0;
+      epoch = ack.epoch ?? null;
+      reset = { phase: "reading" };
+      seen = new Map();
+    } else if (ack.epoch != null && epoch != null && ack.epoch !== epoch) {
+      // Another history without the flag (a frame that came before the server dropped the connection when the epoch changed):
+      // its changes merge harmlessly, but its position is not one of ours. Our next push, with our
+      // epoch, gets the reset.
+    } else {
+      cursor = Math.max(cursor, ack.ack_timestamp ?? 0);
+      // A cursor from before epochs (database version 1) has none: it takes the first one it is answered in.
+      epoch = ack.epoch ?? epoch;
+    }
+
+    // Outbox items this frame changes: key -> the item, or null when it leaves.
+    const outboxUpdates = new Map();
+    const itemOf = key => (outboxUpdates.has(key) ? outboxUpdates.get(key) : this.outbox.get(key));
+    // A sent value leaves its item only if no newer edit of the key replaced the item meanwhile.
+    for (const c of sent) {
+      const item = itemOf(c.key);
+      if (!item || item.timestamp !== c.timestamp) continue;
+      const rest = valuesOf(item).filter(v => v !== (c.value ?? null));
+      outboxUpdates.set(c.key, rest.length > 0 ? outboxItem(c.key, c.timestamp, rest, item.rejected) : null);
+    }
+
+    if (reset?.phase === "reading") {
+      for (const change of ack.changes ?? []) noteServerWrites(seen, change.key, writesOf(change));
+      // An answer leaves out what the server stores exactly as the push sent it: the push is its word for those.
+      for (const c of sent) noteServerWrites(seen, c.key, [c]);
+      if (!ack.more) {
+        // The last page: the server has shown everything it has. Put back what it lost.
+        const replica = new Map(this.entries);
+        for (const [key, writes] of updates) replica.set(key, writes);
+        const byKey = new Map();
+        for (const w of lostWrites(replica, seen)) {
+          // A note whose edit the server refused stays as the user sees it (marked); their next edit carries it.
+          if (itemOf(w.key)?.rejected) continue;
+          if (!byKey.has(w.key)) byKey.set(w.key, { timestamp: w.timestamp, values: [] });
+          byKey.get(w.key).values.push(w.value);
+        }
+        for (const [key, { timestamp, values }] of byKey) {
+          const item = itemOf(key);
+          // An unsent edit at the same timestamp is one of these writes; an older one loses to them anyway.
+          const all = item?.timestamp === timestamp ? [...new Set([...valuesOf(item), ...values])] : values;
+          if (item?.timestamp === timestamp && all.length === valuesOf(item).length) { byKey.delete(key); continue; }   // already on its way
+          outboxUpdates.set(key, outboxItem(key, timestamp, all));
+          // The device holds its own writes, and a re-upload is one: the server will hold it under our id.
+          let state = stateOf(key);
+          let changed = false;
+          for (const value of values) {
+            const r = merge(state, { timestamp, device_id: this.deviceId, value });
+            state = r.state;
+            changed ||= r.outcome === "joined" || r.outcome === "replaced";
+          }
+          if (changed) { updates.set(key, state); if (!changedKeys.includes(key)) changedKeys.push(key); }
+        }
+        reset = { phase: "reuploading", keys: [...byKey.keys()] };
+        seen = null;
+      }
+    }
+    let lastReset = null;
+    if (reset?.phase === "reuploading" && !reset.keys.some(key => itemOf(key) && !itemOf(key).rejected)) {
+      lastReset = { keys: reset.keys.length, at: Date.now() };
+      reset = null;
+    }
+
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
     for (const [key, writes] of updates) tx.objectStore("entries").put({ key, writes });
-    for (const key of acked) tx.objectStore("outbox").delete(key);
+    for (const [key, item] of outboxUpdates) {
+      if (item) tx.objectStore("outbox").put(item);
+      else tx.objectStore("outbox").delete(key);
+    }
     tx.objectStore("meta").put(clock, "clock");
     tx.objectStore("meta").put(cursor, "cursor");
+    tx.objectStore("meta").put(epoch, "epoch");
+    tx.objectStore("meta").put(reset, "reset");
     await done(tx);
     for (const [key, writes] of updates) this.entries.set(key, writes);
-    for (const key of acked) this.outbox.delete(key);
+    for (const [key, item] of outboxUpdates) {
+      if (item) this.outbox.set(key, item);
+      else this.outbox.delete(key);
+    }
     this.clock = clock;
     this.cursor = cursor;
+    this.epoch = epoch;
+    this.reset = reset;
+    this.#seen = seen;
+    if (lastReset) this.lastReset = lastReset;
     return changedKeys;
   }
 
@@ -131,23 +246,51 @@ export class NoteStore {
   reject(sent, message) { return this.#serial(() => this.#reject(sent, message)); }
 
   async #reject(sent, message) {
-    const tx = this.#db.transaction(["outbox"], "readwrite");
-    const rejected = [];
+    const tx = this.#db.transaction(["outbox", "meta"], "readwrite");
+    const rejected = new Map();
     for (const c of sent) {
-      const item = this.outbox.get(c.key);
+      const item = rejected.get(c.key) ?? this.outbox.get(c.key);
       if (item?.timestamp !== c.timestamp) continue;
       const marked = { ...item, rejected: message };
       tx.objectStore("outbox").put(marked);
-      rejected.push(marked);
+      rejected.set(c.key, marked);
     }
+    // A refused re-upload will not go by itself: the re-upload is over when only such ones are left.
+    const current = key => rejected.get(key) ?? this.outbox.get(key);
+    const finished = this.reset?.phase === "reuploading" && !this.reset.keys.some(key => current(key) && !current(key).rejected);
+    if (finished) tx.objectStore("meta").put(null, "reset");
     await done(tx);
-    for (const r of rejected) this.outbox.set(r.key, r);
+    for (const [key, r] of rejected) this.outbox.set(key, r);
+    if (finished) {
+      this.lastReset = { keys: this.reset.keys.length, at: Date.now() };
+      this.reset = null;
+    }
   }
 
-  /** The writes to send (not refused), as push changes, oldest first, at most `limit`. */
+  /**
+   * The writes to send (not refused), as push changes, oldest first, at most `limit` (more only when
+   * one item alone has more values). An item's values stay together, so a push that refuses one
+   * (bad_request, too_large) names that item.
+   */
   pending(limit = 500) {
-    return [...this.outbox.values()].filter(o => !o.rejected)
-      .sort((a, b) => a.timestamp - b.timestamp).slice(0, limit)
-      .map(o => ({ key: o.key, value: o.value, timestamp: o.timestamp }));
+    const changes = [];
+    const items = [...this.outbox.values()].filter(o => !o.rejected).sort((a, b) => a.timestamp - b.timestamp);
+    for (const o of items) {
+      const values = valuesOf(o);
+      if (changes.length > 0 && changes.length + values.length > limit) break;
+      for (const value of values) changes.push({ key: o.key, value, timestamp: o.timestamp });
+    }
+    return changes;
   }
+}
+
+// An outbox item holds one write of its key, or, after a reset, every value the key has at its
+// timestamp (`also`: the rest), each sent as its own change with that timestamp.
+const valuesOf = item => [item.value, ...(item.also ?? [])];
+
+function outboxItem(key, timestamp, values, rejected) {
+  const item = { key, value: values[0], timestamp };
+  if (values.length > 1) item.also = values.slice(1);
+  if (rejected) item.rejected = rejected;
+  return item;
 }
