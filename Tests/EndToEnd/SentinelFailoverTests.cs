@@ -156,6 +156,81 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
+    public async Task AFailoverThatLosesAckedWritesEndsWithThemBackFromTheDeviceThatHoldsThem()
+    {
+        // Arrange: MinReplicas 0, so writes are acked before any replica has them; two .NET clients.
+        var settings = NodeSettings(headCheckMs: 1000);
+        settings["NoteSync__Redis__MinReplicas"] = "0";
+        await using var node = await ServerProcess.StartAsync(settings);
+        using var laptopDir = new TempDirectory();
+        using var phoneDir = new TempDirectory();
+        await using var laptop = ClientKit.Start(node, "laptop", laptopDir.Path);
+        await using var phone = ClientKit.Start(node, "phone", phoneDir.Path);
+        await laptop.PutAsync("before.md", "replicated");
+        await laptop.SyncBoundedAsync();
+        await _cluster.WaitUntilReplicatedAsync();
+        var replica = await _cluster.ReplicaAsync();
+
+        // Act: the replica falls behind while the laptop writes three notes, acked by the primary alone;
+        // the primary dies and the replica, which never got them, is promoted.
+        replica.Pause();
+        try
+        {
+            await _cluster.CutReplicationAsync();
+            for (var i = 0; i < 3; i++)
+            {
+                await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
+            }
+
+            await laptop.SyncBoundedAsync();
+            var crashed = await _cluster.CrashPrimaryAsync();
+            replica.Resume();
+            Assert.Equal(replica.Port, await _cluster.WaitForNewPrimaryAsync(crashed));
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        await using (var promoted = await replica.ConnectAsync())
+        {
+            Assert.False(await promoted.GetDatabase().HashExistsAsync(RedisKeys.For("default")[1], "note:during/0.md"), "the failover lost nothing: the test shows nothing");
+        }
+
+        // The phone writes on the new primary (which fences the clock and renames the history); the
+        // laptop syncs again, as it does on its next edit or reconnect.
+        await phone.PutAsync("after.md", "written after the failover");
+        await ClientKit.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await laptop.SyncBoundedAsync();
+                await phone.SyncBoundedAsync();
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return false;
+            }
+        }, "both devices to sync through the new primary", Bound);
+
+        // Assert: the laptop was reset and put its lost writes back; both devices and the store hold everything.
+        var everything = new Dictionary<string, string>
+        {
+            ["note:before.md"] = "replicated",
+            ["note:during/0.md"] = "acked, then lost by the store",
+            ["note:during/1.md"] = "acked, then lost by the store",
+            ["note:during/2.md"] = "acked, then lost by the store",
+            ["note:after.md"] = "written after the failover",
+        };
+        await ServerNotes.WaitForAsync(node, everything, TimeSpan.FromSeconds(60));
+        foreach (var client in new[] { laptop, phone })
+        {
+            await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
+        }
+    }
+
+    [Fact]
     public async Task StartUpChecksRunOnThePrimaryTheSentinelNames()
     {
         // Arrange
