@@ -14,6 +14,9 @@ public sealed class CliInterruptTests
     /// <summary>Far above a clean stop (well under a second here) and far below the tests' one-minute exit wait.</summary>
     private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(20);
 
+    /// <summary>How long a stage may take to show: a 2-core machine running other suites took over 30 s to a first sync.</summary>
+    private static readonly TimeSpan Ready = TimeSpan.FromSeconds(90);
+
     /// <summary>Runs the rest with SIGINT ignored on entry, then execs it: the disposition survives the exec.</summary>
     private static readonly string[] SigintIgnored = ["bash", "-c", "trap '' INT; exec \"$@\"", "sigint-ignored"];
 
@@ -57,17 +60,21 @@ public sealed class CliInterruptTests
         {
             switch (stage)
             {
+                case "starting":
+                    // Only once env has set SIGINT to the default: before that, a runner's ignore still holds.
+                    await ClientKit.WaitUntilAsync(() => !IgnoresSigint(cli.ProcessId) || cli.HasExited, "SIGINT at its default in the child", Ready);
+                    break;
                 case "scanning":
-                    await cli.WaitForStderrAsync("scanning ");
+                    await cli.WaitForStderrAsync("scanning ", Ready);
                     break;
                 case "uploading":
-                    await cli.WaitForStderrAsync("uploading ");
+                    await cli.WaitForStderrAsync("uploading ", Ready);
                     break;
                 case "offline":
-                    await cli.WaitForStderrAsync("offline:");
+                    await cli.WaitForStderrAsync("offline:", Ready);
                     break;
                 case "online":
-                    await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal) || cli.HasExited, "the first sync to finish");
+                    await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal) || cli.HasExited, "the first sync to finish", Ready);
                     break;
             }
 
@@ -127,11 +134,11 @@ public sealed class CliInterruptTests
             }
 
             await using var cli = CliProcess.Start(CliKit.Sync(folder.Path, server, "laptop"), wrapper: SigintIgnored);
-            await cli.WaitForStderrAsync("scanning ");
+            await cli.WaitForStderrAsync("scanning ", Ready);
 
             // Act: Ctrl+C, seen (the hint is printed); then Ctrl+C again while the stop waits on the lock.
             cli.Interrupt();
-            await cli.WaitForStderrAsync("Ctrl+C again quits at once");
+            await cli.WaitForStderrAsync("Ctrl+C again quits at once", Ready);
             var second = System.Diagnostics.Stopwatch.StartNew();
             cli.Interrupt();
             exit = await cli.WaitForExitAsync(StopWithin);
@@ -151,5 +158,19 @@ public sealed class CliInterruptTests
         Assert.Contains("150 writes acknowledged", push.Stdout, StringComparison.Ordinal);
         Assert.True(pull.Exit == 0, pull.Stderr);
         Assert.Equal(CliKit.Files(folder.Path), CliKit.Files(elsewhere.Path));
+    }
+
+    /// <summary>Whether the process ignores SIGINT (bit 2 of SigIgn in /proc/&lt;pid&gt;/status); false once it is gone.</summary>
+    private static bool IgnoresSigint(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 }
