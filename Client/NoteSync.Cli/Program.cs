@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using NoteSync.Cli.Commands;
 
 namespace NoteSync.Cli;
@@ -9,6 +8,10 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        // First of all: the first Ctrl+C or SIGTERM cancels the command's token, and the command stops its
+        // watcher and closes the store itself (the outbox is durable already), so the process is not cut
+        // short here; Interrupts says why this comes before anything touches the console.
+        using var interrupts = Interrupts.Install();
         var root = new RootCommand("notesync keeps a folder of Markdown and text notes (.md, .txt) in sync with a NoteSync server. Exit codes: 0 ok, 1 usage, 2 server unreachable, 3 token refused (401), 4 local I/O error, 5 folder in use by another notesync, 130 interrupted.");
         root.Subcommands.Add(SyncFolderCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
@@ -17,17 +20,6 @@ internal static class Program
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(PushCommand.Create());
 
-        // Ctrl+C and SIGTERM cancel the command's token; the command stops its watcher and closes the
-        // store itself (the outbox is durable already), so the process is not cut short here.
-        using var stop = new CancellationTokenSource();
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupts.Token);
     }
 }

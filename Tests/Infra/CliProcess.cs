@@ -144,6 +144,9 @@ internal sealed class CliProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", $"-INT {ProcessId}");
         kill.WaitForExit();
+
+        // A signal that was not delivered must fail here, not as "did not exit" a minute later.
+        Assert.True(kill.ExitCode == 0 || HasExited, $"kill -INT {ProcessId} failed with {kill.ExitCode}");
     }
 
     private static void Append(StringBuilder buffer, string? line)
