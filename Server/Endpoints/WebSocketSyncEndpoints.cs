@@ -30,6 +30,9 @@ internal static partial class WebSocketSyncEndpoints
     // the peer read it first.
     private static readonly TimeSpan ProtocolErrorLinger = TimeSpan.FromMilliseconds(500);
 
+    // How long a device that sent a message over the limit may go on sending its rest before it is cut.
+    private static readonly TimeSpan TooBigDrainTime = TimeSpan.FromSeconds(5);
+
     public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
     {
         endpoints.Map("/ws/sync", HandleAsync);
@@ -135,6 +138,36 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
+    // Sends the 1009 close, then reads and drops the rest of the message until the peer's close (at most
+    // a few seconds): closing on unread bytes makes the kernel send a reset, which can make the peer's
+    // kernel drop the close frame, and the device would never learn why it was cut.
+    private static async Task CloseTooBigAsync(WebSocket socket, int maxMessageBytes, CancellationToken cancellationToken)
+    {
+        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {maxMessageBytes} bytes", cancellationToken);
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        drain.CancelAfter(TooBigDrainTime);
+        var sink = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (socket.State == WebSocketState.CloseSent)
+            {
+                var result = await socket.ReceiveAsync(sink.AsMemory(), drain.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The peer went away, or kept sending past the drain time: it is cut either way.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
+        }
+    }
+
     private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, ConnectionExpiry expiry, SyncRateLimits rates, int maxMessageBytes, CancellationToken cancellationToken)
     {
         while (socket.State == WebSocketState.Open)
@@ -157,7 +190,7 @@ internal static partial class WebSocketSyncEndpoints
                     {
                         if (count >= maxMessageBytes)
                         {
-                            await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {maxMessageBytes} bytes", cancellationToken);
+                            await CloseTooBigAsync(socket, maxMessageBytes, cancellationToken);
                             return;
                         }
 
@@ -177,7 +210,7 @@ internal static partial class WebSocketSyncEndpoints
                     count += result.Count;
                     if (count > maxMessageBytes)
                     {
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {maxMessageBytes} bytes", cancellationToken);
+                        await CloseTooBigAsync(socket, maxMessageBytes, cancellationToken);
                         return;
                     }
                 }

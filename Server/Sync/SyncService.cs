@@ -108,6 +108,12 @@ internal sealed partial class SyncService(
 
                 doorbell.Ring(space, applied.Cursor, frame);
             }
+            else if (_sharedStore && applied.Superseded.Count < push.Changes.Count)
+            {
+                // A re-send of writes already in: their first push may have gone in unconfirmed by the
+                // replicas, and such a push rings no doorbell. Now that it is confirmed, devices must hear.
+                doorbell.Ring(space, applied.Cursor, null);
+            }
 
             return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };
         }

@@ -274,12 +274,21 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // Act
         var primaryAfter = await _cluster.FailoverAsync();
 
-        // Assert: the failover really happened, to the other data node; a write on node A reaches the
-        // live device on node B; a hub reader connecting now (backplane on the new primary) reads both notes.
+        // Assert: the failover really happened, to the other data node. The first write on the new
+        // primary renames the space's history (the server cannot tell that this promotion lost
+        // nothing), so node B drops the listener's connection rather than feed it the new history
+        // from its old cursor; a listener connecting now gets both notes, and a later write on node A
+        // reaches it live through the new primary's pub/sub; a hub reader (backplane on the new
+        // primary) reads both notes.
         Assert.NotEqual(primaryBefore, primaryAfter);
         Assert.Contains(_cluster.Servers, s => s.Port == primaryAfter);
         await RetryUntilAckedAsync(() => writer.PutAsync("note:after-failover", "through the new primary"));
-        await listener.WaitForValueAsync("note:after-failover", "through the new primary", TimeSpan.FromSeconds(10));
+        await ClientKit.WaitUntilAsync(() => listener.Connection.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, "the listener's connection to be dropped", TimeSpan.FromSeconds(10));
+        await using var again = await HubDevice.ConnectAsync(nodeB, "listener", messagePack: false);
+        await RetryUntilAckedAsync(again.PullAsync);
+        Assert.Equal("through the new primary", again.ValueOf("note:after-failover"));
+        await RetryUntilAckedAsync(() => writer.PutAsync("note:later", "live through the new primary"));
+        await again.WaitForValueAsync("note:later", "live through the new primary", TimeSpan.FromSeconds(10));
         await using var reader = await HubDevice.ConnectAsync(nodeB, "reader", messagePack: true);
         await RetryUntilAckedAsync(reader.PullAsync);
         Assert.Equal("through the old primary", reader.ValueOf("note:before-failover"));
