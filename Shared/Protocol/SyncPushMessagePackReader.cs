@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using MessagePack;
+using Fields = NoteSync.Shared.Protocol.PushFieldFlags;
 
 namespace NoteSync.Shared.Protocol;
 
@@ -316,19 +317,4 @@ public static class SyncPushMessagePackReader
     private const Fields PushFields = Fields.Type | Fields.Changes | Fields.LastAck | Fields.RequestId | Fields.Epoch;
 
     private const Fields ChangeFields = Fields.Key | Fields.Value | Fields.Timestamp | Fields.DeviceId;
-
-    [Flags]
-    private enum Fields
-    {
-        None = 0,
-        Type = 1,
-        Changes = 2,
-        LastAck = 4,
-        RequestId = 8,
-        Key = 16,
-        Value = 32,
-        Timestamp = 64,
-        DeviceId = 128,
-        Epoch = 256,
-    }
 }

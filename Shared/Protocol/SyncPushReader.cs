@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fields = NoteSync.Shared.Protocol.PushFieldFlags;
 
 namespace NoteSync.Shared.Protocol;
 
@@ -321,20 +322,5 @@ public static class SyncPushReader
         var message = ex.Message;
         var cut = message.IndexOf(" LineNumber", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd(' ', '|', '.');
-    }
-
-    [Flags]
-    private enum Fields
-    {
-        None = 0,
-        Type = 1,
-        Changes = 2,
-        LastAck = 4,
-        RequestId = 8,
-        Key = 16,
-        Value = 32,
-        Timestamp = 64,
-        DeviceId = 128,
-        Epoch = 256,
     }
 }

@@ -1,0 +1,17 @@
+namespace NoteSync.Shared.Protocol;
+
+/// <summary>The fields of a push and of its changes that the strict readers know, as flags, so each reader can see which it has met.</summary>
+[Flags]
+internal enum PushFieldFlags
+{
+    None = 0,
+    Type = 1,
+    Changes = 2,
+    LastAck = 4,
+    RequestId = 8,
+    Key = 16,
+    Value = 32,
+    Timestamp = 64,
+    DeviceId = 128,
+    Epoch = 256,
+}
