@@ -27,6 +27,7 @@ internal static class NoteSyncServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<NoteSyncOptions>, NoteSyncOptionsValidator>();
         services.AddSingleton<IValidateOptions<NoteSyncOptions>, AuthOptionsValidator>();
+        services.AddSingleton<IValidateOptions<NoteSyncOptions>, LimitsConsistencyValidator>();
 
         // One Redis connection per node, made (and checked) only with Store=redis, shared by the store and
         // the doorbell; the container disposes it after both (it was created before them).
@@ -108,13 +109,15 @@ internal static class NoteSyncServiceExtensions
             StoreKinds.Sqlite => new SqliteSyncStore(
                 Path.GetFullPath(options.DataDir),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>(),
-                options.Limits.ToClockLimits()),
+                options.Limits.ToClockLimits(),
+                options.Limits.ToNoteLimits()),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),
                 minReplicas: options.Redis.MinReplicas,
                 replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs,
-                clockLimits: options.Limits.ToClockLimits()),
+                clockLimits: options.Limits.ToClockLimits(),
+                noteLimits: options.Limits.ToNoteLimits()),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),

@@ -40,6 +40,26 @@ public sealed class LimitsOptions
     public const long DefaultMaxClockLead = 1_000_000;
 
     /// <summary>
+    /// The most writes a note may hold at its top timestamp: the winner, its conflict siblings, and
+    /// equal values written there by other devices. A write that would join them beyond it is refused
+    /// with <c>too_large</c>, nothing of its push applied; a write with a higher timestamp replaces them
+    /// all and is always taken. Honest devices tie only when they write one note at the same moment, so
+    /// the default, 8, is never reached by them, and it keeps one device from growing a note, and every
+    /// frame that carries it to every device, without end.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxWritesPerNote { get; set; } = 8;
+
+    /// <summary>
+    /// The most bytes a note's writes at its top timestamp may hold together (the UTF-8 bytes of their
+    /// values and device ids); beyond it, as for <see cref="MaxWritesPerNote"/>. It must be at least
+    /// <see cref="MaxValueBytes"/>, and at most <c>NoteSync:Sync:MaxAckBytes</c> less 64 KiB, so a note
+    /// always fits in one answer. The default is 4 MiB: four concurrent versions of the largest note.
+    /// </summary>
+    [Range(1, 1024L * 1024 * 1024)]
+    public long MaxNoteBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
     /// How many frames may wait to be sent to one connection. Live pushes fill at most half of it;
     /// beyond that they wait in the log and go out as one frame once the device has read the queue
     /// down. Answers wait for room, and the device's next pushes with them; a device that reads
@@ -116,6 +136,9 @@ public sealed class LimitsOptions
 
     /// <summary>The limits on how far one commit may move a space's clock, as the stores take them.</summary>
     public ClockLimits ToClockLimits() => new(MaxClockLead, MaxChangesPerPush);
+
+    /// <summary>The bounds on a note's tied writes, as the stores take them.</summary>
+    public NoteLimits ToNoteLimits() => new(MaxWritesPerNote, MaxNoteBytes);
 
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes };

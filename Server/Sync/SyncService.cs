@@ -122,6 +122,11 @@ internal sealed partial class SyncService(
             Log.PushRefused(logger, space, deviceId, ErrorCodes.BadRequest, ex.Message);
             return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.BadRequest, Message = ex.Message, RequestId = push.RequestId });
         }
+        catch (NoteLimitException ex)
+        {
+            Log.PushRefused(logger, space, deviceId, ErrorCodes.TooLarge, ex.Message);
+            return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.TooLarge, Message = ex.Message, RequestId = push.RequestId });
+        }
         catch (StorageFullException)
         {
             // The store logs the full disk once per episode; one error line per refused push would bury it.

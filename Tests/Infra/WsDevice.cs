@@ -26,6 +26,15 @@ internal sealed class WsDevice : TestDevice
     /// <summary>Pull again on an ack with <c>more</c>, as the contract asks. The default is true.</summary>
     public bool FollowMore { get; init; } = true;
 
+    /// <summary>The bytes of every message received so far.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    /// <summary>The largest message received so far, in bytes.</summary>
+    public long LargestMessageBytes => Interlocked.Read(ref _largestMessageBytes);
+
+    private long _bytesReceived;
+    private long _largestMessageBytes;
+
     /// <summary>Completes with the close status when the server closes or drops the connection.</summary>
     public Task<WebSocketCloseStatus?> Closed => _closed.Task;
 
@@ -104,6 +113,12 @@ internal sealed class WsDevice : TestDevice
                 message.Write(buffer, 0, result.Count);
                 if (result.EndOfMessage)
                 {
+                    Interlocked.Add(ref _bytesReceived, message.Length);
+                    if (message.Length > Interlocked.Read(ref _largestMessageBytes))
+                    {
+                        Interlocked.Exchange(ref _largestMessageBytes, message.Length);
+                    }
+
                     OnFrame(message.ToArray());
                     message.SetLength(0);
                 }

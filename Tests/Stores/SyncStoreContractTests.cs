@@ -11,7 +11,7 @@ namespace NoteSync.Tests.Stores;
 /// new instance per test, so each test starts from <see cref="CreateStoreAsync"/>; spaces carry a
 /// per-test prefix as well, so stores that share a server (Redis) need no cleanup between tests.
 /// </summary>
-public abstract class SyncStoreContractTests : IAsyncLifetime
+public abstract partial class SyncStoreContractTests : IAsyncLifetime
 {
     private const int Unlimited = int.MaxValue;
 

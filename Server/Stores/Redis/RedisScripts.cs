@@ -55,11 +55,19 @@ internal static class RedisScripts
     /// <summary>The error a push gets when a change leads the clock by more than allowed; followed by the change's index and the clock.</summary>
     public const string ClockLeadError = "NOTESYNC_CLOCK_LEAD";
 
+    /// <summary>The error a push gets when a change would give its note more tied writes than allowed; followed by the change's index.</summary>
+    public const string NoteWritesError = "NOTESYNC_NOTE_WRITES";
+
+    /// <summary>The error a push gets when a change would make its note's tied writes too large; followed by the change's index and the size.</summary>
+    public const string NoteBytesError = "NOTESYNC_NOTE_BYTES";
+
     /// <summary>
     /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch. ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
-    /// came from) or '0', a new epoch to take if the clock is fenced, then five per write: key, timestamp,
+    /// came from) or '0', a new epoch to take if the clock is fenced, the most writes and bytes a note may
+    /// hold at its top timestamp (<see cref="NoteLimits"/>, counted as <see cref="NoteLimits.SizeOf"/>
+    /// counts), then five per write: key, timestamp,
     /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
     /// At a push's first change, the primary's replication id (INFO replication) is compared with the one
     /// stored in the primary key: when they differ, or none is stored, the clock first jumps by the
@@ -75,7 +83,9 @@ internal static class RedisScripts
         local FAILOVER_MARGIN = tonumber(ARGV[2])
         local TOUCH = ARGV[3] == '1'
         local NEW_EPOCH = ARGV[4]
-        local FIRST = 5
+        local MAX_WRITES = tonumber(ARGV[5])
+        local MAX_NOTE_BYTES = tonumber(ARGV[6])
+        local FIRST = 7
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
           if v == false then return '~' end
@@ -174,6 +184,11 @@ internal static class RedisScripts
               if c > 0 then at = j break end
             end
             if not duplicate then
+              local index = (b - (FIRST - 1)) / 5
+              if #ws + 1 > MAX_WRITES then return redis.error_reply('NOTESYNC_NOTE_WRITES ' .. index) end
+              local size = #dev + (val and #val or 0)
+              for j = 1, #ws do size = size + #ws[j][1] + (ws[j][2] and #ws[j][2] or 0) end
+              if size > MAX_NOTE_BYTES then return redis.error_reply('NOTESYNC_NOTE_BYTES ' .. index .. ' ' .. fmt(size)) end
               table.insert(ws, at, {dev, val})
               state.raw = nil
               changed = true

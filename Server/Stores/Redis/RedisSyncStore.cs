@@ -47,7 +47,15 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// </param>
     /// <param name="replicaWaitTimeoutMs"><c>NoteSync:Redis:ReplicaWaitTimeoutMs</c>: <c>WAIT</c>'s timeout.</param>
     /// <param name="clockLimits">How far a change may lead the clock, and so the failover margin; <see cref="ClockLimits.Default"/> when null.</param>
-    public RedisSyncStore(IConnectionMultiplexer redis, ILogger logger, bool ownsConnection = false, int minReplicas = 0, int replicaWaitTimeoutMs = 2000, ClockLimits? clockLimits = null)
+    /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
+    public RedisSyncStore(
+        IConnectionMultiplexer redis,
+        ILogger logger,
+        bool ownsConnection = false,
+        int minReplicas = 0,
+        int replicaWaitTimeoutMs = 2000,
+        ClockLimits? clockLimits = null,
+        NoteLimits? noteLimits = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
@@ -60,6 +68,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         _minReplicas = minReplicas;
         _replicaWaitTimeoutMs = replicaWaitTimeoutMs;
         ClockLimits = clockLimits ?? ClockLimits.Default;
+        _noteLimits = noteLimits ?? NoteLimits.Default;
         if (minReplicas > 0)
         {
             redis.ConnectionFailed += (_, _) => Interlocked.Increment(ref _connectionEpoch);
@@ -72,6 +81,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
 
     /// <summary>The bound on a change's lead over the clock, and the failover margin that follows from it.</summary>
     internal ClockLimits ClockLimits { get; }
+
+    private readonly NoteLimits _noteLimits;
 
     /// <summary>How many times a script was not found by SHA and was sent whole again; lets tests see the fallback.</summary>
     internal long ScriptReloads => Interlocked.Read(ref _scriptReloads);
@@ -90,12 +101,14 @@ internal sealed partial class RedisSyncStore : ISyncStore
         ArgumentNullException.ThrowIfNull(writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        const int First = 4;
+        const int First = 6;
         var values = new RedisValue[First + (writes.Count * 5)];
         values[0] = ClockLimits.MaxLead;
         values[1] = ClockLimits.FailoverMargin;
         values[2] = _minReplicas > 0 ? "1" : "0";
         values[3] = Epochs.New();
+        values[4] = _noteLimits.MaxWritesPerNote;
+        values[5] = _noteLimits.MaxNoteBytes;
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
@@ -144,6 +157,20 @@ internal sealed partial class RedisSyncStore : ISyncStore
                     int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
                     long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
                     ClockLimits.MaxLead);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.NoteWritesError + " ", StringComparison.Ordinal))
+            {
+                // "NOTESYNC_NOTE_WRITES <index>"
+                throw NoteLimitException.TooManyWrites(int.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _noteLimits.MaxWritesPerNote);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.NoteBytesError + " ", StringComparison.Ordinal))
+            {
+                // "NOTESYNC_NOTE_BYTES <index> <size>"
+                var parts = ex.Message.Split(' ');
+                throw NoteLimitException.TooManyBytes(
+                    int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
+                    long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
+                    _noteLimits.MaxNoteBytes);
             }
             catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
             {

@@ -171,7 +171,7 @@ internal sealed partial class SqliteSyncStore
                     transaction.Rollback(RequestSavepoint);
                     transaction.Release(RequestSavepoint);
                     failures[i] = ex;
-                    if (ex is not ClockLeadException)
+                    if (ex is not (ClockLeadException or NoteLimitException))
                     {
                         // A refused push is the device's error, logged by the sync service; this is the store's.
                         Log.ApplyFailed(_logger, request.Space, request.Writes.Length, ex);
@@ -301,13 +301,19 @@ internal sealed partial class SqliteSyncStore
         Dictionary<string, StoredEntry>? changed = null;
         Dictionary<string, KeyState>? superseded = null;
 
-        foreach (var (key, write) in request.Writes)
+        for (var i = 0; i < request.Writes.Length; i++)
         {
+            var (key, write) = request.Writes[i];
             StoredEntry? mine = null;
             var current = changed is not null && changed.TryGetValue(key, out mine)
                 ? mine.State
                 : LoadState(transaction, groupStates, space, key);
             var next = LwwMerge.Merge(current, write, out var outcome);
+            if (outcome == MergeOutcome.Joined && _noteLimits.Check(i, next) is { } refused)
+            {
+                throw refused;
+            }
+
             if (!outcome.Changed())
             {
                 if (!next.IsExactly(write))

@@ -22,6 +22,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
     private readonly ILogger _logger;
     private readonly long _maxClockLead;
+    private readonly NoteLimits _noteLimits;
     private readonly string _dataDirectory;
     private readonly DataDirectoryLock _directoryLock;
     private readonly string _readConnectionString;
@@ -38,12 +39,14 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <param name="dataDirectory">The data directory.</param>
     /// <param name="logger">The store's logger.</param>
     /// <param name="clockLimits">How far a change's timestamp may lead the space's clock; <see cref="ClockLimits.Default"/> when null.</param>
-    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null)
+    /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
+    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null, NoteLimits? noteLimits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
         _maxClockLead = (clockLimits ?? ClockLimits.Default).MaxLead;
+        _noteLimits = noteLimits ?? NoteLimits.Default;
 
         Directory.CreateDirectory(dataDirectory);
 
