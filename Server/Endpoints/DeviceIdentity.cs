@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Auth;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
 using NoteSync.Shared.Protocol;
 
@@ -9,9 +10,10 @@ namespace NoteSync.Server.Endpoints;
 /// <summary>
 /// Who is on the other end of a request: its space and device, and when its token expires. With auth
 /// off every device is in the one space <c>default</c>; with auth on the space is the token's
-/// <c>space</c> claim and nothing else (no frame names a space).
+/// <c>space</c> claim and nothing else (no frame names a space), and <see cref="TokenKey"/> names the
+/// token (a hash, never the credential) whose push budget the device spends too.
 /// </summary>
-internal readonly record struct DeviceIdentity(string Space, string DeviceId, DateTimeOffset? ExpiresAt = null)
+internal readonly record struct DeviceIdentity(string Space, string DeviceId, DateTimeOffset? ExpiresAt = null, string? TokenKey = null)
 {
     /// <summary>The space of every device while auth is off.</summary>
     public const string DefaultSpace = "default";
@@ -47,6 +49,6 @@ internal readonly record struct DeviceIdentity(string Space, string DeviceId, Da
         }
 
         error = TokenAuthorization.Check(context, user, deviceId!, out var space, out var expiresAt);
-        return error is null ? new DeviceIdentity(space, deviceId!, expiresAt) : null;
+        return error is null ? new DeviceIdentity(space, deviceId!, expiresAt, SyncRateLimits.TokenKeyOf(context.Request)) : null;
     }
 }

@@ -29,7 +29,7 @@ internal static class HttpSyncEndpoints
         }
 
         // The device's push budget is the one its WebSocket and hub connections spend too.
-        if (rates.TryPush(identity.Space, identity.DeviceId, null) is { } limited)
+        if (rates.TryPush(identity.Space, identity.DeviceId, identity.TokenKey, null) is { } limited)
         {
             context.Response.Headers.RetryAfter = SyncRateLimits.RetryAfterSeconds((int)limited.RetryAfterMs!.Value);
             return ErrorResults.Of(StatusCodes.Status429TooManyRequests, limited);

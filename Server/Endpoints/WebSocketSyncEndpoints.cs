@@ -90,7 +90,7 @@ internal static partial class WebSocketSyncEndpoints
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, expiredCut.Token);
             try
             {
-                await ReceiveLoopAsync(socket, session, expiry, rates, limits.MaxMessageBytes, stop.Token);
+                await ReceiveLoopAsync(socket, session, identity.TokenKey, expiry, rates, limits.MaxMessageBytes, stop.Token);
 
                 // Answer what was received before the close, so a device that pushes and closes gets its acks.
                 await session.DrainAsync().WaitAsync(DrainTimeout, stop.Token);
@@ -168,7 +168,7 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
-    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, ConnectionExpiry expiry, SyncRateLimits rates, int maxMessageBytes, CancellationToken cancellationToken)
+    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, string? tokenKey, ConnectionExpiry expiry, SyncRateLimits rates, int maxMessageBytes, CancellationToken cancellationToken)
     {
         while (socket.State == WebSocketState.Open)
         {
@@ -231,7 +231,7 @@ internal static partial class WebSocketSyncEndpoints
                 }
 
                 // Every frame spends the device's push budget, good or bad; over it, nothing of the frame is applied.
-                if (rates.TryPush(session.Space, session.DeviceId, requestId) is { } limited)
+                if (rates.TryPush(session.Space, session.DeviceId, tokenKey, requestId) is { } limited)
                 {
                     await session.SubmitErrorAsync(limited, session.EnqueueAnswer, cancellationToken);
                     continue;

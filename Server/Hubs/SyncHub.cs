@@ -23,6 +23,7 @@ internal sealed partial class SyncHub(
 {
     private static readonly object SessionKey = new();
     private static readonly object ExpiryKey = new();
+    private static readonly object TokenKey = new();
     private static readonly TimeSpan ReplyAwaitBound = TimeSpan.FromSeconds(10);
 
     public override Task OnConnectedAsync()
@@ -41,6 +42,7 @@ internal sealed partial class SyncHub(
             connection.Abort();
         });
         Context.Items[ExpiryKey] = expiry;
+        Context.Items[TokenKey] = identity.TokenKey;
         var sink = new ExpiringSink(new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context), expiry);
         Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits, logger);
         service.Metrics.HubOpened();
@@ -70,7 +72,7 @@ internal sealed partial class SyncHub(
         // Over the device's push rate, or unreadable (as on the raw WebSocket, an unreadable push spends
         // the budget too, and the rate is reported first): refused in its turn among the answers,
         // nothing applied, the connection stays.
-        var refusal = rates.TryPush(session.Space, session.DeviceId, push.RequestId) ?? push.Error?.ToFrame(push.RequestId);
+        var refusal = rates.TryPush(session.Space, session.DeviceId, (string?)Context.Items[TokenKey], push.RequestId) ?? push.Error?.ToFrame(push.RequestId);
         _ = RunAsync(session, expiry, push.Push, refusal, reply, Context.ConnectionAborted);
         return reply.Task;
     }

@@ -24,6 +24,8 @@ internal static class LimitsExtensions
             return new SyncRateLimits(options, serviceWide);
         });
 
+        services.AddSingleton<PullBudget>();
+
         // A client that takes longer than this to send its request headers (a slowloris) is closed.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<NoteSyncOptions>>((kestrel, ns) =>
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(ns.Value.Limits.HandshakeTimeoutSeconds));

@@ -60,6 +60,53 @@ internal sealed class RateLimitTable
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="amount"/> from <paramref name="key"/>'s bucket, whatever it holds: a cost
+    /// known only once it is paid (bytes served) puts the bucket in debt, and <see cref="IsInDebt"/>
+    /// then holds the key back until the refill has paid it off.
+    /// </summary>
+    public void Spend(string key, double amount)
+    {
+        var now = _clock();
+        if (Interlocked.Increment(ref _calls) % SweepEvery == 0)
+        {
+            Sweep(now);
+        }
+
+        var bucket = _buckets.GetOrAdd(key, static (_, state) => new Bucket(state._capacity, state.now), (_capacity, now));
+        lock (bucket)
+        {
+            bucket.Refill(now, _capacity, _perMs);
+            bucket.Tokens -= amount;
+        }
+    }
+
+    /// <summary>
+    /// True while <paramref name="key"/>'s bucket is below zero, with how long until it is not in
+    /// <paramref name="retryAfterMs"/> (at least 1); false, and 0, otherwise.
+    /// </summary>
+    public bool IsInDebt(string key, out int retryAfterMs)
+    {
+        retryAfterMs = 0;
+        if (!_buckets.TryGetValue(key, out var bucket))
+        {
+            return false;
+        }
+
+        var now = _clock();
+        lock (bucket)
+        {
+            bucket.Refill(now, _capacity, _perMs);
+            if (bucket.Tokens >= 0)
+            {
+                return false;
+            }
+
+            retryAfterMs = Math.Max(1, (int)Math.Ceiling(Math.Round(-bucket.Tokens / _perMs, 6)));
+            return true;
+        }
+    }
+
     private void Sweep(long now)
     {
         foreach (var (key, bucket) in _buckets)

@@ -17,6 +17,7 @@ namespace NoteSync.Server.Limits;
 internal sealed class SyncRateLimits
 {
     private readonly RateLimitTable _pushes;
+    private readonly RateLimitTable _pushesPerToken;
     private readonly RateLimitTable _upgradesPerToken;
     private readonly RateLimitTable _upgradesPerAddress;
     private readonly RedisUpgradeCounter? _serviceWide;
@@ -29,6 +30,7 @@ internal sealed class SyncRateLimits
     {
         var limits = options.Value.Limits;
         _pushes = new RateLimitTable(limits.PushBurst, limits.PushesPerSecond);
+        _pushesPerToken = new RateLimitTable(limits.PushBurstPerToken, limits.PushesPerSecondPerToken);
         _upgradesPerToken = new RateLimitTable(limits.UpgradesPerMinute, limits.UpgradesPerMinute / 60.0);
         _upgradesPerAddress = new RateLimitTable(limits.UpgradesPerMinutePerAddress, limits.UpgradesPerMinutePerAddress / 60.0);
         _upgradesPerMinute = limits.UpgradesPerMinute;
@@ -37,15 +39,25 @@ internal sealed class SyncRateLimits
     }
 
     /// <summary>
-    /// Takes one push of the device; null when it may go ahead, else the <c>rate_limited</c> frame
-    /// (with its retry-after) that answers it.
+    /// Takes one push of the device, and of its token (<paramref name="tokenKey"/>, null with auth off);
+    /// null when it may go ahead, else the <c>rate_limited</c> frame (with its retry-after) that answers it.
     /// </summary>
-    public ErrorFrame? TryPush(string space, string deviceId, string? requestId)
+    public ErrorFrame? TryPush(string space, string deviceId, string? tokenKey, string? requestId)
     {
-        return _pushes.TryTake(string.Concat(space, "\n", deviceId), out var retryAfterMs)
+        if (!_pushes.TryTake(string.Concat(space, "\n", deviceId), out var retryAfterMs))
+        {
+            return ProtocolError.RateLimited($"too many pushes from this device; retry after {retryAfterMs} ms", retryAfterMs, requestId);
+        }
+
+        // A token that may name any device id would otherwise get a device's budget per id it makes up.
+        return tokenKey is null || _pushesPerToken.TryTake(tokenKey, out retryAfterMs)
             ? null
-            : ProtocolError.RateLimited($"too many pushes from this device; retry after {retryAfterMs} ms", retryAfterMs, requestId);
+            : ProtocolError.RateLimited($"too many pushes with this token; retry after {retryAfterMs} ms", retryAfterMs, requestId);
     }
+
+    /// <summary>The key a request's bearer token is counted under (a SHA-256, so no table holds a credential), or null without one.</summary>
+    public static string? TokenKeyOf(HttpRequest request) =>
+        BearerToken(request) is { } token ? "t:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token))) : null;
 
     /// <summary>
     /// Takes one upgrade of <paramref name="context"/>'s token (auth on) or address (auth off): whether
@@ -60,14 +72,13 @@ internal sealed class SyncRateLimits
         if (authEnabled)
         {
             // Unauthenticated requests are refused (401) anyway; only a valid token has a budget to spend.
-            var token = BearerToken(context.Request);
-            if (token is null || context.User.Identity?.IsAuthenticated != true)
+            var tokenKey = TokenKeyOf(context.Request);
+            if (tokenKey is null || context.User.Identity?.IsAuthenticated != true)
             {
                 return (true, 0);
             }
 
-            // Keyed by a hash: neither the table nor Redis holds a credential.
-            key = "t:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+            key = tokenKey;
             local = _upgradesPerToken;
             limit = _upgradesPerMinute;
         }

@@ -91,6 +91,35 @@ public sealed class LimitsOptions
     public int PushBurst { get; set; } = 5_000;
 
     /// <summary>
+    /// With auth on: the sustained pushes per second one token may make over every device id it is used
+    /// with (a token without a <c>device_id</c> claim may name any), on top of each device's own budget;
+    /// beyond it and <see cref="PushBurstPerToken"/>, <c>rate_limited</c> as for a device. The default is
+    /// <see cref="PushesPerSecond"/>'s, 1,000: one device's worth, shared by the devices of one token.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int PushesPerSecondPerToken { get; set; } = 1_000;
+
+    /// <summary>How many pushes a token may make at once before <see cref="PushesPerSecondPerToken"/> applies. The default is 5,000.</summary>
+    [Range(1, 1_000_000)]
+    public int PushBurstPerToken { get; set; } = 5_000;
+
+    /// <summary>
+    /// The sustained bytes per second a node serves from one space's history: answers to pushes and
+    /// pulls, and the catch-up pages that follow a paged answer (live pushes of new writes are not
+    /// counted). A space past it and <see cref="PullBytesBurst"/> has its pulls (pushes without changes)
+    /// refused with <c>rate_limited</c> and a retry-after, answers to its writes cut to one change with
+    /// <c>more</c>, and catch-up paused, until the refill pays it off; other spaces are not slowed. The
+    /// default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a minute, and
+    /// keeps a looping full pull from taking a node's bandwidth.
+    /// </summary>
+    [Range(1024, 1L << 40)]
+    public long PullBytesPerSecond { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>How many bytes a space may be served at once before <see cref="PullBytesPerSecond"/> applies. The default is 128 MiB.</summary>
+    [Range(1024, 1L << 40)]
+    public long PullBytesBurst { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>
     /// With auth on: the WebSocket upgrades (on <c>/ws/sync</c> and <c>/hubs/sync</c>, and hub
     /// negotiations) one token may make per minute; beyond it HTTP 429 with <c>Retry-After</c>. Also the
     /// burst. The default is 600.

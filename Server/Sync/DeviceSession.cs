@@ -43,6 +43,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private int _stallTimerArmed;
     private long _lastSentAt = Environment.TickCount64;
     private int _liveDeferred;
+    private int _pumpDelayed;
     private Task _answers = Task.CompletedTask;
     private int _pending;
     private bool _pumpAfterAnswers;
@@ -264,6 +265,25 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
     }
 
+    private void SchedulePumpAfter(int delayMs)
+    {
+        // One timer at a time: rings meanwhile find the budget spent too and would each start one.
+        if (Interlocked.Exchange(ref _pumpDelayed, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Delay(delayMs, _closed.Token).ContinueWith(
+            _ =>
+            {
+                Volatile.Write(ref _pumpDelayed, 0);
+                SchedulePump();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
     private async Task PumpAsync()
     {
         try
@@ -283,6 +303,13 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     if (LiveQueueFull())
                     {
                         DeferLive();
+                        break;
+                    }
+
+                    // The space has been served its budget of reads: catch up once the refill allows.
+                    if (_service.IsPullBudgetSpent(Space, out var retryAfterMs))
+                    {
+                        SchedulePumpAfter(retryAfterMs);
                         break;
                     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Fanout;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores;
@@ -21,6 +22,7 @@ internal sealed partial class SyncService(
     IDoorbell doorbell,
     IOptions<NoteSyncOptions> options,
     NoteSyncMetrics metrics,
+    PullBudget pulls,
     ILogger<SyncService> logger)
 {
     private readonly SyncOptions _sync = options.Value.Sync;
@@ -66,6 +68,13 @@ internal sealed partial class SyncService(
 
         if (push.Changes.Count == 0)
         {
+            if (pulls.IsSpent(space, out var retryAfterMs))
+            {
+                var limited = ProtocolError.RateLimited($"too many bytes read from this space; retry after {retryAfterMs} ms", retryAfterMs, push.RequestId);
+                Log.PushRefused(logger, space, deviceId, limited.Code, limited.Message);
+                return AppliedPush.Refused(limited);
+            }
+
             return AppliedPush.Pull;
         }
 
@@ -151,8 +160,9 @@ internal sealed partial class SyncService(
 
         try
         {
-            // The winners of lost writes ride along, so the page leaves room for them.
-            var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
+            // The winners of lost writes ride along, so the page leaves room for them. A space that has
+            // been served its budget gets one change and `more`: its writes go in, its reads wait.
+            var room = pulls.IsSpent(space, out _) ? 1 : Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
             if (_sharedStore && !applied.Committed && recent.IsRetained(space))
             {
                 // The in-memory window knows this node's commits; one read of the clock keeps it from
@@ -173,11 +183,13 @@ internal sealed partial class SyncService(
                 page = await ReadAsync(space, 0, room, cancellationToken).ConfigureAwait(false);
             }
 
+            var changes = ToChanges(page.Entries, applied.Sent, applied.Superseded, out var bytes);
+            pulls.Served(space, bytes);
             metrics.PushAcked();
             return PushResult.Acked(new SyncAck
             {
                 AckTimestamp = page.Cursor,
-                Changes = ToChanges(page.Entries, applied.Sent, applied.Superseded),
+                Changes = changes,
                 RequestId = push.RequestId,
                 More = page.More,
                 Epoch = page.Epoch,
@@ -246,10 +258,12 @@ internal sealed partial class SyncService(
             return null;
         }
 
+        var changes = ToChanges(page.Entries, null, [], out var bytes);
+        pulls.Served(space, bytes);
         var frame = new LiveFrame(after, page.Cursor, page.More, OutboundFrame.Of(new SyncAck
         {
             AckTimestamp = page.Cursor,
-            Changes = ToChanges(page.Entries, null, []),
+            Changes = changes,
             More = page.More,
             Epoch = page.Epoch,
         }));
@@ -269,6 +283,9 @@ internal sealed partial class SyncService(
         return page;
     }
 
+    /// <summary>True while <paramref name="space"/> has been served more than its budget (<see cref="PullBudget"/>), with the wait.</summary>
+    public bool IsPullBudgetSpent(string space, out int retryAfterMs) => pulls.IsSpent(space, out retryAfterMs);
+
     private bool FitsOnePage(IReadOnlyList<StoredEntry> entries)
     {
         if (entries.Count > _sync.MaxChangesPerAck)
@@ -285,9 +302,14 @@ internal sealed partial class SyncService(
         return entries.Count == 1 || bytes <= _sync.MaxAckBytes;
     }
 
+    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded) =>
+        ToChanges(entries, sent, superseded, out _);
+
+    /// <summary>The changes of a frame, and in <paramref name="bytes"/> about what its entries weigh on the wire.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded)
+    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded, out long bytes)
     {
+        bytes = 0;
         var changes = new List<Change>(entries.Count + superseded.Count);
 
         // A write that lost comes back as the state that beat it, even when that state is older than
@@ -313,6 +335,7 @@ internal sealed partial class SyncService(
             }
 
             changes.Add(e.State.ToChange(e.Key));
+            bytes += e.EstimatedWireBytes;
         }
 
         return changes;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Fanout;
+using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores.Sqlite;
@@ -177,7 +178,7 @@ public sealed class ResetConvergenceProperties
         {
             var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions { Sync = new SyncOptions { MaxChangesPerAck = 3 } });
             var store = new SqliteSyncStore(dataDir, NullLogger.Instance);
-            var service = new SyncService(store, new RecentChanges(options), new InProcessDoorbell(), options, new NoteSyncMetrics(new TestMeterFactory()), NullLogger<SyncService>.Instance);
+            var service = new SyncService(store, new RecentChanges(options), new InProcessDoorbell(), options, new NoteSyncMetrics(new TestMeterFactory()), new PullBudget(options), NullLogger<SyncService>.Instance);
             return new Server(store, service);
         }
 

@@ -29,6 +29,28 @@ public sealed class RateLimitTableTests
     }
 
     [Fact]
+    public void SpendingPastTheBucketPutsTheKeyInDebtUntilTheRefillPaysItOff()
+    {
+        var table = new RateLimitTable(capacity: 1000, perSecond: 1000, () => _now);
+        Assert.False(table.IsInDebt("space", out var none));
+        Assert.Equal(0, none);
+
+        table.Spend("space", 1000);
+        Assert.False(table.IsInDebt("space", out _));
+        table.Spend("space", 500);
+
+        Assert.True(table.IsInDebt("space", out var retryAfterMs));
+        Assert.Equal(500, retryAfterMs);
+        Assert.False(table.IsInDebt("other", out _));
+
+        _now += 499;
+        Assert.True(table.IsInDebt("space", out retryAfterMs));
+        Assert.Equal(1, retryAfterMs);
+        _now += 1;
+        Assert.False(table.IsInDebt("space", out _));
+    }
+
+    [Fact]
     public void KeysHaveTheirOwnBuckets()
     {
         var table = new RateLimitTable(capacity: 1, perSecond: 1, () => _now);
