@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using NoteSync.Server.Options;
 
@@ -34,7 +35,7 @@ internal static class AuthExtensions
                 // Claims keep their JWT names ("space", "device_id", "exp"), not WS-Federation URIs.
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters = ValidationParameters(ns.Value.Auth);
-                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadQueryToken, OnAuthenticationFailed = KeepFailure };
+                jwt.Events = new JwtBearerEvents { OnMessageReceived = ReadQueryToken, OnTokenValidated = CheckShape, OnAuthenticationFailed = KeepFailure };
             });
         return services;
     }
@@ -85,6 +86,20 @@ internal static class AuthExtensions
     private static Task KeepFailure(AuthenticationFailedContext context)
     {
         context.HttpContext.Items[FailureKey] = context.Exception;
+        return Task.CompletedTask;
+    }
+
+    // A failure set here does not reach OnAuthenticationFailed, so it is kept for TokenAuthorization here.
+    private static Task CheckShape(TokenValidatedContext context)
+    {
+        var problem = context.SecurityToken is JsonWebToken token ? TokenShape.Problem(token) : "the token is not valid";
+        if (problem is not null)
+        {
+            var failure = new TokenShape.RefusedException(problem);
+            context.HttpContext.Items[FailureKey] = failure;
+            context.Fail(failure);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -7,9 +7,10 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Server.Auth;
 
 /// <summary>
-/// What browsers on other origins may do: open a WebSocket only from <c>NoteSync:AllowedOrigins</c>
-/// (403 otherwise), and read <c>POST /sync</c> and the hub's negotiate only from the same list (CORS).
-/// Both hold whether auth is on or off; the token is required as well when it is on.
+/// What browser pages may do: a request carrying an <c>Origin</c> (every WebSocket upgrade, and any
+/// request to a sync path) passes only from an origin <see cref="OriginPolicy"/> allows (403 otherwise),
+/// and only <c>NoteSync:AllowedOrigins</c> may read <c>POST /sync</c> and the hub's negotiate across
+/// origins (CORS). Both hold whether auth is on or off; the token is required as well when it is on.
 /// </summary>
 internal static class BrowserAccessExtensions
 {
@@ -31,18 +32,22 @@ internal static class BrowserAccessExtensions
 
     /// <summary>
     /// The <c>Origin</c> check on every WebSocket upgrade (whatever the path, so no spelling of a sync
-    /// path gets around it), and CORS on the sync paths; before authentication.
+    /// path gets around it) and on every request to a sync path (a same-origin page sends no CORS
+    /// preflight, and one on a rebinding name is same-origin), then CORS on the sync paths; before
+    /// authentication.
     /// </summary>
     public static WebApplication UseNoteSyncBrowserAccess(this WebApplication app)
     {
-        var allowed = app.Services.GetRequiredService<IOptions<NoteSyncOptions>>().Value.AllowedOrigins;
+        var policy = new OriginPolicy(app.Services.GetRequiredService<IOptions<NoteSyncOptions>>().Value);
         app.Use(async (context, next) =>
         {
             var origin = context.Request.Headers.Origin.ToString();
-            if (context.WebSockets.IsWebSocketRequest && !OriginPolicy.Allows(context.Request, origin, allowed))
+            var webSocket = context.WebSockets.IsWebSocketRequest;
+            if ((webSocket || IsSyncPath(context)) && policy.Refusal(context.Request, origin) is { } reason)
             {
+                var what = webSocket ? "a WebSocket" : "a request";
                 await ErrorResults.Of(StatusCodes.Status403Forbidden, new ProtocolError(
-                    ErrorCodes.Forbidden, $"a WebSocket from origin '{origin}' is not allowed; the server accepts its own origin and NoteSync:AllowedOrigins")).ExecuteAsync(context);
+                    ErrorCodes.Forbidden, $"{what} from origin '{origin}' is not allowed; {reason}")).ExecuteAsync(context);
                 return;
             }
 

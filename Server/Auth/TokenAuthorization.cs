@@ -14,6 +14,9 @@ internal static class TokenAuthorization
     /// <summary>The most characters in a space name: the same rule as a device id.</summary>
     public const int MaxSpaceLength = ProtocolLimits.MaxDeviceIdLength;
 
+    /// <summary>The answer to a <c>space</c> claim that is missing, empty, repeated or not a JSON string.</summary>
+    public const string SpaceNotOneString = $"the token's {AuthClaims.Space} claim must be one non-empty string";
+
     public static ProtocolError? Check(HttpContext context, ClaimsPrincipal user, string deviceId, out string space, out DateTimeOffset expiresAt)
     {
         space = string.Empty;
@@ -39,7 +42,7 @@ internal static class TokenAuthorization
         var spaces = user.FindAll(AuthClaims.Space).ToList();
         if (spaces.Count != 1 || spaces[0].ValueType != ClaimValueTypes.String || spaces[0].Value.Length == 0)
         {
-            return Unauthorized($"the token's {AuthClaims.Space} claim must be one non-empty string");
+            return Unauthorized(SpaceNotOneString);
         }
 
         if (spaces[0].Value.Length > MaxSpaceLength || spaces[0].Value.Any(char.IsControl))
@@ -80,6 +83,7 @@ internal static class TokenAuthorization
         SecurityTokenInvalidAlgorithmException => "the token's algorithm is not accepted (HS256 only)",
         SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid",
         SecurityTokenMalformedException => "the token is not a well-formed JWT",
+        TokenShape.RefusedException refused => refused.Message,
         _ => "the token is not valid",
     };
 }

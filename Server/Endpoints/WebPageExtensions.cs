@@ -18,8 +18,10 @@ internal static class WebPageExtensions
                 // Revalidate every load, so a page and its modules never come from two versions of the server.
                 context.Context.Response.Headers.CacheControl = "no-cache";
                 context.Context.Response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
+                // 'self' covers ws:// and wss:// to the page's own host and port (CSP Level 3), so the
+                // page can reach its own server and no other.
                 context.Context.Response.Headers.ContentSecurityPolicy =
-                    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'";
+                    "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
             },
         });
         return app;

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace NoteSync.Server.Options;
 
-/// <summary>The checks of <see cref="AuthOptions"/> that depend on one another (a key only matters when auth is on), and of <c>AllowedOrigins</c>.</summary>
+/// <summary>The checks of <see cref="AuthOptions"/> that depend on one another (a key only matters when auth is on), and of <c>AllowedOrigins</c> and <c>PublicHosts</c>.</summary>
 internal sealed class AuthOptionsValidator : IValidateOptions<NoteSyncOptions>
 {
     public ValidateOptionsResult Validate(string? name, NoteSyncOptions options)

@@ -47,6 +47,16 @@ public sealed class NoteSyncOptions
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// Host names (as in <c>notes.example.com</c>: no scheme, port or path) under which browsers reach the
+    /// server, besides <c>localhost</c> and IP addresses, which always count. A browser request whose
+    /// <c>Origin</c> is <c>scheme://Host</c> of the request is the server's own only when its <c>Host</c>
+    /// is one of these (docs/security.md, Browser origins); any other name gets 403, so a DNS-rebinding
+    /// page cannot sync. Requests without <c>Origin</c> (native clients) pass whatever their Host. The
+    /// default is none.
+    /// </summary>
+    public List<string> PublicHosts { get; set; } = [];
+
     /// <summary>JWT bearer auth: <c>NoteSync:Auth:*</c>.</summary>
     [ValidateObjectMembers]
     public AuthOptions Auth { get; set; } = new();

@@ -18,6 +18,10 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     private const string Issuer = "notesync-tests";
     private const string Audience = "notesync";
     private static readonly string[] TwoSpaces = ["alice", "bob"];
+    private static readonly string[] OneSpaceInAnArray = ["alice"];
+
+    // A signed token that asks the server to understand an extension it has never heard of (RFC 7515 §4.1.11).
+    private static readonly Dictionary<string, object> CritHeader = new() { ["crit"] = new[] { "notesync-ext" }, ["notesync-ext"] = true };
 
     /// <summary>One auth-on server for the class.</summary>
     public sealed class AuthServer : IAsyncLifetime
@@ -49,6 +53,8 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
         "missing space" => (TestTokens.Mint(TestTokens.NoSpace, issuer: Issuer, audience: Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "space claim"),
         "empty space" => (Valid(string.Empty), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "space claim"),
         "array space" => (TestTokens.Mint(TwoSpaces, issuer: Issuer, audience: Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "space claim"),
+        "one-element array space" => (TestTokens.Mint(OneSpaceInAnArray, issuer: Issuer, audience: Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "space claim"),
+        "unknown crit header" => (TestTokens.Mint("alice", issuer: Issuer, audience: Audience, headers: CritHeader), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "critical header"),
         "numeric space" => (TestTokens.Mint(42, issuer: Issuer, audience: Audience), HttpStatusCode.Unauthorized, ErrorCodes.Unauthorized, "space claim"),
         "device_id mismatch" => (Valid("alice", deviceId: "someone-else"), HttpStatusCode.Forbidden, ErrorCodes.Forbidden, "another device"),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
@@ -57,7 +63,7 @@ public sealed class AuthTests(AuthTests.AuthServer fixture) : IClassFixture<Auth
     public static TheoryData<string, string> BadTokensOnEveryTransport()
     {
         var data = new TheoryData<string, string>();
-        foreach (var name in new[] { "no token", "not a jwt", "alg none", "wrong key", "expired 6 minutes ago", "nbf in the future", "wrong iss", "no iss", "wrong aud", "missing space", "empty space", "array space", "numeric space", "device_id mismatch" })
+        foreach (var name in new[] { "no token", "not a jwt", "alg none", "wrong key", "expired 6 minutes ago", "nbf in the future", "wrong iss", "no iss", "wrong aud", "missing space", "empty space", "array space", "one-element array space", "unknown crit header", "numeric space", "device_id mismatch" })
         {
             foreach (var transport in new[] { "ws", "hub", "http" })
             {

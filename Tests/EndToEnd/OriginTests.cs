@@ -6,9 +6,9 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Browser origins (issue 4, item 4; CONTRACT §6): a WebSocket upgrade from a foreign <c>Origin</c> gets
-/// 403 on both WebSocket endpoints; no <c>Origin</c>, the server's own, or one of
-/// <c>NoteSync:AllowedOrigins</c> is let through; CORS answers only the listed origins.
+/// Browser origins (issue 4, item 4; CONTRACT §6): a WebSocket upgrade or a sync request from a foreign
+/// <c>Origin</c> gets 403; no <c>Origin</c>, the server's own, or one of <c>NoteSync:AllowedOrigins</c>
+/// is let through; CORS answers only the listed origins. A rebinding <c>Host</c>: <see cref="RebindingTests"/>.
 /// </summary>
 public sealed class OriginTests
 {
@@ -108,14 +108,16 @@ public sealed class OriginTests
         post.Headers.Add("Origin", Foreign);
         using var foreignPost = await http.SendAsync(post);
 
-        // Assert: no CORS grant for the foreign origin (the browser then refuses to send or to read);
-        // the listed origin may send the token header, with credentials.
+        // Assert: no CORS grant for the foreign origin (the browser then refuses to send or to read),
+        // and a request it sends anyway is refused before its token is looked at; the listed origin
+        // may send the token header, with credentials.
         Assert.False(foreign.Headers.Contains("Access-Control-Allow-Origin"));
         Assert.Equal(Allowed, Assert.Single(listed.Headers.GetValues("Access-Control-Allow-Origin")));
         Assert.Contains("authorization", string.Join(",", listed.Headers.GetValues("Access-Control-Allow-Headers")), StringComparison.OrdinalIgnoreCase);
         Assert.Equal("true", Assert.Single(listed.Headers.GetValues("Access-Control-Allow-Credentials")));
         Assert.False(foreignPost.Headers.Contains("Access-Control-Allow-Origin"));
-        Assert.Equal(HttpStatusCode.Unauthorized, foreignPost.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, foreignPost.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
     }
 }

@@ -22,6 +22,9 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Auth__Enabled", "sometimes", "NoteSync:Auth:Enabled")]
     [InlineData("NoteSync__Auth__ClockSkewSeconds", "31", "ClockSkewSeconds")]
     [InlineData("NoteSync__AllowedOrigins__0", "https://notes.example.com/app", "NoteSync:AllowedOrigins:0")]
+    [InlineData("NoteSync__PublicHosts__0", "https://notes.example.com", "NoteSync:PublicHosts:0")]
+    [InlineData("NoteSync__PublicHosts__0", "notes.example.com:443", "NoteSync:PublicHosts:0")]
+    [InlineData("NoteSync__PublicHosts__0", "*.example.com", "NoteSync:PublicHosts:0")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));

@@ -27,12 +27,15 @@ public sealed class WebPageTests
             modules[file] = await http.GetAsync(file);
         }
 
-        // Assert: index.html, no caching across versions, a CSP that allows only the page's own files.
+        // Assert: index.html, no caching across versions, a CSP that allows only the page's own files and
+        // connections to its own server (no WebSocket to any other host).
         Assert.Equal(HttpStatusCode.OK, root.StatusCode);
         Assert.Equal("text/html", root.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<script type=\"module\" src=\"app.js\">", html, StringComparison.Ordinal);
         Assert.Equal("no-cache", root.Headers.CacheControl?.ToString());
-        Assert.Contains("default-src 'self'", string.Join(";", root.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        var csp = string.Join(";", root.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'self'", csp, StringComparison.Ordinal);
+        Assert.Contains("connect-src 'self';", csp, StringComparison.Ordinal);
         foreach (var (file, response) in modules)
         {
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{file}: {response.StatusCode}");

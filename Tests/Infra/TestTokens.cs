@@ -39,7 +39,8 @@ internal static class TestTokens
 
     /// <summary>
     /// An HS256 token. <paramref name="space"/> is a string, an array (several claims), or
-    /// <see cref="NoSpace"/>; <paramref name="expires"/> defaults to an hour from now.
+    /// <see cref="NoSpace"/>; <paramref name="expires"/> defaults to an hour from now; <paramref name="headers"/>
+    /// are added to the JOSE header.
     /// </summary>
     public static string Mint(
         object space,
@@ -48,7 +49,8 @@ internal static class TestTokens
         DateTimeOffset? notBefore = null,
         string key = Key,
         string? issuer = null,
-        string? audience = null)
+        string? audience = null,
+        IDictionary<string, object>? headers = null)
     {
         var now = DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>();
@@ -72,6 +74,7 @@ internal static class TestTokens
             Expires = exp.UtcDateTime,
             Issuer = issuer,
             Audience = audience,
+            AdditionalHeaderClaims = headers,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);

@@ -27,7 +27,8 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         await Assertions.Expect(b.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.");
         await b.EditAsync("work/plans.md", "Ship the web page.\nThen the CLI.\nThen rest.");
 
-        // Assert: a's open editor follows b's edit live; both are synced, with nothing unsent.
+        // Assert: a's open editor follows b's edit live; both are synced, with nothing unsent, on the
+        // WebSocket (the page's CSP allows its own server's ws:// as 'self'), with no CSP report.
         await Assertions.Expect(a.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.\nThen rest.");
         await a.WaitForStatusAsync("connected");
         Assert.Equal(0, await a.UnsentAsync());
@@ -39,6 +40,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         await b.Page.Locator("#back").ClickAsync();
         await Assertions.Expect(b.Item("inbox/groceries.txt")).ToBeVisibleAsync();
         await b.ScreenshotAsync("live-phone-list");
+        Assert.Equal("websocket", await a.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
     }
