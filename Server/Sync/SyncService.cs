@@ -322,6 +322,7 @@ internal sealed partial class SyncService(
                 if (!inPage.Contains(lost.Key))
                 {
                     changes.Add(lost.State.ToChange(lost.Key));
+                    bytes += new StoredEntry(lost.Key, 0, lost.State).EstimatedWireBytes;
                 }
             }
         }
