@@ -36,6 +36,7 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
         var journalMode = SqliteSchema.ScalarString(connection, "PRAGMA journal_mode");
 
         Assert.Equal("wal", journalMode);
+        Assert.Equal(SqliteSchema.PageSize, SqliteSchema.ScalarInt64(connection, "PRAGMA page_size"));
         Assert.Equal(2, Sqlite.Synchronous);
         Assert.Equal(Path.Combine(_directory.Path, "notesync.db"), Sqlite.DatabasePath);
     }

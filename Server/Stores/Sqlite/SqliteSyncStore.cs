@@ -77,6 +77,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         try
         {
             _writeConnection.Open();
+
+            // Before WAL mode, which writes the first page of a new database; ignored by an existing one.
+            SqliteSchema.ScalarString(_writeConnection, $"PRAGMA page_size = {SqliteSchema.PageSize}");
             var journalMode = SqliteSchema.ScalarString(_writeConnection, "PRAGMA journal_mode = WAL");
             if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
             {
