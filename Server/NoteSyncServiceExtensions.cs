@@ -110,14 +110,16 @@ internal static class NoteSyncServiceExtensions
                 Path.GetFullPath(options.DataDir),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>(),
                 options.Limits.ToClockLimits(),
-                options.Limits.ToNoteLimits()),
+                options.Limits.ToNoteLimits(),
+                options.Limits.ToSpaceQuotas()),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),
                 minReplicas: options.Redis.MinReplicas,
                 replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs,
                 clockLimits: options.Limits.ToClockLimits(),
-                noteLimits: options.Limits.ToNoteLimits()),
+                noteLimits: options.Limits.ToNoteLimits(),
+                quotas: options.Limits.ToSpaceQuotas()),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),

@@ -28,6 +28,9 @@
 #   idle:         IDLE_CONNECTIONS ["1000 5000"] (one fresh server each) CONCURRENCY [100] IDLE_S [2]
 #   cli:          N [10000] NOTE_SIZE [500] REPS [3] EDITS [200] EDIT_RATE [5]  (the notesync CLI: push, pull into
 #                 empty folders, edit -> remote file latency between two `notesync sync` processes; they run on BENCH_CPU)
+#   storage:      N [10000] PUSHES [5] KEY_BYTES [1024] NOTE_SIZE [500] BATCH [500]  one device writes PUSHES rounds
+#                 of N new notes in pushes of BATCH; the bench sums the server's data dir after each round
+#                 (SQLite: single node only). docs/benchmarks.md, Storage, uses NOTE_SIZE=560 BATCH=10000.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
 #                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
@@ -75,6 +78,7 @@ N=${N:-10000}; NOTE_SIZE=${NOTE_SIZE:-500}; BATCH=${BATCH:-500}; REPS=${REPS:-3}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-100}; IDLE_S=${IDLE_S:-2}
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
 EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
+PUSHES=${PUSHES:-5}; KEY_BYTES=${KEY_BYTES:-1024}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
@@ -204,8 +208,12 @@ run_bench() { # name scenario args...
     local -a target
     read -r -a target <<< "$(node_args)"
     if [ "$NODES" -ge 2 ]; then target+=(--redis-config "$REDIS_CONFIG"); fi
+    # {DATADIR} in an argument is node 0's data directory, known only now.
+    local -a args=()
+    local a
+    for a in "$@"; do args+=("${a//\{DATADIR\}/${DATADIRS[0]}}"); done
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of words on purpose
-    taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "$@" "${target[@]}" \
+    taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "${args[@]}" "${target[@]}" \
       --out "$OUT" --max-s "$MAX_S" --seed "$SEED" ${LABEL:+--label "$LABEL"} $BENCH_ARGS || status=$?
   else
     status=1
@@ -226,6 +234,9 @@ for scenario in $SCENARIOS; do
         run_bench "idle$c" idle --connections "$c" --concurrency "$CONCURRENCY" --idle-s "$IDLE_S"
       done ;;
     cli) run_bench cli cli --cli "$CLI_DLL" --notes "$N" --note-size "$NOTE_SIZE" --reps "$REPS" --edits "$EDITS" --edit-rate "$EDIT_RATE" ;;
+    storage)
+      if [ "$NODES" -ge 2 ]; then echo "storage measures the SQLite data dir: run it with NODES=1" >&2; FAILED+=(storage); continue; fi
+      run_bench storage storage --notes "$N" --pushes "$PUSHES" --key-bytes "$KEY_BYTES" --note-size "$NOTE_SIZE" --batch "$BATCH" --data-dir "{DATADIR}" ;;
     sweep) run_bench sweep sweep "${FANOUT_ARGS[@]}" --rates "$RATES" --max-rate "$MAX_RATE" --sweep-s "$SWEEP_S" --p99-ms "$P99_MS" ;;
     flood)
       # The fan-out twice on servers with PushesPerSecond=FLOOD_LIMIT: without, then with one more device
@@ -234,7 +245,7 @@ for scenario in $SCENARIOS; do
       run_bench flood-off fanout "${FANOUT_ARGS[@]}"
       run_bench flood-on fanout "${FANOUT_ARGS[@]}" --flood-rate "$FLOOD_RATE"
       SERVER_ENV=() ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood)" >&2; FAILED+=("$scenario") ;;
+    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood storage)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

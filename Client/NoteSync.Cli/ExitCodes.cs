@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>Another notesync process holds the folder.</summary>
     public const int Locked = 5;
 
+    /// <summary>The server refused the edits: the space is over a quota (<c>quota_exceeded</c>). They stay queued.</summary>
+    public const int QuotaExceeded = 6;
+
     /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 }

@@ -13,6 +13,7 @@ internal static class Names
         ConnectionState.Online => "online",
         ConnectionState.Unauthorized => "unauthorized",
         ConnectionState.StoreFailed => "store failed (disk full?)",
+        ConnectionState.QuotaExceeded => "refused: the space is full",
         _ => state.ToString().ToLowerInvariant(),
     };
 

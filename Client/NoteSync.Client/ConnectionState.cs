@@ -24,4 +24,13 @@ public enum ConnectionState
     /// holds stays as it was, and <see cref="ConnectionStatus.LastError"/> says what failed.
     /// </summary>
     StoreFailed,
+
+    /// <summary>
+    /// Connected, but the server refused the outbox: the space is at a quota (<c>quota_exceeded</c>:
+    /// too many notes, or too many bytes). Nothing is dropped: the writes stay in the outbox, changes
+    /// from other devices still come in, and the client sends the outbox again with backoff (at once
+    /// after a local write) until room is made, by deleting or shortening notes here or on another
+    /// device. <see cref="ConnectionStatus.LastError"/> holds the server's message.
+    /// </summary>
+    QuotaExceeded,
 }

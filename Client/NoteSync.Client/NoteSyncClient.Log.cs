@@ -37,6 +37,9 @@ public sealed partial class NoteSyncClient
         [LoggerMessage(510, LogLevel.Warning, "Reset read: {Received} notes from the server; {Notes} notes ({Writes} writes) it lacked or held older are queued for re-upload", EventName = "ResetRead")]
         public static partial void ResetRead(ILogger logger, int received, int notes, int writes);
 
+        [LoggerMessage(511, LogLevel.Warning, "The server refused a push of {Count} writes ({Reason}); they stay in the outbox and are sent again in {DelayMs} ms, or at the next local write", EventName = "QuotaExceeded")]
+        public static partial void QuotaExceeded(ILogger logger, int count, string reason, long delayMs);
+
         [LoggerMessage(508, LogLevel.Error, "The local store could not be written ({Reason}); retrying in {DelayMs} ms", EventName = "StoreFailed")]
         public static partial void StoreFailed(ILogger logger, string reason, long delayMs);
     }

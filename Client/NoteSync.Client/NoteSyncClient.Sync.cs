@@ -74,6 +74,15 @@ public sealed partial class NoteSyncClient
                 Log.TokenRefused(_logger, _options.UnauthorizedRetryDelay.TotalSeconds);
                 await Task.Delay(_options.UnauthorizedRetryDelay, cancellationToken).ConfigureAwait(false);
             }
+            catch (QuotaExceededException ex)
+            {
+                // The connection is fine and stays: only the outbox waits, for room in the space.
+                failures++;
+                var delay = Backoff.Delay(failures, _options.MinReconnectDelay, _options.MaxReconnectDelay, _random);
+                SetStatus(ConnectionState.QuotaExceeded, transport, fellBack, ex.Message);
+                Log.QuotaExceeded(_logger, ex.Writes, ex.Message, (long)delay.TotalMilliseconds);
+                await WaitForWorkAsync(delay, cancellationToken).ConfigureAwait(false);
+            }
             catch (Microsoft.Data.Sqlite.SqliteException ex)
             {
                 // The device's own disk, not the network: say so, and retry (space may be freed).
@@ -110,7 +119,8 @@ public sealed partial class NoteSyncClient
             round = ++_roundsStarted;
         }
 
-        SetStatus(ConnectionState.Syncing, transport, fellBack, null);
+        // A refusal for want of room stays on show while the outbox is sent again.
+        SetStatus(ConnectionState.Syncing, transport, fellBack, Status is { State: ConnectionState.QuotaExceeded } refused ? refused.LastError : null);
         while (true)
         {
             List<OutboxItem> batch;
@@ -133,6 +143,7 @@ public sealed partial class NoteSyncClient
                 RequestId = Guid.NewGuid().ToString("N"),
             };
             SyncAck ack;
+            QuotaExceededException? overQuota = null;
             try
             {
                 ack = await PushAsync(push, cancellationToken).ConfigureAwait(false);
@@ -144,6 +155,13 @@ public sealed partial class NoteSyncClient
                 DropFromOutbox(batch[^1].Id);
                 SetStatus(ConnectionState.Syncing, transport, fellBack, $"push refused, {batch.Count} writes dropped: {ex.Message}");
                 continue;
+            }
+            catch (QuotaExceededException ex) when (batch.Count > 0)
+            {
+                // The writes stay in the outbox for later. The changes of other devices still come in
+                // meanwhile: a delete made elsewhere may be what makes room.
+                overQuota = new QuotaExceededException(ex.Message) { Writes = batch.Count };
+                ack = await PushAsync(new SyncPush { LastAck = lastAck, Epoch = epoch, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
             }
 
             if (LoseAck?.Invoke(ack) == true)
@@ -160,7 +178,7 @@ public sealed partial class NoteSyncClient
                 Log.ServerBehindCursor(_logger, ack.AckTimestamp, lastAck);
             }
 
-            ApplyFrame(ack, batch.Count > 0 ? batch[^1].Id : null, serverBehind);
+            ApplyFrame(ack, batch.Count > 0 && overQuota is null ? batch[^1].Id : null, serverBehind);
 
             // Follow more ourselves (required over HTTP; over the hub the server also sends the pages, and
             // duplicates are harmless): a reset ends only at a frame without more.
@@ -168,6 +186,11 @@ public sealed partial class NoteSyncClient
             {
                 ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, Epoch = ack.Epoch, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
                 ApplyFrame(ack, null);
+            }
+
+            if (overQuota is not null)
+            {
+                throw overQuota;
             }
 
             bool resetActivity;
@@ -287,6 +310,10 @@ public sealed partial class NoteSyncClient
         {
             throw RateLimitedException.FromHubMessage(ex.Message);
         }
+        catch (HubException ex) when (ex.Message.Contains(ErrorCodes.QuotaExceeded + ":", StringComparison.Ordinal))
+        {
+            throw new QuotaExceededException(ex.Message[ex.Message.IndexOf(ErrorCodes.QuotaExceeded + ":", StringComparison.Ordinal)..]);
+        }
     }
 
     private async Task<SyncAck> PostAsync(SyncPush push, CancellationToken cancellationToken)
@@ -310,6 +337,13 @@ public sealed partial class NoteSyncClient
         {
             var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
             throw new PushRejectedException($"{(int)response.StatusCode} {error?.Code}: {error?.Message}");
+        }
+
+        if (response.StatusCode == HttpStatusCode.InsufficientStorage)
+        {
+            // quota_exceeded: not a refusal for good, so not with 400 and 413 above; the writes wait.
+            var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
+            throw new QuotaExceededException($"{error?.Code ?? ErrorCodes.QuotaExceeded}: {error?.Message}");
         }
 
         if (response.StatusCode == HttpStatusCode.TooManyRequests)

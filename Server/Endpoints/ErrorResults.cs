@@ -31,6 +31,9 @@ internal static class ErrorResults
         ErrorCodes.Forbidden => StatusCodes.Status403Forbidden,
         ErrorCodes.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCodes.Unavailable => StatusCodes.Status503ServiceUnavailable,
+
+        // Not 400: clients drop a push refused with 400 or 413 for good, and this one must be kept.
+        ErrorCodes.QuotaExceeded => StatusCodes.Status507InsufficientStorage,
         ErrorCodes.Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,
     };

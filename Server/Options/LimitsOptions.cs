@@ -60,6 +60,27 @@ public sealed class LimitsOptions
     public long MaxNoteBytes { get; set; } = 4L * 1024 * 1024;
 
     /// <summary>
+    /// The most notes a space may hold: entries whose winner has a value, so a deleted note (a
+    /// tombstone) does not count and deleting notes makes room. A push after which the space would hold
+    /// more, and that adds notes, is refused whole with <c>quota_exceeded</c>; one that adds none is
+    /// always taken, even over a quota lowered since. Checked by the store inside the commit. The
+    /// default, 100,000, is far more than a person writes, and bounds what one space costs every
+    /// device that reads it whole.
+    /// </summary>
+    [Range(1, 1_000_000_000)]
+    public long MaxNotesPerSpace { get; set; } = 100_000;
+
+    /// <summary>
+    /// The most bytes a space may hold, counted alike by both stores (<c>SpaceQuotas.SizeOf</c>): for
+    /// every entry, tombstones included so that writing and deleting cannot grow storage for free, the
+    /// UTF-8 bytes of its key and of every tied write's value and device id, plus 64. Beyond it, as for
+    /// <see cref="MaxNotesPerSpace"/>, for pushes that grow the count. The default is 1 GiB: ten
+    /// thousand long notes, and a bound on the disk (or Redis memory) one space can take.
+    /// </summary>
+    [Range(1, 1L << 50)]
+    public long MaxSpaceBytes { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
     /// How many frames may wait to be sent to one connection. Live pushes fill at most half of it;
     /// beyond that they wait in the log and go out as one frame once the device has read the queue
     /// down. Answers wait for room, and the device's next pushes with them; a device that reads
@@ -168,6 +189,9 @@ public sealed class LimitsOptions
 
     /// <summary>The bounds on a note's tied writes, as the stores take them.</summary>
     public NoteLimits ToNoteLimits() => new(MaxWritesPerNote, MaxNoteBytes);
+
+    /// <summary>The quotas of a space, as the stores take them.</summary>
+    public SpaceQuotas ToSpaceQuotas() => new(MaxNotesPerSpace, MaxSpaceBytes);
 
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes };

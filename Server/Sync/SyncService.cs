@@ -136,6 +136,11 @@ internal sealed partial class SyncService(
             Log.PushRefused(logger, space, deviceId, ErrorCodes.TooLarge, ex.Message);
             return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.TooLarge, Message = ex.Message, RequestId = push.RequestId });
         }
+        catch (QuotaExceededException ex)
+        {
+            Log.PushRefused(logger, space, deviceId, ErrorCodes.QuotaExceeded, ex.Message);
+            return AppliedPush.Refused(new ErrorFrame { Code = ErrorCodes.QuotaExceeded, Message = ex.Message, RequestId = push.RequestId });
+        }
         catch (StorageFullException)
         {
             // The store logs the full disk once per episode; one error line per refused push would bury it.

@@ -397,8 +397,19 @@ function renderReset() {
   if ($("reset-text").textContent !== text) $("reset-text").textContent = text;
 }
 
+// While the server refuses the outbox for want of room in the space (quota_exceeded), its reason stays
+// in a line under the top bar: the edits are safe here, and only the person can make room.
+function renderQuota() {
+  const refusal = client?.refusal;
+  const notice = $("quota-notice");
+  notice.hidden = !refusal;
+  const text = refusal ? `The server has no room for your edits: ${refusal.message}. They are kept in this browser and sent once there is room.` : "";
+  if (notice.textContent !== text) notice.textContent = text;
+}
+
 function renderStatus(status) {
   renderReset();
+  renderQuota();
   const unsent = store.outbox.size;
   // An acknowledgement changes no note, only its "unsent" badge.
   if (unsent !== shownUnsent) { shownUnsent = unsent; queueRender(); }

@@ -9,6 +9,7 @@
 //                                       on `reset`, replace cursor and epoch and, after the reset's last
 //                                       page, queue what the server lost (docs/protocol.md, "Epochs and resets")
 //   replica.reject(sentChanges, reason) the server will never take these as they are (bad_request, too_large)
+// A push refused for want of room (quota_exceeded) drops nothing: the writes wait, shown in `refusal`.
 // No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
 
 const PUSH_LIMIT = 500;           // writes per push; the server's default MaxChangesPerPush is 10,000
@@ -42,6 +43,7 @@ export class SyncClient {
   status = "offline";
   transport = "none";       // "websocket" | "polling" | "none"
   lastError = null;         // the last error frame or failure, for display
+  refusal = null;           // the quota_exceeded frame while the writes wait for room in the space, else null
   /** Called with (status, client) on every change of status or pending work. */
   onstatus = () => {};
   /** Called with the keys a received sync_ack changed (after the replica applied it). */
@@ -61,6 +63,7 @@ export class SyncClient {
   #watchdog = 0;             // the in-flight push's deadline, or the next heartbeat
   #nextRequest = 0;
   #split = 0;                // after a refused push of several writes, send this many one by one to find the bad one
+  #heldUntil = 0;            // after quota_exceeded: only pulls until this time (ms since epoch), then the writes again
   #stopped = true;
   #pollingUntil = 0;         // polling because WebSockets failed: until this time (ms since epoch)
   #onOnline = () => this.#reconnectNow();
@@ -99,6 +102,8 @@ export class SyncClient {
 
   /** There are new writes in the replica: send them now if the connection allows. */
   kick() {
+    // A new edit may be the delete that makes room: try the waiting writes with it at once.
+    this.#heldUntil = 0;
     if (this.transport === "websocket") this.#sendNext(false);
     else if (this.transport === "polling" && !this.#inFlight) this.#schedule(0, () => this.#poll());
     this.#emit();
@@ -164,12 +169,13 @@ export class SyncClient {
       if (answered) {
         this.#inFlight = null;
         this.#live = true;
-        this.#attempt = 0;
+        this.#accepted(answered.changes);
         if (this.#split > 0) this.#split -= 1;
       }
       // Over a WebSocket the server sends the pages after `more` by itself (docs/protocol.md, Paging).
       this.#sendNext(false);
-      if (!this.#inFlight) this.#arm(this.#config.heartbeatMs, () => this.#sendNext(true));
+      // Held writes go again when the hold ends; otherwise a heartbeat.
+      if (!this.#inFlight) this.#arm(this.#heldMs() || this.#config.heartbeatMs, () => this.#sendNext(true));
     } else if (frame.type === "error") {
       this.lastError = frame;
       this.onerror(frame);
@@ -202,8 +208,10 @@ export class SyncClient {
     return { type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId, epoch: this.#replica.epoch ?? undefined };
   }
 
-  // The writes of the next push: one while looking for a refused write, else up to the count and byte budgets (at least one).
+  // The writes of the next push: none while held for room, one while looking for a refused write, else
+  // up to the count and byte budgets (at least one).
   #nextChanges() {
+    if (this.#heldMs() > 0) return [];
     const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
     let bytes = 0;
     for (let i = 0; i < changes.length; i++) {
@@ -235,11 +243,11 @@ export class SyncClient {
     if (response.ok) {
       const ack = await response.json();
       this.onchanges(await this.#replica.applyAck(ack, changes));
-      this.#attempt = 0;
+      this.#accepted(changes);
       if (this.#split > 0) this.#split -= 1;
       this.#setStatus("polling", "polling");
-      // Over HTTP nothing comes unasked: follow `more` and send what is left at once.
-      const again = ack.more || this.#replica.pending(1).length > 0;
+      // Over HTTP nothing comes unasked: follow `more` and send what is left at once (held writes at the next poll).
+      const again = ack.more || (this.#heldMs() === 0 && this.#replica.pending(1).length > 0);
       this.#schedule(again ? 0 : this.#config.syncIntervalMs, () => this.#poll());
       return;
     }
@@ -285,6 +293,14 @@ export class SyncClient {
   // What a refused push means for its writes (docs/protocol.md, "Writing a client", 5).
   async #refused(code, message, changes, retryAfterMs, again) {
     if (code === "rate_limited") { this.#schedule(retryAfterMs ?? this.#backoff(), again); return; }
+    if (code === "quota_exceeded") {
+      // The space is full: the writes stay, and go again after a backoff (or the next edit). Pulls go on
+      // meanwhile, so changes from other devices, maybe the deletes that make room, still arrive.
+      this.refusal = { code, message };
+      this.#heldUntil = Date.now() + this.#backoff();
+      this.#schedule(0, again);
+      return;
+    }
     if (code === "bad_request" || code === "too_large") {
       // A push is atomic: one bad write refuses all. Alone, a write is refused for itself: keep it, marked.
       // (The writes of one key go together: after a reset a key may have several values to put back.)
@@ -307,6 +323,16 @@ export class SyncClient {
     this.transport = "none";
     this.#setStatus("offline", "none");
     this.#schedule(this.#backoff(), () => this.#connect());
+  }
+
+  // An answered push: the backoff starts over, unless it was a pull while the writes wait for room.
+  #accepted(changes) {
+    if (changes.length > 0 || this.#replica.pending(1).length === 0) this.refusal = null;
+    if (!this.refusal) this.#attempt = 0;
+  }
+
+  #heldMs() {
+    return Math.max(0, this.#heldUntil - Date.now());
   }
 
   // Exponential, capped, with jitter so a server restart is not met by every device at once.

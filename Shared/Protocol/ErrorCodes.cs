@@ -18,6 +18,13 @@ public static class ErrorCodes
     /// <summary>Too many pushes; retry later.</summary>
     public const string RateLimited = "rate_limited";
 
+    /// <summary>
+    /// The push would take the space over a quota (its notes or its bytes); nothing was applied. Keep
+    /// the writes and send them again later, once room has been made: a client that does not know the
+    /// code treats it as "retry later", which loses nothing.
+    /// </summary>
+    public const string QuotaExceeded = "quota_exceeded";
+
     /// <summary>The store cannot be reached; nothing was applied, retry later.</summary>
     public const string Unavailable = "unavailable";
 

@@ -11,6 +11,8 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Limits__SendQueueFrames", "-1", "SendQueueFrames")]
     [InlineData("NoteSync__Limits__MaxKeyBytes", "1025", "MaxKeyBytes")]
     [InlineData("NoteSync__Limits__MaxWritesPerNote", "0", "MaxWritesPerNote")]
+    [InlineData("NoteSync__Limits__MaxNotesPerSpace", "0", "MaxNotesPerSpace")]
+    [InlineData("NoteSync__Limits__MaxSpaceBytes", "0", "MaxSpaceBytes")]
     [InlineData("NoteSync__Limits__MaxNoteBytes", "1000", "NoteSync:Limits:MaxNoteBytes (1000) must be at least NoteSync:Limits:MaxValueBytes (1048576)")]
     [InlineData("NoteSync__Sync__MaxAckBytes", "2097152", "NoteSync:Limits:MaxNoteBytes (4194304) must be at most NoteSync:Sync:MaxAckBytes (2097152) less 65536")]
     [InlineData("NoteSync__Redis__MinReplicas", "-1", "MinReplicas")]

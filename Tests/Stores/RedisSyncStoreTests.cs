@@ -14,7 +14,7 @@ namespace NoteSync.Tests.Stores;
 /// the seq index, durability across a Redis crash, and UTF-16 ordering inside Lua.
 /// </summary>
 [Collection(SharedRedis.Name)]
-public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreContractTests
+public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreContractTests
 {
     private RedisSyncStore Redis => (RedisSyncStore)Store;
 
@@ -32,7 +32,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         return Open(limits);
     }
 
-    protected override Task<ISyncStore> ReopenStoreAsync() => Task.FromResult<ISyncStore>(Open());
+    protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
 
     [Fact]
     public async Task StoreKeepsWorkingAfterScriptFlushBySendingTheScriptOnce()
@@ -82,7 +82,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
             keys.Add(key!);
         }
 
-        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:epoch", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary"], keys.Order(StringComparer.Ordinal));
+        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:epoch", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary", $"ns:{{{SpaceA}}}:usage"], keys.Order(StringComparer.Ordinal));
         Assert.Single(keys.Select(k => fixture.Connection.HashSlot(k)).Distinct());
     }
 
@@ -364,7 +364,7 @@ public sealed class RedisSyncStoreTests(RedisServerFixture fixture) : SyncStoreC
         }
     }
 
-    private RedisSyncStore Open(ClockLimits? limits = null) => new(fixture.Connection, NullLogger.Instance, clockLimits: limits);
+    private RedisSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null) => new(fixture.Connection, NullLogger.Instance, clockLimits: limits, quotas: quotas);
 
     private async Task<string> ReplicationIdAsync()
     {

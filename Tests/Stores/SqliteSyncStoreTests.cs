@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
@@ -8,7 +9,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.Stores;
 
 /// <summary>The contract suite against <see cref="SqliteSyncStore"/>, each test on its own temp directory, plus SQLite specifics.</summary>
-public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
+public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
 {
     private readonly TempDirectory _directory = new();
 
@@ -16,7 +17,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
 
     protected override Task<ISyncStore> CreateStoreAsync(ClockLimits limits) => Task.FromResult<ISyncStore>(Open(limits));
 
-    protected override Task<ISyncStore> ReopenStoreAsync() => Task.FromResult<ISyncStore>(Open());
+    protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
 
     protected override Task CleanupAsync()
     {
@@ -35,6 +36,7 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
         var journalMode = SqliteSchema.ScalarString(connection, "PRAGMA journal_mode");
 
         Assert.Equal("wal", journalMode);
+        Assert.Equal(SqliteSchema.PageSize, SqliteSchema.ScalarInt64(connection, "PRAGMA page_size"));
         Assert.Equal(2, Sqlite.Synchronous);
         Assert.Equal(Path.Combine(_directory.Path, "notesync.db"), Sqlite.DatabasePath);
     }
@@ -264,7 +266,8 @@ public sealed class SqliteSyncStoreTests : SyncStoreContractTests, IDisposable
         await Task.Delay(50);
     }
 
-    private SqliteSyncStore Open(ClockLimits? limits = null) => new(_directory.Path, NullLogger.Instance, limits);
+    private SqliteSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, ILogger? logger = null) =>
+        new(_directory.Path, logger ?? NullLogger.Instance, limits, quotas: quotas);
 
     private SqliteConnection OpenSideConnection()
     {

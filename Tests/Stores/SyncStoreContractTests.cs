@@ -17,8 +17,9 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
 
     private readonly List<ISyncStore> _stores = [];
     private readonly string _prefix = Guid.NewGuid().ToString("N")[..12];
+    private SpaceQuotas _quotas = SpaceQuotas.Default;
 
-    /// <summary>The store under test; replaced by <see cref="RestartAsync"/>.</summary>
+    /// <summary>The store under test; replaced by <see cref="RestartAsync()"/>.</summary>
     protected ISyncStore Store { get; private set; } = null!;
 
     /// <summary>A space of this test.</summary>
@@ -32,9 +33,10 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
 
     /// <summary>
     /// A new store instance over the data of the one <see cref="CreateStoreAsync"/> made, as after a
-    /// process restart. The previous instance is disposed before this is called.
+    /// process restart, holding spaces to <paramref name="quotas"/>. The previous instance is disposed
+    /// before this is called.
     /// </summary>
-    protected abstract Task<ISyncStore> ReopenStoreAsync();
+    protected abstract Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas);
 
     /// <summary>Runs after every store of the test is disposed: delete files, flush keys.</summary>
     protected virtual Task CleanupAsync() => Task.CompletedTask;
@@ -54,11 +56,15 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
         await CleanupAsync();
     }
 
-    /// <summary>Disposes the store and reopens it over the same data.</summary>
-    protected async Task RestartAsync()
+    /// <summary>Disposes the store and reopens it over the same data, with the same quotas.</summary>
+    protected Task RestartAsync() => RestartAsync(_quotas);
+
+    /// <summary>Disposes the store and reopens it over the same data with <paramref name="quotas"/>, as an operator changing them would.</summary>
+    protected async Task RestartAsync(SpaceQuotas quotas)
     {
         await Store.DisposeAsync();
-        Store = Track(await ReopenStoreAsync());
+        _quotas = quotas;
+        Store = Track(await ReopenStoreAsync(quotas));
     }
 
     [Fact]

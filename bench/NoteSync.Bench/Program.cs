@@ -71,6 +71,9 @@ try
         case "cli":
             Emit(await new CliScenario(context).RunAsync());
             break;
+        case "storage":
+            Emit(await new StorageScenario(context).RunAsync());
+            break;
         case "sweep":
             var steps = await new SweepScenario(context).RunAsync(report => log.Append(report.Record));
             allOk = steps[^1].Ok;

@@ -16,6 +16,10 @@ namespace NoteSync.Server.Stores.Redis;
 ///                                     the clock; a different one means a failover happened since (RedisScripts.Apply)
 /// ns:{&lt;space&gt;}:epoch   string      the name of the space's history: set at its first change under a primary
 ///                                     it has no record of (with the fence); absent = none yet
+/// ns:{&lt;space&gt;}:usage   hash        notes -> the entries whose winner has a value, bytes -> the size of every
+///                                     entry as SpaceQuotas.SizeOf counts it, both decimal; what the quotas
+///                                     hold the space to. Absent = not counted yet: a space written before it
+///                                     existed is counted from its entries at its next change (RedisScripts.Apply)
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
 /// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
@@ -28,11 +32,11 @@ namespace NoteSync.Server.Stores.Redis;
 /// </summary>
 internal static class RedisKeys
 {
-    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary, epoch.</summary>
+    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary, epoch, usage.</summary>
     public static RedisKey[] For(string space)
     {
         var prefix = $"ns:{{{HashTag(space)}}}:";
-        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch"];
+        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage"];
     }
 
     /// <summary>The space as written between the braces.</summary>

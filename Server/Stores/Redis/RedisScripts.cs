@@ -61,14 +61,24 @@ internal static class RedisScripts
     /// <summary>The error a push gets when a change would make its note's tied writes too large; followed by the change's index and the size.</summary>
     public const string NoteBytesError = "NOTESYNC_NOTE_BYTES";
 
+    /// <summary>The error a push gets when it would give its space more notes than allowed; followed by the count it would reach.</summary>
+    public const string QuotaNotesError = "NOTESYNC_QUOTA_NOTES";
+
+    /// <summary>The error a push gets when it would give its space more bytes than allowed; followed by the size it would reach.</summary>
+    public const string QuotaBytesError = "NOTESYNC_QUOTA_BYTES";
+
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch. ARGV: the most a change may lead
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage. ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
     /// came from) or '0', a new epoch to take if the clock is fenced, the most writes and bytes a note may
     /// hold at its top timestamp (<see cref="NoteLimits"/>, counted as <see cref="NoteLimits.SizeOf"/>
-    /// counts), then five per write: key, timestamp,
+    /// counts), the most notes and bytes the space may hold (<see cref="SpaceQuotas"/>, an entry counted
+    /// as <see cref="SpaceQuotas.SizeOf"/> counts it), then five per write: key, timestamp,
     /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
+    /// The usage hash moves by each changed key's final size less its size before the push; a space
+    /// written before the hash existed has it counted from its entries once, at its next change (one
+    /// HGET per entry, all inside this script: Redis answers nothing else meanwhile).
     /// At a push's first change, the primary's replication id (INFO replication) is compared with the one
     /// stored in the primary key: when they differ, or none is stored, the clock first jumps by the
     /// margin, so no seq an old primary gave out unreplicated is handed out again, and the space takes the
@@ -85,7 +95,10 @@ internal static class RedisScripts
         local NEW_EPOCH = ARGV[4]
         local MAX_WRITES = tonumber(ARGV[5])
         local MAX_NOTE_BYTES = tonumber(ARGV[6])
-        local FIRST = 7
+        local MAX_NOTES = tonumber(ARGV[7])
+        local MAX_SPACE_BYTES = tonumber(ARGV[8])
+        local FIRST = 9
+        local ENTRY_OVERHEAD = 64
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
           if v == false then return '~' end
@@ -119,6 +132,21 @@ internal static class RedisScripts
             parts[#parts + 1] = token(w[2])
           end
           return table.concat(parts)
+        end
+        -- SpaceQuotas.UsageOf: (1 when the winner has a value, the entry's size); nothing for no entry.
+        local function usageOf(key, state)
+          if state == false then return 0, 0 end
+          local bytes = #key + ENTRY_OVERHEAD
+          for _, w in ipairs(state.writes) do bytes = bytes + #w[1] + (w[2] and #w[2] or 0) end
+          return (state.writes[1][2] and 1 or 0), bytes
+        end
+        local function countUsage()
+          local notes, bytes = 0, 0
+          for _, k in ipairs(redis.call('HKEYS', KEYS[2])) do
+            local n, b = usageOf(k, decode(redis.call('HGET', KEYS[2], k)))
+            notes, bytes = notes + n, bytes + b
+          end
+          return notes, bytes
         end
         local function cmpWrite(d1, v1, d2, v2)
           local c = cmp16(d1, d2)
@@ -155,6 +183,7 @@ internal static class RedisScripts
         end
         local jumped = false
         local states = {}
+        local before = {}
         local seqs = {}
         local superseded, supersededOrder = {}, {}
         for b = FIRST - 1, #ARGV - 1, 5 do
@@ -168,6 +197,8 @@ internal static class RedisScripts
             local raw = redis.call('HGET', KEYS[2], key)
             if raw then state = decode(raw) else state = false end
             states[key] = state
+            local n, b = usageOf(key, state)
+            before[key] = {n, b}
           end
           local changed = false
           if state == false or ts > state.ts then
@@ -218,6 +249,25 @@ internal static class RedisScripts
         local changedKeys = {}
         for k, _ in pairs(seqs) do changedKeys[#changedKeys + 1] = k end
         table.sort(changedKeys, function(a, b) return seqs[a] < seqs[b] end)
+        local usage = nil
+        if #changedKeys > 0 then
+          local dNotes, dBytes = 0, 0
+          for _, k in ipairs(changedKeys) do
+            local n, b = usageOf(k, states[k])
+            dNotes, dBytes = dNotes + n - before[k][1], dBytes + b - before[k][2]
+          end
+          local held = redis.call('HMGET', KEYS[6], 'notes', 'bytes')
+          local notes, bytes = tonumber(held[1]), tonumber(held[2])
+          if notes == nil or bytes == nil then notes, bytes = countUsage() end
+          -- Only a measure the push grows is held to its quota: deletes and shrinks always go in.
+          if dNotes > 0 and notes + dNotes > MAX_NOTES then
+            return redis.error_reply('NOTESYNC_QUOTA_NOTES ' .. fmt(notes + dNotes))
+          end
+          if dBytes > 0 and bytes + dBytes > MAX_SPACE_BYTES then
+            return redis.error_reply('NOTESYNC_QUOTA_BYTES ' .. fmt(bytes + dBytes))
+          end
+          usage = {notes + dNotes, bytes + dBytes}
+        end
         local epoch = redis.call('GET', KEYS[5]) or ''
         -- A space written before epochs existed gets its name at its next change.
         if (fence ~= nil and fence ~= fencedBy) or (epoch == '' and #changedKeys > 0) then
@@ -234,6 +284,7 @@ internal static class RedisScripts
         end
         -- WAIT counts what replicas hold of this connection's writes. A push that changes nothing (a
         -- re-send) must still write, or its answer could rest on a state only this primary holds.
+        if usage then redis.call('HSET', KEYS[6], 'notes', fmt(usage[1]), 'bytes', fmt(usage[2])) end
         if #changedKeys > 0 or TOUCH then redis.call('SET', KEYS[1], fmt(clock)) end
         if fence ~= nil and fence ~= fencedBy then redis.call('SET', KEYS[4], fence) end
         for _, k in ipairs(supersededOrder) do
@@ -247,7 +298,7 @@ internal static class RedisScripts
 
     /// <summary>
     /// One page of "changes since", read-only, so the clock and the rows come from one state. KEYS: clock,
-    /// entries, log, primary, epoch. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, epoch ('' for none), key1, entry1, ...}</c>.
+    /// entries, log, primary, epoch, usage. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, epoch ('' for none), key1, entry1, ...}</c>.
     /// The script bounds the page by a cheap lower bound of each entry's wire size (its key and stored
     /// bytes: the stored framing is never larger than the 100 bytes per write and per entry that
     /// <see cref="StoredEntry.EstimatedWireBytes"/> adds), so it never drops an entry the exact count would

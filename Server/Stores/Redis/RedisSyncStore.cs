@@ -48,6 +48,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <param name="replicaWaitTimeoutMs"><c>NoteSync:Redis:ReplicaWaitTimeoutMs</c>: <c>WAIT</c>'s timeout.</param>
     /// <param name="clockLimits">How far a change may lead the clock, and so the failover margin; <see cref="ClockLimits.Default"/> when null.</param>
     /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
+    /// <param name="quotas">How much a space may hold; <see cref="SpaceQuotas.Default"/> when null.</param>
     public RedisSyncStore(
         IConnectionMultiplexer redis,
         ILogger logger,
@@ -55,7 +56,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
         int minReplicas = 0,
         int replicaWaitTimeoutMs = 2000,
         ClockLimits? clockLimits = null,
-        NoteLimits? noteLimits = null)
+        NoteLimits? noteLimits = null,
+        SpaceQuotas? quotas = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
@@ -69,6 +71,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         _replicaWaitTimeoutMs = replicaWaitTimeoutMs;
         ClockLimits = clockLimits ?? ClockLimits.Default;
         _noteLimits = noteLimits ?? NoteLimits.Default;
+        _quotas = quotas ?? SpaceQuotas.Default;
         if (minReplicas > 0)
         {
             redis.ConnectionFailed += (_, _) => Interlocked.Increment(ref _connectionEpoch);
@@ -83,6 +86,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     internal ClockLimits ClockLimits { get; }
 
     private readonly NoteLimits _noteLimits;
+    private readonly SpaceQuotas _quotas;
 
     /// <summary>How many times a script was not found by SHA and was sent whole again; lets tests see the fallback.</summary>
     internal long ScriptReloads => Interlocked.Read(ref _scriptReloads);
@@ -101,7 +105,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         ArgumentNullException.ThrowIfNull(writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        const int First = 6;
+        const int First = 8;
         var values = new RedisValue[First + (writes.Count * 5)];
         values[0] = ClockLimits.MaxLead;
         values[1] = ClockLimits.FailoverMargin;
@@ -109,6 +113,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
         values[3] = Epochs.New();
         values[4] = _noteLimits.MaxWritesPerNote;
         values[5] = _noteLimits.MaxNoteBytes;
+        values[6] = _quotas.MaxNotes;
+        values[7] = _quotas.MaxBytes;
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
@@ -171,6 +177,16 @@ internal sealed partial class RedisSyncStore : ISyncStore
                     int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
                     long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
                     _noteLimits.MaxNoteBytes);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.QuotaNotesError + " ", StringComparison.Ordinal))
+            {
+                // "NOTESYNC_QUOTA_NOTES <notes>"
+                throw QuotaExceededException.TooManyNotes(long.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _quotas.MaxNotes);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.QuotaBytesError + " ", StringComparison.Ordinal))
+            {
+                // "NOTESYNC_QUOTA_BYTES <bytes>"
+                throw QuotaExceededException.TooManyBytes(long.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _quotas.MaxBytes);
             }
             catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
             {

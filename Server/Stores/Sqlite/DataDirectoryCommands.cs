@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Options;
 
 namespace NoteSync.Server.Stores.Sqlite;
@@ -79,7 +80,7 @@ internal static class DataDirectoryCommands
 
         using (var connection = OpenReadWrite(copy))
         {
-            SqliteSchema.Ensure(connection);
+            SqliteSchema.Ensure(connection, NullLogger.Instance);
             SqliteEpoch.MarkForRenewal(connection);
         }
 
@@ -105,7 +106,7 @@ internal static class DataDirectoryCommands
         // The lock keeps a running server's history from being renamed under it.
         using var directoryLock = DataDirectoryLock.Acquire(dataDirectory);
         using var connection = OpenReadWrite(database);
-        SqliteSchema.Ensure(connection);
+        SqliteSchema.Ensure(connection, NullLogger.Instance);
         var epoch = SqliteEpoch.Renew(connection);
         output.WriteLine($"renew-epoch: the database at {database} is now epoch {epoch}; devices that synced with it before will re-read every space and re-upload what it lacks");
         return 0;

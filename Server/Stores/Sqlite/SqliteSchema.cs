@@ -3,9 +3,10 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 2, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 3, kept in <c>PRAGMA user_version</c>).
 /// <code>
-/// spaces(space TEXT PK, clock INTEGER)       -- the space's clock C (CONTRACT §2); absent = 0
+/// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (CONTRACT §2); absent = 0
+///        notes INTEGER, bytes INTEGER)       -- its usage as SpaceQuotas counts it, kept by the writer
 /// entries(space, key,                        -- PK (space, key): one row per key, its current state
 ///         seq INTEGER,                       -- the seq of the key's last change; UNIQUE (space, seq)
 ///         timestamp INTEGER,                 -- T, the highest timestamp seen for the key
@@ -15,7 +16,9 @@ namespace NoteSync.Server.Stores.Sqlite;
 ///                                            -- space's); 'renew_epoch': present in a copy made by
 ///                                            -- the backup command, so a server started on it takes a new one
 /// </code>
-/// Version 1 lacked <c>meta</c>; opening it adds the table and an epoch.
+/// Version 1 lacked <c>meta</c>; opening it adds the table and an epoch. Versions 1 and 2 lacked the
+/// usage columns; opening them adds the columns and counts every space's usage from its entries once
+/// (<see cref="SqliteUsageMigration"/>).
 /// The UNIQUE index on (space, seq) makes "changes since" a range read. A newer version may add
 /// columns and tables; this version ignores any it does not know, and refuses a database whose
 /// user_version is greater than its own rather than misread it.
@@ -23,7 +26,16 @@ namespace NoteSync.Server.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
+
+    /// <summary>
+    /// The page size of a database this code creates (an existing one keeps its own). SQLite keeps an
+    /// index entry in its page only up to about a quarter of the page, and moves the rest of a longer
+    /// one to an overflow page of its own: with the default 4 KiB pages every key of over about 1,000
+    /// bytes cost a whole extra page in the (space, key) index, 6.8 KB a note for 1.6 KB of key and
+    /// value (docs/benchmarks.md, Storage). 8 KiB pages hold keys of the contract's 1,024 bytes.
+    /// </summary>
+    public const int PageSize = 8192;
 
     /// <summary>The database file inside the data directory.</summary>
     public const string FileName = "notesync.db";
@@ -35,7 +47,9 @@ internal static class SqliteSchema
     private const string CreateSql = """
         CREATE TABLE IF NOT EXISTS spaces (
             space TEXT NOT NULL PRIMARY KEY,
-            clock INTEGER NOT NULL
+            clock INTEGER NOT NULL,
+            notes INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS entries (
             space TEXT NOT NULL,
@@ -54,8 +68,11 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         """;
 
-    /// <summary>Creates the tables when missing and checks the version. Runs on the writer connection.</summary>
-    public static void Ensure(SqliteConnection connection)
+    /// <summary>
+    /// Creates the tables when missing, brings an older version up to this one, and checks the version.
+    /// Runs on the writer connection, before the writer starts.
+    /// </summary>
+    public static void Ensure(SqliteConnection connection, ILogger logger)
     {
         var version = ScalarInt64(connection, "PRAGMA user_version");
         if (version > Version)
@@ -74,8 +91,21 @@ internal static class SqliteSchema
         using (var create = connection.CreateCommand())
         {
             create.Transaction = transaction;
-            create.CommandText = CreateSql + $"PRAGMA user_version = {Version};";
+            create.CommandText = CreateSql;
             create.ExecuteNonQuery();
+        }
+
+        if (version > 0)
+        {
+            // CREATE TABLE IF NOT EXISTS left the old spaces table as it was.
+            SqliteUsageMigration.Run(connection, transaction, logger);
+        }
+
+        using (var stamp = connection.CreateCommand())
+        {
+            stamp.Transaction = transaction;
+            stamp.CommandText = $"PRAGMA user_version = {Version};";
+            stamp.ExecuteNonQuery();
         }
 
         transaction.Commit();

@@ -171,7 +171,7 @@ internal sealed partial class SqliteSyncStore
                     transaction.Rollback(RequestSavepoint);
                     transaction.Release(RequestSavepoint);
                     failures[i] = ex;
-                    if (ex is not (ClockLeadException or NoteLimitException))
+                    if (ex is not (ClockLeadException or NoteLimitException or QuotaExceededException))
                     {
                         // A refused push is the device's error, logged by the sync service; this is the store's.
                         Log.ApplyFailed(_logger, request.Space, request.Writes.Length, ex);
@@ -301,13 +301,16 @@ internal sealed partial class SqliteSyncStore
         Dictionary<string, StoredEntry>? changed = null;
         Dictionary<string, KeyState>? superseded = null;
 
+        // How the push moves the space's usage: less each changed key's state before the push, plus
+        // its final one.
+        var usage = default(SpaceUsage);
+
         for (var i = 0; i < request.Writes.Length; i++)
         {
             var (key, write) = request.Writes[i];
             StoredEntry? mine = null;
-            var current = changed is not null && changed.TryGetValue(key, out mine)
-                ? mine.State
-                : LoadState(transaction, groupStates, space, key);
+            var changedBefore = changed is not null && changed.TryGetValue(key, out mine);
+            var current = changedBefore ? mine!.State : LoadState(transaction, groupStates, space, key);
             var next = LwwMerge.Merge(current, write, out var outcome);
             if (outcome == MergeOutcome.Joined && _noteLimits.Check(i, next) is { } refused)
             {
@@ -331,6 +334,11 @@ internal sealed partial class SqliteSyncStore
             }
 
             clock = Math.Max(clock + 1, write.Timestamp);
+            if (!changedBefore)
+            {
+                usage -= SpaceQuotas.UsageOf(key, current);
+            }
+
             changed ??= new Dictionary<string, StoredEntry>(StringComparer.Ordinal);
             changed[key] = new StoredEntry(key, clock, next);
         }
@@ -342,13 +350,27 @@ internal sealed partial class SqliteSyncStore
 
         // A key changed twice in one push is stored once, with its final state and seq.
         var entries = changed.Values.ToArray();
+        foreach (var entry in entries)
+        {
+            usage += SpaceQuotas.UsageOf(entry.Key, entry.State);
+        }
+
+        if (usage.Notes > 0 || usage.Bytes > 0)
+        {
+            var before = _writer.SelectUsage(transaction, space);
+            if (_quotas.Check(before, before + usage) is { } overQuota)
+            {
+                throw overQuota;
+            }
+        }
+
         Array.Sort(entries, static (a, b) => a.Seq.CompareTo(b.Seq));
         foreach (var entry in entries)
         {
             _writer.UpsertEntry(transaction, space, entry);
         }
 
-        _writer.UpsertClock(transaction, space, clock);
+        _writer.UpsertSpace(transaction, space, clock, usage);
         // A key superseded early in the push but changed later in it is reported by its change alone.
         return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]) { Epoch = Epoch };
     }
@@ -382,7 +404,8 @@ internal sealed partial class SqliteSyncStore
         private readonly SqliteCommand _selectEntry;
         private readonly SqliteCommand _upsertEntry;
         private readonly SqliteCommand _selectClock;
-        private readonly SqliteCommand _upsertClock;
+        private readonly SqliteCommand _selectUsage;
+        private readonly SqliteCommand _upsertSpace;
 
         public WriterStatements(SqliteConnection connection)
         {
@@ -398,10 +421,17 @@ internal sealed partial class SqliteSyncStore
                 """,
                 "$space", "$key", "$seq", "$timestamp", "$device_id", "$value", "$others");
             _selectClock = Create(connection, "SELECT clock FROM spaces WHERE space = $space", "$space");
-            _upsertClock = Create(
+            _selectUsage = Create(connection, "SELECT notes, bytes FROM spaces WHERE space = $space", "$space");
+
+            // The usage columns move by the push's change; a new space's row starts from nothing.
+            _upsertSpace = Create(
                 connection,
-                "INSERT INTO spaces (space, clock) VALUES ($space, $clock) ON CONFLICT (space) DO UPDATE SET clock = excluded.clock",
-                "$space", "$clock");
+                """
+                INSERT INTO spaces (space, clock, notes, bytes) VALUES ($space, $clock, $notes, $bytes)
+                ON CONFLICT (space) DO UPDATE SET
+                    clock = excluded.clock, notes = notes + excluded.notes, bytes = bytes + excluded.bytes
+                """,
+                "$space", "$clock", "$notes", "$bytes");
         }
 
         public EntryState? SelectEntry(SqliteTransaction transaction, string space, string key)
@@ -443,12 +473,24 @@ internal sealed partial class SqliteSyncStore
             return _selectClock.ExecuteScalar() is long clock ? clock : 0;
         }
 
-        public void UpsertClock(SqliteTransaction transaction, string space, long clock)
+        /// <summary>The space's usage as committed, moved by what this group has done to it so far.</summary>
+        public SpaceUsage SelectUsage(SqliteTransaction transaction, string space)
         {
-            _upsertClock.Transaction = transaction;
-            _upsertClock.Parameters[0].Value = space;
-            _upsertClock.Parameters[1].Value = clock;
-            _upsertClock.ExecuteNonQuery();
+            _selectUsage.Transaction = transaction;
+            _selectUsage.Parameters[0].Value = space;
+            using var reader = _selectUsage.ExecuteReader();
+            return reader.Read() ? new SpaceUsage(reader.GetInt64(0), reader.GetInt64(1)) : default;
+        }
+
+        /// <summary>Sets the space's clock and moves its usage by <paramref name="change"/>.</summary>
+        public void UpsertSpace(SqliteTransaction transaction, string space, long clock, SpaceUsage change)
+        {
+            _upsertSpace.Transaction = transaction;
+            _upsertSpace.Parameters[0].Value = space;
+            _upsertSpace.Parameters[1].Value = clock;
+            _upsertSpace.Parameters[2].Value = change.Notes;
+            _upsertSpace.Parameters[3].Value = change.Bytes;
+            _upsertSpace.ExecuteNonQuery();
         }
 
         public void Dispose()
@@ -456,7 +498,8 @@ internal sealed partial class SqliteSyncStore
             _selectEntry.Dispose();
             _upsertEntry.Dispose();
             _selectClock.Dispose();
-            _upsertClock.Dispose();
+            _selectUsage.Dispose();
+            _upsertSpace.Dispose();
         }
 
         private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)

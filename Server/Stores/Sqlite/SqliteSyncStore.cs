@@ -23,6 +23,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     private readonly ILogger _logger;
     private readonly long _maxClockLead;
     private readonly NoteLimits _noteLimits;
+    private readonly SpaceQuotas _quotas;
     private readonly string _dataDirectory;
     private readonly DataDirectoryLock _directoryLock;
     private readonly string _readConnectionString;
@@ -40,13 +41,15 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <param name="logger">The store's logger.</param>
     /// <param name="clockLimits">How far a change's timestamp may lead the space's clock; <see cref="ClockLimits.Default"/> when null.</param>
     /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
-    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null, NoteLimits? noteLimits = null)
+    /// <param name="quotas">How much a space may hold; <see cref="SpaceQuotas.Default"/> when null.</param>
+    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null, NoteLimits? noteLimits = null, SpaceQuotas? quotas = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(logger);
         _logger = logger;
         _maxClockLead = (clockLimits ?? ClockLimits.Default).MaxLead;
         _noteLimits = noteLimits ?? NoteLimits.Default;
+        _quotas = quotas ?? SpaceQuotas.Default;
 
         Directory.CreateDirectory(dataDirectory);
 
@@ -74,6 +77,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         try
         {
             _writeConnection.Open();
+
+            // Before WAL mode, which writes the first page of a new database; ignored by an existing one.
+            SqliteSchema.ScalarString(_writeConnection, $"PRAGMA page_size = {SqliteSchema.PageSize}");
             var journalMode = SqliteSchema.ScalarString(_writeConnection, "PRAGMA journal_mode = WAL");
             if (!string.Equals(journalMode, "wal", StringComparison.OrdinalIgnoreCase))
             {
@@ -85,7 +91,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             SqliteSchema.ScalarString(_writeConnection, "PRAGMA synchronous = FULL");
             Synchronous = SqliteSchema.ScalarInt64(_writeConnection, "PRAGMA synchronous");
             SqliteSchema.ScalarString(_writeConnection, "PRAGMA busy_timeout = 5000");
-            SqliteSchema.Ensure(_writeConnection);
+            SqliteSchema.Ensure(_writeConnection, _logger);
             Epoch = SqliteEpoch.Load(_writeConnection, out var renewed);
             if (renewed)
             {

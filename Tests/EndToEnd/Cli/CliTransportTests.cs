@@ -79,6 +79,30 @@ public sealed class CliTransportTests
         Assert.Equal(1, noArgs.Exit);
     }
 
+    [Fact]
+    public async Task AFullSpaceExitsPushWithSixAndTheReasonAndTheEditsGoUpOnceThereIsRoom()
+    {
+        // Arrange: a space of two notes, and a folder of three.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxNotesPerSpace"] = "2" });
+        using var folder = new TempDirectory();
+        foreach (var name in new[] { "a.md", "b.md", "c.md" })
+        {
+            CliKit.WriteNote(folder.Path, name, $"note {name}");
+        }
+
+        // Act: push; then, with one note deleted in the folder, push again.
+        var full = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));
+        File.Delete(Path.Combine(folder.Path, "c.md"));
+        var room = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));
+
+        // Assert: the server's reason and code 6; nothing lost: the next push sends all of it.
+        AssertFailure(full, 6, "the server refused the edits: quota_exceeded: the space would hold 3 notes, more than NoteSync:Limits:MaxNotesPerSpace (2); delete notes to make room; they stay queued");
+        Assert.True(room.Exit == 0, $"exit {room.Exit}; stderr: {room.Stderr}");
+        await using var reader = HttpDevice.Create(server, "reader");
+        await reader.PullAsync();
+        Assert.Equal(["note:a.md", "note:b.md"], reader.Snapshot().Keys.Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData("sync")]
     [InlineData("status")]

@@ -62,6 +62,14 @@ internal sealed record BenchOptions
 
     public int Reps { get; init; } = 3;
 
+    // storage (also --notes, --note-size, --batch)
+    public int Pushes { get; init; } = 5;
+
+    public int KeyBytes { get; init; } = 1024;
+
+    /// <summary>The server's data directory, whose files the storage scenario sums.</summary>
+    public string? DataDir { get; init; }
+
     // idle
     public int Connections { get; init; } = 1000;
 

@@ -5,10 +5,10 @@ namespace NoteSync.Bench.Options;
 /// <summary>Turns <c>args</c> into <see cref="BenchOptions"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
 internal static class BenchOptionsParser
 {
-    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep", "cli"];
+    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep", "cli", "storage"];
 
     public const string Usage = """
-        usage: NoteSync.Bench <fanout|catchup|idle|sweep|cli> --port P [options]
+        usage: NoteSync.Bench <fanout|catchup|idle|sweep|cli|storage> --port P [options]
                (or --scenario S; --url ws://127.0.0.1:P instead of --port)
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
                    scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
@@ -26,6 +26,8 @@ internal static class BenchOptionsParser
                    (plus the fanout options; writes per device = max(--writes, rate * sweep-s / devices))
           cli:     --cli path/to/notesync.dll (required) --notes 10000 --note-size 500 --reps 3
                    --edits 200 --edit-rate 5
+          storage: --data-dir DIR (the server's NoteSync:DataDir, required) --pushes 5 --notes 10000
+                   --key-bytes 1024 --note-size 500 --batch 500 (writes per push)
         Only 127.0.0.1 is accepted as a target.
         """;
 
@@ -88,6 +90,9 @@ internal static class BenchOptionsParser
                 "--cli" => options with { CliDll = File.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--cli: no such file '{value}'") },
                 "--edits" => options with { Edits = Int(name, value, 1, 100_000) },
                 "--edit-rate" => options with { EditRate = Double(name, value, 0.1, 1000) },
+                "--pushes" => options with { Pushes = Int(name, value, 1, 1000) },
+                "--key-bytes" => options with { KeyBytes = Int(name, value, 16, 1024) },
+                "--data-dir" => options with { DataDir = Directory.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--data-dir: no such directory '{value}'") },
                 "--p99-ms" => options with { P99LimitMs = Double(name, value, 0.001, 100_000) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
@@ -119,6 +124,11 @@ internal static class BenchOptionsParser
         if (options.Scenario == "cli" && options.CliDll is null)
         {
             throw new ArgumentException("scenario cli needs --cli <path to notesync.dll>");
+        }
+
+        if (options.Scenario == "storage" && options.DataDir is null)
+        {
+            throw new ArgumentException("scenario storage needs --data-dir <the server's data directory>");
         }
 
         if (options.MinSize > options.MaxSize)
