@@ -400,12 +400,24 @@ export function refusedKind(codePoint) {
 
 /** The first character of `text` a key must not hold, named as the server names it ("U+001B (a control character)"), or null. */
 export function refusedCharacter(text) {
-  for (const ch of text) {
-    const codePoint = ch.codePointAt(0);
+  const codePoints = Array.from(text, (ch) => ch.codePointAt(0));
+  for (let i = 0; i < codePoints.length; i++) {
+    const codePoint = codePoints[i];
     const what = refusedKind(codePoint);
-    if (what) return `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")} (${what})`;
+    if (what && !isJoinerBetweenLetters(codePoint, codePoints[i - 1] ?? 0, codePoints[i + 1] ?? 0)) {
+      return `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")} (${what})`;
+    }
   }
   return null;
+}
+
+/**
+ * A zero-width joiner or non-joiner between two characters outside ASCII, neither a joiner: there it
+ * shapes what it joins (woman, U+200D, laptop; Persian and Indic spellings), so it is allowed.
+ */
+export function isJoinerBetweenLetters(codePoint, previous, next) {
+  const joiner = (c) => c === 0x200c || c === 0x200d;
+  return joiner(codePoint) && previous >= 0x80 && !joiner(previous) && next >= 0x80 && !joiner(next);
 }
 
 /**

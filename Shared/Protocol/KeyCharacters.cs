@@ -72,11 +72,13 @@ public static class KeyCharacters
     public static string? Problem(string key)
     {
         var composable = false;
+        var previous = 0;
         for (var i = 0; i < key.Length; i++)
         {
             int codePoint = key[i];
             if (codePoint is >= 0x20 and < 0x7F)
             {
+                previous = codePoint;
                 continue;
             }
 
@@ -86,10 +88,12 @@ public static class KeyCharacters
                 i++;
             }
 
-            if (Refused(codePoint) is { } what)
+            if (Refused(codePoint) is { } what && !IsJoinerBetweenLetters(codePoint, previous, CodePointAt(key, i + 1)))
             {
                 return $"must not contain {Name(codePoint)} ({what})";
             }
+
+            previous = codePoint;
 
             // Below U+0300 (the first combining mark) every string is NFC.
             composable |= codePoint >= 0x300;
@@ -107,6 +111,21 @@ public static class KeyCharacters
 
         return key.IsNormalized(NormalizationForm.FormC) ? null : NotNormalized;
     }
+
+    /// <summary>
+    /// True for a zero-width joiner or non-joiner between two characters outside ASCII, neither of them
+    /// a joiner: there it shapes what it joins (an emoji sequence such as woman, U+200D, laptop; a
+    /// Persian or Indic spelling), so two keys that differ by it look different. Anywhere else it
+    /// would only hide itself.
+    /// </summary>
+    public static bool IsJoinerBetweenLetters(int codePoint, int previous, int next) =>
+        codePoint is 0x200C or 0x200D
+        && previous >= 0x80 && previous is not (0x200C or 0x200D)
+        && next >= 0x80 && next is not (0x200C or 0x200D);
+
+    // The code point at index i of s, 0 past its end.
+    private static int CodePointAt(string s, int i) =>
+        i >= s.Length ? 0 : i + 1 < s.Length && char.IsSurrogatePair(s[i], s[i + 1]) ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i];
 
     /// <summary>What <paramref name="codePoint"/> is when a key must not hold it (<c>a control character</c>, ...), else null.</summary>
     public static string? Refused(int codePoint)

@@ -146,6 +146,28 @@ public sealed class PushValidatorTests
     }
 
     [Theory]
+    [InlineData("note:\U0001F469\u200d\U0001F4BB.md")]                              // woman, ZWJ, laptop
+    [InlineData("note:\u0645\u06CC\u200c\u062E\u0648\u0627\u0647\u0645.md")]  // Persian, with a ZWNJ
+    [InlineData("note:\U0001F468\u200d\U0001F469\u200d\U0001F467")]                // a family of three
+    public void JoinerBetweenTwoCharactersOutsideAsciiIsAllowed(string key)
+    {
+        Assert.Null(PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default));
+    }
+
+    [Theory]
+    [InlineData("note:a\u200db", "U+200D")]
+    [InlineData("note:\u200d\U0001F600", "U+200D")]
+    [InlineData("note:\U0001F600\u200c", "U+200C")]
+    [InlineData("note:\U0001F600\u200d\u200d\U0001F600", "U+200D")]
+    [InlineData("note:\u00e9\u200cb", "U+200C")]
+    public void JoinerNextToAsciiAnEndOrAnotherJoinerIsRefused(string key, string named)
+    {
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest($"changes[0].key must not contain {named} (an invisible character)"), error);
+    }
+
+    [Theory]
     [InlineData("note:a\u200b\u001b", "U+200B (an invisible character)")]
     [InlineData("note:\u001bcafe\u0301", "U+001B (a control character)")]
     public void FirstRefusedCharacterIsNamedBeforeTheNormalization(string key, string named)

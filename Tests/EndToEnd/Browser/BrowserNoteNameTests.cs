@@ -24,6 +24,8 @@ public sealed class BrowserNoteNameTests(BrowserFixture browser) : IClassFixture
             "note:inbox/todo.md", "note:caf\u00e9.md", "note:cafe\u0301.md", "note:\u212b", "note:\u1100\u1161",
             "note:a\u0307\u0323", "note:\u2764\ufe0f", "note:e\u0301\u001b", "note:a\u200bb", "note:tag\U000E0041",
             "note:", "todo", "note:" + new string('k', 1020), "note:" + new string('k', 1019),
+            "note:👩‍💻", "note:می‌خواهم", "note:a‍b", "note:‍😀",
+            "note:😀‍", "note:😀‍‍😀", "note:é‌b",
         ];
 
         // Act: every code point through refusedKind, and the keys through keyProblem.
