@@ -1,3 +1,4 @@
+using System.Globalization;
 using NoteSync.Server;
 using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
@@ -6,6 +7,14 @@ using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
+using NoteSync.Shared.Protocol;
+
+// ICU is loaded for Unicode normalization only (NoteSync.Server.csproj): numbers, dates and messages
+// come out the same whatever the host's locale.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
 
 if (args is [TokenCommand.Name, .. var tokenArgs])
 {
@@ -15,6 +24,13 @@ if (args is [TokenCommand.Name, .. var tokenArgs])
 if (args is [DataDirectoryCommands.Backup or DataDirectoryCommands.RenewEpoch, .. var storeArgs])
 {
     return DataDirectoryCommands.Run(args[0], storeArgs, Console.Out, Console.Error);
+}
+
+if (!KeyCharacters.CanCheckNormalization)
+{
+    // Without ICU every key would pass as NFC, and keys that differ only invisibly would be let in.
+    Console.Error.WriteLine("NoteSync did not start: keys are checked for Unicode normalization form C (docs/protocol.md §1), which needs ICU: install libicu, and unset DOTNET_SYSTEM_GLOBALIZATION_INVARIANT");
+    return 1;
 }
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoteSync.Shared;
 
 namespace NoteSync.Cli;
 
@@ -6,7 +7,9 @@ namespace NoteSync.Cli;
 /// Where the CLI speaks. Results (status, lists, summaries) go to stdout; notices, warnings, errors and
 /// progress go to stderr, one line each. Progress on a terminal rewrites one line at most
 /// <see cref="TerminalProgressInterval"/>; otherwise a plain line at most every <see cref="PlainProgressInterval"/>.
-/// Thread-safe: the sync loop, the watcher and the client's events all write here.
+/// Thread-safe: the sync loop, the watcher and the client's events all write here. Every line goes
+/// through <see cref="PrintableText.Escape"/>: lines carry note and file names and servers' messages,
+/// and a name holding ESC or a newline must not drive the terminal or fake a line of output.
 /// </summary>
 internal sealed class CliOutput(bool verbose)
 {
@@ -27,7 +30,7 @@ internal sealed class CliOutput(bool verbose)
         lock (_gate)
         {
             CloseProgressLine();
-            Console.Out.WriteLine(line);
+            Console.Out.WriteLine(PrintableText.Escape(line));
             Console.Out.Flush();
         }
     }
@@ -47,7 +50,7 @@ internal sealed class CliOutput(bool verbose)
         lock (_gate)
         {
             CloseProgressLine();
-            Console.Error.WriteLine($"notesync: {line}");
+            Console.Error.WriteLine($"notesync: {PrintableText.Escape(line)}");
         }
     }
 
@@ -79,6 +82,7 @@ internal sealed class CliOutput(bool verbose)
 
     private void WriteProgress(string line)
     {
+        line = PrintableText.Escape(line);
         if (_terminal)
         {
             // \x1b[K clears what a longer previous line left on the right.

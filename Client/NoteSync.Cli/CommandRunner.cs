@@ -1,4 +1,5 @@
 using NoteSync.Client;
+using NoteSync.Shared;
 
 namespace NoteSync.Cli;
 
@@ -37,7 +38,7 @@ internal static class CommandRunner
 
     public static int Fail(int exitCode, string message)
     {
-        Console.Error.WriteLine($"notesync: {message}");
+        Console.Error.WriteLine($"notesync: {PrintableText.Escape(message)}");
         return exitCode;
     }
 }

@@ -25,6 +25,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
     private readonly HashSet<string> _announced = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _skipped = new(StringComparer.Ordinal);
     private IReadOnlySet<string> _conflictPaths = new HashSet<string>(StringComparer.Ordinal);
 
     // During a scan: writes for the outbox and files written unflushed, both made durable before the index
@@ -44,11 +45,19 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     {
         var paths = new SortedSet<string>(StringComparer.Ordinal);
         var copiesOf = new HashSet<string>(StringComparer.Ordinal);
+        var counts = new ScanCounts();
         foreach (var file in EnumerateFiles())
         {
-            if (NotePaths.IsNote(file))
+            if (NotePaths.IsNoteShaped(file))
             {
-                paths.Add(file);
+                if (NoteOfFile(file) is { } note)
+                {
+                    paths.Add(note);
+                }
+                else
+                {
+                    counts.Add(ReconcileOutcome.Skipped);
+                }
             }
             else if (NotePaths.NoteOfConflictCopy(file) is { } note)
             {
@@ -57,8 +66,9 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         paths.UnionWith(index.Paths);
-        paths.UnionWith(client.List().Where(NotePaths.IsNote));
-        var counts = new ScanCounts();
+
+        // Notes whose names cannot be files (a key taken before the key rule) are among them, to be warned about.
+        paths.UnionWith(client.List().Where(NotePaths.IsNoteShaped));
         var done = 0;
         index.BeginBatch();
         _batchWrites = [];
@@ -117,26 +127,46 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     /// <summary>Progress is shown for runs of at least this many notes.</summary>
     public const int ProgressThreshold = 100;
 
+    /// <summary>The notes skipped because their names cannot be files, or their files cannot be notes (each warned about once).</summary>
+    public int SkippedCount => _skipped.Count;
+
+    /// <summary>The end of a summary line counting them (<c>, 2 skipped (see the warnings above)</c>), or nothing when there are none.</summary>
+    public string SkippedSuffix => _skipped.Count == 0 ? "" : $", {_skipped.Count:N0} skipped (see the warnings above)";
+
+    /// <summary>Reconciles the note a file stands for (<paramref name="relative"/>, from the watcher), if any.</summary>
+    public Task<ReconcileOutcome> ReconcileFileAsync(string relative, bool push)
+    {
+        if (!NotePaths.IsNoteShaped(relative))
+        {
+            return Task.FromResult(ReconcileOutcome.None);
+        }
+
+        return NoteOfFile(relative) is { } note ? ReconcileAsync(note, push) : Task.FromResult(ReconcileOutcome.Skipped);
+    }
+
     /// <summary>Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone (pull).</summary>
     public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false)
     {
-        if (!NotePaths.IsNote(path))
+        if (!NotePaths.IsNoteShaped(path))
         {
             return ReconcileOutcome.None;
         }
 
-        if (NotePaths.KeyProblem(path) is { } problem)
+        // Checked before the file is touched: a note skipped here is never read, written, uploaded or deleted.
+        var problem = NotePaths.Problem(path);
+        var full = problem is null ? NotePaths.FullOf(layout.Root, path) : null;
+        if (full is null)
         {
-            WarnOnce(path, $"skipping {path}: its key {problem}");
+            Skip(path, path, $"skipping {path}: {problem ?? "it would be a file outside the folder"}");
             return ReconcileOutcome.Skipped;
         }
 
-        var full = NotePaths.FullOf(layout.Root, path);
+        _skipped.Remove(path);
         var entry = index.Get(path);
         var local = ReadLocal(full, entry, trustStat);
         if (local is { Problem: { } localProblem })
         {
-            WarnOnce(path + "\0" + localProblem, $"skipping {path}: {localProblem}");
+            Skip(path, path + "\0" + localProblem, $"skipping {path}: {localProblem}");
             return ReconcileOutcome.Skipped;
         }
 
@@ -226,7 +256,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
         catch (UnwritableNoteException ex)
         {
-            WarnOnce(path + "\0write", $"cannot write {path}: {ex.Message}; it stays on the server and in .notesync, and is tried again on the next change or start");
+            Skip(path, path + "\0write", $"cannot write {path}: {ex.Message}; it stays on the server and in .notesync, and is tried again on the next change or start");
             return ReconcileOutcome.Skipped;
         }
 
@@ -303,7 +333,8 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
 
     private void KeepCopy(string path, string device, string value, string message)
     {
-        var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device));
+        var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device))
+            ?? throw new CliException(ExitCodes.LocalIo, $"cannot keep the other version of {path}: its copy would be outside the folder");
         try
         {
             WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
@@ -346,7 +377,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
 
             foreach (var (copy, value) in wanted)
             {
-                var full = NotePaths.FullOf(layout.Root, copy);
+                if (NotePaths.FullOf(layout.Root, copy) is not { } full)
+                {
+                    continue;
+                }
+
                 var bytes = Encoding.UTF8.GetBytes(value);
                 if (!File.Exists(full) || !File.ReadAllBytes(full).AsSpan().SequenceEqual(bytes))
                 {
@@ -394,7 +429,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     {
         var (dir, prefix, ext) = NotePaths.ConflictPattern(notePath);
         var fullDir = dir.Length == 0 ? layout.Root : NotePaths.FullOf(layout.Root, dir);
-        if (!Directory.Exists(fullDir))
+        if (fullDir is null || !Directory.Exists(fullDir))
         {
             return;
         }
@@ -515,6 +550,40 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     }
 
     private sealed class UnwritableNoteException(string message, Exception inner) : Exception(message, inner);
+
+    /// <summary>
+    /// The note a note file stands for: its relative path in NFC (the form keys take, docs/protocol.md §1).
+    /// A name in another form stands for its NFC form where the file system finds the file by that name
+    /// too (macOS compares names that way); where it does not, or where another file has the NFC name,
+    /// the two are different files, and this one is skipped: null, warned about once.
+    /// </summary>
+    private string? NoteOfFile(string relative)
+    {
+        var note = NotePaths.Normalized(relative);
+        if (note == relative || NotePaths.FullOf(layout.Root, relative) is not { } full || !File.Exists(full))
+        {
+            // Gone (a delete or a rename away): its NFC form is what was synced, if anything.
+            return note;
+        }
+
+        var nfc = NotePaths.FullOf(layout.Root, note);
+        var sameFile = nfc is not null && File.Exists(nfc)
+            && !Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(nfc)!).Any(e => e == nfc);
+        if (sameFile)
+        {
+            return note;
+        }
+
+        Skip(relative, relative, $"skipping {relative}: its name is not in Unicode normalization form C, and this file system tells it from its NFC form (another file, or none): rename it to the NFC form");
+        return null;
+    }
+
+    /// <summary>Counts <paramref name="path"/> as skipped and says why, once per <paramref name="warnKey"/>.</summary>
+    private void Skip(string path, string warnKey, string message)
+    {
+        _skipped.Add(path);
+        WarnOnce(warnKey, message);
+    }
 
     private void WarnOnce(string key, string message)
     {

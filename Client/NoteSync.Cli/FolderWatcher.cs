@@ -1,7 +1,7 @@
 namespace NoteSync.Cli;
 
 /// <summary>
-/// Watches the folder and reports note paths once they have been quiet for the debounce time, so an
+/// Watches the folder and reports note files (relative paths) once they have been quiet for the debounce time, so an
 /// editor's burst (write a temp file, rename it over the note, touch it) becomes one edit. Events
 /// that may stand for many files (a folder created, renamed or deleted, or the watcher's buffer
 /// overflowing) ask for a full scan instead. Hidden files and folders are never reported.
@@ -52,7 +52,7 @@ internal sealed class FolderWatcher : IDisposable
             return;
         }
 
-        if (NotePaths.IsNote(relative))
+        if (NotePaths.IsNoteShaped(relative))
         {
             Schedule(relative);
         }
@@ -70,7 +70,7 @@ internal sealed class FolderWatcher : IDisposable
             return;
         }
 
-        if (NotePaths.IsNote(relative))
+        if (NotePaths.IsNoteShaped(relative))
         {
             Schedule(relative);
         }

@@ -123,7 +123,9 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                                 sync.KeepLostWrite(item.Path!, lost);
                             }
 
-                            var outcome = await sync.ReconcileAsync(item.Path!, push: true);
+                            var outcome = item.Kind == WorkKind.Local
+                                ? await sync.ReconcileFileAsync(item.Path!, push: true)
+                                : await sync.ReconcileAsync(item.Path!, push: true);
                             if (item.Kind == WorkKind.Remote && outcome == ReconcileOutcome.Pulled)
                             {
                                 _downloaded++;
@@ -165,7 +167,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         }
 
         var notes = session.Client.List().Count(NotePaths.IsNote);
-        session.Output.Result($"in sync: {notes:N0} notes, {session.Sync.ConflictPaths.Count} in conflict");
+        session.Output.Result($"in sync: {notes:N0} notes, {session.Sync.ConflictPaths.Count} in conflict{session.Sync.SkippedSuffix}");
     }
 
     private void OnReset(ResetReport report, HistoryResetProgress progress)

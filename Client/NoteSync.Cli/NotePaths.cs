@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using NoteSync.Shared.Protocol;
 
@@ -7,16 +8,36 @@ namespace NoteSync.Cli;
 /// Which files are notes, and how a file's place in the folder maps to a note path (<c>note:&lt;path&gt;</c>
 /// on the wire). A note path is the file's path relative to the folder with <c>/</c> separators.
 /// Only <c>.md</c> and <c>.txt</c> files are notes; dot-files, dot-folders (<c>.notesync</c>, <c>.git</c>),
-/// temporary files and conflict copies (<c>name.conflict-&lt;device&gt;.md</c>) are not.
+/// temporary files and conflict copies (<c>name.conflict-&lt;device&gt;.md</c>) are not. A note path maps
+/// to a file only when its key passes the server's key rule and its name is portable (<see cref="Problem"/>),
+/// the same on every OS, so every folder holds the same files (docs/client.md, "Which files are notes").
 /// </summary>
 internal static class NotePaths
 {
     private const string ConflictMarker = ".conflict-";
 
-    /// <summary>True when the relative path (with <c>/</c>) names a note file.</summary>
-    public static bool IsNote(string relative)
+    // Windows refuses these in a name; ':' also names a drive or a stream there, '\' is its separator.
+    private static readonly SearchValues<char> NotPortable = SearchValues.Create("<>:\"|?*\\");
+
+    // Windows opens a device for these names, whatever their extension; the superscript digits count too.
+    private static readonly HashSet<string> DeviceNames = new(
+        ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+         .. Enumerable.Range(0, 10).SelectMany(d => new[] { $"COM{d}", $"LPT{d}" }),
+         .. "\u00b9\u00b2\u00b3".SelectMany(d => new[] { $"COM{d}", $"LPT{d}" })],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when the relative path (with <c>/</c>) is a note that maps to a file: <see cref="IsNoteShaped"/> without a <see cref="Problem"/>.</summary>
+    public static bool IsNote(string relative) => IsNoteShaped(relative) && Problem(relative) is null;
+
+    /// <summary>
+    /// True when the relative path names what the folder syncs or, when its name cannot be a file,
+    /// warns about: a <c>.md</c> or <c>.txt</c> name, not a conflict copy, in no hidden folder. The
+    /// extension is read as Windows would, without trailing dots and spaces, so <c>x.md.</c> is
+    /// warned about rather than passed over.
+    /// </summary>
+    public static bool IsNoteShaped(string relative)
     {
-        if (relative.Length == 0 || relative.Contains('\\', StringComparison.Ordinal) || relative.Contains('\0', StringComparison.Ordinal))
+        if (relative.Length == 0)
         {
             return false;
         }
@@ -24,15 +45,72 @@ internal static class NotePaths
         var segments = relative.Split('/');
         foreach (var segment in segments)
         {
-            // Empty, ".", ".." and hidden segments: never a note (and never a way out of the folder).
-            if (segment.Length == 0 || segment[0] == '.')
+            // Dot-files and dot-folders stay local by design; "." and ".." are a Problem instead.
+            if (segment.StartsWith('.') && segment is not ("." or ".."))
             {
                 return false;
             }
         }
 
-        var name = segments[^1];
+        var name = segments[^1].TrimEnd('.', ' ');
         return HasNoteExtension(name) && !IsConflictName(name);
+    }
+
+    /// <summary>
+    /// Why the note path cannot be a file here, as the end of a sentence (<c>its key must not contain
+    /// U+001B (a control character)</c>), or null when it can: its key must pass the server's key rule
+    /// (docs/protocol.md §1), and it must be relative and portable: no empty, <c>.</c> or <c>..</c>
+    /// segment, none of <c>&lt;&gt;:"|?*\</c>, no Windows device name, no segment ending in a dot or space.
+    /// </summary>
+    public static string? Problem(string relative)
+    {
+        if (PushValidator.KeyError(ProtocolLimits.KeyPrefix + relative) is { } keyError)
+        {
+            return $"its key {keyError}";
+        }
+
+        var at = relative.AsSpan().IndexOfAny(NotPortable);
+        if (at >= 0)
+        {
+            return $"its name holds '{relative[at]}', which Windows does not allow in a file name";
+        }
+
+        foreach (var segment in relative.Split('/'))
+        {
+            if (segment is "" or "." or "..")
+            {
+                return "its name has an empty, '.' or '..' part";
+            }
+
+            if (segment[^1] is '.' or ' ')
+            {
+                return $"'{segment}' ends in a dot or a space, which Windows drops";
+            }
+
+            var dot = segment.IndexOf('.', StringComparison.Ordinal);
+            if (DeviceNames.Contains((dot < 0 ? segment : segment[..dot]).TrimEnd(' ')))
+            {
+                return $"'{segment}' is a device name on Windows";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The NFC form of a file's relative path, the form its note path takes; the path itself when it is
+    /// in NFC already, or cannot be normalized (an unpaired surrogate: <see cref="Problem"/> names it).
+    /// </summary>
+    public static string Normalized(string relative)
+    {
+        try
+        {
+            return relative.IsNormalized(NormalizationForm.FormC) ? relative : relative.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            return relative;
+        }
     }
 
     /// <summary>True for <c>name.conflict-&lt;device&gt;.md|txt</c>.</summary>
@@ -88,11 +166,18 @@ internal static class NotePaths
         return relative.Replace(Path.DirectorySeparatorChar, '/');
     }
 
-    /// <summary>The full file path of a note path; the path must have passed <see cref="IsNote"/>.</summary>
-    public static string FullOf(string root, string relative) => Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
-
-    /// <summary>Why a note path cannot be synced (its key is too long, and so on), or null when it can.</summary>
-    public static string? KeyProblem(string relative) => PushValidator.KeyError(ProtocolLimits.KeyPrefix + relative);
+    /// <summary>
+    /// The full file path of a note path (or of a folder of notes) under <paramref name="root"/> (a full
+    /// path), or null when it would resolve anywhere else: checked on every mapping, whatever the name
+    /// rules let through (on Windows a rooted second path replaces the first in <see cref="Path.Combine(string, string)"/>).
+    /// </summary>
+    public static string? FullOf(string root, string relative)
+    {
+        var full = Path.GetFullPath(Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar)));
+        var under = Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar;
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return full.StartsWith(under, comparison) ? full : null;
+    }
 
     /// <summary>Device ids may hold any character; a file name gets letters, digits, <c>.</c>, <c>_</c> and <c>-</c>, the rest as <c>_</c>.</summary>
     public static string SafeDevice(string deviceId)

@@ -81,13 +81,14 @@ internal static class OneShot
         if (push)
         {
             session.Sync.RefreshConflicts();
-            output.Result($"pushed: {pushed:N0} changed files, {total:N0} writes acknowledged, {session.Sync.ConflictPaths.Count} notes in conflict");
+            output.Result($"pushed: {pushed:N0} changed files, {total:N0} writes acknowledged, {session.Sync.ConflictPaths.Count} notes in conflict{session.Sync.SkippedSuffix}");
             return ExitCodes.Ok;
         }
 
         var counts = await session.Sync.ScanAsync(push: false, "writing", cancellationToken);
         output.Result($"pulled: {counts.Pulled:N0} files written, {session.Sync.ConflictPaths.Count} notes in conflict"
-            + (counts.LocalPending > 0 ? $", {counts.LocalPending:N0} files with local edits left alone (run push or sync)" : ""));
+            + (counts.LocalPending > 0 ? $", {counts.LocalPending:N0} files with local edits left alone (run push or sync)" : "")
+            + session.Sync.SkippedSuffix);
         return ExitCodes.Ok;
     }
 }

@@ -215,7 +215,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     /// <summary>The note's content (the winner's), or null when it does not exist or is deleted.</summary>
     public string? Get(string path)
     {
-        var key = KeyOf(path);
+        var key = ReadKeyOf(path);
         lock (_gate)
         {
             return _replica.Get(key)?.Winner.Value;
@@ -225,7 +225,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     /// <summary>The note's winning write (content, timestamp, device; a null content is a delete), or null when the replica has never seen it.</summary>
     public NoteVersion? GetVersion(string path)
     {
-        var key = KeyOf(path);
+        var key = ReadKeyOf(path);
         lock (_gate)
         {
             return _replica.Get(key) is { } state ? ToVersion(state.Winner) : null;
@@ -390,16 +390,29 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         _wake.Release();
     }
 
+    /// <summary>
+    /// The key a write of <paramref name="path"/> goes under, which must pass the server's key rule
+    /// (docs/protocol.md §1). A path is not normalized here: it is the caller's handle on the note too,
+    /// and <see cref="Get"/> with the path as given must find what was written (docs/client.md, "Paths, not keys").
+    /// </summary>
     private static string KeyOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var key = ProtocolLimits.KeyPrefix + path;
         if (PushValidator.KeyError(key) is { } error)
         {
-            throw new ArgumentException($"the key of path '{path}' {error}", nameof(path));
+            var hint = error == KeyCharacters.NotNormalized ? " (path.Normalize() gives that form)" : "";
+            throw new ArgumentException($"the key of path '{PrintableText.Escape(path)}' {error}{hint}", nameof(path));
         }
 
         return key;
+    }
+
+    // Reads take any path: a server keeps serving keys it took before the key rule, and List() names them.
+    private static string ReadKeyOf(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ProtocolLimits.KeyPrefix + path;
     }
 
     private static NoteVersion ToVersion(Write w) => new(w.Value, w.Timestamp, w.DeviceId);

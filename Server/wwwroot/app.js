@@ -2,7 +2,7 @@
 // conflict view. Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
 import { NoteStore } from "./store.js";
-import { SyncClient } from "./protocol.js";
+import { SyncClient, refusedCharacter } from "./protocol.js";
 import { isConflict, siblings, winner } from "./crdt.js";
 
 const TOKEN_KEY = "notesync.token";
@@ -313,14 +313,26 @@ const safeDevice = id => id.replace(/[^A-Za-z0-9._-]/g, "_");
 
 // ---- new note, status, auth ----
 
-// Checks the name as typed; the limit counts the key it becomes, the appended ".md" included.
+// Windows opens a device for these names, whatever follows the first dot (NotePaths.DeviceNames).
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³]) *(\.|$)/i;
+
+// Checks the name as typed (in NFC already); the limit counts the key it becomes, the appended ".md" included.
 function checkPath(name) {
   if (!name) return "Give the note a name.";
-  if (/[\u0000-\u001f\u007f]/.test(name)) return "A name cannot hold control characters.";
+  // The server refuses these in keys (docs/protocol.md §1): control, bidi and invisible characters.
+  const refused = refusedCharacter(name);
+  if (refused) return `A name cannot hold ${refused}.`;
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return "Folders need names: no leading, trailing or double “/”.";
   // A synced folder skips these (a backslash is a separator on Windows; dot-names are hidden files).
   if (name.includes("\\")) return "A name cannot hold “\\”; use “/” for folders.";
   if (name.split("/").some(part => part.startsWith("."))) return "A name or folder cannot start with “.”.";
+  // And names Windows cannot hold, on every OS, so every folder holds the same files (docs/client.md).
+  const notPortable = /[<>:"|?*]/.exec(name);
+  if (notPortable) return `A name cannot hold “${notPortable[0]}”: a synced folder on Windows could not make a file of it.`;
+  for (const part of notePathOf(name).split("/")) {
+    if (/[. ]$/.test(part)) return "A name or folder cannot end in “.” or a space.";
+    if (WINDOWS_DEVICE.test(part)) return `“${part}” is a device name on Windows: a synced folder could not make a file of it.`;
+  }
   const added = notePathOf(name).slice(name.length);
   const limit = MAX_KEY_BYTES - "note:".length - added.length;
   if (utf8.encode(name).length > limit) return added ? `A name is at most ${limit} bytes (with the “${added}” added, ${limit + added.length}).` : `A name is at most ${limit} bytes.`;
@@ -337,7 +349,8 @@ function newNote() {
 
 async function createNote(event) {
   if (event.submitter?.value !== "create") return;
-  const name = $("new-path").value.trim();
+  // Keys are in NFC, so names that look the same are one note whatever the keyboard or paste produced.
+  const name = $("new-path").value.trim().normalize("NFC");
   const path = notePathOf(name);
   const problem = checkPath(name) ?? (store.entries.get(`note:${path}`)?.[0].value != null ? `A note named “${path}” exists.` : null);
   if (problem) {

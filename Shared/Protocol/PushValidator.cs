@@ -124,7 +124,7 @@ public static class PushValidator
             return $"must be at most {maxKeyBytes} UTF-8 bytes";
         }
 
-        return null;
+        return KeyCharacters.Problem(key);
     }
 
     // A lone surrogate cannot be encoded as UTF-8, so it would be silently replaced on the way to disk.

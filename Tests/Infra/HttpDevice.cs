@@ -17,9 +17,12 @@ internal sealed class HttpDevice : TestDevice
     public HttpClient Http => _http;
 
     /// <summary>A device posting as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) as its bearer header.</summary>
-    public static HttpDevice Create(ServerProcess server, string deviceId, string? token = null)
+    public static HttpDevice Create(ServerProcess server, string deviceId, string? token = null) => Create(server.BaseUri, deviceId, token);
+
+    /// <summary>A device posting to the server at <paramref name="baseUri"/> (a <see cref="FakeSyncServer"/>, say).</summary>
+    public static HttpDevice Create(Uri baseUri, string deviceId, string? token = null)
     {
-        var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = DefaultTimeout };
+        var http = new HttpClient { BaseAddress = baseUri, Timeout = DefaultTimeout };
         if (token is not null)
         {
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);

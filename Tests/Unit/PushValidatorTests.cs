@@ -107,6 +107,118 @@ public sealed class PushValidatorTests
         Assert.Equal("note:\U0001F600", push.Changes[0].Key);
     }
 
+    [Theory]
+    [InlineData(0x0000, "a control character")]
+    [InlineData(0x0007, "a control character")]
+    [InlineData(0x000A, "a control character")]
+    [InlineData(0x001B, "a control character")]
+    [InlineData(0x007F, "a control character")]
+    [InlineData(0x0085, "a control character")]
+    [InlineData(0x009B, "a control character")]
+    [InlineData(0x061C, "a bidirectional control")]
+    [InlineData(0x200E, "a bidirectional control")]
+    [InlineData(0x200F, "a bidirectional control")]
+    [InlineData(0x202A, "a bidirectional control")]
+    [InlineData(0x202E, "a bidirectional control")]
+    [InlineData(0x2066, "a bidirectional control")]
+    [InlineData(0x2069, "a bidirectional control")]
+    [InlineData(0x00AD, "an invisible character")]
+    [InlineData(0x200B, "an invisible character")]
+    [InlineData(0x200C, "an invisible character")]
+    [InlineData(0x200D, "an invisible character")]
+    [InlineData(0x2060, "an invisible character")]
+    [InlineData(0x3164, "an invisible character")]
+    [InlineData(0xFEFF, "an invisible character")]
+    [InlineData(0xE0041, "an invisible character")]
+    [InlineData(0x2028, "a line or paragraph separator")]
+    [InlineData(0x2029, "a line or paragraph separator")]
+    [InlineData(0xFDD0, "a noncharacter")]
+    [InlineData(0xFFFE, "a noncharacter")]
+    [InlineData(0xFFFF, "a noncharacter")]
+    [InlineData(0x10FFFF, "a noncharacter")]
+    public void KeyWithARefusedCharacterIsRefusedNamingIt(int codePoint, string what)
+    {
+        var key = "note:inbox/" + char.ConvertFromUtf32(codePoint) + "x.md";
+
+        var error = PushValidator.Validate(Push(Change("note:ok"), Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest($"changes[1].key must not contain U+{codePoint:X4} ({what})"), error);
+    }
+
+    [Theory]
+    [InlineData("note:\U0001F469\u200d\U0001F4BB.md")]                              // woman, ZWJ, laptop
+    [InlineData("note:\u0645\u06CC\u200c\u062E\u0648\u0627\u0647\u0645.md")]  // Persian, with a ZWNJ
+    [InlineData("note:\U0001F468\u200d\U0001F469\u200d\U0001F467")]                // a family of three
+    public void JoinerBetweenTwoCharactersOutsideAsciiIsAllowed(string key)
+    {
+        Assert.Null(PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default));
+    }
+
+    [Theory]
+    [InlineData("note:a\u200db", "U+200D")]
+    [InlineData("note:\u200d\U0001F600", "U+200D")]
+    [InlineData("note:\U0001F600\u200c", "U+200C")]
+    [InlineData("note:\U0001F600\u200d\u200d\U0001F600", "U+200D")]
+    [InlineData("note:\u00e9\u200cb", "U+200C")]
+    public void JoinerNextToAsciiAnEndOrAnotherJoinerIsRefused(string key, string named)
+    {
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest($"changes[0].key must not contain {named} (an invisible character)"), error);
+    }
+
+    [Theory]
+    [InlineData("note:a\u200b\u001b", "U+200B (an invisible character)")]
+    [InlineData("note:\u001bcafe\u0301", "U+001B (a control character)")]
+    public void FirstRefusedCharacterIsNamedBeforeTheNormalization(string key, string named)
+    {
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest($"changes[0].key must not contain {named}"), error);
+    }
+
+    [Theory]
+    [InlineData("note:cafe\u0301.md")]      // é as e + combining acute (NFD)
+    [InlineData("note:\u212b")]              // ANGSTROM SIGN, whose NFC is U+00C5
+    [InlineData("note:\u1100\u1161")]       // conjoining jamo that compose to the syllable U+AC00
+    [InlineData("note:a\u0307\u0323")]      // dot above before dot below: marks out of canonical order
+    public void KeyNotInNfcIsRefused(string key)
+    {
+        var error = PushValidator.Validate(Push(Change("note:ok"), Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[1].key must be in Unicode normalization form C"), error);
+    }
+
+    [Theory]
+    [InlineData("note:caf\u00e9.md")]                 // é precomposed (NFC)
+    [InlineData("note:\u2764\ufe0f and \u00a0")]    // an emoji with its variation selector, a no-break space
+    [InlineData("note:\ue000 \ufffd \uac00")]       // private use, the replacement character, a Hangul syllable
+    [InlineData("note:\u05e9\u05dc\u05d5\u05dd/\u0645\u0631\u062d\u0628\u0627")] // right-to-left text itself
+    [InlineData("note:\u0915\u094d\u0937")]          // Devanagari with a virama
+    public void KeyOfOrdinaryTextIsAccepted(string key)
+    {
+        Assert.Null(PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default));
+    }
+
+    [Fact]
+    public void KeyOverTheLimitIsRefusedForItsLengthBeforeItsCharacters()
+    {
+        var key = "note:\u001b" + new string('x', 1100);
+
+        var error = PushValidator.Validate(Push(Change(key)), Device, ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest("changes[0].key must be at most 1024 UTF-8 bytes"), error);
+    }
+
+    [Fact]
+    public void ValueMayHoldWhatAKeyMustNot()
+    {
+        var change = Change("note:a");
+        change.Value = "line\n\u001b[31m red \u202e cafe\u0301 \u200b";
+
+        Assert.Null(PushValidator.Validate(Push(change), Device, ProtocolLimits.Default));
+    }
+
     [Fact]
     public void ValueWithLoneSurrogateIsRefused()
     {

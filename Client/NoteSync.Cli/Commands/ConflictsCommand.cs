@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NoteSync.Shared;
 
 namespace NoteSync.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class ConflictsCommand
 
                 foreach (var path in paths)
                 {
-                    Console.Out.WriteLine(string.Join("  ", [path, .. CopiesOf(layout, path)]));
+                    Console.Out.WriteLine(PrintableText.Escape(string.Join("  ", [path, .. CopiesOf(layout, path)])));
                 }
 
                 return ExitCodes.Ok;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using NoteSync.Shared;
 
 namespace NoteSync.Cli.Commands;
 
@@ -26,10 +27,15 @@ internal static class ResolveCommand
             {
                 var target = Path.GetFullPath(result.GetValue(path)!);
                 var layout = FolderLayout.Find(target) ?? throw new CliException(ExitCodes.Usage, $"{target} is not in a synced folder (no .notesync above it)");
-                var notePath = NotePaths.RelativeOf(layout.Root, target);
-                if (notePath is null || !NotePaths.IsNote(notePath))
+                var notePath = NotePaths.RelativeOf(layout.Root, target) is { } relative ? NotePaths.Normalized(relative) : null;
+                if (notePath is null || !NotePaths.IsNoteShaped(notePath))
                 {
                     throw new CliException(ExitCodes.Usage, $"{target} is not a note file (.md or .txt; give the note, not its conflict copy, and --keep <copy> to keep a copy)");
+                }
+
+                if (NotePaths.Problem(notePath) is { } problem)
+                {
+                    throw new CliException(ExitCodes.Usage, $"{target} cannot be a note: {problem}");
                 }
 
                 var resolution = new Resolution(notePath, result.GetValue(keep)!, ReadKeepFile(result.GetValue(keep)!));
@@ -49,7 +55,7 @@ internal static class ResolveCommand
 
     private static int Print(string line)
     {
-        Console.Out.WriteLine(line);
+        Console.Out.WriteLine(PrintableText.Escape(line));
         return ExitCodes.Ok;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using NoteSync.Shared;
 
 namespace NoteSync.Cli.Commands;
 
@@ -58,7 +59,7 @@ internal static class StatusCommand
 
                 foreach (var (name, value) in lines)
                 {
-                    Console.Out.WriteLine($"{name + ":",-11}{value}");
+                    Console.Out.WriteLine(PrintableText.Escape($"{name + ":",-11}{value}"));
                 }
 
                 return ExitCodes.Ok;
