@@ -218,13 +218,13 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                     Announce($"online ({how})");
                     break;
                 case ConnectionState.Offline when status.LastError is { } error:
-                    Announce($"offline: {Printable.Of(error)}; retrying, edits are kept and sent on reconnect", key: "offline");
+                    Announce($"offline: {error}; retrying, edits are kept and sent on reconnect", key: "offline");
                     break;
                 case ConnectionState.StoreFailed when status.LastError is { } error:
-                    Announce($"cannot sync: {Printable.Of(error)}; free some space, it retries by itself", key: "store");
+                    Announce($"cannot sync: {error}; free some space, it retries by itself", key: "store");
                     break;
                 case ConnectionState.QuotaExceeded when status.LastError is { } error:
-                    Announce($"the server refused the edits: {Printable.Of(error)}; they are kept and sent once room is made", key: "quota");
+                    Announce($"the server refused the edits: {error}; they are kept and sent once room is made", key: "quota");
                     break;
                 case ConnectionState.Unauthorized when !_everOnline:
                     _fatal = new CliException(ExitCodes.AuthRefused, "the server refused the token (401): check --token or NOTESYNC_TOKEN");

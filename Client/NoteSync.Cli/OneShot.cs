@@ -48,11 +48,11 @@ internal static class OneShot
             }
             else if (s.State == ConnectionState.Offline && s.LastError is { } error)
             {
-                failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {Printable.Of(error)}"));
+                failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"));
             }
             else if (s.State == ConnectionState.QuotaExceeded)
             {
-                failed.TrySetException(new CliException(ExitCodes.QuotaExceeded, $"the server refused the edits: {Printable.Of(s.LastError ?? "quota_exceeded")}; they stay queued in .notesync and are sent by the next run once room is made"));
+                failed.TrySetException(new CliException(ExitCodes.QuotaExceeded, $"the server refused the edits: {s.LastError ?? "quota_exceeded"}; they stay queued in .notesync and are sent by the next run once room is made"));
             }
             else if (s.State == ConnectionState.Unauthorized)
             {
