@@ -2,7 +2,7 @@ namespace NoteSync.Server.Fanout;
 
 internal sealed partial class RedisDoorbell
 {
-    // Event ids 320-339 belong to the Redis doorbell (300-303 are the device sessions'). Names are
+    // Event ids 320-339 belong to the Redis doorbell (300-319 are the device sessions'). Names are
     // public once shipped. Spaces and cursors only, never note contents.
     private static partial class Log
     {

@@ -18,8 +18,9 @@ namespace NoteSync.Server.Fanout;
 /// Pub/sub is at-most-once and buffers nothing while Redis is down, so it only makes delivery fast:
 /// correctness comes from <see cref="CheckHeadsAsync"/>, run every <c>NoteSync:Sync:HeadCheckIntervalMs</c>
 /// by <see cref="DoorbellHeadCheckService"/>, which reads the clock of every space with local listeners
-/// and rings them when it is above what this node last heard. A lost message, a Redis restart or a
-/// dropped subscription therefore delays a device by at most about one interval, with no reconnect.
+/// and rings them with it (those already there ignore it). A lost message, a Redis restart, a dropped
+/// subscription or a device's failed read therefore delays a device by at most about one interval, with
+/// no reconnect.
 /// </para>
 /// </summary>
 internal sealed partial class RedisDoorbell : IDoorbell
@@ -75,6 +76,12 @@ internal sealed partial class RedisDoorbell : IDoorbell
         }
 
         bell?.Heard(cursor);
+
+        // The window must know the clock reached the cursor before the local devices read it. A commit
+        // of this node has told it already; a re-send's cursor is the store's clock, which may hold
+        // commits of other nodes whose messages have not arrived: the devices would read nothing new,
+        // and with the cursor counted as heard, neither those messages nor the head check would ring again.
+        _recent.OnHeard(space, cursor);
         _local.Ring(space, cursor, frame);
 
         try
@@ -114,8 +121,9 @@ internal sealed partial class RedisDoorbell : IDoorbell
     }
 
     /// <summary>
-    /// One head check: reads the clock of every space with local listeners and rings those that moved
-    /// past what this node last heard. Never throws; a failed read is logged and retried next time.
+    /// One head check: reads the clock of every space with local listeners and rings them with it; a
+    /// clock past what this node last heard counts as a repaired gap. Never throws; a failed read is
+    /// logged and retried next time.
     /// </summary>
     public async Task CheckHeadsAsync(CancellationToken cancellationToken)
     {
@@ -144,11 +152,19 @@ internal sealed partial class RedisDoorbell : IDoorbell
                 try
                 {
                     var head = await reads[i].ConfigureAwait(false);
-                    if (batch.Span[i].Heard(head))
+                    var bell = batch.Span[i];
+                    if (bell.Heard(head))
                     {
-                        Log.GapRepaired(_logger, batch.Span[i].Space, head);
+                        Log.GapRepaired(_logger, bell.Space, head);
                         _metrics.GapRepaired();
-                        RingFromElsewhere(batch.Span[i].Space, head);
+                    }
+
+                    // Every time, not only for a head not heard before: a ring heard is not a ring
+                    // delivered (a device's read may have failed, or run before the window knew), and
+                    // after a space's last commit nothing else would ring. A device already there ignores it.
+                    if (head > 0)
+                    {
+                        RingFromElsewhere(bell.Space, head);
                     }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -122,7 +122,7 @@ internal sealed partial class SyncHub(
         catch (Exception ex) when (!answered)
         {
             reply.SetException(ex is OperationCanceledException or TimeoutException
-                ? new HubException($"{ErrorCodes.Unavailable}: the connection is closing")
+                ? new HubException($"{ErrorCodes.Unavailable}: {DeviceSession.ClosingMessage}")
                 : ex);
         }
     }

@@ -23,5 +23,9 @@ internal sealed partial class DeviceSession
         [LoggerMessage(EventId = 305, EventName = "HistoryChanged", Level = LogLevel.Information,
             Message = "The history of space {Space} changed from epoch {Old} to {New} under device {DeviceId}'s connection; closed so it reconnects and is reset")]
         public static partial void HistoryChanged(ILogger logger, string space, string deviceId, string old, string @new);
+
+        [LoggerMessage(EventId = 306, EventName = "ClockWentBack", Level = LogLevel.Warning,
+            Message = "The clock of space {Space} went back under device {DeviceId}'s connection, from {Sent} to {Clock} (the store lost writes it was sent); closed so it reconnects and is reset")]
+        public static partial void ClockWentBack(ILogger logger, string space, string deviceId, long sent, long clock);
     }
 }

@@ -26,6 +26,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     /// <summary>How many pushes of one connection may be between arrival and answer.</summary>
     public const int MaxPushesInFlight = 64;
 
+    /// <summary>The message of the <c>unavailable</c> error a push gets when its connection closes before its answer.</summary>
+    public const string ClosingMessage = "the connection is closing";
+
     private readonly SyncService _service;
     private readonly NoteSyncMetrics _metrics;
     private readonly IFrameSink _sink;
@@ -132,11 +135,26 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             try
             {
                 result = await _service.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
-                if (result.Ack is { } ack)
+                if (result.Ack is { } ack && WentBack(ack))
+                {
+                    // The space's clock is below what this connection was sent: the store lost writes
+                    // the device holds (a failover promoted a replica without them), and the history
+                    // is renamed only at the space's next change. Sent, the answer would take the
+                    // clock back on the connection, and only a reset makes the device upload what was
+                    // lost. So the connection is dropped, as when the epoch changes under it: the
+                    // device comes back with its last_ack above the clock (or, once the space has
+                    // changed again, with an epoch that is no longer the space's) and is reset.
+                    Log.ClockWentBack(_logger, Space, DeviceId, _cursor, ack.AckTimestamp);
+                    await deliver(PushResult.Failed(new ErrorFrame { Code = ErrorCodes.Unavailable, Message = ClosingMessage, RequestId = push.RequestId })).ConfigureAwait(false);
+                    Cut();
+                    return;
+                }
+
+                if (result.Ack is { } acked)
                 {
                     // A reset moves the cursor into another history, where it may well be lower.
-                    Volatile.Write(ref _cursor, ack.Reset ? ack.AckTimestamp : Math.Max(_cursor, ack.AckTimestamp));
-                    _epoch = ack.Epoch ?? _epoch;
+                    Volatile.Write(ref _cursor, acked.Reset ? acked.AckTimestamp : Math.Max(_cursor, acked.AckTimestamp));
+                    _epoch = acked.Epoch ?? _epoch;
                 }
 
                 await deliver(result).ConfigureAwait(false);
@@ -507,6 +525,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             Cut();
         }
     }
+
+    // An answer below the connection's cursor. A `more` page carries the seq of its last change, and a
+    // reset starts the device over in another history: both may be lower. Call inside the gate.
+    private bool WentBack(SyncAck ack) => !ack.More && !ack.Reset && ack.AckTimestamp < _cursor;
 
     // The space's history was renamed under this connection (a lossy failover): its cursor means
     // nothing there, and only the device can say what it holds. Dropping the connection makes it

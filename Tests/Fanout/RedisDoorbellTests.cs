@@ -15,7 +15,7 @@ namespace NoteSync.Tests.Fanout;
 /// <summary>
 /// <see cref="RedisDoorbell"/> in-process, two "nodes" on one real redis-server: rings cross nodes
 /// without a frame, a node ignores its own echo, the subscription follows the local listeners, and the
-/// head check rings for a commit no message announced.
+/// head check rings for a commit no message announced, and again at every check.
 /// </summary>
 [Collection(SharedRedis.Name)]
 public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifetime
@@ -74,7 +74,7 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public async Task HeadCheckRingsForACommitNoMessageAnnouncedAndOnlyOnce()
+    public async Task HeadCheckRingsForACommitNoMessageAnnouncedAtEveryCheck()
     {
         // Arrange
         var node = NewDoorbell(_otherConnection);
@@ -88,9 +88,29 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
         await node.CheckHeadsAsync(CancellationToken.None).DefaultTimeout();
         await node.CheckHeadsAsync(CancellationToken.None).DefaultTimeout();
 
-        // Assert
+        // Assert: one ring per check, each with the head and no frame (a listener already there ignores it).
+        Assert.Equal((applied.Cursor, (LiveFrame?)null), await listener.NextAsync());
         Assert.Equal((applied.Cursor, (LiveFrame?)null), await listener.NextAsync());
         Assert.Equal(0, listener.Pending);
+    }
+
+    [Fact]
+    public async Task HeadCheckRingsAgainForAClockTheNodeHasAlreadyRung()
+    {
+        // Arrange: the node rang its listeners for a commit, so it counts that clock as heard; but a
+        // ring is not a delivery (the device's read may have failed), and no commit follows.
+        var node = NewDoorbell(_otherConnection);
+        var listener = new RecordingListener();
+        using var listen = node.Listen(_space, listener);
+        var applied = await Store.ApplyAsync(_space, [new KeyedWrite("note:a", new Write(3, "d", "v"))]).DefaultTimeout();
+        node.Ring(_space, applied.Cursor, null);
+        Assert.Equal(applied.Cursor, (await listener.NextAsync()).Cursor);
+
+        // Act
+        await node.CheckHeadsAsync(CancellationToken.None).DefaultTimeout();
+
+        // Assert: the head check rings again, so a device still behind reads once more.
+        Assert.Equal((applied.Cursor, (LiveFrame?)null), await listener.NextAsync());
     }
 
     [Fact]
