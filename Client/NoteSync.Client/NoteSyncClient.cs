@@ -25,6 +25,10 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     private readonly Uri _baseUri;
     private readonly HttpClient _http;
     private readonly object _gate = new();
+
+    // The reset's progress, queued inside _gate as frames are applied, raised in that order (RaiseResetProgress).
+    private readonly Queue<(HistoryResetProgress Progress, string? Epoch, long AckTimestamp)> _resetProgress = new();
+    private readonly Lock _resetProgressRaising = new();
     private readonly LocalStore _store;
     private readonly LwwMap _replica = new();
     private readonly LamportClock _clock;
@@ -429,7 +433,6 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     {
         var remote = new List<RemoteChange>();
         List<Channel<RemoteChange>> watchers;
-        var progress = new List<HistoryResetProgress>(2);
         lock (_gate)
         {
             if (_disposed)
@@ -488,12 +491,12 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
             ResetStep? step = null;
             if (_resetSeen is { } collecting)
             {
-                progress.Add(new HistoryResetProgress(begins ? HistoryResetPhase.Started : HistoryResetPhase.Reading, collecting.Count, 0, 0));
+                _resetProgress.Enqueue((new HistoryResetProgress(begins ? HistoryResetPhase.Started : HistoryResetPhase.Reading, collecting.Count, 0, 0), ack.Epoch, ack.AckTimestamp));
                 if (!ack.More && !serverBehind)
                 {
                     var reupload = ReuploadPlan.Compute(_replica.Entries, collecting.Entries);
                     step = new ResetStep(begins, [], reupload);
-                    progress.Add(new HistoryResetProgress(HistoryResetPhase.Finished, collecting.Count, reupload.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count(), reupload.Count));
+                    _resetProgress.Enqueue((new HistoryResetProgress(HistoryResetPhase.Finished, collecting.Count, reupload.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count(), reupload.Count), ack.Epoch, ack.AckTimestamp));
                 }
                 else
                 {
@@ -524,22 +527,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
 
         RaisePendingStatus();
-        foreach (var p in progress)
-        {
-            if (p.Phase == HistoryResetPhase.Started)
-            {
-                Log.HistoryReset(_logger, ack.Epoch ?? "(none)", ack.AckTimestamp);
-            }
-            else if (p.Phase == HistoryResetPhase.Finished)
-            {
-                Log.ResetRead(_logger, p.NotesReceived, p.NotesToReupload, p.WritesToReupload);
-
-                // Over the hub the last page may come as a live push: wake the loop to push the re-uploads.
-                ReleaseWake();
-            }
-
-            HistoryReset?.Invoke(this, p);
-        }
+        RaiseResetProgress();
 
         foreach (var change in remote)
         {
@@ -547,6 +535,45 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
             foreach (var w in watchers)
             {
                 w.Writer.TryWrite(change);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Raises the reset's progress in the order the frames were applied. Frames are applied on more than
+    /// one thread (an answer, and a live push over the hub), so each thread raising its own events after
+    /// leaving the gate could report Reading before Started; the queue is filled inside the gate, and one
+    /// thread at a time empties it.
+    /// </summary>
+    private void RaiseResetProgress()
+    {
+        lock (_resetProgressRaising)
+        {
+            while (true)
+            {
+                (HistoryResetProgress Progress, string? Epoch, long AckTimestamp) next;
+                lock (_gate)
+                {
+                    if (!_resetProgress.TryDequeue(out next))
+                    {
+                        return;
+                    }
+                }
+
+                var p = next.Progress;
+                if (p.Phase == HistoryResetPhase.Started)
+                {
+                    Log.HistoryReset(_logger, next.Epoch ?? "(none)", next.AckTimestamp);
+                }
+                else if (p.Phase == HistoryResetPhase.Finished)
+                {
+                    Log.ResetRead(_logger, p.NotesReceived, p.NotesToReupload, p.WritesToReupload);
+
+                    // Over the hub the last page may come as a live push: wake the loop to push the re-uploads.
+                    ReleaseWake();
+                }
+
+                HistoryReset?.Invoke(this, p);
             }
         }
     }
