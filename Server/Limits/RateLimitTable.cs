@@ -38,12 +38,7 @@ internal sealed class RateLimitTable
     public bool TryTake(string key, out int retryAfterMs)
     {
         var now = _clock();
-        if (Interlocked.Increment(ref _calls) % SweepEvery == 0)
-        {
-            Sweep(now);
-        }
-
-        var bucket = _buckets.GetOrAdd(key, static (_, state) => new Bucket(state._capacity, state.now), (_capacity, now));
+        var bucket = BucketOf(key, now);
         lock (bucket)
         {
             bucket.Refill(now, _capacity, _perMs);
@@ -68,17 +63,23 @@ internal sealed class RateLimitTable
     public void Spend(string key, double amount)
     {
         var now = _clock();
-        if (Interlocked.Increment(ref _calls) % SweepEvery == 0)
-        {
-            Sweep(now);
-        }
-
-        var bucket = _buckets.GetOrAdd(key, static (_, state) => new Bucket(state._capacity, state.now), (_capacity, now));
+        var bucket = BucketOf(key, now);
         lock (bucket)
         {
             bucket.Refill(now, _capacity, _perMs);
             bucket.Tokens -= amount;
         }
+    }
+
+    // The key's bucket, a full one when it has none; every so often first sweeps away refilled ones.
+    private Bucket BucketOf(string key, long now)
+    {
+        if (Interlocked.Increment(ref _calls) % SweepEvery == 0)
+        {
+            Sweep(now);
+        }
+
+        return _buckets.GetOrAdd(key, static (_, state) => new Bucket(state._capacity, state.now), (_capacity, now));
     }
 
     /// <summary>

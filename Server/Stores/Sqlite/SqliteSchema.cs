@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// <summary>
 /// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 3, kept in <c>PRAGMA user_version</c>).
 /// <code>
-/// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (CONTRACT §2); absent = 0
+/// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (docs/protocol.md §3); absent = 0
 ///        notes INTEGER, bytes INTEGER)       -- its usage as SpaceQuotas counts it, kept by the writer
 /// entries(space, key,                        -- PK (space, key): one row per key, its current state
 ///         seq INTEGER,                       -- the seq of the key's last change; UNIQUE (space, seq)
