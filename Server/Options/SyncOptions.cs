@@ -18,6 +18,14 @@ public sealed class SyncOptions
     public int RecentChangesPerSpace { get; set; } = 4096;
 
     /// <summary>
+    /// The most bytes of recent changes kept per space (each counted at its size in a frame): the oldest
+    /// go first past it, as past <see cref="RecentChangesPerSpace"/>, and reads from before them go to the
+    /// store. Without it 4,096 changes of large notes could hold gigabytes. The default is 16 MiB.
+    /// </summary>
+    [Range(0, 1L << 40)]
+    public long RecentChangesBytesPerSpace { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>
     /// With <c>Store=redis</c>: how often, in milliseconds, a node reads the clock of every space it has
     /// live devices in, and wakes them when the clock moved without a doorbell message reaching the node
     /// (pub/sub is at-most-once). The most a lost message or a Redis outage delays a device. The default is 1000.

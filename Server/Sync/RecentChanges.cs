@@ -16,6 +16,7 @@ namespace NoteSync.Server.Sync;
 internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
 {
     private readonly int _capacity = options.Value.Sync.RecentChangesPerSpace;
+    private readonly long _maxBytes = options.Value.Sync.RecentChangesBytesPerSpace;
     private readonly ConcurrentDictionary<string, SpaceWindow> _spaces = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _holders = new(StringComparer.Ordinal);
     private readonly Lock _holdersLock = new();
@@ -28,7 +29,7 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
             lock (_holdersLock)
             {
                 _holders[space] = _holders.GetValueOrDefault(space) + 1;
-                _spaces.GetOrAdd(space, static (_, capacity) => new SpaceWindow(capacity), _capacity);
+                _spaces.GetOrAdd(space, static (_, limits) => new SpaceWindow(limits.Capacity, limits.MaxBytes), (Capacity: _capacity, MaxBytes: _maxBytes));
             }
         }
 

@@ -10,7 +10,9 @@ namespace NoteSync.Server.Sync;
 /// of order wait in <c>_parked</c> until the gap before them closes, and a commit made elsewhere
 /// (another node) is learnt from a store read.
 /// </summary>
-internal sealed class SpaceWindow(int capacity)
+/// <param name="capacity">The most entries held (<c>NoteSync:Sync:RecentChangesPerSpace</c>).</param>
+/// <param name="maxBytes">The most bytes of entries held, as <see cref="StoredEntry.EstimatedWireBytes"/> counts them (<c>NoteSync:Sync:RecentChangesBytesPerSpace</c>).</param>
+internal sealed class SpaceWindow(int capacity, long maxBytes = long.MaxValue)
 {
     // Out-of-order commits beyond this many mean one was lost (a faulted caller): start afresh.
     private const int MaxParked = 64;
@@ -25,6 +27,7 @@ internal sealed class SpaceWindow(int capacity)
     private long _from;
     private long _head;
     private long _known;
+    private long _bytes;
 
     /// <summary>The cursor the window's answers are exact at.</summary>
     public long Head
@@ -225,6 +228,7 @@ internal sealed class SpaceWindow(int capacity)
         _bySeq.Clear();
         _byKey.Clear();
         _parked.Clear();
+        _bytes = 0;
         _from = _head = cursor;
         _known = Math.Max(_known, cursor);
         _started = true;
@@ -237,6 +241,7 @@ internal sealed class SpaceWindow(int capacity)
             if (_byKey.Remove(e.Key, out var old))
             {
                 _bySeq.Remove(old);
+                _bytes -= old.EstimatedWireBytes;
             }
 
             _byKey[e.Key] = e;
@@ -244,14 +249,19 @@ internal sealed class SpaceWindow(int capacity)
             {
                 throw new InvalidOperationException($"the window already holds {e.Key} at seq {e.Seq}");
             }
+
+            _bytes += e.EstimatedWireBytes;
         }
 
         _head = Math.Max(_head, cursor);
-        while (_bySeq.Count > capacity)
+
+        // Bounded in bytes as well as entries: a few large notes must not hold a node's memory.
+        while (_bySeq.Count > capacity || (_bytes > maxBytes && _bySeq.Count > 0))
         {
             var oldest = _bySeq.Min!;
             _bySeq.Remove(oldest);
             _byKey.Remove(oldest.Key);
+            _bytes -= oldest.EstimatedWireBytes;
             // Changes at or below the evicted seq may now be missing: only later cursors are exact.
             _from = oldest.Seq;
         }

@@ -17,11 +17,13 @@ public sealed class SpaceWindowTests
     [InlineData(3, 3)]
     [InlineData(4, 50)]
     [InlineData(5, 1)]
-    public void AnswersAreAlwaysExactlyWhatTheStoreWouldSay(int seed, int capacity)
+    [InlineData(6, 1000, 1_500)]
+    [InlineData(7, 1000, 300)]
+    public void AnswersAreAlwaysExactlyWhatTheStoreWouldSay(int seed, int capacity, long maxBytes = long.MaxValue)
     {
         var random = new Random(seed);
         var log = new ReferenceLog();
-        var window = new SpaceWindow(capacity);
+        var window = new SpaceWindow(capacity, maxBytes);
         var pending = new List<ApplyResult>();
         var answered = 0;
 
@@ -83,6 +85,25 @@ public sealed class SpaceWindowTests
         Assert.True(window.TryRead(first.PreviousCursor, 10, long.MaxValue, out var page));
         Assert.Equal(third.Cursor, page.Cursor);
         AssertSamePage(log.ReadSince(first.PreviousCursor, third.Cursor), page, first.PreviousCursor);
+    }
+
+    [Fact]
+    public void PastItsByteBoundTheWindowLetsTheOldestGoAndAnswersOnlyFromAfterThem()
+    {
+        // Arrange: room for about two entries of this size, none for a third.
+        var entryBytes = Commit(0, 1, "note:a").Changed[0].EstimatedWireBytes;
+        var window = new SpaceWindow(100, (2 * entryBytes) + (entryBytes / 2));
+
+        // Act
+        window.OnApplied(Commit(0, 1, "note:a"));
+        window.OnApplied(Commit(1, 2, "note:b"));
+        window.OnApplied(Commit(2, 3, "note:c"));
+
+        // Assert: from before the evicted entry the store must answer; from its seq on, the window does.
+        Assert.False(window.TryRead(0, 10, long.MaxValue, out _));
+        Assert.True(window.TryRead(1, 10, long.MaxValue, out var page));
+        Assert.Equal(["note:b", "note:c"], page.Entries.Select(e => e.Key));
+        Assert.Equal(3, page.Cursor);
     }
 
     [Fact]
