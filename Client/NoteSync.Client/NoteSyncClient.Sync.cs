@@ -79,8 +79,9 @@ public sealed partial class NoteSyncClient
                 // The connection is fine and stays: only the outbox waits, for room in the space.
                 failures++;
                 var delay = Backoff.Delay(failures, _options.MinReconnectDelay, _options.MaxReconnectDelay, _random);
-                SetStatus(ConnectionState.QuotaExceeded, transport, fellBack, ex.Message);
+                // Logged first, so whoever sees the state can find the line that explains it.
                 Log.QuotaExceeded(_logger, ex.Writes, ex.Message, (long)delay.TotalMilliseconds);
+                SetStatus(ConnectionState.QuotaExceeded, transport, fellBack, ex.Message);
                 await WaitForWorkAsync(delay, cancellationToken).ConfigureAwait(false);
             }
             catch (Microsoft.Data.Sqlite.SqliteException ex)
