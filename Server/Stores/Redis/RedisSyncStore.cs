@@ -155,38 +155,9 @@ internal sealed partial class RedisSyncStore : ISyncStore
                     result = await EvaluateReplicatedAsync(space, keys, values).ConfigureAwait(false);
                 }
             }
-            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.ClockLeadError + " ", StringComparison.Ordinal))
+            catch (RedisServerException ex) when (RefusalOf(ex.Message) is { } refusal)
             {
-                // "NOTESYNC_CLOCK_LEAD <index> <clock>"
-                var parts = ex.Message.Split(' ');
-                throw new ClockLeadException(
-                    int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
-                    long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
-                    ClockLimits.MaxLead);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.NoteWritesError + " ", StringComparison.Ordinal))
-            {
-                // "NOTESYNC_NOTE_WRITES <index>"
-                throw NoteLimitException.TooManyWrites(int.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _noteLimits.MaxWritesPerNote);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.NoteBytesError + " ", StringComparison.Ordinal))
-            {
-                // "NOTESYNC_NOTE_BYTES <index> <size>"
-                var parts = ex.Message.Split(' ');
-                throw NoteLimitException.TooManyBytes(
-                    int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture),
-                    long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture),
-                    _noteLimits.MaxNoteBytes);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.QuotaNotesError + " ", StringComparison.Ordinal))
-            {
-                // "NOTESYNC_QUOTA_NOTES <notes>"
-                throw QuotaExceededException.TooManyNotes(long.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _quotas.MaxNotes);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith(RedisScripts.QuotaBytesError + " ", StringComparison.Ordinal))
-            {
-                // "NOTESYNC_QUOTA_BYTES <bytes>"
-                throw QuotaExceededException.TooManyBytes(long.Parse(ex.Message.Split(' ')[1], NumberStyles.None, CultureInfo.InvariantCulture), _quotas.MaxBytes);
+                throw refusal;
             }
             catch (RedisServerException ex) when (ex.Message.Contains(RedisScripts.ClockOverflowError, StringComparison.Ordinal))
             {
@@ -209,6 +180,25 @@ internal sealed partial class RedisSyncStore : ISyncStore
         {
             Exit();
         }
+    }
+
+    /// <summary>
+    /// The store's refusal of a push that the apply script reported as "&lt;code&gt; &lt;number&gt; [&lt;number&gt;]"
+    /// (the script's codes are on <see cref="RedisScripts"/>), or null for any other error.
+    /// </summary>
+    private Exception? RefusalOf(string message)
+    {
+        var parts = message.Split(' ');
+        long Number(int i) => long.Parse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture);
+        return parts[0] switch
+        {
+            RedisScripts.ClockLeadError => new ClockLeadException((int)Number(1), Number(2), ClockLimits.MaxLead),
+            RedisScripts.NoteWritesError => NoteLimitException.TooManyWrites((int)Number(1), _noteLimits.MaxWritesPerNote),
+            RedisScripts.NoteBytesError => NoteLimitException.TooManyBytes((int)Number(1), Number(2), _noteLimits.MaxNoteBytes),
+            RedisScripts.QuotaNotesError => QuotaExceededException.TooManyNotes(Number(1), _quotas.MaxNotes),
+            RedisScripts.QuotaBytesError => QuotaExceededException.TooManyBytes(Number(1), _quotas.MaxBytes),
+            _ => null,
+        };
     }
 
     /// <inheritdoc />
