@@ -179,7 +179,7 @@ internal static partial class WebSocketSyncEndpoints
                 break;
             }
 
-            var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+            var buffer = MessageBuffers.Rent(InitialBufferBytes);
             try
             {
                 var count = 0;
@@ -194,9 +194,9 @@ internal static partial class WebSocketSyncEndpoints
                             return;
                         }
 
-                        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxMessageBytes + 1L));
+                        var bigger = MessageBuffers.Rent((int)Math.Min((long)buffer.Length * 2, maxMessageBytes + 1L));
                         buffer.AsSpan(0, count).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        MessageBuffers.Return(buffer);
                         buffer = bigger;
                     }
 
@@ -253,7 +253,7 @@ internal static partial class WebSocketSyncEndpoints
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                MessageBuffers.Return(buffer);
             }
         }
     }

@@ -10,6 +10,19 @@ internal static class ObservabilityExtensions
     private const string ServiceName = "notesync";
 
     /// <summary>
+    /// The runtime's and ASP.NET Core's own meters, exported beside NoteSync's: GC heap and pauses, thread
+    /// pool, Kestrel connections and TLS handshakes, request durations, SignalR connections. Their names
+    /// are the OpenTelemetry semantic conventions, so stock dashboards read them.
+    /// </summary>
+    private static readonly string[] FrameworkMeters =
+    [
+        "System.Runtime",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Http.Connections",
+    ];
+
+    /// <summary>
     /// Whether metrics are exported. Read from configuration directly: whether to build the pipeline
     /// is decided while services are registered, before options can be resolved.
     /// </summary>
@@ -28,6 +41,7 @@ internal static class ObservabilityExtensions
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithMetrics(metrics => metrics
             .AddMeter(NoteSyncMetrics.MeterName)
+            .AddMeter(FrameworkMeters)
 
             // No cache: every scrape sees the counters as they are (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Stores;
@@ -9,8 +8,8 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// <c>/metrics</c> (only when configured) serves the NoteSync instruments as Prometheus text, and they
-/// move with traffic; <c>/healthz/live</c> answers while the process runs.
+/// <c>/metrics</c> (only when configured) serves the NoteSync instruments and the framework's own as
+/// Prometheus text, and they move with traffic; <c>/healthz/live</c> answers while the process runs.
 /// </summary>
 public sealed class ObservabilityTests
 {
@@ -23,10 +22,10 @@ public sealed class ObservabilityTests
         await using var server = await ServerProcess.StartAsync(MetricsOn);
         using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
         // An instrument shows up at its first measurement, so a missing sample counts as 0.
-        var before = await ScrapeAsync(http);
-        var pushesBefore = Sum(before, "notesync_pushes", "outcome=\"acked\"");
-        var mergedBefore = Sum(before, "notesync_changes_merged", null);
-        var conflictsBefore = Sum(before, "notesync_conflicts", null);
+        var before = await PrometheusScrape.ReadAsync(http);
+        var pushesBefore = PrometheusScrape.Sum(before, "notesync_pushes", "outcome=\"acked\"");
+        var mergedBefore = PrometheusScrape.Sum(before, "notesync_changes_merged", null);
+        var conflictsBefore = PrometheusScrape.Sum(before, "notesync_conflicts", null);
 
         // Act: one device per transport, a few notes, and one conflict (same key, same timestamp).
         await using var ws = await WsDevice.ConnectAsync(server, "browser");
@@ -41,14 +40,20 @@ public sealed class ObservabilityTests
         await hub.PutAsync("note:clash", "from the laptop", timestamp: 1_000_000);
 
         // Assert
-        var after = await ScrapeUntilAsync(http, text =>
-            Sum(text, "notesync_pushes", "outcome=\"acked\"") >= pushesBefore + 6
-            && Sum(text, "notesync_changes_merged", null) >= mergedBefore + 4
-            && Sum(text, "notesync_conflicts", null) >= conflictsBefore + 1
-            && Sum(text, "notesync_connections", "transport=\"ws\"") >= 1
-            && Sum(text, "notesync_connections", "transport=\"hub\"") >= 1
-            && Sum(text, "notesync_delivery_latency", null, "_count") > 0
-            && Sum(text, "notesync_store_commit_duration", null, "_count") > 0);
+        var after = await PrometheusScrape.UntilAsync(http, text =>
+            PrometheusScrape.Sum(text, "notesync_pushes", "outcome=\"acked\"") >= pushesBefore + 6
+            && PrometheusScrape.Sum(text, "notesync_changes_merged", null) >= mergedBefore + 4
+            && PrometheusScrape.Sum(text, "notesync_conflicts", null) >= conflictsBefore + 1
+            && PrometheusScrape.Sum(text, "notesync_connections", "transport=\"ws\"") >= 1
+            && PrometheusScrape.Sum(text, "notesync_connections", "transport=\"hub\"") >= 1
+            && PrometheusScrape.Sum(text, "notesync_delivery_latency", null, "_count") > 0
+            && PrometheusScrape.Sum(text, "notesync_store_commit_duration", null, "_count") > 0
+
+            // The framework's own meters, beside NoteSync's: runtime, Kestrel, hosting, SignalR.
+            && PrometheusScrape.Sum(text, "dotnet_process_cpu_time", null) > 0
+            && PrometheusScrape.Sum(text, "kestrel_active_connections", null) >= 2
+            && PrometheusScrape.Sum(text, "http_server_request_duration", null, "_count") > 0
+            && PrometheusScrape.Sum(text, "signalr_server_active_connections", null) >= 1);
         Assert.Contains("# TYPE notesync_pushes", after, StringComparison.Ordinal);
     }
 
@@ -75,9 +80,9 @@ public sealed class ObservabilityTests
         await ws.WaitForValueAsync("note:silent", "behind the server's back");
 
         // Assert
-        await ScrapeUntilAsync(http, text =>
-            Sum(text, "notesync_doorbell_gaps_repaired", null) >= 1
-            && Sum(text, "notesync_redis_roundtrip", null, "_count") > 0);
+        await PrometheusScrape.UntilAsync(http, text =>
+            PrometheusScrape.Sum(text, "notesync_doorbell_gaps_repaired", null) >= 1
+            && PrometheusScrape.Sum(text, "notesync_redis_roundtrip", null, "_count") > 0);
     }
 
     [Fact]
@@ -101,71 +106,5 @@ public sealed class ObservabilityTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("live", await response.Content.ReadAsStringAsync());
-    }
-
-    private static async Task<string> ScrapeAsync(HttpClient http)
-    {
-        using var response = await http.GetAsync("metrics");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
-    }
-
-    // Scrapes until the condition holds, since a measurement may land just after a scrape.
-    private static async Task<string> ScrapeUntilAsync(HttpClient http, Func<string, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestDevice.DefaultTimeout;
-        while (true)
-        {
-            var text = await ScrapeAsync(http);
-            if (condition(text))
-            {
-                return text;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"the metrics did not move as expected within {TestDevice.DefaultTimeout}:\n{text}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>
-    /// Sums the samples of a metric whose name starts with <paramref name="prefix"/> (the exporter adds unit
-    /// and <c>_total</c> suffixes) and ends with <paramref name="suffix"/> when given, whose labels contain
-    /// <paramref name="label"/> when given. Lines are <c>name{labels} value [timestamp]</c>.
-    /// </summary>
-    private static double Sum(string text, string prefix, string? label, string? suffix = null)
-    {
-        double sum = 0;
-        foreach (var raw in text.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#' || !line.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var nameEnd = line.IndexOfAny(['{', ' ']);
-            var name = line[..nameEnd];
-            if (suffix is null ? name.EndsWith("_bucket", StringComparison.Ordinal) || name.EndsWith("_sum", StringComparison.Ordinal) || name.EndsWith("_count", StringComparison.Ordinal)
-                : !name.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var labelsEnd = line.IndexOf('}', StringComparison.Ordinal);
-            var labels = labelsEnd < 0 ? string.Empty : line[nameEnd..labelsEnd];
-            if (label is not null && !labels.Contains(label, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var rest = line[(labelsEnd < 0 ? nameEnd : labelsEnd + 1)..].Trim().Split(' ');
-            sum += double.Parse(rest[0], NumberStyles.Float, CultureInfo.InvariantCulture);
-        }
-
-        return sum;
     }
 }
