@@ -175,7 +175,7 @@ internal static class NoteSyncServiceExtensions
     }
 
     /// <summary>
-    /// <c>NoteSync:Redis</c> is a string (CONTRACT §7) and a section (<c>:AllowVolatile</c>) at once; the
+    /// <c>NoteSync:Redis</c> is a string (docs/operations.md) and a section (<c>:AllowVolatile</c>) at once; the
     /// binder fills the section's children, and this takes the string itself.
     /// </summary>
     private static void ReadRedisConnectionString(NoteSyncOptions options, IConfiguration configuration)

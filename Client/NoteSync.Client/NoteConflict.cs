@@ -1,7 +1,7 @@
 namespace NoteSync.Client;
 
 /// <summary>
-/// A note whose writes at its highest timestamp hold more than one value (CONTRACT §1). The winner is
+/// A note whose writes at its highest timestamp hold more than one value (docs/protocol.md §2). The winner is
 /// what <see cref="NoteSyncClient.Get"/> shows; <see cref="NoteSyncClient.ResolveAsync"/> clears it.
 /// </summary>
 /// <param name="Path">The note's path.</param>

@@ -1,6 +1,6 @@
 namespace NoteSync.Server.Auth;
 
-/// <summary>The names NoteSync reads from a token and from a request (CONTRACT §6).</summary>
+/// <summary>The names NoteSync reads from a token and from a request (docs/security.md).</summary>
 internal static class AuthClaims
 {
     /// <summary>The space the token gives access to: one non-empty string.</summary>

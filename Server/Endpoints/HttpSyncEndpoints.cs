@@ -8,7 +8,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Server.Endpoints;
 
 /// <summary>
-/// <c>POST /sync?device_id=</c>: the polling fallback (CONTRACT §5). The body is a <c>sync_push</c>, the
+/// <c>POST /sync?device_id=</c>: the polling fallback (docs/protocol.md §6). The body is a <c>sync_push</c>, the
 /// answer a <c>sync_ack</c>; a bad body gets HTTP 400 with an error object, a body over
 /// <c>NoteSync:Limits:MaxMessageBytes</c> 413, a body that is not JSON 415, a device over
 /// <c>NoteSync:Limits:PushesPerSecond</c> 429 with <c>Retry-After</c>.

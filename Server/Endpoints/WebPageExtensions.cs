@@ -3,7 +3,7 @@ using Microsoft.Net.Http.Headers;
 namespace NoteSync.Server.Endpoints;
 
 /// <summary>
-/// The browser page (issue 6): static files from <c>wwwroot/</c> beside the binary, <c>/</c> giving
+/// The browser page: static files from <c>wwwroot/</c> beside the binary, <c>/</c> giving
 /// <c>index.html</c>. No data is in them, so they need no token; the page asks for one itself.
 /// </summary>
 internal static class WebPageExtensions

@@ -10,7 +10,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Server.Endpoints;
 
 /// <summary>
-/// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of CONTRACT §3, for browsers and JS clients.
+/// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of docs/protocol.md §4, for browsers and JS clients.
 /// One text frame, one JSON object. Every bad frame gets an <c>error</c> frame and the connection keeps
 /// syncing (a device over <c>NoteSync:Limits:PushesPerSecond</c> gets <c>rate_limited</c> ones); only a message
 /// over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth,

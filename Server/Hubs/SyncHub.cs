@@ -10,7 +10,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Server.Hubs;
 
 /// <summary>
-/// <c>/hubs/sync?device_id=</c> (CONTRACT §4): <c>Push(SyncPush) -&gt; SyncAck</c>, and live pushes to the
+/// <c>/hubs/sync?device_id=</c> (docs/protocol.md §5): <c>Push(SyncPush) -&gt; SyncAck</c>, and live pushes to the
 /// client method <c>Changes(SyncAck)</c>; JSON and MessagePack. A refused push fails the invocation
 /// with a <see cref="HubException"/> whose message is <c>&lt;code&gt;: &lt;message&gt;</c>; the connection stays.
 /// </summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace NoteSync.Server.Options;
 
 /// <summary>
-/// JWT bearer auth: <c>NoteSync:Auth:*</c> (CONTRACT §6, docs/security.md). Off by default: every device
+/// JWT bearer auth: <c>NoteSync:Auth:*</c> (docs/security.md). Off by default: every device
 /// is then in the one space <c>default</c>.
 /// </summary>
 public sealed class AuthOptions

@@ -16,7 +16,7 @@ public sealed class LimitsOptions
     public int MaxChangesPerPush { get; set; } = 10_000;
 
     /// <summary>
-    /// The longest key in UTF-8 bytes, <c>note:</c> included (<c>bad_request</c> beyond). CONTRACT §1
+    /// The longest key in UTF-8 bytes, <c>note:</c> included (<c>bad_request</c> beyond). docs/protocol.md §1
     /// allows at most 1,024, the default; a server may only lower it.
     /// </summary>
     [Range(6, ProtocolLimits.ContractMaxKeyBytes)]

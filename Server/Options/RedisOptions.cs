@@ -4,7 +4,7 @@ namespace NoteSync.Server.Options;
 
 /// <summary>
 /// The Redis store's settings, for <c>NoteSync:Store=redis</c>. <c>NoteSync:Redis</c> itself is the
-/// connection string (CONTRACT §7: <c>NoteSync__Redis=127.0.0.1:6379</c>), and the section may carry
+/// connection string (docs/operations.md: <c>NoteSync__Redis=127.0.0.1:6379</c>), and the section may carry
 /// children beside it (<c>NoteSync__Redis__AllowVolatile=true</c>); .NET configuration allows both on one
 /// key. In a JSON file, where a key cannot have both, write the string as <c>Configuration</c>:
 /// <c>"Redis": { "Configuration": "127.0.0.1:6379", "AllowVolatile": false }</c>.

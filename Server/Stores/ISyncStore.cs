@@ -1,7 +1,7 @@
 namespace NoteSync.Server.Stores;
 
 /// <summary>
-/// The durable log of every space (CONTRACT §1-§2). Implementations: <c>SqliteSyncStore</c> (the
+/// The durable log of every space (docs/protocol.md §1-§3). Implementations: <c>SqliteSyncStore</c> (the
 /// embedded default) and, for several nodes, a Redis store. Every implementation passes
 /// <c>SyncStoreContractTests</c>.
 /// </summary>

@@ -203,7 +203,7 @@ internal sealed partial class SyncService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The writes (if any) are durable; the device re-sends the push, which is harmless (CONTRACT §3).
+            // The writes (if any) are durable; the device re-sends the push, which is harmless (docs/protocol.md §4).
             Log.StoreFailed(logger, space, deviceId, ex);
             var error = StoreError(ex, push.RequestId);
             CountFailed(error);

@@ -1,4 +1,4 @@
-// The merge rule of CONTRACT §1, the same as Shared/Crdt (LwwMerge, EntryState, Write): a key's state
+// The merge rule of docs/protocol.md §2, the same as Shared/Crdt (LwwMerge, EntryState, Write): a key's state
 // is the set of distinct writes at the highest timestamp seen, best first. A write is
 // {timestamp, device_id, value}; value null is a delete.
 

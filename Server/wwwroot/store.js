@@ -99,7 +99,7 @@ export class NoteStore {
       this.cursor = 0;
       this.#seen = new Map();
     }
-    // One id per browser profile, made once: "web-" and 16 random hex digits (CONTRACT: 1..256 characters, no control characters).
+    // One id per browser profile, made once: "web-" and 16 random hex digits (docs/protocol.md §1: 1..256 characters, no control characters).
     this.deviceId = deviceId ?? `web-${[...crypto.getRandomValues(new Uint8Array(8))].map(b => b.toString(16).padStart(2, "0")).join("")}`;
     if (!deviceId) tx.objectStore("meta").put(this.deviceId, "device_id");
     await done(tx);

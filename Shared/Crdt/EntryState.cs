@@ -4,7 +4,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Shared.Crdt;
 
 /// <summary>
-/// The state of one key (CONTRACT §1): the distinct writes W carrying the highest timestamp seen.
+/// The state of one key (docs/protocol.md §2): the distinct writes W carrying the highest timestamp seen.
 /// Immutable. <see cref="Writes"/> is sorted best first, so the winner is <c>Writes[0]</c>.
 /// </summary>
 public sealed class EntryState

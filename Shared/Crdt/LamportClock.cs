@@ -3,7 +3,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Shared.Crdt;
 
 /// <summary>
-/// A device's Lamport clock (CONTRACT §1): ticked before each write, moved forward to at least every
+/// A device's Lamport clock (docs/protocol.md §2): ticked before each write, moved forward to at least every
 /// <c>ack_timestamp</c> and every timestamp seen. Thread-safe.
 /// </summary>
 public sealed class LamportClock

@@ -1,6 +1,6 @@
 namespace NoteSync.Shared.Crdt;
 
-/// <summary>The merge rule of CONTRACT §1: a join over sets of writes, the whole CRDT in one function.</summary>
+/// <summary>The merge rule of docs/protocol.md §2: a join over sets of writes, the whole CRDT in one function.</summary>
 public static class LwwMerge
 {
     /// <summary>

@@ -1,6 +1,6 @@
 namespace NoteSync.Shared.Protocol;
 
-/// <summary>The <c>code</c> values of an <see cref="ErrorFrame"/> (CONTRACT §3).</summary>
+/// <summary>The <c>code</c> values of an <see cref="ErrorFrame"/> (docs/protocol.md §4).</summary>
 public static class ErrorCodes
 {
     /// <summary>The frame is malformed or a change is invalid. Nothing of it was applied.</summary>

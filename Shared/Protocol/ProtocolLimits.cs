@@ -1,7 +1,7 @@
 namespace NoteSync.Shared.Protocol;
 
 /// <summary>
-/// The limits a push is checked against. The fixed ones come from CONTRACT §1; the others are
+/// The limits a push is checked against. The fixed ones come from docs/protocol.md §1; the others are
 /// server settings (<c>NoteSync:Limits:*</c>) that clients may mirror to fail early.
 /// </summary>
 public sealed record ProtocolLimits
@@ -9,7 +9,7 @@ public sealed record ProtocolLimits
     /// <summary>The greatest timestamp: 2^53-1, the largest integer JavaScript holds exactly.</summary>
     public const long MaxTimestamp = (1L << 53) - 1;
 
-    /// <summary>The greatest key length in UTF-8 bytes that CONTRACT §1 allows, <c>note:</c> included.</summary>
+    /// <summary>The greatest key length in UTF-8 bytes that docs/protocol.md §1 allows, <c>note:</c> included.</summary>
     public const int ContractMaxKeyBytes = 1024;
 
     /// <summary>The greatest device id length in characters.</summary>

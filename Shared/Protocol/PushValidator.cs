@@ -3,7 +3,7 @@ using System.Text;
 namespace NoteSync.Shared.Protocol;
 
 /// <summary>
-/// The semantic checks of a push (CONTRACT §1 and §3), common to every transport. A push is atomic,
+/// The semantic checks of a push (docs/protocol.md §1 and §4), common to every transport. A push is atomic,
 /// so the first invalid change refuses the whole push.
 /// </summary>
 public static class PushValidator

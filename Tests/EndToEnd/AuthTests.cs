@@ -9,7 +9,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// JWT auth (issue 4, CONTRACT §6) on every transport: each bad token gets its exact status and error
+/// JWT auth (docs/security.md) on every transport: each bad token gets its exact status and error
 /// code on the upgrade or request, the server stays healthy, and a valid token still syncs. One server
 /// (with <c>iss</c> and <c>aud</c> configured) serves the whole class.
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 4 item 7: a few thousand random and mutated WebSocket frames and JSON documents, sent by hand
+/// A few thousand random and mutated WebSocket frames and JSON documents, sent by hand
 /// on raw TCP connections to a live server, mixed with valid pushes from one honest device. Afterwards
 /// the server is healthy (no error logged), answers a valid push, and the honest device's keys hold
 /// exactly what its valid pushes gave. <c>NOTESYNC_FUZZ_SEED</c> picks the seed (fixed by default, so a

@@ -12,7 +12,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// The hostile-input cases of issue 4 item 6 that <see cref="BadInputTests"/> does not cover, each with
+/// The hostile-input cases (docs/security.md) that <see cref="BadInputTests"/> does not cover, each with
 /// auth off and on (a valid token) where auth could change the path: the exact answer, the connection
 /// (where it survives) still syncing, and the server healthy.
 /// </summary>

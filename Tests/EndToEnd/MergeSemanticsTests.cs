@@ -3,7 +3,7 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd;
 
-/// <summary>The merge rule of CONTRACT §1 as devices see it through a real server.</summary>
+/// <summary>The merge rule of docs/protocol.md §2 as devices see it through a real server.</summary>
 public sealed class MergeSemanticsTests
 {
     [Theory]

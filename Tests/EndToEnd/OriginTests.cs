@@ -6,7 +6,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Browser origins (issue 4, item 4; CONTRACT §6): a WebSocket upgrade or a sync request from a foreign
+/// Browser origins (docs/security.md): a WebSocket upgrade or a sync request from a foreign
 /// <c>Origin</c> gets 403; no <c>Origin</c>, the server's own, or one of <c>NoteSync:AllowedOrigins</c>
 /// is let through; CORS answers only the listed origins. A rebinding <c>Host</c>: <see cref="RebindingTests"/>.
 /// </summary>

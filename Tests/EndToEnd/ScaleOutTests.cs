@@ -9,7 +9,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Two real server processes on one real Redis form one service (issue 3: backplane and doorbell):
+/// Two real server processes on one real Redis form one service (backplane and doorbell):
 /// devices on different nodes see each other's edits live over every transport pair, a commit whose
 /// doorbell message never arrives still reaches every device through the head check, and a device
 /// may reconnect to the other node and resume from its <c>last_ack</c>. Each test has its own

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Issue 3 item 6: nodes reach a Sentinel-managed Redis primary through the sentinels
+/// Nodes reach a Sentinel-managed Redis primary through the sentinels
 /// (<c>serviceName=...</c>), follow a <c>SENTINEL FAILOVER</c> by themselves (store, doorbell, SignalR
 /// backplane), and with <c>NoteSync:Redis:MinReplicas</c> acknowledge a push only once a replica holds it,
 /// so the failover loses no acknowledged write. Each test has its own primary, replica and sentinel.

@@ -8,7 +8,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// Spaces are apart (issue 4, item 2): randomized reads and writes from devices of several spaces, on
+/// Spaces are apart: randomized reads and writes from devices of several spaces, on
 /// all three transports, with the same device ids and the same keys in every space, never show one
 /// space's writes to another, and each space ends holding exactly what was written in it.
 /// <c>NOTESYNC_ISOLATION_ATTEMPTS</c> sets the attempts per store (default 10,000: about 9 s per store on

@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
 /// No token and no signing key reaches the server's log, even at Debug, where ASP.NET Core logs every
-/// request's URL with its query (issue 4, item 3).
+/// request's URL with its query.
 /// </summary>
 public sealed class TokenLoggingTests
 {

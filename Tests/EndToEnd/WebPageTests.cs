@@ -4,7 +4,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// The server serves the browser page (issue 6, item 1) from the files beside its binary: with auth on
+/// The server serves the browser page from the files beside its binary: with auth on
 /// or off, without a token, with its security headers; the Origin check still covers every path.
 /// </summary>
 public sealed class WebPageTests

@@ -29,7 +29,7 @@ internal sealed class HubDevice : TestDevice
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseUri, $"hubs/sync?device_id={Uri.EscapeDataString(deviceId)}"), o =>
             {
-                // No sticky sessions are needed when negotiation is skipped (CONTRACT §7).
+                // No sticky sessions are needed when negotiation is skipped (docs/operations.md).
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
                 if (token is not null)

@@ -1,8 +1,8 @@
 namespace NoteSync.Tests.Infra;
 
 /// <summary>
-/// The two stores a server test can run on (issue 4: hostile-input and limit tests run "on both
-/// stores"), as theory data; <see cref="ServerProcess.StartOnStoreAsync"/> starts a server on one.
+/// The two stores a server test can run on (hostile-input and limit tests run on both), as theory
+/// data; <see cref="ServerProcess.StartOnStoreAsync"/> starts a server on one.
 /// </summary>
 public static class TestStores
 {

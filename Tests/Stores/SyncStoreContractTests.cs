@@ -6,7 +6,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.Stores;
 
 /// <summary>
-/// What every <see cref="ISyncStore"/> must do (CONTRACT §1-§2). A store's test class derives from
+/// What every <see cref="ISyncStore"/> must do (docs/protocol.md §1-§3). A store's test class derives from
 /// this and says how to make a fresh store and how to reopen it over the same data. xunit makes a
 /// new instance per test, so each test starts from <see cref="CreateStoreAsync"/>; spaces carry a
 /// per-test prefix as well, so stores that share a server (Redis) need no cleanup between tests.

@@ -7,7 +7,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.Unit;
 
 /// <summary>
-/// The merge rule is a join (CONTRACT §1): commutative, associative, idempotent, so replicas that saw
+/// The merge rule is a join (docs/protocol.md §2): commutative, associative, idempotent, so replicas that saw
 /// the same writes agree whatever the order. The generators draw from 5 devices, timestamps 1..5 and
 /// a handful of values (null included), so equal timestamps, and thus conflicts, are the common case.
 /// </summary>
@@ -97,7 +97,7 @@ public sealed class LwwMergeProperties
     private static EntryState Join(EntryState left, EntryState right) => LwwMerge.Join(left, right, out _);
 
     /// <summary>
-    /// The rule of CONTRACT §1 written out from scratch, without LwwMerge or Write.CompareForWinner:
+    /// The rule of docs/protocol.md §2 written out from scratch, without LwwMerge or Write.CompareForWinner:
     /// the distinct writes at the highest timestamp, best first by (device_id, value), null lowest.
     /// </summary>
     private static EntryState Model(IEnumerable<Write> writes)

@@ -8,7 +8,7 @@ namespace NoteSync.Server.Stores.Redis;
 /// the space in one hash tag, so a whole space lives in one Redis Cluster slot and one Lua script may
 /// touch all of it:
 /// <code>
-/// ns:{&lt;space&gt;}:clock   string      the space's clock C (CONTRACT §2) as a decimal integer; absent = 0
+/// ns:{&lt;space&gt;}:clock   string      the space's clock C (docs/protocol.md §3) as a decimal integer; absent = 0
 /// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
 /// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)

@@ -16,7 +16,7 @@ namespace NoteSync.Server.Stores.Redis;
 /// it; a later version changes the leading number.
 /// </para>
 /// <para>
-/// <b>Order.</b> CONTRACT §1 picks the winner by ordinal comparison of .NET strings, that is UTF-16 code
+/// <b>Order.</b> docs/protocol.md §2 picks the winner by ordinal comparison of .NET strings, that is UTF-16 code
 /// units. Redis holds UTF-8, whose byte order is code point order; the two differ only where a character
 /// above U+FFFF (a surrogate pair, 0xD800.. in UTF-16; lead byte F0-F4 in UTF-8) meets one in
 /// U+E000-U+FFFF (lead byte EE or EF). <c>cmp16</c> compares bytes and swaps exactly that case. (Lua's own

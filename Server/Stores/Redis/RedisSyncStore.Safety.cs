@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace NoteSync.Server.Stores.Redis;
 
-// The start-up check of issue 3 item 3 / CONTRACT §7: a NoteSync node must not ack pushes into a Redis
+// The start-up check (docs/operations.md): a NoteSync node must not ack pushes into a Redis
 // that could drop them.
 internal sealed partial class RedisSyncStore
 {

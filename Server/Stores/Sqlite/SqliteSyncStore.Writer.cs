@@ -329,7 +329,7 @@ internal sealed partial class SqliteSyncStore
 
             if (clock >= ProtocolLimits.MaxTimestamp)
             {
-                // seq must stay a JavaScript-safe integer (CONTRACT §1), and it must exceed C.
+                // seq must stay a JavaScript-safe integer (docs/protocol.md §1), and it must exceed C.
                 throw new InvalidOperationException($"the clock of space '{space}' reached 2^53-1; no further change can be given a seq");
             }
 

@@ -4,7 +4,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// Issue 6, items 2 and 4: a write at the same logical time as the page's shows as a conflict in
+/// A write at the same logical time as the page's shows as a conflict in
 /// every page, side by side, and a resolution made in one page clears it in the others.
 /// </summary>
 [Collection(SerialBrowsers.Name)]

@@ -3,7 +3,7 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Browser;
 
-/// <summary>Issue 6, item 4: two pages, and a page and the .NET client, see each other's edits as they happen.</summary>
+/// <summary>Two pages, and a page and the .NET client, see each other's edits as they happen.</summary>
 [Collection(SerialBrowsers.Name)]
 public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// Issue 6, item 4: a space of 2,000 notes loads into the page (from the server, then from IndexedDB
+/// A space of 2,000 notes loads into the page (from the server, then from IndexedDB
 /// on a reload) and the list stays responsive to the search box. The figures are printed; the
 /// bounds are loose on purpose (a 2-core machine shared with other work), they catch a page that hangs.
 /// </summary>

@@ -3,7 +3,7 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Browser;
 
-/// <summary>Issue 6, item 4: editing goes on without the network, survives a reload, and is pushed on return.</summary>
+/// <summary>Editing goes on without the network, survives a reload, and is pushed on return.</summary>
 [Collection(SerialBrowsers.Name)]
 public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {

@@ -117,7 +117,7 @@ internal static class JepsenChecker
     }
 
     // A more page carries the seq of its last change, which may be below a frame before it by design
-    // (CONTRACT §2); every other frame carries the cursor, which never goes back.
+    // (docs/protocol.md §3); every other frame carries the cursor, which never goes back.
     private static void CheckAckTimestampsNeverGoBack(IReadOnlyList<ConnectionLog> connections, List<Violation> violations)
     {
         foreach (var connection in connections)

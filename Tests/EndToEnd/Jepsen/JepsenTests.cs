@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 namespace NoteSync.Tests.EndToEnd.Jepsen;
 
 /// <summary>
-/// Jepsen-style runs (issue 3, item 5): three nodes on one Redis, writers over every transport through
+/// Jepsen-style runs: three nodes on one Redis, writers over every transport through
 /// one kind of fault each, then the checker. Each scenario is a fresh cluster on fresh ports and
 /// directories. CI defaults: 15 s of load and 3 fault rounds; <c>NOTESYNC_SOAK_SECONDS</c> makes it a soak
 /// (docs/testing.md).

@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// One device writing through faults: unique values on keys of its own, and some writes to a few
 /// shared keys every writer overwrites (so LWW picks winners and ties make siblings). Each write is
 /// pushed until acknowledged, on a new connection to any live node when a connection dies: re-sending
-/// the same change is harmless (CONTRACT §3). The Lamport clock outlives connections.
+/// the same change is harmless (docs/protocol.md §4). The Lamport clock outlives connections.
 /// </summary>
 internal sealed class JepsenWriter(string name, Transport transport, int firstNode, JepsenCluster cluster, JepsenHistory history, int seed) : IAsyncDisposable
 {

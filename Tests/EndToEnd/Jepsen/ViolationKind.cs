@@ -14,11 +14,11 @@ internal enum ViolationKind
 
     /// <summary>
     /// A push sent after another push's answer got a lower ack_timestamp: the cursor is one per space
-    /// and never goes back (CONTRACT §2), whichever node answers.
+    /// and never goes back (docs/protocol.md §3), whichever node answers.
     /// </summary>
     StaleAckTimestamp,
 
-    /// <summary>An ack_timestamp below a timestamp its own push had accepted (CONTRACT §2: at least every accepted timestamp).</summary>
+    /// <summary>An ack_timestamp below a timestamp its own push had accepted (docs/protocol.md §3: at least every accepted timestamp).</summary>
     AckBelowAcceptedTimestamp,
 
     /// <summary>The final state holds a write no writer ever sent.</summary>

@@ -5,7 +5,7 @@ using NoteSync.Bench.Measure;
 namespace NoteSync.Bench.Devices;
 
 /// <summary>
-/// One simulated device on its own raw WebSocket (CONTRACT §3). Keeps its cursor (max
+/// One simulated device on its own raw WebSocket (docs/protocol.md §4). Keeps its cursor (max
 /// <c>ack_timestamp</c> seen) and Lamport clock (max of itself, every ack and every change), sends
 /// pushes from an outbox through a single send loop (a WebSocket allows one send at a time, and an
 /// open-loop scheduler must never wait for one), and follows <c>more</c> by pulling again.

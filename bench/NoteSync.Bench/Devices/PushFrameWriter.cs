@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace NoteSync.Bench.Devices;
 
 /// <summary>
-/// Writes <c>sync_push</c> frames (CONTRACT §3) straight to UTF-8 with <see cref="Utf8JsonWriter"/>:
+/// Writes <c>sync_push</c> frames (docs/protocol.md §4) straight to UTF-8 with <see cref="Utf8JsonWriter"/>:
 /// no DTOs and no per-write strings, so the bench's own cost per frame stays small next to the server's.
 /// One instance per device send loop (not thread-safe).
 /// </summary>

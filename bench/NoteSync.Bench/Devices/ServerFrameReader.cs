@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace NoteSync.Bench.Devices;
 
 /// <summary>
-/// Reads <c>sync_ack</c> and <c>error</c> frames (CONTRACT §3) in one forward pass with
+/// Reads <c>sync_ack</c> and <c>error</c> frames (docs/protocol.md §4) in one forward pass with
 /// <see cref="Utf8JsonReader"/>, in any property order, skipping fields the bench does not measure
 /// (<c>conflict</c>, <c>conflicts</c>, anything added later).
 /// </summary>

@@ -8,7 +8,7 @@ using NoteSync.Bench.Output;
 namespace NoteSync.Bench.Scenarios;
 
 /// <summary>
-/// The <c>notesync</c> CLI (issue 5, item 4), as a person runs it, process start to exit included:
+/// The <c>notesync</c> CLI, as a person runs it, process start to exit included:
 /// <list type="number">
 /// <item>upload: <c>notesync push</c> of a folder of N new notes into the server's space;</item>
 /// <item>download: <c>notesync pull</c> into a fresh, empty folder, REPS times (each a new device), checked
