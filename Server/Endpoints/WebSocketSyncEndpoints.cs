@@ -21,8 +21,12 @@ internal static partial class WebSocketSyncEndpoints
     private const int InitialBufferBytes = 4096;
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
 
-    // How long a device whose token expired has to answer the 1008 close before the socket is dropped.
-    private static readonly TimeSpan ExpiredCloseGrace = TimeSpan.FromSeconds(5);
+    /// <summary>The reason of the 1001 close every connection gets when the server stops.</summary>
+    public const string ServerStoppingReason = "the server is stopping";
+
+    // How long a device has to answer the server's own close (1008 at token expiry, 1001 at a stop)
+    // before the socket is dropped.
+    private static readonly TimeSpan ServerCloseGrace = TimeSpan.FromSeconds(5);
 
     // After a protocol error the runtime has sent its close frame (1007, 1002) but may have left part of the
     // bad frame unread; closing the socket then makes the kernel send a reset, and a reset makes the
@@ -77,17 +81,24 @@ internal static partial class WebSocketSyncEndpoints
 
     private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, SyncRateLimits rates, ILogger logger)
     {
-        // Cancelled a grace period after a token-expiry close, for a device that does not answer it.
-        using var expiredCut = new CancellationTokenSource();
+        // Cancelled a grace period after the server's own close (token expiry, the server stopping), for a
+        // device that does not answer it.
+        using var closeCut = new CancellationTokenSource();
         using var expiry = new ConnectionExpiry(identity.ExpiresAt, () =>
         {
             Log.TokenExpired(logger, identity.Space, identity.DeviceId);
-            _ = CloseExpiredAsync(socket, expiredCut);
+            _ = CloseFromServerAsync(socket, WebSocketCloseStatus.PolicyViolation, "the token has expired", closeCut);
         });
+
+        // The host waits up to its shutdown timeout (30 s) for open requests, and a live WebSocket never
+        // ends by itself: closing it at once (1001) lets the server stop in moments and tells the device
+        // to reconnect, to another node or to this one once it is back.
+        using var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(
+            () => _ = CloseFromServerAsync(socket, WebSocketCloseStatus.EndpointUnavailable, ServerStoppingReason, closeCut));
         var session = new DeviceSession(identity.Space, identity.DeviceId, service, new ExpiringSink(new WebSocketSink(socket), expiry), limits, logger);
         await using (session.ConfigureAwait(false))
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, expiredCut.Token);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, closeCut.Token);
             try
             {
                 await ReceiveLoopAsync(socket, session, identity.TokenKey, expiry, rates, limits.MaxMessageBytes, stop.Token);
@@ -123,14 +134,14 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
-    // Sends the 1008 close beside the pending receive (which then sees the device's close and ends);
+    // Sends the server's close beside the pending receive (which then sees the device's close and ends);
     // a device that does not answer is cut after the grace period.
-    private static async Task CloseExpiredAsync(WebSocket socket, CancellationTokenSource cut)
+    private static async Task CloseFromServerAsync(WebSocket socket, WebSocketCloseStatus status, string reason, CancellationTokenSource cut)
     {
         try
         {
-            cut.CancelAfter(ExpiredCloseGrace);
-            await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "the token has expired", cut.Token);
+            cut.CancelAfter(ServerCloseGrace);
+            await socket.CloseOutputAsync(status, reason, cut.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {

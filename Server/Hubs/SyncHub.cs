@@ -19,9 +19,11 @@ internal sealed partial class SyncHub(
     IHubContext<SyncHub> hubContext,
     IOptions<NoteSyncOptions> options,
     SyncRateLimits rates,
+    IHostApplicationLifetime lifetime,
     ILogger<SyncHub> logger) : Hub
 {
     private static readonly object SessionKey = new();
+    private static readonly object StoppingKey = new();
     private static readonly object ExpiryKey = new();
     private static readonly object TokenKey = new();
     private static readonly TimeSpan ReplyAwaitBound = TimeSpan.FromSeconds(10);
@@ -42,6 +44,11 @@ internal sealed partial class SyncHub(
             connection.Abort();
         });
         Context.Items[ExpiryKey] = expiry;
+
+        // The host waits up to its shutdown timeout (30 s) for open connections, and a hub connection
+        // never ends by itself: ending it at once lets the server stop in moments, and the client
+        // reconnects as after any drop.
+        Context.Items[StoppingKey] = lifetime.ApplicationStopping.Register(connection.Abort);
         Context.Items[TokenKey] = identity.TokenKey;
         var sink = new ExpiringSink(new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context), expiry);
         Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits, logger);
@@ -132,6 +139,11 @@ internal sealed partial class SyncHub(
         if (Context.Items.TryGetValue(ExpiryKey, out var expiry))
         {
             ((ConnectionExpiry)expiry!).Dispose();
+        }
+
+        if (Context.Items.TryGetValue(StoppingKey, out var stopping))
+        {
+            ((CancellationTokenRegistration)stopping!).Dispose();
         }
 
         if (Context.Items.TryGetValue(SessionKey, out var value) && value is DeviceSession session)

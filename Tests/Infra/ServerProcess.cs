@@ -157,8 +157,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         Signal("TERM");
 
-        // The host gives open connections (a hub client's WebSocket) up to its 30 s shutdown timeout, so
-        // allow more than that before calling the stop stuck.
+        // The server ends live connections at once, but the host would give a request stuck elsewhere up to
+        // its 30 s shutdown timeout: allow more than that before calling the stop stuck.
         var limit = TimeSpan.FromSeconds(60);
         using var timeout = new CancellationTokenSource(limit);
         try
