@@ -13,6 +13,9 @@ public readonly record struct StoreHealth(string? Problem, string? Reason)
     /// <summary><see cref="Problem"/> when the store answers but cannot write: its disk is full.</summary>
     public const string DiskFull = "disk_full";
 
+    /// <summary><see cref="Problem"/> when the store answers but refuses writes (Redis: MISCONF, OOM, READONLY).</summary>
+    public const string WritesRefused = "store_refuses_writes";
+
     public static StoreHealth Healthy => default;
 
     public static StoreHealth NotAnswering => new(Unavailable, "the store does not answer");

@@ -5,7 +5,10 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd;
 
-/// <summary>While the store cannot be reached, a node says so and acknowledges nothing; it recovers by itself.</summary>
+/// <summary>
+/// While the store cannot be reached, or answers but refuses writes, a node says so and acknowledges
+/// nothing; it recovers by itself.
+/// </summary>
 public sealed class StoreOutageTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
@@ -41,6 +44,58 @@ public sealed class StoreOutageTests
 
         // Assert: never an ack while down; healthy again and syncing on the same connection after.
         Assert.Equal(ErrorCodes.Unavailable, refused.Code);
+        await WaitForHealthAsync(http, HttpStatusCode.OK);
+        await device.PutAsync("note:after", "synced");
+        await using var reader = HttpDevice.Create(server, "reader");
+        await reader.PullAsync();
+        Assert.Equal("kept", reader.ValueOf("note:before"));
+        Assert.Equal("synced", reader.ValueOf("note:after"));
+    }
+
+    [Fact]
+    public async Task RedisThatAnswersButRefusesWritesMakesTheNodeUnreadyUntilItTakesWritesAgain()
+    {
+        // Arrange
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["NoteSync__Store"] = "redis",
+            ["NoteSync__Redis"] = redis.ConnectionString,
+        });
+        await using var device = await WsDevice.ConnectAsync(server, "laptop");
+        await device.PutAsync("note:before", "kept");
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = Bound };
+        await using var admin = await redis.ConnectAsync();
+        var redisServer = admin.GetServer(admin.GetEndPoints()[0]);
+
+        // Act: Redis reaches its maxmemory with noeviction, so it answers PING and refuses every write
+        // (OOM), as it refuses them with MISCONF when it cannot persist.
+        await redisServer.ConfigSetAsync("maxmemory-policy", "noeviction");
+        await redisServer.ConfigSetAsync("maxmemory", "1");
+        ErrorFrame refused;
+        string unready;
+        try
+        {
+            var push = device.NewPush(new Change { Key = "note:during", Value = "x", Timestamp = device.Clock.Tick() });
+            var answer = await device.SendAndWaitAsync(JsonSerializer.Serialize(push, NoteSyncJsonContext.Default.SyncPush), push.RequestId!).WaitAsync(Bound);
+            refused = Assert.IsType<ErrorFrame>(answer);
+            using var response = await http.GetAsync("healthz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            unready = await response.Content.ReadAsStringAsync();
+        }
+        finally
+        {
+            await redisServer.ConfigSetAsync("maxmemory", "0");
+        }
+
+        // Assert: refused, said on /healthz, and ready again with no push needed once Redis takes writes.
+        Assert.Equal(ErrorCodes.Unavailable, refused.Code);
+        using (var report = JsonDocument.Parse(unready))
+        {
+            Assert.Equal("store_refuses_writes", report.RootElement.GetProperty("problem").GetString());
+            Assert.Contains("OOM", report.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        }
+
         await WaitForHealthAsync(http, HttpStatusCode.OK);
         await device.PutAsync("note:after", "synced");
         await using var reader = HttpDevice.Create(server, "reader");

@@ -23,8 +23,10 @@ namespace NoteSync.Server.Stores.Redis;
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
 /// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
+/// ns:health-probe      string      written by /healthz only while Redis refused a push's writes, to see
+///                                     when it takes writes again (RedisWriteRefusal); expires in 10 s
 /// </code>
-/// Only <see cref="RedisScripts.Apply"/> writes these keys, in one script. In the hash
+/// Only <see cref="RedisScripts.Apply"/> writes a space's keys, in one script. In the hash
 /// tag, <c>%</c> and <c>}</c> of a space are written <c>%25</c> and <c>%7D</c>: a <c>}</c> would end the tag
 /// early (a space starting with one would give an empty tag, which Redis Cluster ignores, scattering the
 /// space's keys), and escaping <c>%</c> as well keeps the mapping one-to-one. A later version may add keys
@@ -32,6 +34,9 @@ namespace NoteSync.Server.Stores.Redis;
 /// </summary>
 internal static class RedisKeys
 {
+    /// <summary>The key <c>/healthz</c> writes to see whether Redis takes writes again (see <see cref="RedisWriteRefusal"/>).</summary>
+    public static readonly RedisKey HealthProbe = "ns:health-probe";
+
     /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary, epoch, usage.</summary>
     public static RedisKey[] For(string space)
     {

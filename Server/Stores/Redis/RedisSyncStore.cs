@@ -32,6 +32,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
     // another connection than its script (which WAIT would then not cover) is not acknowledged.
     private long _connectionEpoch;
 
+    private readonly RedisWriteRefusal _writeRefusal = new();
+
     // Pushes in flight, so DisposeAsync can let them finish before the connection goes.
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -170,10 +172,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
             }
             catch (Exception ex)
             {
+                _writeRefusal.Observe(ex);
                 Log.ApplyFailed(_logger, space, writes.Count, ex);
                 throw;
             }
 
+            _writeRefusal.Clear();
             return ReadApplyResult((RedisResult[])result!);
         }
         finally
@@ -258,10 +262,13 @@ internal sealed partial class RedisSyncStore : ISyncStore
 
         try
         {
-            // Redis answers PING while it refuses writes (a full disk with appendfsync everysec gives
-            // MISCONF); pushes then get 'unavailable', and docs/operations.md says where to look.
             await _database.PingAsync().WaitAsync(HealthTimeout, cancellationToken).ConfigureAwait(false);
-            return StoreHealth.Healthy;
+
+            // Redis answers PING while it refuses writes (MISCONF, OOM, READONLY), and pushes then get
+            // 'unavailable': a node whose pushes were refused so is not ready until a write goes in.
+            return await _writeRefusal.ProbeAsync(_database, HealthTimeout, cancellationToken).ConfigureAwait(false) is { } refusal
+                ? new StoreHealth(StoreHealth.WritesRefused, refusal)
+                : StoreHealth.Healthy;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
