@@ -11,7 +11,9 @@ namespace NoteSync.Tests.Infra;
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    // A start takes 1-3 s; with every core busy (the suite's parallel tests, a Redis starting beside it)
+    // one was seen to pass 30 s. A bound on a wait, so a generous one costs nothing.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly TempDirectory? _ownedDir;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly StringBuilder _output = new();
