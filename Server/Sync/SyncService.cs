@@ -188,7 +188,12 @@ internal sealed partial class SyncService(
                 page = await ReadAsync(space, 0, room, cancellationToken).ConfigureAwait(false);
             }
 
-            var changes = ToChanges(page.Entries, applied.Sent, applied.Superseded, out var bytes);
+            // The winners fill what the page left of the answer's bounds, in changes and bytes.
+            var winners = WinnersWithin(
+                applied.Superseded,
+                _sync.MaxChangesPerAck - page.Entries.Count,
+                _sync.MaxAckBytes - page.Entries.Sum(e => e.EstimatedWireBytes));
+            var changes = ToChanges(page.Entries, applied.Sent, winners, out var bytes);
             pulls.Served(space, bytes);
             metrics.PushAcked();
             return PushResult.Acked(new SyncAck
@@ -305,6 +310,28 @@ internal sealed partial class SyncService(
         }
 
         return entries.Count == 1 || bytes <= _sync.MaxAckBytes;
+    }
+
+    /// <summary>
+    /// The winners of a push's lost writes, in order, as many as fit in <paramref name="maxChanges"/>
+    /// and <paramref name="maxBytes"/>. The rest are left out: a device that merges what it receives
+    /// (docs/protocol.md §8) holds them already, since a winner is either after its last_ack (this page
+    /// or the next brings it) or at or before it (it was sent then); echoing them all would make an
+    /// answer of unbounded size.
+    /// </summary>
+    private static IReadOnlyList<KeyState> WinnersWithin(IReadOnlyList<KeyState> superseded, int maxChanges, long maxBytes)
+    {
+        long bytes = 0;
+        for (var i = 0; i < superseded.Count; i++)
+        {
+            bytes += new StoredEntry(superseded[i].Key, 0, superseded[i].State).EstimatedWireBytes;
+            if (i >= maxChanges || bytes > maxBytes)
+            {
+                return superseded.Take(i).ToList();
+            }
+        }
+
+        return superseded;
     }
 
     private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded) =>

@@ -73,6 +73,39 @@ public sealed class NoteLimitTests
         await listener.WaitUntilAsync(d => d.StateOf("note:bomb") is { } s && s.Writes.Length == 1 && s.Winner.Value == "resolved", "the resolved note");
     }
 
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task LostWritesEchoOnlyAsManyWinnersAsAnAnswerHolds(string store)
+    {
+        // Arrange: small answers, and twenty notes of 60,000 characters written high: their winners
+        // weigh about five answers.
+        const long maxAckBytes = 256 * 1024;
+        await using var server = await ServerProcess.StartOnStoreAsync(store, new Dictionary<string, string>
+        {
+            ["NoteSync__Sync__MaxAckBytes"] = maxAckBytes.ToString(CultureInfo.InvariantCulture),
+            ["NoteSync__Limits__MaxNoteBytes"] = (192 * 1024).ToString(CultureInfo.InvariantCulture),
+            ["NoteSync__Limits__MaxValueBytes"] = (64 * 1024).ToString(CultureInfo.InvariantCulture),
+        });
+        await using var writer = await WsDevice.ConnectAsync(server, "writer");
+        var keys = Enumerable.Range(0, 20).Select(i => $"note:big-{i}").ToList();
+        await writer.PushAsync(writer.NewPush([.. keys.Select(k => new Change { Key = k, Value = new string('w', 60_000), Timestamp = 1_000 })]));
+        await using var stale = await WsDevice.ConnectAsync(server, "stale");
+        await stale.PullAsync();
+
+        // Act: the device, in sync, pushes twenty writes that all lose (their timestamps are lower).
+        var losing = stale.NewPush([.. keys.Select(k => new Change { Key = k, Value = "old", Timestamp = 1 })]);
+        losing.LastAck = stale.Cursor;
+        var answer = await stale.PushAsync(losing);
+
+        // Assert: the answer carries winners up to MaxAckBytes, not all of them; the device, which
+        // merged them when it pulled, still holds every winner; the connection syncs on.
+        Assert.InRange(answer.Changes.Count, 1, keys.Count - 1);
+        Assert.InRange(JsonSerializer.SerializeToUtf8Bytes(answer, NoteSyncJsonContext.Default.SyncAck).Length, 1, maxAckBytes);
+        Assert.All(keys, k => Assert.Equal(new string('w', 60_000), stale.ValueOf(k)));
+        await writer.PutAsync("note:after", "still syncing");
+        await stale.WaitForValueAsync("note:after", "still syncing");
+    }
+
     private static string Push(string requestId, long timestamp, string value) =>
         string.Create(CultureInfo.InvariantCulture, $$"""{"type":"sync_push","changes":[{"key":"note:bomb","value":{{JsonSerializer.Serialize(value)}},"timestamp":{{timestamp}}}],"request_id":"{{requestId}}"}""");
 }
