@@ -263,13 +263,14 @@ internal sealed class ServerProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
+                // Not listening yet, or too busy to answer within the request's timeout: ask again.
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the server did not become healthy:\n{Output}");
+                throw new TimeoutException($"the server did not become healthy within {StartTimeout}:\n{Output}");
             }
 
             await Task.Delay(50);
