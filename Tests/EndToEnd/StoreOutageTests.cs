@@ -17,15 +17,8 @@ public sealed class StoreOutageTests
     public async Task UnreachableRedisGivesUnavailableAnd503ThenTheNodeRecoversWithoutRestart()
     {
         // Arrange
-        await using var redis = await RedisServer.StartAsync();
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["NoteSync__Store"] = "redis",
-            ["NoteSync__Redis"] = redis.ConnectionString,
-        });
-        await using var device = await WsDevice.ConnectAsync(server, "laptop");
-        await device.PutAsync("note:before", "kept");
-        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = Bound };
+        await using var node = await RedisNode.StartAsync();
+        var (redis, device, http) = (node.Redis, node.Device, node.Http);
 
         // Act: Redis stops answering.
         redis.Pause();
@@ -44,27 +37,15 @@ public sealed class StoreOutageTests
 
         // Assert: never an ack while down; healthy again and syncing on the same connection after.
         Assert.Equal(ErrorCodes.Unavailable, refused.Code);
-        await WaitForHealthAsync(http, HttpStatusCode.OK);
-        await device.PutAsync("note:after", "synced");
-        await using var reader = HttpDevice.Create(server, "reader");
-        await reader.PullAsync();
-        Assert.Equal("kept", reader.ValueOf("note:before"));
-        Assert.Equal("synced", reader.ValueOf("note:after"));
+        await node.AssertRecoveredAsync();
     }
 
     [Fact]
     public async Task RedisThatAnswersButRefusesWritesMakesTheNodeUnreadyUntilItTakesWritesAgain()
     {
         // Arrange
-        await using var redis = await RedisServer.StartAsync();
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["NoteSync__Store"] = "redis",
-            ["NoteSync__Redis"] = redis.ConnectionString,
-        });
-        await using var device = await WsDevice.ConnectAsync(server, "laptop");
-        await device.PutAsync("note:before", "kept");
-        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = Bound };
+        await using var node = await RedisNode.StartAsync();
+        var (redis, device, http) = (node.Redis, node.Device, node.Http);
         await using var admin = await redis.ConnectAsync();
         var redisServer = admin.GetServer(admin.GetEndPoints()[0]);
 
@@ -96,12 +77,59 @@ public sealed class StoreOutageTests
             Assert.Contains("OOM", report.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
-        await WaitForHealthAsync(http, HttpStatusCode.OK);
-        await device.PutAsync("note:after", "synced");
-        await using var reader = HttpDevice.Create(server, "reader");
-        await reader.PullAsync();
-        Assert.Equal("kept", reader.ValueOf("note:before"));
-        Assert.Equal("synced", reader.ValueOf("note:after"));
+        await node.AssertRecoveredAsync();
+    }
+
+    /// <summary>A node on a Redis of its own, with a device that wrote <c>note:before</c>.</summary>
+    private sealed class RedisNode(RedisServer redis, ServerProcess server, WsDevice device) : IAsyncDisposable
+    {
+        public RedisServer Redis => redis;
+
+        public WsDevice Device => device;
+
+        public HttpClient Http { get; } = new() { BaseAddress = server.BaseUri, Timeout = Bound };
+
+        public static async Task<RedisNode> StartAsync()
+        {
+            var redis = await RedisServer.StartAsync();
+            try
+            {
+                var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+                {
+                    ["NoteSync__Store"] = "redis",
+                    ["NoteSync__Redis"] = redis.ConnectionString,
+                });
+                var device = await WsDevice.ConnectAsync(server, "laptop");
+                var node = new RedisNode(redis, server, device);
+                await device.PutAsync("note:before", "kept");
+                return node;
+            }
+            catch
+            {
+                // The server, if it started, stops with the test's process tree; Redis is ours to stop.
+                await redis.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Ready again, syncing on the same connection, and nothing lost.</summary>
+        public async Task AssertRecoveredAsync()
+        {
+            await WaitForHealthAsync(Http, HttpStatusCode.OK);
+            await device.PutAsync("note:after", "synced");
+            await using var reader = HttpDevice.Create(server, "reader");
+            await reader.PullAsync();
+            Assert.Equal("kept", reader.ValueOf("note:before"));
+            Assert.Equal("synced", reader.ValueOf("note:after"));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await device.DisposeAsync();
+            await server.DisposeAsync();
+            await redis.DisposeAsync();
+        }
     }
 
     private static async Task WaitForHealthAsync(HttpClient http, HttpStatusCode expected)
