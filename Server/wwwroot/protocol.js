@@ -147,10 +147,21 @@ export class SyncClient {
     socket.onclose = event => {
       if (this.#socket !== socket) return;
       clearTimeout(this.#watchdog);
+      const inFlight = this.#inFlight;
       this.#socket = null;
       this.#inFlight = null;
       this.transport = "none";
       if (this.#stopped) return;
+      if (event.code === 1009 && inFlight?.changes.length > 0) {
+        // The push was larger than the server takes in one message: sent again as it is, it would be
+        // closed again, forever. Refused like too_large: split to find the write, which is kept, marked.
+        this.#setStatus("connecting", "none");
+        const reason = event.reason || "the message was larger than the server takes";
+        this.#frames = this.#frames
+          .then(() => this.#refused("too_large", reason, inFlight.changes, undefined, () => this.#connect()))
+          .catch(e => this.#fail(e));
+        return;
+      }
       if (event.code === 1008) { this.#setStatus("unauthorized", "none", { code: "unauthorized", message: event.reason || "the token expired" }); return; }
       if (opened) { this.#retry(); return; }
       // A browser does not show why an upgrade failed: ask the same question over HTTP.
