@@ -129,11 +129,12 @@ export class NoteStore {
    * cursor and epoch), and drops from the outbox the writes it acknowledges (`sent`: the changes of
    * the push it answers). When the last frame of a reset arrives, queues what the server lost into
    * the outbox in the same transaction. Returns the keys whose state changed (not the merely
-   * acknowledged ones).
+   * acknowledged ones). `behind`: the answer fell below the push's last_ack without naming a reset
+   * (a server from before epochs that lost history): the space is read again from 0, as on a reset.
    */
-  applyAck(ack, sent = []) { return this.#serial(() => this.#applyAck(ack, sent)); }
+  applyAck(ack, sent = [], behind = false) { return this.#serial(() => this.#applyAck(ack, sent, behind)); }
 
-  async #applyAck(ack, sent) {
+  async #applyAck(ack, sent, behind) {
     const changedKeys = [];
     const updates = new Map();
     const stateOf = key => updates.get(key) ?? this.entries.get(key);
@@ -152,6 +153,13 @@ export class NoteStore {
     if (ack.reset) {
       // Our cursor named a history the server no longer has: its position replaces ours, even a lower one.
       cursor = ack.ack_timestamp ?? 0;
+      epoch = ack.epoch ?? null;
+      reset = { phase: "reading" };
+      seen = new Map();
+    } else if (behind) {
+      // In one history an answer is never below the push's last_ack: this server lost what our cursor
+      // counted, and said nothing. What it sent starts nowhere in particular, so read it all from 0.
+      cursor = 0;
       epoch = ack.epoch ?? null;
       reset = { phase: "reading" };
       seen = new Map();
@@ -180,7 +188,7 @@ export class NoteStore {
       for (const change of ack.changes ?? []) noteServerWrites(seen, change.key, writesOf(change));
       // An answer leaves out what the server stores exactly as the push sent it: the push is its word for those.
       for (const c of sent) noteServerWrites(seen, c.key, [c]);
-      if (!ack.more) {
+      if (!ack.more && !behind) {
         // The last page: the server has shown everything it has. Put back what it lost.
         const replica = new Map(this.entries);
         for (const [key, writes] of updates) replica.set(key, writes);
