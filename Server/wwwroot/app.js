@@ -125,6 +125,11 @@ function electOverChannel() {
     leading = true;
     since = Date.now();
     window.addEventListener("pagehide", () => channel.postMessage({ type: "gone", id: me }));
+    // A frozen page answers nobody, and a waiting tab may have taken over meanwhile: say who writes
+    // on coming back, so that one of the two stands down.
+    const announce = () => { if (leading) channel.postMessage({ type: "here", id: me, since }); };
+    document.addEventListener("resume", announce);
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") announce(); });
   };
   return elect();
 }
