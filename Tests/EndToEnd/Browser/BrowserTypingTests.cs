@@ -71,18 +71,20 @@ public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<B
         await page.Editor.ClickAsync();
         await page.Page.Keyboard.PressAsync("End");
 
-        // Act: the phone writes the note while the person keeps typing (each key puts the autosave off).
+        // Act: the phone writes the note while the person is typing (each key puts the autosave off).
+        await page.Page.Keyboard.TypeAsync(",");
+        await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Editing…");
         var phoneWrite = raw.PutAsync("note:shared/list.md", "eggs, flour (from the phone)");
         var conflictView = page.Page.Locator("#conflict-view");
         for (var i = 0; i < 400 && !await conflictView.IsVisibleAsync(); i++)
         {
-            await page.Page.Keyboard.TypeAsync(i % 10 == 0 ? "," : "s");
+            await page.Page.Keyboard.TypeAsync(i % 10 == 0 ? " " : "s");
         }
 
         await phoneWrite;
 
         // Assert: the phone's version shows beside the typing, which stays in the editor.
-        await Assertions.Expect(conflictView).ToBeVisibleAsync();
+        Assert.True(await conflictView.IsVisibleAsync(), $"no conflict view after typing: {await page.DescribeAsync()}");
         await Assertions.Expect(page.Version("phone")).ToContainTextAsync("eggs, flour (from the phone)");
         var typed = await page.Editor.InputValueAsync();
         Assert.StartsWith("eggs,", typed);
