@@ -328,7 +328,7 @@ function renderConflict(writes, conflict, changedWhileTyping) {
     const keep = document.createElement("button");
     keep.className = "keep-this primary";
     keep.textContent = "Keep this";
-    keep.addEventListener("click", () => resolve(w.value));
+    keep.addEventListener("click", async () => { await flushEditor(); await resolve(w.value); });
     card.append(head, body, keep);
     return card;
   });
@@ -386,7 +386,9 @@ async function resolve(value) {
   await dismissKept(key);
 }
 
-function editMerge() {
+async function editMerge() {
+  // Text being typed is one of the versions to merge: stored first, it is the shown one.
+  await flushEditor();
   const writes = store.entries.get(selected);
   const versions = versionsOf(selected, writes).filter(w => w.value !== null);
   mergeMode = true;
@@ -397,6 +399,8 @@ function editMerge() {
 }
 
 async function keepBoth() {
+  // Text being typed is the version that stays: stored first, what it replaces is kept and becomes a note.
+  await flushEditor();
   const key = selected;
   const writes = store.entries.get(key);
   const path = pathOf(key);

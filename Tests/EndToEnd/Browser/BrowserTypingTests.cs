@@ -111,6 +111,32 @@ public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<B
     }
 
     [Fact]
+    public async Task KeepBothWhileStillTypingKeepsTheTypedTextAsTheNote()
+    {
+        // Arrange: a note open in the page; the page's timers stop, so the autosave cannot come first.
+        await using var server = await ServerProcess.StartAsync();
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("shared/todo", "call Bo");
+        await raw.WaitForValueAsync("note:shared/todo.md", "call Bo");
+        await page.Page.Clock.InstallAsync();
+        await page.Page.Clock.PauseAtAsync(DateTime.Now.AddSeconds(1));
+
+        // Act: typing, the phone's edit arrives; the person chooses "Keep both" before any save.
+        await page.Editor.FillAsync("call Bo, then Al (typed)");
+        await raw.PutAsync("note:shared/todo.md", "call Bo and Cy (from the phone)");
+        await Assertions.Expect(page.Version("phone")).ToContainTextAsync("call Bo and Cy (from the phone)");
+        await page.Page.Locator("#keep-both").ClickAsync();
+
+        // Assert: the typed text is the note, and the phone's is a note of its own, at the server too.
+        await raw.WaitForValueAsync("note:shared/todo.md", "call Bo, then Al (typed)");
+        await raw.WaitForValueAsync("note:shared/todo (phone).md", "call Bo and Cy (from the phone)");
+        Assert.Equal("call Bo, then Al (typed)", await page.Editor.InputValueAsync());
+    }
+
+    [Fact]
     public async Task TextTypedOfflineIsSavedWhenThePageIsHiddenAndOutlivesTheTab()
     {
         // Arrange: a note open in the page; the network goes mid-typing.
