@@ -296,9 +296,10 @@ export class NoteStore {
       ...outboxKeys.map(key => request(tx.objectStore("outbox").get(key))),
     ]);
     outboxKeys.forEach((key, i) => {
-      const mine = this.outbox.get(key);
+      const planned = outboxUpdates.get(key);
       const theirs = storedItems[i];
-      if (theirs && theirs.timestamp > (mine?.timestamp ?? 0)) outboxUpdates.set(key, theirs);
+      // A removal is of the acknowledged item; a re-upload beats nothing newer than itself.
+      if (theirs && theirs.timestamp > (planned?.timestamp ?? this.outbox.get(key)?.timestamp ?? 0)) outboxUpdates.set(key, theirs);
     });
     clock = Math.max(clock, storedClock ?? 0);
     for (const [key, writes] of updates) tx.objectStore("entries").put({ key, writes });

@@ -112,6 +112,42 @@ public sealed class BrowserTabTests(BrowserFixture browser) : IClassFixture<Brow
         await raw.WaitForValueAsync("note:clock/note.md", "second");
     }
 
+    /// <summary>
+    /// Two stores open on one database, as two tabs of a page without an election (or two that both
+    /// believed they wrote for a moment): neither loses the other's writes.
+    /// </summary>
+    [Fact]
+    public async Task TwoStoresOnOneDatabaseNeitherTickBelowNorDropTheOthersWrites()
+    {
+        await using var server = await ServerProcess.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+
+        var r = await page.Page.EvaluateAsync<long[]>(
+            """
+            async () => {
+              const { NoteStore } = await import("/store.js");
+              const name = `two-tabs-${crypto.randomUUID()}`;
+              const a = await NoteStore.open(name);
+              const b = await NoteStore.open(name);
+              // a writes and sends; b, which has not seen it, edits the same note before a's answer.
+              const first = await a.write("note:n", "from a");
+              const sent = a.pending();
+              const second = await b.write("note:n", "from b");
+              // a's answer acknowledges its own write only.
+              await a.applyAck({ type: "sync_ack", ack_timestamp: first.timestamp, changes: [] }, sent);
+              const c = await NoteStore.open(name);
+              const item = c.outbox.get("note:n");
+              return [first.timestamp, second.timestamp, item ? item.timestamp : -1, c.clock, c.entries.get("note:n")[0].timestamp];
+            }
+            """);
+
+        // b ticked past a's write; its item is still in the outbox after a's answer; the clock is above both.
+        Assert.True(r[1] > r[0], $"the second store wrote at {r[1]}, not above the first's {r[0]}");
+        Assert.Equal(r[1], r[2]);
+        Assert.True(r[3] >= r[1], $"the clock {r[3]} is below the stored write {r[1]}");
+        Assert.Equal(r[1], r[4]);
+    }
+
     // The tab that is elected first (its page started); the other must not be.
     private static async Task<IPage> FirstReadyAsync(IPage a, IPage b)
     {
