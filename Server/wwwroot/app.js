@@ -19,6 +19,7 @@ let client;
 let selected = null;         // the open note's key
 let dirty = false;           // the editor holds text not yet written to the store
 let mergeMode = false;       // the editor holds a merge being edited
+let base = null;             // the write the editor's text started from: a save over another one keeps that one
 let autosaveTimer = 0;
 let renderQueued = false;
 const collapsed = new Set();
@@ -33,19 +34,17 @@ const extensionOf = path => NOTE_EXTENSION.exec(nameOf(path))?.[0] ?? "";
 const notePathOf = name => (extensionOf(name) ? name : `${name}.md`);
 // The list reads like a list of notes, not of files: "plans", not "plans.md" (the editor shows the path).
 const titleOf = path => nameOf(path).replace(/\.md$/i, "") || nameOf(path);
-const shown = writes => writes[0].value !== null || isConflict(writes);   // a plain delete is gone from the list
+// A plain delete is gone from the list, unless an edit of it is kept for the person to choose.
+const shownNote = (key, writes) => writes[0].value !== null || isConflict(writes) || store.kept.has(key);
 
 async function main() {
-  if (navigator.locks) {
-    // Two tabs of one browser share one device id, clock and outbox; only one may write. The lock is
-    // held for the page's life; a second tab waits for it (and takes over when the first closes). The
-    // notice waits a moment, since a reloading tab's old page may not have let go yet.
-    const granted = new Promise(resolve => navigator.locks.request("notesync-page", () => { resolve(); return new Promise(() => {}); }));
-    const notice = setTimeout(() => { $("other-tab").hidden = false; }, 1500);
-    await granted;
-    clearTimeout(notice);
-    $("other-tab").hidden = true;
-  }
+  // Two tabs of one browser share one device id, clock and outbox; only one may write. It holds the
+  // role for the page's life; a second tab waits (and takes over when the first closes). The notice
+  // waits a moment, since a reloading tab's old page may not have let go yet.
+  const notice = setTimeout(() => { $("other-tab").hidden = false; }, 1500);
+  await (navigator.locks ? holdWebLock() : electOverChannel());
+  clearTimeout(notice);
+  $("other-tab").hidden = true;
 
   store = await NoteStore.open();
   renderList();
@@ -60,12 +59,79 @@ async function main() {
     renderReset();
     if (keys.length === 0) return;
     queueRender();
-    if (selected && keys.includes(selected)) refreshEditor(true);
+    if (selected && keys.includes(selected)) refreshEditor();
   };
   window.notesync = { store, client, metrics, errors };
   wireUi();
   client.start();
   document.body.dataset.ready = "true";
+}
+
+// A Web Lock, held until the page goes: the browser hands it to the next tab in line.
+function holdWebLock() {
+  return new Promise(resolve => navigator.locks.request("notesync-page", () => { resolve(); return new Promise(() => {}); }));
+}
+
+// Without Web Locks (they exist only in secure contexts: a page opened as http://notes.lan:5000/ has
+// none) the tabs elect one writer over a BroadcastChannel. A tab asks who writes; the writer answers
+// at once, whatever it is doing, since messages are not throttled like timers of a hidden tab. With no
+// answer the tab claims the role, and of claims heard together the lowest id wins. The writer says when
+// it goes; a tab that waits also asks again now and then, in case the writer's browser process died.
+const ELECTION_WINDOW_MS = 400;
+const ELECTION_RETRY_MS = 2000;
+
+function electOverChannel() {
+  if (typeof BroadcastChannel === "undefined") return Promise.resolve();   // no other tab can share our storage unseen either
+  const channel = new BroadcastChannel("notesync-page");
+  const me = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  let leading = false;
+  let since = 0;
+  let heard = null;          // while electing: {writer, claims}
+  let wake = () => {};
+  channel.onmessage = ({ data }) => {
+    if (!data || data.id === me) return;
+    if (data.type === "who" || data.type === "claim") {
+      if (leading) channel.postMessage({ type: "here", id: me, since });
+      if (data.type === "claim") heard?.claims.push(data.id);
+    } else if (data.type === "here") {
+      if (heard) heard.writer = true;
+      // Two writers (one was too busy to answer in time): the newer one stands down and starts over
+      // as a waiting tab. Its writes are safe: the store reads clock and outbox in each transaction.
+      if (leading && (data.since < since || (data.since === since && data.id < me))) {
+        leading = false;
+        flushEditor().finally(() => location.reload());
+      }
+    } else if (data.type === "gone") {
+      wake();
+    }
+  };
+  const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+  // Waiting for the next try: the writer's goodbye ends it at once.
+  const idle = ms => new Promise(resolve => { const t = setTimeout(resolve, ms); wake = () => { clearTimeout(t); wake = () => {}; resolve(); }; });
+  const elect = async () => {
+    for (;;) {
+      heard = { writer: false, claims: [] };
+      channel.postMessage({ type: "who", id: me });
+      await sleep(ELECTION_WINDOW_MS);
+      if (!heard.writer) {
+        channel.postMessage({ type: "claim", id: me });
+        await sleep(ELECTION_WINDOW_MS);
+        if (!heard.writer && !heard.claims.some(id => id < me)) break;
+      }
+      heard = null;
+      await idle(ELECTION_RETRY_MS);
+    }
+    heard = null;
+    leading = true;
+    since = Date.now();
+    window.addEventListener("pagehide", () => channel.postMessage({ type: "gone", id: me }));
+    // A frozen page answers nobody, and a waiting tab may have taken over meanwhile: say who writes
+    // on coming back, so that one of the two stands down.
+    const announce = () => { if (leading) channel.postMessage({ type: "here", id: me, since }); };
+    document.addEventListener("resume", announce);
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") announce(); });
+  };
+  return elect();
 }
 
 // SyncConfig's transport settings may be given in the page's address (docs/web.md):
@@ -91,7 +157,7 @@ function syncConfigFromUrl() {
 
 function countShown() {
   let n = 0;
-  for (const writes of store.entries.values()) if (shown(writes)) n++;
+  for (const [key, writes] of store.entries) if (shownNote(key, writes)) n++;
   return n;
 }
 
@@ -105,7 +171,7 @@ function renderList() {
   const query = $("search").value.trim().toLowerCase();
   const folders = new Map();
   for (const [key, writes] of store.entries) {
-    if (!shown(writes)) continue;
+    if (!shownNote(key, writes)) continue;
     const path = pathOf(key);
     const text = writes[0].value ?? "";
     if (query && !path.toLowerCase().includes(query) && !text.toLowerCase().includes(query)) continue;
@@ -141,6 +207,7 @@ function renderList() {
       title.title = note.path;
       item.append(title);
       if (note.conflict) item.append(badge("Conflict", "conflict"));
+      if (store.kept.has(note.key)) item.append(badge("Kept copy", "kept"));
       if (store.outbox.has(note.key)) item.append(badge("unsent", store.outbox.get(note.key).rejected ? "rejected" : "unsent"));
       const snippet = document.createElement("span");
       snippet.className = "note-snippet";
@@ -176,33 +243,34 @@ function open(key) {
   selected = key;
   dirty = false;
   mergeMode = false;
+  base = null;
   document.body.classList.add("show-editor");
   $("empty").hidden = true;
   $("editor-pane").hidden = false;
-  refreshEditor(false);
+  refreshEditor();
   queueRender();
 }
 
 // Shows the open note's stored state. Text being typed (dirty) or a merge being edited is never
-// replaced: a change from elsewhere only raises a notice, and our own write needs no reload.
-function refreshEditor(remote) {
+// replaced: a change from elsewhere shows in the conflict view beside it, and stays there after the
+// save (kept) until the person chooses; our own write needs no reload.
+function refreshEditor() {
   const path = pathOf(selected);
   $("note-path").textContent = path;
   $("note-path").title = path;
   const writes = store.entries.get(selected) ?? [{ timestamp: 0, device_id: store.deviceId, value: "" }];
   const conflict = isConflict(writes);
-  $("editor-badge").hidden = !conflict;
   const pending = store.outbox.get(selected);
   $("rejected-notice").hidden = !pending?.rejected;
   $("rejected-notice").textContent = pending?.rejected ? `The server refused this edit: ${pending.rejected}. Change the note to try again.` : "";
-  renderConflict(writes, conflict);
   const value = writes[0].value ?? "";
+  const changedWhileTyping = (dirty || mergeMode) && !sameWrite(writes[0], base) && $("content").value !== value && store.entries.has(selected);
+  renderConflict(writes, conflict, changedWhileTyping);
   if (dirty || mergeMode) {
-    if (remote && $("content").value !== value) $("remote-notice").hidden = false;
     renderSaveState();
     return;
   }
-  $("remote-notice").hidden = true;
+  base = store.entries.has(selected) ? writes[0] : null;
   const content = $("content");
   if (content.value !== value) {
     const { selectionStart, selectionEnd } = content;
@@ -213,20 +281,46 @@ function refreshEditor(remote) {
   renderSaveState();
 }
 
-function renderConflict(writes, conflict) {
-  $("conflict-view").hidden = !conflict;
-  if (!conflict) { mergeMode = false; return; }
+const sameWrite = (a, b) => !!a && !!b && a.timestamp === b.timestamp && a.device_id === b.device_id;
+
+// Every version of the open note to choose from: the stored ones (the shown first), then the kept
+// ones ({reason}: "lost" or "overwritten").
+function versionsOf(key, writes) {
   const versions = [winner(writes), ...siblings(writes)];
+  for (const k of store.kept.get(key) ?? []) if (!versions.some(v => v.value === k.value)) versions.push(k);
+  return versions;
+}
+
+const KEPT_LABEL = {
+  lost: "your edit, kept: a newer one from another device replaced it before it was sent",
+  overwritten: "kept: it arrived while you were typing, and your save replaced it",
+};
+
+function renderConflict(writes, conflict, changedWhileTyping) {
+  const kept = store.kept.get(selected) ?? [];
+  const show = conflict || kept.length > 0 || changedWhileTyping;
+  $("conflict-view").hidden = !show;
+  $("conflict-view").dataset.kind = conflict ? "conflict" : kept.length > 0 ? "kept" : show ? "typing" : "";
+  $("editor-badge").hidden = !show;
+  $("editor-badge").textContent = conflict ? "Conflict" : "Kept copy";
+  if (!show) { mergeMode = false; return; }
+  $("conflict-intro").textContent = conflict
+    ? "Two devices wrote this note at the same logical time. Choose what it should say:"
+    : changedWhileTyping
+      ? "This note changed on another device while you were typing. Your text stays in the editor and is saved as usual; theirs stays here until you choose:"
+      : "A version of this note was replaced before you saw it. It is kept here until you choose what the note should say:";
+  const versions = versionsOf(selected, writes);
   const cards = versions.map((w, i) => {
     const card = document.createElement("article");
     card.className = "version";
     card.dataset.device = w.device_id;
+    if (w.reason) card.dataset.kept = w.reason;
     const head = document.createElement("header");
     const who = document.createElement("strong");
     who.textContent = w.device_id === store.deviceId ? `${w.device_id} (this browser)` : w.device_id;
     const when = document.createElement("span");
     when.className = "muted";
-    when.textContent = `logical time ${w.timestamp}${i === 0 ? " · shown" : ""}`;
+    when.textContent = `logical time ${w.timestamp}${i === 0 ? " · shown" : ""}${w.reason ? ` · ${KEPT_LABEL[w.reason]}` : ""}`;
     head.append(who, when);
     const body = document.createElement("pre");
     body.textContent = w.value ?? "(deleted)";
@@ -234,7 +328,7 @@ function renderConflict(writes, conflict) {
     const keep = document.createElement("button");
     keep.className = "keep-this primary";
     keep.textContent = "Keep this";
-    keep.addEventListener("click", () => resolve(w.value));
+    keep.addEventListener("click", async () => { await flushEditor(); await resolve(w.value); });
     card.append(head, body, keep);
     return card;
   });
@@ -252,30 +346,51 @@ async function save() {
   if (!selected || !dirty) return;
   const key = selected;
   const text = $("content").value;
+  const merged = mergeMode;
   dirty = false;
   mergeMode = false;
   const current = store.entries.get(key);
   // Writing the same text again would only tick the clock; a conflict is resolved by any new write.
-  if (current && current[0].value === text && !isConflict(current)) { renderSaveState(); return; }
-  await write(key, text);
+  if (current && current[0].value === text && !isConflict(current) && !merged) { renderSaveState(); return; }
+  // A merge is the person's choice among every version; typing over a note keeps what it replaced unseen.
+  await write(key, text, merged ? undefined : base);
+  if (merged) await dismissKept(key);
 }
 
-async function write(key, value) {
-  await store.write(key, value);
+// Saves what the editor holds now, before the page may be frozen or killed (a hidden tab on a phone
+// often is, with no later event). A merge being edited is saved only on purpose.
+function flushEditor() {
+  return dirty && !mergeMode ? save() : Promise.resolve();
+}
+
+async function write(key, value, from = undefined) {
+  const w = await store.write(key, value, from);
+  // The person's next text builds on this write, whether or not they typed on meanwhile.
+  if (key === selected) base = w;
   client.kick();
   queueRender();
-  if (key === selected) refreshEditor(false);
+  if (key === selected) refreshEditor();
+}
+
+async function dismissKept(key) {
+  await store.dismissKept(key);
+  queueRender();
+  if (key === selected) refreshEditor();
 }
 
 async function resolve(value) {
   dirty = false;
   mergeMode = false;
-  await write(selected, value);
+  const key = selected;
+  await write(key, value);
+  await dismissKept(key);
 }
 
-function editMerge() {
+async function editMerge() {
+  // Text being typed is one of the versions to merge: stored first, it is the shown one.
+  await flushEditor();
   const writes = store.entries.get(selected);
-  const versions = [winner(writes), ...siblings(writes)].filter(w => w.value !== null);
+  const versions = versionsOf(selected, writes).filter(w => w.value !== null);
   mergeMode = true;
   dirty = true;
   $("content").value = versions.map(w => w.value).join("\n\n");
@@ -284,11 +399,13 @@ function editMerge() {
 }
 
 async function keepBoth() {
+  // Text being typed is the version that stays: stored first, what it replaces is kept and becomes a note.
+  await flushEditor();
   const key = selected;
   const writes = store.entries.get(key);
   const path = pathOf(key);
   // The shown version stays here (written again, which clears the conflict); each other becomes a new note.
-  for (const s of siblings(writes)) {
+  for (const s of versionsOf(key, writes).slice(1)) {
     if (s.value === null) continue;
     await write(freeKey(path, ` (${safeDevice(s.device_id)})`), s.value);
   }
@@ -476,7 +593,6 @@ function wireUi() {
     document.body.classList.remove("show-editor");
   });
   $("back").addEventListener("click", () => { if (dirty) save(); document.body.classList.remove("show-editor"); });
-  $("load-remote").addEventListener("click", () => { dirty = false; mergeMode = false; refreshEditor(false); });
   $("edit-merge").addEventListener("click", editMerge);
   $("keep-both").addEventListener("click", keepBoth);
   $("content").addEventListener("input", () => {
@@ -486,7 +602,8 @@ function wireUi() {
     // A merge in progress is saved only on purpose: half a merge must not resolve the conflict.
     if (!mergeMode) autosaveTimer = setTimeout(save, AUTOSAVE_MS);
   });
-  window.addEventListener("pagehide", () => { if (dirty && !mergeMode) save(); });
+  window.addEventListener("pagehide", flushEditor);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushEditor(); });
   document.addEventListener("keydown", e => {
     const mod = e.ctrlKey || e.metaKey;
     if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }

@@ -5,10 +5,14 @@
 //   replica.cursor                      the highest ack_timestamp received (last_ack)
 //   replica.epoch                       the epoch of the frame the cursor came from, or null (sent back on every push)
 //   replica.pending(limit)              the writes to send: [{key, value, timestamp}], oldest first
-//   replica.applyAck(ack, sentChanges)  merge a sync_ack, move clock and cursor, drop acknowledged writes;
+//   replica.applyAck(ack, sentChanges, behind)
+//                                       merge a sync_ack, move clock and cursor, drop acknowledged writes;
 //                                       on `reset`, replace cursor and epoch and, after the reset's last
-//                                       page, queue what the server lost (docs/protocol.md, "Epochs and resets")
-//   replica.reject(sentChanges, reason) the server will never take these as they are (bad_request, too_large)
+//                                       page, queue what the server lost (docs/protocol.md, "Epochs and resets");
+//                                       `behind`: an answer below the push's last_ack with no `reset` (a server
+//                                       that lost history and has no epochs): read the space again from 0
+//   replica.reject(sentChanges, reason) the server will never take these as they are (bad_request, too_large,
+//                                       or a push closed with 1009 for its size)
 // A push refused for want of room (quota_exceeded) drops nothing: the writes wait, shown in `refusal`.
 // keyProblem(key) tells a key the server would refuse (docs/protocol.md §1) before it is written.
 // No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
@@ -56,7 +60,7 @@ export class SyncClient {
   #replica;
   #token;
   #socket = null;
-  #inFlight = null;          // {requestId, changes} of the push awaiting its answer (one at a time)
+  #inFlight = null;          // {requestId, changes, lastAck} of the push awaiting its answer (one at a time)
   #live = false;             // the first push on this socket was answered: live pushes flow
   #frames = Promise.resolve();
   #attempt = 0;
@@ -147,10 +151,21 @@ export class SyncClient {
     socket.onclose = event => {
       if (this.#socket !== socket) return;
       clearTimeout(this.#watchdog);
+      const inFlight = this.#inFlight;
       this.#socket = null;
       this.#inFlight = null;
       this.transport = "none";
       if (this.#stopped) return;
+      if (event.code === 1009 && inFlight?.changes.length > 0) {
+        // The push was larger than the server takes in one message: sent again as it is, it would be
+        // closed again, forever. Refused like too_large: split to find the write, which is kept, marked.
+        this.#setStatus("connecting", "none");
+        const reason = event.reason || "the message was larger than the server takes";
+        this.#frames = this.#frames
+          .then(() => this.#refused("too_large", reason, inFlight.changes, undefined, () => this.#connect()))
+          .catch(e => this.#fail(e));
+        return;
+      }
       if (event.code === 1008) { this.#setStatus("unauthorized", "none", { code: "unauthorized", message: event.reason || "the token expired" }); return; }
       if (opened) { this.#retry(); return; }
       // A browser does not show why an upgrade failed: ask the same question over HTTP.
@@ -164,7 +179,8 @@ export class SyncClient {
     try { frame = JSON.parse(text); } catch { this.#fail(new Error("a frame that is not JSON")); return; }
     if (frame.type === "sync_ack") {
       const answered = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
-      const keys = await this.#replica.applyAck(frame, answered?.changes ?? []);
+      const behind = answered !== null && isBehind(frame, answered.lastAck);
+      const keys = await this.#replica.applyAck(frame, answered?.changes ?? [], behind);
       this.onchanges(keys);
       if (socket !== this.#socket) return;   // closed while the ack was being stored
       if (answered) {
@@ -174,7 +190,8 @@ export class SyncClient {
         if (this.#split > 0) this.#split -= 1;
       }
       // Over a WebSocket the server sends the pages after `more` by itself (docs/protocol.md, Paging).
-      this.#sendNext(false);
+      // After an answer that fell behind, the read from 0 starts with a pull.
+      this.#sendNext(behind);
       // Held writes go again when the hold ends; otherwise a heartbeat.
       if (!this.#inFlight) this.#arm(this.#heldMs() || this.#config.heartbeatMs, () => this.#sendNext(true));
     } else if (frame.type === "error") {
@@ -197,7 +214,7 @@ export class SyncClient {
     const changes = this.#nextChanges();
     if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
-    this.#inFlight = { requestId, changes };
+    this.#inFlight = { requestId, changes, lastAck: this.#replica.cursor };
     socket.send(JSON.stringify(this.#push(changes, requestId)));
     this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
     this.#emit();
@@ -229,7 +246,8 @@ export class SyncClient {
     if (this.#config.enableWebSocket && typeof WebSocket !== "undefined" && Date.now() >= this.#pollingUntil) { this.#connect(); return; }
     const changes = this.#nextChanges();
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
-    this.#inFlight = { requestId, changes };
+    const lastAck = this.#replica.cursor;
+    this.#inFlight = { requestId, changes, lastAck };
     this.transport = "polling";
     this.#emit();
     let response;
@@ -243,12 +261,13 @@ export class SyncClient {
     this.#inFlight = null;
     if (response.ok) {
       const ack = await response.json();
-      this.onchanges(await this.#replica.applyAck(ack, changes));
+      const behind = isBehind(ack, lastAck);
+      this.onchanges(await this.#replica.applyAck(ack, changes, behind));
       this.#accepted(changes);
       if (this.#split > 0) this.#split -= 1;
       this.#setStatus("polling", "polling");
       // Over HTTP nothing comes unasked: follow `more` and send what is left at once (held writes at the next poll).
-      const again = ack.more || (this.#heldMs() === 0 && this.#replica.pending(1).length > 0);
+      const again = behind || ack.more || (this.#heldMs() === 0 && this.#replica.pending(1).length > 0);
       this.#schedule(again ? 0 : this.#config.syncIntervalMs, () => this.#poll());
       return;
     }
@@ -460,6 +479,14 @@ export function keyProblem(key, maxKeyBytes = 1024) {
   if (refused) return `must not contain ${refused}`;
   if (key.normalize("NFC") !== key) return "must be in Unicode normalization form C";
   return null;
+}
+
+// In one history an answer is never below the push's last_ack: it brings changes after it, and a page
+// with `more` ends at the last of them (docs/protocol.md, "The cursor"). One that is, without `reset`,
+// comes from a server that lost history and cannot say so (it has no epochs); the .NET client takes it
+// as a reset too.
+function isBehind(ack, lastAck) {
+  return !ack.reset && typeof ack.ack_timestamp === "number" && ack.ack_timestamp < lastAck;
 }
 
 async function errorOf(response) {

@@ -32,7 +32,7 @@ export class NoteStore {
       if (event.oldVersion < 1) {
         db.createObjectStore("entries", { keyPath: "key" });   // {key, writes}
         db.createObjectStore("outbox", { keyPath: "key" });    // {key, value, timestamp, also?, rejected?}
-        db.createObjectStore("meta");                          // device_id, clock, cursor, epoch, reset
+        db.createObjectStore("meta");                          // device_id, clock, cursor, epoch, reset, kept
       }
       // From 1 nothing moves: a version-1 cursor has no epoch, and the first answer names it (see #applyAck).
     };
@@ -61,6 +61,13 @@ export class NoteStore {
   reset = null;
   /** How the last reset ended in this page ({keys, at}), for the notice; not persisted. */
   lastReset = null;
+  /**
+   * key -> versions of the note that a write replaced before the person saw them, kept until they
+   * choose ({value, timestamp, device_id, reason}): "lost", an edit of this browser that a newer
+   * write from elsewhere beat before it was acknowledged; "overwritten", a version that arrived
+   * while the person was typing and their save replaced. Persisted (meta "kept").
+   */
+  kept = new Map();
 
   // While a reset is read: what the server showed of each key (crdt.js, noteServerWrites).
   #seen = null;
@@ -78,7 +85,7 @@ export class NoteStore {
 
   async #load() {
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
-    const [entries, outbox, deviceId, clock, cursor, epoch, reset] = await Promise.all([
+    const [entries, outbox, deviceId, clock, cursor, epoch, reset, kept] = await Promise.all([
       request(tx.objectStore("entries").getAll()),
       request(tx.objectStore("outbox").getAll()),
       request(tx.objectStore("meta").get("device_id")),
@@ -86,10 +93,19 @@ export class NoteStore {
       request(tx.objectStore("meta").get("cursor")),
       request(tx.objectStore("meta").get("epoch")),
       request(tx.objectStore("meta").get("reset")),
+      request(tx.objectStore("meta").get("kept")),
     ]);
     for (const e of entries) this.entries.set(e.key, e.writes);
     for (const o of outbox) this.outbox.set(o.key, o);
-    this.clock = clock ?? 0;
+    for (const [key, copies] of kept ?? []) this.kept.set(key, copies);
+    // The clock must be above every timestamp held, or this browser's next edit of that note would
+    // lose to what it already shows. A page from before this rule, open in two tabs, could store a
+    // clock below a write of the other tab: repair it here.
+    let floor = clock ?? 0;
+    for (const e of entries) for (const w of e.writes) floor = Math.max(floor, w.timestamp);
+    for (const o of outbox) floor = Math.max(floor, o.timestamp);
+    if (floor !== (clock ?? 0)) tx.objectStore("meta").put(floor, "clock");
+    this.clock = floor;
     this.cursor = cursor ?? 0;
     this.epoch = epoch ?? null;
     this.reset = reset ?? null;
@@ -105,23 +121,60 @@ export class NoteStore {
     await done(tx);
   }
 
-  /** Writes `value` (null: delete) to `key` at the next tick of the clock: replica and outbox in one transaction. */
-  write(key, value) { return this.#serial(() => this.#write(key, value)); }
+  /**
+   * Writes `value` (null: delete) to `key` at the next tick of the clock: replica and outbox in one
+   * transaction. `base` is the write the person's text started from: when the note holds another
+   * version now (it changed elsewhere while they typed), that version is kept (`kept`) rather than
+   * silently replaced.
+   */
+  write(key, value, base = undefined) { return this.#serial(() => this.#write(key, value, base)); }
 
-  async #write(key, value) {
-    if (this.clock >= Number.MAX_SAFE_INTEGER) throw new Error("the Lamport clock reached 2^53-1");
-    const w = { timestamp: this.clock + 1, device_id: this.deviceId, value };
-    const next = merge(this.entries.get(key), w).state;
-    const item = { key, value, timestamp: w.timestamp };
+  async #write(key, value, base) {
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
+    // Read inside the transaction rather than from the mirror: another tab of this browser may have
+    // written since (while the tabs were electing, or by a page from before the election), and the
+    // tick must pass its writes, and this item must not replace a newer one of its.
+    const [storedClock, stored, storedItem] = await Promise.all([
+      request(tx.objectStore("meta").get("clock")),
+      request(tx.objectStore("entries").get(key)),
+      request(tx.objectStore("outbox").get(key)),
+    ]);
+    const current = stored?.writes ?? this.entries.get(key);
+    const clock = Math.max(this.clock, storedClock ?? 0, current?.[0]?.timestamp ?? 0, storedItem?.timestamp ?? 0);
+    if (clock >= Number.MAX_SAFE_INTEGER) { tx.abort(); throw new Error("the Lamport clock reached 2^53-1"); }
+    const w = { timestamp: clock + 1, device_id: this.deviceId, value };
+    const next = merge(current, w).state;
+    const item = { key, value, timestamp: w.timestamp };
+    const kept = base === undefined ? null : keptOnOverwrite(this.kept.get(key), current, base, value, this.deviceId);
     tx.objectStore("entries").put({ key, writes: next });
     tx.objectStore("outbox").put(item);
     tx.objectStore("meta").put(w.timestamp, "clock");
+    if (kept) tx.objectStore("meta").put(this.#keptRecord(key, kept), "kept");
     await done(tx);
     this.clock = w.timestamp;
     this.entries.set(key, next);
     this.outbox.set(key, item);
+    if (kept) this.kept.set(key, kept);
     return w;
+  }
+
+  /** The person chose what the note says: its kept versions go. */
+  dismissKept(key) { return this.#serial(() => this.#dismissKept(key)); }
+
+  async #dismissKept(key) {
+    if (!this.kept.has(key)) return;
+    const tx = this.#db.transaction(["meta"], "readwrite");
+    tx.objectStore("meta").put(this.#keptRecord(key, null), "kept");
+    await done(tx);
+    this.kept.delete(key);
+  }
+
+  // The persisted form of `kept` with `key`'s copies replaced (null: removed).
+  #keptRecord(key, copies) {
+    const all = new Map(this.kept);
+    if (copies && copies.length > 0) all.set(key, copies);
+    else all.delete(key);
+    return [...all];
   }
 
   /**
@@ -129,19 +182,29 @@ export class NoteStore {
    * cursor and epoch), and drops from the outbox the writes it acknowledges (`sent`: the changes of
    * the push it answers). When the last frame of a reset arrives, queues what the server lost into
    * the outbox in the same transaction. Returns the keys whose state changed (not the merely
-   * acknowledged ones).
+   * acknowledged ones). `behind`: the answer fell below the push's last_ack without naming a reset
+   * (a server from before epochs that lost history): the space is read again from 0, as on a reset.
    */
-  applyAck(ack, sent = []) { return this.#serial(() => this.#applyAck(ack, sent)); }
+  applyAck(ack, sent = [], behind = false) { return this.#serial(() => this.#applyAck(ack, sent, behind)); }
 
-  async #applyAck(ack, sent) {
+  async #applyAck(ack, sent, behind) {
     const changedKeys = [];
     const updates = new Map();
     const stateOf = key => updates.get(key) ?? this.entries.get(key);
+    const keptUpdates = new Map();
     let clock = this.clock;
     for (const change of ack.changes ?? []) {
-      const { state, changed } = mergeChange(stateOf(change.key), change);
+      const before = stateOf(change.key);
+      const { state, changed } = mergeChange(before, change);
       if (changed) { updates.set(change.key, state); changedKeys.push(change.key); }
       clock = Math.max(clock, change.timestamp, ...(change.conflicts ?? []).map(s => s.timestamp));
+      // An edit of ours the server had not acknowledged, beaten by a newer write from elsewhere (the
+      // person typed offline while another device edited): the merge drops it, so keep it for them.
+      const item = this.outbox.get(change.key);
+      if (changed && item && state[0].timestamp > item.timestamp) {
+        const kept = keptOnLoss(keptUpdates.get(change.key) ?? this.kept.get(change.key), item, state, this.deviceId);
+        if (kept) keptUpdates.set(change.key, kept);
+      }
     }
     clock = Math.max(clock, ack.ack_timestamp ?? 0);
 
@@ -152,6 +215,13 @@ export class NoteStore {
     if (ack.reset) {
       // Our cursor named a history the server no longer has: its position replaces ours, even a lower one.
       cursor = ack.ack_timestamp ?? 0;
+      epoch = ack.epoch ?? null;
+      reset = { phase: "reading" };
+      seen = new Map();
+    } else if (behind) {
+      // In one history an answer is never below the push's last_ack: this server lost what our cursor
+      // counted, and said nothing. What it sent starts nowhere in particular, so read it all from 0.
+      cursor = 0;
       epoch = ack.epoch ?? null;
       reset = { phase: "reading" };
       seen = new Map();
@@ -180,7 +250,7 @@ export class NoteStore {
       for (const change of ack.changes ?? []) noteServerWrites(seen, change.key, writesOf(change));
       // An answer leaves out what the server stores exactly as the push sent it: the push is its word for those.
       for (const c of sent) noteServerWrites(seen, c.key, [c]);
-      if (!ack.more) {
+      if (!ack.more && !behind) {
         // The last page: the server has shown everything it has. Put back what it lost.
         const replica = new Map(this.entries);
         for (const [key, writes] of updates) replica.set(key, writes);
@@ -218,10 +288,30 @@ export class NoteStore {
     }
 
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
+    // What another tab of this browser may have written meanwhile wins over the mirror: a newer item
+    // of a key stays in the outbox, and the clock does not move back below its tick.
+    const outboxKeys = [...outboxUpdates.keys()];
+    const [storedClock, ...storedItems] = await Promise.all([
+      request(tx.objectStore("meta").get("clock")),
+      ...outboxKeys.map(key => request(tx.objectStore("outbox").get(key))),
+    ]);
+    outboxKeys.forEach((key, i) => {
+      const planned = outboxUpdates.get(key);
+      const theirs = storedItems[i];
+      // A removal is of the acknowledged item; a re-upload beats nothing newer than itself.
+      if (theirs && theirs.timestamp > (planned?.timestamp ?? this.outbox.get(key)?.timestamp ?? 0)) outboxUpdates.set(key, theirs);
+    });
+    clock = Math.max(clock, storedClock ?? 0);
     for (const [key, writes] of updates) tx.objectStore("entries").put({ key, writes });
     for (const [key, item] of outboxUpdates) {
       if (item) tx.objectStore("outbox").put(item);
       else tx.objectStore("outbox").delete(key);
+    }
+    let keptAll = null;
+    if (keptUpdates.size > 0) {
+      keptAll = new Map(this.kept);
+      for (const [key, copies] of keptUpdates) keptAll.set(key, copies);
+      tx.objectStore("meta").put([...keptAll], "kept");
     }
     tx.objectStore("meta").put(clock, "clock");
     tx.objectStore("meta").put(cursor, "cursor");
@@ -238,6 +328,7 @@ export class NoteStore {
     this.epoch = epoch;
     this.reset = reset;
     this.#seen = seen;
+    if (keptAll) this.kept = keptAll;
     if (lastReset) this.lastReset = lastReset;
     return changedKeys;
   }
@@ -282,6 +373,32 @@ export class NoteStore {
     }
     return changes;
   }
+}
+
+// The kept versions of a key after a write of this browser replaced `current` (its state before) while
+// the person's text started from `base`: every value `current` held that they never saw, unless already
+// kept, what they wrote, or this browser's own. Null when nothing is new to keep.
+function keptOnOverwrite(copies, current, base, value, deviceId) {
+  if (!current || current.length === 0) return null;
+  const top = current[0];
+  if (base && top.timestamp === base.timestamp && top.device_id === base.device_id) return null;
+  const result = [...(copies ?? [])];
+  for (const w of current) {
+    if (w.device_id === deviceId || w.value === null || w.value === value || w.value === base?.value || result.some(c => c.value === w.value)) continue;
+    result.push({ value: w.value, timestamp: w.timestamp, device_id: w.device_id, reason: "overwritten" });
+  }
+  return result.length > (copies?.length ?? 0) ? result : null;
+}
+
+// The kept versions of a key after `state`, a newer write from elsewhere, beat the unacknowledged
+// outbox `item` of this browser: its values the note no longer shows. Null when nothing is new to keep.
+function keptOnLoss(copies, item, state, deviceId) {
+  const result = [...(copies ?? [])];
+  for (const value of valuesOf(item)) {
+    if (value === null || state.some(w => w.value === value) || result.some(c => c.value === value)) continue;
+    result.push({ value, timestamp: item.timestamp, device_id: deviceId, reason: "lost" });
+  }
+  return result.length > (copies?.length ?? 0) ? result : null;
 }
 
 // An outbox item holds one write of its key, or, after a reset, every value the key has at its

@@ -136,4 +136,58 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         await page.WaitForNothingUnsentAsync();
         Assert.Equal(0, await page.UnsentAsync());
     }
+
+    [Fact]
+    public async Task ANoteTooLargeForAMessageIsRefusedWithTheReasonAndSentAgainOnlyOnceChanged()
+    {
+        // Arrange: a server that takes WebSocket messages of at most 4 KiB (larger: close 1009); a page and a raw device.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "4096" });
+        await using var raw = await WsDevice.ConnectAsync(server, "phone");
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        var big = new string('x', 6000);
+        var bigPushes = 0;
+        page.Page.WebSocket += (_, socket) => socket.FrameSent += (_, frame) =>
+        {
+            if (frame.Text?.Contains(big, StringComparison.Ordinal) == true)
+            {
+                Interlocked.Increment(ref bigPushes);
+            }
+        };
+
+        // Act: offline, one note too large for a message and one fine; then online, so both go in one push.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.CreateNoteAsync("huge", big);
+        await page.CreateNoteAsync("small", "fits");
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: the fine one is through; the large one is kept, marked refused with the server's reason.
+        await raw.WaitForValueAsync("note:small.md", "fits");
+        await Assertions.Expect(page.Item("huge.md").Locator(".badge.rejected")).ToBeVisibleAsync();
+        await page.Item("huge.md").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("a message may be at most 4096 bytes");
+        await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Refused");
+        await page.WaitForStatusAsync("connected");
+        var refusedAfter = Volatile.Read(ref bigPushes);
+        Assert.InRange(refusedAfter, 1, 3);
+
+        // ... and it is not sent again: not with the next edit, not after a reload.
+        await page.EditAsync("small.md", "fits, edited");
+        await raw.WaitForValueAsync("note:small.md", "fits, edited");
+        await page.ReloadAsync();
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("after-reload", "also fits");
+        await raw.WaitForValueAsync("note:after-reload.md", "also fits");
+        Assert.Equal(refusedAfter, Volatile.Read(ref bigPushes));
+        Assert.Equal(big, await page.ValueAsync("huge.md"));
+        Assert.Null(raw.StateOf("note:huge.md"));
+
+        // Act + Assert: changed to fit, it is sent and the mark goes.
+        await page.EditAsync("huge.md", "cut down to size");
+        await raw.WaitForValueAsync("note:huge.md", "cut down to size");
+        await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToBeHiddenAsync();
+        await page.WaitForNothingUnsentAsync();
+    }
 }
