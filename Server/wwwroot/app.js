@@ -7,7 +7,7 @@ import { isConflict, siblings, winner } from "./crdt.js";
 
 const TOKEN_KEY = "notesync.token";
 const AUTOSAVE_MS = 600;
-const MAX_KEY_BYTES = 1024;        // CONTRACT §1
+const MAX_KEY_BYTES = 1024;        // docs/protocol.md §1
 const $ = id => document.getElementById(id);
 const utf8 = new TextEncoder();
 
