@@ -19,13 +19,13 @@ public sealed class LocalStoreTests
                 store.AddLocalWrites([($"note:k{i % 2}", write, EntryState.Of(write))], i);
             }
 
-            var firstThree = store.ReadOutbox(3);
+            var firstThree = store.ReadOutbox(3, long.MaxValue, _ => 1).Items;
             Assert.Equal(["v1", "v2", "v3"], firstThree.Select(o => o.Value));
             store.ApplyFrame([], clock: 9, lastAck: 7, ackedUpToId: firstThree[^1].Id);
         }
 
         using var reopened = new LocalStore(dir.Path);
-        Assert.Equal(["v4", "v5"], reopened.ReadOutbox(10).Select(o => o.Value));
+        Assert.Equal(["v4", "v5"], reopened.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
         Assert.Equal(2, reopened.OutboxCount());
         Assert.Equal(9, reopened.ReadMeta("clock"));
         Assert.Equal(7, reopened.ReadMeta("last_ack"));
@@ -77,7 +77,7 @@ public sealed class LocalStoreTests
         Assert.Equal(40, store.ReadMeta("last_ack"));
         Assert.Null(store.ReadEpoch());
         Assert.False(store.ResetInProgress());
-        Assert.Equal(["kept"], store.ReadOutbox(10).Select(o => o.Value));
+        Assert.Equal(["kept"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
         Assert.Equal(new Write(41, "dev", "kept"), store.LatestPendingWrite("note:a", "dev"));
         store.ApplyFrame([], clock: 50, lastAck: 50, ackedUpToId: null, new EpochUpdate("e1"));
         Assert.Equal("e1", store.ReadEpoch());
@@ -109,7 +109,7 @@ public sealed class LocalStoreTests
             // The last page: the re-uploads join the outbox behind the edit, and the record is dropped.
             store.ApplyFrame([], clock: 9, lastAck: 3, ackedUpToId: null, reset: new ResetStep(false, [], [("note:lost", new Write(2, "other", "lost"))]));
             Assert.False(store.ResetInProgress());
-            Assert.Equal(["my edit", "lost"], store.ReadOutbox(10).Select(o => o.Value));
+            Assert.Equal(["my edit", "lost"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
 
             // A re-upload is not an edit of this device: it never shows as a local write that lost.
             Assert.Null(store.LatestPendingWrite("note:lost", "dev"));
