@@ -35,6 +35,11 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var token = linked.Token;
         client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict, c.LostLocalWrite));
         client.StatusChanged += (_, s) => OnStatus(s);
+        client.WriteRefused += (_, r) => output.Notice(OneShot.RefusalLine(r));
+        foreach (var r in client.Refused)
+        {
+            output.Notice(OneShot.RefusalLine(r));
+        }
         var resets = new ResetReport(output);
         client.HistoryReset += (_, r) => OnReset(resets, r);
         using var watcher = new FolderWatcher(
@@ -252,7 +257,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         {
             try
             {
-                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths);
+                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths, session.Client.Refused);
                 if (_lastStatus is null || !bytes.AsSpan().SequenceEqual(_lastStatus))
                 {
                     AtomicFile.Write(session.Layout.StatusPath, bytes);
