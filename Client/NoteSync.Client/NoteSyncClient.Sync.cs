@@ -151,16 +151,26 @@ public sealed partial class NoteSyncClient
                 resetsFinished = _resetsFinished;
             }
 
-            if (batch.Count > 0 && _learnLimitsFirst)
+            var bytes = batch.Sum(ChangeBytes);
+            if (limits is null && (bytes > UnknownLimitsPushBytes || Volatile.Read(ref _learnLimitsFirst)))
             {
-                // A push was lost without an answer before the server told its limits (a hub closes on a
-                // message over them): learn them with a pull, then send what fits.
+                // A large push before the server told its limits (or after one was lost without an answer):
+                // a hub closes the connection on a message over them instead of answering, so learn them
+                // first with a pull (its answer tells them), then send what fits.
                 ApplyFrame(await PushAsync(new SyncPush { LastAck = lastAck, Epoch = epoch, RequestId = Guid.NewGuid().ToString("N") }, 0, cancellationToken).ConfigureAwait(false), null);
-                _learnLimitsFirst = false;
+                lock (_gate)
+                {
+                    _learnLimitsFirst = false;
+                    if (_limits is null)
+                    {
+                        // A server that does not tell them: our own bounds it is.
+                        _limits = new SyncLimits { MaxMessageBytes = long.MaxValue, MaxChangesPerPush = int.MaxValue };
+                    }
+                }
+
                 continue;
             }
 
-            var bytes = batch.Sum(ChangeBytes);
             if (batch.Count == 1 && limits is { } known && bytes + PushEnvelopeBytes > known.MaxMessageBytes)
             {
                 // It cannot be sent at all: the server would drop the connection, not answer.
@@ -383,6 +393,9 @@ public sealed partial class NoteSyncClient
     /// <summary>The most bytes of changes in the next push: ours (smaller after a timeout), under the server's message limit.</summary>
     private long PushByteLimit(SyncLimits? limits) =>
         Math.Max(1, Math.Min(_pushBytes, (limits?.MaxMessageBytes ?? long.MaxValue) - PushEnvelopeBytes));
+
+    /// <summary>The most bytes of changes pushed before the server told its limits: well under any it may set.</summary>
+    private const long UnknownLimitsPushBytes = 64 * 1024;
 
     /// <summary>Room for a push's fields besides its changes (type, last_ack, epoch, request_id), generously.</summary>
     private const long PushEnvelopeBytes = 1024;

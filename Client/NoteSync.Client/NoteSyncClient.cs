@@ -200,6 +200,9 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     /// <summary>Test hook: sees every push just before it is sent.</summary>
     internal Action<SyncPush>? OnPushSending { get; set; }
 
+    /// <summary>Test hook: called with each frame just before its transaction; throw to fail the save (as a full disk would).</summary>
+    internal Action<SyncAck>? BeforeFrameStored { get; set; }
+
     /// <summary>Test hook: return true to lose an answer after the server applied the push (as if the connection dropped).</summary>
     internal Func<SyncAck, bool>? LoseAck { get; set; }
 
@@ -426,7 +429,8 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
             // Should the store throw, nothing was written; the clock may have moved on, which a Lamport clock allows.
             _store.AddLocalWrites(stored, _clock.Current);
-            if (_refused.Length > 0)
+            var hadRefused = _refused.Length > 0;
+            if (hadRefused)
             {
                 // A refused write of a key written again is gone, replaced by the new one.
                 _refused = ReadRefused();
@@ -437,7 +441,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 _replica.Apply(key, write);
             }
 
-            _outboxDepth = _refused.Length > 0 ? _store.OutboxCount() : _outboxDepth + stored.Count;
+            _outboxDepth = hadRefused ? _store.OutboxCount() : _outboxDepth + stored.Count;
             UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth, RefusedWrites = _refused.Length });
         }
 
@@ -565,6 +569,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 }
             }
 
+            BeforeFrameStored?.Invoke(ack);
             _store.ApplyFrame([.. next.Select(e => (e.Key, e.Value))], _clock.Current, cursor, ackedUpToId, epoch, step);
 
             // Stored: now memory follows.
