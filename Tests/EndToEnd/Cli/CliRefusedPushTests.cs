@@ -90,4 +90,34 @@ public sealed class CliRefusedPushTests
         Assert.DoesNotContain("note:huge.md", held.Keys);
         Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(60_000, held[$"note:n{i:00}.md"].Length));
     }
+
+    [Fact]
+    public async Task APollingPushThroughAProxyWithASmallerBodyLimitGoesInPiecesAndNamesTheNoteItRefuses()
+    {
+        // Arrange: a proxy taking bodies of at most 256 KiB, answering 413 with HTML beyond (nginx's way),
+        // in front of a server with the default limits; twenty notes of 60 KB and one of 300 KB.
+        await using var server = await ServerProcess.StartAsync();
+        await using var proxy = await BodyLimitProxy.StartAsync(server.BaseUri, 262_144);
+        using var folder = new TempDirectory();
+        for (var i = 0; i < 20; i++)
+        {
+            CliKit.WriteNote(folder.Path, $"n{i:00}.md", new string((char)('a' + i), 60_000));
+        }
+
+        CliKit.WriteNote(folder.Path, "huge.md", new string('z', 300_000));
+
+        // Act
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(["push", folder.Path, "--server", proxy.BaseUri.ToString(), "--device", "laptop", "--max-retry-ms", "500", "--poll"]);
+
+        // Assert: the twenty went through the proxy; the huge one is named with the proxy's status.
+        Assert.True(exit == 7, $"exit {exit}: {stdout} {stderr}");
+        Assert.Contains("20 writes acknowledged, 1 refused by the server", stdout, StringComparison.Ordinal);
+        Assert.Contains("refused by the server: huge.md: too_large: HTTP 413", stderr, StringComparison.Ordinal);
+        Assert.True(proxy.Refused > 0);
+        await using var observer = HttpDevice.Create(server, "observer");
+        await observer.PullAsync();
+        var held = observer.Snapshot();
+        Assert.Equal(20, held.Count);
+        Assert.DoesNotContain("note:huge.md", held.Keys);
+    }
 }
