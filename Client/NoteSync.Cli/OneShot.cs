@@ -67,7 +67,7 @@ internal static class OneShot
             }
 
             var all = Volatile.Read(ref total);
-            if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > 0)
+            if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > s.RefusedWrites)
             {
                 output.Progress($"uploading {Math.Max(0, all - s.OutboxDepth):N0}/{all:N0} notes");
             }
