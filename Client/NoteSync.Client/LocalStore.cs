@@ -131,10 +131,10 @@ internal sealed class LocalStore : IDisposable
     /// <summary>
     /// The next writes to push, in id order, refused ones left out: at most <paramref name="max"/> of them,
     /// and no more than <paramref name="maxBytes"/> by <paramref name="sizeOf"/> (but always the first).
-    /// <c>More</c> is true when writes remain after them. Rows are read one at a time, so a budget of a
-    /// few large notes never loads the outbox whole.
+    /// <c>More</c> is true when writes remain after them; <c>Bytes</c> is their size. Rows are read one at
+    /// a time, so a budget of a few large notes never loads the outbox whole.
     /// </summary>
-    public (List<OutboxItem> Items, bool More) ReadOutbox(int max, long maxBytes, Func<OutboxItem, long> sizeOf)
+    public (List<OutboxItem> Items, bool More, long Bytes) ReadOutbox(int max, long maxBytes, Func<OutboxItem, long> sizeOf)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT id, key, value, timestamp FROM outbox WHERE refused_code IS NULL ORDER BY id";
@@ -145,21 +145,21 @@ internal sealed class LocalStore : IDisposable
         {
             if (items.Count == max)
             {
-                return (items, true);
+                return (items, true, bytes);
             }
 
             var item = new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3));
             var size = sizeOf(item);
             if (items.Count > 0 && bytes + size > maxBytes)
             {
-                return (items, true);
+                return (items, true, bytes);
             }
 
             items.Add(item);
             bytes += size;
         }
 
-        return (items, false);
+        return (items, false, bytes);
     }
 
     /// <summary>Sets a write aside as refused by the server: kept, never sent again as it is.</summary>

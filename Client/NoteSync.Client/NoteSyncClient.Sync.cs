@@ -138,6 +138,7 @@ public sealed partial class NoteSyncClient
         {
             List<OutboxItem> batch;
             bool more;
+            long bytes;
             long lastAck;
             string? epoch;
             long resetsFinished;
@@ -145,13 +146,12 @@ public sealed partial class NoteSyncClient
             lock (_gate)
             {
                 limits = _limits;
-                (batch, more) = _store.ReadOutbox(PushCountLimit(limits), PushByteLimit(limits), ChangeBytes);
+                (batch, more, bytes) = _store.ReadOutbox(PushCountLimit(limits), PushByteLimit(limits), ChangeBytes);
                 lastAck = _cursor;
                 epoch = _epoch;
                 resetsFinished = _resetsFinished;
             }
 
-            var bytes = batch.Sum(ChangeBytes);
             if (limits is null && (bytes > UnknownLimitsPushBytes || Volatile.Read(ref _learnLimitsFirst)))
             {
                 // A large push before the server told its limits (or after one was lost without an answer):
