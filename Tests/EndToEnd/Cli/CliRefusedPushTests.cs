@@ -120,4 +120,24 @@ public sealed class CliRefusedPushTests
         Assert.Equal(20, held.Count);
         Assert.DoesNotContain("note:huge.md", held.Keys);
     }
+
+    [Fact]
+    public async Task ALiveSyncNamesARefusedFileKeepsSyncingAndStatusListsIt()
+    {
+        // Arrange: a running sync against a server taking values of at most 64 KiB.
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "65536" });
+        using var folder = new TempDirectory();
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+
+        // Act: a note too large, then a small one.
+        CliKit.WriteNote(folder.Path, "big.md", new string('x', 100_000));
+        await cli.WaitForStderrAsync("refused by the server: big.md: too_large: changes[0].value must be at most 65536 UTF-8 bytes");
+        CliKit.WriteNote(folder.Path, "after.md", "after");
+
+        // Assert: the small one still goes up; status, read from the running sync, lists the refused one.
+        await using var observer = HttpDevice.Create(server, "observer");
+        await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.Snapshot().ContainsKey("note:after.md"), "the note after the refused one to reach the server");
+        Assert.DoesNotContain("note:big.md", observer.Snapshot().Keys);
+        await ClientKit.WaitUntilAsync(async () => (await CliProcess.RunAsync(["status", folder.Path])).Stdout.Contains("refused:   big.md: too_large", StringComparison.Ordinal), "status to list the refused file");
+    }
 }
