@@ -27,6 +27,12 @@ internal static class ExitCodes
     /// <summary>The server refused the edits: the space is over a quota (<c>quota_exceeded</c>). They stay queued.</summary>
     public const int QuotaExceeded = 6;
 
+    /// <summary>
+    /// The server refused some edits for good (<c>bad_request</c>, <c>too_large</c>, HTTP 400/413): each is
+    /// named on stderr with the reason, stays unsynced until its file changes, and the rest went up.
+    /// </summary>
+    public const int Refused = 7;
+
     /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 }

@@ -35,6 +35,11 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var token = linked.Token;
         client.RemoteChanged += (_, c) => _work.Writer.TryWrite(new WorkItem(WorkKind.Remote, c.Path, c.IsConflict, c.LostLocalWrite));
         client.StatusChanged += (_, s) => OnStatus(s);
+        client.WriteRefused += (_, r) => output.Notice(OneShot.RefusalLine(r));
+        foreach (var r in client.Refused)
+        {
+            output.Notice(OneShot.RefusalLine(r));
+        }
         var resets = new ResetReport(output);
         client.HistoryReset += (_, r) => OnReset(resets, r);
         using var watcher = new FolderWatcher(
@@ -52,7 +57,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
             await sync.ScanAsync(push: true, "scanning", token);
             lock (_gate)
             {
-                _uploadTotal = client.Status.OutboxDepth;
+                _uploadTotal = client.Status.OutboxDepth - client.Status.RefusedWrites;
                 _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
             }
 
@@ -179,7 +184,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
             {
                 // The re-uploads join the outbox now: count the upload from here.
                 _reuploading = progress.NotesToReupload;
-                _uploadTotal = session.Client.Status.OutboxDepth;
+                _uploadTotal = session.Client.Status.OutboxDepth - session.Client.Status.RefusedWrites;
                 _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
             }
         }
@@ -190,7 +195,9 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var output = session.Output;
         lock (_gate)
         {
-            if (_reuploading > 0 && status is { State: ConnectionState.Online, OutboxDepth: 0 })
+            // Refused writes stay in the outbox but are not waiting to go up.
+            var waiting = status.OutboxDepth - status.RefusedWrites;
+            if (_reuploading > 0 && status.State == ConnectionState.Online && waiting == 0)
             {
                 output.Result($"in sync again after the server's history changed: {_reuploading:N0} notes re-uploaded");
                 _reuploading = 0;
@@ -198,8 +205,8 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
 
             if (_uploading)
             {
-                var sent = Math.Max(0, _uploadTotal - status.OutboxDepth);
-                if (status.OutboxDepth == 0)
+                var sent = Math.Max(0, _uploadTotal - waiting);
+                if (waiting == 0)
                 {
                     _uploading = false;
                     output.ProgressDone($"uploading {_uploadTotal:N0}/{_uploadTotal:N0} notes");
@@ -252,7 +259,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         {
             try
             {
-                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths);
+                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths, session.Client.Refused);
                 if (_lastStatus is null || !bytes.AsSpan().SequenceEqual(_lastStatus))
                 {
                     AtomicFile.Write(session.Layout.StatusPath, bytes);

@@ -39,6 +39,13 @@ internal static class OneShot
                 lost.Enqueue((c.Path, write));
             }
         };
+        client.WriteRefused += (_, r) => output.Notice(RefusalLine(r));
+        var refusedBefore = client.Refused;
+        foreach (var r in refusedBefore)
+        {
+            output.Notice(RefusalLine(r));
+        }
+
         var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.StatusChanged += (_, s) =>
         {
@@ -60,7 +67,7 @@ internal static class OneShot
             }
 
             var all = Volatile.Read(ref total);
-            if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > 0)
+            if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > s.RefusedWrites)
             {
                 output.Progress($"uploading {Math.Max(0, all - s.OutboxDepth):N0}/{all:N0} notes");
             }
@@ -78,11 +85,18 @@ internal static class OneShot
             session.Sync.KeepLostWrite(path, write);
         }
 
+        // Only what the server acknowledged counts: refused writes stay in the outbox, set aside.
+        var refused = client.Refused;
+        var acknowledged = Math.Max(0, Volatile.Read(ref total) - client.Status.OutboxDepth);
         if (push)
         {
             session.Sync.RefreshConflicts();
-            output.Result($"pushed: {pushed:N0} changed files, {total:N0} writes acknowledged, {session.Sync.ConflictPaths.Count} notes in conflict{session.Sync.SkippedSuffix}");
-            return ExitCodes.Ok;
+            output.Result($"pushed: {pushed:N0} changed files, {acknowledged:N0} writes acknowledged, "
+                + (refused.Count > 0 ? $"{refused.Count:N0} refused by the server (see above), " : "")
+                + $"{session.Sync.ConflictPaths.Count} notes in conflict{session.Sync.SkippedSuffix}");
+            return refused.Count > 0
+                ? CommandRunner.Fail(ExitCodes.Refused, $"the server refused {refused.Count:N0} edits; they stay unsynced until their files change")
+                : ExitCodes.Ok;
         }
 
         var counts = await session.Sync.ScanAsync(push: false, "writing", cancellationToken);
@@ -91,4 +105,8 @@ internal static class OneShot
             + session.Sync.SkippedSuffix);
         return ExitCodes.Ok;
     }
+
+    /// <summary>How a refused write is shown: the file, the server's code and reason, and what happens to it.</summary>
+    public static string RefusalLine(RefusedWrite refused) =>
+        $"refused by the server: {refused.Path}: {refused.Code}: {refused.Reason}; not synced until the file changes";
 }

@@ -6,12 +6,13 @@ namespace NoteSync.Cli;
 /// <summary>
 /// <c>.notesync/status.json</c>, the running sync's live state for <c>status</c> and <c>conflicts</c>
 /// (which cannot open the store while the sync holds it):
-/// <c>{"pid", "state", "transport", "fell_back_to_polling", "outbox", "last_ack", "last_error", "conflicts": [paths], "updated"}</c>.
+/// <c>{"pid", "state", "transport", "fell_back_to_polling", "outbox", "last_ack", "last_error", "conflicts": [paths],
+/// "refused": [{"path", "code", "reason"}], "updated"}</c>.
 /// Written atomically when it changes, deleted when the sync stops. Readers ignore unknown fields.
 /// </summary>
 internal static class StatusFile
 {
-    public static byte[] Build(ConnectionStatus status, long lastAck, IEnumerable<string> conflicts)
+    public static byte[] Build(ConnectionStatus status, long lastAck, IEnumerable<string> conflicts, IEnumerable<RefusedWrite> refused)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -28,6 +29,17 @@ internal static class StatusFile
             foreach (var path in conflicts.Order(StringComparer.Ordinal))
             {
                 w.WriteStringValue(path);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("refused");
+            foreach (var r in refused)
+            {
+                w.WriteStartObject();
+                w.WriteString("path", r.Path);
+                w.WriteString("code", r.Code);
+                w.WriteString("reason", r.Reason);
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();

@@ -12,7 +12,10 @@ public enum ConnectionState
     /// <summary>Connected and exchanging the outbox and the changes since the cursor.</summary>
     Syncing,
 
-    /// <summary>Connected and up to date as of the last exchange; the outbox was empty when it ended.</summary>
+    /// <summary>
+    /// Connected and up to date as of the last exchange; the outbox was empty when it ended, but for
+    /// the writes the server refused (<see cref="ConnectionStatus.RefusedWrites"/>).
+    /// </summary>
     Online,
 
     /// <summary>The server refused the token (401). The client retries only after <see cref="NoteSyncClientOptions.UnauthorizedRetryDelay"/>.</summary>
@@ -20,8 +23,10 @@ public enum ConnectionState
 
     /// <summary>
     /// The local store could not be written (a full disk, lost permissions): applying what the server
-    /// sent failed, so nothing more is synced until it can be. The client retries with backoff; what it
-    /// holds stays as it was, and <see cref="ConnectionStatus.LastError"/> says what failed.
+    /// sent failed, an answer or a live push alike, so nothing more is synced until it can be. The
+    /// client retries with backoff; what it holds stays as it was (the replica changes only once its
+    /// transaction commits, and the cursor never passes a change not stored, so the change comes again
+    /// once there is room), and <see cref="ConnectionStatus.LastError"/> says what failed.
     /// </summary>
     StoreFailed,
 

@@ -6,4 +6,11 @@ namespace NoteSync.Client;
 /// <param name="OutboxDepth">Local writes not yet acknowledged by the server.</param>
 /// <param name="FellBackToPolling">True while the WebSocket could not be established and the client polls instead.</param>
 /// <param name="LastError">The last failure's message, or null after a successful exchange.</param>
-public sealed record ConnectionStatus(ConnectionState State, SyncTransport Transport, int OutboxDepth, bool FellBackToPolling, string? LastError);
+public sealed record ConnectionStatus(ConnectionState State, SyncTransport Transport, int OutboxDepth, bool FellBackToPolling, string? LastError)
+{
+    /// <summary>
+    /// How many writes of the outbox (counted in <see cref="OutboxDepth"/>) the server refused for good;
+    /// <see cref="NoteSyncClient.Refused"/> names them.
+    /// </summary>
+    public int RefusedWrites { get; init; }
+}

@@ -10,8 +10,10 @@ namespace NoteSync.Client;
 /// <c>reset</c> (1 while a reset is being read).</item>
 /// <item><c>meta_text(name, value)</c>: <c>epoch</c>, the history <c>last_ack</c> belongs to (absent: none yet).</item>
 /// <item><c>writes(key, timestamp, device_id, value)</c>: each entry's write set W, so a conflict survives a restart.</item>
-/// <item><c>outbox(id, key, value, timestamp, reupload)</c>: writes not yet acknowledged, pushed in <c>id</c>
-/// order; <c>reupload</c> is 1 for a write put back after a reset (not an edit of this device).</item>
+/// <item><c>outbox(id, key, value, timestamp, reupload, refused_code, refused_reason)</c>: writes not yet
+/// acknowledged, pushed in <c>id</c> order; <c>reupload</c> is 1 for a write put back after a reset (not an
+/// edit of this device); <c>refused_code</c> and <c>refused_reason</c> hold the server's refusal of a write it
+/// will never take as is (not sent again; the next local write of its key replaces it).</item>
 /// <item><c>reset_seen(key, timestamp, device_id, value)</c>: while a reset is read, the states the server
 /// sent, so the re-upload decision survives a crash in the middle of it.</item>
 /// </list>
@@ -56,10 +58,16 @@ internal sealed class LocalStore : IDisposable
         CREATE TABLE IF NOT EXISTS reset_seen (key TEXT NOT NULL, timestamp INTEGER NOT NULL, device_id TEXT NOT NULL, value TEXT);
         CREATE INDEX IF NOT EXISTS reset_seen_key ON reset_seen (key);
         """,
+
+        // 2: writes the server refused for good, kept aside with its reason.
+        """
+        ALTER TABLE outbox ADD COLUMN refused_code TEXT;
+        ALTER TABLE outbox ADD COLUMN refused_reason TEXT;
+        """,
     ];
 
     /// <summary>The schema version this client writes; a store at this version needs no migration.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private void Migrate()
     {
@@ -120,19 +128,61 @@ internal sealed class LocalStore : IDisposable
         return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public List<OutboxItem> ReadOutbox(int max)
+    /// <summary>
+    /// The next writes to push, in id order, refused ones left out: at most <paramref name="max"/> of them,
+    /// and no more than <paramref name="maxBytes"/> by <paramref name="sizeOf"/> (but always the first).
+    /// <c>More</c> is true when writes remain after them; <c>Bytes</c> is their size. Rows are read one at
+    /// a time, so a budget of a few large notes never loads the outbox whole.
+    /// </summary>
+    public (List<OutboxItem> Items, bool More, long Bytes) ReadOutbox(int max, long maxBytes, Func<OutboxItem, long> sizeOf)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT id, key, value, timestamp FROM outbox ORDER BY id LIMIT $max";
-        command.Parameters.AddWithValue("$max", max);
+        command.CommandText = "SELECT id, key, value, timestamp FROM outbox WHERE refused_code IS NULL ORDER BY id";
         using var reader = command.ExecuteReader();
         var items = new List<OutboxItem>();
+        long bytes = 0;
         while (reader.Read())
         {
-            items.Add(new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3)));
+            if (items.Count == max)
+            {
+                return (items, true, bytes);
+            }
+
+            var item = new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3));
+            var size = sizeOf(item);
+            if (items.Count > 0 && bytes + size > maxBytes)
+            {
+                return (items, true, bytes);
+            }
+
+            items.Add(item);
+            bytes += size;
         }
 
-        return items;
+        return (items, false, bytes);
+    }
+
+    /// <summary>Sets a write aside as refused by the server: kept, never sent again as it is.</summary>
+    public void MarkRefused(long id, string code, string reason)
+    {
+        using var tx = _connection.BeginTransaction();
+        Run(tx, "UPDATE outbox SET refused_code = $code, refused_reason = $reason WHERE id = $id", ("$code", code), ("$reason", reason), ("$id", id));
+        tx.Commit();
+    }
+
+    /// <summary>The writes the server refused, oldest first.</summary>
+    public List<(string Key, long Timestamp, string Code, string Reason)> ReadRefused()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT key, timestamp, refused_code, refused_reason FROM outbox WHERE refused_code IS NOT NULL ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var refused = new List<(string, long, string, string)>();
+        while (reader.Read())
+        {
+            refused.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? "" : reader.GetString(3)));
+        }
+
+        return refused;
     }
 
     /// <summary>The newest edit of this device to <paramref name="key"/> in the outbox (not yet acknowledged; re-uploads are not edits), or null.</summary>
@@ -151,6 +201,8 @@ internal sealed class LocalStore : IDisposable
         using var tx = _connection.BeginTransaction();
         foreach (var (key, write, state) in writes)
         {
+            // A new edit replaces the refused one: it is what goes up now, and the refusal no longer applies.
+            Run(tx, "DELETE FROM outbox WHERE key = $key AND refused_code IS NOT NULL", ("$key", key));
             using (var command = _connection.CreateCommand())
             {
                 command.Transaction = tx;
@@ -170,7 +222,8 @@ internal sealed class LocalStore : IDisposable
 
     /// <summary>
     /// One transaction for an applied frame: the changed entries, the clock, the cursor, and (for the
-    /// answer to a push) the removal of the acknowledged outbox writes, ids up to <paramref name="ackedUpToId"/>;
+    /// answer to a push) the removal of the acknowledged outbox writes, ids up to <paramref name="ackedUpToId"/>
+    /// (refused writes, never sent, stay);
     /// the epoch when <paramref name="epoch"/> is given, and the reset's bookkeeping when <paramref name="reset"/> is.
     /// </summary>
     public void ApplyFrame(IReadOnlyList<(string Key, EntryState State)> changed, long clock, long lastAck, long? ackedUpToId, EpochUpdate? epoch = null, ResetStep? reset = null)
@@ -197,7 +250,7 @@ internal sealed class LocalStore : IDisposable
         {
             using var command = _connection.CreateCommand();
             command.Transaction = tx;
-            command.CommandText = "DELETE FROM outbox WHERE id <= $id";
+            command.CommandText = "DELETE FROM outbox WHERE id <= $id AND refused_code IS NULL";
             command.Parameters.AddWithValue("$id", upTo);
             command.ExecuteNonQuery();
         }

@@ -22,8 +22,11 @@ public sealed partial class NoteSyncClient
         [LoggerMessage(504, LogLevel.Warning, "The server answered ack_timestamp {AckTimestamp} below the cursor {LastAck} without naming a reset (it lost data); reading the space again from 0 as a reset", EventName = "ServerBehindCursor")]
         public static partial void ServerBehindCursor(ILogger logger, long ackTimestamp, long lastAck);
 
-        [LoggerMessage(505, LogLevel.Error, "The server refused a push of {Count} writes for good ({Reason}); they are dropped from the outbox", EventName = "PushRejected")]
-        public static partial void PushRejected(ILogger logger, int count, string reason);
+        [LoggerMessage(505, LogLevel.Error, "The server refused the write of {Path} for good ({Code}: {Reason}); it stays in the outbox, set aside, until the note is written again", EventName = "WriteRefused")]
+        public static partial void WriteRefused(ILogger logger, string path, string code, string reason);
+
+        [LoggerMessage(512, LogLevel.Warning, "The server refused a push of {Count} writes ({Reason}); sending at most {Next} at a time to find the write it refuses", EventName = "PushSplit")]
+        public static partial void PushSplit(ILogger logger, int count, string reason, int next);
 
         [LoggerMessage(506, LogLevel.Debug, "Synced: cursor {LastAck}, outbox {OutboxDepth}", EventName = "Synced")]
         public static partial void Synced(ILogger logger, long lastAck, int outboxDepth);

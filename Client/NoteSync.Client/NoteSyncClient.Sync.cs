@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -29,6 +30,13 @@ public sealed partial class NoteSyncClient
             var transport = SyncTransport.Polling;
             try
             {
+                if (Interlocked.Exchange(ref _liveStoreFailure, null) is { } liveFailure)
+                {
+                    // A live push could not be stored; the connection's later frames were ignored, so the
+                    // cursor stays before it. A new connection reads again from the cursor.
+                    throw liveFailure;
+                }
+
                 if (_hub is { State: not HubConnectionState.Connected })
                 {
                     await DropHubAsync().ConfigureAwait(false);
@@ -107,10 +115,13 @@ public sealed partial class NoteSyncClient
     }
 
     /// <summary>
-    /// Pushes the outbox in id order, one batch per push, then pulls every page. A waiter registered
-    /// before this round started is done when it ends: every write queued before the waiter was in it.
-    /// A reset during the round keeps it going until the re-uploads it queued are pushed, so a waiter is
-    /// not told "synced" while the server still lacks what the device holds.
+    /// Pushes the outbox in id order, one batch per push, then pulls every page. A batch is bounded by
+    /// count and by bytes, under the server's limits once an answer told them. A batch the server refuses
+    /// for good is halved until the one refused write is found, which is set aside (<see cref="Refused"/>)
+    /// while the rest goes. A waiter registered before this round started is done when it ends: every
+    /// write queued before the waiter was in it, acknowledged or refused. A reset during the round keeps it
+    /// going until the re-uploads it queued are pushed, so a waiter is not told "synced" while the server
+    /// still lacks what the device holds.
     /// </summary>
     private async Task SyncRoundAsync(SyncTransport transport, bool fellBack, CancellationToken cancellationToken)
     {
@@ -122,18 +133,51 @@ public sealed partial class NoteSyncClient
 
         // A refusal for want of room stays on show while the outbox is sent again.
         SetStatus(ConnectionState.Syncing, transport, fellBack, Status is { State: ConnectionState.QuotaExceeded } refused ? refused.LastError : null);
+        _isolateCap = null;
         while (true)
         {
             List<OutboxItem> batch;
+            bool more;
+            long bytes;
             long lastAck;
             string? epoch;
             long resetsFinished;
+            SyncLimits? limits;
             lock (_gate)
             {
-                batch = _store.ReadOutbox(_options.MaxChangesPerPush);
+                limits = _limits;
+                (batch, more, bytes) = _store.ReadOutbox(PushCountLimit(limits), PushByteLimit(limits), ChangeBytes);
                 lastAck = _cursor;
                 epoch = _epoch;
                 resetsFinished = _resetsFinished;
+            }
+
+            if (limits is null && (bytes > UnknownLimitsPushBytes || Volatile.Read(ref _learnLimitsFirst)))
+            {
+                // A large push before the server told its limits (or after one was lost without an answer):
+                // a hub closes the connection on a message over them instead of answering, so learn them
+                // first with a pull (its answer tells them), then send what fits.
+                ApplyFrame(await PushAsync(new SyncPush { LastAck = lastAck, Epoch = epoch, RequestId = Guid.NewGuid().ToString("N") }, 0, cancellationToken).ConfigureAwait(false), null);
+                lock (_gate)
+                {
+                    _learnLimitsFirst = false;
+                    if (_limits is null)
+                    {
+                        // A server that does not tell them: our own bounds it is.
+                        _limits = new SyncLimits { MaxMessageBytes = long.MaxValue, MaxChangesPerPush = int.MaxValue };
+                    }
+                }
+
+                continue;
+            }
+
+            if (batch.Count == 1 && limits is { } known && bytes + PushEnvelopeBytes > known.MaxMessageBytes)
+            {
+                // It cannot be sent at all: the server would drop the connection, not answer.
+                var reason = $"the write is {bytes:N0} bytes as JSON, more than the server's max_message_bytes ({known.MaxMessageBytes:N0})";
+                Log.WriteRefused(_logger, PathOf(batch[0].Key), ErrorCodes.TooLarge, reason);
+                MarkRefused(batch[0], ErrorCodes.TooLarge, reason);
+                continue;
             }
 
             var push = new SyncPush
@@ -147,14 +191,22 @@ public sealed partial class NoteSyncClient
             QuotaExceededException? overQuota = null;
             try
             {
-                ack = await PushAsync(push, cancellationToken).ConfigureAwait(false);
+                ack = await PushAsync(push, bytes, cancellationToken).ConfigureAwait(false);
             }
-            catch (PushRejectedException ex) when (batch.Count > 0)
+            catch (PushRejectedException ex) when (batch.Count > 1)
             {
-                // A push is atomic and this one will never be accepted as is: drop it rather than block the outbox forever.
-                Log.PushRejected(_logger, batch.Count, ex.Message);
-                DropFromOutbox(batch[^1].Id);
-                SetStatus(ConnectionState.Syncing, transport, fellBack, $"push refused, {batch.Count} writes dropped: {ex.Message}");
+                // A push is atomic, so one write the server will never take refuses all of it: halve the
+                // batch until the refused write is alone (a few pushes), and the others go meanwhile.
+                _isolateCap = batch.Count / 2;
+                Log.PushSplit(_logger, batch.Count, ex.Message, _isolateCap.Value);
+                continue;
+            }
+            catch (PushRejectedException ex) when (batch.Count == 1)
+            {
+                // Kept, set aside with the server's reason, and not sent again until the note is written again.
+                Log.WriteRefused(_logger, PathOf(batch[0].Key), ex.Code, ex.Reason);
+                MarkRefused(batch[0], ex.Code, ex.Reason);
+                _isolateCap = null;
                 continue;
             }
             catch (QuotaExceededException ex) when (batch.Count > 0)
@@ -162,7 +214,19 @@ public sealed partial class NoteSyncClient
                 // The writes stay in the outbox for later. The changes of other devices still come in
                 // meanwhile: a delete made elsewhere may be what makes room.
                 overQuota = new QuotaExceededException(ex.Message) { Writes = batch.Count };
-                ack = await PushAsync(new SyncPush { LastAck = lastAck, Epoch = epoch, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
+                ack = await PushAsync(new SyncPush { LastAck = lastAck, Epoch = epoch, RequestId = Guid.NewGuid().ToString("N") }, 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (batch.Count > 0 && !cancellationToken.IsCancellationRequested && ex is not (TokenRefusedException or Microsoft.Data.Sqlite.SqliteException))
+            {
+                // Timed out or cut off on the way: smaller pushes from now on, so a slow or fragile link
+                // still makes progress instead of sending the same large batch again and again.
+                lock (_gate)
+                {
+                    _pushBytes = Math.Max(1, Math.Min(_pushBytes, bytes) / 2);
+                    _learnLimitsFirst |= _limits is null;
+                }
+
+                throw;
             }
 
             if (LoseAck?.Invoke(ack) == true)
@@ -185,7 +249,7 @@ public sealed partial class NoteSyncClient
             // duplicates are harmless): a reset ends only at a frame without more.
             while (ack.More)
             {
-                ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, Epoch = ack.Epoch, RequestId = Guid.NewGuid().ToString("N") }, cancellationToken).ConfigureAwait(false);
+                ack = await PushAsync(new SyncPush { LastAck = ack.AckTimestamp, Epoch = ack.Epoch, RequestId = Guid.NewGuid().ToString("N") }, 0, cancellationToken).ConfigureAwait(false);
                 ApplyFrame(ack, null);
             }
 
@@ -200,7 +264,7 @@ public sealed partial class NoteSyncClient
                 resetActivity = _resetSeen is not null || _resetsFinished != resetsFinished;
             }
 
-            if (batch.Count < _options.MaxChangesPerPush && !resetActivity)
+            if (!more && !resetActivity)
             {
                 break;
             }
@@ -257,14 +321,17 @@ public sealed partial class NoteSyncClient
         }
     }
 
-    /// <summary>Sends a push; a <c>rate_limited</c> refusal (nothing applied) is waited out and the same push sent again.</summary>
-    private async Task<SyncAck> PushAsync(SyncPush push, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a push of <paramref name="bytes"/> bytes of changes; a <c>rate_limited</c> refusal (nothing
+    /// applied) is waited out and the same push sent again.
+    /// </summary>
+    private async Task<SyncAck> PushAsync(SyncPush push, long bytes, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                return await PushOnceAsync(push, cancellationToken).ConfigureAwait(false);
+                return await PushOnceAsync(push, bytes, cancellationToken).ConfigureAwait(false);
             }
             catch (RateLimitedException ex)
             {
@@ -279,22 +346,65 @@ public sealed partial class NoteSyncClient
     /// <summary>A floor under the server's retry-after, so a zero never becomes a hot loop.</summary>
     private static readonly TimeSpan MinRateLimitWait = TimeSpan.FromMilliseconds(20);
 
-    private async Task<SyncAck> PushOnceAsync(SyncPush push, CancellationToken cancellationToken)
+    private async Task<SyncAck> PushOnceAsync(SyncPush push, long bytes, CancellationToken cancellationToken)
     {
         OnPushSending?.Invoke(push);
+
+        // The upload's share grows with its size: a fixed deadline would cut a large push on a slow link
+        // every time, and it would be sent again, whole, forever.
+        var allowed = _options.RequestTimeout + TimeSpan.FromSeconds((double)bytes / _options.MinUploadBytesPerSecond);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.RequestTimeout);
+        timeout.CancelAfter(allowed);
+        var started = Environment.TickCount64;
         try
         {
-            return _hub is { } hub
+            var ack = _hub is { } hub
                 ? await PushOverHubAsync(hub, push, timeout.Token).ConfigureAwait(false)
                 : await PostAsync(push, timeout.Token).ConfigureAwait(false);
+            if (bytes > 0)
+            {
+                GrowPushBytes(bytes, Environment.TickCount64 - started, allowed);
+            }
+
+            return ack;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"the server did not answer within {_options.RequestTimeout.TotalSeconds} s");
+            throw new TimeoutException($"the server did not answer within {allowed.TotalSeconds:0.#} s (a push of {bytes:N0} bytes)");
         }
     }
+
+    /// <summary>After pushes made smaller by a timeout, larger ones again once a push went through well within its time.</summary>
+    private void GrowPushBytes(long bytes, long elapsedMs, TimeSpan allowed)
+    {
+        lock (_gate)
+        {
+            if (_pushBytes < _options.MaxPushBytes && bytes * 2 > _pushBytes && elapsedMs * 4 < allowed.TotalMilliseconds)
+            {
+                _pushBytes = Math.Min(_options.MaxPushBytes, _pushBytes * 2);
+            }
+        }
+    }
+
+    /// <summary>The most writes in the next push: ours, the server's, and the halving that isolates a refused write.</summary>
+    private int PushCountLimit(SyncLimits? limits) =>
+        (int)Math.Max(1, Math.Min(Math.Min(_options.MaxChangesPerPush, limits?.MaxChangesPerPush ?? int.MaxValue), _isolateCap ?? int.MaxValue));
+
+    /// <summary>The most bytes of changes in the next push: ours (smaller after a timeout), under the server's message limit.</summary>
+    private long PushByteLimit(SyncLimits? limits) =>
+        Math.Max(1, Math.Min(_pushBytes, (limits?.MaxMessageBytes ?? long.MaxValue) - PushEnvelopeBytes));
+
+    /// <summary>The most bytes of changes pushed before the server told its limits: well under any it may set.</summary>
+    private const long UnknownLimitsPushBytes = 64 * 1024;
+
+    /// <summary>Room for a push's fields besides its changes (type, last_ack, epoch, request_id), generously.</summary>
+    private const long PushEnvelopeBytes = 1024;
+
+    /// <summary>A change's size in the push as sent over HTTP (JSON; the hub's MessagePack is smaller), comma included.</summary>
+    private long ChangeBytes(OutboxItem item) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Change { Key = item.Key, Value = item.Value, Timestamp = item.Timestamp, DeviceId = _config.DeviceId }, NoteSyncJsonContext.Wire.Change).Length + 1;
+
+    private static string PathOf(string key) => key.StartsWith(ProtocolLimits.KeyPrefix, StringComparison.Ordinal) ? key[ProtocolLimits.KeyPrefix.Length..] : key;
 
     private static async Task<SyncAck> PushOverHubAsync(HubConnection hub, SyncPush push, CancellationToken cancellationToken)
     {
@@ -302,10 +412,9 @@ public sealed partial class NoteSyncClient
         {
             return await hub.InvokeAsync<SyncAck>("Push", push, cancellationToken).ConfigureAwait(false);
         }
-        catch (HubException ex) when (ex.Message.Contains(ErrorCodes.BadRequest + ":", StringComparison.Ordinal) || ex.Message.Contains(ErrorCodes.TooLarge + ":", StringComparison.Ordinal))
+        catch (HubException ex) when (RefusalIn(ex.Message) is var (code, reason))
         {
-            // The hub's message ends with "<code>: <message>" (docs/protocol.md, C# client).
-            throw new PushRejectedException(ex.Message);
+            throw new PushRejectedException(code, reason);
         }
         catch (HubException ex) when (ex.Message.Contains(ErrorCodes.RateLimited + ":", StringComparison.Ordinal))
         {
@@ -317,11 +426,27 @@ public sealed partial class NoteSyncClient
         }
     }
 
+    /// <summary>The code and message of a refusal for good in a hub error, which ends with <c>&lt;code&gt;: &lt;message&gt;</c> (docs/protocol.md §5, C# client).</summary>
+    private static (string Code, string Reason)? RefusalIn(string message)
+    {
+        foreach (var code in (string[])[ErrorCodes.BadRequest, ErrorCodes.TooLarge])
+        {
+            var at = message.IndexOf(code + ": ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                return (code, message[(at + code.Length + 2)..]);
+            }
+        }
+
+        return null;
+    }
+
     private async Task<SyncAck> PostAsync(SyncPush push, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUri, $"{_options.PollPath}?device_id={Uri.EscapeDataString(_config.DeviceId)}"))
         {
-            Content = JsonContent.Create(push, NoteSyncJsonContext.Default.SyncPush),
+            // UTF-8 as it is, not \uXXXX escapes: the size ChangeBytes counts, and up to six times smaller.
+            Content = JsonContent.Create(push, NoteSyncJsonContext.Wire.SyncPush),
         };
         if (await GetTokenAsync(cancellationToken).ConfigureAwait(false) is { } token)
         {
@@ -336,8 +461,14 @@ public sealed partial class NoteSyncClient
 
         if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge)
         {
+            // A proxy's refusal has no error object (nginx's body limit answers 413 with HTML): the status says it all.
             var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
-            throw new PushRejectedException($"{(int)response.StatusCode} {error?.Code}: {error?.Message}");
+            var tooLarge = response.StatusCode == HttpStatusCode.RequestEntityTooLarge;
+            throw error is { Code: { Length: > 0 } code }
+                ? new PushRejectedException(code, error.Message)
+                : new PushRejectedException(
+                    tooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadRequest,
+                    $"HTTP {(int)response.StatusCode} {response.ReasonPhrase} without an error object (from a proxy in front of the server?)" + (tooLarge ? ": the request body is larger than it takes" : ""));
         }
 
         if (response.StatusCode == HttpStatusCode.InsufficientStorage)
@@ -402,7 +533,27 @@ public sealed partial class NoteSyncClient
             .Build();
 
         // Live pushes are applied in the order received; SignalR runs one handler at a time per connection.
-        hub.On<SyncAck>("Changes", ack => ApplyFrame(ack, null));
+        // One that cannot be stored stops the connection's live pushes: a later one would carry the
+        // cursor past it, and SignalR would swallow the error. The loop reconnects from the cursor.
+        var liveBroken = false;
+        hub.On<SyncAck>("Changes", ack =>
+        {
+            if (liveBroken)
+            {
+                return;
+            }
+
+            try
+            {
+                ApplyFrame(ack, null);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex)
+            {
+                liveBroken = true;
+                Interlocked.Exchange(ref _liveStoreFailure, ex);
+                ReleaseWake();
+            }
+        });
         hub.Closed += _ =>
         {
             ReleaseWake();

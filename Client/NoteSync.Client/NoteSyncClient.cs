@@ -50,6 +50,24 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     private HubConnection? _hub;
     private bool _disposed;
 
+    // The server's limits as its last answer told them; null until one did (or from a server that does not).
+    private SyncLimits? _limits;
+
+    // The writes the server refused for good, as the store holds them (read under _gate).
+    private RefusedWrite[] _refused;
+
+    // The most bytes of changes per push: MaxPushBytes, halved after a push timed out or was cut (under _gate).
+    private long _pushBytes;
+
+    // While a refused batch is halved to find the write refused: the most writes in the next push (loop only).
+    private int? _isolateCap;
+
+    // A push was lost before the server told its limits: pull first to learn them (under _gate).
+    private bool _learnLimitsFirst;
+
+    // Set by a live push that could not be stored, thrown by the loop (which drops the connection).
+    private Exception? _liveStoreFailure;
+
     /// <summary>
     /// Opens (or creates) the local store in <see cref="NoteSyncClientOptions.DataDirectory"/>. Nothing is
     /// sent until <see cref="Start"/>; writes made before are queued.
@@ -70,7 +88,11 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         _options = options;
         _logger = options.Logger ?? NullLogger.Instance;
         _baseUri = new Uri(config.SyncEndpoint.ToString().TrimEnd('/') + "/");
-        _http = new HttpClient { Timeout = options.RequestTimeout };
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPushBytes, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MinUploadBytesPerSecond, 1, nameof(options));
+
+        // Each push has its own deadline, which grows with its size (PushOnceAsync); HttpClient's fixed one would cut a large upload.
+        _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         _store = new LocalStore(options.DataDirectory);
         _store.LoadReplica(_replica);
         _clock = new LamportClock(_store.ReadMeta("clock"));
@@ -85,7 +107,9 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
 
         _outboxDepth = _store.OutboxCount();
-        _status = new ConnectionStatus(ConnectionState.Offline, SyncTransport.None, _outboxDepth, false, null);
+        _refused = ReadRefused();
+        _status = new ConnectionStatus(ConnectionState.Offline, SyncTransport.None, _outboxDepth, false, null) { RefusedWrites = _refused.Length };
+        _pushBytes = options.MaxPushBytes;
     }
 
     /// <summary>Raised (on a background thread) for each change the server brought into the replica.</summary>
@@ -99,6 +123,28 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
     /// <summary>Raised (on a background thread) whenever <see cref="Status"/> changes.</summary>
     public event EventHandler<ConnectionStatus>? StatusChanged;
+
+    /// <summary>
+    /// Raised (on a background thread) when the server refuses a write for good: it is set aside in the
+    /// outbox (<see cref="Refused"/>) and the rest of the outbox goes on without it.
+    /// </summary>
+    public event EventHandler<RefusedWrite>? WriteRefused;
+
+    /// <summary>
+    /// The writes the server refused for good (<c>bad_request</c>, <c>too_large</c>, HTTP 400 or 413), oldest
+    /// first, with its reasons. They stay in the outbox but are not sent again; writing the note again
+    /// replaces its refused write and sends the new one.
+    /// </summary>
+    public IReadOnlyList<RefusedWrite> Refused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _refused;
+            }
+        }
+    }
 
     /// <summary>The connection's current state, transport and outbox depth.</summary>
     public ConnectionStatus Status
@@ -153,6 +199,9 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
     /// <summary>Test hook: sees every push just before it is sent.</summary>
     internal Action<SyncPush>? OnPushSending { get; set; }
+
+    /// <summary>Test hook: called with each frame just before its transaction; throw to fail the save (as a full disk would).</summary>
+    internal Action<SyncAck>? BeforeFrameStored { get; set; }
 
     /// <summary>Test hook: return true to lose an answer after the server applied the push (as if the connection dropped).</summary>
     internal Func<SyncAck, bool>? LoseAck { get; set; }
@@ -380,14 +429,20 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
             // Should the store throw, nothing was written; the clock may have moved on, which a Lamport clock allows.
             _store.AddLocalWrites(stored, _clock.Current);
+            var hadRefused = _refused.Length > 0;
+            if (hadRefused)
+            {
+                // A refused write of a key written again is gone, replaced by the new one.
+                _refused = ReadRefused();
+            }
 
             foreach (var (key, write, _) in stored)
             {
                 _replica.Apply(key, write);
             }
 
-            _outboxDepth += stored.Count;
-            UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
+            _outboxDepth = hadRefused ? _store.OutboxCount() : _outboxDepth + stored.Count;
+            UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth, RefusedWrites = _refused.Length });
         }
 
         RaisePendingStatus();
@@ -440,30 +495,38 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 return;
             }
 
+            if (ack.Limits is { } limits)
+            {
+                _limits = limits;
+            }
+
             var begins = ack.Reset || serverBehind;
             if (begins)
             {
-                _resetSeen = new LwwMap();
                 ackedUpToId = null;
             }
 
+            // The reset's record as it stands before this frame (a new, empty one when the frame begins it).
+            var collecting = begins ? new LwwMap() : _resetSeen;
+
+            // The states after this frame, kept aside: the replica and the reset's record take them only once
+            // they are stored, so a failed save leaves memory as the store has it, and the frame comes again.
+            var next = new Dictionary<string, EntryState>(StringComparer.Ordinal);
+            var seenNext = new Dictionary<string, EntryState>(StringComparer.Ordinal);
             _clock.Observe(ack.AckTimestamp);
-            var changed = new List<(string, EntryState)>();
-            var seen = new List<(string, EntryState)>();
             foreach (var change in ack.Changes)
             {
                 _clock.Observe(change.Timestamp);
                 var sent = EntryState.OfWrites(EntryState.WritesOf(change));
-                if (_resetSeen is { } resetSeen)
+                if (collecting is not null)
                 {
-                    resetSeen.Apply(change.Key, sent);
-                    seen.Add((change.Key, resetSeen.Get(change.Key)!));
+                    seenNext[change.Key] = LwwMerge.Join(seenNext.GetValueOrDefault(change.Key) ?? collecting.Get(change.Key), sent, out _);
                 }
 
-                if (_replica.Apply(change.Key, sent))
+                var state = LwwMerge.Join(next.GetValueOrDefault(change.Key) ?? _replica.Get(change.Key), sent, out var changed);
+                if (changed)
                 {
-                    var state = _replica.Get(change.Key)!;
-                    changed.Add((change.Key, state));
+                    next[change.Key] = state;
                     var winner = state.Winner;
                     remote.Add(new RemoteChange(change.Key[ProtocolLimits.KeyPrefix.Length..], winner.Value, winner.Timestamp, winner.DeviceId, state.IsConflict)
                     {
@@ -489,32 +552,55 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
             }
 
             ResetStep? step = null;
-            if (_resetSeen is { } collecting)
+            var progress = new List<HistoryResetProgress>(2);
+            if (collecting is not null)
             {
-                _resetProgress.Enqueue((new HistoryResetProgress(begins ? HistoryResetPhase.Started : HistoryResetPhase.Reading, collecting.Count, 0, 0), ack.Epoch, ack.AckTimestamp));
+                var seenCount = collecting.Count + seenNext.Keys.Count(k => collecting.Get(k) is null);
+                progress.Add(new HistoryResetProgress(begins ? HistoryResetPhase.Started : HistoryResetPhase.Reading, seenCount, 0, 0));
                 if (!ack.More && !serverBehind)
                 {
-                    var reupload = ReuploadPlan.Compute(_replica.Entries, collecting.Entries);
+                    var reupload = ReuploadPlan.Compute(Overlay(_replica.Entries, next), Overlay(collecting.Entries, seenNext));
                     step = new ResetStep(begins, [], reupload);
-                    _resetProgress.Enqueue((new HistoryResetProgress(HistoryResetPhase.Finished, collecting.Count, reupload.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count(), reupload.Count), ack.Epoch, ack.AckTimestamp));
+                    progress.Add(new HistoryResetProgress(HistoryResetPhase.Finished, seenCount, reupload.Select(r => r.Key).Distinct(StringComparer.Ordinal).Count(), reupload.Count));
                 }
                 else
                 {
-                    step = new ResetStep(begins, seen, null);
+                    step = new ResetStep(begins, [.. seenNext.Select(e => (e.Key, e.Value))], null);
                 }
             }
 
-            _store.ApplyFrame(changed, _clock.Current, cursor, ackedUpToId, epoch, step);
+            BeforeFrameStored?.Invoke(ack);
+            _store.ApplyFrame([.. next.Select(e => (e.Key, e.Value))], _clock.Current, cursor, ackedUpToId, epoch, step);
+
+            // Stored: now memory follows.
+            foreach (var (key, state) in next)
+            {
+                _replica.Apply(key, state);
+            }
+
+            if (collecting is not null)
+            {
+                foreach (var (key, state) in seenNext)
+                {
+                    collecting.Apply(key, state);
+                }
+            }
+
+            _resetSeen = step?.Reupload is null ? collecting : null;
+            if (step?.Reupload is not null)
+            {
+                _resetsFinished++;
+            }
+
+            foreach (var p in progress)
+            {
+                _resetProgress.Enqueue((p, ack.Epoch, ack.AckTimestamp));
+            }
+
             _cursor = cursor;
             if (epoch is { } e)
             {
                 _epoch = e.Epoch;
-            }
-
-            if (step?.Reupload is not null)
-            {
-                _resetSeen = null;
-                _resetsFinished++;
             }
 
             if (ackedUpToId is not null || step?.Reupload is { Count: > 0 })
@@ -537,6 +623,18 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
                 w.Writer.TryWrite(change);
             }
         }
+    }
+
+    /// <summary>A copy of <paramref name="entries"/> with <paramref name="changes"/> laid over it.</summary>
+    private static Dictionary<string, EntryState> Overlay(IReadOnlyDictionary<string, EntryState> entries, Dictionary<string, EntryState> changes)
+    {
+        var merged = new Dictionary<string, EntryState>(entries, StringComparer.Ordinal);
+        foreach (var (key, state) in changes)
+        {
+            merged[key] = state;
+        }
+
+        return merged;
     }
 
     /// <summary>
@@ -578,23 +676,34 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Drops the outbox writes up to <paramref name="upToId"/> (a push the server refuses for good); the cursor stays.</summary>
-    private void DropFromOutbox(long upToId)
+    /// <summary>Sets a write the server refused for good aside (see <see cref="Refused"/>) and says so; the cursor stays.</summary>
+    private RefusedWrite? MarkRefused(OutboxItem item, string code, string reason)
     {
+        RefusedWrite? refused;
         lock (_gate)
         {
             if (_disposed)
             {
-                return;
+                return null;
             }
 
-            _store.ApplyFrame([], _clock.Current, _cursor, upToId);
-            _outboxDepth = _store.OutboxCount();
-            UpdateStatusLocked(_status with { OutboxDepth = _outboxDepth });
+            _store.MarkRefused(item.Id, code, reason);
+            _refused = ReadRefused();
+            refused = _refused.LastOrDefault(r => r.Timestamp == item.Timestamp && ProtocolLimits.KeyPrefix + r.Path == item.Key);
+            UpdateStatusLocked(_status with { RefusedWrites = _refused.Length });
         }
 
         RaisePendingStatus();
+        if (refused is not null)
+        {
+            WriteRefused?.Invoke(this, refused);
+        }
+
+        return refused;
     }
+
+    private RefusedWrite[] ReadRefused() =>
+        [.. _store.ReadRefused().Select(r => new RefusedWrite(r.Key.StartsWith(ProtocolLimits.KeyPrefix, StringComparison.Ordinal) ? r.Key[ProtocolLimits.KeyPrefix.Length..] : r.Key, r.Timestamp, r.Code, r.Reason))];
 
     /// <summary>
     /// Read before the frame's transaction removes acknowledged writes from the outbox, so a write this
@@ -628,7 +737,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     {
         lock (_gate)
         {
-            UpdateStatusLocked(new ConnectionStatus(state, transport, _outboxDepth, fellBack, error));
+            UpdateStatusLocked(new ConnectionStatus(state, transport, _outboxDepth, fellBack, error) { RefusedWrites = _refused.Length });
         }
 
         RaisePendingStatus();

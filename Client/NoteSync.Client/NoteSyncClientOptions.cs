@@ -41,6 +41,23 @@ public sealed class NoteSyncClientOptions
     /// <summary>The most outbox writes sent in one push. The default is 500.</summary>
     public int MaxChangesPerPush { get; set; } = 500;
 
-    /// <summary>How long one push or pull may take before the connection counts as lost. The default is 30 s.</summary>
+    /// <summary>
+    /// The most bytes of changes sent in one push (as JSON; the server's <c>max_message_bytes</c> bounds it
+    /// further once an answer told it). A write larger than this goes alone. The default is 1 MiB, what
+    /// a proxy takes by default (nginx), and a size a slow link uploads within its timeout.
+    /// </summary>
+    public long MaxPushBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How long one push or pull may take before the connection counts as lost, besides the upload's
+    /// share (<see cref="MinUploadBytesPerSecond"/>). The default is 30 s.
+    /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The slowest upload waited for: a push of n bytes may take <see cref="RequestTimeout"/> plus n
+    /// divided by this, so a large push over a slow link is not cut and sent again forever. After a
+    /// timeout the next pushes are smaller. The default is 16 KiB/s.
+    /// </summary>
+    public long MinUploadBytesPerSecond { get; set; } = 16 * 1024;
 }

@@ -89,9 +89,14 @@ internal static class HttpSyncEndpoints
         }
 
         var result = await service.PushAsync(identity.Space, identity.DeviceId, push, context.RequestAborted);
-        return result.Ack is { } ack
-            ? Results.Json(ack, NoteSyncJsonContext.Wire.SyncAck)
-            : ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
+        if (result.Ack is { } ack)
+        {
+            // Every poll is a connection of its own: each answer tells the limits.
+            ack.Limits = options.Value.Limits.ToSyncLimits();
+            return Results.Json(ack, NoteSyncJsonContext.Wire.SyncAck);
+        }
+
+        return ErrorResults.Of(ErrorResults.StatusFor(result.Error!.Code), result.Error);
     }
 
     private const long KestrelCapMargin = 1024 * 1024;

@@ -193,6 +193,16 @@ public sealed class LimitsOptions
     /// <summary>The quotas of a space, as the stores take them.</summary>
     public SpaceQuotas ToSpaceQuotas() => new(MaxNotesPerSpace, MaxSpaceBytes);
 
+    /// <summary>The limits as answers tell them to clients (the <c>limits</c> of a <c>sync_ack</c>, docs/protocol.md §4).</summary>
+    public SyncLimits ToSyncLimits() => new()
+    {
+        MaxMessageBytes = MaxMessageBytes,
+        MaxChangesPerPush = MaxChangesPerPush,
+        MaxKeyBytes = MaxKeyBytes,
+        MaxValueBytes = MaxValueBytes,
+        MaxNoteBytes = MaxNoteBytes,
+    };
+
     /// <summary>The limits as the protocol validator takes them.</summary>
     public ProtocolLimits ToProtocolLimits() => new() { MaxChangesPerPush = MaxChangesPerPush, MaxKeyBytes = MaxKeyBytes, MaxValueBytes = MaxValueBytes };
 }

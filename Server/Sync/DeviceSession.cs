@@ -59,12 +59,16 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
     private int _pumpScheduled;
     private bool _flushing;
 
+    // Told once per connection, with its first answer: they do not change while it lasts.
+    private SyncLimits? _limitsToTell;
+
     public DeviceSession(string space, string deviceId, SyncService service, IFrameSink sink, LimitsOptions limits, ILogger logger)
     {
         var sendQueueFrames = limits.SendQueueFrames;
         _liveHighWater = Math.Max(1, sendQueueFrames / 2);
         _liveLowWater = _liveHighWater / 2;
         _sendStallMs = limits.SendStallMs;
+        _limitsToTell = limits.ToSyncLimits();
         Space = space;
         DeviceId = deviceId;
         _service = service;
@@ -155,6 +159,8 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     // A reset moves the cursor into another history, where it may well be lower.
                     Volatile.Write(ref _cursor, acked.Reset ? acked.AckTimestamp : Math.Max(_cursor, acked.AckTimestamp));
                     _epoch = acked.Epoch ?? _epoch;
+                    acked.Limits = _limitsToTell;
+                    _limitsToTell = null;
                 }
 
                 await deliver(result).ConfigureAwait(false);

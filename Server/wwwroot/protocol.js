@@ -21,6 +21,8 @@ const PUSH_LIMIT = 500;           // writes per push; the server's default MaxCh
 // Bytes of values per push, well under the server's default MaxMessageBytes (16 MiB): a frame over
 // that is closed with 1009, and the same push after the reconnect would be closed again.
 const PUSH_BYTES = 4 * 1024 * 1024;
+// Room in a frame for a push's fields besides its changes, under the server's max_message_bytes.
+const PUSH_ENVELOPE_BYTES = 1024;
 const utf8 = new TextEncoder();
 
 /** SyncConfig (Shared/SyncConfig.cs) plus the backoff bounds. */
@@ -69,6 +71,7 @@ export class SyncClient {
   #nextRequest = 0;
   #split = 0;                // after a refused push of several writes, send this many one by one to find the bad one
   #heldUntil = 0;            // after quota_exceeded: only pulls until this time (ms since epoch), then the writes again
+  #limits = null;            // the server's limits on pushes, once an answer told them (docs/protocol.md, "The server's limits")
   #stopped = true;
   #pollingUntil = 0;         // polling because WebSockets failed: until this time (ms since epoch)
   #onOnline = () => this.#reconnectNow();
@@ -178,6 +181,7 @@ export class SyncClient {
     let frame;
     try { frame = JSON.parse(text); } catch { this.#fail(new Error("a frame that is not JSON")); return; }
     if (frame.type === "sync_ack") {
+      this.#limits = frame.limits ?? this.#limits;
       const answered = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
       const behind = answered !== null && isBehind(frame, answered.lastAck);
       const keys = await this.#replica.applyAck(frame, answered?.changes ?? [], behind);
@@ -227,14 +231,17 @@ export class SyncClient {
   }
 
   // The writes of the next push: none while held for room, one while looking for a refused write, else
-  // up to the count and byte budgets (at least one).
+  // up to the count and byte budgets (at least one), and under the server's limits once it told them.
   #nextChanges() {
     if (this.#heldMs() > 0) return [];
-    const changes = this.#replica.pending(this.#split > 0 ? 1 : PUSH_LIMIT);
+    const limit = Math.min(PUSH_LIMIT, this.#limits?.max_changes_per_push ?? PUSH_LIMIT);
+    const budget = Math.min(PUSH_BYTES, (this.#limits?.max_message_bytes ?? Infinity) - PUSH_ENVELOPE_BYTES);
+    const changes = this.#replica.pending(this.#split > 0 ? 1 : limit);
     let bytes = 0;
     for (let i = 0; i < changes.length; i++) {
-      bytes += utf8.encode(changes[i].key).length + (changes[i].value === null ? 0 : utf8.encode(changes[i].value).length);
-      if (bytes > PUSH_BYTES && i > 0) return changes.slice(0, i);
+      // As the frame will carry it: JSON, UTF-8.
+      bytes += utf8.encode(JSON.stringify(changes[i])).length + 1;
+      if (bytes > budget && i > 0) return changes.slice(0, i);
     }
     return changes;
   }
@@ -261,6 +268,7 @@ export class SyncClient {
     this.#inFlight = null;
     if (response.ok) {
       const ack = await response.json();
+      this.#limits = ack.limits ?? this.#limits;
       const behind = isBehind(ack, lastAck);
       this.onchanges(await this.#replica.applyAck(ack, changes, behind));
       this.#accepted(changes);

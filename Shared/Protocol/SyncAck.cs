@@ -43,4 +43,12 @@ public sealed class SyncAck
     [Key("reset")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Reset { get; set; }
+
+    /// <summary>
+    /// The server's limits on pushes: on the first answer of a WebSocket or hub connection and on every
+    /// HTTP answer; absent elsewhere, and from servers that do not send them.
+    /// </summary>
+    [Key("limits")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SyncLimits? Limits { get; set; }
 }

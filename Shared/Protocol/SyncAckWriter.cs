@@ -56,6 +56,17 @@ public static class SyncAckWriter
                 json.WriteBoolean("reset"u8, true);
             }
 
+            if (ack.Limits is { } limits)
+            {
+                json.WriteStartObject("limits"u8);
+                json.WriteNumber("max_message_bytes"u8, limits.MaxMessageBytes);
+                json.WriteNumber("max_changes_per_push"u8, limits.MaxChangesPerPush);
+                json.WriteNumber("max_key_bytes"u8, limits.MaxKeyBytes);
+                json.WriteNumber("max_value_bytes"u8, limits.MaxValueBytes);
+                json.WriteNumber("max_note_bytes"u8, limits.MaxNoteBytes);
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 

@@ -6,7 +6,7 @@ namespace NoteSync.Cli.Commands;
 
 /// <summary>
 /// <c>notesync status [folder]</c>: server, device, whether a sync runs, its state and transport, the outbox
-/// depth, <c>last_ack</c> and the conflict count. Works offline: from the running sync's status file, or
+/// depth, <c>last_ack</c>, the conflict count, and the writes the server refused (each with its reason). Works offline: from the running sync's status file, or
 /// from the folder's own store when no sync runs.
 /// </summary>
 internal static class StatusCommand
@@ -32,6 +32,8 @@ internal static class StatusCommand
                     lines.Add(("outbox", status.OutboxDepth.ToString("N0")));
                     lines.Add(("last_ack", session.Client.LastAck.ToString()));
                     lines.Add(("conflicts", session.Sync.CurrentConflictPaths().Count.ToString()));
+                    lines.Add(("refused", session.Client.Refused.Count.ToString()));
+                    lines.AddRange(session.Client.Refused.Select(r => ("refused", $"{r.Path}: {r.Code}: {r.Reason}")));
                 }
                 else
                 {
@@ -50,6 +52,11 @@ internal static class StatusCommand
                         lines.Add(("outbox", root.GetProperty("outbox").GetInt32().ToString("N0")));
                         lines.Add(("last_ack", root.GetProperty("last_ack").GetInt64().ToString()));
                         lines.Add(("conflicts", root.GetProperty("conflicts").GetArrayLength().ToString()));
+                        if (root.TryGetProperty("refused", out var refused))
+                        {
+                            lines.Add(("refused", refused.GetArrayLength().ToString()));
+                            lines.AddRange(refused.EnumerateArray().Select(r => ("refused", $"{r.GetProperty("path").GetString()}: {r.GetProperty("code").GetString()}: {r.GetProperty("reason").GetString()}")));
+                        }
                         if (root.GetProperty("last_error").ValueKind == JsonValueKind.String)
                         {
                             lines.Add(("last_error", root.GetProperty("last_error").GetString()!));

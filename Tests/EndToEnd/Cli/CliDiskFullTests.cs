@@ -37,4 +37,70 @@ public sealed class CliDiskFullTests
         await observer.PullAsync();
         Assert.Equal(40, observer.Snapshot().Count);
     }
+
+    [Fact]
+    public async Task ARemoteNoteThatFoundTheDiskFullArrivesOnceSpaceIsFreed()
+    {
+        // Arrange: a live sync whose folder (and store) is on a 4 MB disk, in sync.
+        await using var server = await ServerProcess.StartAsync();
+        using var disk = await TinyDisk.MountAsync("4m");
+        var folder = Path.Combine(disk.MountPoint, "notes");
+        await using var cli = CliProcess.Start(CliKit.Sync(folder, server, "laptop"), wrapper: disk.Wrapper);
+        await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal) || cli.HasExited, "the first sync to finish");
+        Assert.False(cli.HasExited, cli.Stderr);
+        await using var writer = HttpDevice.Create(server, "writer");
+
+        // Act: the disk fills; another device writes a large note, then a small one (two live pushes:
+        // the small one's save can succeed in the store's spare pages where the large one's cannot).
+        FillUp(disk);
+        var big = new string('b', 600_000);
+        await writer.PutAsync("note:big.md", big);
+        await cli.WaitForStderrAsync("cannot sync: the local store");
+        await writer.PutAsync("note:small.md", "small");
+
+        // Act: space is freed.
+        disk.DeleteFiller();
+
+        // Assert: both notes reach the folder, without a restart.
+        await ClientKit.WaitUntilAsync(() => ReadHost(disk, "notes/big.md") == big && ReadHost(disk, "notes/small.md") == "small", "the notes to reach the folder once space was freed");
+        Assert.False(cli.HasExited, cli.Stderr);
+    }
+
+    /// <summary>Takes every free byte of the disk with the filler file.</summary>
+    private static void FillUp(TinyDisk disk)
+    {
+        using var filler = new FileStream(disk.HostPath("filler"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+        var block = new byte[64 * 1024];
+        for (var i = 0; i < 4096; i++)
+        {
+            try
+            {
+                filler.Write(block);
+            }
+            catch (IOException)
+            {
+                // Full for this size: a smaller block may still fit, until not even one byte does.
+                if (block.Length == 1)
+                {
+                    return;
+                }
+
+                block = new byte[block.Length / 2];
+            }
+        }
+
+        throw new InvalidOperationException("the disk did not fill");
+    }
+
+    private static string? ReadHost(TinyDisk disk, string relative)
+    {
+        try
+        {
+            return File.ReadAllText(disk.HostPath(relative));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
 }

@@ -19,16 +19,77 @@ public sealed class LocalStoreTests
                 store.AddLocalWrites([($"note:k{i % 2}", write, EntryState.Of(write))], i);
             }
 
-            var firstThree = store.ReadOutbox(3);
+            var firstThree = store.ReadOutbox(3, long.MaxValue, _ => 1).Items;
             Assert.Equal(["v1", "v2", "v3"], firstThree.Select(o => o.Value));
             store.ApplyFrame([], clock: 9, lastAck: 7, ackedUpToId: firstThree[^1].Id);
         }
 
         using var reopened = new LocalStore(dir.Path);
-        Assert.Equal(["v4", "v5"], reopened.ReadOutbox(10).Select(o => o.Value));
+        Assert.Equal(["v4", "v5"], reopened.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
         Assert.Equal(2, reopened.OutboxCount());
         Assert.Equal(9, reopened.ReadMeta("clock"));
         Assert.Equal(7, reopened.ReadMeta("last_ack"));
+    }
+
+    [Fact]
+    public void APushIsBoundedByBytesButAlwaysTakesItsFirstWrite()
+    {
+        using var dir = new TempDirectory();
+        using var store = new LocalStore(dir.Path);
+        foreach (var (key, value, ts) in (IEnumerable<(string, string, long)>)[("note:big", new string('x', 500), 1), ("note:a", "aa", 2), ("note:b", "bb", 3), ("note:c", "cc", 4)])
+        {
+            var write = new Write(ts, "dev", value);
+            store.AddLocalWrites([(key, write, EntryState.Of(write))], ts);
+        }
+
+        static long Size(OutboxItem item) => item.Value!.Length;
+
+        // The first write goes alone though it is over the budget.
+        var (first, more, bytes) = store.ReadOutbox(10, 100, Size);
+        Assert.Equal(["note:big"], first.Select(o => o.Key));
+        Assert.True(more);
+        Assert.Equal(500, bytes);
+        store.ApplyFrame([], clock: 4, lastAck: 1, ackedUpToId: first[^1].Id);
+
+        // Then as many as fit.
+        var (next, moreAfter, nextBytes) = store.ReadOutbox(10, 5, Size);
+        Assert.Equal(["note:a", "note:b"], next.Select(o => o.Key));
+        Assert.True(moreAfter);
+        Assert.Equal(4, nextBytes);
+        var (all, none, _) = store.ReadOutbox(10, long.MaxValue, Size);
+        Assert.Equal(3, all.Count);
+        Assert.False(none);
+    }
+
+    [Fact]
+    public void ARefusedWriteIsKeptButNotSentAcknowledgedOrReadAgainUntilItsKeyIsWrittenAgain()
+    {
+        using var dir = new TempDirectory();
+        using (var store = new LocalStore(dir.Path))
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                var write = new Write(i, "dev", $"v{i}");
+                store.AddLocalWrites([($"note:k{i}", write, EntryState.Of(write))], i);
+            }
+
+            var outbox = store.ReadOutbox(10, long.MaxValue, _ => 1).Items;
+            store.MarkRefused(outbox[0].Id, "too_large", "changes[0].value must be at most 4 UTF-8 bytes");
+
+            // Not read for a push, and an answer acknowledging the writes after it leaves it.
+            Assert.Equal(["v2", "v3"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
+            store.ApplyFrame([], clock: 3, lastAck: 3, ackedUpToId: outbox[^1].Id);
+            Assert.Equal(1, store.OutboxCount());
+        }
+
+        using var reopened = new LocalStore(dir.Path);
+        Assert.Equal([("note:k1", 1L, "too_large", "changes[0].value must be at most 4 UTF-8 bytes")], reopened.ReadRefused());
+
+        // A new write of its key replaces it.
+        var edit = new Write(4, "dev", "ok");
+        reopened.AddLocalWrites([("note:k1", edit, EntryState.Of(edit))], 4);
+        Assert.Empty(reopened.ReadRefused());
+        Assert.Equal(["ok"], reopened.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
     }
 
     [Fact]
@@ -77,7 +138,7 @@ public sealed class LocalStoreTests
         Assert.Equal(40, store.ReadMeta("last_ack"));
         Assert.Null(store.ReadEpoch());
         Assert.False(store.ResetInProgress());
-        Assert.Equal(["kept"], store.ReadOutbox(10).Select(o => o.Value));
+        Assert.Equal(["kept"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
         Assert.Equal(new Write(41, "dev", "kept"), store.LatestPendingWrite("note:a", "dev"));
         store.ApplyFrame([], clock: 50, lastAck: 50, ackedUpToId: null, new EpochUpdate("e1"));
         Assert.Equal("e1", store.ReadEpoch());
@@ -109,7 +170,7 @@ public sealed class LocalStoreTests
             // The last page: the re-uploads join the outbox behind the edit, and the record is dropped.
             store.ApplyFrame([], clock: 9, lastAck: 3, ackedUpToId: null, reset: new ResetStep(false, [], [("note:lost", new Write(2, "other", "lost"))]));
             Assert.False(store.ResetInProgress());
-            Assert.Equal(["my edit", "lost"], store.ReadOutbox(10).Select(o => o.Value));
+            Assert.Equal(["my edit", "lost"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
 
             // A re-upload is not an edit of this device: it never shows as a local write that lost.
             Assert.Null(store.LatestPendingWrite("note:lost", "dev"));
