@@ -73,7 +73,14 @@ internal sealed class FolderSession : IAsyncDisposable
                 });
             try
             {
-                return new FolderSession(layout, folderLock, config, client, new FileIndex(layout.IndexPath), output, settings);
+                var index = new FileIndex(layout.IndexPath);
+                var session = new FolderSession(layout, folderLock, config, client, index, output, settings);
+                if (index.CopiesAreNew)
+                {
+                    session.Sync.AdoptEarlierCopies();
+                }
+
+                return session;
             }
             catch
             {
