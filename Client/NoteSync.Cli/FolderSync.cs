@@ -18,8 +18,9 @@ namespace NoteSync.Cli;
 /// locally while a remote change to it arrives counts as edited, so the local edit is pushed with a newer
 /// clock and wins; the file is never overwritten while it holds content the server has not seen, and the
 /// remote version is kept beside it (<c>name.conflict-&lt;device&gt;.md</c>), as is this device's write when
-/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>). Only copies recorded in the
-/// index as made here are ever deleted.
+/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>), or when it was made while the
+/// folder was not syncing and crosses a change the first pull brought (<see cref="JudgingEditsMadeUnseen"/>).
+/// Only copies recorded in the index as made here are ever deleted.
 /// </summary>
 internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, FileIndex index, string deviceId, int maxNoteBytes, CliOutput output)
 {
@@ -41,8 +42,8 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     /// <summary>The notes in conflict as of the last <see cref="RefreshConflicts"/> (a snapshot, safe from any thread).</summary>
     public IReadOnlySet<string> ConflictPaths => Volatile.Read(ref _conflictPaths);
 
-    /// <summary>Reconciles every note file, every indexed path and every note of the replica; returns the counts.</summary>
-    public async Task<ScanCounts> ScanAsync(bool push, string verb, CancellationToken cancellationToken)
+    /// <summary>Reconciles every note file, every indexed path and every note of the replica; returns the counts. <paramref name="follow"/> false writes no note file (push).</summary>
+    public async Task<ScanCounts> ScanAsync(bool push, string verb, CancellationToken cancellationToken, bool follow = true)
     {
         var paths = new SortedSet<string>(StringComparer.Ordinal);
         var counts = new ScanCounts();
@@ -73,7 +74,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             foreach (var path in paths)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                counts.Add(await ReconcileAsync(path, push, trustStat: true));
+                counts.Add(await ReconcileAsync(path, push, trustStat: true, follow));
                 done++;
                 if (paths.Count >= ProgressThreshold)
                 {
@@ -140,8 +141,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         return NoteOfFile(relative) is { } note ? ReconcileAsync(note, push) : Task.FromResult(ReconcileOutcome.Skipped);
     }
 
-    /// <summary>Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone (pull).</summary>
-    public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false)
+    /// <summary>
+    /// Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone
+    /// (pull); <paramref name="follow"/> false leaves files that have none as they are (push).
+    /// </summary>
+    public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false, bool follow = true)
     {
         if (!NotePaths.IsNoteShaped(path))
         {
@@ -179,6 +183,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         // a download written unflushed (the file system kept the name, not the bytes): it is filled in, not
         // pushed as an edit that would empty the note everywhere.
         var tornDownload = local is not null && entry is null && local.Text == "" && !string.IsNullOrEmpty(replica);
+        var crossedHere = false;
         if (local is not null && local.Hash != entry?.Hash && !tornDownload)
         {
             // Edited or new here.
@@ -194,18 +199,28 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.LocalPending;
             }
 
-            if (replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
-                && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId)
+            var theirs = ChangedElsewhere(path, entry, replica);
+            if (theirs is not null && JudgingEditsMadeUnseen)
             {
-                // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
-                // and wins, so the other version would vanish from sight; it is kept beside the note.
-                KeepCopy(path, theirs.DeviceId, replica, copy => $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {copy}");
+                // Made without seeing theirs, which reached the server first (others may have it already):
+                // theirs shows, the local edit is kept beside it, and the file follows the replica below.
+                KeepCopy(path, deviceId, text, copy => $"{path}: this device's edit crossed a newer one from {theirs.DeviceId}; the note shows {theirs.DeviceId}'s, this device's is kept in {copy}");
+                crossedHere = true;
             }
+            else
+            {
+                if (theirs is not null)
+                {
+                    // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
+                    // and wins, so the other version would vanish from sight; it is kept beside the note.
+                    KeepCopy(path, theirs.DeviceId, replica!, copy => $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {copy}");
+                }
 
-            await WriteAsync(path, text);
-            index.Set(path, local.Entry);
-            output.Detail($"pushed {path}");
-            return ReconcileOutcome.Pushed;
+                await WriteAsync(path, text);
+                index.Set(path, local.Entry);
+                output.Detail($"pushed {path}");
+                return ReconcileOutcome.Pushed;
+            }
         }
 
         if (local is null && entry is not null)
@@ -214,6 +229,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             if (!push)
             {
                 return ReconcileOutcome.LocalPending;
+            }
+
+            if (JudgingEditsMadeUnseen && ChangedElsewhere(path, entry, replica) is { } changed)
+            {
+                // Deleted without seeing a change made elsewhere: the change stays, the file comes back.
+                output.Notice($"{path} was deleted here and changed on {changed.DeviceId} since the last sync; it is back with {changed.DeviceId}'s version");
+                index.Remove(path);
+                return await ReconcileAsync(path, push, follow: true);
             }
 
             if (replica is not null)
@@ -227,6 +250,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         // Unchanged here (or never here): follow the replica.
+        if (!follow && !tornDownload && !crossedHere)
+        {
+            return ReconcileOutcome.None;
+        }
+
         if (replica is null)
         {
             if (local is null)
@@ -242,7 +270,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.Pulled;
             }
 
-            return await ReconcileAsync(path, push);
+            return await ReconcileAsync(path, push, follow: follow);
         }
 
         var bytes = Encoding.UTF8.GetBytes(replica);
@@ -266,7 +294,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         if (!wrote)
         {
             // Edited between our read and the rename: it is a local edit after all.
-            return await ReconcileAsync(path, push);
+            return await ReconcileAsync(path, push, follow: follow);
         }
 
         var written = new FileInfo(full);
@@ -274,6 +302,17 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         output.Detail($"pulled {path}");
         return ReconcileOutcome.Pulled;
     }
+
+    /// <summary>
+    /// True while the scan judges edits made while the folder was not syncing (at start-up, once pulled):
+    /// an edit that crosses a change from elsewhere was made without seeing it, and yields to it.
+    /// </summary>
+    public bool JudgingEditsMadeUnseen { get; set; }
+
+    /// <summary>The other device's version, when the replica changed elsewhere since the index last matched it.</summary>
+    private NoteVersion? ChangedElsewhere(string path, IndexEntry? entry, string? replica) =>
+        replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
+            && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId ? theirs : null;
 
     /// <summary>A local edit (null: a delete) into the outbox: at once, or with the scan's batch.</summary>
     private Task WriteAsync(string path, string? text)
@@ -517,6 +556,43 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// How many note files hold edits (or deletes) the store has not taken yet: what a scan would push.
+    /// Reads only files whose size or mtime moved, and changes nothing.
+    /// </summary>
+    public int CountLocalEdits()
+    {
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var file in EnumerateFiles())
+        {
+            if (NotePaths.IsNoteShaped(file) && index.CopyAt(file) is null)
+            {
+                paths.Add(NotePaths.Normalized(file));
+            }
+        }
+
+        paths.UnionWith(index.Paths);
+        var count = 0;
+        foreach (var path in paths)
+        {
+            if (NotePaths.Problem(path) is not null || NotePaths.FullOf(layout.Root, path) is not { } full)
+            {
+                continue;
+            }
+
+            var entry = index.Get(path);
+            var local = ReadLocal(full, entry, trustStat: true);
+            var edited = local is { Problem: null } && local.Hash != entry?.Hash && client.Get(path) != local.Text;
+            var deleted = local is null && entry is not null && client.Get(path) is not null;
+            if (edited || deleted)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private LocalFile? ReadLocal(string full, IndexEntry? entry, bool trustStat)
