@@ -155,6 +155,20 @@ internal sealed class FileIndex : IDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Forgets every file, kept conflict and copy: the folder meets a space it never synced with, so
+    /// nothing recorded says what that space holds, and every file is judged afresh (copies included,
+    /// which become notes there: no version is dropped).
+    /// </summary>
+    public void ForgetAll()
+    {
+        CommitBatch();
+        Execute("DELETE FROM files; DELETE FROM kept; DELETE FROM copies");
+        _entries.Clear();
+        _kept.Clear();
+        _copies.Clear();
+    }
+
     /// <summary>Groups the following changes into one transaction until <see cref="CommitBatch"/>: thousands of files, one commit.</summary>
     public void BeginBatch() => _batch ??= _connection.BeginTransaction();
 
