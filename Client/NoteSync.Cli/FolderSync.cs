@@ -183,7 +183,6 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         // a download written unflushed (the file system kept the name, not the bytes): it is filled in, not
         // pushed as an edit that would empty the note everywhere.
         var tornDownload = local is not null && entry is null && local.Text == "" && !string.IsNullOrEmpty(replica);
-        var crossedHere = false;
         if (local is not null && local.Hash != entry?.Hash && !tornDownload)
         {
             // Edited or new here.
@@ -199,28 +198,27 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.LocalPending;
             }
 
-            var theirs = ChangedElsewhere(path, entry, replica);
-            if (theirs is not null && JudgingEditsMadeUnseen)
+            if (ChangedElsewhere(path, entry, replica) is { } theirs)
             {
-                // Made without seeing theirs, which reached the server first (others may have it already):
-                // theirs shows, the local edit is kept beside it, and the file follows the replica below.
-                KeepCopy(path, deviceId, text, copy => $"{path}: this device's edit crossed a newer one from {theirs.DeviceId}; the note shows {theirs.DeviceId}'s, this device's is kept in {copy}");
-                crossedHere = true;
-            }
-            else
-            {
-                if (theirs is not null)
+                if (JudgingEditsMadeUnseen)
                 {
-                    // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
-                    // and wins, so the other version would vanish from sight; it is kept beside the note.
-                    KeepCopy(path, theirs.DeviceId, replica!, copy => $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {copy}");
+                    // Made without seeing theirs, which reached the server first (others may have it already):
+                    // theirs shows, the local edit is kept beside it. Once kept, the file counts as unchanged
+                    // and follows the replica (a crash in between leaves the same to do).
+                    KeepCopy(path, deviceId, text, copy => $"{path}: this device's edit crossed a newer one from {theirs.DeviceId}; the note shows {theirs.DeviceId}'s, this device's is kept in {copy}");
+                    index.Set(path, local.Entry);
+                    return await ReconcileAsync(path, push, follow: true);
                 }
 
-                await WriteAsync(path, text);
-                index.Set(path, local.Entry);
-                output.Detail($"pushed {path}");
-                return ReconcileOutcome.Pushed;
+                // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
+                // and wins, so the other version would vanish from sight; it is kept beside the note.
+                KeepCopy(path, theirs.DeviceId, replica!, copy => $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {copy}");
             }
+
+            await WriteAsync(path, text);
+            index.Set(path, local.Entry);
+            output.Detail($"pushed {path}");
+            return ReconcileOutcome.Pushed;
         }
 
         if (local is null && entry is not null)
@@ -250,7 +248,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         // Unchanged here (or never here): follow the replica.
-        if (!follow && !tornDownload && !crossedHere)
+        if (!follow && !tornDownload)
         {
             return ReconcileOutcome.None;
         }
