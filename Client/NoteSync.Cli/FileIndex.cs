@@ -7,8 +7,10 @@ namespace NoteSync.Cli;
 /// with the size and mtime seen then (so a full scan reads only files whose size or mtime moved).
 /// A file whose hash differs from its entry was edited locally; one equal to it is unchanged and
 /// follows the replica. Layout: <c>files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime INTEGER)</c>,
-/// and <c>kept(path TEXT PRIMARY KEY)</c>, the notes with kept copies (<see cref="KeptPaths"/>); tables and
-/// columns are only ever added.
+/// <c>kept(path TEXT PRIMARY KEY)</c>, the notes with kept copies (<see cref="KeptPaths"/>), and
+/// <c>copies(path TEXT PRIMARY KEY, note TEXT, device TEXT)</c>, the conflict copies this folder made
+/// (<see cref="CopyAt"/>): only those are ever deleted, so a file merely named like one is a note. Tables
+/// and columns are only ever added.
 /// <para>
 /// Losing the newest entries (a crash; the file runs with synchronous=NORMAL) is harmless: a file then
 /// looks edited, and when its content equals the replica's the entry is just written again, nothing is pushed.
@@ -20,6 +22,7 @@ internal sealed class FileIndex : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, IndexEntry> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _kept = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConflictCopy> _copies = new(StringComparer.Ordinal);
     private SqliteTransaction? _batch;
 
     public FileIndex(string path)
@@ -30,6 +33,23 @@ internal sealed class FileIndex : IDisposable
         Execute("PRAGMA synchronous = NORMAL");
         Execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL)");
         Execute("CREATE TABLE IF NOT EXISTS kept (path TEXT PRIMARY KEY)");
+        using (var exists = _connection.CreateCommand())
+        {
+            exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'copies'";
+            CopiesAreNew = (long)exists.ExecuteScalar()! == 0;
+        }
+
+        Execute("CREATE TABLE IF NOT EXISTS copies (path TEXT PRIMARY KEY, note TEXT NOT NULL, device TEXT NOT NULL)");
+        using (var copies = _connection.CreateCommand())
+        {
+            copies.CommandText = "SELECT path, note, device FROM copies";
+            using var copiesReader = copies.ExecuteReader();
+            while (copiesReader.Read())
+            {
+                _copies[copiesReader.GetString(0)] = new ConflictCopy(copiesReader.GetString(0), copiesReader.GetString(1), copiesReader.GetString(2));
+            }
+        }
+
         using (var kept = _connection.CreateCommand())
         {
             kept.CommandText = "SELECT path FROM kept";
@@ -95,6 +115,58 @@ internal sealed class FileIndex : IDisposable
         command.CommandText = kept ? "INSERT OR IGNORE INTO kept (path) VALUES ($p)" : "DELETE FROM kept WHERE path = $p";
         command.Parameters.AddWithValue("$p", path);
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>True when this open added the <c>copies</c> table: an index written before copies were recorded.</summary>
+    public bool CopiesAreNew { get; }
+
+    /// <summary>The conflict copy this folder made at <paramref name="path"/>, or null when it made none there.</summary>
+    public ConflictCopy? CopyAt(string path) => _copies.GetValueOrDefault(path);
+
+    /// <summary>The conflict copies this folder made of <paramref name="note"/>.</summary>
+    public IReadOnlyList<ConflictCopy> CopiesOf(string note) => [.. _copies.Values.Where(c => c.Note == note).OrderBy(c => c.Path, StringComparer.Ordinal)];
+
+    /// <summary>The notes this folder holds conflict copies of.</summary>
+    public IReadOnlySet<string> NotesWithCopies => _copies.Values.Select(c => c.Note).ToHashSet(StringComparer.Ordinal);
+
+    public void AddCopy(ConflictCopy copy)
+    {
+        _copies[copy.Path] = copy;
+        using var command = _connection.CreateCommand();
+        command.Transaction = _batch;
+        command.CommandText = "INSERT INTO copies (path, note, device) VALUES ($p, $n, $d) ON CONFLICT(path) DO UPDATE SET note = excluded.note, device = excluded.device";
+        command.Parameters.AddWithValue("$p", copy.Path);
+        command.Parameters.AddWithValue("$n", copy.Note);
+        command.Parameters.AddWithValue("$d", copy.Device);
+        command.ExecuteNonQuery();
+    }
+
+    public void RemoveCopy(string path)
+    {
+        if (!_copies.Remove(path))
+        {
+            return;
+        }
+
+        using var command = _connection.CreateCommand();
+        command.Transaction = _batch;
+        command.CommandText = "DELETE FROM copies WHERE path = $p";
+        command.Parameters.AddWithValue("$p", path);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Forgets every file, kept conflict and copy: the folder meets a space it never synced with, so
+    /// nothing recorded says what that space holds, and every file is judged afresh (copies included,
+    /// which become notes there: no version is dropped).
+    /// </summary>
+    public void ForgetAll()
+    {
+        CommitBatch();
+        Execute("DELETE FROM files; DELETE FROM kept; DELETE FROM copies");
+        _entries.Clear();
+        _kept.Clear();
+        _copies.Clear();
     }
 
     /// <summary>Groups the following changes into one transaction until <see cref="CommitBatch"/>: thousands of files, one commit.</summary>

@@ -53,31 +53,70 @@ internal sealed class FolderSession : IAsyncDisposable
         var folderLock = heldLock ?? FolderLock.Acquire(layout);
         try
         {
-            var config = Merge(layout, settings, needServer);
+            var saved = FolderConfig.Load(layout);
+            var config = Merge(layout, saved, settings, needServer);
             var output = new CliOutput(settings.Verbose);
-            var client = new NoteSyncClient(
-                new SyncConfig
-                {
-                    DeviceId = config.Device!,
-                    SyncEndpoint = new Uri(config.Server ?? "http://localhost:5000"),
-                    EnableWebSocket = !settings.Poll,
-                    SyncIntervalMs = settings.IntervalMs,
-                },
-                new NoteSyncClientOptions
-                {
-                    DataDirectory = layout.DataDir,
-                    Token = settings.Token,
-                    HubPath = settings.HubPath,
-                    MinReconnectDelay = TimeSpan.FromMilliseconds(Math.Min(500, settings.MaxRetryMs)),
-                    MaxReconnectDelay = TimeSpan.FromMilliseconds(settings.MaxRetryMs),
-                });
+            var elsewhere = Elsewhere(saved, config);
+            var index = new FileIndex(layout.IndexPath);
+            NoteSyncClient client;
             try
             {
-                return new FolderSession(layout, folderLock, config, client, new FileIndex(layout.IndexPath), output, settings);
+                if (elsewhere is not null)
+                {
+                    output.Notice($"{layout.Root} synced with {elsewhere}: its record of what was synced does not hold there, so the folder and the space are brought together: what the space lacks goes up, what the folder lacks comes down, a note that differs keeps both versions (a conflict copy)");
+
+                    // The index first: a store emptied under an index that still says "synced" would make
+                    // the files look deleted elsewhere. The config last: until it names the new pairing, a
+                    // run that stopped half-way starts over.
+                    index.ForgetAll();
+                    if (Directory.Exists(layout.DataDir))
+                    {
+                        Directory.Delete(layout.DataDir, recursive: true);
+                    }
+                }
+
+                client = new NoteSyncClient(
+                    new SyncConfig
+                    {
+                        DeviceId = config.Device!,
+                        SyncEndpoint = new Uri(config.Server ?? "http://localhost:5000"),
+                        EnableWebSocket = !settings.Poll,
+                        SyncIntervalMs = settings.IntervalMs,
+                    },
+                    new NoteSyncClientOptions
+                    {
+                        DataDirectory = layout.DataDir,
+                        Token = settings.Token,
+                        HubPath = settings.HubPath,
+                        MinReconnectDelay = TimeSpan.FromMilliseconds(Math.Min(500, settings.MaxRetryMs)),
+                        MaxReconnectDelay = TimeSpan.FromMilliseconds(settings.MaxRetryMs),
+                    });
+            }
+            catch
+            {
+                index.Dispose();
+                throw;
+            }
+
+            try
+            {
+                if (config != saved)
+                {
+                    config.Save(layout);
+                }
+
+                var session = new FolderSession(layout, folderLock, config, client, index, output, settings);
+                if (index.CopiesAreNew && elsewhere is null)
+                {
+                    session.Sync.AdoptEarlierCopies();
+                }
+
+                return session;
             }
             catch
             {
                 client.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                index.Dispose();
                 throw;
             }
         }
@@ -88,15 +127,41 @@ internal sealed class FolderSession : IAsyncDisposable
         }
     }
 
-    private static FolderConfig Merge(FolderLayout layout, ConnectionSettings settings, bool needServer)
+    /// <summary>
+    /// What the folder synced with, in words, when <paramref name="config"/> points it elsewhere: another
+    /// server address, or another space (a token for another space, or one where none was used). Null when
+    /// it is the same, or the folder never synced, or the space it synced with is unknown (an older notesync
+    /// wrote the config; the server's epoch still tells another history).
+    /// </summary>
+    private static string? Elsewhere(FolderConfig saved, FolderConfig config)
     {
-        var saved = FolderConfig.Load(layout);
+        if (saved.Server is not { } before || config.Server is not { } now)
+        {
+            return null;
+        }
+
+        if (!FolderConfig.SameServer(before, now))
+        {
+            return $"another server ({before}) until now";
+        }
+
+        return saved.Space is { } was && config.Space is { } space && was != space
+            ? $"another space until now ({TokenSpace.Describe(was)}, now {TokenSpace.Describe(space)})"
+            : null;
+    }
+
+    private static FolderConfig Merge(FolderLayout layout, FolderConfig saved, ConnectionSettings settings, bool needServer)
+    {
         if (settings.Device is { } device && saved.Device is { } savedDevice && device != savedDevice)
         {
             throw new CliException(ExitCodes.Usage, $"{layout.Root} syncs as device '{savedDevice}', not '{device}' (its queued writes belong to that device)");
         }
 
-        var merged = new FolderConfig(settings.Server ?? saved.Server, settings.Device ?? saved.Device);
+        // Only a command that talks to the server knows the space it syncs with now: the one of its token. No
+        // token where one was used is far more often a token forgotten than auth turned off: not another space.
+        var given = needServer ? TokenSpace.Of(settings.Token) : null;
+        var space = given is null || (given.Length == 0 && !string.IsNullOrEmpty(saved.Space)) ? saved.Space : given;
+        var merged = new FolderConfig(settings.Server ?? saved.Server, settings.Device ?? saved.Device, space);
         if (merged.Device is null)
         {
             throw new CliException(ExitCodes.Usage, "no device id: give --device <id> (remembered for this folder afterwards)");
@@ -115,11 +180,6 @@ internal sealed class FolderSession : IAsyncDisposable
         if (needServer && merged.Server is null)
         {
             throw new CliException(ExitCodes.Usage, "no server: give --server <url> or set NOTESYNC_URL (remembered for this folder afterwards)");
-        }
-
-        if (merged != saved)
-        {
-            merged.Save(layout);
         }
 
         return merged;

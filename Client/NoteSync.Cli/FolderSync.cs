@@ -18,7 +18,9 @@ namespace NoteSync.Cli;
 /// locally while a remote change to it arrives counts as edited, so the local edit is pushed with a newer
 /// clock and wins; the file is never overwritten while it holds content the server has not seen, and the
 /// remote version is kept beside it (<c>name.conflict-&lt;device&gt;.md</c>), as is this device's write when
-/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>).
+/// a newer one beat it before the server had it (<see cref="KeepLostWrite"/>), or when it was made while the
+/// folder was not syncing and crosses a change the first pull brought (<see cref="JudgingEditsMadeUnseen"/>).
+/// Only copies recorded in the index as made here are ever deleted.
 /// </summary>
 internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, FileIndex index, string deviceId, int maxNoteBytes, CliOutput output)
 {
@@ -40,15 +42,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     /// <summary>The notes in conflict as of the last <see cref="RefreshConflicts"/> (a snapshot, safe from any thread).</summary>
     public IReadOnlySet<string> ConflictPaths => Volatile.Read(ref _conflictPaths);
 
-    /// <summary>Reconciles every note file, every indexed path and every note of the replica; returns the counts.</summary>
-    public async Task<ScanCounts> ScanAsync(bool push, string verb, CancellationToken cancellationToken)
+    /// <summary>Reconciles every note file, every indexed path and every note of the replica; returns the counts. <paramref name="follow"/> false writes no note file (push).</summary>
+    public async Task<ScanCounts> ScanAsync(bool push, string verb, CancellationToken cancellationToken, bool follow = true)
     {
         var paths = new SortedSet<string>(StringComparer.Ordinal);
-        var copiesOf = new HashSet<string>(StringComparer.Ordinal);
         var counts = new ScanCounts();
         foreach (var file in EnumerateFiles())
         {
-            if (NotePaths.IsNoteShaped(file))
+            if (NotePaths.IsNoteShaped(file) && index.CopyAt(file) is null)
             {
                 if (NoteOfFile(file) is { } note)
                 {
@@ -58,10 +59,6 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 {
                     counts.Add(ReconcileOutcome.Skipped);
                 }
-            }
-            else if (NotePaths.NoteOfConflictCopy(file) is { } note)
-            {
-                copiesOf.Add(note);
             }
         }
 
@@ -77,7 +74,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             foreach (var path in paths)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                counts.Add(await ReconcileAsync(path, push, trustStat: true));
+                counts.Add(await ReconcileAsync(path, push, trustStat: true, follow));
                 done++;
                 if (paths.Count >= ProgressThreshold)
                 {
@@ -119,8 +116,8 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             output.ProgressDone($"{verb} {done:N0}/{paths.Count:N0} files");
         }
 
-        // Copies on disk of notes no longer in conflict (resolved while this folder was not syncing) go too.
-        RefreshConflicts(copiesOf);
+        // Copies of notes no longer in conflict (resolved while this folder was not syncing) go too.
+        RefreshConflicts(index.NotesWithCopies);
         return counts;
     }
 
@@ -136,7 +133,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
     /// <summary>Reconciles the note a file stands for (<paramref name="relative"/>, from the watcher), if any.</summary>
     public Task<ReconcileOutcome> ReconcileFileAsync(string relative, bool push)
     {
-        if (!NotePaths.IsNoteShaped(relative))
+        if (!NotePaths.IsNoteShaped(relative) || index.CopyAt(relative) is not null)
         {
             return Task.FromResult(ReconcileOutcome.None);
         }
@@ -144,8 +141,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         return NoteOfFile(relative) is { } note ? ReconcileAsync(note, push) : Task.FromResult(ReconcileOutcome.Skipped);
     }
 
-    /// <summary>Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone (pull).</summary>
-    public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false)
+    /// <summary>
+    /// Brings one note's file and replica entry in step. <paramref name="push"/> false leaves local edits alone
+    /// (pull); <paramref name="follow"/> false leaves files that have none as they are (push).
+    /// </summary>
+    public async Task<ReconcileOutcome> ReconcileAsync(string path, bool push, bool trustStat = false, bool follow = true)
     {
         if (!NotePaths.IsNoteShaped(path))
         {
@@ -158,6 +158,13 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         if (full is null)
         {
             Skip(path, path, $"skipping {path}: {problem ?? "it would be a file outside the folder"}");
+            return ReconcileOutcome.Skipped;
+        }
+
+        if (index.CopyAt(path) is { } copy)
+        {
+            // A note from elsewhere named like a copy this folder keeps: the copy's file is not overwritten.
+            Skip(path, path + "\0copy", $"skipping {path}: this folder keeps a conflict copy of {copy.Note} under that name; resolve {copy.Note} to sync it");
             return ReconcileOutcome.Skipped;
         }
 
@@ -191,12 +198,21 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.LocalPending;
             }
 
-            if (replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
-                && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId)
+            if (ChangedElsewhere(path, entry, replica) is { } theirs)
             {
+                if (JudgingEditsMadeUnseen)
+                {
+                    // Made without seeing theirs, which reached the server first (others may have it already):
+                    // theirs shows, the local edit is kept beside it. Once kept, the file counts as unchanged
+                    // and follows the replica (a crash in between leaves the same to do).
+                    KeepCopy(path, deviceId, text, copy => $"{path}: this device's edit crossed a newer one from {theirs.DeviceId}; the note shows {theirs.DeviceId}'s, this device's is kept in {copy}");
+                    index.Set(path, local.Entry);
+                    return await ReconcileAsync(path, push, follow: true);
+                }
+
                 // Changed here and elsewhere since the last sync: the local edit goes up with a newer clock
                 // and wins, so the other version would vanish from sight; it is kept beside the note.
-                KeepCopy(path, theirs.DeviceId, replica, $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {NotePaths.ConflictPath(path, theirs.DeviceId)}");
+                KeepCopy(path, theirs.DeviceId, replica!, copy => $"{path} was changed here and on {theirs.DeviceId} since the last sync; this device's edit wins, {theirs.DeviceId}'s version is kept in {copy}");
             }
 
             await WriteAsync(path, text);
@@ -213,6 +229,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.LocalPending;
             }
 
+            if (JudgingEditsMadeUnseen && ChangedElsewhere(path, entry, replica) is { } changed)
+            {
+                // Deleted without seeing a change made elsewhere: the change stays, the file comes back.
+                output.Notice($"{path} was deleted here and changed on {changed.DeviceId} since the last sync; it is back with {changed.DeviceId}'s version");
+                index.Remove(path);
+                return await ReconcileAsync(path, push, follow: true);
+            }
+
             if (replica is not null)
             {
                 await WriteAsync(path, null);
@@ -224,6 +248,11 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         // Unchanged here (or never here): follow the replica.
+        if (!follow && !tornDownload)
+        {
+            return ReconcileOutcome.None;
+        }
+
         if (replica is null)
         {
             if (local is null)
@@ -239,7 +268,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 return ReconcileOutcome.Pulled;
             }
 
-            return await ReconcileAsync(path, push);
+            return await ReconcileAsync(path, push, follow: follow);
         }
 
         var bytes = Encoding.UTF8.GetBytes(replica);
@@ -263,7 +292,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         if (!wrote)
         {
             // Edited between our read and the rename: it is a local edit after all.
-            return await ReconcileAsync(path, push);
+            return await ReconcileAsync(path, push, follow: follow);
         }
 
         var written = new FileInfo(full);
@@ -271,6 +300,17 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         output.Detail($"pulled {path}");
         return ReconcileOutcome.Pulled;
     }
+
+    /// <summary>
+    /// True while the scan judges edits made while the folder was not syncing (at start-up, once pulled):
+    /// an edit that crosses a change from elsewhere was made without seeing it, and yields to it.
+    /// </summary>
+    public bool JudgingEditsMadeUnseen { get; set; }
+
+    /// <summary>The other device's version, when the replica changed elsewhere since the index last matched it.</summary>
+    private NoteVersion? ChangedElsewhere(string path, IndexEntry? entry, string? replica) =>
+        replica is not null && entry?.Hash != Hash(Encoding.UTF8.GetBytes(replica))
+            && client.GetVersion(path) is { } theirs && theirs.DeviceId != deviceId ? theirs : null;
 
     /// <summary>A local edit (null: a delete) into the outbox: at once, or with the scan's batch.</summary>
     private Task WriteAsync(string path, string? text)
@@ -314,12 +354,15 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             return;
         }
 
-        KeepCopy(path, deviceId, lost.Value, $"{path}: this device's edit crossed a newer one from {now.DeviceId}; the note shows {now.DeviceId}'s, this device's is kept in {NotePaths.ConflictPath(path, deviceId)}");
+        KeepCopy(path, deviceId, lost.Value, copy => $"{path}: this device's edit crossed a newer one from {now.DeviceId}; the note shows {now.DeviceId}'s, this device's is kept in {copy}");
     }
 
     /// <summary>The notes in conflict now: the replica's conflicts and the notes with kept copies.</summary>
     public IReadOnlySet<string> CurrentConflictPaths() =>
         new HashSet<string>(client.GetConflicts().Select(c => c.Path).Where(NotePaths.IsNote).Concat(index.KeptPaths), StringComparer.Ordinal);
+
+    /// <summary>The conflict copies this folder made of <paramref name="notePath"/>.</summary>
+    public IReadOnlyList<ConflictCopy> CopiesOf(string notePath) => index.CopiesOf(notePath);
 
     /// <summary>True when the note has kept copies (see <see cref="KeepLostWrite"/>) rather than, or besides, a replica conflict.</summary>
     public bool IsKept(string path) => index.KeptPaths.Contains(path);
@@ -331,10 +374,14 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         RemoveConflictCopies(path, except: []);
     }
 
-    private void KeepCopy(string path, string device, string value, string message)
+    private void KeepCopy(string path, string device, string value, Func<string, string> message)
     {
-        var copy = NotePaths.FullOf(layout.Root, NotePaths.ConflictPath(path, device))
+        var copyPath = CopyPathFor(path, device);
+        var copy = NotePaths.FullOf(layout.Root, copyPath)
             ?? throw new CliException(ExitCodes.LocalIo, $"cannot keep the other version of {path}: its copy would be outside the folder");
+
+        // Recorded before the file exists: a copy is deleted only once resolved, and only if recorded.
+        index.AddCopy(new ConflictCopy(copyPath, path, device));
         try
         {
             WriteFile(copy, Encoding.UTF8.GetBytes(value), local: null, mustBeUnchanged: false);
@@ -346,7 +393,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
 
         index.SetKept(path, true);
-        output.Notice($"conflict: {message}. Resolve with: notesync resolve {path} --keep mine|theirs|<file>");
+        output.Notice($"conflict: {message(copyPath)}. Resolve with: notesync resolve {path} --keep mine|theirs|<file>");
         Volatile.Write(ref _conflictPaths, new HashSet<string>(ConflictPaths.Append(path), StringComparer.Ordinal));
     }
 
@@ -361,12 +408,15 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         foreach (var conflict in conflicts)
         {
             now.Add(conflict.Path);
-            var wanted = new Dictionary<string, string>(StringComparer.Ordinal);
+            var wanted = new Dictionary<string, (string Device, string Value)>(StringComparer.Ordinal);
+            var copyOf = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var sibling in conflict.Siblings)
             {
                 if (sibling.Value is not null)
                 {
-                    wanted.TryAdd(NotePaths.ConflictPath(conflict.Path, sibling.DeviceId), sibling.Value);
+                    var copyPath = CopyPathFor(conflict.Path, sibling.DeviceId);
+                    wanted.TryAdd(copyPath, (sibling.DeviceId, sibling.Value));
+                    copyOf.TryAdd(sibling.DeviceId, copyPath);
                 }
             }
 
@@ -375,11 +425,16 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
                 RemoveConflictCopies(conflict.Path, except: wanted.Keys);
             }
 
-            foreach (var (copy, value) in wanted)
+            foreach (var (copy, (device, value)) in wanted)
             {
                 if (NotePaths.FullOf(layout.Root, copy) is not { } full)
                 {
                     continue;
+                }
+
+                if (index.CopyAt(copy) is null)
+                {
+                    index.AddCopy(new ConflictCopy(copy, conflict.Path, device));
                 }
 
                 var bytes = Encoding.UTF8.GetBytes(value);
@@ -394,7 +449,7 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
             {
                 var others = string.Join(", ", conflict.Siblings.Select(s => s.Value is null
                     ? $"{s.DeviceId} deleted it"
-                    : $"{s.DeviceId}'s version is in {NotePaths.ConflictPath(conflict.Path, s.DeviceId)}"));
+                    : $"{s.DeviceId}'s version is in {copyOf.GetValueOrDefault(s.DeviceId)}"));
                 output.Notice($"conflict: {conflict.Path} was changed on several devices at once; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>");
             }
         }
@@ -425,23 +480,117 @@ internal sealed class FolderSync(FolderLayout layout, NoteSyncClient client, Fil
         }
     }
 
+    /// <summary>Deletes the copies of <paramref name="notePath"/> this folder recorded making, but those in <paramref name="except"/>; no other file.</summary>
     private void RemoveConflictCopies(string notePath, IEnumerable<string> except)
     {
-        var (dir, prefix, ext) = NotePaths.ConflictPattern(notePath);
-        var fullDir = dir.Length == 0 ? layout.Root : NotePaths.FullOf(layout.Root, dir);
-        if (fullDir is null || !Directory.Exists(fullDir))
-        {
-            return;
-        }
-
         var keep = new HashSet<string>(except, StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(fullDir, prefix + "*" + ext))
+        foreach (var copy in index.CopiesOf(notePath))
         {
-            if (NotePaths.RelativeOf(layout.Root, file) is { } relative && NotePaths.IsConflictName(Path.GetFileName(file)) && !keep.Contains(relative))
+            if (keep.Contains(copy.Path))
             {
-                File.Delete(file);
+                continue;
+            }
+
+            if (NotePaths.FullOf(layout.Root, copy.Path) is { } full)
+            {
+                File.Delete(full);
+            }
+
+            index.RemoveCopy(copy.Path);
+        }
+    }
+
+    /// <summary>
+    /// Where the copy of <paramref name="device"/>'s version of <paramref name="notePath"/> goes: the copy already
+    /// made for it, or <c>name.conflict-&lt;device&gt;.ext</c> unless a note, a file or another copy has that
+    /// name (then <c>-2</c>, <c>-3</c>...): a copy never overwrites a note.
+    /// </summary>
+    private string CopyPathFor(string notePath, string device)
+    {
+        for (var attempt = 1; attempt <= 100; attempt++)
+        {
+            var candidate = NotePaths.ConflictPath(notePath, device, attempt);
+            if (index.CopyAt(candidate) is { } made)
+            {
+                if (made.Note == notePath && made.Device == device)
+                {
+                    return candidate;
+                }
+
+                continue;
+            }
+
+            if (index.Get(candidate) is null && client.GetVersion(candidate) is null
+                && NotePaths.FullOf(layout.Root, candidate) is { } full && !File.Exists(full) && !Directory.Exists(full))
+            {
+                return candidate;
             }
         }
+
+        throw new CliException(ExitCodes.LocalIo, $"cannot keep {device}'s version of {notePath}: every name for its copy is taken");
+    }
+
+    /// <summary>
+    /// An index from before copies were recorded: the copies of the notes in conflict now are this folder's
+    /// (it made them); other files named like copies are notes from here on.
+    /// </summary>
+    public void AdoptEarlierCopies()
+    {
+        foreach (var note in CurrentConflictPaths())
+        {
+            var (dir, prefix, ext) = NotePaths.ConflictPattern(note);
+            var fullDir = dir.Length == 0 ? layout.Root : NotePaths.FullOf(layout.Root, dir);
+            if (fullDir is null || !Directory.Exists(fullDir))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(fullDir, prefix + "*" + ext))
+            {
+                var name = Path.GetFileName(file);
+                if (NotePaths.RelativeOf(layout.Root, file) is { } relative && NotePaths.IsConflictName(name))
+                {
+                    index.AddCopy(new ConflictCopy(relative, note, name[prefix.Length..^ext.Length]));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// How many note files hold edits (or deletes) the store has not taken yet: what a scan would push.
+    /// Reads only files whose size or mtime moved, and changes nothing.
+    /// </summary>
+    public int CountLocalEdits()
+    {
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var file in EnumerateFiles())
+        {
+            if (NotePaths.IsNoteShaped(file) && index.CopyAt(file) is null)
+            {
+                paths.Add(NotePaths.Normalized(file));
+            }
+        }
+
+        paths.UnionWith(index.Paths);
+        var count = 0;
+        foreach (var path in paths)
+        {
+            if (NotePaths.Problem(path) is not null || NotePaths.FullOf(layout.Root, path) is not { } full)
+            {
+                continue;
+            }
+
+            var entry = index.Get(path);
+            var local = ReadLocal(full, entry, trustStat: true);
+            var edited = local is { Problem: null } && local.Hash != entry?.Hash && client.Get(path) != local.Text;
+            var deleted = local is null && entry is not null && client.Get(path) is not null;
+            if (edited || deleted)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private LocalFile? ReadLocal(string full, IndexEntry? entry, bool trustStat)

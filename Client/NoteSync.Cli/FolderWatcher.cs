@@ -74,7 +74,7 @@ internal sealed class FolderWatcher : IDisposable
         {
             Schedule(relative);
         }
-        else if (!NotePaths.IsConflictName(Path.GetFileName(relative)) && !Path.HasExtension(relative))
+        else if (!Path.HasExtension(relative))
         {
             // Probably a folder: whatever notes it held are gone or moved.
             ScheduleFullScan();

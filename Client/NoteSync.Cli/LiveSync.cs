@@ -4,9 +4,11 @@ using NoteSync.Client;
 namespace NoteSync.Cli;
 
 /// <summary>
-/// <c>notesync sync</c>: a startup scan (local edits made while stopped go into the outbox), then the
-/// client runs live while one loop applies, in arrival order, local file events (debounced by the
-/// watcher), remote changes, full scans and <c>resolve</c> requests. Runs until Ctrl+C or SIGTERM, or
+/// <c>notesync sync</c>: the client runs live while one loop applies, in arrival order, local file events
+/// (debounced by the watcher), remote changes, full scans and <c>resolve</c> requests. Local edits are
+/// judged only once the first pull is in: until then (the start, however long the server stays out of
+/// reach) they wait in their files, so an edit made while stopped that crosses one made elsewhere
+/// meanwhile is seen as such, and the other version kept beside it. Runs until Ctrl+C or SIGTERM, or
 /// until the first connection is refused with 401 (a token that never worked will not start working).
 /// The server being unreachable is not fatal: edits queue and go up on reconnect.
 /// </summary>
@@ -24,7 +26,12 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
     private bool _uploading;
     private int _downloaded;
     private bool _firstSyncDone;
+    private bool _pulled;
     private int _reuploading;
+
+    // Notes with local edits that wait for the first pull (counted in the status's outbox), touched by the loop only.
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    private int _waitingCount;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -54,16 +61,12 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         }, null, ResolveRequests.PollInterval, ResolveRequests.PollInterval);
         try
         {
-            await sync.ScanAsync(push: true, "scanning", token);
-            lock (_gate)
-            {
-                _uploadTotal = client.Status.OutboxDepth - client.Status.RefusedWrites;
-                _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
-            }
-
+            // Files follow what the store holds already; edits wait for the first pull.
+            await sync.ScanAsync(push: false, "scanning", token);
+            CountWaiting(sync);
             client.Start();
             output.Notice($"syncing {session.Layout.Root} as {session.Config.Device} with {session.Config.Server}; Ctrl+C stops");
-            _ = FirstSyncAsync(client, token);
+            _ = SyncThenAsync(client, WorkKind.Pulled, token);
             await RunLoopAsync(sync, token);
             return ExitCodes.Ok;
         }
@@ -78,12 +81,13 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         }
     }
 
-    private async Task FirstSyncAsync(NoteSyncClient client, CancellationToken cancellationToken)
+    /// <summary>A round with the server, then <paramref name="next"/> for the loop.</summary>
+    private async Task SyncThenAsync(NoteSyncClient client, WorkKind next, CancellationToken cancellationToken)
     {
         try
         {
             await client.SyncNowAsync(cancellationToken);
-            _work.Writer.TryWrite(new WorkItem(WorkKind.FirstSyncDone, null, false));
+            _work.Writer.TryWrite(new WorkItem(next, null, false));
         }
         catch (Exception ex) when (ex is OperationCanceledException or TokenRefusedException or ObjectDisposedException)
         {
@@ -107,7 +111,13 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                     switch (item.Kind)
                     {
                         case WorkKind.Scan:
-                            await sync.ScanAsync(push: true, "scanning", cancellationToken);
+                            await sync.ScanAsync(push: _pulled, "scanning", cancellationToken);
+                            CountWaiting(sync);
+                            break;
+                        case WorkKind.Pulled when !_pulled:
+                            await JudgeLocalEditsAsync(sync, cancellationToken);
+                            break;
+                        case WorkKind.Pulled:
                             break;
                         case WorkKind.Requests:
                             await ResolveRequests.ServeAsync(session.Layout, async r =>
@@ -129,8 +139,13 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                             }
 
                             var outcome = item.Kind == WorkKind.Local
-                                ? await sync.ReconcileFileAsync(item.Path!, push: true)
-                                : await sync.ReconcileAsync(item.Path!, push: true);
+                                ? await sync.ReconcileFileAsync(item.Path!, push: _pulled)
+                                : await sync.ReconcileAsync(item.Path!, push: _pulled);
+                            if (outcome == ReconcileOutcome.LocalPending && _waiting.Add(item.Path!))
+                            {
+                                Volatile.Write(ref _waitingCount, _waiting.Count);
+                            }
+
                             if (item.Kind == WorkKind.Remote && outcome == ReconcileOutcome.Pulled)
                             {
                                 _downloaded++;
@@ -155,6 +170,43 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
             {
                 session.Output.Progress($"downloading: {_downloaded:N0} notes written");
             }
+        }
+    }
+
+    /// <summary>
+    /// The first pull is in: the scan now takes the edits made while stopped (or before the server could be
+    /// reached), judged against what the server holds, and a second round sends them before "in sync".
+    /// </summary>
+    private async Task JudgeLocalEditsAsync(FolderSync sync, CancellationToken cancellationToken)
+    {
+        _pulled = true;
+        sync.JudgingEditsMadeUnseen = true;
+        try
+        {
+            await sync.ScanAsync(push: true, "scanning", cancellationToken);
+        }
+        finally
+        {
+            sync.JudgingEditsMadeUnseen = false;
+        }
+
+        _waiting.Clear();
+        Volatile.Write(ref _waitingCount, 0);
+        lock (_gate)
+        {
+            _uploadTotal = session.Client.Status.OutboxDepth - session.Client.Status.RefusedWrites;
+            _uploading = _uploadTotal >= FolderSync.ProgressThreshold;
+        }
+
+        _ = SyncThenAsync(session.Client, WorkKind.FirstSyncDone, cancellationToken);
+    }
+
+    /// <summary>Before the first pull: how many notes have local edits waiting (a scan with push off counts them).</summary>
+    private void CountWaiting(FolderSync sync)
+    {
+        if (!_pulled)
+        {
+            Volatile.Write(ref _waitingCount, Math.Max(_waiting.Count, sync.CountLocalEdits()));
         }
     }
 
@@ -231,6 +283,9 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                     Announce($"cannot sync: {error}; free some space, it retries by itself", key: "store");
                     break;
                 case ConnectionState.QuotaExceeded when status.LastError is { } error:
+                    // The refused round still pulled: the edits made while stopped can be judged now, and a
+                    // delete among them may be what makes room.
+                    _work.Writer.TryWrite(new WorkItem(WorkKind.Pulled, null, false));
                     Announce($"the server refused the edits: {error}; they are kept and sent once room is made", key: "quota");
                     break;
                 case ConnectionState.Unauthorized when !_everOnline:
@@ -259,7 +314,8 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         {
             try
             {
-                var bytes = StatusFile.Build(session.Client.Status, session.Client.LastAck, session.Sync.ConflictPaths, session.Client.Refused);
+                var status = session.Client.Status;
+                var bytes = StatusFile.Build(status with { OutboxDepth = status.OutboxDepth + Volatile.Read(ref _waitingCount) }, session.Client.LastAck, session.Sync.ConflictPaths, session.Client.Refused);
                 if (_lastStatus is null || !bytes.AsSpan().SequenceEqual(_lastStatus))
                 {
                     AtomicFile.Write(session.Layout.StatusPath, bytes);
@@ -293,6 +349,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         Remote,
         Scan,
         Requests,
+        Pulled,
         FirstSyncDone,
     }
 

@@ -7,8 +7,9 @@ namespace NoteSync.Cli;
 /// <summary>
 /// Which files are notes, and how a file's place in the folder maps to a note path (<c>note:&lt;path&gt;</c>
 /// on the wire). A note path is the file's path relative to the folder with <c>/</c> separators.
-/// Only <c>.md</c> and <c>.txt</c> files are notes; dot-files, dot-folders (<c>.notesync</c>, <c>.git</c>),
-/// temporary files and conflict copies (<c>name.conflict-&lt;device&gt;.md</c>) are not. A note path maps
+/// Only <c>.md</c> and <c>.txt</c> files are notes; dot-files, dot-folders (<c>.notesync</c>, <c>.git</c>) and
+/// temporary files are not, nor are the conflict copies the folder made (<c>name.conflict-&lt;device&gt;.md</c>,
+/// told by the file index, not by the name: a file merely named so is a note). A note path maps
 /// to a file only when its key passes the server's key rule and its name is portable (<see cref="Problem"/>),
 /// the same on every OS, so every folder holds the same files (docs/client.md, "Which files are notes").
 /// </summary>
@@ -31,7 +32,7 @@ internal static class NotePaths
 
     /// <summary>
     /// True when the relative path names what the folder syncs or, when its name cannot be a file,
-    /// warns about: a <c>.md</c> or <c>.txt</c> name, not a conflict copy, in no hidden folder. The
+    /// warns about: a <c>.md</c> or <c>.txt</c> name in no hidden folder. The
     /// extension is read as Windows would, without trailing dots and spaces, so <c>x.md.</c> is
     /// warned about rather than passed over.
     /// </summary>
@@ -52,8 +53,7 @@ internal static class NotePaths
             }
         }
 
-        var name = segments[^1].TrimEnd('.', ' ');
-        return HasNoteExtension(name) && !IsConflictName(name);
+        return HasNoteExtension(segments[^1].TrimEnd('.', ' '));
     }
 
     /// <summary>
@@ -120,28 +120,18 @@ internal static class NotePaths
         return at > 0 && HasNoteExtension(fileName) && at + ConflictMarker.Length < fileName.Length - Path.GetExtension(fileName).Length;
     }
 
-    /// <summary>The conflict copy of <paramref name="notePath"/> for <paramref name="deviceId"/>: <c>dir/name.conflict-device.ext</c>.</summary>
-    public static string ConflictPath(string notePath, string deviceId)
+    /// <summary>
+    /// The conflict copy of <paramref name="notePath"/> for <paramref name="deviceId"/>: <c>dir/name.conflict-device.ext</c>,
+    /// or with <c>-2</c>, <c>-3</c>... after the device for the <paramref name="attempt"/>th name, when the first is taken by a note.
+    /// </summary>
+    public static string ConflictPath(string notePath, string deviceId, int attempt = 1)
     {
         var slash = notePath.LastIndexOf('/');
         var dir = slash < 0 ? "" : notePath[..(slash + 1)];
         var name = notePath[(slash + 1)..];
         var ext = Path.GetExtension(name);
-        return $"{dir}{name[..^ext.Length]}{ConflictMarker}{SafeDevice(deviceId)}{ext}";
-    }
-
-    /// <summary>The note a conflict copy belongs to (<c>dir/name.conflict-dev.md</c> is a copy of <c>dir/name.md</c>), or null.</summary>
-    public static string? NoteOfConflictCopy(string relative)
-    {
-        var slash = relative.LastIndexOf('/');
-        var name = relative[(slash + 1)..];
-        if (!IsConflictName(name))
-        {
-            return null;
-        }
-
-        var note = relative[..(slash + 1)] + name[..name.LastIndexOf(ConflictMarker, StringComparison.Ordinal)] + Path.GetExtension(name);
-        return IsNote(note) ? note : null;
+        var suffix = attempt > 1 ? $"-{attempt}" : "";
+        return $"{dir}{name[..^ext.Length]}{ConflictMarker}{SafeDevice(deviceId)}{suffix}{ext}";
     }
 
     /// <summary>The prefix every conflict copy of <paramref name="notePath"/> starts with (its folder included).</summary>

@@ -3,9 +3,11 @@ using NoteSync.Client;
 namespace NoteSync.Cli;
 
 /// <summary>
-/// <c>push</c> and <c>pull</c>: one exchange with the server, then exit. <c>push</c> scans the folder (local
-/// edits into the outbox) and waits until the server acknowledged them; <c>pull</c> syncs and writes the
-/// replica into files that have no local edits (a file with local edits is left alone and counted).
+/// <c>push</c> and <c>pull</c>: one exchange with the server, then exit. Both pull first. <c>push</c> then scans
+/// the folder (local edits into the outbox, judged against what the server holds, so an edit that crosses
+/// one made elsewhere keeps the other version beside it) and waits until the server acknowledged them;
+/// <c>pull</c> writes the replica into files that have no local edits (a file with local edits is left alone
+/// and counted).
 /// Either fails at once with <see cref="ExitCodes.Unreachable"/> when the server cannot be reached, or
 /// <see cref="ExitCodes.AuthRefused"/> on a 401; what was queued stays queued.
 /// </summary>
@@ -16,11 +18,6 @@ internal static class OneShot
         var client = session.Client;
         var output = session.Output;
         var pushed = 0;
-        if (push)
-        {
-            pushed = (await session.Sync.ScanAsync(push: true, "scanning", cancellationToken)).Pushed;
-        }
-
         var total = client.Status.OutboxDepth;
         var resets = new ResetReport(output);
         client.HistoryReset += (_, r) =>
@@ -47,6 +44,11 @@ internal static class OneShot
         }
 
         var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A full space refuses the queue of the last run but still pulls: the local edits can be judged, and
+        // a delete among them may be what makes room, so the refusal ends the run only once they are queued.
+        var pulledDespiteQuota = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var judged = 0;
         client.StatusChanged += (_, s) =>
         {
             if (s.State == ConnectionState.StoreFailed)
@@ -56,6 +58,10 @@ internal static class OneShot
             else if (s.State == ConnectionState.Offline && s.LastError is { } error)
             {
                 failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"));
+            }
+            else if (s.State == ConnectionState.QuotaExceeded && push && Volatile.Read(ref judged) == 0)
+            {
+                pulledDespiteQuota.TrySetResult();
             }
             else if (s.State == ConnectionState.QuotaExceeded)
             {
@@ -73,9 +79,22 @@ internal static class OneShot
             }
         };
         client.Start();
-        var synced = client.SyncNowAsync(cancellationToken);
-        await await Task.WhenAny(synced, failed.Task);
-        if (total >= FolderSync.ProgressThreshold)
+
+        // Unreachable here: the edits stay in their files, unjudged, for the next run.
+        await await Task.WhenAny(client.SyncNowAsync(cancellationToken), failed.Task, pulledDespiteQuota.Task);
+        if (push)
+        {
+            session.Sync.JudgingEditsMadeUnseen = true;
+            pushed = (await session.Sync.ScanAsync(push: true, "scanning", cancellationToken, follow: false)).Pushed;
+            session.Sync.JudgingEditsMadeUnseen = false;
+
+            // One write per changed file; the loop may be sending them already.
+            Interlocked.Add(ref total, pushed);
+            Volatile.Write(ref judged, 1);
+            await await Task.WhenAny(client.SyncNowAsync(cancellationToken), failed.Task);
+        }
+
+        if (Volatile.Read(ref total) >= FolderSync.ProgressThreshold)
         {
             output.ProgressDone($"uploading {total:N0}/{total:N0} notes");
         }

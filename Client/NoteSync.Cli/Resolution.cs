@@ -25,7 +25,7 @@ internal sealed record Resolution(string NotePath, string Keep, string? FileCont
             throw new CliException(ExitCodes.Usage, $"{NotePath} is not in conflict (see `notesync conflicts`)");
         }
 
-        var value = Choose(conflict, sync.DeviceId);
+        var value = Choose(conflict, sync);
         await client.ResolveAsync(NotePath, value);
         sync.DropKept(NotePath);
         await sync.ReconcileAsync(NotePath, push: true);
@@ -42,23 +42,20 @@ internal sealed record Resolution(string NotePath, string Keep, string? FileCont
         }
 
         var siblings = new List<NoteVersion>();
-        var (dir, prefix, ext) = NotePaths.ConflictPattern(NotePath);
-        var fullDir = dir.Length == 0 ? sync.Layout.Root : NotePaths.FullOf(sync.Layout.Root, dir);
-        foreach (var copy in Directory.Exists(fullDir) ? Directory.EnumerateFiles(fullDir, prefix + "*" + ext) : [])
+        foreach (var copy in sync.CopiesOf(NotePath))
         {
-            var name = Path.GetFileName(copy);
-            var device = name[prefix.Length..^ext.Length];
-            if (device != NotePaths.SafeDevice(winner.DeviceId))
+            if (copy.Device != winner.DeviceId && NotePaths.FullOf(sync.Layout.Root, copy.Path) is { } full && File.Exists(full))
             {
-                siblings.Add(new NoteVersion(File.ReadAllText(copy), 0, device == NotePaths.SafeDevice(sync.DeviceId) ? sync.DeviceId : device));
+                siblings.Add(new NoteVersion(File.ReadAllText(full), 0, copy.Device));
             }
         }
 
         return siblings.Count == 0 ? null : new NoteConflict(NotePath, winner, siblings);
     }
 
-    private string? Choose(NoteConflict conflict, string deviceId)
+    private string? Choose(NoteConflict conflict, FolderSync sync)
     {
+        var deviceId = sync.DeviceId;
         NoteVersion[] versions = [conflict.Winner, .. conflict.Siblings];
         switch (Keep)
         {
@@ -74,7 +71,10 @@ internal sealed record Resolution(string NotePath, string Keep, string? FileCont
                     return theirs[0].Value;
                 }
 
-                var files = string.Join(", ", theirs.Select(v => v.DeviceId == conflict.Winner.DeviceId ? NotePath : NotePaths.ConflictPath(NotePath, v.DeviceId)));
+                var copies = sync.CopiesOf(NotePath);
+                var files = string.Join(", ", theirs.Select(v => v.DeviceId == conflict.Winner.DeviceId
+                    ? NotePath
+                    : copies.FirstOrDefault(c => c.Device == v.DeviceId)?.Path ?? NotePaths.ConflictPath(NotePath, v.DeviceId)));
                 throw new CliException(ExitCodes.Usage, theirs.Count == 0
                     ? $"{NotePath}: no other device's version in the conflict"
                     : $"{NotePath}: several other devices' versions ({files}); use --keep <file> with the one you want");

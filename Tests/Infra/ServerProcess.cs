@@ -58,15 +58,16 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>
     /// Starts a server; <paramref name="settings"/> are <c>NoteSync__X</c>-style environment overrides,
     /// <paramref name="serverDirectory"/> where its binaries are (the test's own output by default),
-    /// <paramref name="wrapper"/> a command that runs <c>dotnet NoteSync.Server.dll ...</c> given as its last arguments.
+    /// <paramref name="wrapper"/> a command that runs <c>dotnet NoteSync.Server.dll ...</c> given as its last arguments,
+    /// <paramref name="port"/> the port of a server stopped before (0: a fresh one), to start another at its address.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, string? serverDirectory = null, IReadOnlyList<string>? wrapper = null)
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string? dataDir = null, string? serverDirectory = null, IReadOnlyList<string>? wrapper = null, int port = 0)
     {
         var owned = dataDir is null ? new TempDirectory() : null;
         var server = new ServerProcess(dataDir ?? owned!.Path, owned, settings ?? new Dictionary<string, string>(), serverDirectory ?? AppContext.BaseDirectory, wrapper ?? []);
         try
         {
-            await server.LaunchAsync(port: 0);
+            await server.LaunchAsync(port);
             return server;
         }
         catch

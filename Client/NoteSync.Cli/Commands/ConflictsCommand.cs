@@ -15,21 +15,28 @@ internal static class ConflictsCommand
             async _ =>
             {
                 var layout = FolderArgument.Existing(result.GetValue(folder)!);
-                List<string> paths;
+                var lines = new List<string>();
                 if (FolderLock.TryAcquire(layout) is { } held)
                 {
                     await using var session = FolderSession.Open(layout.Root, ConnectionOptions.Offline, needServer: false, held);
-                    paths = [.. session.Sync.CurrentConflictPaths().Order(StringComparer.Ordinal)];
+                    foreach (var path in session.Sync.CurrentConflictPaths().Order(StringComparer.Ordinal))
+                    {
+                        lines.Add(string.Join("  ", [path, .. session.Sync.CopiesOf(path).Select(c => c.Path)]));
+                    }
                 }
                 else
                 {
+                    // The running sync holds the index; the copies are found by their names.
                     using var doc = StatusFile.Read(layout) ?? throw new CliException(ExitCodes.Locked, "a sync is starting on this folder; try again in a moment");
-                    paths = [.. doc.RootElement.GetProperty("conflicts").EnumerateArray().Select(e => e.GetString()!)];
+                    foreach (var path in doc.RootElement.GetProperty("conflicts").EnumerateArray().Select(e => e.GetString()!))
+                    {
+                        lines.Add(string.Join("  ", [path, .. CopiesOf(layout, path)]));
+                    }
                 }
 
-                foreach (var path in paths)
+                foreach (var line in lines)
                 {
-                    Console.Out.WriteLine(PrintableText.Escape(string.Join("  ", [path, .. CopiesOf(layout, path)])));
+                    Console.Out.WriteLine(PrintableText.Escape(line));
                 }
 
                 return ExitCodes.Ok;
@@ -43,7 +50,7 @@ internal static class ConflictsCommand
         var (dir, prefix, ext) = NotePaths.ConflictPattern(notePath);
         var fullDir = dir.Length == 0 ? layout.Root : NotePaths.FullOf(layout.Root, dir);
         return Directory.Exists(fullDir)
-            ? Directory.EnumerateFiles(fullDir, prefix + "*" + ext).Select(f => NotePaths.RelativeOf(layout.Root, f)!).Order(StringComparer.Ordinal)
+            ? Directory.EnumerateFiles(fullDir, prefix + "*" + ext).Where(f => NotePaths.IsConflictName(Path.GetFileName(f))).Select(f => NotePaths.RelativeOf(layout.Root, f)!).Order(StringComparer.Ordinal)
             : [];
     }
 }

@@ -29,7 +29,8 @@ internal static class StatusCommand
                     lines.Add(("sync", "not running"));
                     lines.Add(("state", "offline"));
                     lines.Add(("transport", "none"));
-                    lines.Add(("outbox", status.OutboxDepth.ToString("N0")));
+                    // Edits made since the sync stopped wait in their files, not yet in the store: counted too.
+                    lines.Add(("outbox", (status.OutboxDepth + session.Sync.CountLocalEdits()).ToString("N0")));
                     lines.Add(("last_ack", session.Client.LastAck.ToString()));
                     lines.Add(("conflicts", session.Sync.CurrentConflictPaths().Count.ToString()));
                     lines.Add(("refused", session.Client.Refused.Count.ToString()));
