@@ -48,11 +48,23 @@ internal static class CliKit
     public static Task WaitForFileAsync(string folder, string path, string? content, TimeSpan? timeout = null) =>
         ClientKit.WaitUntilAsync(() => ReadNote(folder, path) == content, $"{path} = {content ?? "(gone)"} in {folder}", timeout);
 
-    /// <summary>The note files of <paramref name="folder"/> (relative, with /), conflict copies included, state and temp files not.</summary>
-    public static SortedDictionary<string, string> Files(string folder) => new(
-        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+    /// <summary>
+    /// The note files of <paramref name="folder"/> (relative, with /), conflict copies included, state and
+    /// temp files not. A file a running sync deletes between the listing and its read is left out.
+    /// </summary>
+    public static SortedDictionary<string, string> Files(string folder)
+    {
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(f => !f.Split('/').Any(s => s.StartsWith('.')))
-            .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(folder, f))),
-        StringComparer.Ordinal);
+            .Where(f => !f.Split('/').Any(s => s.StartsWith('.'))))
+        {
+            if (ReadNote(folder, path) is { } content)
+            {
+                files[path] = content;
+            }
+        }
+
+        return files;
+    }
 }
