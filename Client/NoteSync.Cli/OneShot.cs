@@ -18,7 +18,9 @@ internal static class OneShot
         var client = session.Client;
         var output = session.Output;
         var pushed = 0;
-        var total = client.Status.OutboxDepth;
+        // Writes waiting to go up: refused ones stay in the outbox, set aside, and are not among them.
+        var total = client.Status.OutboxDepth - client.Status.RefusedWrites;
+        var newlyRefused = 0;
         var resets = new ResetReport(output);
         client.HistoryReset += (_, r) =>
         {
@@ -36,7 +38,11 @@ internal static class OneShot
                 lost.Enqueue((c.Path, write));
             }
         };
-        client.WriteRefused += (_, r) => output.Notice(RefusalLine(r));
+        client.WriteRefused += (_, r) =>
+        {
+            Interlocked.Increment(ref newlyRefused);
+            output.Notice(RefusalLine(r));
+        };
         var refusedBefore = client.Refused;
         foreach (var r in refusedBefore)
         {
@@ -75,7 +81,7 @@ internal static class OneShot
             var all = Volatile.Read(ref total);
             if (all >= FolderSync.ProgressThreshold && s.OutboxDepth > s.RefusedWrites)
             {
-                output.Progress($"uploading {Math.Max(0, all - s.OutboxDepth):N0}/{all:N0} notes");
+                output.Progress($"uploading {Math.Max(0, all - (s.OutboxDepth - s.RefusedWrites)):N0}/{all:N0} notes");
             }
         };
         client.Start();
@@ -106,7 +112,8 @@ internal static class OneShot
 
         // Only what the server acknowledged counts: refused writes stay in the outbox, set aside.
         var refused = client.Refused;
-        var acknowledged = Math.Max(0, Volatile.Read(ref total) - client.Status.OutboxDepth);
+        var end = client.Status;
+        var acknowledged = Math.Max(0, Volatile.Read(ref total) - (end.OutboxDepth - end.RefusedWrites) - Volatile.Read(ref newlyRefused));
         if (push)
         {
             session.Sync.RefreshConflicts();
