@@ -524,7 +524,7 @@ public sealed partial class NoteSyncClient
         var hub = new HubConnectionBuilder()
             .WithUrl(url, o =>
             {
-                // One WebSocket and no negotiation: any node of the service can take it (CONTRACT §7).
+                // One WebSocket and no negotiation: any node of the service can take it (docs/operations.md).
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
                 o.AccessTokenProvider = () => GetTokenAsync(CancellationToken.None).AsTask();

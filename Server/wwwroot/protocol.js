@@ -1,4 +1,4 @@
-// The NoteSync reference JavaScript client: CONTRACT §3 (raw WebSocket /ws/sync) with the §5 fallback
+// The NoteSync reference JavaScript client: docs/protocol.md §4 (raw WebSocket /ws/sync) with the §6 fallback
 // (POST /sync polling per SyncConfig). It owns the connection, not the data: the replica, clock,
 // cursor and outbox live in a `replica` object the embedder supplies (store.js keeps them in
 // IndexedDB), with this shape:
@@ -117,7 +117,7 @@ export class SyncClient {
     this.#emit();
   }
 
-  // ---- WebSocket (CONTRACT §3) ----
+  // ---- WebSocket (docs/protocol.md §4) ----
 
   #connect() {
     clearTimeout(this.#timer);
@@ -246,7 +246,7 @@ export class SyncClient {
     return changes;
   }
 
-  // ---- HTTP polling (CONTRACT §5) ----
+  // ---- HTTP polling (docs/protocol.md §6) ----
 
   async #poll() {
     if (this.#stopped || this.transport === "websocket") return;
