@@ -426,7 +426,7 @@ public sealed partial class NoteSyncClient
         }
     }
 
-    /// <summary>The code and message of a refusal for good in a hub error, which ends with <c>&lt;code&gt;: &lt;message&gt;</c> (docs/protocol.md §5, C# client).</summary>
+    /// <summary>The code and message of a refusal for good in a hub error, which ends with <c>&lt;code&gt;: &lt;message&gt;</c> (docs/protocol.md §5.4).</summary>
     private static (string Code, string Reason)? RefusalIn(string message)
     {
         foreach (var code in (string[])[ErrorCodes.BadRequest, ErrorCodes.TooLarge])

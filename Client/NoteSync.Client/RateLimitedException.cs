@@ -2,7 +2,7 @@ namespace NoteSync.Client;
 
 /// <summary>
 /// The server refused a push with <c>rate_limited</c>: nothing was applied, and the same push may be sent
-/// again after <see cref="RetryAfter"/> (docs/protocol.md §4 and its difference 13).
+/// again after <see cref="RetryAfter"/> (docs/protocol.md §4.9).
 /// </summary>
 internal sealed class RateLimitedException(string message, TimeSpan retryAfter) : Exception(message)
 {

@@ -3,7 +3,7 @@ using MessagePack;
 namespace NoteSync.Shared.Protocol;
 
 /// <summary>
-/// The server's limits on what a device sends (docs/protocol.md §4, "The answer"), carried by the
+/// The server's limits on what a device sends (docs/protocol.md §4.4, "The server's limits"), carried by the
 /// optional <c>limits</c> field of a <c>sync_ack</c>, so a client can size its pushes to be taken
 /// instead of learning them from refusals.
 /// </summary>

@@ -4,7 +4,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd;
 
 /// <summary>
-/// The server tells its limits on pushes in <c>limits</c> of a <c>sync_ack</c> (docs/protocol.md §4, "The
+/// The server tells its limits on pushes in <c>limits</c> of a <c>sync_ack</c> (docs/protocol.md §4.4, "The
 /// server's limits"): on the first answer of each WebSocket and hub connection, on every HTTP answer.
 /// </summary>
 public sealed class SyncLimitsTests
