@@ -6,7 +6,7 @@ namespace NoteSync.Server.Options;
 /// <summary>
 /// Every server setting, bound from the <c>NoteSync</c> section (env: <c>NoteSync__X</c>).
 /// Adding a setting touches: this class (with its default and range), appsettings.json, the table in
-/// docs/architecture.md (Configuration), and a test that the bad value fails at start-up.
+/// docs/operations.md (Configuration), and a test that the bad value fails at start-up.
 /// </summary>
 public sealed class NoteSyncOptions
 {
