@@ -24,7 +24,7 @@ public sealed class ErrorFrame
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? RequestId { get; set; }
 
-    /// <summary>With <c>rate_limited</c>: how many milliseconds to wait before the next try (beyond protocol v1).</summary>
+    /// <summary>With <c>rate_limited</c>: how many milliseconds to wait before the next try (docs/protocol.md §4.9).</summary>
     [Key("retry_after_ms")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? RetryAfterMs { get; set; }
