@@ -17,7 +17,7 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep cli] (also: flood)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli] (also: flood abuse storage)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
@@ -36,6 +36,12 @@
 #                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
 #                 flood-off as is, flood-on with one more device pushing FLOOD_RATE/s on its own connection
 #                 (bench --flood-rate); compare the two runs' "latency p50/p90/p99/max" rows.
+#   abuse:        FLOOD_VALUE_BYTES [65536] FLOOD_NOTES [20000] FLOOD_LISTENERS [2]  the fanout three times, each on a
+#                 fresh server with auth on (a random signing key; tokens minted by the server's `token` command):
+#                 the measured devices in space "bench", a flooder and its listeners in space "flood" (another space):
+#                 abuse-off as is, abuse-siblings with the sibling bomb (distinct values at one timestamp, as fast as
+#                 answered), abuse-pull with a pull loop (the flood space filled with FLOOD_NOTES notes of NOTE_SIZE,
+#                 then pulled whole from 0 as fast as served); compare the measured devices' latency rows.
 #   SEED [1]   LABEL []   BENCH_ARGS []  extra bench arguments for every scenario
 #   SERVER_CMD   command template instead of the NoteSync dll; {PORT} and {DATADIR} are substituted.
 #                It must exec the server itself (no wrapper, no `dotnet run`: that forks).
@@ -81,6 +87,7 @@ EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
 PUSHES=${PUSHES:-5}; KEY_BYTES=${KEY_BYTES:-1024}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
+FLOOD_VALUE_BYTES=${FLOOD_VALUE_BYTES:-65536}; FLOOD_NOTES=${FLOOD_NOTES:-20000}; FLOOD_LISTENERS=${FLOOD_LISTENERS:-2}
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
 SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
@@ -245,7 +252,20 @@ for scenario in $SCENARIOS; do
       run_bench flood-off fanout "${FANOUT_ARGS[@]}"
       run_bench flood-on fanout "${FANOUT_ARGS[@]}" --flood-rate "$FLOOD_RATE"
       SERVER_ENV=() ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood storage)" >&2; FAILED+=("$scenario") ;;
+    abuse)
+      # Auth on, so the flooder is in another space than the measured devices; the key lives only in this run.
+      key=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+      # The measured devices share one token: its budget is raised so that only the flood's own limits act.
+      SERVER_ENV=(NoteSync__Auth__Enabled=true NoteSync__Auth__SigningKey="$key"
+        NoteSync__Limits__PushesPerSecondPerToken=100000 NoteSync__Limits__PushBurstPerToken=100000)
+      bench_token=$(env "${SERVER_ENV[@]}" dotnet "$SERVER_DLL" token --space bench --ttl 1d)
+      flood_token=$(env "${SERVER_ENV[@]}" dotnet "$SERVER_DLL" token --space flood --ttl 1d)
+      ABUSE_ARGS=("${FANOUT_ARGS[@]}" --token "$bench_token" --flood-token "$flood_token" --flood-listeners "$FLOOD_LISTENERS")
+      run_bench abuse-off fanout "${ABUSE_ARGS[@]}"
+      run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES"
+      run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE"
+      SERVER_ENV=() ;;
+    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood abuse storage)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

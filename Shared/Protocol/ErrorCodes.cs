@@ -12,7 +12,10 @@ public static class ErrorCodes
     /// <summary>Credentials valid, but not for this.</summary>
     public const string Forbidden = "forbidden";
 
-    /// <summary>The frame exceeds a configured limit (changes per push, value size).</summary>
+    /// <summary>
+    /// The frame, or a note it would grow, exceeds a configured limit: changes per push, key or value
+    /// size, writes or bytes a note keeps at one timestamp, an HTTP body (docs/protocol.md §4.10).
+    /// </summary>
     public const string TooLarge = "too_large";
 
     /// <summary>Too many pushes; retry later.</summary>
@@ -25,7 +28,11 @@ public static class ErrorCodes
     /// </summary>
     public const string QuotaExceeded = "quota_exceeded";
 
-    /// <summary>The store cannot be reached; nothing was applied, retry later.</summary>
+    /// <summary>
+    /// The store cannot be reached, is shutting down or its disk is full, or the connection is closing.
+    /// The writes may or may not be in (the store may fail after the write, while the answer is read):
+    /// keep them and re-send later, which is harmless (docs/protocol.md §4.10).
+    /// </summary>
     public const string Unavailable = "unavailable";
 
     /// <summary>A server bug. Nothing was acknowledged.</summary>

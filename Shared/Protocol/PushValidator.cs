@@ -19,7 +19,7 @@ public static class PushValidator
 
         if (push.Type is not null && push.Type != FrameTypes.SyncPush)
         {
-            return ProtocolError.BadRequest($"unknown type '{push.Type}' (expected '{FrameTypes.SyncPush}')");
+            return ProtocolError.BadRequest(PushReadErrors.UnknownType(push.Type));
         }
 
         if (push.LastAck is < 0 or > ProtocolLimits.MaxTimestamp)

@@ -17,7 +17,10 @@ public sealed class SyncAck
     [Key("ack_timestamp")]
     public long AckTimestamp { get; set; }
 
-    /// <summary>Every entry changed since the push's <c>last_ack</c>, each once, in <c>seq</c> order.</summary>
+    /// <summary>
+    /// Every entry changed since the push's <c>last_ack</c>, each once, in <c>seq</c> order; an answer to a
+    /// push that lost writes puts the winners of those keys first (docs/protocol.md §4.3).
+    /// </summary>
     [Key("changes")]
     public List<Change> Changes { get; set; } = [];
 

@@ -41,7 +41,7 @@ var watchdog = new Thread(() =>
 watchdog.Start();
 
 var log = new ResultLog(options.Out ?? ResultLog.DefaultPath(DateTime.UtcNow));
-using var connector = new DeviceConnector(options.Urls);
+using var connector = new DeviceConnector(options.Urls, options.Token);
 var context = new BenchContext(options, connector, deadline.Token);
 Console.WriteLine($"NoteSync.Bench {options.Scenario} -> {string.Join(",", options.Urls)} run {context.RunId}, results {log.Path}");
 

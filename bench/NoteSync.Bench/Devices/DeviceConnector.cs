@@ -20,9 +20,12 @@ internal sealed class DeviceConnector : IDisposable
     });
 
     private readonly Uri[] _nodes;
+    private readonly string? _token;
 
-    public DeviceConnector(IReadOnlyList<Uri> nodes)
+    /// <summary>Devices on <paramref name="nodes"/>, each connecting with <paramref name="token"/> when given (a server with auth on).</summary>
+    public DeviceConnector(IReadOnlyList<Uri> nodes, string? token = null)
     {
+        _token = token;
         if (nodes.Count == 0)
         {
             throw new ArgumentException("no server URL");
@@ -54,8 +57,11 @@ internal sealed class DeviceConnector : IDisposable
     public static bool IsAllowedHost(Uri uri) =>
         uri.HostNameType == UriHostNameType.IPv4 && IPAddress.Parse(uri.Host).Equals(IPAddress.Parse("127.0.0.1"));
 
-    public Uri DeviceUri(BenchDevice device) =>
-        new(_nodes[device.Node % _nodes.Length], $"/ws/sync?device_id={Uri.EscapeDataString(device.DeviceId)}");
+    public Uri DeviceUri(BenchDevice device) => SyncUri(_nodes[device.Node % _nodes.Length], device.DeviceId, _token);
+
+    /// <summary>The raw WebSocket URL of <paramref name="deviceId"/> on <paramref name="node"/>, the token in the query as a browser sends it.</summary>
+    public static Uri SyncUri(Uri node, string deviceId, string? token) =>
+        new(node, $"/ws/sync?device_id={Uri.EscapeDataString(deviceId)}{(token is null ? "" : $"&access_token={Uri.EscapeDataString(token)}")}");
 
     /// <summary>Connects one device and waits for its initial pull to be answered.</summary>
     public async Task<long> ConnectAsync(BenchDevice device, long initialLastAck, TimeSpan timeout, CancellationToken cancellationToken)

@@ -50,8 +50,30 @@ internal sealed record BenchOptions
 
     public double DrainSeconds { get; init; } = 10;
 
-    /// <summary>Pushes per second of one extra flooding device during a fan-out (0: none).</summary>
+    /// <summary>Pushes per second of one extra flooding device during a fan-out (0: none; <c>rate</c> mode only).</summary>
     public double FloodRate { get; init; }
+
+    /// <summary>
+    /// What the extra device does during a fan-out: <c>rate</c> (tiny writes at <see cref="FloodRate"/>),
+    /// <c>siblings</c> (distinct values at one timestamp, as fast as answered) or <c>pull</c> (full pulls of
+    /// a filled space, as fast as answered); empty: no extra device unless <see cref="FloodRate"/> is set.
+    /// </summary>
+    public string FloodMode { get; init; } = "";
+
+    /// <summary>The bytes of each value the <c>siblings</c> flooder writes.</summary>
+    public int FloodValueBytes { get; init; } = 64 * 1024;
+
+    /// <summary>The notes the <c>pull</c> flooder writes into its space before it starts pulling.</summary>
+    public int FloodNotes { get; init; } = 20_000;
+
+    /// <summary>Read-only devices in the flooder's space, counting what the server sends them.</summary>
+    public int FloodListeners { get; init; } = 2;
+
+    /// <summary>The token every measured device connects with (a server with auth on), or null.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The token of the flooder and its listeners (another space than <see cref="Token"/>'s), or null for <see cref="Token"/>.</summary>
+    public string? FloodToken { get; init; }
 
     // catchup
     public int Notes { get; init; } = 10_000;

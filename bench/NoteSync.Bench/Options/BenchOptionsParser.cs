@@ -20,6 +20,10 @@ internal static class BenchOptionsParser
           fanout:  --groups 1 --devices 4 --writes 200 --rate 1000 --warmup 5
                    --min-size 200 --max-size 1000 --drain-s 10
                    --flood-rate 0 (pushes/s of one more device on its own connection, not measured)
+                   --flood-mode rate|siblings|pull (what that device does; siblings and pull: as fast as
+                   answered, in the flood token's space) --flood-value-bytes 65536 --flood-notes 20000
+                   --flood-listeners 2 (read-only devices in the flooder's space)
+                   --token T (measured devices) --flood-token T (the flooder and its listeners; default --token)
           catchup: --notes 10000 --note-size 500 --batch 500 --reps 3
           idle:    --connections 1000 --concurrency 100 --idle-s 2
           sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
@@ -77,6 +81,12 @@ internal static class BenchOptionsParser
                 "--max-size" => options with { MaxSize = Int(name, value, 16, 8000) },
                 "--drain-s" => options with { DrainSeconds = Double(name, value, 0, 600) },
                 "--flood-rate" => options with { FloodRate = Double(name, value, 0, 1_000_000) },
+                "--flood-mode" => options with { FloodMode = value is "rate" or "siblings" or "pull" ? value : throw new ArgumentException($"--flood-mode must be rate, siblings or pull; got '{value}'") },
+                "--flood-value-bytes" => options with { FloodValueBytes = Int(name, value, 16, 16 * 1024 * 1024) },
+                "--flood-notes" => options with { FloodNotes = Int(name, value, 1, 1_000_000) },
+                "--flood-listeners" => options with { FloodListeners = Int(name, value, 0, 100) },
+                "--token" => options with { Token = value },
+                "--flood-token" => options with { FloodToken = value },
                 "--notes" or "--N" => options with { Notes = Int(name, value, 1, 10_000_000) },
                 "--note-size" => options with { NoteSize = Int(name, value, 16, 8000) },
                 "--batch" => options with { Batch = Int(name, value, 1, 100_000) },
@@ -134,6 +144,16 @@ internal static class BenchOptionsParser
         if (options.MinSize > options.MaxSize)
         {
             throw new ArgumentException("--min-size must not exceed --max-size");
+        }
+
+        if (options.FloodMode == "" && options.FloodRate > 0)
+        {
+            options = options with { FloodMode = "rate" };
+        }
+
+        if (options.FloodMode == "rate" && options.FloodRate <= 0)
+        {
+            throw new ArgumentException("--flood-mode rate needs --flood-rate above 0");
         }
 
         return options;

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using NoteSync.Bench.Devices;
 using NoteSync.Bench.Measure;
 using NoteSync.Bench.Output;
+using NoteSync.Bench.Scenarios.Flood;
 
 namespace NoteSync.Bench.Scenarios;
 
@@ -32,7 +33,7 @@ internal sealed class FanoutScenario(BenchContext context)
 
         using var server = context.ServerSampler();
         using var redis = context.RedisSampler();
-        Flooder? flooder = null;
+        FloodRun? flooder = null;
         try
         {
             var connect = await context.Connector.ConnectManyAsync(devices, initialLastAck, 50, ct);
@@ -44,6 +45,10 @@ internal sealed class FanoutScenario(BenchContext context)
             // Ready means the first pull was answered; Synced means any `more` pages were followed too.
             await Task.WhenAll(devices.Select(d => d.Synced)).WaitAsync(TimeSpan.FromSeconds(60), ct);
             await Task.Delay(500, ct);
+
+            // --flood-mode: one more device, not measured, on its own connection to node 0 all along; started
+            // before the schedule is drawn, since the pull flooder first fills its space.
+            flooder = await FloodRun.StartAsync(context, tag, ct);
 
             // Sizes and padding are drawn up front from a seeded generator: the same run twice sends the same bytes.
             var random = new Random(p.Seed);
@@ -57,13 +62,6 @@ internal sealed class FanoutScenario(BenchContext context)
             for (var i = 0; i < total; i++)
             {
                 schedule[i] = t0 + Ticks.FromMs(i * 1000.0 / p.Rate);
-            }
-
-            // --flood-rate: one more device, not measured, pushing on its own connection to node 0 all along.
-            var floodRate = context.Options.FloodRate;
-            if (floodRate > 0)
-            {
-                flooder = await Flooder.StartAsync(context.Connector.Node(0), $"{context.RunId}{tag}-flooder", $"note:{context.RunId}{tag}-flood/", floodRate, ct);
             }
 
             var start = CpuMark.Take(server, redis);
@@ -88,14 +86,16 @@ internal sealed class FanoutScenario(BenchContext context)
             var end = CpuMark.Take(server, redis);
             var serverJson = server.Stop();
             JsonObject? floodJson = null;
+            string? floodSummary = null;
             if (flooder is not null)
             {
                 await flooder.StopAsync();
-                floodJson = flooder.ToJson(floodRate);
+                floodJson = flooder.ToJson();
+                floodSummary = flooder.Summary();
             }
 
             var redisJson = context.RedisJson(redis, end.RedisSecondsSince(measureStart), end.RedisSecondsSince(start));
-            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson, redisJson, floodJson);
+            return Report(p, scenarioName, tag, devices, tracker, connect, schedule, sendEnd, start, measureStart, end, serverJson, redisJson, floodJson, floodSummary);
         }
         finally
         {
@@ -110,7 +110,7 @@ internal sealed class FanoutScenario(BenchContext context)
 
     private FanoutOutcome Report(
         FanoutParams p, string scenarioName, string tag, BenchDevice[] devices, DeliveryTracker tracker, ConnectOutcome connect,
-        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson, JsonObject? redisJson, JsonObject? floodJson)
+        long[] schedule, long sendEnd, CpuMark start, CpuMark measureStart, CpuMark end, JsonObject serverJson, JsonObject? redisJson, JsonObject? floodJson, string? floodSummary)
     {
         var latency = tracker.FromScheduled();
         var sameNode = tracker.SameNode();
@@ -203,9 +203,9 @@ internal sealed class FanoutScenario(BenchContext context)
             rows.Add(("redis CPU s / peak RSS MB", $"{redisJson["cpu_measured_s"]?.ToString() ?? "-"} / {redisJson["rss_peak_mb"]?.ToString() ?? "-"}"));
         }
 
-        if (floodJson is not null)
+        if (floodSummary is not null)
         {
-            rows.Add(("flooder /s: sent / acked / rate_limited", $"{floodJson["rate"]}: {floodJson["sent"]} / {floodJson["acked"]} / {floodJson["rate_limited"]} (connected at the end: {floodJson["connected_at_stop"]})"));
+            rows.Add(("flooder", floodSummary));
         }
 
         rows.Add(("bench CPU util (1 = a core)", $"{benchUtil:0.00}"));

@@ -1,16 +1,17 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using NoteSync.Bench.Devices;
 using NoteSync.Bench.Measure;
 
-namespace NoteSync.Bench.Scenarios;
+namespace NoteSync.Bench.Scenarios.Flood;
 
 /// <summary>
 /// One device pushing tiny writes at a fixed rate on its own raw WebSocket, open loop, while a fan-out
 /// runs: at 1,000 pushes/s it should get <c>rate_limited</c>, and the other devices' p99 stay unaffected.
 /// It reads its answers only to count them: acks, and <c>rate_limited</c> errors.
 /// </summary>
-internal sealed class Flooder : IAsyncDisposable
+internal sealed class Flooder : IFloodDevice
 {
     private readonly ClientWebSocket _socket = new();
     private readonly CancellationTokenSource _stop = new();
@@ -23,16 +24,19 @@ internal sealed class Flooder : IAsyncDisposable
     private bool _connectedAtStop;
     private long _cursor;
 
-    private Flooder()
+    private readonly double _perSecond;
+
+    private Flooder(double perSecond)
     {
+        _perSecond = perSecond;
     }
 
     /// <summary>Connects as <paramref name="deviceId"/> and starts pushing <paramref name="perSecond"/> writes a second.</summary>
-    public static async Task<Flooder> StartAsync(Uri node, string deviceId, string keyPrefix, double perSecond, CancellationToken cancellationToken)
+    public static async Task<Flooder> StartAsync(Uri node, string deviceId, string? token, string keyPrefix, double perSecond, CancellationToken cancellationToken)
     {
-        var flooder = new Flooder();
+        var flooder = new Flooder(perSecond);
         flooder._socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        await flooder._socket.ConnectAsync(new Uri(node, $"/ws/sync?device_id={Uri.EscapeDataString(deviceId)}"), cancellationToken);
+        await flooder._socket.ConnectAsync(DeviceConnector.SyncUri(node, deviceId, token), cancellationToken);
         flooder._receive = Task.Run(flooder.ReceiveLoopAsync, CancellationToken.None);
         flooder._send = Task.Run(() => flooder.SendLoopAsync(keyPrefix, perSecond), CancellationToken.None);
         return flooder;
@@ -137,15 +141,19 @@ internal sealed class Flooder : IAsyncDisposable
     }
 
     /// <summary>What the flooder did, for the run's record.</summary>
-    public JsonObject ToJson(double perSecond) => new()
+    public JsonObject ToJson() => new()
     {
-        ["rate"] = perSecond,
+        ["mode"] = "rate",
+        ["rate"] = _perSecond,
         ["sent"] = Interlocked.Read(ref _sent),
         ["acked"] = Interlocked.Read(ref _acked),
         ["rate_limited"] = Interlocked.Read(ref _rateLimited),
         ["other_errors"] = Interlocked.Read(ref _otherErrors),
         ["connected_at_stop"] = _connectedAtStop,
     };
+
+    public string Summary() =>
+        $"{_perSecond}/s: sent {Interlocked.Read(ref _sent)}, acked {Interlocked.Read(ref _acked)}, rate_limited {Interlocked.Read(ref _rateLimited)} (connected at the end: {_connectedAtStop})";
 
     /// <summary>Stops sending (answers still arriving are counted until the socket closes).</summary>
     public async Task StopAsync()

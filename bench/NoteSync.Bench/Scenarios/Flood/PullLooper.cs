@@ -1,0 +1,184 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace NoteSync.Bench.Scenarios.Flood;
+
+/// <summary>
+/// The pull loop: a device that fills its space with notes, then pulls the whole space from 0 again
+/// and again, as fast as the server serves it, ignoring <c>retry_after_ms</c> as an attacker would.
+/// A pull is done when a page without <c>more</c> has arrived (the server sends the pages after the
+/// answer itself, docs/protocol.md "Paging and more"); a refusal ends it too.
+/// </summary>
+internal sealed class PullLooper : IFloodDevice
+{
+    private const int FillBatch = 1_000;
+    private static readonly TimeSpan PullTimeout = TimeSpan.FromSeconds(60);
+    private readonly CancellationTokenSource _stop = new();
+    private FloodSocket? _socket;
+    private Task? _loop;
+    private TaskCompletionSource? _done;
+    private TaskCompletionSource<FloodMessage>? _fillAnswer;
+    private volatile bool _filling = true;
+    private string _awaited = "";
+    private volatile bool _answered;
+    private long _cursor;
+    private long _pulls;
+    private long _fullPulls;
+    private long _pages;
+    private long _rateLimited;
+    private long _otherErrors;
+    private long _notes;
+    private long _receivedAtStart;
+    private bool _connectedAtStop;
+
+    /// <summary>Connects, writes <paramref name="notes"/> notes of <paramref name="noteBytes"/> under <paramref name="keyPrefix"/>, then starts pulling.</summary>
+    public static async Task<PullLooper> StartAsync(Uri node, string deviceId, string? token, string keyPrefix, int notes, int noteBytes, CancellationToken cancellationToken)
+    {
+        var looper = new PullLooper();
+        looper._socket = await FloodSocket.ConnectAsync(node, deviceId, token, looper.OnMessage, cancellationToken);
+        await looper.FillAsync(keyPrefix, notes, noteBytes, cancellationToken);
+        looper._receivedAtStart = looper._socket.BytesReceived;
+        looper._filling = false;
+        looper._loop = Task.Run(looper.LoopAsync, CancellationToken.None);
+        return looper;
+    }
+
+    private async Task FillAsync(string keyPrefix, int notes, int noteBytes, CancellationToken cancellationToken)
+    {
+        var value = new string('y', noteBytes);
+        for (var first = 0; first < notes; first += FillBatch)
+        {
+            var frame = new StringBuilder($"{{\"type\":\"sync_push\",\"request_id\":\"s{first}\",\"last_ack\":{Interlocked.Read(ref _cursor)},\"changes\":[");
+            for (var n = first; n < Math.Min(notes, first + FillBatch); n++)
+            {
+                frame.Append(n == first ? "" : ",").Append($"{{\"key\":\"{keyPrefix}{n:D7}\",\"value\":\"{value}\",\"timestamp\":1}}");
+            }
+
+            var answer = await RequestAsync($"s{first}", frame.Append("]}").ToString(), cancellationToken);
+            if (answer.IsError)
+            {
+                throw new InvalidOperationException($"the pull flooder could not fill its space: {answer.Head}{answer.Tail}");
+            }
+
+            Interlocked.Add(ref _notes, Math.Min(FillBatch, notes - first));
+        }
+    }
+
+    private async Task<FloodMessage> RequestAsync(string id, string frame, CancellationToken cancellationToken)
+    {
+        var answer = new TaskCompletionSource<FloodMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _fillAnswer, answer);
+        Volatile.Write(ref _awaited, id);
+        await _socket!.SendAsync(frame);
+        return await answer.Task.WaitAsync(PullTimeout, cancellationToken);
+    }
+
+    private void OnMessage(FloodMessage message)
+    {
+        if (message.IsAck && !message.HasMore && message.AckTimestamp() is { } ack && ack > Interlocked.Read(ref _cursor))
+        {
+            Interlocked.Exchange(ref _cursor, ack);
+        }
+
+        var awaited = Volatile.Read(ref _awaited);
+        if (_filling)
+        {
+            if (message.Answers(awaited))
+            {
+                Volatile.Read(ref _fillAnswer)?.TrySetResult(message);
+            }
+
+            return;
+        }
+
+        var done = Volatile.Read(ref _done);
+        if (done is null)
+        {
+            return;
+        }
+
+        if (message.Answers(awaited))
+        {
+            _answered = true;
+            if (message.IsError)
+            {
+                Interlocked.Increment(ref message.HasCode("rate_limited") ? ref _rateLimited : ref _otherErrors);
+                done.TrySetResult();
+                return;
+            }
+        }
+        else if (!_answered || message.AnswersARequest || !message.IsAck)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _pages);
+        if (!message.HasMore)
+        {
+            Interlocked.Increment(ref _fullPulls);
+            done.TrySetResult();
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        var socket = _socket!;
+        try
+        {
+            for (long i = 0; !_stop.IsCancellationRequested && socket.IsOpen; i++)
+            {
+                var id = $"p{i}";
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _answered = false;
+                Volatile.Write(ref _awaited, id);
+                Volatile.Write(ref _done, done);
+                await socket.SendAsync($"{{\"type\":\"sync_push\",\"request_id\":\"{id}\",\"last_ack\":0,\"changes\":[]}}");
+                Interlocked.Increment(ref _pulls);
+                await done.Task.WaitAsync(PullTimeout, _stop.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
+        {
+            // Stopped, no last page in time, or cut: the counts say which.
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        _connectedAtStop = _socket?.IsOpen ?? false;
+        await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            await _loop;
+        }
+    }
+
+    private double ServedMb => ((_socket?.BytesReceived ?? 0) - _receivedAtStart) / 1_048_576.0;
+
+    public JsonObject ToJson() => new()
+    {
+        ["mode"] = "pull",
+        ["notes"] = Interlocked.Read(ref _notes),
+        ["pulls_sent"] = Interlocked.Read(ref _pulls),
+        ["full_pulls"] = Interlocked.Read(ref _fullPulls),
+        ["pages"] = Interlocked.Read(ref _pages),
+        ["served_mb"] = Math.Round(ServedMb, 1),
+        ["rate_limited"] = Interlocked.Read(ref _rateLimited),
+        ["other_errors"] = Interlocked.Read(ref _otherErrors),
+        ["connected_at_stop"] = _connectedAtStop,
+    };
+
+    public string Summary() =>
+        $"pulls of {Interlocked.Read(ref _notes)} notes: sent {Interlocked.Read(ref _pulls)}, whole {Interlocked.Read(ref _fullPulls)}, {ServedMb:0.#} MB served, rate_limited {Interlocked.Read(ref _rateLimited)} (connected at the end: {_connectedAtStop})";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_socket is not null)
+        {
+            await _socket.DisposeAsync();
+        }
+
+        _stop.Dispose();
+    }
+}
