@@ -6,8 +6,8 @@ namespace NoteSync.Bench.Scenarios.Flood;
 /// <summary>
 /// The pull loop: a device that fills its space with notes, then pulls the whole space from 0 again
 /// and again, as fast as the server serves it, ignoring <c>retry_after_ms</c> as an attacker would.
-/// A pull is done when a page without <c>more</c> has arrived (the server sends the pages after the
-/// answer itself, docs/protocol.md "Paging and more"); a refusal ends it too.
+/// A pull is whole when a page without <c>more</c> has been answered; a refusal is counted, and the
+/// looper asks again at once.
 /// </summary>
 internal sealed class PullLooper : IFloodDevice
 {
@@ -16,11 +16,8 @@ internal sealed class PullLooper : IFloodDevice
     private readonly CancellationTokenSource _stop = new();
     private FloodSocket? _socket;
     private Task? _loop;
-    private TaskCompletionSource? _done;
-    private TaskCompletionSource<FloodMessage>? _fillAnswer;
-    private volatile bool _filling = true;
+    private TaskCompletionSource<FloodMessage>? _answer;
     private string _awaited = "";
-    private volatile bool _answered;
     private long _cursor;
     private long _pulls;
     private long _fullPulls;
@@ -38,7 +35,6 @@ internal sealed class PullLooper : IFloodDevice
         looper._socket = await FloodSocket.ConnectAsync(node, deviceId, token, looper.OnMessage, cancellationToken);
         await looper.FillAsync(keyPrefix, notes, noteBytes, cancellationToken);
         looper._receivedAtStart = looper._socket.BytesReceived;
-        looper._filling = false;
         looper._loop = Task.Run(looper.LoopAsync, CancellationToken.None);
         return looper;
     }
@@ -67,7 +63,7 @@ internal sealed class PullLooper : IFloodDevice
     private async Task<FloodMessage> RequestAsync(string id, string frame, CancellationToken cancellationToken)
     {
         var answer = new TaskCompletionSource<FloodMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _fillAnswer, answer);
+        Volatile.Write(ref _answer, answer);
         Volatile.Write(ref _awaited, id);
         await _socket!.SendAsync(frame);
         return await answer.Task.WaitAsync(PullTimeout, cancellationToken);
@@ -80,43 +76,9 @@ internal sealed class PullLooper : IFloodDevice
             Interlocked.Exchange(ref _cursor, ack);
         }
 
-        var awaited = Volatile.Read(ref _awaited);
-        if (_filling)
+        if (message.Answers(Volatile.Read(ref _awaited)))
         {
-            if (message.Answers(awaited))
-            {
-                Volatile.Read(ref _fillAnswer)?.TrySetResult(message);
-            }
-
-            return;
-        }
-
-        var done = Volatile.Read(ref _done);
-        if (done is null)
-        {
-            return;
-        }
-
-        if (message.Answers(awaited))
-        {
-            _answered = true;
-            if (message.IsError)
-            {
-                Interlocked.Increment(ref message.HasCode("rate_limited") ? ref _rateLimited : ref _otherErrors);
-                done.TrySetResult();
-                return;
-            }
-        }
-        else if (!_answered || message.AnswersARequest || !message.IsAck)
-        {
-            return;
-        }
-
-        Interlocked.Increment(ref _pages);
-        if (!message.HasMore)
-        {
-            Interlocked.Increment(ref _fullPulls);
-            done.TrySetResult();
+            Volatile.Read(ref _answer)?.TrySetResult(message);
         }
     }
 
@@ -125,21 +87,36 @@ internal sealed class PullLooper : IFloodDevice
         var socket = _socket!;
         try
         {
+            // A pull from 0 on a connection already at the head gets its first page only: the server
+            // sends further pages from the connection's cursor (docs/protocol.md "Paging and more"), so
+            // the looper pulls each page itself, from the last page's ack_timestamp, as a client must.
+            var from = 0L;
             for (long i = 0; !_stop.IsCancellationRequested && socket.IsOpen; i++)
             {
                 var id = $"p{i}";
-                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _answered = false;
-                Volatile.Write(ref _awaited, id);
-                Volatile.Write(ref _done, done);
-                await socket.SendAsync($"{{\"type\":\"sync_push\",\"request_id\":\"{id}\",\"last_ack\":0,\"changes\":[]}}");
+                var answer = await RequestAsync(id, $"{{\"type\":\"sync_push\",\"request_id\":\"{id}\",\"last_ack\":{from},\"changes\":[]}}", _stop.Token);
                 Interlocked.Increment(ref _pulls);
-                await done.Task.WaitAsync(PullTimeout, _stop.Token);
+                if (answer.IsError)
+                {
+                    Interlocked.Increment(ref answer.HasCode("rate_limited") ? ref _rateLimited : ref _otherErrors);
+                    continue;
+                }
+
+                Interlocked.Increment(ref _pages);
+                if (answer.HasMore && answer.AckTimestamp() is { } next)
+                {
+                    from = next;
+                }
+                else
+                {
+                    Interlocked.Increment(ref _fullPulls);
+                    from = 0;
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or System.Net.WebSockets.WebSocketException)
         {
-            // Stopped, no last page in time, or cut: the counts say which.
+            // Stopped, no answer in time, or cut: the counts say which.
         }
     }
 
