@@ -1,5 +1,4 @@
 using System.Globalization;
-using NoteSync.Shared.Protocol;
 using StackExchange.Redis;
 
 namespace NoteSync.Server.Stores.Redis;
@@ -103,8 +102,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// </remarks>
     public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentNullException.ThrowIfNull(writes);
+        StoreArguments.CheckApply(space, writes);
         cancellationToken.ThrowIfCancellationRequested();
 
         const int First = 8;
@@ -120,13 +118,6 @@ internal sealed partial class RedisSyncStore : ISyncStore
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
-            ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
-            ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
-            if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
-            {
-                throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
-            }
-
             var at = First + (i * 5);
             values[at + 0] = key;
             values[at + 1] = write.Timestamp;
@@ -208,10 +199,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <inheritdoc />
     public async Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChanges);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        StoreArguments.CheckReadSince(space, afterSeq, maxChanges, maxBytes);
         ThrowIfDisposed();
 
         var result = await EvaluateAsync(RedisScripts.ReadSinceSha1, RedisScripts.ReadSince, RedisKeys.For(space), [afterSeq, maxChanges, maxBytes])
@@ -244,7 +232,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <inheritdoc />
     public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
+        StoreArguments.CheckSpace(space);
         ThrowIfDisposed();
         return ReadClockAsync(space).WaitAsync(cancellationToken);
     }
