@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
+using NoteSync.Server.Endpoints;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Hubs;
 using NoteSync.Server.Observability;
@@ -33,13 +34,17 @@ internal static class NoteSyncServiceExtensions
         // the doorbell; the container disposes it after both (it was created before them).
         services.AddSingleton<IConnectionMultiplexer>(ConnectRedis);
         services.AddSingleton<ISyncStore>(CreateStore);
-        services.AddSingleton<IDoorbell>(CreateDoorbell);
+        services.AddSingleton<IDoorbell<LiveFrame>>(CreateDoorbell);
         services.AddMetrics();
         services.AddSingleton<NoteSyncMetrics>();
         services.AddSingleton<RecentChanges>();
         services.AddSingleton<SyncService>();
+        services.AddSingleton<PushIntake>();
         services.AddHostedService<WarmUpService>();
-        services.AddHostedService<DoorbellHeadCheckService>();
+        services.AddHostedService(services => new DoorbellHeadCheckService(
+            services.GetRequiredService<IDoorbell<LiveFrame>>() as IHeadCheck,
+            services.GetRequiredService<IOptions<NoteSyncOptions>>(),
+            services.GetRequiredService<ILogger<DoorbellHeadCheckService>>()));
 
         services.AddSignalR(o => o.EnableDetailedErrors = false)
             .AddJsonProtocol(o =>
@@ -88,17 +93,17 @@ internal static class NoteSyncServiceExtensions
             : new DefaultHubLifetimeManager<SyncHub>(services.GetRequiredService<ILogger<DefaultHubLifetimeManager<SyncHub>>>());
     }
 
-    private static IDoorbell CreateDoorbell(IServiceProvider services)
+    private static IDoorbell<LiveFrame> CreateDoorbell(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<NoteSyncOptions>>().Value;
         return options.Store == StoreKinds.Redis
-            ? new RedisDoorbell(
+            ? new RedisDoorbell<LiveFrame>(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ISyncStore>(),
-                services.GetRequiredService<RecentChanges>(),
+                services.GetRequiredService<RecentChanges>().OnHeard,
                 services.GetRequiredService<NoteSyncMetrics>(),
-                services.GetRequiredService<ILogger<RedisDoorbell>>())
-            : new InProcessDoorbell();
+                services.GetRequiredService<ILogger<RedisDoorbell<LiveFrame>>>())
+            : new InProcessDoorbell<LiveFrame>();
     }
 
     private static ISyncStore CreateStore(IServiceProvider services)

@@ -1,3 +1,5 @@
+using NoteSync.Server.Endpoints;
+
 namespace NoteSync.Server.Auth;
 
 /// <summary>The names NoteSync reads from a token and from a request (docs/security.md).</summary>
@@ -17,5 +19,5 @@ internal static class AuthClaims
     /// (its negotiate included) only. <c>POST /sync</c> can send a header, and a URL ends up in more logs than a header does.
     /// </summary>
     public static bool QueryTokenAllowed(PathString path) =>
-        path.StartsWithSegments("/ws/sync", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/hubs/sync", StringComparison.OrdinalIgnoreCase);
+        path.StartsWithSegments(ServerPaths.WebSocket, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(ServerPaths.Hub, StringComparison.OrdinalIgnoreCase);
 }

@@ -57,8 +57,5 @@ internal static class BrowserAccessExtensions
         return app;
     }
 
-    private static bool IsSyncPath(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/ws/sync", StringComparison.OrdinalIgnoreCase)
-        || context.Request.Path.StartsWithSegments("/sync", StringComparison.OrdinalIgnoreCase)
-        || context.Request.Path.StartsWithSegments("/hubs/sync", StringComparison.OrdinalIgnoreCase);
+    private static bool IsSyncPath(HttpContext context) => ServerPaths.IsSync(context.Request.Path);
 }

@@ -14,8 +14,8 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/healthz/live", () => Results.Text("live", "text/plain"));
-        endpoints.MapGet("/healthz", async (ISyncStore store, CancellationToken cancellationToken) =>
+        endpoints.MapGet(ServerPaths.HealthLive, () => Results.Text("live", "text/plain"));
+        endpoints.MapGet(ServerPaths.Health, async (ISyncStore store, CancellationToken cancellationToken) =>
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(StoreProbeTimeout);

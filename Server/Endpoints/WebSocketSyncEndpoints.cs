@@ -1,9 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using Microsoft.Extensions.Options;
-using NoteSync.Server.Auth;
-using NoteSync.Server.Limits;
-using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
 
@@ -11,10 +7,10 @@ namespace NoteSync.Server.Endpoints;
 
 /// <summary>
 /// <c>GET /ws/sync?device_id=</c>: the raw WebSocket of docs/protocol.md §4, for browsers and JS clients.
-/// One text frame, one JSON object. Every bad frame gets an <c>error</c> frame and the connection keeps
-/// syncing (a device over <c>NoteSync:Limits:PushesPerSecond</c> gets <c>rate_limited</c> ones); only a message
-/// over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth,
-/// the token's expiry (1008: no frame is read or sent after <c>exp</c>).
+/// One text frame, one JSON object, read here and handed to <see cref="PushIntake"/>, which checks it and
+/// answers it in its turn. Every bad frame gets an <c>error</c> frame and the connection keeps syncing;
+/// only a message over <c>NoteSync:Limits:MaxMessageBytes</c> closes it (1009), and, with auth, the
+/// token's expiry (1008: no frame is read or sent after <c>exp</c>).
 /// </summary>
 internal static partial class WebSocketSyncEndpoints
 {
@@ -23,6 +19,8 @@ internal static partial class WebSocketSyncEndpoints
 
     /// <summary>The reason of the 1001 close every connection gets when the server stops.</summary>
     public const string ServerStoppingReason = "the server is stopping";
+
+    private const string BinaryFrameMessage = "binary frames are not accepted: send each sync_push as a JSON text frame";
 
     // How long a device has to answer the server's own close (1008 at token expiry, 1001 at a stop)
     // before the socket is dropped.
@@ -39,37 +37,35 @@ internal static partial class WebSocketSyncEndpoints
 
     public static IEndpointRouteBuilder MapWebSocketSync(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.Map("/ws/sync", HandleAsync);
+        endpoints.Map(ServerPaths.WebSocket, HandleAsync);
         return endpoints;
     }
 
     private static async Task HandleAsync(
         HttpContext context,
+        PushIntake intake,
         SyncService service,
-        IOptions<NoteSyncOptions> options,
-        SyncRateLimits rates,
         ILoggerFactory loggerFactory)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            await ErrorResults.Of(StatusCodes.Status400BadRequest, ProtocolError.BadRequest("/ws/sync takes a WebSocket upgrade request")).ExecuteAsync(context);
+            await ErrorResults.Of(StatusCodes.Status400BadRequest, ProtocolError.BadRequest($"{ServerPaths.WebSocket} takes a WebSocket upgrade request")).ExecuteAsync(context);
             return;
         }
 
-        if (DeviceIdentity.Resolve(context, out var identityError) is not { } identity)
+        if (PushIntake.Identify(context, out var identityError) is not { } identity)
         {
             await ErrorResults.Refuse(context, identityError!.Value).ExecuteAsync(context);
             return;
         }
 
         var logger = loggerFactory.CreateLogger(typeof(WebSocketSyncEndpoints).FullName!);
-        var limits = options.Value.Limits;
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         Log.Connected(logger, identity.Space, identity.DeviceId);
         service.Metrics.WebSocketOpened();
         try
         {
-            await RunSessionAsync(context, socket, identity, service, limits, rates, logger);
+            await RunSessionAsync(context, socket, identity, intake, logger);
         }
         finally
         {
@@ -79,29 +75,29 @@ internal static partial class WebSocketSyncEndpoints
         Log.Disconnected(logger, identity.Space, identity.DeviceId, socket.CloseStatus, socket.State);
     }
 
-    private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, SyncService service, LimitsOptions limits, SyncRateLimits rates, ILogger logger)
+    private static async Task RunSessionAsync(HttpContext context, WebSocket socket, DeviceIdentity identity, PushIntake intake, ILogger logger)
     {
         // Cancelled a grace period after the server's own close (token expiry, the server stopping), for a
         // device that does not answer it.
         using var closeCut = new CancellationTokenSource();
-        using var expiry = new ConnectionExpiry(identity.ExpiresAt, () =>
-        {
-            Log.TokenExpired(logger, identity.Space, identity.DeviceId);
-            _ = CloseFromServerAsync(socket, WebSocketCloseStatus.PolicyViolation, "the token has expired", closeCut);
-        });
 
         // The host waits up to its shutdown timeout (30 s) for open requests, and a live WebSocket never
         // ends by itself: closing it at once (1001) lets the server stop in moments and tells the device
         // to reconnect, to another node or to this one once it is back.
         using var stopping = context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(
             () => _ = CloseFromServerAsync(socket, WebSocketCloseStatus.EndpointUnavailable, ServerStoppingReason, closeCut));
-        var session = new DeviceSession(identity.Space, identity.DeviceId, service, new ExpiringSink(new WebSocketSink(socket), expiry), limits, logger);
-        await using (session.ConfigureAwait(false))
+        var connection = intake.Open(identity, new WebSocketSink(socket), () =>
         {
+            Log.TokenExpired(logger, identity.Space, identity.DeviceId);
+            _ = CloseFromServerAsync(socket, PushRefusals.TokenExpiredClose, PushRefusals.TokenExpiredMessage, closeCut);
+        }, logger);
+        await using (connection.ConfigureAwait(false))
+        {
+            var session = connection.Session;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closed, closeCut.Token);
             try
             {
-                await ReceiveLoopAsync(socket, session, identity.TokenKey, expiry, rates, limits.MaxMessageBytes, stop.Token);
+                await ReceiveLoopAsync(socket, connection, intake, stop.Token);
 
                 // Answer what was received before the close, so a device that pushes and closes gets its acks.
                 await session.DrainAsync().WaitAsync(DrainTimeout, stop.Token);
@@ -179,8 +175,9 @@ internal static partial class WebSocketSyncEndpoints
         }
     }
 
-    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceSession session, string? tokenKey, ConnectionExpiry expiry, SyncRateLimits rates, int maxMessageBytes, CancellationToken cancellationToken)
+    private static async Task ReceiveLoopAsync(WebSocket socket, DeviceConnection connection, PushIntake intake, CancellationToken cancellationToken)
     {
+        var maxMessageBytes = intake.MaxMessageBytes;
         while (socket.State == WebSocketState.Open)
         {
             // Wait with a zero-byte read so that an idle connection holds no buffer.
@@ -226,41 +223,14 @@ internal static partial class WebSocketSyncEndpoints
                     }
                 }
 
-                if (expiry.IsExpired)
+                var read = peek.MessageType == WebSocketMessageType.Binary
+                    ? PushRead.Refused(ProtocolError.BadRequest(BinaryFrameMessage))
+                    : PushRead.Of(SyncPushReader.Read(buffer.AsSpan(0, count), out var error, out var requestId), error, requestId);
+                if (!await intake.AcceptAsync(connection, read, cancellationToken))
                 {
-                    // Received after exp, before the timer fired: not served.
-                    expiry.Expire();
+                    // Received after exp, before the timer fired: not served, and the close is on its way.
                     return;
                 }
-
-                SyncPush? push = null;
-                ProtocolError? error = null;
-                string? requestId = null;
-                if (peek.MessageType != WebSocketMessageType.Binary)
-                {
-                    push = SyncPushReader.Read(buffer.AsSpan(0, count), out error, out requestId);
-                }
-
-                // Every frame spends the device's push budget, good or bad; over it, nothing of the frame is applied.
-                if (rates.TryPush(session.Space, session.DeviceId, tokenKey, requestId) is { } limited)
-                {
-                    await session.SubmitErrorAsync(limited, session.EnqueueAnswer, cancellationToken);
-                    continue;
-                }
-
-                if (peek.MessageType == WebSocketMessageType.Binary)
-                {
-                    await session.SubmitErrorAsync(ProtocolError.BadRequest("binary frames are not accepted: send each sync_push as a JSON text frame").ToFrame(null), session.EnqueueAnswer, cancellationToken);
-                    continue;
-                }
-
-                if (push is null)
-                {
-                    await session.SubmitErrorAsync(error!.Value.ToFrame(requestId), session.EnqueueAnswer, cancellationToken);
-                    continue;
-                }
-
-                await session.SubmitAsync(push, session.EnqueueAnswer, cancellationToken);
             }
             finally
             {

@@ -4,15 +4,15 @@ using NoteSync.Server.Options;
 namespace NoteSync.Server.Fanout;
 
 /// <summary>
-/// Runs <see cref="RedisDoorbell.CheckHeadsAsync"/> every <c>NoteSync:Sync:HeadCheckIntervalMs</c> on one
-/// <see cref="PeriodicTimer"/>, until shutdown. Does nothing with the in-process doorbell (one node:
-/// every commit rings locally, so nothing can be missed).
+/// Runs <see cref="IHeadCheck.CheckHeadsAsync"/> every <c>NoteSync:Sync:HeadCheckIntervalMs</c> on one
+/// <see cref="PeriodicTimer"/>, until shutdown. Does nothing without a head check (the in-process
+/// doorbell: one node, where every commit rings locally, so nothing can be missed).
 /// </summary>
-internal sealed class DoorbellHeadCheckService(IDoorbell doorbell, IOptions<NoteSyncOptions> options, ILogger<RedisDoorbell> logger) : BackgroundService
+internal sealed partial class DoorbellHeadCheckService(IHeadCheck? heads, IOptions<NoteSyncOptions> options, ILogger<DoorbellHeadCheckService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (doorbell is not RedisDoorbell redis)
+        if (heads is null)
         {
             return;
         }
@@ -24,12 +24,12 @@ internal sealed class DoorbellHeadCheckService(IDoorbell doorbell, IOptions<Note
             {
                 try
                 {
-                    await redis.CheckHeadsAsync(stoppingToken).ConfigureAwait(false);
+                    await heads.CheckHeadsAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     // CheckHeadsAsync logs its own failures; this is a bug's last line of defence.
-                    RedisDoorbell.LogLoopFailed(logger, ex);
+                    Log.LoopFailed(logger, ex);
                 }
             }
         }
@@ -37,5 +37,12 @@ internal sealed class DoorbellHeadCheckService(IDoorbell doorbell, IOptions<Note
         {
             // Shutdown.
         }
+    }
+
+    private static partial class Log
+    {
+        // Event 325 is one of the Redis doorbell's (320-339).
+        [LoggerMessage(325, LogLevel.Error, "The doorbell head check loop failed; it restarts at the next interval", EventName = "DoorbellHeadCheckLoopFailed")]
+        public static partial void LoopFailed(ILogger logger, Exception exception);
     }
 }

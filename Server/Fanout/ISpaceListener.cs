@@ -1,14 +1,12 @@
-using NoteSync.Server.Sync;
-
 namespace NoteSync.Server.Fanout;
 
 /// <summary>Something that wants to know when a space's log has grown (a connected device).</summary>
-internal interface ISpaceListener
+internal interface ISpaceListener<in TFrame>
+    where TFrame : class
 {
     /// <summary>
-    /// The space's clock reached at least <paramref name="cursor"/>. <paramref name="frame"/>, when the
-    /// ring comes from a commit of this node, is that commit as a live push (from its previous cursor):
-    /// a listener exactly there can send it as it is. Must return quickly; never throws.
+    /// The space's clock reached at least <paramref name="cursor"/>. <paramref name="frame"/> is what the
+    /// ring of a commit of this node carried (null for a ring from elsewhere). Must return quickly; never throws.
     /// </summary>
-    void OnSpaceAdvanced(long cursor, LiveFrame? frame);
+    void OnSpaceAdvanced(long cursor, TFrame? frame);
 }

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
-using NoteSync.Server.Sync;
 
 namespace NoteSync.Server.Fanout;
 
 /// <summary>The doorbell of a single node: listeners in copy-on-write arrays, so a ring iterates without locks or allocation.</summary>
-internal sealed class InProcessDoorbell : IDoorbell
+internal sealed class InProcessDoorbell<TFrame> : IDoorbell<TFrame>
+    where TFrame : class
 {
     private readonly ConcurrentDictionary<string, Listeners> _spaces = new(StringComparer.Ordinal);
 
-    public void Ring(string space, long cursor, LiveFrame? frame)
+    public void Ring(string space, long cursor, TFrame? frame)
     {
         if (_spaces.TryGetValue(space, out var listeners))
         {
@@ -19,7 +19,7 @@ internal sealed class InProcessDoorbell : IDoorbell
         }
     }
 
-    public IDisposable Listen(string space, ISpaceListener listener)
+    public IDisposable Listen(string space, ISpaceListener<TFrame> listener)
     {
         while (true)
         {
@@ -34,7 +34,7 @@ internal sealed class InProcessDoorbell : IDoorbell
         }
     }
 
-    private void Remove(string space, Listeners listeners, ISpaceListener listener)
+    private void Remove(string space, Listeners listeners, ISpaceListener<TFrame> listener)
     {
         if (listeners.Remove(listener))
         {
@@ -47,11 +47,11 @@ internal sealed class InProcessDoorbell : IDoorbell
     {
         private readonly Lock _lock = new();
 
-        public ISpaceListener[] Current { get; private set; } = [];
+        public ISpaceListener<TFrame>[] Current { get; private set; } = [];
 
         private bool _retired;
 
-        public bool TryAdd(ISpaceListener listener)
+        public bool TryAdd(ISpaceListener<TFrame> listener)
         {
             lock (_lock)
             {
@@ -66,7 +66,7 @@ internal sealed class InProcessDoorbell : IDoorbell
         }
 
         /// <summary>Removes the listener; true when none remain.</summary>
-        public bool Remove(ISpaceListener listener)
+        public bool Remove(ISpaceListener<TFrame> listener)
         {
             lock (_lock)
             {
@@ -77,7 +77,7 @@ internal sealed class InProcessDoorbell : IDoorbell
         }
     }
 
-    private sealed class Subscription(InProcessDoorbell owner, string space, Listeners listeners, ISpaceListener listener) : IDisposable
+    private sealed class Subscription(InProcessDoorbell<TFrame> owner, string space, Listeners listeners, ISpaceListener<TFrame> listener) : IDisposable
     {
         private int _disposed;
 

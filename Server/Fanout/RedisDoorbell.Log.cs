@@ -1,10 +1,17 @@
+using NoteSync.Server.Stores.Redis;
+using StackExchange.Redis;
+
 namespace NoteSync.Server.Fanout;
 
-internal sealed partial class RedisDoorbell
+/// <summary>What <see cref="RedisDoorbell{TFrame}"/> puts on Redis, and its log events, whatever its frame type.</summary>
+internal static partial class RedisDoorbell
 {
+    /// <summary>The pub/sub channel of <paramref name="space"/>: <c>ns:{&lt;space&gt;}:bell</c> (see <see cref="RedisKeys"/>).</summary>
+    public static RedisChannel ChannelFor(string space) => RedisChannel.Literal($"ns:{{{RedisKeys.HashTag(space)}}}:bell");
+
     // Event ids 320-339 belong to the Redis doorbell (300-319 are the device sessions'). Names are
     // public once shipped. Spaces and cursors only, never note contents.
-    private static partial class Log
+    internal static partial class Log
     {
         [LoggerMessage(320, LogLevel.Debug, "Could not publish a ring of space {Space}; the head check will cover it", EventName = "DoorbellPublishFailed")]
         public static partial void PublishFailed(ILogger logger, string space, Exception exception);
@@ -20,8 +27,5 @@ internal sealed partial class RedisDoorbell
 
         [LoggerMessage(324, LogLevel.Warning, "Ignored a malformed doorbell message on the channel of space {Space}", EventName = "DoorbellMalformedMessage")]
         public static partial void MalformedMessage(ILogger logger, string space);
-
-        [LoggerMessage(325, LogLevel.Error, "The doorbell head check loop failed; it restarts at the next interval", EventName = "DoorbellHeadCheckLoopFailed")]
-        public static partial void LoopFailed(ILogger logger, Exception exception);
     }
 }

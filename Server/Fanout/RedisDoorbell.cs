@@ -1,16 +1,14 @@
 using System.Globalization;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
-using NoteSync.Server.Stores.Redis;
-using NoteSync.Server.Sync;
 using StackExchange.Redis;
 
 namespace NoteSync.Server.Fanout;
 
 /// <summary>
 /// The doorbell of a node among several on one Redis (<c>NoteSync:Store=redis</c>). A ring reaches the
-/// local listeners at once, with the live frame, through an <see cref="InProcessDoorbell"/>, and is
-/// published on the space's channel (<see cref="ChannelFor"/>) as <c>"&lt;cursor&gt; &lt;node id&gt;"</c>;
+/// local listeners at once, with the live frame, through an <see cref="InProcessDoorbell{TFrame}"/>, and is
+/// published on the space's channel (<see cref="RedisDoorbell.ChannelFor"/>) as <c>"&lt;cursor&gt; &lt;node id&gt;"</c>;
 /// other nodes subscribed to that channel ring their own listeners with the cursor alone (a frame
 /// null, so each device reads the log from its own cursor). A node subscribes to a space's channel
 /// while it has a local listener there.
@@ -23,37 +21,43 @@ namespace NoteSync.Server.Fanout;
 /// no reconnect.
 /// </para>
 /// </summary>
-internal sealed partial class RedisDoorbell : IDoorbell
+internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
+    where TFrame : class
 {
     // Spaces whose clocks are read at once in one head check; the rest wait for the next batch.
     private const int HeadCheckBatch = 256;
 
-    private readonly InProcessDoorbell _local = new();
+    private readonly InProcessDoorbell<TFrame> _local = new();
     private readonly ISubscriber _subscriber;
     private readonly IDatabase _database;
     private readonly NoteSyncMetrics _metrics;
     private readonly ISyncStore _store;
-    private readonly RecentChanges _recent;
-    private readonly ILogger<RedisDoorbell> _logger;
+    private readonly Action<string, long> _heard;
+    private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SpaceBell> _spaces = new(StringComparer.Ordinal);
 
-    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, RecentChanges recent, NoteSyncMetrics metrics, ILogger<RedisDoorbell> logger)
+    /// <param name="redis">The node's Redis connection.</param>
+    /// <param name="store">Where the head check reads each space's clock.</param>
+    /// <param name="heard">
+    /// Told (space, cursor) before this node's listeners hear a ring, so that what they then read is up
+    /// to date: the sync layer's window of recent changes must stop answering for a commit it has not seen.
+    /// </param>
+    /// <param name="metrics">Where the Redis round trip and repaired gaps are counted.</param>
+    /// <param name="logger">The doorbell's log.</param>
+    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, Action<string, long> heard, NoteSyncMetrics metrics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(redis);
         _subscriber = redis.GetSubscriber();
         _database = redis.GetDatabase();
         _metrics = metrics;
         _store = store;
-        _recent = recent;
+        _heard = heard;
         _logger = logger;
     }
 
     /// <summary>This node's id in published messages, so it ignores its own echo.</summary>
     public string NodeId { get; } = Guid.NewGuid().ToString("N");
-
-    /// <summary>The pub/sub channel of <paramref name="space"/>: <c>ns:{&lt;space&gt;}:bell</c> (see <see cref="RedisKeys"/>).</summary>
-    public static RedisChannel ChannelFor(string space) => RedisChannel.Literal($"ns:{{{RedisKeys.HashTag(space)}}}:bell");
 
     /// <summary>How many spaces this node listens to (has a subscription for).</summary>
     internal int SpaceCount
@@ -67,7 +71,7 @@ internal sealed partial class RedisDoorbell : IDoorbell
         }
     }
 
-    public void Ring(string space, long cursor, LiveFrame? frame)
+    public void Ring(string space, long cursor, TFrame? frame)
     {
         SpaceBell? bell;
         lock (_lock)
@@ -81,21 +85,21 @@ internal sealed partial class RedisDoorbell : IDoorbell
         // of this node has told it already; a re-send's cursor is the store's clock, which may hold
         // commits of other nodes whose messages have not arrived: the devices would read nothing new,
         // and with the cursor counted as heard, neither those messages nor the head check would ring again.
-        _recent.OnHeard(space, cursor);
+        _heard(space, cursor);
         _local.Ring(space, cursor, frame);
 
         try
         {
             // Fire and forget: a ring never waits for Redis, and a lost one is repaired by the head check.
-            _subscriber.Publish(ChannelFor(space), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
+            _subscriber.Publish(RedisDoorbell.ChannelFor(space), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
         }
         catch (Exception ex)
         {
-            Log.PublishFailed(_logger, space, ex);
+            RedisDoorbell.Log.PublishFailed(_logger, space, ex);
         }
     }
 
-    public IDisposable Listen(string space, ISpaceListener listener)
+    public IDisposable Listen(string space, ISpaceListener<TFrame> listener)
     {
         SpaceBell bell;
         var subscribe = false;
@@ -155,7 +159,7 @@ internal sealed partial class RedisDoorbell : IDoorbell
                     var bell = batch.Span[i];
                     if (bell.Heard(head))
                     {
-                        Log.GapRepaired(_logger, bell.Space, head);
+                        RedisDoorbell.Log.GapRepaired(_logger, bell.Space, head);
                         _metrics.GapRepaired();
                     }
 
@@ -181,7 +185,7 @@ internal sealed partial class RedisDoorbell : IDoorbell
 
         if (first is not null)
         {
-            Log.HeadCheckFailed(_logger, failures, bells.Length, first);
+            RedisDoorbell.Log.HeadCheckFailed(_logger, failures, bells.Length, first);
         }
 
         await ping.ConfigureAwait(false);
@@ -209,12 +213,9 @@ internal sealed partial class RedisDoorbell : IDoorbell
     private void RingFromElsewhere(string space, long cursor)
     {
         // The recent-changes window must stop answering before any device reads: it has not seen this commit.
-        _recent.OnHeard(space, cursor);
+        _heard(space, cursor);
         _local.Ring(space, cursor, null);
     }
-
-    /// <summary>For <see cref="DoorbellHeadCheckService"/>.</summary>
-    internal static void LogLoopFailed(ILogger logger, Exception exception) => Log.LoopFailed(logger, exception);
 
     private void OnMessage(SpaceBell bell, RedisValue message)
     {
@@ -222,7 +223,7 @@ internal sealed partial class RedisDoorbell : IDoorbell
         var blank = text.IndexOf(' ');
         if (blank <= 0 || !long.TryParse(text[..blank], NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
         {
-            Log.MalformedMessage(_logger, bell.Space);
+            RedisDoorbell.Log.MalformedMessage(_logger, bell.Space);
             return;
         }
 
@@ -259,18 +260,18 @@ internal sealed partial class RedisDoorbell : IDoorbell
     /// <summary>A space this node listens to: its local listener count, its subscription, and the newest cursor it heard.</summary>
     private sealed class SpaceBell
     {
-        private readonly RedisDoorbell _owner;
+        private readonly RedisDoorbell<TFrame> _owner;
         private readonly RedisChannel _channel;
 
         // One handler per SpaceBell: unsubscribing it never removes a newer bell's handler for the same channel.
         private readonly Action<RedisChannel, RedisValue> _handler;
         private long _heard;
 
-        public SpaceBell(RedisDoorbell owner, string space)
+        public SpaceBell(RedisDoorbell<TFrame> owner, string space)
         {
             _owner = owner;
             Space = space;
-            _channel = ChannelFor(space);
+            _channel = RedisDoorbell.ChannelFor(space);
             _handler = (_, message) => owner.OnMessage(this, message);
         }
 
@@ -310,12 +311,12 @@ internal sealed partial class RedisDoorbell : IDoorbell
             catch (Exception ex)
             {
                 // The library subscribes again on reconnect; meanwhile the head check covers the space.
-                Log.SubscriptionFailed(_owner._logger, what, Space, ex);
+                RedisDoorbell.Log.SubscriptionFailed(_owner._logger, what, Space, ex);
             }
         }
     }
 
-    private sealed class Subscription(RedisDoorbell owner, SpaceBell bell, IDisposable inner) : IDisposable
+    private sealed class Subscription(RedisDoorbell<TFrame> owner, SpaceBell bell, IDisposable inner) : IDisposable
     {
         private int _disposed;
 

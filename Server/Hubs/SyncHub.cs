@@ -1,9 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
-using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
-using NoteSync.Server.Limits;
-using NoteSync.Server.Options;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
 
@@ -11,146 +7,88 @@ namespace NoteSync.Server.Hubs;
 
 /// <summary>
 /// <c>/hubs/sync?device_id=</c> (docs/protocol.md §5): <c>Push(SyncPush) -&gt; SyncAck</c>, and live pushes to the
-/// client method <c>Changes(SyncAck)</c>; JSON and MessagePack. A refused push fails the invocation
-/// with a <see cref="HubException"/> whose message is <c>&lt;code&gt;: &lt;message&gt;</c>; the connection stays.
+/// client method <c>Changes(SyncAck)</c>; JSON and MessagePack. Every push goes through <see cref="PushIntake"/>;
+/// a refused one fails the invocation with a <see cref="HubException"/> whose message is
+/// <c>&lt;code&gt;: &lt;message&gt;</c>, and the connection stays.
 /// </summary>
 internal sealed partial class SyncHub(
+    PushIntake intake,
     SyncService service,
     IHubContext<SyncHub> hubContext,
-    IOptions<NoteSyncOptions> options,
-    SyncRateLimits rates,
     IHostApplicationLifetime lifetime,
     ILogger<SyncHub> logger) : Hub
 {
-    private static readonly object SessionKey = new();
+    private static readonly object ConnectionKey = new();
     private static readonly object StoppingKey = new();
-    private static readonly object ExpiryKey = new();
-    private static readonly object TokenKey = new();
-    private static readonly TimeSpan ReplyAwaitBound = TimeSpan.FromSeconds(10);
 
     public override Task OnConnectedAsync()
     {
         var http = Context.GetHttpContext();
-        if (http is null || Context.User is null || DeviceIdentity.Resolve(http, Context.User, out var error) is not { } identity)
+
+        // The upgrade found the identity already (SyncHubEndpoints) and this finds it kept with the request.
+        if (http is null || Context.User is null || PushIntake.Identify(http, Context.User, out _) is not { } identity)
         {
             // Refused at the upgrade by the middleware of SyncHubEndpoints already; this guards other paths in.
-            throw new HubException("bad_request: device_id is required");
+            throw new HubException($"{ErrorCodes.BadRequest}: device_id is required");
         }
 
-        var connection = Context;
-        var expiry = new ConnectionExpiry(identity.ExpiresAt, () =>
+        var context = Context;
+        var sink = new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context);
+        Context.Items[ConnectionKey] = intake.Open(identity, sink, () =>
         {
             Log.TokenExpired(logger, identity.Space, identity.DeviceId);
-            connection.Abort();
-        });
-        Context.Items[ExpiryKey] = expiry;
+            context.Abort();
+        }, logger);
 
         // The host waits up to its shutdown timeout (30 s) for open connections, and a hub connection
         // never ends by itself: ending it at once lets the server stop in moments, and the client
         // reconnects as after any drop.
-        Context.Items[StoppingKey] = lifetime.ApplicationStopping.Register(connection.Abort);
-        Context.Items[TokenKey] = identity.TokenKey;
-        var sink = new ExpiringSink(new HubSink(hubContext.Clients.Client(Context.ConnectionId), Context), expiry);
-        Context.Items[SessionKey] = new DeviceSession(identity.Space, identity.DeviceId, service, sink, options.Value.Limits, logger);
+        Context.Items[StoppingKey] = lifetime.ApplicationStopping.Register(context.Abort);
         service.Metrics.HubOpened();
         Log.Connected(logger, identity.Space, identity.DeviceId);
         return Task.CompletedTask;
     }
 
-    /// <summary>Applies a push and returns its ack; a push the protocol's reader refused is answered with that error in its turn.</summary>
-    public ValueTask<SyncAck> Push(HubPush push)
+    /// <summary>Takes a push through the intake; its answer (or refusal) completes the invocation in its turn.</summary>
+    public ValueTask<SyncAck> Push(HubPush? push)
     {
-        if (push is null)
-        {
-            throw new HubException($"{ErrorCodes.BadRequest}: {PushReadErrors.PushMustBeAnObject}");
-        }
-
-        var expiry = (ConnectionExpiry)Context.Items[ExpiryKey]!;
-        if (expiry.IsExpired)
-        {
-            // Received after exp, before the timer fired: not served, and the connection ends.
-            expiry.Expire();
-            throw new HubException(TokenExpiredError);
-        }
-
-        var session = (DeviceSession)Context.Items[SessionKey]!;
-        var reply = new OrderedReply<SyncAck>();
-
-        // Over the device's push rate, or unreadable (as on the raw WebSocket, an unreadable push spends
-        // the budget too, and the rate is reported first): refused in its turn among the answers,
-        // nothing applied, the connection stays.
-        var refusal = rates.TryPush(session.Space, session.DeviceId, (string?)Context.Items[TokenKey], push.RequestId) ?? push.Error?.ToFrame(push.RequestId);
-        _ = RunAsync(session, expiry, push.Push, refusal, reply, Context.ConnectionAborted);
+        var connection = (DeviceConnection)Context.Items[ConnectionKey]!;
+        var reply = new HubReply(connection, Context.ConnectionAborted);
+        var read = push is null
+            ? PushRead.Refused(ProtocolError.BadRequest(PushReadErrors.PushMustBeAnObject))
+            : push.Push is { } readable ? PushRead.Of(readable, null, push.RequestId) : PushRead.Of(null, push.Error, push.RequestId);
+        _ = AcceptAsync(connection, read, reply, Context.ConnectionAborted);
         return reply.Task;
     }
 
-    private const string TokenExpiredError = $"{ErrorCodes.Unauthorized}: the token has expired";
-
-    private static async Task RunAsync(DeviceSession session, ConnectionExpiry expiry, SyncPush? push, ErrorFrame? refusal, OrderedReply<SyncAck> reply, CancellationToken cancellationToken)
+    private async Task AcceptAsync(DeviceConnection connection, PushRead read, HubReply reply, CancellationToken cancellationToken)
     {
-        var answered = false;
         try
         {
-            Func<PushResult, ValueTask> deliver = async result =>
+            if (!await intake.AcceptAsync(connection, read, reply, cancellationToken).ConfigureAwait(false))
             {
-                try
-                {
-                    // SignalR awaits the reply as soon as Push returns, and the queue drains unless the
-                    // connection is dying; the bounds only keep a dying connection from holding the gate.
-                    await reply.Awaited.WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
-
-                    // Live pushes queued before this answer go out before it.
-                    await session.WhenQueueSentAsync().WaitAsync(ReplyAwaitBound, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // Answer anyway: an unanswered invocation would hang the caller.
-                }
-
-                answered = true;
-                if (expiry.IsExpired)
-                {
-                    expiry.Expire();
-                    reply.SetException(new HubException(TokenExpiredError));
-                }
-                else if (result.Ack is { } ack)
-                {
-                    reply.SetResult(ack);
-                }
-                else
-                {
-                    reply.SetException(new HubException($"{result.Error!.Code}: {result.Error.Message}"));
-                }
-            };
-            await (refusal is null
-                ? session.SubmitAsync(push!, deliver, cancellationToken)
-                : session.SubmitErrorAsync(refusal, deliver, cancellationToken)).ConfigureAwait(false);
+                // Received after exp, before the timer fired: not served, and the connection ends.
+                reply.Fail(PushRefusals.TokenExpiredOnHub());
+            }
         }
-        catch (Exception ex) when (!answered)
+        catch (Exception ex)
         {
-            reply.SetException(ex is OperationCanceledException or TimeoutException
-                ? new HubException($"{ErrorCodes.Unavailable}: {DeviceSession.ClosingMessage}")
-                : ex);
+            reply.Fail(ex is OperationCanceledException or TimeoutException ? PushRefusals.ClosingOnHub() : ex);
         }
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.Items.TryGetValue(ExpiryKey, out var expiry))
-        {
-            ((ConnectionExpiry)expiry!).Dispose();
-        }
-
         if (Context.Items.TryGetValue(StoppingKey, out var stopping))
         {
             ((CancellationTokenRegistration)stopping!).Dispose();
         }
 
-        if (Context.Items.TryGetValue(SessionKey, out var value) && value is DeviceSession session)
+        if (Context.Items.TryGetValue(ConnectionKey, out var value) && value is DeviceConnection connection)
         {
             service.Metrics.HubClosed();
-            await session.DisposeAsync();
-            Log.Disconnected(logger, session.Space, session.DeviceId);
+            await connection.DisposeAsync();
+            Log.Disconnected(logger, connection.Identity.Space, connection.Identity.DeviceId);
         }
     }
 

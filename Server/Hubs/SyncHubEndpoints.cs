@@ -3,18 +3,16 @@ using NoteSync.Server.Endpoints;
 
 namespace NoteSync.Server.Hubs;
 
-/// <summary>Maps the SignalR hub and refuses a connection without a valid device id (or, with auth, token) before it is upgraded.</summary>
+/// <summary>Maps the SignalR hub and refuses a connection without a valid device id (or, with auth, token) before it is upgraded (<see cref="PushIntake"/>, step 1).</summary>
 internal static class SyncHubEndpoints
 {
-    public const string Path = "/hubs/sync";
-
     public static WebApplication MapSyncHub(this WebApplication app)
     {
         app.UseWhen(
-            context => context.Request.Path.StartsWithSegments(Path),
+            context => context.Request.Path.StartsWithSegments(ServerPaths.Hub),
             branch => branch.Use(async (context, next) =>
             {
-                if (DeviceIdentity.Resolve(context, out var error) is null)
+                if (PushIntake.Identify(context, out var error) is null)
                 {
                     await ErrorResults.Refuse(context, error!.Value).ExecuteAsync(context);
                     return;
@@ -22,7 +20,7 @@ internal static class SyncHubEndpoints
 
                 await next(context);
             }));
-        app.MapHub<SyncHub>(Path, o =>
+        app.MapHub<SyncHub>(ServerPaths.Hub, o =>
         {
             o.Transports = HttpTransportType.WebSockets | HttpTransportType.LongPolling | HttpTransportType.ServerSentEvents;
 

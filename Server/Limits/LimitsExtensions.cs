@@ -83,7 +83,7 @@ internal static class LimitsExtensions
     private static bool StartsConnection(HttpContext context)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments(SyncHubEndpoints.Path, out var rest))
+        if (path.StartsWithSegments(ServerPaths.Hub, out var rest))
         {
             // A hub connection starts with its negotiation, or with its WebSocket when it skipped that
             // (a WebSocket carrying a negotiated id was counted at the negotiation).

@@ -42,7 +42,7 @@ internal sealed class NoteSyncMetrics
         _conflicts = meter.CreateCounter<long>("notesync.conflicts", "{change}", "Changed entries left in conflict (concurrent writes with equal timestamps).");
         _commitDuration = meter.CreateHistogram<double>("notesync.store.commit.duration", "ms", "Time of one store commit (merge and durable write) of a push.");
         _deliveryLatency = meter.CreateHistogram<double>("notesync.delivery.latency", "ms", "From a commit returning to its live push being written to a device's connection.");
-        _devicesCut = meter.CreateCounter<long>("notesync.devices.cut", "{device}", "Devices disconnected because their send queue filled (they stopped reading).");
+        _devicesCut = meter.CreateCounter<long>("notesync.devices.cut", "{device}", "Devices disconnected because they read nothing for NoteSync:Limits:SendStallMs while frames waited for them (they stopped reading).");
         _redisRoundTrip = meter.CreateHistogram<double>("notesync.redis.roundtrip", "ms", "Round trip of a Redis PING, once per head check (Store=redis only).");
         _resets = meter.CreateCounter<long>("notesync.resets", "{push}", "Answers that reset a device: its cursor named a history the space no longer has (a restore, a lossy failover).");
         _gapsRepaired = meter.CreateCounter<long>("notesync.doorbell.gaps_repaired", "{gap}", "Head checks that found a space's clock moved with no doorbell message heard, and rang it.");

@@ -1,3 +1,4 @@
+using NoteSync.Server.Endpoints;
 using NoteSync.Server.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -52,7 +53,7 @@ internal static class ObservabilityExtensions
     {
         if (configuration.MetricsEnabled())
         {
-            endpoints.MapPrometheusScrapingEndpoint("/metrics");
+            endpoints.MapPrometheusScrapingEndpoint(ServerPaths.Metrics);
         }
 
         return endpoints;

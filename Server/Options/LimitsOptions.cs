@@ -185,13 +185,13 @@ public sealed class LimitsOptions
     public int IdleTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The limits on how far one commit may move a space's clock, as the stores take them.</summary>
-    public ClockLimits ToClockLimits() => new(MaxClockLead, MaxChangesPerPush);
+    internal ClockLimits ToClockLimits() => new(MaxClockLead, MaxChangesPerPush);
 
     /// <summary>The bounds on a note's tied writes, as the stores take them.</summary>
-    public NoteLimits ToNoteLimits() => new(MaxWritesPerNote, MaxNoteBytes);
+    internal NoteLimits ToNoteLimits() => new(MaxWritesPerNote, MaxNoteBytes);
 
     /// <summary>The quotas of a space, as the stores take them.</summary>
-    public SpaceQuotas ToSpaceQuotas() => new(MaxNotesPerSpace, MaxSpaceBytes);
+    internal SpaceQuotas ToSpaceQuotas() => new(MaxNotesPerSpace, MaxSpaceBytes);
 
     /// <summary>The limits as answers tell them to clients (the <c>limits</c> of a <c>sync_ack</c>, docs/protocol.md §4).</summary>
     public SyncLimits ToSyncLimits() => new()

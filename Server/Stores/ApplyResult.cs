@@ -8,7 +8,7 @@ namespace NoteSync.Server.Stores;
 /// Keys whose write changed nothing and whose state is not just that write: the state that beat it
 /// (or that already held it beside other writes). The device is told, since it holds only its own write.
 /// </param>
-public sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyList<StoredEntry> Changed, IReadOnlyList<KeyState> Superseded)
+internal sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyList<StoredEntry> Changed, IReadOnlyList<KeyState> Superseded)
 {
     /// <summary>The name of the space's history after the writes (a store may renew it at a push, see <see cref="ChangePage.Epoch"/>).</summary>
     public string? Epoch { get; init; }

@@ -4,7 +4,7 @@ namespace NoteSync.Server.Stores;
 /// <param name="Entries">The entries, in <c>seq</c> order.</param>
 /// <param name="Cursor">Without <paramref name="More"/>: the space's clock at the read. With it: the <c>seq</c> of the last entry.</param>
 /// <param name="More">True when entries beyond this page remain.</param>
-public sealed record ChangePage(IReadOnlyList<StoredEntry> Entries, long Cursor, bool More)
+internal sealed record ChangePage(IReadOnlyList<StoredEntry> Entries, long Cursor, bool More)
 {
     /// <summary>The name of the space's history the page belongs to, or null while the space has none.</summary>
     public string? Epoch { get; init; }

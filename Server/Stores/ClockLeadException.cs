@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// <c>NoteSync:Limits:MaxClockLead</c>; nothing of it was applied. The store checks this inside the
 /// commit, against the clock the push would follow, so no interleaving of pushes can get round it.
 /// </summary>
-public sealed class ClockLeadException : InvalidOperationException
+internal sealed class ClockLeadException : InvalidOperationException
 {
     /// <param name="changeIndex">The index in the push of the first change over the bound.</param>
     /// <param name="clock">The space's clock the push was checked against.</param>

@@ -11,7 +11,7 @@ namespace NoteSync.Server.Stores;
 /// </summary>
 /// <param name="MaxLead"><c>NoteSync:Limits:MaxClockLead</c>.</param>
 /// <param name="MaxChangesPerPush"><c>NoteSync:Limits:MaxChangesPerPush</c>.</param>
-public sealed record ClockLimits(long MaxLead, int MaxChangesPerPush)
+internal sealed record ClockLimits(long MaxLead, int MaxChangesPerPush)
 {
     /// <summary>How many unreplicated commits, each moving the clock as far as allowed, the failover margin covers.</summary>
     public const long FencedCommits = 10_000;

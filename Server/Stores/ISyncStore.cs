@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// embedded default) and, for several nodes, a Redis store. Every implementation passes
 /// <c>SyncStoreContractTests</c>.
 /// </summary>
-public interface ISyncStore : IAsyncDisposable
+internal interface ISyncStore : IAsyncDisposable
 {
     /// <summary>
     /// Merges <paramref name="writes"/> into <paramref name="space"/> as one atomic step, in order,

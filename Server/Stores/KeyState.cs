@@ -5,4 +5,4 @@ namespace NoteSync.Server.Stores;
 /// <summary>A key and its current state.</summary>
 /// <param name="Key">The entry's key.</param>
 /// <param name="State">Its state.</param>
-public sealed record KeyState(string Key, EntryState State);
+internal sealed record KeyState(string Key, EntryState State);

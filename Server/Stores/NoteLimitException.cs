@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// beyond <see cref="NoteLimits"/>; nothing of it was applied. Checked by the store inside the commit,
 /// against the note as it stands there, so no interleaving of pushes can get round it.
 /// </summary>
-public sealed class NoteLimitException : InvalidOperationException
+internal sealed class NoteLimitException : InvalidOperationException
 {
     public NoteLimitException()
     {

@@ -12,7 +12,7 @@ namespace NoteSync.Server.Stores;
 /// </summary>
 /// <param name="MaxWritesPerNote"><c>NoteSync:Limits:MaxWritesPerNote</c>.</param>
 /// <param name="MaxNoteBytes"><c>NoteSync:Limits:MaxNoteBytes</c>.</param>
-public sealed record NoteLimits(int MaxWritesPerNote, long MaxNoteBytes)
+internal sealed record NoteLimits(int MaxWritesPerNote, long MaxNoteBytes)
 {
     /// <summary>The defaults of both settings.</summary>
     public static NoteLimits Default { get; } = new LimitsOptions().ToNoteLimits();

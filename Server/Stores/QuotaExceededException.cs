@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// <see cref="SpaceQuotas"/>; nothing of it was applied. The device keeps its writes and sends them
 /// again once room is made (docs/protocol.md, error messages).
 /// </summary>
-public sealed class QuotaExceededException : InvalidOperationException
+internal sealed class QuotaExceededException : InvalidOperationException
 {
     public QuotaExceededException()
     {

@@ -13,7 +13,7 @@ namespace NoteSync.Server.Stores;
 /// </summary>
 /// <param name="MaxNotes"><c>NoteSync:Limits:MaxNotesPerSpace</c>.</param>
 /// <param name="MaxBytes"><c>NoteSync:Limits:MaxSpaceBytes</c>.</param>
-public sealed record SpaceQuotas(long MaxNotes, long MaxBytes)
+internal sealed record SpaceQuotas(long MaxNotes, long MaxBytes)
 {
     /// <summary>
     /// What every entry costs beyond its strings: a fair share of its row, index entries and

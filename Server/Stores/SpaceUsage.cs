@@ -7,7 +7,7 @@ namespace NoteSync.Server.Stores;
 /// </summary>
 /// <param name="Notes">Entries whose winner has a value.</param>
 /// <param name="Bytes">The stored size of every entry.</param>
-public readonly record struct SpaceUsage(long Notes, long Bytes)
+internal readonly record struct SpaceUsage(long Notes, long Bytes)
 {
     public static SpaceUsage operator +(SpaceUsage a, SpaceUsage b) => new(a.Notes + b.Notes, a.Bytes + b.Bytes);
 

@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// will be accepted once there is room again. Not an <see cref="InvalidOperationException"/>: the push
 /// is fine, the server is not.
 /// </summary>
-public sealed class StorageFullException : IOException
+internal sealed class StorageFullException : IOException
 {
     public StorageFullException()
         : base("the store's disk is full; nothing of the push was applied")

@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores;
 /// for scripts) with a <see cref="Reason"/> for people. The reason goes to anyone who can reach
 /// <c>/healthz</c>, so it names no path, host or secret; the store's log has those.
 /// </summary>
-public readonly record struct StoreHealth(string? Problem, string? Reason)
+internal readonly record struct StoreHealth(string? Problem, string? Reason)
 {
     /// <summary><see cref="Problem"/> when the store does not answer (or is shut down).</summary>
     public const string Unavailable = "store_unavailable";

@@ -6,7 +6,7 @@ namespace NoteSync.Server.Stores;
 /// <param name="Key">The entry's key.</param>
 /// <param name="Seq">The cursor value given to the entry's last change.</param>
 /// <param name="State">The entry's current state.</param>
-public sealed record StoredEntry(string Key, long Seq, EntryState State)
+internal sealed record StoredEntry(string Key, long Seq, EntryState State)
 {
     // 0 until first asked for. Not part of the entry's value: it is left out of Equals and GetHashCode,
     // which would otherwise make two equal entries differ by whether the size was asked of one of them,

@@ -2,12 +2,9 @@ namespace NoteSync.Server.Sync;
 
 internal sealed partial class DeviceSession
 {
+    // Event ids 300-319 belong to the device sessions (302 and 304: their OutboundQueue). Names are public once shipped.
     private static partial class Log
     {
-        [LoggerMessage(EventId = 304, EventName = "CutForStalling", Level = LogLevel.Warning,
-            Message = "Disconnected device {DeviceId} of space {Space}: it read nothing for {IdleMs} ms while frames waited (it stopped reading)")]
-        public static partial void CutForStalling(ILogger logger, string space, string deviceId, long idleMs);
-
         [LoggerMessage(EventId = 301, EventName = "LivePushFailed", Level = LogLevel.Warning,
             Message = "A live push to device {DeviceId} of space {Space} failed; it is retried on the next change")]
         public static partial void LivePushFailed(ILogger logger, string space, string deviceId, Exception exception);
@@ -15,10 +12,6 @@ internal sealed partial class DeviceSession
         [LoggerMessage(EventId = 303, EventName = "AnswerFailed", Level = LogLevel.Error,
             Message = "Answering a push of device {DeviceId} of space {Space} failed; the connection is closed")]
         public static partial void AnswerFailed(ILogger logger, string space, string deviceId, Exception exception);
-
-        [LoggerMessage(EventId = 302, EventName = "SendFailed", Level = LogLevel.Debug,
-            Message = "Sending to device {DeviceId} of space {Space} failed; the connection is closed")]
-        public static partial void SendFailed(ILogger logger, string space, string deviceId, Exception exception);
 
         [LoggerMessage(EventId = 305, EventName = "HistoryChanged", Level = LogLevel.Information,
             Message = "The history of space {Space} changed from epoch {Old} to {New} under device {DeviceId}'s connection; closed so it reconnects and is reset")]

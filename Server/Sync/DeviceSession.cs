@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using NoteSync.Server.Fanout;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
@@ -8,115 +7,107 @@ namespace NoteSync.Server.Sync;
 
 /// <summary>
 /// One connected device, whatever the transport. It owns the connection's cursor: the newest
-/// <c>ack_timestamp</c> the device was sent. Pushes and live pushes are serialized through one gate,
+/// <c>ack_timestamp</c> the device was sent. Answers and live pushes are serialized through one gate,
 /// so a live push always starts exactly where the device's last frame ended (gap-free). Rings that
 /// arrive while the device's pushes await answers are held back (the answers carry those changes, and
-/// a live push would echo the device's own writes). Live pushes start after the device's first push: before that the
-/// server does not know what the device holds. Outgoing frames wait in a bounded queue. Live pushes
-/// may fill only half of it: beyond that they wait in the log, and once the device has read the
-/// queue down, one pump sends everything since its cursor in one frame, so a device that reads
-/// slowly gets fewer, larger frames instead of being cut. A device that reads nothing for
-/// <see cref="LimitsOptions.SendStallMs"/> while frames wait for it is disconnected rather than allowed
-/// to hold memory or delay anyone else; answers wait for room, which stops reading the device's frames.
+/// a live push would echo the device's own writes). Live pushes start after the device's first push:
+/// before that the server does not know what the device holds. Frames leave through the session's
+/// <see cref="OutboundQueue"/>, which decides when a live push must wait (docs/protocol.md §4, live pushes).
 /// </summary>
-internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
+internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncDisposable
 {
     private const long NotSynced = -1;
 
-    /// <summary>How many pushes of one connection may be between arrival and answer.</summary>
+    /// <summary>How many pushes of one connection may be between arrival and answer (docs/protocol.md §4, pipelining).</summary>
     public const int MaxPushesInFlight = 64;
 
     /// <summary>The message of the <c>unavailable</c> error a push gets when its connection closes before its answer.</summary>
     public const string ClosingMessage = "the connection is closing";
 
-    private readonly SyncService _service;
-    private readonly NoteSyncMetrics _metrics;
-    private readonly IFrameSink _sink;
+    private readonly ISessionSync _sync;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Channel<OutboundFrame> _outbound;
-    private readonly CancellationTokenSource _closed = new();
-    private readonly IDisposable _subscription;
-    private readonly Task _writer;
     private readonly SemaphoreSlim _inFlight = new(MaxPushesInFlight, MaxPushesInFlight);
-    private readonly int _liveHighWater;
-    private readonly int _liveLowWater;
-    private readonly int _sendStallMs;
-    private Timer? _stallTimer;
-    private int _stallTimerArmed;
-    private long _lastSentAt = Environment.TickCount64;
-    private int _liveDeferred;
-    private int _pumpDelayed;
+    private readonly IDisposable _subscription;
     private Task _answers = Task.CompletedTask;
     private int _pending;
     private bool _pumpAfterAnswers;
-    private int _unsent;
-    private TaskCompletionSource? _sentWaiter;
+    private int _pumpScheduled;
+    private int _pumpDelayed;
+
+    // Written inside the gate; read outside it only to skip work that the gate would find useless.
     private long _cursor = NotSynced;
 
     // The history _cursor belongs to; written inside the gate, with _cursor.
     private string? _epoch;
-    private int _pumpScheduled;
-    private bool _flushing;
 
     // Told once per connection, with its first answer: they do not change while it lasts.
     private SyncLimits? _limitsToTell;
 
-    public DeviceSession(string space, string deviceId, SyncService service, IFrameSink sink, LimitsOptions limits, ILogger logger)
+    public DeviceSession(string space, string deviceId, ISessionSync sync, IFrameSink sink, LimitsOptions limits, NoteSyncMetrics metrics, ILogger logger)
     {
-        var sendQueueFrames = limits.SendQueueFrames;
-        _liveHighWater = Math.Max(1, sendQueueFrames / 2);
-        _liveLowWater = _liveHighWater / 2;
-        _sendStallMs = limits.SendStallMs;
-        _limitsToTell = limits.ToSyncLimits();
         Space = space;
         DeviceId = deviceId;
-        _service = service;
-        _metrics = service.Metrics;
-        _sink = sink;
+        _sync = sync;
         _logger = logger;
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(sendQueueFrames)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            // The writer loop runs on the thread that queues the frame: a live push is written to every
-            // device of the space from the ring's thread, without a thread-pool hop per device.
-            AllowSynchronousContinuations = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _writer = Task.Run(WriteLoopAsync);
-        _subscription = service.Listen(space, this);
+        _limitsToTell = limits.ToSyncLimits();
+        Outbound = new OutboundQueue(sink, limits, metrics, logger, space, deviceId, SchedulePump);
+        _subscription = sync.Listen(space, this);
     }
 
     public string Space { get; }
 
     public string DeviceId { get; }
 
-    /// <summary>Cancelled when the session ends (closed, aborted or cut for lagging).</summary>
-    public CancellationToken Closed => _closed.Token;
+    /// <summary>The connection's outgoing frames; a transport that writes answers itself waits on it (<see cref="OutboundQueue.WhenSentAsync"/>).</summary>
+    public OutboundQueue Outbound { get; }
+
+    /// <summary>Cancelled when the session ends (closed, aborted or cut).</summary>
+    public CancellationToken Closed => Outbound.Closed;
+
+    /// <summary>The newest <c>ack_timestamp</c> sent to the device, or -1 before its first answer.</summary>
+    public long Cursor => Volatile.Read(ref _cursor);
 
     /// <summary>
     /// Starts a push and returns once its store write is queued; the answer follows later. Pushes of one
     /// connection are pipelined: their writes reach the store in arrival order (so one group commit can
-    /// carry several of them) while their answers are handed to <paramref name="deliver"/> strictly in
-    /// the same order, each inside the gate, so an answer goes out before any live push that follows
-    /// it and no <c>ack_timestamp</c> goes back. At most <see cref="MaxPushesInFlight"/> wait at once;
-    /// beyond that this waits, which stops the transport reading from a device that floods.
+    /// carry several of them) while their answers go to <paramref name="answers"/> strictly in the same
+    /// order, each inside the gate, so an answer goes out before any live push that follows it and no
+    /// <c>ack_timestamp</c> goes back. At most <see cref="MaxPushesInFlight"/> wait at once; beyond that
+    /// this waits, which stops the transport reading from a device that floods.
     /// </summary>
     /// <remarks>Called by one transport loop at a time: pushes of a connection arrive in order.</remarks>
-    public async Task SubmitAsync(SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
+    public async Task SubmitAsync(SyncPush push, IAnswerTarget answers, CancellationToken cancellationToken = default)
     {
         await ReserveAsync(cancellationToken).ConfigureAwait(false);
-        var applied = _service.ApplyAsync(Space, DeviceId, push, cancellationToken);
-        _answers = AnswerInOrderAsync(_answers, applied, push, deliver, cancellationToken);
+        var applied = _sync.ApplyAsync(Space, DeviceId, push, cancellationToken);
+        _answers = AnswerInOrderAsync(_answers, applied, push, answers, cancellationToken);
     }
 
-    /// <summary>Answers a frame that never became a push (malformed JSON, a binary frame), in its turn among the answers.</summary>
-    public async Task SubmitErrorAsync(ErrorFrame error, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken = default)
+    /// <summary>Answers a frame refused before it became a push (unreadable, over the rate), in its turn among the answers.</summary>
+    public async Task RefuseAsync(ErrorFrame error, IAnswerTarget answers, CancellationToken cancellationToken = default)
     {
         await ReserveAsync(cancellationToken).ConfigureAwait(false);
         var refused = Task.FromResult(AppliedPush.Refused(error));
-        _answers = AnswerInOrderAsync(_answers, refused, new SyncPush { RequestId = error.RequestId }, deliver, cancellationToken);
+        _answers = AnswerInOrderAsync(_answers, refused, new SyncPush { RequestId = error.RequestId }, answers, cancellationToken);
+    }
+
+    /// <summary>Completes when every submitted push has been answered (or failed).</summary>
+    public Task DrainAsync() => _answers;
+
+    /// <summary>Stops hearing the space and completes once every frame queued so far has been written.</summary>
+    public Task FlushAsync()
+    {
+        _subscription.Dispose();
+        return Outbound.CompleteAsync();
+    }
+
+    /// <summary>Ends the session after the queued frames are written (or the connection fails).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        // The gate is not disposed: a pump may still be leaving it, and it holds no unmanaged resource.
+        _subscription.Dispose();
+        await Outbound.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task ReserveAsync(CancellationToken cancellationToken)
@@ -125,10 +116,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         Interlocked.Increment(ref _pending);
     }
 
-    /// <summary>Completes when every submitted push has been answered (or failed).</summary>
-    public Task DrainAsync() => _answers;
-
-    private async Task AnswerInOrderAsync(Task previous, Task<AppliedPush> applying, SyncPush push, Func<PushResult, ValueTask> deliver, CancellationToken cancellationToken)
+    private async Task AnswerInOrderAsync(Task previous, Task<AppliedPush> applying, SyncPush push, IAnswerTarget answers, CancellationToken cancellationToken)
     {
         try
         {
@@ -138,7 +126,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                result = await _service.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
+                result = await _sync.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
                 if (result.Ack is { } ack && WentBack(ack))
                 {
                     // The space's clock is below what this connection was sent: the store lost writes
@@ -147,10 +135,11 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     // clock back on the connection, and only a reset makes the device upload what was
                     // lost. So the connection is dropped, as when the epoch changes under it: the
                     // device comes back with its last_ack above the clock (or, once the space has
-                    // changed again, with an epoch that is no longer the space's) and is reset.
+                    // changed again, with an epoch that is no longer the space's) and is reset
+                    // (docs/protocol.md §3, epochs and resets).
                     Log.ClockWentBack(_logger, Space, DeviceId, _cursor, ack.AckTimestamp);
-                    await deliver(PushResult.Failed(new ErrorFrame { Code = ErrorCodes.Unavailable, Message = ClosingMessage, RequestId = push.RequestId })).ConfigureAwait(false);
-                    Cut();
+                    await answers.DeliverAsync(PushResult.Failed(new ErrorFrame { Code = ErrorCodes.Unavailable, Message = ClosingMessage, RequestId = push.RequestId })).ConfigureAwait(false);
+                    Outbound.Cut();
                     return;
                 }
 
@@ -163,7 +152,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                     _limitsToTell = null;
                 }
 
-                await deliver(result).ConfigureAwait(false);
+                await answers.DeliverAsync(result).ConfigureAwait(false);
             }
             finally
             {
@@ -176,7 +165,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 Volatile.Write(ref _pumpAfterAnswers, true);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || _closed.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested || Closed.IsCancellationRequested)
         {
             // The connection is gone; an applied push is durable and its re-send is harmless.
         }
@@ -185,7 +174,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             // A bug in answering one push must not stop the answers to the next ones: drop the device,
             // which re-sends what it did not see acknowledged.
             Log.AnswerFailed(_logger, Space, DeviceId, ex);
-            Cut();
+            Outbound.Cut();
         }
         finally
         {
@@ -200,36 +189,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Queues an answer (the raw WebSocket's), waiting for room when the queue is full. A device that
-    /// pushes faster than it reads its answers is slowed, not cut: this wait holds the push's in-flight
-    /// slot, so after <see cref="MaxPushesInFlight"/> the transport stops reading its frames. One that
-    /// stops reading altogether is cut by the stall timer (<see cref="LimitsOptions.SendStallMs"/>).
-    /// </summary>
-    public async ValueTask EnqueueAnswer(PushResult result)
-    {
-        var frame = result.Ack is { } ack ? OutboundFrame.Of(ack) : OutboundFrame.Of(result.Error!);
-        Interlocked.Increment(ref _unsent);
-        if (_outbound.Writer.TryWrite(frame))
-        {
-            return;
-        }
-
-        try
-        {
-            await _outbound.Writer.WriteAsync(frame, _closed.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
-        {
-            // Closing: the device re-sends what it did not see acknowledged.
-            Interlocked.Decrement(ref _unsent);
-        }
-    }
-
     public void OnSpaceAdvanced(long cursor, LiveFrame? frame)
     {
-        // Behind with live pushes held back: the write loop pumps everything once the queue drains.
-        if (cursor <= Volatile.Read(ref _cursor) || Volatile.Read(ref _liveDeferred) == 1)
+        // Behind with live pushes held back: the queue calls the pump once it has drained.
+        if (cursor <= Volatile.Read(ref _cursor) || Outbound.IsLiveDeferred)
         {
             return;
         }
@@ -251,14 +214,9 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             try
             {
-                if (frame.After == _cursor && !_closed.IsCancellationRequested)
+                if (frame.After == _cursor && !Closed.IsCancellationRequested)
                 {
-                    if (HistoryChanged(frame.Frame))
-                    {
-                        return;
-                    }
-
-                    if (EnqueueLive(frame.Frame))
+                    if (!HistoryChanged(frame.Frame) && Outbound.TryEnqueueLive(frame.Frame))
                     {
                         Volatile.Write(ref _cursor, frame.Cursor);
                     }
@@ -277,7 +235,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 
     private void SchedulePump()
     {
-        if (Volatile.Read(ref _cursor) == NotSynced || _closed.IsCancellationRequested)
+        if (Volatile.Read(ref _cursor) == NotSynced || Closed.IsCancellationRequested)
         {
             return;
         }
@@ -297,7 +255,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
             return;
         }
 
-        _ = Task.Delay(delayMs, _closed.Token).ContinueWith(
+        _ = Task.Delay(delayMs, Closed).ContinueWith(
             _ =>
             {
                 Volatile.Write(ref _pumpDelayed, 0);
@@ -310,9 +268,10 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
 
     private async Task PumpAsync()
     {
+        var closed = Closed;
         try
         {
-            await _gate.WaitAsync(_closed.Token).ConfigureAwait(false);
+            await _gate.WaitAsync(closed).ConfigureAwait(false);
             try
             {
                 Volatile.Write(ref _pumpScheduled, 0);
@@ -321,29 +280,23 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 // pause would then get changes only inside its answers, which grow with every
                 // pipelined push (measured: fan-out p99 6.7 -> 28 ms). A pump racing an answer may
                 // echo the device's own write; that is harmless.
-                while (!_closed.IsCancellationRequested)
+                while (!closed.IsCancellationRequested)
                 {
-                    // No read for a queue that could not take its result.
-                    if (LiveQueueFull())
+                    // No read for a queue that could not take its result: it calls the pump back once drained.
+                    if (!Outbound.HasLiveRoom())
                     {
-                        DeferLive();
                         break;
                     }
 
                     // The space has been served its budget of reads: catch up once the refill allows.
-                    if (_service.IsPullBudgetSpent(Space, out var retryAfterMs))
+                    if (_sync.IsPullBudgetSpent(Space, out var retryAfterMs))
                     {
                         SchedulePumpAfter(retryAfterMs);
                         break;
                     }
 
-                    var live = await _service.GetLiveFrameAsync(Space, _cursor, _closed.Token).ConfigureAwait(false);
-                    if (live is null || HistoryChanged(live.Frame))
-                    {
-                        break;
-                    }
-
-                    if (!EnqueueLive(live.Frame))
+                    var live = await _sync.GetLiveFrameAsync(Space, _cursor, closed).ConfigureAwait(false);
+                    if (live is null || HistoryChanged(live.Frame) || !Outbound.TryEnqueueLive(live.Frame))
                     {
                         break;
                     }
@@ -360,7 +313,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
                 _gate.Release();
             }
         }
-        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+        catch (OperationCanceledException) when (closed.IsCancellationRequested)
         {
             // The session ended; the device resumes from its last_ack when it returns.
         }
@@ -368,167 +321,6 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         {
             // A failed read leaves the cursor where it was: the next ring (or push) retries from there.
             Log.LivePushFailed(_logger, Space, DeviceId, ex);
-        }
-    }
-
-    /// <summary>
-    /// Completes once every frame queued so far has been written. Called inside the gate (nothing
-    /// can be queued meanwhile) by transports that write their answers outside the queue.
-    /// </summary>
-    public Task WhenQueueSentAsync()
-    {
-        if (Volatile.Read(ref _unsent) == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _sentWaiter, waiter);
-        return Volatile.Read(ref _unsent) == 0 ? Task.CompletedTask : waiter.Task;
-    }
-
-    /// <summary>
-    /// Queues a live push unless live pushes already fill half the queue. Then it sends nothing: the
-    /// changes stay in the log, and the write loop schedules one pump for all of them once the
-    /// device has read the queue down to a quarter.
-    /// </summary>
-    private bool EnqueueLive(OutboundFrame frame)
-    {
-        if (!LiveQueueFull())
-        {
-            Interlocked.Increment(ref _unsent);
-            if (_outbound.Writer.TryWrite(frame))
-            {
-                return true;
-            }
-
-            // Answers took the rest of the queue meanwhile, or the connection is closing.
-            Interlocked.Decrement(ref _unsent);
-        }
-
-        DeferLive();
-        return false;
-    }
-
-    private bool LiveQueueFull() => Volatile.Read(ref _unsent) >= _liveHighWater;
-
-    private void DeferLive()
-    {
-        // A full fence between the flag and the read of the queue length, paired with the write loop's
-        // decrement then read of the flag: one side or the other sees the queue drained.
-        Interlocked.Exchange(ref _liveDeferred, 1);
-
-        // The write loop may have drained the queue between the check and the flag: then it did not
-        // see the flag, and the pump is this side's to schedule.
-        if (Volatile.Read(ref _unsent) <= _liveLowWater && Interlocked.Exchange(ref _liveDeferred, 0) == 1)
-        {
-            SchedulePump();
-        }
-    }
-
-    private void OnQueueSent(int unsent)
-    {
-        Volatile.Write(ref _lastSentAt, Environment.TickCount64);
-        if (unsent <= _liveLowWater && Volatile.Read(ref _liveDeferred) == 1 && Interlocked.Exchange(ref _liveDeferred, 0) == 1)
-        {
-            SchedulePump();
-        }
-    }
-
-    private void ArmStallTimer()
-    {
-        if (Interlocked.Exchange(ref _stallTimerArmed, 1) == 1)
-        {
-            return;
-        }
-
-        var timer = Volatile.Read(ref _stallTimer);
-        if (timer is null)
-        {
-            timer = new Timer(static state => ((DeviceSession)state!).OnStallTimer(), this, Timeout.Infinite, Timeout.Infinite);
-            timer = Interlocked.CompareExchange(ref _stallTimer, timer, null) ?? timer;
-        }
-
-        ChangeStallTimer(timer, _sendStallMs);
-    }
-
-    private static void ChangeStallTimer(Timer timer, long dueMs)
-    {
-        try
-        {
-            timer.Change(dueMs, Timeout.Infinite);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The session ended meanwhile; there is nothing left to watch.
-        }
-    }
-
-    /// <summary>
-    /// Fires <see cref="LimitsOptions.SendStallMs"/> after a send did not complete at once. A device
-    /// that has frames waiting and completed no send in all that time has stopped reading: it is cut.
-    /// One that still reads, however slowly, is checked again later.
-    /// </summary>
-    private void OnStallTimer()
-    {
-        Volatile.Write(ref _stallTimerArmed, 0);
-        if (_closed.IsCancellationRequested || Volatile.Read(ref _unsent) == 0)
-        {
-            return;
-        }
-
-        var idleMs = Environment.TickCount64 - Volatile.Read(ref _lastSentAt);
-        if (idleMs >= _sendStallMs)
-        {
-            Log.CutForStalling(_logger, Space, DeviceId, idleMs);
-            _metrics.DeviceCut();
-            Cut();
-            return;
-        }
-
-        if (Interlocked.Exchange(ref _stallTimerArmed, 1) == 0 && _stallTimer is { } timer)
-        {
-            ChangeStallTimer(timer, _sendStallMs - idleMs);
-        }
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        try
-        {
-            await foreach (var frame in _outbound.Reader.ReadAllAsync(_closed.Token).ConfigureAwait(false))
-            {
-                var sending = _sink.SendAsync(frame, _closed.Token);
-                if (!sending.IsCompleted)
-                {
-                    // The device is not taking data as fast as it comes: watch that it takes any at all.
-                    ArmStallTimer();
-                }
-
-                await sending.ConfigureAwait(false);
-
-                // Only live pushes built from a commit carry its time; answers and pumped pages do not.
-                if (frame.CommittedAt != 0)
-                {
-                    _metrics.Delivered(frame.CommittedAt);
-                }
-
-                var unsent = Interlocked.Decrement(ref _unsent);
-                if (unsent == 0)
-                {
-                    Volatile.Read(ref _sentWaiter)?.TrySetResult();
-                }
-
-                OnQueueSent(unsent);
-            }
-        }
-        catch (OperationCanceledException) when (_closed.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            Log.SendFailed(_logger, Space, DeviceId, ex);
-            Cut();
         }
     }
 
@@ -549,47 +341,7 @@ internal sealed partial class DeviceSession : ISpaceListener, IAsyncDisposable
         }
 
         Log.HistoryChanged(_logger, Space, DeviceId, _epoch, epoch);
-        Cut();
+        Outbound.Cut();
         return true;
-    }
-
-    private void Cut()
-    {
-        _outbound.Writer.TryComplete();
-        _closed.Cancel();
-        _stallTimer?.Dispose();
-        _sink.Abort();
-    }
-
-    /// <summary>Completes once every frame queued so far has been written; no more frames may be queued after it.</summary>
-    public Task FlushAsync()
-    {
-        Volatile.Write(ref _flushing, true);
-        _subscription.Dispose();
-        _outbound.Writer.TryComplete();
-        return _writer;
-    }
-
-    /// <summary>Ends the session after the queued frames are written (or the connection fails).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        _subscription.Dispose();
-        _outbound.Writer.TryComplete();
-        try
-        {
-            await _writer.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The peer stopped reading; do not wait for it.
-        }
-
-        // The gate and token source are not disposed: a pump may still be leaving the gate, and
-        // neither holds an unmanaged resource once cancelled.
-        await _closed.CancelAsync().ConfigureAwait(false);
-        if (_stallTimer is { } timer)
-        {
-            await timer.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }

@@ -9,7 +9,7 @@ internal sealed partial class SyncService
         public static partial void PushRefused(ILogger logger, string space, string deviceId, string code, string reason);
 
         [LoggerMessage(EventId = 251, EventName = "StoreFailed", Level = LogLevel.Error,
-            Message = "The store failed a push in space {Space} from device {DeviceId}; answered 'unavailable'")]
+            Message = "The store failed a push in space {Space} from device {DeviceId}; answered 'unavailable' (or 'internal' for a change the store refused)")]
         public static partial void StoreFailed(ILogger logger, string space, string deviceId, Exception exception);
 
         [LoggerMessage(EventId = 252, EventName = "DeviceReset", Level = LogLevel.Information,

@@ -19,11 +19,11 @@ namespace NoteSync.Server.Sync;
 internal sealed partial class SyncService(
     ISyncStore store,
     RecentChanges recent,
-    IDoorbell doorbell,
+    IDoorbell<LiveFrame> doorbell,
     IOptions<NoteSyncOptions> options,
     NoteSyncMetrics metrics,
     PullBudget pulls,
-    ILogger<SyncService> logger)
+    ILogger<SyncService> logger) : ISessionSync
 {
     private readonly SyncOptions _sync = options.Value.Sync;
 
@@ -34,7 +34,7 @@ internal sealed partial class SyncService(
     /// Makes <paramref name="listener"/> hear every commit of <paramref name="space"/> and keeps the
     /// space's recent changes in memory while it listens. Disposing the result ends both.
     /// </summary>
-    public IDisposable Listen(string space, ISpaceListener listener)
+    public IDisposable Listen(string space, ISpaceListener<LiveFrame> listener)
     {
         var window = recent.Retain(space);
         var subscription = doorbell.Listen(space, listener);

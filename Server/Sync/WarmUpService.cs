@@ -12,7 +12,8 @@ namespace NoteSync.Server.Sync;
 /// </summary>
 internal sealed partial class WarmUpService(ISyncStore store, ILogger<WarmUpService> logger) : IHostedService
 {
-    // A NUL character: device ids and (later) token claims cannot carry it.
+    // No device can reach this space: with auth off every device is in "default", and a token's space
+    // claim may hold no control character (TokenAuthorization), a NUL least of all.
     private const string Space = "\0warm-up";
 
     private static readonly byte[] SamplePush = """

@@ -136,12 +136,12 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
         Assert.Equal(0, listener.Pending);
     }
 
-    private RedisDoorbell NewDoorbell(IConnectionMultiplexer connection) => new(
+    private RedisDoorbell<LiveFrame> NewDoorbell(IConnectionMultiplexer connection) => new(
         connection,
         Store,
-        new RecentChanges(Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions())),
+        new RecentChanges(Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions())).OnHeard,
         new NoteSyncMetrics(new TestMeterFactory()),
-        NullLogger<RedisDoorbell>.Instance);
+        NullLogger.Instance);
 
     private async Task<long> SubscribersAsync()
     {
@@ -159,7 +159,7 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
         }
     }
 
-    private sealed class RecordingListener : ISpaceListener
+    private sealed class RecordingListener : ISpaceListener<LiveFrame>
     {
         private readonly Channel<(long Cursor, LiveFrame? Frame)> _heard = Channel.CreateUnbounded<(long, LiveFrame?)>();
 

@@ -58,7 +58,7 @@ public sealed class SessionsOnRedisTests(RedisServerFixture fixture)
         // Arrange: every read goes to the store, as when the window declines.
         var node = NewNode(new SyncOptions { RecentChangesPerSpace = 0 });
         var sink = new RecordingSink();
-        await using var session = new DeviceSession(_space, "ws-b", node.Service, sink, new LimitsOptions(), NullLogger.Instance);
+        await using var session = new DeviceSession(_space, "ws-b", node.Service, sink, new LimitsOptions(), node.Service.Metrics, NullLogger.Instance);
         await SubmitAsync(session, Write("note:a", 1, "a", requestId: "r1"));
         var answered = (await sink.NextAckAsync()).AckTimestamp;
 
@@ -95,7 +95,7 @@ public sealed class SessionsOnRedisTests(RedisServerFixture fixture)
 
     private static async Task SubmitAsync(DeviceSession session, SyncPush push)
     {
-        await session.SubmitAsync(push, session.EnqueueAnswer).DefaultTimeout();
+        await session.SubmitAsync(push, session.Outbound).DefaultTimeout();
         await session.DrainAsync().DefaultTimeout();
     }
 
@@ -104,19 +104,19 @@ public sealed class SessionsOnRedisTests(RedisServerFixture fixture)
         var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions { Store = StoreKinds.Redis, Sync = sync });
         var metrics = new NoteSyncMetrics(new TestMeterFactory());
         var recent = new RecentChanges(options);
-        var doorbell = new RedisDoorbell(fixture.Connection, Store, recent, metrics, NullLogger<RedisDoorbell>.Instance);
+        var doorbell = new RedisDoorbell<LiveFrame>(fixture.Connection, Store, recent.OnHeard, metrics, NullLogger.Instance);
         var service = new SyncService(Store, recent, doorbell, options, metrics, new PullBudget(options), NullLogger<SyncService>.Instance);
         return new Node(service, doorbell);
     }
 
-    private sealed record Node(SyncService Service, RedisDoorbell Doorbell);
+    private sealed record Node(SyncService Service, RedisDoorbell<LiveFrame> Doorbell);
 
     /// <summary>
     /// A device as its session's pump serves it, minus the thread hop: at each ring it reads the live
     /// frame from its cursor there and then, so the window decides what it gets at the moment of the
     /// ring. Frames are applied in ring order by <see cref="SettleAsync"/>.
     /// </summary>
-    private sealed class ReadingDevice(SyncService service, string space, long cursor) : ISpaceListener
+    private sealed class ReadingDevice(SyncService service, string space, long cursor) : ISpaceListener<LiveFrame>
     {
         private readonly Lock _lock = new();
         private readonly List<Task<LiveFrame?>> _reads = [];

@@ -178,7 +178,7 @@ public sealed class ResetConvergenceProperties
         {
             var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions { Sync = new SyncOptions { MaxChangesPerAck = 3 } });
             var store = new SqliteSyncStore(dataDir, NullLogger.Instance);
-            var service = new SyncService(store, new RecentChanges(options), new InProcessDoorbell(), options, new NoteSyncMetrics(new TestMeterFactory()), new PullBudget(options), NullLogger<SyncService>.Instance);
+            var service = new SyncService(store, new RecentChanges(options), new InProcessDoorbell<LiveFrame>(), options, new NoteSyncMetrics(new TestMeterFactory()), new PullBudget(options), NullLogger<SyncService>.Instance);
             return new Server(store, service);
         }
 

@@ -24,7 +24,7 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
 
     // The test's spaces are stamped with this primary's replication id, as spaces that have been
     // written under it are: the contract's seqs are then the plain ones, with no failover jump.
-    protected override async Task<ISyncStore> CreateStoreAsync(ClockLimits limits)
+    private protected override async Task<ISyncStore> CreateStoreAsync(ClockLimits limits)
     {
         var replicationId = await ReplicationIdAsync();
         await Database.StringSetAsync(RedisKeys.For(SpaceA)[3], replicationId);
@@ -32,7 +32,7 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
         return Open(limits);
     }
 
-    protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
+    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
 
     [Fact]
     public async Task StoreKeepsWorkingAfterScriptFlushBySendingTheScriptOnce()

@@ -15,9 +15,9 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
 
     private SqliteSyncStore Sqlite => (SqliteSyncStore)Store;
 
-    protected override Task<ISyncStore> CreateStoreAsync(ClockLimits limits) => Task.FromResult<ISyncStore>(Open(limits));
+    private protected override Task<ISyncStore> CreateStoreAsync(ClockLimits limits) => Task.FromResult<ISyncStore>(Open(limits));
 
-    protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
+    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
 
     protected override Task CleanupAsync()
     {

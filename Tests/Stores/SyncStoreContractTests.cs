@@ -20,7 +20,7 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     private SpaceQuotas _quotas = SpaceQuotas.Default;
 
     /// <summary>The store under test; replaced by <see cref="RestartAsync()"/>.</summary>
-    protected ISyncStore Store { get; private set; } = null!;
+    private protected ISyncStore Store { get; private set; } = null!;
 
     /// <summary>A space of this test.</summary>
     protected string SpaceA => $"{_prefix}-a";
@@ -29,14 +29,14 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     protected string SpaceB => $"{_prefix}-b";
 
     /// <summary>A new, empty store for this test, with <paramref name="limits"/> on how far a change may lead the clock.</summary>
-    protected abstract Task<ISyncStore> CreateStoreAsync(ClockLimits limits);
+    private protected abstract Task<ISyncStore> CreateStoreAsync(ClockLimits limits);
 
     /// <summary>
     /// A new store instance over the data of the one <see cref="CreateStoreAsync"/> made, as after a
     /// process restart, holding spaces to <paramref name="quotas"/>. The previous instance is disposed
     /// before this is called.
     /// </summary>
-    protected abstract Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas);
+    private protected abstract Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas);
 
     /// <summary>Runs after every store of the test is disposed: delete files, flush keys.</summary>
     protected virtual Task CleanupAsync() => Task.CompletedTask;
@@ -60,7 +60,7 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     protected Task RestartAsync() => RestartAsync(_quotas);
 
     /// <summary>Disposes the store and reopens it over the same data with <paramref name="quotas"/>, as an operator changing them would.</summary>
-    protected async Task RestartAsync(SpaceQuotas quotas)
+    private protected async Task RestartAsync(SpaceQuotas quotas)
     {
         await Store.DisposeAsync();
         _quotas = quotas;
@@ -711,11 +711,11 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     }
 
     /// <summary>Applies one push of (key, write) pairs.</summary>
-    protected Task<ApplyResult> ApplyAsync(string space, params (string Key, Write Write)[] writes) =>
+    private protected Task<ApplyResult> ApplyAsync(string space, params (string Key, Write Write)[] writes) =>
         Store.ApplyAsync(space, [.. writes.Select(w => new KeyedWrite(w.Key, w.Write))]).DefaultTimeout();
 
     /// <summary>The whole space, key to entry, read in one page.</summary>
-    protected async Task<Dictionary<string, StoredEntry>> ReadAllAsync(string space)
+    private protected async Task<Dictionary<string, StoredEntry>> ReadAllAsync(string space)
     {
         var page = await Store.ReadSinceAsync(space, 0, Unlimited, long.MaxValue).DefaultTimeout();
         Assert.False(page.More);

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Buffers.Text;
 using System.Text;
 using NoteSync.Shared.Crdt;
+using StackExchange.Redis;
 
 namespace NoteSync.Server.Stores.Redis;
 
-/// <summary>Reads the entry format that <see cref="RedisScripts.Apply"/> writes (documented on <see cref="RedisScripts"/>).</summary>
+/// <summary>Reads what the scripts return, and the entry format that <see cref="RedisScripts.Apply"/> writes (documented on <see cref="RedisScripts"/>).</summary>
 internal static class RedisEntryCodec
 {
     /// <summary>The entry of <paramref name="key"/> from its stored bytes.</summary>
@@ -79,4 +81,38 @@ internal static class RedisEntryCodec
     }
 
     private static InvalidDataException Corrupt(string key) => new($"the stored entry of '{key}' is malformed");
+
+    /// <summary>The result of <see cref="RedisScripts.Apply"/>: the cursors, the epoch, the changed entries, then the superseded ones.</summary>
+    public static ApplyResult ApplyResultOf(RedisResult[] items)
+    {
+        var previous = ParseInt64(items[0]);
+        var cursor = ParseInt64(items[1]);
+        var epoch = EpochOf(items[2]);
+        var changedCount = (int)ParseInt64(items[3]);
+        var changed = new StoredEntry[changedCount];
+        var at = 4;
+        for (var i = 0; i < changedCount; i++, at += 2)
+        {
+            changed[i] = Decode(items[at], items[at + 1]);
+        }
+
+        var superseded = new KeyState[(items.Length - at) / 2];
+        for (var i = 0; i < superseded.Length; i++, at += 2)
+        {
+            var entry = Decode(items[at], items[at + 1]);
+            superseded[i] = new KeyState(entry.Key, entry.State);
+        }
+
+        return new ApplyResult(previous, cursor, changed, superseded) { Epoch = epoch };
+    }
+
+    /// <summary>A script's epoch field; empty means none yet.</summary>
+    public static string? EpochOf(RedisResult value) => (string?)value is { Length: > 0 } epoch ? epoch : null;
+
+    /// <summary>An entry as a script returns it: its key, then its stored bytes.</summary>
+    public static StoredEntry Decode(RedisResult key, RedisResult stored) =>
+        Decode((string)key!, ((byte[])stored!).AsSpan());
+
+    /// <summary>An integer a script returns as a string.</summary>
+    public static long ParseInt64(RedisResult value) => long.Parse((string)value!, NumberStyles.None, CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using NoteSync.Shared.Protocol;
 using StackExchange.Redis;
 
 namespace NoteSync.Server.Stores.Redis;
@@ -103,8 +102,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// </remarks>
     public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentNullException.ThrowIfNull(writes);
+        StoreArguments.CheckApply(space, writes);
         cancellationToken.ThrowIfCancellationRequested();
 
         const int First = 8;
@@ -120,13 +118,6 @@ internal sealed partial class RedisSyncStore : ISyncStore
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write) = writes[i];
-            ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
-            ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
-            if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
-            {
-                throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
-            }
-
             var at = First + (i * 5);
             values[at + 0] = key;
             values[at + 1] = write.Timestamp;
@@ -178,7 +169,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
             }
 
             _writeRefusal.Clear();
-            return ReadApplyResult((RedisResult[])result!);
+            return RedisEntryCodec.ApplyResultOf((RedisResult[])result!);
         }
         finally
         {
@@ -208,25 +199,22 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <inheritdoc />
     public async Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChanges);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        StoreArguments.CheckReadSince(space, afterSeq, maxChanges, maxBytes);
         ThrowIfDisposed();
 
         var result = await EvaluateAsync(RedisScripts.ReadSinceSha1, RedisScripts.ReadSince, RedisKeys.For(space), [afterSeq, maxChanges, maxBytes])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         var items = (RedisResult[])result!;
-        var clock = ParseInt64(items[0]);
+        var clock = RedisEntryCodec.ParseInt64(items[0]);
         var more = (string?)items[1] == "1";
-        var epoch = EpochOf(items[2]);
+        var epoch = RedisEntryCodec.EpochOf(items[2]);
 
         // The script cut the page by a lower bound of each entry's size; the exact cut is made here.
         var entries = new List<StoredEntry>((items.Length - 3) / 2);
         var bytes = 0L;
         for (var i = 3; i < items.Length; i += 2)
         {
-            var entry = DecodeEntry(items[i], items[i + 1]);
+            var entry = RedisEntryCodec.Decode(items[i], items[i + 1]);
             var size = entry.EstimatedWireBytes;
             if (entries.Count > 0 && bytes + size > maxBytes)
             {
@@ -244,7 +232,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <inheritdoc />
     public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
+        StoreArguments.CheckSpace(space);
         ThrowIfDisposed();
         return ReadClockAsync(space).WaitAsync(cancellationToken);
     }
@@ -403,34 +391,4 @@ internal sealed partial class RedisSyncStore : ISyncStore
         var clock = await _database.StringGetAsync(RedisKeys.For(space)[0], CommandFlags.DemandMaster).ConfigureAwait(false);
         return clock.IsNull ? 0 : (long)clock;
     }
-
-    private static ApplyResult ReadApplyResult(RedisResult[] items)
-    {
-        var previous = ParseInt64(items[0]);
-        var cursor = ParseInt64(items[1]);
-        var epoch = EpochOf(items[2]);
-        var changedCount = (int)ParseInt64(items[3]);
-        var changed = new StoredEntry[changedCount];
-        var at = 4;
-        for (var i = 0; i < changedCount; i++, at += 2)
-        {
-            changed[i] = DecodeEntry(items[at], items[at + 1]);
-        }
-
-        var superseded = new KeyState[(items.Length - at) / 2];
-        for (var i = 0; i < superseded.Length; i++, at += 2)
-        {
-            var entry = DecodeEntry(items[at], items[at + 1]);
-            superseded[i] = new KeyState(entry.Key, entry.State);
-        }
-
-        return new ApplyResult(previous, cursor, changed, superseded) { Epoch = epoch };
-    }
-
-    private static string? EpochOf(RedisResult value) => (string?)value is { Length: > 0 } epoch ? epoch : null;
-
-    private static StoredEntry DecodeEntry(RedisResult key, RedisResult stored) =>
-        RedisEntryCodec.Decode((string)key!, ((byte[])stored!).AsSpan());
-
-    private static long ParseInt64(RedisResult value) => long.Parse((string)value!, NumberStyles.None, CultureInfo.InvariantCulture);
 }

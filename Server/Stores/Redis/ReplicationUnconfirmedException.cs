@@ -5,7 +5,7 @@ namespace NoteSync.Server.Stores.Redis;
 /// in time (or the confirmation cannot be trusted). It must not be acknowledged: the sync service
 /// answers <c>unavailable</c>, and the device re-sends it, which is harmless (the merge is idempotent).
 /// </summary>
-public sealed class ReplicationUnconfirmedException : Exception
+internal sealed class ReplicationUnconfirmedException : Exception
 {
     public ReplicationUnconfirmedException()
     {

@@ -6,7 +6,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// could write a clock behind the stored one. The server prints <see cref="Exception.Message"/> and exits
 /// with <see cref="ExitCode"/>.
 /// </summary>
-public sealed class DataDirectoryLockedException : Exception
+internal sealed class DataDirectoryLockedException : Exception
 {
     /// <summary>
     /// The server's exit code for it: the number the CLI gives its own locked folder, so a script reads

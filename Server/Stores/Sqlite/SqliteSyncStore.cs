@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
-using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Server.Stores.Sqlite;
 
@@ -135,23 +134,12 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <inheritdoc />
     public async Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentNullException.ThrowIfNull(writes);
+        StoreArguments.CheckApply(space, writes);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
 
         // A copy: the writer reads it later, on its own thread.
-        var copy = new KeyedWrite[writes.Count];
-        for (var i = 0; i < copy.Length; i++)
-        {
-            var (key, write) = copy[i] = writes[i];
-            ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
-            ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
-            if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
-            {
-                throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
-            }
-        }
+        var copy = writes.ToArray();
 
         var request = new ApplyRequest(space, copy, cancellationToken);
         using var registration = cancellationToken.UnsafeRegister(static state => ((ApplyRequest)state!).TryCancel(), request);
@@ -170,10 +158,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <inheritdoc />
     public async Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
-        ArgumentOutOfRangeException.ThrowIfNegative(afterSeq);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxChanges);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        StoreArguments.CheckReadSince(space, afterSeq, maxChanges, maxBytes);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
         await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -200,7 +185,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <inheritdoc />
     public async Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(space);
+        StoreArguments.CheckSpace(space);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
         await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,8 @@
+namespace NoteSync.Server.Fanout;
+
+/// <summary>A doorbell that can lose rings (pub/sub across nodes) and so must be checked against the store's clocks.</summary>
+internal interface IHeadCheck
+{
+    /// <summary>Reads the clock of every space with local listeners and rings them with it. Never throws but for cancellation.</summary>
+    Task CheckHeadsAsync(CancellationToken cancellationToken);
+}
