@@ -31,6 +31,7 @@ internal sealed class HubTransport : ISyncTransport
     public static async Task<HubTransport> ConnectAsync(
         Uri url,
         Func<CancellationToken, ValueTask<string?>> token,
+        TransferProgress progress,
         Action<SyncAck> onChanges,
         Action onClosed,
         TimeSpan timeout,
@@ -42,7 +43,7 @@ internal sealed class HubTransport : ISyncTransport
                 // One WebSocket and no negotiation: any node of the service can take it (docs/protocol.md §5).
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
-                o.WebSocketFactory = (context, ct) => OpenWebSocketAsync(context.Uri, token, ct);
+                o.WebSocketFactory = (context, ct) => OpenWebSocketAsync(context.Uri, token, progress, ct);
             })
             .AddMessagePackProtocol()
             .Build();
@@ -101,7 +102,7 @@ internal sealed class HubTransport : ISyncTransport
     /// The WebSocket, opened here rather than by SignalR so that a refused upgrade is told by its HTTP
     /// status (docs/protocol.md §5: 401/403 on the upgrade), not by the text of SignalR's exception.
     /// </summary>
-    private static async ValueTask<WebSocket> OpenWebSocketAsync(Uri uri, Func<CancellationToken, ValueTask<string?>> token, CancellationToken cancellationToken)
+    private static async ValueTask<WebSocket> OpenWebSocketAsync(Uri uri, Func<CancellationToken, ValueTask<string?>> token, TransferProgress progress, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -113,7 +114,7 @@ internal sealed class HubTransport : ISyncTransport
         try
         {
             await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
-            return socket;
+            return new ProgressWebSocket(socket, progress);
         }
         catch (WebSocketException ex) when (socket.HttpStatusCode is not 0 and not HttpStatusCode.SwitchingProtocols)
         {

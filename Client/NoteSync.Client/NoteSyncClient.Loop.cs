@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace NoteSync.Client;
 
+// The background loop: which transport, what a failure means for the state, and the backoff.
 public sealed partial class NoteSyncClient
 {
     /// <summary>
@@ -132,7 +133,7 @@ public sealed partial class NoteSyncClient
         }
 
         var url = new Uri(_baseUri, $"{_options.HubPath}?device_id={Uri.EscapeDataString(_config.DeviceId)}");
-        return HubTransport.ConnectAsync(url, GetTokenAsync, OnChanges, ReleaseWake, _options.RequestTimeout, cancellationToken);
+        return HubTransport.ConnectAsync(url, GetTokenAsync, _progress, OnChanges, ReleaseWake, _options.RequestTimeout, cancellationToken);
     }
 
     private async ValueTask<string?> GetTokenAsync(CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
-/// <summary>The read side of the public API: what the replica holds now, and what changes from now on.</summary>
+// The read side of the public API: what the replica holds now, and what changes from now on.
 public sealed partial class NoteSyncClient
 {
     /// <summary>The note's content (the winner's), or null when it does not exist or is deleted.</summary>

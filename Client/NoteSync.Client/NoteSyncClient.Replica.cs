@@ -5,6 +5,8 @@ using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
+// The replica: local writes and the server's frames, each stored in one transaction before memory
+// follows; refused writes set aside.
 public sealed partial class NoteSyncClient
 {
     private void WriteLocal(string path, string? value, long? forcedTimestamp) => WriteLocal([(KeyOf(path), value, forcedTimestamp)]);

@@ -3,6 +3,7 @@ using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
+// One sync round over a transport: the outbox out in sized batches, the changes in, the waiters told.
 public sealed partial class NoteSyncClient
 {
     /// <summary>A floor under the server's retry-after, so a zero never becomes a hot loop.</summary>
@@ -226,6 +227,7 @@ public sealed partial class NoteSyncClient
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(allowed);
         var started = Environment.TickCount64;
+        using var watchdog = StallWatchdog.Start(_progress, _options.UploadStallTimeout, timeout);
         try
         {
             var ack = await transport.PushAsync(push, timeout.Token).ConfigureAwait(false);
@@ -240,7 +242,9 @@ public sealed partial class NoteSyncClient
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"the server did not answer within {allowed.TotalSeconds:0.#} s (a push of {bytes:N0} bytes)");
+            throw watchdog?.Fired == true
+                ? new TimeoutException($"a push of {bytes:N0} bytes made no progress for {_options.UploadStallTimeout.TotalSeconds:0.#} s (UploadStallTimeout)")
+                : new TimeoutException($"the server did not answer within {allowed.TotalSeconds:0.#} s (a push of {bytes:N0} bytes)");
         }
     }
 

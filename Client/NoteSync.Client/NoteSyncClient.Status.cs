@@ -1,5 +1,6 @@
 namespace NoteSync.Client;
 
+// Status and reset progress: changed under the lock, raised outside it, in order, none dropped.
 public sealed partial class NoteSyncClient
 {
     /// <summary>

@@ -23,6 +23,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     private readonly Uri _baseUri;
     private readonly PollingTransport _polling;
     private readonly PushSizer _sizer;
+    private readonly TransferProgress _progress = new();
     private readonly object _gate = new();
 
     // The reset's progress, queued inside _gate as frames are applied, raised in that order (RaiseResetProgress).
@@ -79,8 +80,12 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         _baseUri = new Uri(config.SyncEndpoint.ToString().TrimEnd('/') + "/");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPushBytes, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MinUploadBytesPerSecond, 1, nameof(options));
+        if (options.UploadStallTimeout <= TimeSpan.Zero && options.UploadStallTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "UploadStallTimeout must be positive, or Timeout.InfiniteTimeSpan");
+        }
 
-        _polling = new PollingTransport(new Uri(_baseUri, $"{options.PollPath}?device_id={Uri.EscapeDataString(config.DeviceId)}"), GetTokenAsync);
+        _polling = new PollingTransport(new Uri(_baseUri, $"{options.PollPath}?device_id={Uri.EscapeDataString(config.DeviceId)}"), GetTokenAsync, _progress);
         _sizer = new PushSizer(options, config.DeviceId);
         _store = new LocalStore(options.DataDirectory);
         _store.LoadReplica(_replica);

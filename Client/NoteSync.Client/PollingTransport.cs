@@ -1,11 +1,12 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
 /// <summary><c>POST /sync</c> (docs/protocol.md §6): one request per push, nothing between them.</summary>
-internal sealed class PollingTransport(Uri endpoint, Func<CancellationToken, ValueTask<string?>> token) : ISyncTransport
+internal sealed class PollingTransport(Uri endpoint, Func<CancellationToken, ValueTask<string?>> token, TransferProgress progress) : ISyncTransport
 {
     // Each push has its own deadline, which grows with its size (the loop's); HttpClient's fixed one would cut a large upload.
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
@@ -19,7 +20,7 @@ internal sealed class PollingTransport(Uri endpoint, Func<CancellationToken, Val
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
             // UTF-8 as it is, not \uXXXX escapes: the size PushSizer counts, and up to six times smaller.
-            Content = JsonContent.Create(push, NoteSyncJsonContext.Wire.SyncPush),
+            Content = new ProgressContent(JsonSerializer.SerializeToUtf8Bytes(push, NoteSyncJsonContext.Wire.SyncPush), "application/json", progress),
         };
         if (await token(cancellationToken).ConfigureAwait(false) is { } bearer)
         {

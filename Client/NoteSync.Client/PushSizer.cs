@@ -23,18 +23,6 @@ internal sealed class PushSizer(NoteSyncClientOptions options, string deviceId)
     private int? _isolateCap;
     private bool _learnLimitsFirst;
 
-    /// <summary>The server's limits as an answer on this connection told them; null until one did.</summary>
-    public SyncLimits? Limits
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _limits;
-            }
-        }
-    }
-
     /// <summary>
     /// True when a push of <paramref name="bytes"/> must wait for a pull that learns the limits: it is
     /// larger than is safe unknowing, or a push was lost before they were known. A hub closes the
