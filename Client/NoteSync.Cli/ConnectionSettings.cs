@@ -10,4 +10,5 @@ internal sealed record ConnectionSettings(
     string HubPath,
     int MaxRetryMs,
     int MaxNoteBytes,
-    bool Verbose);
+    bool Verbose,
+    bool JoinSpace = false);

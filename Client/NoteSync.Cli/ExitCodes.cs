@@ -33,6 +33,12 @@ internal static class ExitCodes
     /// </summary>
     public const int Refused = 7;
 
+    /// <summary>
+    /// No token was given for a folder that synced with a token's space on the same server; nothing was
+    /// sent. Pass the token, or <c>--join-space</c> to join the space of a server with auth off.
+    /// </summary>
+    public const int TokenMissing = 8;
+
     /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 }

@@ -157,11 +157,21 @@ internal sealed class FolderSession : IAsyncDisposable
             throw new CliException(ExitCodes.Usage, $"{layout.Root} syncs as device '{savedDevice}', not '{device}' (its queued writes belong to that device)");
         }
 
-        // Only a command that talks to the server knows the space it syncs with now: the one of its token. No
-        // token where one was used is far more often a token forgotten than auth turned off: not another space.
+        // Only a command that talks to the server knows the space it syncs with now: the one of its token.
         var given = needServer ? TokenSpace.Of(settings.Token) : null;
-        var space = given is null || (given.Length == 0 && !string.IsNullOrEmpty(saved.Space)) ? saved.Space : given;
-        var merged = new FolderConfig(settings.Server ?? saved.Server, settings.Device ?? saved.Device, space);
+        var address = settings.Server ?? saved.Server;
+        if (given == "" && saved.Space is { Length: > 0 } bound && saved.Server is { } was && address is { } now && FolderConfig.SameServer(was, now) && !settings.JoinSpace)
+        {
+            // No token where one was used is a forgotten token far more often than auth turned off, and
+            // joining the other space would make every note that differs a conflict: asked, not guessed.
+            throw new CliException(
+                ExitCodes.TokenMissing,
+                $"{layout.Root} syncs with space '{bound}' on {was}, and no token was given: pass that space's token (--token or ${Commands.ConnectionOptions.TokenVariable}). "
+                + "If the server now runs with auth off and this folder is to join its space instead, pass --join-space (the folder and that space are then brought together: what either lacks is copied, a note that differs keeps both versions)");
+        }
+
+        var space = given ?? saved.Space;
+        var merged = new FolderConfig(address, settings.Device ?? saved.Device, space);
         if (merged.Device is null)
         {
             throw new CliException(ExitCodes.Usage, "no device id: give --device <id> (remembered for this folder afterwards)");

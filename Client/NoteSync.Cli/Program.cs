@@ -12,7 +12,7 @@ internal static class Program
         // watcher and closes the store itself (the outbox is durable already), so the process is not cut
         // short here; Interrupts says why this comes before anything touches the console.
         using var interrupts = Interrupts.Install();
-        var root = new RootCommand("notesync keeps a folder of Markdown and text notes (.md, .txt) in sync with a NoteSync server. Exit codes: 0 ok, 1 usage, 2 server unreachable, 3 token refused (401), 4 local I/O error, 5 folder in use by another notesync, 6 the space is full (quota), 7 the server refused some writes for good (named, left unsynced), 130 interrupted.");
+        var root = new RootCommand("notesync keeps a folder of Markdown and text notes (.md, .txt) in sync with a NoteSync server. Exit codes: 0 ok, 1 usage, 2 server unreachable, 3 token refused (401), 4 local I/O error, 5 folder in use by another notesync, 6 the space is full (quota), 7 the server refused some writes for good (named, left unsynced), 8 no token for a folder that synced with a token's space (pass --token, or --join-space), 130 interrupted.");
         root.Subcommands.Add(SyncFolderCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ConflictsCommand.Create());

@@ -60,4 +60,14 @@ public sealed class NoteSyncClientOptions
     /// timeout the next pushes are smaller. The default is 16 KiB/s.
     /// </summary>
     public long MinUploadBytesPerSecond { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// How long a push's upload may make no progress (a chunk of it handed to the connection and not
+    /// taken) before the push is abandoned like a timed-out one: the connection is dropped and the next
+    /// pushes are half as large. A stalled uplink is then noticed this soon, whatever the push's size
+    /// allowance (<see cref="MinUploadBytesPerSecond"/>); the wait for the answer once the upload went
+    /// is bounded by that allowance alone. <see cref="Timeout.InfiniteTimeSpan"/> turns it off. The
+    /// default is 30 s.
+    /// </summary>
+    public TimeSpan UploadStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -10,12 +10,4 @@ internal sealed class RateLimitedException(string message, TimeSpan retryAfter) 
     public static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(1);
 
     public TimeSpan RetryAfter { get; } = retryAfter;
-
-    /// <summary>The wait in the hub's message (<c>rate_limited: ...; retry after &lt;n&gt; ms</c>), or the default.</summary>
-    public static RateLimitedException FromHubMessage(string message)
-    {
-        var match = System.Text.RegularExpressions.Regex.Match(message, @"retry after (\d{1,9}) ms");
-        var wait = match.Success ? TimeSpan.FromMilliseconds(long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) : DefaultRetryAfter;
-        return new RateLimitedException(message, wait);
-    }
 }

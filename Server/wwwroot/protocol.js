@@ -72,6 +72,7 @@ export class SyncClient {
   #split = 0;                // after a refused push of several writes, send this many one by one to find the bad one
   #heldUntil = 0;            // after quota_exceeded: only pulls until this time (ms since epoch), then the writes again
   #limits = null;            // the server's limits on pushes, once an answer told them (docs/protocol.md, "The server's limits")
+  #limitsAsked = false;      // an answer on this connection told the limits (or that there are none): writes may go
   #stopped = true;
   #pollingUntil = 0;         // polling because WebSockets failed: until this time (ms since epoch)
   #onOnline = () => this.#reconnectNow();
@@ -139,10 +140,13 @@ export class SyncClient {
     this.#socket = socket;
     this.#inFlight = null;
     this.#live = false;
+    // A server restarted with smaller limits would close the first push with 1009 if it were sized by the
+    // last connection's: the first answer of each connection tells them again.
+    this.#limitsAsked = false;
     socket.onopen = () => {
       opened = true;
       this.transport = "websocket";
-      // The first push carries the outbox (or nothing) and last_ack; live pushes start once it is answered.
+      // The first push is a pull: its answer tells the limits and starts live pushes; the outbox goes next.
       this.#sendNext(true);
     };
     socket.onmessage = event => {
@@ -181,8 +185,8 @@ export class SyncClient {
     let frame;
     try { frame = JSON.parse(text); } catch { this.#fail(new Error("a frame that is not JSON")); return; }
     if (frame.type === "sync_ack") {
-      this.#limits = frame.limits ?? this.#limits;
       const answered = this.#inFlight && frame.request_id === this.#inFlight.requestId ? this.#inFlight : null;
+      if (answered) this.#learnLimits(frame);
       const behind = answered !== null && isBehind(frame, answered.lastAck);
       const keys = await this.#replica.applyAck(frame, answered?.changes ?? [], behind);
       this.onchanges(keys);
@@ -191,7 +195,7 @@ export class SyncClient {
         this.#inFlight = null;
         this.#live = true;
         this.#accepted(answered.changes);
-        if (this.#split > 0) this.#split -= 1;
+        if (this.#split > 0 && answered.changes.length > 0) this.#split -= 1;
       }
       // Over a WebSocket the server sends the pages after `more` by itself (docs/protocol.md, Paging).
       // After an answer that fell behind, the read from 0 starts with a pull.
@@ -230,10 +234,17 @@ export class SyncClient {
     return { type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId, epoch: this.#replica.epoch ?? undefined };
   }
 
-  // The writes of the next push: none while held for room, one while looking for a refused write, else
+  // An answer to our push: the limits it tells (docs/protocol.md, "The server's limits"); a server that
+  // tells none leaves the client's own bounds.
+  #learnLimits(ack) {
+    this.#limits = ack.limits ?? this.#limits;
+    this.#limitsAsked = true;
+  }
+
+  // The writes of the next push: none until an answer told the limits, none while held for room, one while looking for a refused write, else
   // up to the count and byte budgets (at least one), and under the server's limits once it told them.
   #nextChanges() {
-    if (this.#heldMs() > 0) return [];
+    if (this.#heldMs() > 0 || !this.#limitsAsked) return [];
     const limit = Math.min(PUSH_LIMIT, this.#limits?.max_changes_per_push ?? PUSH_LIMIT);
     const budget = Math.min(PUSH_BYTES, (this.#limits?.max_message_bytes ?? Infinity) - PUSH_ENVELOPE_BYTES);
     const changes = this.#replica.pending(this.#split > 0 ? 1 : limit);
@@ -268,11 +279,11 @@ export class SyncClient {
     this.#inFlight = null;
     if (response.ok) {
       const ack = await response.json();
-      this.#limits = ack.limits ?? this.#limits;
+      this.#learnLimits(ack);
       const behind = isBehind(ack, lastAck);
       this.onchanges(await this.#replica.applyAck(ack, changes, behind));
       this.#accepted(changes);
-      if (this.#split > 0) this.#split -= 1;
+      if (this.#split > 0 && changes.length > 0) this.#split -= 1;
       this.#setStatus("polling", "polling");
       // Over HTTP nothing comes unasked: follow `more` and send what is left at once (held writes at the next poll).
       const again = behind || ack.more || (this.#heldMs() === 0 && this.#replica.pending(1).length > 0);
@@ -306,7 +317,9 @@ export class SyncClient {
     if (response.status === 401) { this.#setStatus("unauthorized", "none", await errorOf(response)); return; }
     if (response.status === 403) { this.#setStatus("forbidden", "none", await errorOf(response)); return; }
     if (response.ok) {
-      this.onchanges(await this.#replica.applyAck(await response.json(), []));
+      const ack = await response.json();
+      this.#learnLimits(ack);
+      this.onchanges(await this.#replica.applyAck(ack, []));
       // HTTP works and WebSockets do not (a proxy that drops upgrades, say): poll for a while.
       this.#pollingUntil = Date.now() + this.#config.webSocketRetryMs;
       this.#setStatus("polling", "polling");

@@ -21,10 +21,11 @@ internal sealed class ConnectionOptions
     private readonly Option<int> _maxRetryMs = Positive(new Option<int>("--max-retry-ms") { Description = "The longest wait between reconnect attempts, in milliseconds.", DefaultValueFactory = _ => 30_000 });
     private readonly Option<int> _maxNoteBytes = Positive(new Option<int>("--max-note-bytes") { Description = "Files larger than this are skipped with a warning (the server's limit, NoteSync:Limits:MaxValueBytes).", DefaultValueFactory = _ => ProtocolLimits.Default.MaxValueBytes });
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Print one line per file pushed, pulled or deleted." };
+    private readonly Option<bool> _joinSpace = new("--join-space") { Description = "Run without a token although this folder synced with a token's space (the server turned auth off): join the space of a server with auth off, bringing the folder and it together." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _server, _device, _token, _poll, _intervalMs, _hubPath, _maxRetryMs, _maxNoteBytes, _verbose })
+        foreach (var option in new Option[] { _server, _device, _token, _poll, _intervalMs, _hubPath, _maxRetryMs, _maxNoteBytes, _verbose, _joinSpace })
         {
             command.Options.Add(option);
         }
@@ -39,7 +40,8 @@ internal sealed class ConnectionOptions
         result.GetValue(_hubPath)!,
         result.GetValue(_maxRetryMs),
         result.GetValue(_maxNoteBytes),
-        result.GetValue(_verbose));
+        result.GetValue(_verbose),
+        result.GetValue(_joinSpace));
 
     /// <summary>The settings of commands that work on local state only.</summary>
     public static ConnectionSettings Offline => new(null, null, null, false, 1000, "hubs/sync", 30_000, ProtocolLimits.Default.MaxValueBytes, false);
