@@ -5,7 +5,7 @@ namespace NoteSync.Client;
 
 /// <summary>
 /// How large the next push may be, by count and by bytes: the client's own bounds, the server's limits
-/// once an answer told them (docs/protocol.md §4, "The server's limits"), smaller after a push timed out
+/// once an answer told them (docs/protocol.md §4.4), smaller after a push timed out
 /// or was cut and larger again once pushes go through well within their time, and one write at a time
 /// while a refused batch is halved to find the write refused. Thread-safe.
 /// </summary>

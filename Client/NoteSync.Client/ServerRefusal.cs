@@ -6,7 +6,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Client;
 
 /// <summary>
-/// Turns a refusal as the server encodes it (docs/protocol.md §4 "Error codes", §5 "Errors", §6) into
+/// Turns a refusal as the server encodes it (docs/protocol.md §4.10, §5.4, §6) into
 /// what the sync loop does about it, by its <c>code</c> alone: <c>bad_request</c> and <c>too_large</c>
 /// are refusals for good (<see cref="PushRejectedException"/>), <c>rate_limited</c> is waited out,
 /// <c>quota_exceeded</c> keeps the writes, <c>unauthorized</c> is a refused token, anything else
@@ -48,7 +48,7 @@ internal static partial class ServerRefusal
             return null;
         }
 
-        // On the hub the wait is part of the rate_limited message (docs/protocol.md §4, "Error codes").
+        // On the hub the wait is part of the rate_limited message (docs/protocol.md §4.9).
         TimeSpan? wait = null;
         if (code == ErrorCodes.RateLimited && RetryAfter().Match(message) is { Success: true } retry)
         {

@@ -4,7 +4,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
 /// The first frame of a connection goes before its first answer tells the server's limits
-/// (docs/protocol.md §4, "The server's limits"): the page makes it a pull, and sizes the outbox by the
+/// (docs/protocol.md §4.4): the page makes it a pull, and sizes the outbox by the
 /// limits that answer tells, not by those of an earlier connection.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
