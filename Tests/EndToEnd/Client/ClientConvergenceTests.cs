@@ -12,7 +12,7 @@ public sealed class ClientConvergenceTests
     public async Task TwoClientsConverge(bool webSocket)
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Start(server, "dev-a", dirA.Path, webSocket);
@@ -55,7 +55,7 @@ public sealed class ClientConvergenceTests
     [Fact]
     public async Task WatchStreamsRemoteChanges()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Start(server, "dev-a", dirA.Path);
