@@ -104,12 +104,13 @@ public sealed class KeyRuleTests
         Assert.Empty(observer.Snapshot());
     }
 
+    // A process of its own: invariant globalization is chosen by the runtime at start-up, for the whole process.
     [Fact]
     public async Task ServerWithoutIcuRefusesToStartSayingWhy()
     {
         var settings = new Dictionary<string, string> { ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1" };
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => InProcessServer.StartAsync(settings));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(settings));
 
         Assert.Contains("exited during start-up", ex.Message, StringComparison.Ordinal);
         Assert.Contains("keys are checked for Unicode normalization form C (docs/protocol.md §1), which needs ICU", ex.Message, StringComparison.Ordinal);

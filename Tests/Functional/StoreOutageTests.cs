@@ -3,7 +3,7 @@ using System.Text.Json;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
-namespace NoteSync.Tests.EndToEnd;
+namespace NoteSync.Tests.Functional;
 
 /// <summary>
 /// While the store cannot be reached, or answers but refuses writes, a node says so and acknowledges
@@ -81,7 +81,7 @@ public sealed class StoreOutageTests
     }
 
     /// <summary>A node on a Redis of its own, with a device that wrote <c>note:before</c>.</summary>
-    private sealed class RedisNode(RedisServer redis, ServerProcess server, WsDevice device) : IAsyncDisposable
+    private sealed class RedisNode(RedisServer redis, InProcessServer server, WsDevice device) : IAsyncDisposable
     {
         public RedisServer Redis => redis;
 
@@ -92,9 +92,10 @@ public sealed class StoreOutageTests
         public static async Task<RedisNode> StartAsync()
         {
             var redis = await RedisServer.StartAsync();
+            InProcessServer? server = null;
             try
             {
-                var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+                server = await InProcessServer.StartAsync(new Dictionary<string, string>
                 {
                     ["NoteSync__Store"] = "redis",
                     ["NoteSync__Redis"] = redis.ConnectionString,
@@ -106,7 +107,12 @@ public sealed class StoreOutageTests
             }
             catch
             {
-                // The server, if it started, stops with the test's process tree; Redis is ours to stop.
+                // A server in this process would outlive the test: stop it, then its Redis.
+                if (server is not null)
+                {
+                    await server.DisposeAsync();
+                }
+
                 await redis.DisposeAsync();
                 throw;
             }

@@ -6,10 +6,10 @@ using NoteSync.Shared.Crdt;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
-namespace NoteSync.Tests.EndToEnd;
+namespace NoteSync.Tests.Functional;
 
 /// <summary>
-/// Two real server processes on one real Redis form one service (backplane and doorbell):
+/// Two real servers (in this process, each its own application, connections and Kestrel) on one real Redis form one service (backplane and doorbell):
 /// devices on different nodes see each other's edits live over every transport pair, a commit whose
 /// doorbell message never arrives still reaches every device through the head check, and a device
 /// may reconnect to the other node and resume from its <c>last_ack</c>. Each test has its own
@@ -222,7 +222,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
             ["NoteSync__Redis"] = _redis.ConnectionString,
             ["NoteSync__Sync__HeadCheckIntervalMs"] = headCheckMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        var starting = new[] { ServerProcess.StartAsync(settings), ServerProcess.StartAsync(settings) };
+        var starting = new[] { InProcessServer.StartAsync(settings), InProcessServer.StartAsync(settings) };
         try
         {
             var nodes = await Task.WhenAll(starting);
@@ -239,10 +239,10 @@ public sealed class ScaleOutTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Two server processes on the test's Redis, stopped together.</summary>
-    private sealed class NodePair(ServerProcess node1, ServerProcess node2) : IAsyncDisposable
+    /// <summary>Two servers on the test's Redis, stopped together.</summary>
+    private sealed class NodePair(InProcessServer node1, InProcessServer node2) : IAsyncDisposable
     {
-        public void Deconstruct(out ServerProcess first, out ServerProcess second) => (first, second) = (node1, node2);
+        public void Deconstruct(out InProcessServer first, out InProcessServer second) => (first, second) = (node1, node2);
 
         public async ValueTask DisposeAsync()
         {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using NoteSync.Tests.Infra;
 
-namespace NoteSync.Tests.EndToEnd;
+namespace NoteSync.Tests.Functional;
 
 /// <summary>
 /// With <c>Store=redis</c> the upgrade limits (<c>UpgradesPerMinute</c> per token, with auth off
@@ -106,7 +106,7 @@ public sealed class ScaleOutRateLimitTests
     }
 
     /// <summary><see cref="Attempts"/> upgrades, alternating between the nodes, in order; the 101s are closed again.</summary>
-    private static async Task<List<(int Node, HttpStatusCode Status, TimeSpan? RetryAfter)>> UpgradeAlternatelyAsync(ServerProcess[] nodes, string pathAndQuery, string? token)
+    private static async Task<List<(int Node, HttpStatusCode Status, TimeSpan? RetryAfter)>> UpgradeAlternatelyAsync(InProcessServer[] nodes, string pathAndQuery, string? token)
     {
         var clients = nodes.Select(n => new HttpClient { BaseAddress = n.BaseUri }).ToArray();
         var answers = new List<(int, HttpStatusCode, TimeSpan?)>();
@@ -139,7 +139,7 @@ public sealed class ScaleOutRateLimitTests
     {
         settings["NoteSync__Store"] = "redis";
         settings["NoteSync__Redis"] = redis.ConnectionString;
-        var starting = new[] { ServerProcess.StartAsync(settings), ServerProcess.StartAsync(settings) };
+        var starting = new[] { InProcessServer.StartAsync(settings), InProcessServer.StartAsync(settings) };
         try
         {
             return new NodeSet(await Task.WhenAll(starting));
@@ -155,10 +155,10 @@ public sealed class ScaleOutRateLimitTests
         }
     }
 
-    /// <summary>Server processes on the test's Redis, stopped together.</summary>
-    private sealed class NodeSet(ServerProcess[] nodes) : IAsyncDisposable
+    /// <summary>Servers on the test's Redis, stopped together.</summary>
+    private sealed class NodeSet(InProcessServer[] nodes) : IAsyncDisposable
     {
-        public ServerProcess[] Nodes { get; } = nodes;
+        public InProcessServer[] Nodes { get; } = nodes;
 
         public async ValueTask DisposeAsync()
         {
