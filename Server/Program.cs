@@ -1,11 +1,6 @@
 using System.Globalization;
 using NoteSync.Server;
 using NoteSync.Server.Auth;
-using NoteSync.Server.Endpoints;
-using NoteSync.Server.Hubs;
-using NoteSync.Server.Limits;
-using NoteSync.Server.Observability;
-using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared.Protocol;
 
@@ -33,26 +28,11 @@ if (!KeyCharacters.CanCheckNormalization)
     return 1;
 }
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-{
-    Args = args,
-    // appsettings.json is copied beside the binary, so the server reads the same file from any working directory.
-    ContentRootPath = AppContext.BaseDirectory,
-});
-
-builder.Logging.AddTokenScrubbing();
-builder.Services.AddNoteSync();
-builder.Services.AddNoteSyncAuth(builder.Configuration);
-builder.Services.AddNoteSyncLimits();
-builder.Services.AddNoteSyncCors();
-builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
-
-var app = builder.Build();
-
-// Open the store now, so a bad data directory fails at start-up rather than at the first request.
+// Opening the store may find another server's lock on the data directory.
+WebApplication app;
 try
 {
-    app.Services.GetRequiredService<ISyncStore>();
+    app = NoteSyncApp.Create(args);
 }
 catch (DataDirectoryLockedException ex)
 {
@@ -62,21 +42,6 @@ catch (DataDirectoryLockedException ex)
     return DataDirectoryLockedException.ExitCode;
 }
 
-app.UseWebSockets();
-app.UseNoteSyncBrowserAccess();
-
-// After the Origin check, so a foreign upgrade is refused on every path, the page's included.
-app.UseNoteSyncWebPage();
-app.UseNoteSyncAuth();
-app.UseNoteSyncUpgradeLimits();
-app.MapHealthEndpoints();
-app.MapNoteSyncMetrics(app.Configuration);
-app.MapWebSocketSync();
-app.MapHttpSync();
-app.MapSyncHub();
-
 app.Run();
 return 0;
 
-/// <summary>The entry point, public so functional tests can host it.</summary>
-public partial class Program;

@@ -1,5 +1,6 @@
+using Microsoft.Extensions.Diagnostics.Metrics;
 using NoteSync.Server.Endpoints;
-using NoteSync.Server.Options;
+using MetricsOptions = NoteSync.Server.Options.MetricsOptions;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -11,13 +12,17 @@ internal static class ObservabilityExtensions
     private const string ServiceName = "notesync";
 
     /// <summary>
-    /// The runtime's and ASP.NET Core's own meters, exported beside NoteSync's: GC heap and pauses, thread
-    /// pool, Kestrel connections and TLS handshakes, request durations, SignalR connections. Their names
-    /// are the OpenTelemetry semantic conventions, so stock dashboards read them.
+    /// The runtime's meter: GC heap and pauses, thread pool, CPU time. Its names (and those of
+    /// <see cref="FrameworkMeters"/>) are the OpenTelemetry semantic conventions, so stock dashboards read them.
+    /// </summary>
+    private const string RuntimeMeter = "System.Runtime";
+
+    /// <summary>
+    /// ASP.NET Core's own meters, exported beside NoteSync's: Kestrel connections and TLS handshakes,
+    /// request durations, SignalR connections.
     /// </summary>
     private static readonly string[] FrameworkMeters =
     [
-        "System.Runtime",
         "Microsoft.AspNetCore.Hosting",
         "Microsoft.AspNetCore.Server.Kestrel",
         "Microsoft.AspNetCore.Http.Connections",
@@ -37,12 +42,26 @@ internal static class ObservabilityExtensions
             return services;
         }
 
+        // The meters are enabled as rules of this container's metrics system rather than by name on the
+        // exporter (AddMeter), which would listen to every meter of that name in the process: with two
+        // servers in one process (the functional tests host several) each would export the other's
+        // counts. MeterScope.Local is the meters made by this container's IMeterFactory: NoteSync's,
+        // and ASP.NET Core's own. The runtime's meter is one per process, and so is what it measures.
+        services.AddMetrics(metrics =>
+        {
+            metrics.EnableMetrics(NoteSyncMetrics.MeterName, instrumentName: null, listenerName: null, MeterScope.Local);
+            foreach (var meter in FrameworkMeters)
+            {
+                metrics.EnableMetrics(meter, instrumentName: null, listenerName: null, MeterScope.Local);
+            }
+
+            metrics.EnableMetrics(RuntimeMeter, instrumentName: null, listenerName: null, MeterScope.Global);
+        });
+
         // The service name groups the nodes; OpenTelemetry gives each process its own instance id.
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithMetrics(metrics => metrics
-            .AddMeter(NoteSyncMetrics.MeterName)
-            .AddMeter(FrameworkMeters)
 
             // No cache: every scrape sees the counters as they are (the exporter caches for 300 ms by default).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));

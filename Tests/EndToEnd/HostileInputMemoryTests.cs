@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using NoteSync.Shared.Protocol;
+using NoteSync.Tests.Functional;
 using NoteSync.Tests.Infra;
 using Xunit.Abstractions;
 

@@ -14,7 +14,7 @@ internal static class ClientKit
     /// A client of <paramref name="server"/> storing in <paramref name="dataDir"/>; not started, so tests
     /// can set hooks first. Short backoff so a restarted server is found again quickly.
     /// </summary>
-    public static NoteSyncClient Create(ServerProcess server, string deviceId, string dataDir, bool webSocket = true, Action<NoteSyncClientOptions>? configure = null)
+    public static NoteSyncClient Create(ITestServer server, string deviceId, string dataDir, bool webSocket = true, Action<NoteSyncClientOptions>? configure = null)
     {
         var options = new NoteSyncClientOptions
         {
@@ -30,7 +30,7 @@ internal static class ClientKit
     }
 
     /// <summary>A started client.</summary>
-    public static NoteSyncClient Start(ServerProcess server, string deviceId, string dataDir, bool webSocket = true, Action<NoteSyncClientOptions>? configure = null)
+    public static NoteSyncClient Start(ITestServer server, string deviceId, string dataDir, bool webSocket = true, Action<NoteSyncClientOptions>? configure = null)
     {
         var client = Create(server, deviceId, dataDir, webSocket, configure);
         client.Start();

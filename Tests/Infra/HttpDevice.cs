@@ -17,7 +17,7 @@ internal sealed class HttpDevice : TestDevice
     public HttpClient Http => _http;
 
     /// <summary>A device posting as <paramref name="deviceId"/>, with <paramref name="token"/> (if any) as its bearer header.</summary>
-    public static HttpDevice Create(ServerProcess server, string deviceId, string? token = null) => Create(server.BaseUri, deviceId, token);
+    public static HttpDevice Create(ITestServer server, string deviceId, string? token = null) => Create(server.BaseUri, deviceId, token);
 
     /// <summary>A device posting to the server at <paramref name="baseUri"/> (a <see cref="FakeSyncServer"/>, say).</summary>
     public static HttpDevice Create(Uri baseUri, string deviceId, string? token = null)

@@ -24,7 +24,7 @@ internal sealed class HubDevice : TestDevice
     /// access token provider, pinging the server every <paramref name="keepAlive"/> (the client's
     /// default, 15 s, when not given).
     /// </summary>
-    public static async Task<HubDevice> ConnectAsync(ServerProcess server, string deviceId, bool messagePack, string? token = null, TimeSpan? keepAlive = null)
+    public static async Task<HubDevice> ConnectAsync(ITestServer server, string deviceId, bool messagePack, string? token = null, TimeSpan? keepAlive = null)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseUri, $"hubs/sync?device_id={Uri.EscapeDataString(deviceId)}"), o =>

@@ -37,7 +37,7 @@ internal sealed class RawHubClient : IAsyncDisposable
     /// <summary>Completes when the connection has ended, with what the server said on the way out.</summary>
     public Task<RawHubClose> Closed => _closed.Task;
 
-    public static async Task<RawHubClient> ConnectAsync(ServerProcess server, string deviceId, string? token = null)
+    public static async Task<RawHubClient> ConnectAsync(ITestServer server, string deviceId, string? token = null)
     {
         var client = new RawHubClient();
         var query = token is null ? "" : $"&access_token={Uri.EscapeDataString(token)}";

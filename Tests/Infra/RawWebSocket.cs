@@ -22,7 +22,7 @@ internal sealed class RawWebSocket : IDisposable
     public NetworkStream Stream => _stream;
 
     /// <summary>Connects and upgrades <paramref name="pathAndQuery"/>; throws unless the server answers 101.</summary>
-    public static async Task<RawWebSocket> ConnectAsync(ServerProcess server, string pathAndQuery)
+    public static async Task<RawWebSocket> ConnectAsync(ITestServer server, string pathAndQuery)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", server.Port).WaitAsync(TestDevice.DefaultTimeout);

@@ -9,7 +9,7 @@ internal static class ServerAssert
     /// <c>/healthz</c> answers 200, and the server logged nothing at error level: bad input is the
     /// client's fault, never a server failure.
     /// </summary>
-    public static async Task HealthyAsync(ServerProcess server)
+    public static async Task HealthyAsync(ITestServer server)
     {
         using var http = new HttpClient { BaseAddress = server.BaseUri };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);

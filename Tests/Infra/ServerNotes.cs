@@ -4,7 +4,7 @@ namespace NoteSync.Tests.Infra;
 internal static class ServerNotes
 {
     /// <summary>Every note with content (tombstones left out), by key; with auth on, of the space of <paramref name="token"/>.</summary>
-    public static async Task<Dictionary<string, string>> ReadAsync(ServerProcess server, string? token = null)
+    public static async Task<Dictionary<string, string>> ReadAsync(ITestServer server, string? token = null)
     {
         await using var auditor = HttpDevice.Create(server, $"auditor-{Guid.NewGuid():N}", token);
         await auditor.PullAsync();
@@ -12,7 +12,7 @@ internal static class ServerNotes
     }
 
     /// <summary>Waits until the server holds exactly <paramref name="expected"/> (key to content).</summary>
-    public static async Task WaitForAsync(ServerProcess server, IReadOnlyDictionary<string, string> expected, TimeSpan? timeout = null, string? token = null)
+    public static async Task WaitForAsync(ITestServer server, IReadOnlyDictionary<string, string> expected, TimeSpan? timeout = null, string? token = null)
     {
         Dictionary<string, string> last = [];
         try

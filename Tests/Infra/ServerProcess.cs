@@ -9,7 +9,7 @@ namespace NoteSync.Tests.Infra;
 /// new process on the same data directory and port. A wrapper command (e.g. <see cref="TinyDisk.Wrapper"/>)
 /// may run the server, for every start; it must <c>exec</c> it, so the process id is the server's.
 /// </summary>
-internal sealed class ServerProcess : IAsyncDisposable
+internal sealed class ServerProcess : ITestServer
 {
     // A start takes 1-3 s; with every core busy (the suite's parallel tests, a Redis starting beside it)
     // one was seen to pass 30 s. A bound on a wait, so a generous one costs nothing.

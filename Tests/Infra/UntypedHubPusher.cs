@@ -23,7 +23,7 @@ internal sealed class UntypedHubPusher : IAsyncDisposable
         _messagePack = messagePack;
     }
 
-    public static async Task<UntypedHubPusher> ConnectAsync(ServerProcess server, string deviceId, bool messagePack) =>
+    public static async Task<UntypedHubPusher> ConnectAsync(ITestServer server, string deviceId, bool messagePack) =>
         messagePack
             ? new UntypedHubPusher(null, await HubDevice.ConnectAsync(server, deviceId, messagePack: true))
             : new UntypedHubPusher(await RawHubClient.ConnectAsync(server, deviceId), null);

@@ -42,7 +42,7 @@ internal sealed class WsDevice : TestDevice
     /// Connects as <paramref name="deviceId"/>; with a <paramref name="token"/>, sent as the
     /// <c>access_token</c> query parameter (as a browser must) or, with <paramref name="tokenInHeader"/>, as a bearer header.
     /// </summary>
-    public static async Task<WsDevice> ConnectAsync(ServerProcess server, string deviceId, bool followMore = true, string? token = null, bool tokenInHeader = false)
+    public static async Task<WsDevice> ConnectAsync(ITestServer server, string deviceId, bool followMore = true, string? token = null, bool tokenInHeader = false)
     {
         var device = new WsDevice(deviceId) { FollowMore = followMore };
         device._socket.Options.KeepAliveInterval = TimeSpan.Zero;

@@ -36,7 +36,7 @@ internal sealed class NotePage : IAsyncDisposable
     /// Opens the page of <paramref name="server"/> in a fresh context and waits until it has started;
     /// <paramref name="prepare"/> runs on the context first (routes, init scripts); <paramref name="query"/> is the page's query string.
     /// </summary>
-    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ServerProcess server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "")
+    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ITestServer server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "")
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? Desktop });
         context.SetDefaultTimeout(WaitMs);

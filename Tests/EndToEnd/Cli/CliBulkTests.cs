@@ -12,7 +12,7 @@ public sealed class CliBulkTests(ITestOutputHelper output)
     {
         // Arrange
         const int count = 5000;
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var a = new TempDirectory();
         using var b = new TempDirectory();
         for (var i = 0; i < count; i++)

@@ -9,7 +9,7 @@ public sealed class CliConflictTests
     public async Task EqualTimestampConflictIsShownBesideTheNoteAndResolvedThroughTheRunningSync()
     {
         // Arrange: the CLI (dev-a) writes plans.md; a library device (dev-b) writes it at the very same timestamp.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         await using var observer = HttpDevice.Create(server, "observer");
@@ -52,7 +52,7 @@ public sealed class CliConflictTests
     public async Task EditOnTheTrainThatLosesToANewerEditElsewhereIsKeptBesideTheNote()
     {
         // Arrange: the laptop's folder is in sync, then its sync stops (the lid closes).
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         CliKit.WriteNote(folder.Path, "shared.md", "v1");
@@ -90,7 +90,7 @@ public sealed class CliConflictTests
     public async Task ConflictArrivingByPullIsResolvedWithAFileWhileNoSyncRuns()
     {
         // Arrange: a conflict on notes/todo.md between dev-b and dev-c, pulled into dev-a's folder.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var dirB = new TempDirectory();
         using var dirC = new TempDirectory();

@@ -45,7 +45,7 @@ public sealed class CliCopyNameTests
     public async Task LiveSyncSendsAndReceivesNotesNamedLikeConflictCopies()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         await using var library = ClientKit.Start(server, "lib", libDir.Path);

@@ -111,7 +111,7 @@ public sealed class CliInterruptTests
         // Arrange: a folder that synced once, then 150 new notes, and another program holding the store's
         // write lock: the startup scan reads the notes, and its write (and so the clean stop, which still
         // queues what the scan read) waits on that lock for SQLite's 30 s busy timeout.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var elsewhere = new TempDirectory();
         var first = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));

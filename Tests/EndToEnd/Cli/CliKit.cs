@@ -6,15 +6,15 @@ namespace NoteSync.Tests.EndToEnd.Cli;
 internal static class CliKit
 {
     /// <summary><c>sync &lt;folder&gt;</c> against <paramref name="server"/> with test-friendly retry timing.</summary>
-    public static string[] Sync(string folder, ServerProcess server, string device, params string[] extra) =>
+    public static string[] Sync(string folder, ITestServer server, string device, params string[] extra) =>
         ["sync", folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
 
     /// <summary>A one-shot (<c>push</c> or <c>pull</c>).</summary>
-    public static string[] OneShot(string verb, string folder, ServerProcess server, string device, params string[] extra) =>
+    public static string[] OneShot(string verb, string folder, ITestServer server, string device, params string[] extra) =>
         [verb, folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
 
     /// <summary>Starts a live sync and waits until it is online.</summary>
-    public static async Task<CliProcess> StartSyncAsync(string folder, ServerProcess server, string device, params string[] extra)
+    public static async Task<CliProcess> StartSyncAsync(string folder, ITestServer server, string device, params string[] extra)
     {
         var cli = CliProcess.Start(Sync(folder, server, device, extra));
         await cli.WaitForStderrAsync("online (");

@@ -45,7 +45,7 @@ public sealed class CliNameTests
             ]);
         }
 
-        await using var server = await ServerProcess.StartAsync(dataDir: dataDir.Path);
+        await using var server = await InProcessServer.StartAsync(dataDir: dataDir.Path);
         using var parent = new TempDirectory();
         var folder = Path.Combine(parent.Path, "notes");
 
@@ -91,7 +91,7 @@ public sealed class CliNameTests
     public async Task LocalFilesWhoseNamesCannotBeNotesAreSkippedAndNeverUploadedNorDeleted()
     {
         // Arrange: a folder with one good note and files named with what a key or a Windows folder cannot hold.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         string[] skipped = ["evil\u001b]0;pwned\u0007.md", "invoice\u202egpj.md", "cafe\u0301.md", "a\\b.md", "why?.md", "CON.md", "x.md.", "dir /y.md"];
         CliKit.WriteNote(folder.Path, "ok.md", "ok");

@@ -13,7 +13,7 @@ public sealed class CliOtherSpaceTests
         using var data = new TempDirectory();
         using var folder = new TempDirectory();
         int port;
-        await using (var open = await ServerProcess.StartAsync(dataDir: data.Path))
+        await using (var open = await InProcessServer.StartAsync(dataDir: data.Path))
         {
             port = open.Port;
             for (var i = 1; i <= 5; i++)
@@ -27,7 +27,7 @@ public sealed class CliOtherSpaceTests
             await open.StopAsync();
         }
 
-        await using var server = await ServerProcess.StartAsync(TestTokens.Settings(), dataDir: data.Path, port: port);
+        await using var server = await InProcessServer.StartAsync(TestTokens.Settings(), dataDir: data.Path, port: port);
         var token = TestTokens.Mint("alice");
         await using (var phone = HttpDevice.Create(server, "alice-phone", token))
         {
@@ -72,8 +72,8 @@ public sealed class CliOtherSpaceTests
     public async Task FolderPointedAtAnotherServerJoinsIt()
     {
         // Arrange: a folder synced with one server; another server whose space holds notes of its own.
-        await using var first = await ServerProcess.StartAsync();
-        await using var second = await ServerProcess.StartAsync();
+        await using var first = await InProcessServer.StartAsync();
+        await using var second = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         CliKit.WriteNote(folder.Path, "mine.md", "from the folder");
         CliKit.WriteNote(folder.Path, "shared.md", "the folder's version");
@@ -112,7 +112,7 @@ public sealed class CliOtherSpaceTests
         }
 
         int port;
-        await using (var old = await ServerProcess.StartAsync())
+        await using (var old = await InProcessServer.StartAsync())
         {
             port = old.Port;
             var push = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, old, "laptop"));
@@ -120,7 +120,7 @@ public sealed class CliOtherSpaceTests
             await old.StopAsync();
         }
 
-        await using var server = await ServerProcess.StartAsync(port: port);
+        await using var server = await InProcessServer.StartAsync(port: port);
 
         // Act
         var again = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));

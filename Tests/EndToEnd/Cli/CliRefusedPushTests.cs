@@ -16,7 +16,7 @@ public sealed class CliRefusedPushTests
     public async Task PushOfANoteOverTheValueLimitNamesItExitsSevenAndSendsTheRest(string option, string value)
     {
         // Arrange: values of at most 64 KiB; a 100 KB note among five small ones.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "65536" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "65536" });
         using var folder = new TempDirectory();
         string[] transport = option == value ? [option] : [option, value];
         CliKit.WriteNote(folder.Path, "big.md", new string('x', 100_000));
@@ -67,7 +67,7 @@ public sealed class CliRefusedPushTests
     {
         // Arrange: messages of at most 256 KiB; twenty notes of 60 KB (1.2 MB together) and one of 300 KB,
         // which no message can carry.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "262144" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "262144" });
         using var folder = new TempDirectory();
         for (var i = 0; i < 20; i++)
         {
@@ -96,7 +96,7 @@ public sealed class CliRefusedPushTests
     {
         // Arrange: a proxy taking bodies of at most 256 KiB, answering 413 with HTML beyond (nginx's way),
         // in front of a server with the default limits; twenty notes of 60 KB and one of 300 KB.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var proxy = await BodyLimitProxy.StartAsync(server.BaseUri, 262_144);
         using var folder = new TempDirectory();
         for (var i = 0; i < 20; i++)
@@ -125,7 +125,7 @@ public sealed class CliRefusedPushTests
     public async Task ALiveSyncNamesARefusedFileKeepsSyncingAndStatusListsIt()
     {
         // Arrange: a running sync against a server taking values of at most 64 KiB.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "65536" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "65536" });
         using var folder = new TempDirectory();
         await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
 

@@ -12,7 +12,7 @@ public sealed class CliRestoreTests
     {
         // Arrange: a synced folder; a backup of the server; then a note written in the folder and one from
         // a phone, both acknowledged, both lost by the restore.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         CliKit.WriteNote(folder.Path, "kept/before.md", "before the backup");
         await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");

@@ -11,7 +11,7 @@ public sealed class CliStoppedEditTests
     public async Task EditMadeWhileStoppedKeepsTheRemoteEditItHadNotSeen(string command)
     {
         // Arrange: two folders in sync on x.md and y.md.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var a = new TempDirectory();
         using var b = new TempDirectory();
         CliKit.WriteNote(a.Path, "x.md", "v1");

@@ -9,7 +9,7 @@ public sealed class CliSyncTests
     public async Task CliFolderAndLibraryClientConvergeBothWaysWithoutEchoes()
     {
         // Arrange: a folder with notes before the first sync, one in a sub-folder, and files that are not notes.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         CliKit.WriteNote(folder.Path, "inbox.md", "first");
@@ -48,7 +48,7 @@ public sealed class CliSyncTests
     public async Task RenamesOfFilesAndFoldersAndDeletesReachTheOtherSide()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         CliKit.WriteNote(folder.Path, "old-name.md", "renamed content");
@@ -76,7 +76,7 @@ public sealed class CliSyncTests
     public async Task FileEditedWhileItsRemoteChangeArrivesKeepsTheLocalEdit()
     {
         // Arrange: a long debounce holds the local edit back while the remote change comes in.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         CliKit.WriteNote(folder.Path, "note.md", "v1");
@@ -111,7 +111,7 @@ public sealed class CliSyncTests
     public async Task FilesThatCannotBeNotesAreSkippedWithAWarningAndTheRestSyncs()
     {
         // Arrange: a good note, a path whose key is over 1,024 bytes, a file that is not UTF-8, one over the size limit.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         CliKit.WriteNote(folder.Path, "good.md", "fine");
         var longPath = string.Join('/', Enumerable.Repeat(new string('x', 200), 6)) + "/long.md";

@@ -9,7 +9,7 @@ public sealed class CliTransportTests
     public async Task PollingModeSyncsBothWays()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         await using var library = ClientKit.Start(server, "lib", libDir.Path);
@@ -32,7 +32,7 @@ public sealed class CliTransportTests
     public async Task RefusedWebSocketFallsBackToPollingAndSaysSo()
     {
         // Arrange: the hub path points where the real server serves nothing, so the upgrade gets a real 404.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         using var libDir = new TempDirectory();
         await using var library = ClientKit.Start(server, "lib", libDir.Path);
@@ -83,7 +83,7 @@ public sealed class CliTransportTests
     public async Task AFullSpaceExitsPushWithSixAndTheReasonAndTheEditsGoUpOnceThereIsRoom()
     {
         // Arrange: a space of two notes, and a folder of three.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxNotesPerSpace"] = "2" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxNotesPerSpace"] = "2" });
         using var folder = new TempDirectory();
         foreach (var name in new[] { "a.md", "b.md", "c.md" })
         {

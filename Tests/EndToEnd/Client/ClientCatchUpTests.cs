@@ -18,7 +18,7 @@ public sealed class ClientCatchUpTests
     public async Task FreshClientPullsEveryPage(bool webSocket)
     {
         // Arrange: 250 notes on the server, pages of 50.
-        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using var server = await InProcessServer.StartAsync(SmallPages);
         await using var writer = HttpDevice.Create(server, "writer");
         for (var batch = 0; batch < 5; batch++)
         {

@@ -12,7 +12,7 @@ public sealed class ClientConvergenceTests
     public async Task TwoClientsConverge(bool webSocket)
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Start(server, "dev-a", dirA.Path, webSocket);
@@ -55,30 +55,24 @@ public sealed class ClientConvergenceTests
     [Fact]
     public async Task WatchStreamsRemoteChanges()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Start(server, "dev-a", dirA.Path);
         await using var b = ClientKit.Start(server, "dev-b", dirB.Path);
         using var cts = new CancellationTokenSource(ClientKit.WaitLimit);
         await b.SyncBoundedAsync();
-        var firstRemote = Task.Run(async () =>
-        {
-            await foreach (var change in b.WatchAsync(cts.Token))
-            {
-                return change;
-            }
+        var watch = b.WatchAsync(cts.Token).GetAsyncEnumerator(cts.Token);
 
-            return null;
-        });
-
-        // Wait for the watcher to be registered: writes made before it do not show in it.
-        await Task.Delay(200);
+        // The first MoveNextAsync registers the watcher before it waits, so the write below is in it.
+        var firstRemote = watch.MoveNextAsync().AsTask();
         await a.PutAsync("watched", "v1");
         await a.SyncBoundedAsync();
 
-        var change = await firstRemote.WaitAsync(ClientKit.WaitLimit);
-        Assert.Equal(new RemoteChange("watched", "v1", change!.Timestamp, "dev-a", false), change);
+        Assert.True(await firstRemote.WaitAsync(ClientKit.WaitLimit));
+        var change = watch.Current;
+        await watch.DisposeAsync();
+        Assert.Equal(new RemoteChange("watched", "v1", change.Timestamp, "dev-a", false), change);
     }
 
     [Theory]

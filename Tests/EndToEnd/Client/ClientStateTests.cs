@@ -52,7 +52,7 @@ public sealed class ClientStateTests
     public async Task WritesFromManyThreadsAllArriveInTheirPerThreadOrder()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Start(server, "dev-a", dirA.Path);

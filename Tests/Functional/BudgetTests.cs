@@ -1,0 +1,112 @@
+using NoteSync.Shared.Protocol;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.Functional;
+
+/// <summary>
+/// One token cannot take more than its share: its pushes over every device id it names spend one
+/// budget (<c>PushesPerSecondPerToken</c>), and a space that has been served its budget of reads
+/// (<c>PullBytesPerSecond</c>) has its pulls refused with a retry-after while other spaces are served.
+/// </summary>
+public sealed class BudgetTests
+{
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task PushesOfOneTokenSpreadOverDeviceIdsShareOneBudget(string store)
+    {
+        // Arrange: a token without a device_id claim (it may name any), and ten pushes of budget.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Limits__PushBurstPerToken"] = "10";
+        settings["NoteSync__Limits__PushesPerSecondPerToken"] = "1";
+        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
+        var token = TestTokens.Mint("space-a");
+        var devices = Enumerable.Range(0, 5).Select(d => HttpDevice.Create(server, $"made-up-{d}", token)).ToList();
+        await using var other = HttpDevice.Create(server, "other", TestTokens.Mint("space-b"));
+
+        // Act: four pushes from each of five device ids.
+        var refusals = new List<string>();
+        var accepted = 0;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var round in Enumerable.Range(0, 4))
+        {
+            foreach (var device in devices)
+            {
+                try
+                {
+                    await device.PutAsync($"note:{device.DeviceId}/{round}", "x");
+                    accepted++;
+                }
+                catch (HttpRequestException ex)
+                {
+                    refusals.Add(ex.Message);
+                }
+            }
+        }
+
+        // Assert: ten went in, and one more per second the bucket refilled meanwhile; the rest were
+        // refused as the token's; another token was untouched.
+        var elapsed = started.Elapsed;
+        Assert.InRange(accepted, 10, 10 + (int)Math.Ceiling(elapsed.TotalSeconds));
+        Assert.True(refusals.Count > 0, $"all 20 pushes went in over {elapsed}");
+        Assert.Equal(20 - accepted, refusals.Count);
+        Assert.All(refusals, m =>
+        {
+            Assert.Contains("429", m, StringComparison.Ordinal);
+            Assert.Contains("too many pushes with this token; retry after", m, StringComparison.Ordinal);
+        });
+        await other.PutAsync("note:b", "still pushing");
+        foreach (var device in devices)
+        {
+            await device.DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task ASpaceServedPastItsReadBudgetHasPullsRefusedWhileOtherSpacesAreServed(string store)
+    {
+        // Arrange: 64 KiB of burst, 32 KiB/s; space A holds about 160 KB, space B a note.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Limits__PullBytesBurst"] = "65536";
+        settings["NoteSync__Limits__PullBytesPerSecond"] = "32768";
+        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
+        var spaceA = TestTokens.Mint("space-a");
+        await using (var writer = HttpDevice.Create(server, "writer", spaceA))
+        {
+            await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
+        }
+
+        await using (var writerB = HttpDevice.Create(server, "writer-b", TestTokens.Mint("space-b")))
+        {
+            await writerB.PutAsync("note:b", "in space b");
+        }
+
+        await using var puller = await WsDevice.ConnectAsync(server, "puller", token: spaceA);
+        await using var readerB = await WsDevice.ConnectAsync(server, "reader-b", token: TestTokens.Mint("space-b"));
+
+        // Act: a full pull, then another at once.
+        var first = Assert.IsType<SyncAck>(await puller.SendAndWaitAsync(FullPull("p1"), "p1"));
+        var second = await puller.SendAndWaitAsync(FullPull("p2"), "p2");
+
+        // Assert: the first served all 40; the second was refused with the wait, and space B is served.
+        Assert.Equal(40, first.Changes.Count);
+        var refused = Assert.IsType<ErrorFrame>(second);
+        Assert.Equal(ErrorCodes.RateLimited, refused.Code);
+        Assert.StartsWith("too many bytes read from this space; retry after ", refused.Message, StringComparison.Ordinal);
+        Assert.InRange(refused.RetryAfterMs ?? 0, 1, 10_000);
+        var b = Assert.IsType<SyncAck>(await readerB.SendAndWaitAsync(FullPull("b1"), "b1"));
+        Assert.Single(b.Changes);
+
+        // Once the refill has paid the debt, as the server said, a full pull is served again.
+        object again = refused;
+        for (var attempt = 0; again is ErrorFrame { RetryAfterMs: { } wait } && attempt < 10; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(wait));
+            again = await puller.SendAndWaitAsync(FullPull($"p3-{attempt}"), $"p3-{attempt}");
+        }
+
+        Assert.Equal(40, Assert.IsType<SyncAck>(again).Changes.Count);
+    }
+
+    private static string FullPull(string requestId) => $$"""{"type":"sync_push","last_ack":0,"changes":[],"request_id":"{{requestId}}"}""";
+}

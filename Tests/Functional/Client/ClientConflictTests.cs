@@ -1,0 +1,112 @@
+using NoteSync.Client;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.Functional.Client;
+
+/// <summary>The equal-timestamp conflict reaches both clients, survives a restart, and is resolved.</summary>
+public sealed class ClientConflictTests
+{
+    [Fact]
+    public async Task EqualTimestampConflictIsSurfacedAndResolved()
+    {
+        // Arrange: two devices write the same note at the same Lamport timestamp.
+        await using var server = await InProcessServer.StartAsync();
+        using var dirA = new TempDirectory();
+        using var dirB = new TempDirectory();
+        await using var a = ClientKit.Create(server, "dev-a", dirA.Path);
+        var b = ClientKit.Create(server, "dev-b", dirB.Path);
+        try
+        {
+            await a.PutWithTimestampAsync("plans.md", "a's plan", 1000);
+            await b.PutWithTimestampAsync("plans.md", "b's plan", 1000);
+            var conflictsSeenByA = new List<RemoteChange>();
+            a.RemoteChanged += (_, c) =>
+            {
+                lock (conflictsSeenByA)
+                {
+                    conflictsSeenByA.Add(c);
+                }
+            };
+
+            // Act
+            a.Start();
+            b.Start();
+            await a.SyncBoundedAsync();
+            await b.SyncBoundedAsync();
+            await a.SyncBoundedAsync();
+
+            // Assert: both hold the conflict; the winner is the greater device id's write.
+            await ClientKit.WaitUntilAsync(() => a.GetConflicts().Count == 1 && b.GetConflicts().Count == 1, "the conflict on both");
+            foreach (var client in new[] { a, b })
+            {
+                var conflict = Assert.Single(client.GetConflicts());
+                Assert.Equal("plans.md", conflict.Path);
+                Assert.Equal(new NoteVersion("b's plan", 1000, "dev-b"), conflict.Winner);
+                Assert.Equal(new NoteVersion("a's plan", 1000, "dev-a"), Assert.Single(conflict.Siblings));
+                Assert.Equal("b's plan", client.Get("plans.md"));
+            }
+
+            lock (conflictsSeenByA)
+            {
+                Assert.Contains(conflictsSeenByA, c => c.Path == "plans.md" && c.IsConflict);
+            }
+
+            // The conflict survives a restart of b (its write set is stored, not just the winner).
+            await b.DisposeAsync();
+            b = ClientKit.Create(server, "dev-b", dirB.Path);
+            Assert.Single(b.GetConflicts());
+            b.Start();
+
+            // Resolve on a: a write above the conflict's timestamp clears it everywhere.
+            await a.ResolveAsync("plans.md", "the merged plan");
+            await a.SyncBoundedAsync();
+            await b.SyncBoundedAsync();
+            await ClientKit.WaitUntilAsync(() => b.Get("plans.md") == "the merged plan", "b sees the resolution");
+            Assert.Empty(a.GetConflicts());
+            Assert.Empty(b.GetConflicts());
+            Assert.Equal("the merged plan", a.Get("plans.md"));
+        }
+        finally
+        {
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WriteBeatenBeforeTheServerHadItIsReportedAsLost()
+    {
+        // Arrange: b's newer write reaches the server while a's older one waits in a's outbox.
+        await using var server = await InProcessServer.StartAsync();
+        using var dirA = new TempDirectory();
+        using var dirB = new TempDirectory();
+        await using var a = ClientKit.Create(server, "dev-a", dirA.Path);
+        await using var b = ClientKit.Start(server, "dev-b", dirB.Path);
+        await a.PutAsync("n.md", "a's older write");
+        await a.PutAsync("other.md", "not beaten");
+        await b.PutWithTimestampAsync("n.md", "b's newer write", 1000);
+        await b.SyncBoundedAsync();
+        var changes = new List<RemoteChange>();
+        a.RemoteChanged += (_, c) =>
+        {
+            lock (changes)
+            {
+                changes.Add(c);
+            }
+        };
+
+        // Act
+        a.Start();
+        await a.SyncBoundedAsync();
+
+        // Assert: the change that beat a's write names it; nothing else is reported lost.
+        lock (changes)
+        {
+            var change = Assert.Single(changes);
+            Assert.Equal("b's newer write", change.Value);
+            Assert.Equal(new NoteVersion("a's older write", 1, "dev-a"), change.LostLocalWrite);
+        }
+
+        Assert.Equal("b's newer write", a.Get("n.md"));
+        Assert.Equal(new NoteVersion("b's newer write", 1000, "dev-b"), a.GetVersion("n.md"));
+    }
+}
