@@ -69,37 +69,9 @@ internal sealed class InProcessServer : ITestServer
         }
     }
 
-    /// <summary>
-    /// Starts a server on <paramref name="store"/> (<see cref="TestStores"/>): SQLite in its data
-    /// directory, or Redis on a redis-server of its own, stopped with the server, so nothing a test
-    /// leaves in Redis reaches another test.
-    /// </summary>
-    public static async Task<InProcessServer> StartOnStoreAsync(string store, IReadOnlyDictionary<string, string>? settings = null)
-    {
-        if (store == TestStores.Sqlite)
-        {
-            return await StartAsync(settings);
-        }
-
-        Assert.Equal(TestStores.Redis, store);
-        var redis = await RedisServer.StartAsync();
-        try
-        {
-            var withRedis = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
-            {
-                ["NoteSync__Store"] = "redis",
-                ["NoteSync__Redis"] = redis.ConnectionString,
-            };
-            var server = await StartAsync(withRedis);
-            server._ownedRedis = redis;
-            return server;
-        }
-        catch
-        {
-            await redis.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>Starts a server on <paramref name="store"/> (<see cref="TestStores.StartServerAsync"/>).</summary>
+    public static Task<InProcessServer> StartOnStoreAsync(string store, IReadOnlyDictionary<string, string>? settings = null) =>
+        TestStores.StartServerAsync(store, settings, s => StartAsync(s), (server, redis) => server._ownedRedis = redis);
 
     public async Task StopAsync()
     {

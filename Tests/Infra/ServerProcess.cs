@@ -77,38 +77,9 @@ internal sealed class ServerProcess : ITestServer
         }
     }
 
-    /// <summary>
-    /// Starts a server on <paramref name="store"/> (<see cref="TestStores"/>): SQLite in its data
-    /// directory, or Redis on a redis-server of its own, started here and stopped with the server, so
-    /// nothing a test leaves in Redis reaches another test (with auth off every device is in space
-    /// <c>default</c>, so key prefixes alone would not keep tests apart).
-    /// </summary>
-    public static async Task<ServerProcess> StartOnStoreAsync(string store, IReadOnlyDictionary<string, string>? settings = null)
-    {
-        if (store == TestStores.Sqlite)
-        {
-            return await StartAsync(settings);
-        }
-
-        Assert.Equal(TestStores.Redis, store);
-        var redis = await RedisServer.StartAsync();
-        try
-        {
-            var withRedis = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
-            {
-                ["NoteSync__Store"] = "redis",
-                ["NoteSync__Redis"] = redis.ConnectionString,
-            };
-            var server = await StartAsync(withRedis);
-            server._ownedRedis = redis;
-            return server;
-        }
-        catch
-        {
-            await redis.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>Starts a server on <paramref name="store"/> (<see cref="TestStores.StartServerAsync"/>).</summary>
+    public static Task<ServerProcess> StartOnStoreAsync(string store, IReadOnlyDictionary<string, string>? settings = null) =>
+        TestStores.StartServerAsync(store, settings, s => StartAsync(s), (server, redis) => server._ownedRedis = redis);
 
     /// <summary>
     /// The server process's resident memory (<c>VmRSS</c> of <c>/proc/&lt;pid&gt;/status</c>), in bytes: what

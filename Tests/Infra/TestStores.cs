@@ -14,6 +14,40 @@ public static class TestStores
 
     public static readonly string[] All = [Sqlite, Redis];
 
+    /// <summary>
+    /// Starts a server on <paramref name="store"/> with <paramref name="start"/>: SQLite in its data
+    /// directory, or Redis on a redis-server of its own, handed to the server by <paramref name="adopt"/> to
+    /// stop with it, so nothing a test leaves in Redis reaches another test (with auth off every device
+    /// is in space <c>default</c>, so key prefixes alone would not keep tests apart).
+    /// </summary>
+    internal static async Task<T> StartServerAsync<T>(
+        string store, IReadOnlyDictionary<string, string>? settings, Func<IReadOnlyDictionary<string, string>?, Task<T>> start, Action<T, RedisServer> adopt)
+    {
+        if (store == Sqlite)
+        {
+            return await start(settings);
+        }
+
+        Assert.Equal(Redis, store);
+        var redis = await RedisServer.StartAsync();
+        try
+        {
+            var withRedis = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+            {
+                ["NoteSync__Store"] = "redis",
+                ["NoteSync__Redis"] = redis.ConnectionString,
+            };
+            var server = await start(withRedis);
+            adopt(server, redis);
+            return server;
+        }
+        catch
+        {
+            await redis.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Each store.</summary>
     public static TheoryData<string> Both => [.. All];
 

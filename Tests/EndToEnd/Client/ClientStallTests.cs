@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using NoteSync.Client;
 using NoteSync.Shared;
@@ -23,7 +21,7 @@ public sealed class ClientStallTests
         // one push (more than the socket buffers take, so the client's send itself stops); a size allowance
         // that would wait hours (1 KB/s) and a 2 s stall timeout.
         await using var server = await ServerProcess.StartAsync();
-        await using var proxy = new StallingProxy(server.Port, stallAfterBytes: 100_000);
+        await using var proxy = new UplinkProxy(server.Port, stallFirstConnectionAfterBytes: 100_000);
         using var dir = new TempDirectory();
         var logger = new ListLogger();
         var options = new NoteSyncClientOptions
@@ -54,111 +52,5 @@ public sealed class ClientStallTests
         Assert.Equal(8, observer.Snapshot().Count);
         Assert.All(observer.Snapshot().Values, v => Assert.Equal(900_000, v.Length));
         Assert.DoesNotContain(logger.Lines, l => l.Level >= LogLevel.Error);
-    }
-
-    /// <summary>A loopback TCP proxy whose first connection stops carrying client bytes after a number of them (the link stalls); later connections pass freely.</summary>
-    private sealed class StallingProxy : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly int _target;
-        private readonly long _stallAfter;
-        private readonly List<Task> _pumps = [];
-        private readonly Task _accepting;
-        private int _connections;
-        private int _stalled;
-
-        public StallingProxy(int targetPort, long stallAfterBytes)
-        {
-            _target = targetPort;
-            _stallAfter = stallAfterBytes;
-            _listener.Start();
-            _accepting = AcceptAsync();
-        }
-
-        public Uri BaseUri => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
-
-        public bool Stalled => Volatile.Read(ref _stalled) == 1;
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            Task[] pumps;
-            lock (_pumps)
-            {
-                pumps = [.. _pumps];
-            }
-
-            await Task.WhenAll(pumps).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _stop.Dispose();
-        }
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                    var server = new TcpClient();
-                    await server.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
-                    var first = Interlocked.Increment(ref _connections) == 1;
-                    lock (_pumps)
-                    {
-                        _pumps.Add(PairAsync(client, server, first ? _stallAfter : long.MaxValue));
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                // Stopped.
-            }
-        }
-
-        private async Task PairAsync(TcpClient client, TcpClient server, long stallAfter)
-        {
-            using (client)
-            using (server)
-            {
-                using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                var up = CopyAsync(client.GetStream(), server.GetStream(), stallAfter, done.Token);
-                var down = CopyAsync(server.GetStream(), client.GetStream(), long.MaxValue, done.Token);
-                await Task.WhenAny(up, down);
-                await done.CancelAsync();
-                await Task.WhenAll(up, down).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-
-        private async Task CopyAsync(NetworkStream from, NetworkStream to, long stallAfter, CancellationToken cancellationToken)
-        {
-            var buffer = new byte[4096];
-            long carried = 0;
-            try
-            {
-                while (true)
-                {
-                    var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, Math.Max(1, stallAfter - carried))), cancellationToken);
-                    if (read == 0)
-                    {
-                        return;
-                    }
-
-                    await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    carried += read;
-                    if (carried >= stallAfter)
-                    {
-                        // The link stops: nothing more is read from this client, so its sends back up.
-                        Volatile.Write(ref _stalled, 1);
-                        await Task.Delay(Timeout.Infinite, cancellationToken);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
-            {
-                // The other side closed, or the proxy stopped.
-            }
-        }
     }
 }

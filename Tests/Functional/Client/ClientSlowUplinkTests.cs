@@ -21,7 +21,7 @@ public sealed class ClientSlowUplinkTests
         // request timeout. With timeoutsFirst the upload's share is too small too (1 MB/s assumed), so
         // only smaller pushes after a timeout get through.
         await using var server = await InProcessServer.StartAsync();
-        await using var proxy = new ThrottlingProxy(server.Port, 100_000);
+        await using var proxy = new UplinkProxy(server.Port, bytesPerSecond: 100_000);
         using var dir = new TempDirectory();
         var options = new NoteSyncClientOptions
         {

@@ -5,24 +5,31 @@ using System.Net.Sockets;
 namespace NoteSync.Tests.Infra;
 
 /// <summary>
-/// A TCP proxy on loopback in front of a server whose uplink (client to server) carries at most
-/// <c>bytesPerSecond</c>; the downlink is not slowed. A slow link as a device on a poor connection
-/// has it. Everything stops when disposed.
+/// A TCP proxy on loopback in front of a server, shaping only the uplink (client to server), as a
+/// device on a poor connection has it: at most <c>bytesPerSecond</c> (0: unlimited), and on the first
+/// connection a link that stops carrying anything after <c>stallFirstConnectionAfterBytes</c> (the
+/// client's sends then back up; later connections pass). The downlink is not shaped. Everything stops
+/// when disposed.
 /// </summary>
-internal sealed class ThrottlingProxy : IAsyncDisposable
+internal sealed class UplinkProxy : IAsyncDisposable
 {
     private const int Chunk = 4096;
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly int _target;
     private readonly long _bytesPerSecond;
+    private readonly long _stallAfter;
     private readonly List<Task> _pumps = [];
     private readonly Task _accepting;
+    private long _uploaded;
+    private int _connections;
+    private int _stalled;
 
-    public ThrottlingProxy(int targetPort, long bytesPerSecond)
+    public UplinkProxy(int targetPort, long bytesPerSecond = 0, long stallFirstConnectionAfterBytes = long.MaxValue)
     {
         _target = targetPort;
         _bytesPerSecond = bytesPerSecond;
+        _stallAfter = stallFirstConnectionAfterBytes;
         _listener.Start();
         _accepting = AcceptAsync();
     }
@@ -33,7 +40,8 @@ internal sealed class ThrottlingProxy : IAsyncDisposable
     /// <summary>Bytes carried up so far.</summary>
     public long UploadedBytes => Interlocked.Read(ref _uploaded);
 
-    private long _uploaded;
+    /// <summary>Whether the first connection's uplink has stopped.</summary>
+    public bool Stalled => Volatile.Read(ref _stalled) == 1;
 
     private async Task AcceptAsync()
     {
@@ -44,9 +52,10 @@ internal sealed class ThrottlingProxy : IAsyncDisposable
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 var server = new TcpClient();
                 await server.ConnectAsync(IPAddress.Loopback, _target, _stop.Token);
+                var first = Interlocked.Increment(ref _connections) == 1;
                 lock (_pumps)
                 {
-                    _pumps.Add(PairAsync(client, server));
+                    _pumps.Add(PairAsync(client, server, first ? _stallAfter : long.MaxValue));
                 }
             }
         }
@@ -56,36 +65,38 @@ internal sealed class ThrottlingProxy : IAsyncDisposable
         }
     }
 
-    private async Task PairAsync(TcpClient client, TcpClient server)
+    private async Task PairAsync(TcpClient client, TcpClient server, long stallAfter)
     {
         using (client)
         using (server)
         {
             using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            var up = CopyAsync(client.GetStream(), server.GetStream(), throttle: true, done.Token);
-            var down = CopyAsync(server.GetStream(), client.GetStream(), throttle: false, done.Token);
+            var up = CopyAsync(client.GetStream(), server.GetStream(), uplink: true, stallAfter, done.Token);
+            var down = CopyAsync(server.GetStream(), client.GetStream(), uplink: false, long.MaxValue, done.Token);
             await Task.WhenAny(up, down);
             await done.CancelAsync();
             await Task.WhenAll(up, down).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
-    private async Task CopyAsync(NetworkStream from, NetworkStream to, bool throttle, CancellationToken cancellationToken)
+    private async Task CopyAsync(NetworkStream from, NetworkStream to, bool uplink, long stallAfter, CancellationToken cancellationToken)
     {
         var buffer = new byte[Chunk];
         var clock = Stopwatch.StartNew();
         var next = TimeSpan.Zero;
+        long carried = 0;
         try
         {
             while (true)
             {
-                var read = await from.ReadAsync(buffer, cancellationToken);
+                // Never read past the stall point: what the link does not carry stays in the client's buffers.
+                var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(Chunk, Math.Max(1, stallAfter - carried))), cancellationToken);
                 if (read == 0)
                 {
                     return;
                 }
 
-                if (throttle)
+                if (uplink && _bytesPerSecond > 0)
                 {
                     // Each chunk takes its time on the link after the one before; an idle link saves up no burst.
                     next = (next > clock.Elapsed ? next : clock.Elapsed) + TimeSpan.FromSeconds((double)read / _bytesPerSecond);
@@ -94,11 +105,22 @@ internal sealed class ThrottlingProxy : IAsyncDisposable
                     {
                         await Task.Delay(due, cancellationToken);
                     }
-
-                    Interlocked.Add(ref _uploaded, read);
                 }
 
                 await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                if (!uplink)
+                {
+                    continue;
+                }
+
+                Interlocked.Add(ref _uploaded, read);
+                carried += read;
+                if (carried >= stallAfter)
+                {
+                    // The link stops: nothing more is read from this client, so its sends back up.
+                    Volatile.Write(ref _stalled, 1);
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
