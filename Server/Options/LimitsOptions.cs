@@ -19,8 +19,8 @@ public sealed class LimitsOptions
     /// The longest key in UTF-8 bytes, <c>note:</c> included (<c>bad_request</c> beyond). docs/protocol.md §1
     /// allows at most 1,024, the default; a server may only lower it.
     /// </summary>
-    [Range(6, ProtocolLimits.ContractMaxKeyBytes)]
-    public int MaxKeyBytes { get; set; } = ProtocolLimits.ContractMaxKeyBytes;
+    [Range(6, ProtocolLimits.ProtocolMaxKeyBytes)]
+    public int MaxKeyBytes { get; set; } = ProtocolLimits.ProtocolMaxKeyBytes;
 
     /// <summary>The largest note value in UTF-8 bytes (<c>too_large</c> beyond). The default is 1 MiB.</summary>
     [Range(1, 256 * 1024 * 1024)]

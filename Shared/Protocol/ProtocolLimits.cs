@@ -10,7 +10,7 @@ public sealed record ProtocolLimits
     public const long MaxTimestamp = (1L << 53) - 1;
 
     /// <summary>The greatest key length in UTF-8 bytes that docs/protocol.md §1 allows, <c>note:</c> included.</summary>
-    public const int ContractMaxKeyBytes = 1024;
+    public const int ProtocolMaxKeyBytes = 1024;
 
     /// <summary>The greatest device id length in characters.</summary>
     public const int MaxDeviceIdLength = 256;
@@ -24,8 +24,8 @@ public sealed record ProtocolLimits
     /// <summary>The most changes one push may carry. The default is 10,000.</summary>
     public int MaxChangesPerPush { get; init; } = 10_000;
 
-    /// <summary>The longest key in UTF-8 bytes, <c>note:</c> included: at most <see cref="ContractMaxKeyBytes"/>, the default.</summary>
-    public int MaxKeyBytes { get; init; } = ContractMaxKeyBytes;
+    /// <summary>The longest key in UTF-8 bytes, <c>note:</c> included: at most <see cref="ProtocolMaxKeyBytes"/>, the default.</summary>
+    public int MaxKeyBytes { get; init; } = ProtocolMaxKeyBytes;
 
     /// <summary>The largest value in UTF-8 bytes. The default is 1 MiB.</summary>
     public int MaxValueBytes { get; init; } = 1024 * 1024;

@@ -102,7 +102,7 @@ public static class PushValidator
     }
 
     /// <summary>Null when <paramref name="key"/> is a valid key, else the rest of a sentence saying why not.</summary>
-    public static string? KeyError(string? key, int maxKeyBytes = ProtocolLimits.ContractMaxKeyBytes)
+    public static string? KeyError(string? key, int maxKeyBytes = ProtocolLimits.ProtocolMaxKeyBytes)
     {
         if (key is null)
         {

@@ -10,7 +10,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.Functional;
 
 /// <summary>
-/// Bad input on every transport gets the contract's answer, nothing of it is applied, and the same
+/// Bad input on every transport gets the answer docs/protocol.md §4.11 gives, nothing of it is applied, and the same
 /// connection goes on syncing; the server stays healthy throughout. Every case that opens a session runs
 /// on both stores (<see cref="TestStores"/>); the ones refused at the upgrade or by the HTTP endpoint
 /// before a body is read never reach a store and run on SQLite only.
@@ -63,7 +63,7 @@ public sealed class BadInputTests
         await device.SendTextAsync(frame);
         var error = await device.NextUnansweredErrorAsync();
 
-        // Assert: the contract's answer, nothing applied, and the same connection still syncs.
+        // Assert: the documented answer, nothing applied, and the same connection still syncs.
         Assert.Equal(code, error.Code);
         Assert.Contains(messagePart, error.Message, StringComparison.Ordinal);
         await ServerAssert.StillSyncsAsync(device, watcher);

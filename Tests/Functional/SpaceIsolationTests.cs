@@ -156,7 +156,7 @@ public sealed class SpaceIsolationTests(RedisServerFixture redis) : IClassFixtur
     private static bool Same(Dictionary<string, string> expected, Dictionary<string, string> actual) =>
         expected.Count == actual.Count && expected.All(e => actual.TryGetValue(e.Key, out var v) && v == e.Value);
 
-    /// <summary>A space and the oracle of what was written in it: the contract's merge over every write sent.</summary>
+    /// <summary>A space and the oracle of what was written in it: the merge rule (docs/protocol.md §2) over every write sent.</summary>
     private sealed class Space(string name)
     {
         private readonly LwwMap _oracle = new();

@@ -4,7 +4,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Tests.Infra;
 
 /// <summary>
-/// A device as a contract-following client would be: a replica of the space, a Lamport clock and a
+/// A device as a client following docs/protocol.md §8 would be: a replica of the space, a Lamport clock and a
 /// cursor, fed by every sync_ack it receives (answers and live pushes alike). Transports derive from it.
 /// </summary>
 internal abstract class TestDevice(string deviceId) : IAsyncDisposable
@@ -146,7 +146,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
         WaitUntilAsync(d => d.StateOf(key) is { } s && s.Winner.Value == value, $"{key} = {value ?? "(deleted)"}", timeout);
 
     /// <summary>
-    /// Applies one received sync_ack, as a contract client does. <paramref name="inWireOrder"/> is false
+    /// Applies one received sync_ack, as a client of docs/protocol.md does. <paramref name="inWireOrder"/> is false
     /// where the client library hands frames over out of their wire order (SignalR resolves an
     /// invocation's result on another thread than the one raising <c>Changes</c>); only frames in
     /// wire order are recorded in <see cref="AckFrames"/>.

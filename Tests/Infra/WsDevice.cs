@@ -23,7 +23,7 @@ internal sealed class WsDevice : TestDevice
     {
     }
 
-    /// <summary>Pull again on an ack with <c>more</c>, as the contract asks. The default is true.</summary>
+    /// <summary>Pull again on an ack with <c>more</c>, as docs/protocol.md §3.3 allows. The default is true.</summary>
     public bool FollowMore { get; init; } = true;
 
     /// <summary>The bytes of every message received so far.</summary>

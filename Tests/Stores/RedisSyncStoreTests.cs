@@ -23,7 +23,7 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
     private IServer Server => fixture.Connection.GetServer(fixture.Connection.GetEndPoints()[0]);
 
     // The test's spaces are stamped with this primary's replication id, as spaces that have been
-    // written under it are: the contract's seqs are then the plain ones, with no failover jump.
+    // written under it are: the suite's seqs are then the plain ones, with no failover jump.
     private protected override async Task<ISyncStore> CreateStoreAsync(ClockLimits limits)
     {
         var replicationId = await ReplicationIdAsync();

@@ -33,7 +33,7 @@ internal static class SqliteSchema
     /// index entry in its page only up to about a quarter of the page, and moves the rest of a longer
     /// one to an overflow page of its own: with the default 4 KiB pages every key of over about 1,000
     /// bytes cost a whole extra page in the (space, key) index, 6.8 KB a note for 1.6 KB of key and
-    /// value (docs/benchmarks.md, Storage). 8 KiB pages hold keys of the contract's 1,024 bytes.
+    /// value (docs/benchmarks.md, Storage). 8 KiB pages hold keys of the protocol's 1,024 bytes (docs/protocol.md §1.3).
     /// </summary>
     public const int PageSize = 8192;
 

@@ -5,7 +5,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// The page's merge (wwwroot/crdt.js) is the contract's merge: random write sequences folded in the
+/// The page's merge (wwwroot/crdt.js) is the merge rule of docs/protocol.md §2: random write sequences folded in the
 /// page give the same state, write by write and outcome by outcome, as <see cref="LwwMerge"/>.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
