@@ -32,7 +32,7 @@ public sealed class BrowserCliFolderTests(BrowserFixture browser) : IClassFixtur
         await CliKit.WaitForFileAsync(folder.Path, "ideas.TXT", "plain text");
 
         // An edit of the file reaches the page, into the open editor.
-        await page.Item("trip/packing.md").ClickAsync();
+        await page.OpenFromListAsync("trip/packing.md");
         CliKit.WriteNote(folder.Path, "trip/packing.md", "passport, charger, umbrella");
         await page.WaitForValueAsync("trip/packing.md", "passport, charger, umbrella");
         await Assertions.Expect(page.Editor).ToHaveValueAsync("passport, charger, umbrella");

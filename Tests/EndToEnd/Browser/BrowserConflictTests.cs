@@ -42,7 +42,7 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
         await a.ScreenshotAsync("conflict-side-by-side");
 
         // Act: b resolves by keeping a's version.
-        await b.Item("trip/packing.md").ClickAsync();
+        await b.OpenFromListAsync("trip/packing.md");
         await b.Version(aDevice).Locator(".keep-this").ClickAsync();
 
         // Assert: the resolution is a new write that clears the conflict everywhere.
@@ -76,9 +76,9 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
         await Assertions.Expect(b.ConflictBadge("recipes/bread.md")).ToBeVisibleAsync();
 
         // Act: keep both in a (the other version becomes a new note); edit a merge in b.
-        await a.Item("recipes/soup.md").ClickAsync();
+        await a.OpenFromListAsync("recipes/soup.md");
         await a.Page.Locator("#keep-both").ClickAsync();
-        await b.Item("recipes/bread.md").ClickAsync();
+        await b.OpenFromListAsync("recipes/bread.md");
         await b.Page.Locator("#edit-merge").ClickAsync();
         await Assertions.Expect(b.Editor).ToHaveValueAsync("flour, water, salt\n\nflour, water");
         await b.Editor.FillAsync("flour, water, salt, yeast");

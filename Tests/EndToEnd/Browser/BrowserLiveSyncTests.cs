@@ -20,10 +20,10 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         // Act: a creates notes; b opens one and edits it.
         await a.CreateNoteAsync("work/plans", "Ship the web page.\nThen the CLI.");
         await a.CreateNoteAsync("inbox/groceries.txt", "oat milk, bread");
-        await a.Item("work/plans.md").ClickAsync();
+        await a.OpenFromListAsync("work/plans.md");
         await Assertions.Expect(b.Item("work/plans.md")).ToBeVisibleAsync();
         await Assertions.Expect(b.Item("work/plans.md").Locator(".note-title")).ToHaveTextAsync("plans");
-        await b.Item("work/plans.md").ClickAsync();
+        await b.OpenFromListAsync("work/plans.md");
         await Assertions.Expect(b.Editor).ToHaveValueAsync("Ship the web page.\nThen the CLI.");
         await b.EditAsync("work/plans.md", "Ship the web page.\nThen the CLI.\nThen rest.");
 

@@ -84,7 +84,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         Assert.Equal(1, await page.UnsentAsync());
         Assert.Equal("Dear Ann,", await page.ValueAsync("drafts/letter.md"));
         await Assertions.Expect(page.Item("drafts/letter.md").Locator(".badge.unsent")).ToBeVisibleAsync();
-        await page.Item("drafts/letter.md").ClickAsync();
+        await page.OpenFromListAsync("drafts/letter.md");
         await Assertions.Expect(page.Editor).ToHaveValueAsync("Dear Ann,");
         await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Saved, not sent");
 
@@ -124,7 +124,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         // Assert: the fine one is through; the refused one stays, marked, with the server's reason.
         await raw.WaitForValueAsync("note:short.md", "fits");
         await Assertions.Expect(page.Item("long.md").Locator(".badge.rejected")).ToBeVisibleAsync();
-        await page.Item("long.md").ClickAsync();
+        await page.OpenFromListAsync("long.md");
         await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("too_large");
         Assert.Equal(new string('x', 100), await page.ValueAsync("long.md"));
         await page.WaitForStatusAsync("connected");
@@ -166,7 +166,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
         // Assert: the fine one is through; the large one is kept, marked refused with the server's reason.
         await raw.WaitForValueAsync("note:small.md", "fits");
         await Assertions.Expect(page.Item("huge.md").Locator(".badge.rejected")).ToBeVisibleAsync();
-        await page.Item("huge.md").ClickAsync();
+        await page.OpenFromListAsync("huge.md");
         await Assertions.Expect(page.Page.Locator("#rejected-notice")).ToContainTextAsync("a message may be at most 4096 bytes");
         await Assertions.Expect(page.Page.Locator("#save-state")).ToHaveTextAsync("Refused");
         await page.WaitForStatusAsync("connected");

@@ -565,7 +565,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
 
     private static async Task DeleteAsync(NotePage page, string path)
     {
-        await page.Item(path).ClickAsync();
+        await page.OpenFromListAsync(path);
         await Assertions.Expect(page.Page.Locator("#note-path")).ToHaveTextAsync(path);
         await page.Page.Locator("#delete").ClickAsync();
         await page.WaitForValueAsync(path, null);
