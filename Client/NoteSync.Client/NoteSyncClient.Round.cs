@@ -109,7 +109,7 @@ public sealed partial class NoteSyncClient
 
             // A server from before epochs names no reset when it lost data, but its answer falls below our
             // last_ack (in one history an answer is never below the push's last_ack): read it again from 0
-            // as a reset (docs/protocol.md §3, "Epochs and resets").
+            // as a reset (docs/protocol.md §3.4).
             var serverBehind = !ack.Reset && !ack.More && ack.AckTimestamp < lastAck;
             if (serverBehind)
             {

@@ -14,7 +14,7 @@ namespace NoteSync.Client;
 /// </summary>
 internal static partial class ServerRefusal
 {
-    /// <summary>What the .NET SignalR client puts before the server's <c>&lt;code&gt;: &lt;message&gt;</c> (docs/protocol.md §5, "Errors").</summary>
+    /// <summary>What the .NET SignalR client puts before the server's <c>&lt;code&gt;: &lt;message&gt;</c> (docs/protocol.md §5.4).</summary>
     private const string HubExceptionPrefix = "HubException: ";
 
     /// <summary>The exception for a refusal with <paramref name="code"/> and the server's <paramref name="message"/>.</summary>

@@ -438,7 +438,7 @@ export class SyncClient {
   }
 }
 
-// ---- the key rule (docs/protocol.md §1, "Keys"), as the server checks it ----
+// ---- the key rule (docs/protocol.md §1.3), as the server checks it ----
 
 // The code points a key must not hold: the list of Shared/Protocol/KeyCharacters.cs, sorted, as
 // [first, last, what]. Fixed code points rather than Unicode categories, so the page, the .NET client
