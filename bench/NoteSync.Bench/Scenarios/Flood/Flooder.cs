@@ -1,7 +1,5 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
-using NoteSync.Bench.Devices;
 using NoteSync.Bench.Measure;
 
 namespace NoteSync.Bench.Scenarios.Flood;
@@ -13,18 +11,16 @@ namespace NoteSync.Bench.Scenarios.Flood;
 /// </summary>
 internal sealed class Flooder : IFloodDevice
 {
-    private readonly ClientWebSocket _socket = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly double _perSecond;
+    private FloodSocket? _socket;
     private Task? _send;
-    private Task? _receive;
     private long _sent;
     private long _acked;
     private long _rateLimited;
     private long _otherErrors;
     private bool _connectedAtStop;
     private long _cursor;
-
-    private readonly double _perSecond;
 
     private Flooder(double perSecond)
     {
@@ -35,30 +31,26 @@ internal sealed class Flooder : IFloodDevice
     public static async Task<Flooder> StartAsync(Uri node, string deviceId, string? token, string keyPrefix, double perSecond, CancellationToken cancellationToken)
     {
         var flooder = new Flooder(perSecond);
-        flooder._socket.Options.KeepAliveInterval = TimeSpan.Zero;
-        await flooder._socket.ConnectAsync(DeviceConnector.SyncUri(node, deviceId, token), cancellationToken);
-        flooder._receive = Task.Run(flooder.ReceiveLoopAsync, CancellationToken.None);
-        flooder._send = Task.Run(() => flooder.SendLoopAsync(keyPrefix, perSecond), CancellationToken.None);
+        flooder._socket = await FloodSocket.ConnectAsync(node, deviceId, token, flooder.OnMessage, cancellationToken);
+        flooder._send = Task.Run(() => flooder.SendLoopAsync(keyPrefix), CancellationToken.None);
         return flooder;
     }
 
-    private async Task SendLoopAsync(string keyPrefix, double perSecond)
+    private async Task SendLoopAsync(string keyPrefix)
     {
         var start = Ticks.Now;
         try
         {
             for (long i = 0; !_stop.IsCancellationRequested; i++)
             {
-                var due = start + Ticks.FromMs(i * 1000.0 / perSecond);
+                var due = start + Ticks.FromMs(i * 1000.0 / _perSecond);
                 if (due > Ticks.Now)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Ticks.ToMs(due - Ticks.Now))), _stop.Token);
                 }
 
                 // With its cursor, as a real device sends it (without, every answer would carry the whole space).
-                var frame = $"{{\"type\":\"sync_push\",\"request_id\":\"f{i}\",\"last_ack\":{Interlocked.Read(ref _cursor)},\"changes\":[{{\"key\":\"{keyPrefix}{i % 1000}\",\"value\":\"x\",\"timestamp\":{i + 1}}}]}}";
-                // Not cancelled by the stop: cancelling a send aborts the WebSocket.
-                await _socket.SendAsync(Encoding.UTF8.GetBytes(frame), WebSocketMessageType.Text, true, CancellationToken.None);
+                await _socket!.SendAsync($"{{\"type\":\"sync_push\",\"request_id\":\"f{i}\",\"last_ack\":{Interlocked.Read(ref _cursor)},\"changes\":[{{\"key\":\"{keyPrefix}{i % 1000}\",\"value\":\"x\",\"timestamp\":{i + 1}}}]}}");
                 Interlocked.Increment(ref _sent);
             }
         }
@@ -68,76 +60,31 @@ internal sealed class Flooder : IFloodDevice
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    private void OnMessage(FloodMessage message)
     {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        try
+        if (message.IsAck && message.AckTimestamp() is { } ack && ack > Interlocked.Read(ref _cursor))
         {
-            while (_socket.State == WebSocketState.Open)
-            {
-                var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    return;
-                }
-
-                message.Write(buffer, 0, result.Count);
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-
-                var text = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
-                message.SetLength(0);
-                if (AckTimestamp(text) is { } ackTimestamp && ackTimestamp > Interlocked.Read(ref _cursor))
-                {
-                    Interlocked.Exchange(ref _cursor, ackTimestamp);
-                }
-
-                // Only answers to the flooder's own pushes count; live pushes of the others' writes do not.
-                if (!text.Contains("\"request_id\":\"f", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                if (text.Contains("\"rate_limited\"", StringComparison.Ordinal))
-                {
-                    Interlocked.Increment(ref _rateLimited);
-                }
-                else if (text.Contains("\"type\":\"error\"", StringComparison.Ordinal))
-                {
-                    Interlocked.Increment(ref _otherErrors);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _acked);
-                }
-            }
-        }
-        catch (WebSocketException)
-        {
-            // Closed under us.
-        }
-    }
-
-    private static long? AckTimestamp(string frame)
-    {
-        const string field = "\"ack_timestamp\":";
-        var at = frame.IndexOf(field, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return null;
+            Interlocked.Exchange(ref _cursor, ack);
         }
 
-        at += field.Length;
-        var end = at;
-        while (end < frame.Length && char.IsAsciiDigit(frame[end]))
+        // Only answers to the flooder's own pushes count; live pushes of the others' writes do not.
+        if (!message.AnswersARequest)
         {
-            end++;
+            return;
         }
 
-        return long.TryParse(frame.AsSpan(at, end - at), System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
+        if (message.HasCode("rate_limited"))
+        {
+            Interlocked.Increment(ref _rateLimited);
+        }
+        else if (message.IsError)
+        {
+            Interlocked.Increment(ref _otherErrors);
+        }
+        else
+        {
+            Interlocked.Increment(ref _acked);
+        }
     }
 
     /// <summary>What the flooder did, for the run's record.</summary>
@@ -158,7 +105,7 @@ internal sealed class Flooder : IFloodDevice
     /// <summary>Stops sending (answers still arriving are counted until the socket closes).</summary>
     public async Task StopAsync()
     {
-        _connectedAtStop = _socket.State == WebSocketState.Open;
+        _connectedAtStop = _socket?.IsOpen ?? false;
         await _stop.CancelAsync();
         if (_send is not null)
         {
@@ -172,22 +119,9 @@ internal sealed class Flooder : IFloodDevice
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        try
+        if (_socket is not null)
         {
-            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            if (_socket.State == WebSocketState.Open)
-            {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, close.Token);
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-        }
-
-        _socket.Dispose();
-        if (_receive is not null)
-        {
-            await Task.WhenAny(_receive, Task.Delay(2000));
+            await _socket.DisposeAsync();
         }
 
         _stop.Dispose();
