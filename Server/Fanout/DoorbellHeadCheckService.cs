@@ -4,9 +4,10 @@ using NoteSync.Server.Options;
 namespace NoteSync.Server.Fanout;
 
 /// <summary>
-/// Runs <see cref="IHeadCheck.CheckHeadsAsync"/> every <c>NoteSync:Sync:HeadCheckIntervalMs</c> on one
-/// <see cref="PeriodicTimer"/>, until shutdown. Does nothing without a head check (the in-process
-/// doorbell: one node, where every commit rings locally, so nothing can be missed).
+/// Runs <see cref="IHeadCheck.CheckHeadsAsync"/> every <c>NoteSync:Sync:HeadCheckIntervalMs</c>, and at
+/// once when the doorbell asks (<see cref="IHeadCheck.CheckWanted"/>), until shutdown. Does nothing
+/// without a head check (the in-process doorbell: one node, where every commit rings locally, so nothing
+/// can be missed).
 /// </summary>
 internal sealed partial class DoorbellHeadCheckService(IHeadCheck? heads, IOptions<NoteSyncOptions> options, ILogger<DoorbellHeadCheckService> logger) : BackgroundService
 {
@@ -17,11 +18,32 @@ internal sealed partial class DoorbellHeadCheckService(IHeadCheck? heads, IOptio
             return;
         }
 
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.Sync.HeadCheckIntervalMs));
+        var interval = TimeSpan.FromMilliseconds(options.Value.Sync.HeadCheckIntervalMs);
+
+        // At most one pending request: a burst of reconnection events while a check runs asks for one more check, not one each.
+        using var wanted = new SemaphoreSlim(0, 1);
+        void Want()
+        {
+            try
+            {
+                wanted.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // A check is already asked for.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+
+        heads.CheckWanted += Want;
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (true)
             {
+                await wanted.WaitAsync(interval, stoppingToken).ConfigureAwait(false);
                 try
                 {
                     await heads.CheckHeadsAsync(stoppingToken).ConfigureAwait(false);
@@ -36,6 +58,10 @@ internal sealed partial class DoorbellHeadCheckService(IHeadCheck? heads, IOptio
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutdown.
+        }
+        finally
+        {
+            heads.CheckWanted -= Want;
         }
     }
 

@@ -18,7 +18,9 @@ namespace NoteSync.Server.Fanout;
 /// by <see cref="DoorbellHeadCheckService"/>, which reads the clock of every space with local listeners
 /// and rings them with it (those already there ignore it). A lost message, a Redis restart, a dropped
 /// subscription or a device's failed read therefore delays a device by at most about one interval, with
-/// no reconnect.
+/// no reconnect. A Redis connection that comes back (a restart, a Sentinel failover, a killed client)
+/// asks for a check at once (<see cref="CheckWanted"/>): rings published while it was away are lost,
+/// and a history renamed by a failover must reach this node's devices before the next interval.
 /// </para>
 /// </summary>
 internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
@@ -37,6 +39,9 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SpaceBell> _spaces = new(StringComparer.Ordinal);
 
+    // 1 when the connection came back since the last head check: the next one waits for the subscriptions first.
+    private int _reconnected;
+
     /// <param name="redis">The node's Redis connection.</param>
     /// <param name="store">Where the head check reads each space's clock.</param>
     /// <param name="heard">
@@ -54,7 +59,14 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         _store = store;
         _heard = heard;
         _logger = logger;
+
+        // Either connection counts: with RESP3 the subscriptions ride on the interactive one, and a
+        // reconfiguration (a Sentinel's new primary) can move them to another server without a failure.
+        redis.ConnectionRestored += (_, _) => OnReconnected();
+        redis.ConfigurationChanged += (_, _) => OnReconnected();
     }
+
+    public event Action? CheckWanted;
 
     /// <summary>This node's id in published messages, so it ignores its own echo.</summary>
     public string NodeId { get; } = Guid.NewGuid().ToString("N");
@@ -131,6 +143,11 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
     /// </summary>
     public async Task CheckHeadsAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _reconnected, 0) == 1)
+        {
+            await SubscriptionsSettledAsync().ConfigureAwait(false);
+        }
+
         SpaceBell[] bells;
         lock (_lock)
         {
@@ -189,6 +206,29 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         }
 
         await ping.ConfigureAwait(false);
+    }
+
+    private void OnReconnected()
+    {
+        Volatile.Write(ref _reconnected, 1);
+        CheckWanted?.Invoke();
+    }
+
+    /// <summary>
+    /// Returns once Redis has handled the SUBSCRIBEs the library re-sent on a restored connection: it sends
+    /// them before it reports the connection back, and a PING on the subscription connection is answered
+    /// after them. From then on a commit is either in the clocks the check reads or its message arrives.
+    /// </summary>
+    private async Task SubscriptionsSettledAsync()
+    {
+        try
+        {
+            await _subscriber.PingAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection went again: it will be reported back, and ask for another check.
+        }
     }
 
     private async Task PingAsync()

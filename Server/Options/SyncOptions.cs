@@ -28,7 +28,8 @@ public sealed class SyncOptions
     /// <summary>
     /// With <c>Store=redis</c>: how often, in milliseconds, a node reads the clock of every space it has
     /// live devices in, and wakes them when the clock moved without a doorbell message reaching the node
-    /// (pub/sub is at-most-once). The most a lost message or a Redis outage delays a device. The default is 1000.
+    /// (pub/sub is at-most-once). The most a lost message delays a device; a node also checks as soon as
+    /// its Redis connection comes back. The default is 1000.
     /// </summary>
     [Range(50, 60_000)]
     public int HeadCheckIntervalMs { get; set; } = 1000;

@@ -14,8 +14,9 @@ namespace NoteSync.Tests.Fanout;
 
 /// <summary>
 /// <see cref="RedisDoorbell"/> in-process, two "nodes" on one real redis-server: rings cross nodes
-/// without a frame, a node ignores its own echo, the subscription follows the local listeners, and the
-/// head check rings for a commit no message announced, and again at every check.
+/// without a frame, a node ignores its own echo, the subscription follows the local listeners, the
+/// head check rings for a commit no message announced, again at every check, and at once when the
+/// connection comes back.
 /// </summary>
 [Collection(SharedRedis.Name)]
 public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifetime
@@ -111,6 +112,36 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
 
         // Assert: the head check rings again, so a device still behind reads once more.
         Assert.Equal((applied.Cursor, (LiveFrame?)null), await listener.NextAsync());
+    }
+
+    [Fact]
+    public async Task ACommitAnnouncedWhileTheSubscriptionWasAwayRingsAsSoonAsItIsBack()
+    {
+        // Arrange: node B on its own named connection, its head check loop at a minute, so only the
+        // reconnection can make it ring within the test's wait.
+        var name = $"node-b-{Guid.NewGuid():N}";
+        var config = ConfigurationOptions.Parse(fixture.Server.ConnectionString);
+        config.ClientName = name;
+        config.AbortOnConnectFail = false;
+        await using var connectionB = await ConnectionMultiplexer.ConnectAsync(config);
+        var nodeB = NewDoorbell(connectionB);
+        var listener = new RecordingListener();
+        using var listen = nodeB.Listen(_space, listener);
+        await WaitForSubscribersAsync(1);
+        var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions { Sync = { HeadCheckIntervalMs = 60_000 } });
+        using var loop = new DoorbellHeadCheckService(nodeB, options, NullLogger<DoorbellHeadCheckService>.Instance);
+        await loop.StartAsync(CancellationToken.None);
+
+        // Act: a commit whose message B never gets (through the store alone, as while B's subscription
+        // was away), then B's subscription connection is killed, as a Sentinel does at a failover.
+        var applied = await Store.ApplyAsync(_space, [new KeyedWrite("note:a", new Write(3, "d", "v"))]).DefaultTimeout();
+        var server = fixture.Connection.GetServer(fixture.Connection.GetEndPoints()[0]);
+        var subscription = Assert.Single(await server.ClientListAsync().DefaultTimeout(), c => c.Name == name && c.ClientType == ClientType.PubSub);
+        await server.ExecuteAsync("CLIENT", "KILL", "ID", subscription.Id).DefaultTimeout();
+
+        // Assert: the restored connection asked for a head check, which rang the commit.
+        Assert.Equal((applied.Cursor, (LiveFrame?)null), await listener.NextAsync());
+        await loop.StopAsync(CancellationToken.None);
     }
 
     [Fact]
