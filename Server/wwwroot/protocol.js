@@ -15,31 +15,15 @@
 //                                       or a push closed with 1009 for its size)
 // A push refused for want of room (quota_exceeded) drops nothing: the writes wait, shown in `refusal`.
 // keyProblem(key) tells a key the server would refuse (docs/protocol.md §1) before it is written.
-// No dependency, no build step: import it as an ES module. docs/web.md shows how to use it.
+// No dependency, no build step: import it as an ES module. docs/web.md shows how to use it. This module
+// is the client's entry: it re-exports the settings (protocol-config.js) and the key rule
+// (protocol-keys.js); protocol-frames.js builds and sizes its pushes. None of them touches the DOM.
 
-const PUSH_LIMIT = 500;           // writes per push; the server's default MaxChangesPerPush is 10,000
-// Bytes of values per push, well under the server's default MaxMessageBytes (16 MiB): a frame over
-// that is closed with 1009, and the same push after the reconnect would be closed again.
-const PUSH_BYTES = 4 * 1024 * 1024;
-// Room in a frame for a push's fields besides its changes, under the server's max_message_bytes.
-const PUSH_ENVELOPE_BYTES = 1024;
-const utf8 = new TextEncoder();
+import { backoffMs, defaultConfig } from "./protocol-config.js";
+import { errorOf, isBehind, postSync, pushChanges, pushFrame } from "./protocol-frames.js";
 
-/** SyncConfig (Shared/SyncConfig.cs) plus the backoff bounds. */
-export const defaultConfig = Object.freeze({
-  baseUrl: globalThis.location?.origin ?? "http://localhost:5000",
-  deviceId: "",
-  enableWebSocket: true,
-  syncIntervalMs: 1000,
-  minBackoffMs: 250,
-  maxBackoffMs: 10_000,
-  // After this long on polling because WebSockets failed, try a WebSocket again.
-  webSocketRetryMs: 60_000,
-  // A push unanswered this long means a dead connection (a laptop woke up, a NAT forgot it): reconnect.
-  requestTimeoutMs: 20_000,
-  // An idle WebSocket sends a pure pull this often, so a connection that died silently is noticed.
-  heartbeatMs: 30_000,
-});
+export { defaultConfig } from "./protocol-config.js";
+export { isJoinerBetweenLetters, keyProblem, refusedCharacter, refusedKind } from "./protocol-keys.js";
 
 /**
  * One device's sync with one server. `status` is one of "connecting", "connected" (live WebSocket),
@@ -223,15 +207,9 @@ export class SyncClient {
     if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     this.#inFlight = { requestId, changes, lastAck: this.#replica.cursor };
-    socket.send(JSON.stringify(this.#push(changes, requestId)));
+    socket.send(JSON.stringify(pushFrame(this.#replica, changes, requestId)));
     this.#arm(this.#config.requestTimeoutMs, () => this.#retry());
     this.#emit();
-  }
-
-  // Every push names the history its last_ack belongs to, so a server that lost that history answers
-  // with a reset even when its cursor has passed ours. A replica without an epoch leaves it out.
-  #push(changes, requestId) {
-    return { type: "sync_push", changes, last_ack: this.#replica.cursor, request_id: requestId, epoch: this.#replica.epoch ?? undefined };
   }
 
   // An answer to our push: the limits it tells (docs/protocol.md, "The server's limits"); a server that
@@ -245,16 +223,7 @@ export class SyncClient {
   // up to the count and byte budgets (at least one), and under the server's limits once it told them.
   #nextChanges() {
     if (this.#heldMs() > 0 || !this.#limitsAsked) return [];
-    const limit = Math.min(PUSH_LIMIT, this.#limits?.max_changes_per_push ?? PUSH_LIMIT);
-    const budget = Math.min(PUSH_BYTES, (this.#limits?.max_message_bytes ?? Infinity) - PUSH_ENVELOPE_BYTES);
-    const changes = this.#replica.pending(this.#split > 0 ? 1 : limit);
-    let bytes = 0;
-    for (let i = 0; i < changes.length; i++) {
-      // As the frame will carry it: JSON, UTF-8.
-      bytes += utf8.encode(JSON.stringify(changes[i])).length + 1;
-      if (bytes > budget && i > 0) return changes.slice(0, i);
-    }
-    return changes;
+    return pushChanges(this.#replica, this.#limits, this.#split > 0);
   }
 
   // ---- HTTP polling (docs/protocol.md §6) ----
@@ -270,7 +239,7 @@ export class SyncClient {
     this.#emit();
     let response;
     try {
-      response = await this.#post(this.#push(changes, requestId));
+      response = await postSync(this.#config, this.#token, pushFrame(this.#replica, changes, requestId));
     } catch {
       this.#inFlight = null;
       this.#retry();
@@ -298,18 +267,11 @@ export class SyncClient {
     await this.#refused(error.code, error.message, changes, retryMs, () => this.#poll());
   }
 
-  #post(push) {
-    const headers = { "content-type": "application/json" };
-    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    const url = new URL(`/sync?device_id=${encodeURIComponent(this.#config.deviceId)}`, this.#config.baseUrl);
-    return fetch(url, { method: "POST", headers, body: JSON.stringify(push), cache: "no-store", signal: AbortSignal.timeout(this.#config.requestTimeoutMs) });
-  }
-
   // The WebSocket did not open. Why: the token (401/403), the network, or no WebSockets on the way?
   async #probe() {
     let response;
     try {
-      response = await this.#post(this.#push([], undefined));
+      response = await postSync(this.#config, this.#token, pushFrame(this.#replica, [], undefined));
     } catch {
       this.#retry();
       return;
@@ -333,12 +295,12 @@ export class SyncClient {
 
   // What a refused push means for its writes (docs/protocol.md, "Writing a client", 5).
   async #refused(code, message, changes, retryAfterMs, again) {
-    if (code === "rate_limited") { this.#schedule(retryAfterMs ?? this.#backoff(), again); return; }
+    if (code === "rate_limited") { this.#schedule(retryAfterMs ?? backoffMs(this.#config, this.#attempt++), again); return; }
     if (code === "quota_exceeded") {
       // The space is full: the writes stay, and go again after a backoff (or the next edit). Pulls go on
       // meanwhile, so changes from other devices, maybe the deletes that make room, still arrive.
       this.refusal = { code, message };
-      this.#heldUntil = Date.now() + this.#backoff();
+      this.#heldUntil = Date.now() + backoffMs(this.#config, this.#attempt++);
       this.#schedule(0, again);
       return;
     }
@@ -356,14 +318,14 @@ export class SyncClient {
     if (code === "unauthorized") { this.#setStatus("unauthorized", "none", { code, message }); this.#closeSocket(); return; }
     if (code === "forbidden") { this.#setStatus("forbidden", "none", { code, message }); this.#closeSocket(); return; }
     // unavailable, internal, anything else: the writes stay and go again later.
-    this.#schedule(this.#backoff(), again);
+    this.#schedule(backoffMs(this.#config, this.#attempt++), again);
   }
 
   #retry() {
     this.#closeSocket();
     this.transport = "none";
     this.#setStatus("offline", "none");
-    this.#schedule(this.#backoff(), () => this.#connect());
+    this.#schedule(backoffMs(this.#config, this.#attempt++), () => this.#connect());
   }
 
   // An answered push: the backoff starts over, unless it was a pull while the writes wait for room.
@@ -374,13 +336,6 @@ export class SyncClient {
 
   #heldMs() {
     return Math.max(0, this.#heldUntil - Date.now());
-  }
-
-  // Exponential, capped, with jitter so a server restart is not met by every device at once.
-  #backoff() {
-    const { minBackoffMs, maxBackoffMs } = this.#config;
-    const ceiling = Math.min(maxBackoffMs, minBackoffMs * 2 ** this.#attempt++);
-    return ceiling / 2 + Math.random() * ceiling / 2;
   }
 
   #arm(ms, fn) {
@@ -436,84 +391,4 @@ export class SyncClient {
     else if (this.transport === "polling" && this.status !== "connecting") this.status = this.#inFlight ? "syncing" : "polling";
     this.onstatus(this.status, this);
   }
-}
-
-// ---- the key rule (docs/protocol.md §1.3), as the server checks it ----
-
-// The code points a key must not hold: the list of Shared/Protocol/KeyCharacters.cs, sorted, as
-// [first, last, what]. Fixed code points rather than Unicode categories, so the page, the .NET client
-// and the server draw the same line whatever Unicode version each runs on.
-const CONTROL = "a control character", BIDI = "a bidirectional control", INVISIBLE = "an invisible character";
-const REFUSED = [
-  [0x0000, 0x001f, CONTROL], [0x007f, 0x009f, CONTROL], [0x00ad, 0x00ad, INVISIBLE], [0x034f, 0x034f, INVISIBLE],
-  [0x061c, 0x061c, BIDI], [0x115f, 0x1160, INVISIBLE], [0x17b4, 0x17b5, INVISIBLE], [0x180e, 0x180e, INVISIBLE],
-  [0x200b, 0x200d, INVISIBLE], [0x200e, 0x200f, BIDI], [0x2028, 0x2029, "a line or paragraph separator"],
-  [0x202a, 0x202e, BIDI], [0x2060, 0x2065, INVISIBLE], [0x2066, 0x2069, BIDI], [0x206a, 0x206f, INVISIBLE],
-  [0x3164, 0x3164, INVISIBLE], [0xfdd0, 0xfdef, "a noncharacter"], [0xfeff, 0xfeff, INVISIBLE],
-  [0xffa0, 0xffa0, INVISIBLE], [0xfff0, 0xfff8, INVISIBLE], [0x1bca0, 0x1bca3, INVISIBLE],
-  [0x1d173, 0x1d17a, INVISIBLE], [0xe0000, 0xe00ff, INVISIBLE], [0xe01f0, 0xe0fff, INVISIBLE],
-];
-
-/** What `codePoint` is when a key must not hold it ("a control character", ...), or null. */
-export function refusedKind(codePoint) {
-  if ((codePoint & 0xfffe) === 0xfffe) return "a noncharacter";   // U+FFFE and U+FFFF of every plane
-  for (const [first, last, what] of REFUSED) {
-    if (codePoint < first) return null;
-    if (codePoint <= last) return what;
-  }
-  return null;
-}
-
-/** The first character of `text` a key must not hold, named as the server names it ("U+001B (a control character)"), or null. */
-export function refusedCharacter(text) {
-  const codePoints = Array.from(text, (ch) => ch.codePointAt(0));
-  for (let i = 0; i < codePoints.length; i++) {
-    const codePoint = codePoints[i];
-    const what = refusedKind(codePoint);
-    if (what && !isJoinerBetweenLetters(codePoint, codePoints[i - 1] ?? 0, codePoints[i + 1] ?? 0)) {
-      return `U+${codePoint.toString(16).toUpperCase().padStart(4, "0")} (${what})`;
-    }
-  }
-  return null;
-}
-
-/**
- * A zero-width joiner or non-joiner between two characters outside ASCII, neither a joiner: there it
- * shapes what it joins (woman, U+200D, laptop; Persian and Indic spellings), so it is allowed.
- */
-export function isJoinerBetweenLetters(codePoint, previous, next) {
-  const joiner = (c) => c === 0x200c || c === 0x200d;
-  return joiner(codePoint) && previous >= 0x80 && !joiner(previous) && next >= 0x80 && !joiner(next);
-}
-
-/**
- * Why the server would refuse `key`, in its words after "changes[i].key" ("must not contain U+001B
- * (a control character)", "must be in Unicode normalization form C"), or null when it takes it.
- * Normalize a name with `name.normalize("NFC")` before making it a key.
- */
-export function keyProblem(key, maxKeyBytes = 1024) {
-  if (typeof key !== "string") return "must be a string";
-  if (!key.startsWith("note:") || key.length === "note:".length) return "must be 'note:<path>' with a non-empty path";
-  if (/\p{Surrogate}/u.test(key)) return "must be valid Unicode text";   // with the u flag only unpaired ones match
-  if (utf8.encode(key).length > maxKeyBytes) return `must be at most ${maxKeyBytes} UTF-8 bytes`;
-  const refused = refusedCharacter(key);
-  if (refused) return `must not contain ${refused}`;
-  if (key.normalize("NFC") !== key) return "must be in Unicode normalization form C";
-  return null;
-}
-
-// In one history an answer is never below the push's last_ack: it brings changes after it, and a page
-// with `more` ends at the last of them (docs/protocol.md, "The cursor"). One that is, without `reset`,
-// comes from a server that lost history and cannot say so (it has no epochs); the .NET client takes it
-// as a reset too.
-function isBehind(ack, lastAck) {
-  return !ack.reset && typeof ack.ack_timestamp === "number" && ack.ack_timestamp < lastAck;
-}
-
-async function errorOf(response) {
-  try {
-    const body = await response.json();
-    if (body && typeof body.code === "string") return body;
-  } catch { /* not JSON */ }
-  return { code: response.status === 401 ? "unauthorized" : "internal", message: `HTTP ${response.status}` };
 }

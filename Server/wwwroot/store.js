@@ -2,8 +2,11 @@
 // (key -> writes, best first), the Lamport clock, the cursor (last_ack) with its epoch, and the outbox
 // (writes not yet acknowledged, one item per key: a newer edit of a note replaces its unsent older one,
 // which it would beat anyway). Every change of state is one transaction, so they never disagree.
+// This module holds the in-memory mirror and its transactions; what an ack changes is worked out by
+// replica-changes.js before the transaction that stores it.
 
-import { lostWrites, merge, mergeChange, noteServerWrites, writesOf } from "./crdt.js";
+import { merge } from "./crdt.js";
+import { keptOnOverwrite, planAck, valuesOf } from "./replica-changes.js";
 
 const DB_NAME = "notesync";
 // 2: the cursor has an epoch (meta "epoch") and a reset may be under way (meta "reset"). The bump keeps
@@ -188,104 +191,13 @@ export class NoteStore {
   applyAck(ack, sent = [], behind = false) { return this.#serial(() => this.#applyAck(ack, sent, behind)); }
 
   async #applyAck(ack, sent, behind) {
-    const changedKeys = [];
-    const updates = new Map();
-    const stateOf = key => updates.get(key) ?? this.entries.get(key);
-    const keptUpdates = new Map();
-    let clock = this.clock;
-    for (const change of ack.changes ?? []) {
-      const before = stateOf(change.key);
-      const { state, changed } = mergeChange(before, change);
-      if (changed) { updates.set(change.key, state); changedKeys.push(change.key); }
-      clock = Math.max(clock, change.timestamp, ...(change.conflicts ?? []).map(s => s.timestamp));
-      // An edit of ours the server had not acknowledged, beaten by a newer write from elsewhere (the
-      // person typed offline while another device edited): the merge drops it, so keep it for them.
-      const item = this.outbox.get(change.key);
-      if (changed && item && state[0].timestamp > item.timestamp) {
-        const kept = keptOnLoss(keptUpdates.get(change.key) ?? this.kept.get(change.key), item, state, this.deviceId);
-        if (kept) keptUpdates.set(change.key, kept);
-      }
-    }
-    clock = Math.max(clock, ack.ack_timestamp ?? 0);
-
-    let cursor = this.cursor;
-    let epoch = this.epoch;
-    let reset = this.reset;
-    let seen = this.#seen;
-    if (ack.reset) {
-      // Our cursor named a history the server no longer has: its position replaces ours, even a lower one.
-      cursor = ack.ack_timestamp ?? 0;
-      epoch = ack.epoch ?? null;
-      reset = { phase: "reading" };
-      seen = new Map();
-    } else if (behind) {
-      // In one history an answer is never below the push's last_ack: this server lost what our cursor
-      // counted, and said nothing. What it sent starts nowhere in particular, so read it all from 0.
-      cursor = 0;
-      epoch = ack.epoch ?? null;
-      reset = { phase: "reading" };
-      seen = new Map();
-    } else if (ack.epoch != null && epoch != null && ack.epoch !== epoch) {
-      // Another history without the flag (a frame that came before the server dropped the connection when the epoch changed):
-      // its changes merge harmlessly, but its position is not one of ours. Our next push, with our
-      // epoch, gets the reset.
-    } else {
-      cursor = Math.max(cursor, ack.ack_timestamp ?? 0);
-      // A cursor from before epochs (database version 1) has none: it takes the first one it is answered in.
-      epoch = ack.epoch ?? epoch;
-    }
-
-    // Outbox items this frame changes: key -> the item, or null when it leaves.
-    const outboxUpdates = new Map();
-    const itemOf = key => (outboxUpdates.has(key) ? outboxUpdates.get(key) : this.outbox.get(key));
-    // A sent value leaves its item only if no newer edit of the key replaced the item meanwhile.
-    for (const c of sent) {
-      const item = itemOf(c.key);
-      if (!item || item.timestamp !== c.timestamp) continue;
-      const rest = valuesOf(item).filter(v => v !== (c.value ?? null));
-      outboxUpdates.set(c.key, rest.length > 0 ? outboxItem(c.key, c.timestamp, rest, item.rejected) : null);
-    }
-
-    if (reset?.phase === "reading") {
-      for (const change of ack.changes ?? []) noteServerWrites(seen, change.key, writesOf(change));
-      // An answer leaves out what the server stores exactly as the push sent it: the push is its word for those.
-      for (const c of sent) noteServerWrites(seen, c.key, [c]);
-      if (!ack.more && !behind) {
-        // The last page: the server has shown everything it has. Put back what it lost.
-        const replica = new Map(this.entries);
-        for (const [key, writes] of updates) replica.set(key, writes);
-        const byKey = new Map();
-        for (const w of lostWrites(replica, seen)) {
-          // A note whose edit the server refused stays as the user sees it (marked); their next edit carries it.
-          if (itemOf(w.key)?.rejected) continue;
-          if (!byKey.has(w.key)) byKey.set(w.key, { timestamp: w.timestamp, values: [] });
-          byKey.get(w.key).values.push(w.value);
-        }
-        for (const [key, { timestamp, values }] of byKey) {
-          const item = itemOf(key);
-          // An unsent edit at the same timestamp is one of these writes; an older one loses to them anyway.
-          const all = item?.timestamp === timestamp ? [...new Set([...valuesOf(item), ...values])] : values;
-          if (item?.timestamp === timestamp && all.length === valuesOf(item).length) { byKey.delete(key); continue; }   // already on its way
-          outboxUpdates.set(key, outboxItem(key, timestamp, all));
-          // The device holds its own writes, and a re-upload is one: the server will hold it under our id.
-          let state = stateOf(key);
-          let changed = false;
-          for (const value of values) {
-            const r = merge(state, { timestamp, device_id: this.deviceId, value });
-            state = r.state;
-            changed ||= r.outcome === "joined" || r.outcome === "replaced";
-          }
-          if (changed) { updates.set(key, state); if (!changedKeys.includes(key)) changedKeys.push(key); }
-        }
-        reset = { phase: "reuploading", keys: [...byKey.keys()] };
-        seen = null;
-      }
-    }
-    let lastReset = null;
-    if (reset?.phase === "reuploading" && !reset.keys.some(key => itemOf(key) && !itemOf(key).rejected)) {
-      lastReset = { keys: reset.keys.length, at: Date.now() };
-      reset = null;
-    }
+    const replica = {
+      entries: this.entries, outbox: this.outbox, kept: this.kept, clock: this.clock, cursor: this.cursor,
+      epoch: this.epoch, reset: this.reset, seen: this.#seen, deviceId: this.deviceId,
+    };
+    const plan = planAck(replica, ack, sent, behind);
+    const { changedKeys, updates, outboxUpdates, keptUpdates, cursor, epoch, reset, seen, lastReset } = plan;
+    let clock = plan.clock;
 
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
     // What another tab of this browser may have written meanwhile wins over the mirror: a newer item
@@ -373,41 +285,4 @@ export class NoteStore {
     }
     return changes;
   }
-}
-
-// The kept versions of a key after a write of this browser replaced `current` (its state before) while
-// the person's text started from `base`: every value `current` held that they never saw, unless already
-// kept, what they wrote, or this browser's own. Null when nothing is new to keep.
-function keptOnOverwrite(copies, current, base, value, deviceId) {
-  if (!current || current.length === 0) return null;
-  const top = current[0];
-  if (base && top.timestamp === base.timestamp && top.device_id === base.device_id) return null;
-  const result = [...(copies ?? [])];
-  for (const w of current) {
-    if (w.device_id === deviceId || w.value === null || w.value === value || w.value === base?.value || result.some(c => c.value === w.value)) continue;
-    result.push({ value: w.value, timestamp: w.timestamp, device_id: w.device_id, reason: "overwritten" });
-  }
-  return result.length > (copies?.length ?? 0) ? result : null;
-}
-
-// The kept versions of a key after `state`, a newer write from elsewhere, beat the unacknowledged
-// outbox `item` of this browser: its values the note no longer shows. Null when nothing is new to keep.
-function keptOnLoss(copies, item, state, deviceId) {
-  const result = [...(copies ?? [])];
-  for (const value of valuesOf(item)) {
-    if (value === null || state.some(w => w.value === value) || result.some(c => c.value === value)) continue;
-    result.push({ value, timestamp: item.timestamp, device_id: deviceId, reason: "lost" });
-  }
-  return result.length > (copies?.length ?? 0) ? result : null;
-}
-
-// An outbox item holds one write of its key, or, after a reset, every value the key has at its
-// timestamp (`also`: the rest), each sent as its own change with that timestamp.
-const valuesOf = item => [item.value, ...(item.also ?? [])];
-
-function outboxItem(key, timestamp, values, rejected) {
-  const item = { key, value: values[0], timestamp };
-  if (values.length > 1) item.also = values.slice(1);
-  if (rejected) item.rejected = rejected;
-  return item;
 }

@@ -1,0 +1,122 @@
+// The editor: the open note's text, saved as the person types, never replaced under their cursor by a
+// change from elsewhere (that shows in the conflict view beside it), and its save state.
+
+import { isConflict } from "./crdt.js";
+import { renderConflict } from "./conflict-view.js";
+import { queueRender } from "./note-list.js";
+import { pathOf } from "./note-paths.js";
+import { $, page } from "./page-state.js";
+
+const AUTOSAVE_MS = 600;
+let autosaveTimer = 0;
+
+export function open(key) {
+  if (page.selected && page.dirty) save();
+  page.selected = key;
+  page.dirty = false;
+  page.mergeMode = false;
+  page.base = null;
+  document.body.classList.add("show-editor");
+  $("empty").hidden = true;
+  $("editor-pane").hidden = false;
+  refreshEditor();
+  queueRender();
+}
+
+// Shows the open note's stored state. Text being typed (dirty) or a merge being edited is never
+// replaced: a change from elsewhere shows in the conflict view beside it, and stays there after the
+// save (kept) until the person chooses; our own write needs no reload.
+export function refreshEditor() {
+  const path = pathOf(page.selected);
+  $("note-path").textContent = path;
+  $("note-path").title = path;
+  const writes = page.store.entries.get(page.selected) ?? [{ timestamp: 0, device_id: page.store.deviceId, value: "" }];
+  const conflict = isConflict(writes);
+  const pending = page.store.outbox.get(page.selected);
+  $("rejected-notice").hidden = !pending?.rejected;
+  $("rejected-notice").textContent = pending?.rejected ? `The server refused this edit: ${pending.rejected}. Change the note to try again.` : "";
+  const value = writes[0].value ?? "";
+  const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(writes[0], page.base) && $("content").value !== value && page.store.entries.has(page.selected);
+  renderConflict(writes, conflict, changedWhileTyping);
+  if (page.dirty || page.mergeMode) {
+    renderSaveState();
+    return;
+  }
+  page.base = page.store.entries.has(page.selected) ? writes[0] : null;
+  const content = $("content");
+  if (content.value !== value) {
+    const { selectionStart, selectionEnd } = content;
+    content.value = value;
+    content.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
+  }
+  content.placeholder = writes[0].value === null ? "(deleted on another device)" : "Write here…";
+  renderSaveState();
+}
+
+const sameWrite = (a, b) => !!a && !!b && a.timestamp === b.timestamp && a.device_id === b.device_id;
+
+export function renderSaveState() {
+  const pending = page.selected && page.store.outbox.get(page.selected);
+  $("save-state").textContent = page.dirty ? "Editing…" : pending ? (pending.rejected ? "Refused" : "Saved, not sent") : "Synced";
+  $("save-state").dataset.state = page.dirty ? "editing" : pending ? "unsent" : "synced";
+}
+
+export async function save() {
+  clearTimeout(autosaveTimer);
+  if (!page.selected || !page.dirty) return;
+  const key = page.selected;
+  const text = $("content").value;
+  const merged = page.mergeMode;
+  page.dirty = false;
+  page.mergeMode = false;
+  const current = page.store.entries.get(key);
+  // Writing the same text again would only tick the clock; a conflict is resolved by any new write.
+  if (current && current[0].value === text && !isConflict(current) && !merged) { renderSaveState(); return; }
+  // A merge is the person's choice among every version; typing over a note keeps what it replaced unseen.
+  await write(key, text, merged ? undefined : page.base);
+  if (merged) await dismissKept(key);
+}
+
+// Saves what the editor holds now, before the page may be frozen or killed (a hidden tab on a phone
+// often is, with no later event). A merge being edited is saved only on purpose.
+export function flushEditor() {
+  return page.dirty && !page.mergeMode ? save() : Promise.resolve();
+}
+
+export async function write(key, value, from = undefined) {
+  const w = await page.store.write(key, value, from);
+  // The person's next text builds on this write, whether or not they typed on meanwhile.
+  if (key === page.selected) page.base = w;
+  page.client.kick();
+  queueRender();
+  if (key === page.selected) refreshEditor();
+}
+
+export async function dismissKept(key) {
+  await page.store.dismissKept(key);
+  queueRender();
+  if (key === page.selected) refreshEditor();
+}
+
+export function wireEditor() {
+  $("save").addEventListener("click", save);
+  $("delete").addEventListener("click", async () => {
+    const key = page.selected;
+    page.dirty = false;
+    await write(key, null);
+    page.selected = null;
+    $("editor-pane").hidden = true;
+    $("empty").hidden = false;
+    document.body.classList.remove("show-editor");
+  });
+  $("back").addEventListener("click", () => { if (page.dirty) save(); document.body.classList.remove("show-editor"); });
+  $("content").addEventListener("input", () => {
+    page.dirty = true;
+    renderSaveState();
+    clearTimeout(autosaveTimer);
+    // A merge in progress is saved only on purpose: half a merge must not resolve the conflict.
+    if (!page.mergeMode) autosaveTimer = setTimeout(save, AUTOSAVE_MS);
+  });
+  window.addEventListener("pagehide", flushEditor);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushEditor(); });
+}
