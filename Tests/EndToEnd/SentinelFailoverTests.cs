@@ -168,34 +168,18 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         await using var phone = ClientKit.Start(node, "phone", phoneDir.Path);
         await laptop.PutAsync("before.md", "replicated");
         await laptop.SyncBoundedAsync();
-        await _cluster.WaitUntilReplicatedAsync();
-        var replica = await _cluster.ReplicaAsync();
 
         // Act: the replica falls behind while the laptop writes three notes, acked by the primary alone;
         // the primary dies and the replica, which never got them, is promoted.
-        replica.Pause();
-        try
+        await LoseWhatIsWrittenDuringAsync(async () =>
         {
-            await _cluster.CutReplicationAsync();
             for (var i = 0; i < 3; i++)
             {
                 await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
             }
 
             await laptop.SyncBoundedAsync();
-            var crashed = await _cluster.CrashPrimaryAsync();
-            replica.Resume();
-            Assert.Equal(replica.Port, await _cluster.WaitForNewPrimaryAsync(crashed));
-        }
-        finally
-        {
-            replica.Resume();
-        }
-
-        await using (var promoted = await replica.ConnectAsync())
-        {
-            Assert.False(await promoted.GetDatabase().HashExistsAsync(RedisKeys.For("default")[1], "note:during/0.md"), "the failover lost nothing: the test shows nothing");
-        }
+        }, "note:during/0.md");
 
         // The phone writes on the new primary (which fences the clock and renames the history); the
         // laptop syncs again, as it does on its next edit or reconnect.
@@ -228,6 +212,62 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         {
             await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
         }
+    }
+
+    [Fact]
+    public async Task ALossyFailoverRenamesTheHistoryUnderALiveDeviceOfAnotherNode()
+    {
+        // Arrange: two nodes, MinReplicas 0. On node B, a raw WebSocket device that stays live and the
+        // laptop (.NET client); on node A, the phone.
+        var settings = NodeSettings(headCheckMs: 1000);
+        settings["NoteSync__Redis__MinReplicas"] = "0";
+        settings["Logging__LogLevel__NoteSync"] = "Information";
+        var starting = new[] { ServerProcess.StartAsync(settings), ServerProcess.StartAsync(settings) };
+        await using var nodeA = await starting[0];
+        await using var nodeB = await starting[1];
+        using var laptopDir = new TempDirectory();
+        using var phoneDir = new TempDirectory();
+        await using var laptop = ClientKit.Start(nodeB, "laptop", laptopDir.Path);
+        await using var phone = ClientKit.Start(nodeA, "phone", phoneDir.Path);
+        await using var watcher = await WsDevice.ConnectAsync(nodeB, "watcher");
+        await watcher.PullAsync();
+        await laptop.PutAsync("before.md", "replicated");
+        await laptop.SyncBoundedAsync();
+
+        // Act: the laptop's three notes are acked by the primary alone and lost by the failover, after
+        // the watcher received them live: its cursor is above anything the new primary holds.
+        await LoseWhatIsWrittenDuringAsync(async () =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
+            }
+
+            await laptop.SyncBoundedAsync();
+            await watcher.WaitForValueAsync("note:during/2.md", "acked, then lost by the store", Bound);
+        }, "note:during/0.md");
+        await phone.PutAsync("after.md", "written after the failover");
+
+        // Assert: node B learns of the history node A's write renamed, and aborts the watcher's
+        // connection (no close frame, docs/protocol.md §3.4) rather than feed it the new history from a
+        // cursor that history never had; the laptop, reset, puts its lost notes back; every device and
+        // the store end with everything.
+        Assert.Null(await watcher.Closed.WaitAsync(TimeSpan.FromSeconds(30)));
+        var everything = new Dictionary<string, string>
+        {
+            ["note:before.md"] = "replicated",
+            ["note:during/0.md"] = "acked, then lost by the store",
+            ["note:during/1.md"] = "acked, then lost by the store",
+            ["note:during/2.md"] = "acked, then lost by the store",
+            ["note:after.md"] = "written after the failover",
+        };
+        await ServerNotes.WaitForAsync(nodeA, everything, TimeSpan.FromSeconds(60));
+        foreach (var client in new[] { laptop, phone })
+        {
+            await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
+        }
+
+        Assert.Contains("under device watcher's connection; closed so it reconnects and is reset", nodeB.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -291,6 +331,33 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal("through the old primary", reader.ValueOf("note:before-failover"));
         Assert.Equal("through the new primary", reader.ValueOf("note:after-failover"));
         output.WriteLine($"primary {primaryBefore} -> {primaryAfter}");
+    }
+
+    /// <summary>
+    /// A failover that loses acknowledged writes: the replica is cut off while <paramref name="write"/>
+    /// runs (acked by the primary alone), then the primary is killed and the replica promoted. Fails
+    /// if the new primary holds <paramref name="lostKey"/> (then the test would show nothing).
+    /// </summary>
+    private async Task LoseWhatIsWrittenDuringAsync(Func<Task> write, string lostKey)
+    {
+        await _cluster.WaitUntilReplicatedAsync();
+        var replica = await _cluster.ReplicaAsync();
+        replica.Pause();
+        try
+        {
+            await _cluster.CutReplicationAsync();
+            await write();
+            var crashed = await _cluster.CrashPrimaryAsync();
+            replica.Resume();
+            Assert.Equal(replica.Port, await _cluster.WaitForNewPrimaryAsync(crashed));
+        }
+        finally
+        {
+            replica.Resume();
+        }
+
+        await using var promoted = await replica.ConnectAsync();
+        Assert.False(await promoted.GetDatabase().HashExistsAsync(RedisKeys.For("default")[1], lostKey), "the failover lost nothing: the test shows nothing");
     }
 
     private Dictionary<string, string> NodeSettings(int headCheckMs) => new()
