@@ -28,6 +28,11 @@ if (!KeyCharacters.CanCheckNormalization)
     return 1;
 }
 
+if (args is [RefusedKeysCommand.Name, .. var refusedKeysArgs])
+{
+    return await RefusedKeysCommand.RunAsync(refusedKeysArgs, Console.Out, Console.Error);
+}
+
 // Opening the store may find another server's lock on the data directory.
 WebApplication app;
 try

@@ -119,9 +119,12 @@ internal static class DataDirectoryCommands
         return connection;
     }
 
-    private static string DataDirectory(string[] args)
+    private static string DataDirectory(string[] args) => Settings(args).DataDir;
+
+    /// <summary>The <c>NoteSync</c> settings as the server would read them with <paramref name="args"/>.</summary>
+    internal static NoteSyncOptions Settings(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        return builder.Configuration.GetSection(NoteSyncOptions.Section).Get<NoteSyncOptions>()?.DataDir ?? new NoteSyncOptions().DataDir;
+        return builder.Configuration.GetSection(NoteSyncOptions.Section).Get<NoteSyncOptions>() ?? new NoteSyncOptions();
     }
 }
