@@ -173,12 +173,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // the primary dies and the replica, which never got them, is promoted.
         await LoseWhatIsWrittenDuringAsync(async () =>
         {
-            for (var i = 0; i < 3; i++)
-            {
-                await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
-            }
-
-            await laptop.SyncBoundedAsync();
+            await WriteTheNotesToLoseAsync(laptop);
         }, "note:during/0.md");
 
         // The phone writes on the new primary (which fences the clock and renames the history); the
@@ -199,19 +194,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         }, "both devices to sync through the new primary", Bound);
 
         // Assert: the laptop was reset and put its lost writes back; both devices and the store hold everything.
-        var everything = new Dictionary<string, string>
-        {
-            ["note:before.md"] = "replicated",
-            ["note:during/0.md"] = "acked, then lost by the store",
-            ["note:during/1.md"] = "acked, then lost by the store",
-            ["note:during/2.md"] = "acked, then lost by the store",
-            ["note:after.md"] = "written after the failover",
-        };
-        await ServerNotes.WaitForAsync(node, everything, TimeSpan.FromSeconds(60));
-        foreach (var client in new[] { laptop, phone })
-        {
-            await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
-        }
+        await EveryoneHoldsEverythingAsync(node, laptop, phone);
     }
 
     [Fact]
@@ -238,12 +221,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // the watcher received them live: its cursor is above anything the new primary holds.
         await LoseWhatIsWrittenDuringAsync(async () =>
         {
-            for (var i = 0; i < 3; i++)
-            {
-                await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
-            }
-
-            await laptop.SyncBoundedAsync();
+            await WriteTheNotesToLoseAsync(laptop);
             await watcher.WaitForValueAsync("note:during/2.md", "acked, then lost by the store", Bound);
         }, "note:during/0.md");
         await phone.PutAsync("after.md", "written after the failover");
@@ -253,19 +231,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // cursor that history never had; the laptop, reset, puts its lost notes back; every device and
         // the store end with everything.
         Assert.Null(await watcher.Closed.WaitAsync(TimeSpan.FromSeconds(30)));
-        var everything = new Dictionary<string, string>
-        {
-            ["note:before.md"] = "replicated",
-            ["note:during/0.md"] = "acked, then lost by the store",
-            ["note:during/1.md"] = "acked, then lost by the store",
-            ["note:during/2.md"] = "acked, then lost by the store",
-            ["note:after.md"] = "written after the failover",
-        };
-        await ServerNotes.WaitForAsync(nodeA, everything, TimeSpan.FromSeconds(60));
-        foreach (var client in new[] { laptop, phone })
-        {
-            await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
-        }
+        await EveryoneHoldsEverythingAsync(nodeA, laptop, phone);
 
         Assert.Contains("under device watcher's connection; closed so it reconnects and is reset", nodeB.Output, StringComparison.Ordinal);
     }
@@ -331,6 +297,35 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal("through the old primary", reader.ValueOf("note:before-failover"));
         Assert.Equal("through the new primary", reader.ValueOf("note:after-failover"));
         output.WriteLine($"primary {primaryBefore} -> {primaryAfter}");
+    }
+
+    /// <summary>The three notes the laptop writes while the replica is cut off, acked and synced.</summary>
+    private static async Task WriteTheNotesToLoseAsync(NoteSync.Client.NoteSyncClient laptop)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await laptop.PutAsync($"during/{i}.md", "acked, then lost by the store");
+        }
+
+        await laptop.SyncBoundedAsync();
+    }
+
+    /// <summary>Waits until the store and every client hold the notes written before, during and after the lossy failover.</summary>
+    private static async Task EveryoneHoldsEverythingAsync(ITestServer node, params NoteSync.Client.NoteSyncClient[] clients)
+    {
+        var everything = new Dictionary<string, string>
+        {
+            ["note:before.md"] = "replicated",
+            ["note:during/0.md"] = "acked, then lost by the store",
+            ["note:during/1.md"] = "acked, then lost by the store",
+            ["note:during/2.md"] = "acked, then lost by the store",
+            ["note:after.md"] = "written after the failover",
+        };
+        await ServerNotes.WaitForAsync(node, everything, TimeSpan.FromSeconds(60));
+        foreach (var client in clients)
+        {
+            await ClientKit.WaitUntilAsync(() => everything.All(e => client.Get(e.Key["note:".Length..]) == e.Value), "every note on every device", TimeSpan.FromSeconds(60));
+        }
     }
 
     /// <summary>
