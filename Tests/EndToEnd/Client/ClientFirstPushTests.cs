@@ -23,7 +23,7 @@ public sealed class ClientFirstPushTests
         await client.PutAsync("hello.md", "hi");
         await client.SyncBoundedAsync();
         var pushedBytes = new ConcurrentQueue<int>();
-        client.OnPushSending = push => pushedBytes.Enqueue(push.Changes.Sum(c => c.Value?.Length ?? 0));
+        client.Hooks.PushSending = push => pushedBytes.Enqueue(push.Changes.Sum(c => c.Value?.Length ?? 0));
         await first.StopAsync();
         await ClientKit.WaitUntilAsync(() => client.Status.State != ConnectionState.Online, "the client to notice the server is gone");
 
