@@ -24,9 +24,18 @@ internal static class CliKit
     public static async Task<CliProcess> StartSyncAsync(string folder, ITestServer server, string device, params string[] extra)
     {
         var cli = CliProcess.Start(Sync(folder, server, device, extra));
-        await cli.WaitForStderrAsync("online (", StartLimit);
-        await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal), "the first sync to finish", StartLimit);
-        return cli;
+        try
+        {
+            await cli.WaitForStderrAsync("online (", StartLimit);
+            await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal), "the first sync to finish", StartLimit);
+            return cli;
+        }
+        catch
+        {
+            // The caller never gets the process to dispose: a failed start must not leave a sync running.
+            await cli.DisposeAsync();
+            throw;
+        }
     }
 
     public static void WriteNote(string folder, string path, string content)
