@@ -42,16 +42,25 @@ public sealed class RedisServer : IAsyncDisposable
     /// <param name="extraArguments">More <c>redis-server</c> arguments, e.g. <c>--replicaof 127.0.0.1 6379</c>.</param>
     public static async Task<RedisServer> StartAsync(bool appendOnly = true, params string[] extraArguments)
     {
-        var server = new RedisServer(FreePort(), appendOnly, extraArguments);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await server.LaunchAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
+            var server = new RedisServer(FreePort(), appendOnly, extraArguments);
+            try
+            {
+                await server.LaunchAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.Output.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                // The free port was taken between asking for it and redis-server binding it (by another
+                // test's server or client, starting at the same moment): a fresh port, a fresh start.
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
         }
     }
 

@@ -5,13 +5,13 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>With auth on, the page asks for a token once, keeps it across reloads, and asks again when it is refused.</summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserAuthTests(BrowserFixture browser)
 {
     [Fact]
     public async Task PageAsksForATokenOnceAndKeepsIt()
     {
         // Arrange: auth on; a device of space alice is live.
-        await using var server = await ServerProcess.StartAsync(TestTokens.Settings());
+        await using var server = await InProcessServer.StartAsync(TestTokens.Settings());
         await using var laptop = await WsDevice.ConnectAsync(server, "laptop", token: TestTokens.Mint("alice", "laptop"));
         await laptop.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -45,7 +45,7 @@ public sealed class BrowserAuthTests(BrowserFixture browser) : IClassFixture<Bro
         // Arrange: no clock skew, and a token that expires in 4 s.
         var settings = TestTokens.Settings();
         settings["NoteSync__Auth__ClockSkewSeconds"] = "0";
-        await using var server = await ServerProcess.StartAsync(settings);
+        await using var server = await InProcessServer.StartAsync(settings);
         await using var laptop = await WsDevice.ConnectAsync(server, "laptop", token: TestTokens.Mint("bob", "laptop"));
         await laptop.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);

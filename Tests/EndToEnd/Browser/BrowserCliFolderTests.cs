@@ -8,8 +8,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// The page and a <c>notesync sync</c> folder show the same notes: a note named in the page is a
 /// Markdown file in the folder, a file edited there changes the page, and "Keep both" makes a file too.
 /// </summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserCliFolderTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserCliFolderTests(BrowserFixture browser)
 {
     // Less than any "web-..." id, so in a conflict the page's write is the winner and this device's the copy.
     private const string Phone = "phone";
@@ -18,7 +18,7 @@ public sealed class BrowserCliFolderTests(BrowserFixture browser) : IClassFixtur
     public async Task NotesOfThePageAreFilesOfACliFolderBothWays()
     {
         // Arrange: a server, a page, a CLI folder in live sync, and a raw device to make a conflict with.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var folder = new TempDirectory();
         await using var raw = await WsDevice.ConnectAsync(server, Phone);
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -68,7 +68,7 @@ public sealed class BrowserCliFolderTests(BrowserFixture browser) : IClassFixtur
     public async Task TheNewNoteDialogCountsTheAddedExtensionAndRefusesNamesAFolderWouldSkip()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
         var dialog = page.Page.Locator("#new-dialog");
         var error = page.Page.Locator("#new-error");

@@ -7,8 +7,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// A write at the same logical time as the page's shows as a conflict in
 /// every page, side by side, and a resolution made in one page clears it in the others.
 /// </summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserConflictTests(BrowserFixture browser)
 {
     // Greater than any "web-..." id, so the raw device's write is the winner and the page's the sibling.
     private const string RawDevice = "zz-tablet";
@@ -17,7 +17,7 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
     public async Task EqualTimestampConflictShowsInBothPagesAndKeepThisClearsIt()
     {
         // Arrange: two pages; a writes a note; a raw device writes it at the very timestamp a used.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, RawDevice);
         await using var a = await NotePage.OpenAsync(browser, server);
         await using var b = await NotePage.OpenAsync(browser, server);
@@ -61,7 +61,7 @@ public sealed class BrowserConflictTests(BrowserFixture browser) : IClassFixture
     public async Task KeepBothAndEditAMergeResolveForEveryPage()
     {
         // Arrange: two notes in conflict, seen by two pages.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, RawDevice);
         await using var a = await NotePage.OpenAsync(browser, server);
         await using var b = await NotePage.OpenAsync(browser, server);

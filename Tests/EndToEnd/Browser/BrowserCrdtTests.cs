@@ -9,7 +9,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// page give the same state, write by write and outcome by outcome, as <see cref="LwwMerge"/>.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserCrdtTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserCrdtTests(BrowserFixture browser)
 {
     // Ids and values that probe the order: case, non-ASCII (ordinal UTF-16, not culture), the
     // empty string, prefixes, and null (a delete, lowest).
@@ -20,7 +20,7 @@ public sealed class BrowserCrdtTests(BrowserFixture browser) : IClassFixture<Bro
     public async Task JsMergeGivesTheSameStatesAsLwwMerge()
     {
         // Arrange: 400 random sequences of up to 8 writes over 3 timestamps (fixed seed: a failure repeats).
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
         var random = new Random(20261125);
         var cases = Enumerable.Range(0, 400).Select(_ => Enumerable.Range(0, random.Next(1, 9))

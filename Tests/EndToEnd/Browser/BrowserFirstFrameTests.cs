@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// limits that answer tells, not by those of an earlier connection.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserFirstFrameTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserFirstFrameTests(BrowserFixture browser)
 {
     private const int MaxMessageBytes = 64 * 1024;
 
@@ -17,7 +17,7 @@ public sealed class BrowserFirstFrameTests(BrowserFixture browser) : IClassFixtu
     {
         // Arrange: a page connected to a server with the default limits (16 MiB a message), then the server stopped.
         using var data = new TempDirectory();
-        await using var first = await ServerProcess.StartAsync(dataDir: data.Path);
+        await using var first = await InProcessServer.StartAsync(dataDir: data.Path);
         await using var page = await NotePage.OpenAsync(browser, first);
         await page.WaitForStatusAsync("connected");
         var oversize = 0;
@@ -39,7 +39,7 @@ public sealed class BrowserFirstFrameTests(BrowserFixture browser) : IClassFixtu
             await page.CreateNoteAsync($"big{i}", texts[i]);
         }
 
-        await using var second = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dataDir: data.Path, port: first.Port);
+        await using var second = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dataDir: data.Path, port: first.Port);
 
         // Assert: every note reached the server, none was refused, and no frame was over the new limit
         // (one would have been closed with 1009).

@@ -4,7 +4,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
 /// One headless Chromium (Debian's <c>/usr/bin/chromium</c>, driven by Playwright's bundled driver; no
-/// browser download) per test class. Each page gets its own <see cref="IBrowserContext"/>, so its own
+/// browser download) for each browser test collection (<see cref="SerialBrowsers"/>,
+/// <see cref="SecondBrowserLane"/>). Each page gets its own <see cref="IBrowserContext"/>, so its own
 /// IndexedDB and localStorage: a fresh browser profile, as a second device would have.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
@@ -31,6 +32,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{ChromiumPath} is missing: the browser tests need Debian's chromium (./test.sh installs it: apt-get install chromium)");
         }
 
+        // Playwright's assertions wait 5 s unless told otherwise, the one bound here that a 2-core machine
+        // running the suite's other classes was seen to pass while the page was still on its way; every
+        // other wait of these tests is ClientKit.WaitLimit, and a bound on a wait costs nothing when it holds.
+        Assertions.SetDefaultExpectTimeout((float)NoteSync.Tests.Infra.ClientKit.WaitLimit.TotalMilliseconds);
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

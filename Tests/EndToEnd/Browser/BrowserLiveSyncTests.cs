@@ -4,14 +4,14 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>Two pages, and a page and the .NET client, see each other's edits as they happen.</summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserLiveSyncTests(BrowserFixture browser)
 {
     [Fact]
     public async Task TwoPagesSyncLive()
     {
         // Arrange: one server, two browser profiles (two devices), the second at phone width.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var a = await NotePage.OpenAsync(browser, server);
         await using var b = await NotePage.OpenAsync(browser, server, NotePage.Phone);
         await a.WaitForStatusAsync("connected");
@@ -49,7 +49,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
     public async Task PageAndDotNetClientSyncLive()
     {
         // Arrange: a page and the NoteSync.Client library (on the SignalR hub) on one server.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var dir = new TempDirectory();
         await using var client = ClientKit.Start(server, "laptop", dir.Path);
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -74,7 +74,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
     public async Task PageWithoutWebSocketsSyncsByPolling(bool turnedOffInAddress)
     {
         // Arrange: a browser without WebSocket, or a page told not to use it (SyncConfig.EnableWebSocket), and a raw device.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "script");
         await raw.PullAsync();
         await using var page = turnedOffInAddress
@@ -99,7 +99,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
         // Arrange: every WebSocket the page opens to /ws/sync is refused (closed before it opens, never
         // reaching the server, as behind a proxy that drops upgrades) while POST /sync goes through. The
         // address shortens the wait before the page tries a WebSocket again from 60 s to 1 s.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         var refused = 0;
@@ -149,7 +149,7 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser) : IClassFixture
     public async Task ASecondTabOfTheSameBrowserWaitsUntilTheFirstCloses()
     {
         // Arrange: a page, then a second tab of the same browser profile (same IndexedDB, same device id).
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
         await page.WaitForStatusAsync("connected");
         var second = await page.Context.NewPageAsync();

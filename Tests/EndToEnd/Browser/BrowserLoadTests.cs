@@ -9,8 +9,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// on a reload) and the list stays responsive to the search box. The figures are printed; the
 /// bounds are loose on purpose (a 2-core machine shared with other work), they catch a page that hangs.
 /// </summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserLoadTests(BrowserFixture browser, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserLoadTests(BrowserFixture browser, ITestOutputHelper output)
 {
     private const int Notes = 2_000;
     private const double FilterBoundMs = 1_000;
@@ -19,7 +19,7 @@ public sealed class BrowserLoadTests(BrowserFixture browser, ITestOutputHelper o
     public async Task TwoThousandNotesLoadAndSearchStaysResponsive()
     {
         // Arrange: 2,000 notes in 20 folders, written by a raw device in one push.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using (var seeder = await WsDevice.ConnectAsync(server, "seeder"))
         {
             await seeder.PutManyAsync(Enumerable.Range(0, Notes).Select(i =>

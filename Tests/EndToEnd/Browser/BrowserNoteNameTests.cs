@@ -11,13 +11,13 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// synced folder skips because Windows could not hold it (docs/client.md, "Which files are notes").
 /// </summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserNoteNameTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserNoteNameTests(BrowserFixture browser)
 {
     [Fact]
     public async Task ProtocolJsRefusesTheCharactersAndKeysTheServerRefuses()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
         string[] keys =
         [
@@ -55,7 +55,7 @@ public sealed class BrowserNoteNameTests(BrowserFixture browser) : IClassFixture
     public async Task NewNoteDialogRefusesWhatAKeyOrAFolderCannotHoldAndMakesTheNameNfc()
     {
         // Arrange
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "raw");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);

@@ -5,13 +5,13 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>Editing goes on without the network, survives a reload, and is pushed on return.</summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserOfflineTests(BrowserFixture browser)
 {
     [Fact]
     public async Task OfflineEditsArePushedOnReconnect()
     {
         // Arrange: a page and a raw device, both live, sharing one note.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -55,7 +55,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
     public async Task ReloadKeepsUnsentEdits()
     {
         // Arrange: the server cannot be reached for sync (WebSocket and POST /sync blocked), the page can be.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         var blocked = true;
@@ -108,7 +108,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
     public async Task AWriteTheServerRefusesIsKeptMarkedAndDoesNotHoldBackTheOthers()
     {
         // Arrange: a server that takes values of at most 64 bytes; a page and a raw device.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "64" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxValueBytes"] = "64" });
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -141,7 +141,7 @@ public sealed class BrowserOfflineTests(BrowserFixture browser) : IClassFixture<
     public async Task ANoteTooLargeForAMessageIsRefusedWithTheReasonAndSentAgainOnlyOnceChanged()
     {
         // Arrange: a server that takes WebSocket messages of at most 4 KiB (larger: close 1009); a page and a raw device.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "4096" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = "4096" });
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);

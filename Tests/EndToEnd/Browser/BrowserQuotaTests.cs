@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// person the server's reason, and sends the note by itself once another device has made room.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserQuotaTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserQuotaTests(BrowserFixture browser)
 {
     [Theory]
     [InlineData("")]
@@ -16,7 +16,7 @@ public sealed class BrowserQuotaTests(BrowserFixture browser) : IClassFixture<Br
     public async Task ANoteOverTheQuotaStaysUnsentWithTheReasonShownUntilRoomIsMade(string query)
     {
         // Arrange: a space of two notes, both written on the page.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxNotesPerSpace"] = "2" });
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxNotesPerSpace"] = "2" });
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server, query: query);

@@ -11,7 +11,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// takes the reset, reads the space again, puts back what the server lost, and gets what is new.
 /// </summary>
 [Collection(SerialBrowsers.Name)]
-public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class BrowserResetTests(BrowserFixture browser)
 {
     // Two changes a page, so every reset here is paged and its end is a later frame than its start.
     private static readonly Dictionary<string, string> SmallPages = new() { ["NoteSync__Sync__MaxChangesPerAck"] = "2" };
@@ -33,7 +33,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     public async Task APageOutlivingABackupRestorePutsBackWhatTheServerLost(bool renewEpoch, bool polling)
     {
         // Arrange: notes on the server, then the backup.
-        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using var server = await InProcessServer.StartAsync(SmallPages);
         var query = polling ? "?enable_websocket=false&sync_interval_ms=200" : "";
         var live = polling ? "polling" : "connected";
         await using var page = await NotePage.OpenAsync(browser, server, query: query);
@@ -43,9 +43,9 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
         await page.CreateNoteAsync("kept", "untouched since the backup");
         await page.WaitForNothingUnsentAsync();
         using var backup = new TempDirectory();
-        server.Kill();
+        await server.StopAsync();
         CopyFolder(server.DataDir, backup.Path);
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         await page.WaitForStatusAsync(live);
 
         // ... what the backup will not have: new notes, an edit, a delete, another device's note.
@@ -68,14 +68,14 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
         // Act: the restore, by the book, while the page is cut off.
         await page.Context.SetOfflineAsync(true);
         await page.WaitForStatusAsync("offline");
-        server.Kill();
+        await server.StopAsync();
         RestoreFolder(backup.Path, server.DataDir);
         if (renewEpoch)
         {
             await RenewEpochAsync(server.DataDir);
         }
 
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         string[] restored = ["restored/1.md", "restored/2.md", "restored/3.md"];
         await using var desk = await WsDevice.ConnectAsync(server, "desk");
         await desk.PullAsync();
@@ -147,7 +147,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     public async Task AReloadDuringAResetStillPutsBackWhatTheServerLost()
     {
         // Arrange: a page whose first connection to see a reset frame hears nothing more after it.
-        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using var server = await InProcessServer.StartAsync(SmallPages);
         var cut = 0;
         await using var page = await NotePage.OpenAsync(browser, server, prepare: context =>
             context.RouteWebSocketAsync("**/ws/sync*", ws =>
@@ -176,19 +176,19 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
 
         await page.WaitForNothingUnsentAsync();
         using var backup = new TempDirectory();
-        server.Kill();
+        await server.StopAsync();
         CopyFolder(server.DataDir, backup.Path);
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("new/a", "after the backup");
         await page.EditAsync("old/0.md", "old 0, edited after the backup");
         await page.WaitForNothingUnsentAsync();
 
         // Act: restore with a new epoch; the page takes the reset's first page, then is reloaded.
-        server.Kill();
+        await server.StopAsync();
         RestoreFolder(backup.Path, server.DataDir);
         await RenewEpochAsync(server.DataDir);
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         await page.Page.WaitForFunctionAsync("() => window.notesync.store.reset?.phase === 'reading'");
         await Assertions.Expect(page.Page.Locator("#reset-notice")).ToHaveAttributeAsync("data-state", "reading");
         await page.ScreenshotAsync("reset-reading");
@@ -218,7 +218,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     public async Task AnAnswerBelowTheCursorFromAServerWithoutEpochsIsTakenAsAReset()
     {
         // Arrange: a page whose WebSocket frames lose their epoch and reset fields.
-        await using var server = await ServerProcess.StartAsync(SmallPages);
+        await using var server = await InProcessServer.StartAsync(SmallPages);
         await using var page = await NotePage.OpenAsync(browser, server, prepare: context =>
             context.RouteWebSocketAsync("**/ws/sync*", ws =>
             {
@@ -246,9 +246,9 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
 
         await page.WaitForNothingUnsentAsync();
         using var backup = new TempDirectory();
-        server.Kill();
+        await server.StopAsync();
         CopyFolder(server.DataDir, backup.Path);
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("new/a", "after the backup");
         await page.CreateNoteAsync("new/b", "also after the backup");
@@ -259,9 +259,9 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
         // Act: the backup is put back (no epoch to renew: this server has none) while the page is offline.
         await page.Context.SetOfflineAsync(true);
         await page.WaitForStatusAsync("offline");
-        server.Kill();
+        await server.StopAsync();
         RestoreFolder(backup.Path, server.DataDir);
-        await server.RestartAsync();
+        await server.StartAgainAsync();
         await page.Context.SetOfflineAsync(false);
 
         // Assert: the page reads the space again and puts back exactly the three writes the backup lacks.
@@ -304,7 +304,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     public async Task AHistoryLostUnderALivePageIsPutBackAfterTheServerDropsItsConnection()
     {
         // Arrange: a page live on a Redis-backed server, with notes; its WebSockets are counted.
-        await using var server = await ServerProcess.StartOnStoreAsync(TestStores.Redis);
+        await using var server = await InProcessServer.StartOnStoreAsync(TestStores.Redis);
         var sockets = 0;
         await using var page = await NotePage.OpenAsync(browser, server, query: "?heartbeat_ms=600000", prepare: context =>
         {
@@ -351,7 +351,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     [Fact]
     public async Task TheReuploadDecisionTakesWhatTheServerLacksAndNothingElse()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
 
         var result = await page.Page.EvaluateAsync<JsonElement>(
@@ -412,7 +412,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     [Fact]
     public async Task TheStoreTakesAResetFrameByFrame()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
 
         var r = await page.Page.EvaluateAsync<JsonElement>(
@@ -509,7 +509,7 @@ public sealed class BrowserResetTests(BrowserFixture browser) : IClassFixture<Br
     [Fact]
     public async Task AVersionOneDatabaseOpensWithEverythingInIt()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
 
         var r = await page.Page.EvaluateAsync<JsonElement>(

@@ -5,8 +5,8 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>The page rides out a server killed and restarted, and a server that rate-limits it, losing nothing.</summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserResilienceTests(BrowserFixture browser)
 {
     [Fact]
     public async Task PageReconnectsAfterTheServerIsKilledAndPushesWhatWasWrittenMeanwhile()
@@ -36,7 +36,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
     public async Task RateLimitedPushesAreRetriedUntilEveryEditIsIn()
     {
         // Arrange: a server that lets a device push once a second, with no burst beyond that.
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string>
         {
             ["NoteSync__Limits__PushesPerSecond"] = "1",
             ["NoteSync__Limits__PushBurst"] = "1",
@@ -90,7 +90,7 @@ public sealed class BrowserResilienceTests(BrowserFixture browser) : IClassFixtu
     {
         // Arrange: the first WebSocket goes silent on cue (the server's frames stop reaching the page,
         // with no close, as after a laptop sleeps); later ones pass through. Short checks, from the address.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         var connections = 0;

@@ -8,8 +8,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// them may write, in every context: with Web Locks (secure contexts) and without them (a page served
 /// over plain HTTP under a host name, which has no <c>navigator.locks</c>).
 /// </summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserTabTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserTabTests(BrowserFixture browser)
 {
     // What a page on plain HTTP under a name (http://notes.lan:5000/) lacks: Web Locks exist only in secure contexts.
     private const string NoWebLocks = "delete Navigator.prototype.locks;";
@@ -20,7 +20,7 @@ public sealed class BrowserTabTests(BrowserFixture browser) : IClassFixture<Brow
     public async Task WithoutWebLocksOneTabWritesAndAnotherTakesOverWhenItCloses()
     {
         // Arrange: a page without navigator.locks, live; a raw device to see what reaches the server.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var first = await NotePage.OpenAsync(browser, server, prepare: context => context.AddInitScriptAsync(NoWebLocks));
@@ -76,7 +76,7 @@ public sealed class BrowserTabTests(BrowserFixture browser) : IClassFixture<Brow
     {
         // Arrange: a note of this page at some timestamp; then the stored clock below it, as two tabs of
         // a page without an election left it (each stored its own tick over the other's).
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -119,7 +119,7 @@ public sealed class BrowserTabTests(BrowserFixture browser) : IClassFixture<Brow
     [Fact]
     public async Task TwoStoresOnOneDatabaseNeitherTickBelowNorDropTheOthersWrites()
     {
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
 
         var r = await page.Page.EvaluateAsync<long[]>(

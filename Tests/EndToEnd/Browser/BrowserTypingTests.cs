@@ -8,14 +8,14 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// a change from elsewhere that arrives while they type is kept beside their text, and their text is
 /// saved when the page is hidden, before a phone may kill it.
 /// </summary>
-[Collection(SerialBrowsers.Name)]
-public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+[Collection(SecondBrowserLane.Name)]
+public sealed class BrowserTypingTests(BrowserFixture browser)
 {
     [Fact]
     public async Task AnOfflineEditThatLosesTheMergeIsKeptAndCanBeRestored()
     {
         // Arrange: a note on the page and another device.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -61,7 +61,7 @@ public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<B
     public async Task ARemoteChangeWhileTypingIsKeptBesideTheTypedText()
     {
         // Arrange: a note open in the page, known to another device.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -114,7 +114,7 @@ public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<B
     public async Task KeepBothWhileStillTypingKeepsTheTypedTextAsTheNote()
     {
         // Arrange: a note open in the page; the page's timers stop, so the autosave cannot come first.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
@@ -140,7 +140,7 @@ public sealed class BrowserTypingTests(BrowserFixture browser) : IClassFixture<B
     public async Task TextTypedOfflineIsSavedWhenThePageIsHiddenAndOutlivesTheTab()
     {
         // Arrange: a note open in the page; the network goes mid-typing.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var raw = await WsDevice.ConnectAsync(server, "phone");
         await raw.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);

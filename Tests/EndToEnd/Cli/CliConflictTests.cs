@@ -18,7 +18,7 @@ public sealed class CliConflictTests
         await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.ValueOf("note:plans.md") == "a's plan", "the server has a's plan");
         var timestamp = observer.StateOf("note:plans.md")!.Timestamp;
         await using var b = ClientKit.Create(server, "dev-b", libDir.Path);
-        await b.PutWithTimestampAsync("plans.md", "b's plan", timestamp);
+        await b.WriteWithTimestampAsync("plans.md", "b's plan", timestamp);
         b.Start();
         await b.SyncBoundedAsync();
 
@@ -66,7 +66,7 @@ public sealed class CliConflictTests
 
         // Act: the laptop edits offline; the phone writes a newer version (a higher clock) that reaches the server first.
         CliKit.WriteNote(folder.Path, "shared.md", "laptop's edit on the train");
-        await phone.PutWithTimestampAsync("shared.md", "phone's edit", 1000);
+        await phone.WriteWithTimestampAsync("shared.md", "phone's edit", 1000);
         await phone.SyncBoundedAsync();
         await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
 
@@ -96,8 +96,8 @@ public sealed class CliConflictTests
         using var dirC = new TempDirectory();
         await using var b = ClientKit.Create(server, "dev-b", dirB.Path);
         await using var c = ClientKit.Create(server, "dev-c", dirC.Path);
-        await b.PutWithTimestampAsync("notes/todo.md", "b's list", 500);
-        await c.PutWithTimestampAsync("notes/todo.md", "c's list", 500);
+        await b.WriteWithTimestampAsync("notes/todo.md", "b's list", 500);
+        await c.WriteWithTimestampAsync("notes/todo.md", "c's list", 500);
         b.Start();
         c.Start();
         await b.SyncBoundedAsync();

@@ -15,7 +15,7 @@ public sealed class CliDiskFullTests
     public async Task PullIntoAFullDiskExitsWithFourAndSaysSo(string size, string expected)
     {
         // Arrange: 40 notes of 20 KB on the server.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using (var writer = HttpDevice.Create(server, "writer"))
         {
             await writer.PutManyAsync([.. Enumerable.Range(0, 40).Select(i => ($"note:big/{i}.md", (string?)new string('x', 20_000)))]);
@@ -42,7 +42,7 @@ public sealed class CliDiskFullTests
     public async Task ARemoteNoteThatFoundTheDiskFullArrivesOnceSpaceIsFreed()
     {
         // Arrange: a live sync whose folder (and store) is on a 4 MB disk, in sync.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         using var disk = await TinyDisk.MountAsync("4m");
         var folder = Path.Combine(disk.MountPoint, "notes");
         await using var cli = CliProcess.Start(CliKit.Sync(folder, server, "laptop"), wrapper: disk.Wrapper);

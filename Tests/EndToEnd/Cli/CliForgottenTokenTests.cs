@@ -20,7 +20,7 @@ public sealed class CliForgottenTokenTests
         CliKit.WriteNote(folder.Path, "plans.md", "alice's plans");
         CliKit.WriteNote(folder.Path, "todo.md", "alice's list");
         int port;
-        await using (var authOn = await ServerProcess.StartAsync(TestTokens.Settings(), dataDir: data.Path))
+        await using (var authOn = await InProcessServer.StartAsync(TestTokens.Settings(), dataDir: data.Path))
         {
             port = authOn.Port;
             var first = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, authOn, "laptop", "--token", token));
@@ -28,7 +28,7 @@ public sealed class CliForgottenTokenTests
             await authOn.StopAsync();
         }
 
-        await using var server = await ServerProcess.StartAsync(dataDir: data.Path, port: port);
+        await using var server = await InProcessServer.StartAsync(dataDir: data.Path, port: port);
         await using (var other = HttpDevice.Create(server, "desk"))
         {
             await other.PutAsync("note:plans.md", "the open space's plans");

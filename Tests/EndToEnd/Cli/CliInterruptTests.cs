@@ -38,7 +38,7 @@ public sealed class CliInterruptTests
         // Arrange: enough notes for progress lines where the stage is one of them; for the upload, a server
         // that takes two pushes a second, so the upload is still going when the signal comes.
         var many = stage is "scanning" or "uploading";
-        await using var server = await ServerProcess.StartAsync(stage == "uploading"
+        await using var server = await InProcessServer.StartAsync(stage == "uploading"
             ? new Dictionary<string, string> { ["NoteSync__Limits__PushesPerSecond"] = "2", ["NoteSync__Limits__PushBurst"] = "1" }
             : null);
         using var folder = new TempDirectory();
@@ -50,7 +50,8 @@ public sealed class CliInterruptTests
 
         if (stage == "offline")
         {
-            server.Kill();
+            // Nothing listens on the port: to the CLI, the same as a server that crashed.
+            await server.StopAsync();
         }
 
         // Act: the signal once the stage is seen (a line printed), or at once for the start itself.
@@ -86,7 +87,7 @@ public sealed class CliInterruptTests
 
         if (stage == "offline")
         {
-            await server.RestartAsync();
+            await server.StartAgainAsync();
         }
 
         var push = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));

@@ -13,13 +13,29 @@ internal static class CliKit
     public static string[] OneShot(string verb, string folder, ITestServer server, string device, params string[] extra) =>
         [verb, folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
 
+    /// <summary>
+    /// How long a new CLI may take to be online and through its first sync: a process start, the runtime's
+    /// JIT and a first connection, which took over 30 s on the 2-core machine with the suite's other
+    /// classes and other jobs' builds beside it. A bound on a wait, so a generous one costs nothing.
+    /// </summary>
+    public static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(90);
+
     /// <summary>Starts a live sync and waits until it is online.</summary>
     public static async Task<CliProcess> StartSyncAsync(string folder, ITestServer server, string device, params string[] extra)
     {
         var cli = CliProcess.Start(Sync(folder, server, device, extra));
-        await cli.WaitForStderrAsync("online (");
-        await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal), "the first sync to finish");
-        return cli;
+        try
+        {
+            await cli.WaitForStderrAsync("online (", StartLimit);
+            await ClientKit.WaitUntilAsync(() => cli.Stdout.Contains("in sync:", StringComparison.Ordinal), "the first sync to finish", StartLimit);
+            return cli;
+        }
+        catch
+        {
+            // The caller never gets the process to dispose: a failed start must not leave a sync running.
+            await cli.DisposeAsync();
+            throw;
+        }
     }
 
     public static void WriteNote(string folder, string path, string content)

@@ -52,7 +52,7 @@ public sealed class CliTransportTests
     public async Task RefusedTokenUnreachableServerAndBusyFolderEachHaveTheirExitCode()
     {
         // Arrange: an auth-on server.
-        await using var server = await ServerProcess.StartAsync(TestTokens.Settings());
+        await using var server = await InProcessServer.StartAsync(TestTokens.Settings());
         using var folder = new TempDirectory();
         using var other = new TempDirectory();
         var badToken = new Dictionary<string, string> { ["NOTESYNC_TOKEN"] = TestTokens.Mint("alice", key: TestTokens.WrongKey) };
@@ -64,7 +64,7 @@ public sealed class CliTransportTests
         await using var running = await CliKit.StartSyncAsync(other.Path, server, "desktop", "--token", goodToken);
         var busy = await CliProcess.RunAsync(CliKit.OneShot("push", other.Path, server, "desktop", "--token", goodToken));
         var wrongDevice = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "phone"));
-        server.Kill();
+        await server.StopAsync();
         var unreachable = await CliProcess.RunAsync(CliKit.OneShot("pull", folder.Path, server, "laptop", "--token", goodToken));
         var noFolder = await CliProcess.RunAsync(["push", Path.Combine(folder.Path, "missing"), "--server", server.BaseUri.ToString(), "--device", "x"]);
         var noArgs = await CliProcess.RunAsync(["sync"]);

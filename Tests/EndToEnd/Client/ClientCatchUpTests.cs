@@ -45,7 +45,7 @@ public sealed class ClientCatchUpTests
         await using var server = await ServerProcess.StartOnStoreAsync(store);
         using var dir = new TempDirectory();
         await using var client = ClientKit.Start(server, "laptop", dir.Path);
-        await client.PutWithTimestampAsync("old", "before the loss", 5000);
+        await client.WriteWithTimestampAsync("old", "before the loss", 5000);
         await client.SyncBoundedAsync();
         Assert.True(client.LastAck >= 5000);
         var oldEpoch = client.Epoch;

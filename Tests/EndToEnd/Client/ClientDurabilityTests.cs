@@ -36,7 +36,7 @@ public sealed class ClientDurabilityTests
         await using var second = ClientKit.Create(server, "laptop", dir.Path);
         Assert.Equal(1, second.Status.OutboxDepth);
         Assert.Equal(cursorAtClose, second.LastAck);
-        second.OnPushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck, Changes = [.. p.Changes] });
+        second.Hooks.PushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck, Changes = [.. p.Changes] });
         second.Start();
         await second.SyncBoundedAsync();
         var beforeIdle = await observer.PullAsync();
@@ -69,7 +69,7 @@ public sealed class ClientDurabilityTests
         long timestamp;
         await using (var crashing = ClientKit.Create(server, "laptop", dir.Path))
         {
-            crashing.LoseAck = _ => true;
+            crashing.Hooks.LoseAck = _ => true;
             crashing.Start();
             await crashing.PutAsync("mid-push", "must arrive once");
             await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.ValueOf("note:mid-push") is not null, "the server applied the push");
@@ -83,7 +83,7 @@ public sealed class ClientDurabilityTests
         var pushes = new ConcurrentQueue<SyncPush>();
         await using var next = ClientKit.Create(server, "laptop", dir.Path);
         Assert.Equal(1, next.Status.OutboxDepth);
-        next.OnPushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck, Changes = [.. p.Changes] });
+        next.Hooks.PushSending = p => pushes.Enqueue(new SyncPush { LastAck = p.LastAck, Changes = [.. p.Changes] });
         next.Start();
         await next.SyncBoundedAsync();
 
@@ -120,7 +120,7 @@ public sealed class ClientDurabilityTests
 
         var pushes = new ConcurrentQueue<SyncPush>();
         await using var restarted = ClientKit.Create(server, "laptop", crashImage.Path);
-        restarted.OnPushSending = p => pushes.Enqueue(new SyncPush { Changes = [.. p.Changes] });
+        restarted.Hooks.PushSending = p => pushes.Enqueue(new SyncPush { Changes = [.. p.Changes] });
         restarted.Start();
         await restarted.SyncBoundedAsync();
 

@@ -18,12 +18,12 @@ public sealed class ClientFirstPushTests
         // Arrange: a client that synced with a server of default limits (16 MiB a message); the server stopped.
         using var data = new TempDirectory();
         using var store = new TempDirectory();
-        await using var first = await ServerProcess.StartAsync(dataDir: data.Path);
+        await using var first = await InProcessServer.StartAsync(dataDir: data.Path);
         await using var client = ClientKit.Start(first, "laptop", store.Path);
         await client.PutAsync("hello.md", "hi");
         await client.SyncBoundedAsync();
         var pushedBytes = new ConcurrentQueue<int>();
-        client.OnPushSending = push => pushedBytes.Enqueue(push.Changes.Sum(c => c.Value?.Length ?? 0));
+        client.Hooks.PushSending = push => pushedBytes.Enqueue(push.Changes.Sum(c => c.Value?.Length ?? 0));
         await first.StopAsync();
         await ClientKit.WaitUntilAsync(() => client.Status.State != ConnectionState.Online, "the client to notice the server is gone");
 
@@ -34,7 +34,7 @@ public sealed class ClientFirstPushTests
             await client.PutAsync($"big{i}.md", texts[i]);
         }
 
-        await using var second = await ServerProcess.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dataDir: data.Path, port: first.Port);
+        await using var second = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Limits__MaxMessageBytes"] = MaxMessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }, dataDir: data.Path, port: first.Port);
         await client.SyncBoundedAsync();
 
         // Assert: every note is on the server, none refused, and no push carried more than the new limit

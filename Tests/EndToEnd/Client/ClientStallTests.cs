@@ -20,7 +20,7 @@ public sealed class ClientStallTests
         // Arrange: a proxy whose first connection stops carrying the uplink after 100 KB; 7.2 MB of notes in
         // one push (more than the socket buffers take, so the client's send itself stops); a size allowance
         // that would wait hours (1 KB/s) and a 2 s stall timeout.
-        await using var server = await ServerProcess.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await using var proxy = new UplinkProxy(server.Port, stallFirstConnectionAfterBytes: 100_000);
         using var dir = new TempDirectory();
         var logger = new ListLogger();

@@ -17,8 +17,8 @@ public sealed class ClientConflictTests
         var b = ClientKit.Create(server, "dev-b", dirB.Path);
         try
         {
-            await a.PutWithTimestampAsync("plans.md", "a's plan", 1000);
-            await b.PutWithTimestampAsync("plans.md", "b's plan", 1000);
+            await a.WriteWithTimestampAsync("plans.md", "a's plan", 1000);
+            await b.WriteWithTimestampAsync("plans.md", "b's plan", 1000);
             var conflictsSeenByA = new List<RemoteChange>();
             a.RemoteChanged += (_, c) =>
             {
@@ -83,7 +83,7 @@ public sealed class ClientConflictTests
         await using var b = ClientKit.Start(server, "dev-b", dirB.Path);
         await a.PutAsync("n.md", "a's older write");
         await a.PutAsync("other.md", "not beaten");
-        await b.PutWithTimestampAsync("n.md", "b's newer write", 1000);
+        await b.WriteWithTimestampAsync("n.md", "b's newer write", 1000);
         await b.SyncBoundedAsync();
         var changes = new List<RemoteChange>();
         a.RemoteChanged += (_, c) =>

@@ -50,7 +50,7 @@ public sealed class ClientRefusedWriteTests
 
         // Act: a later sync does not send it again; a new edit of the note replaces it and goes up.
         var sent = new ConcurrentQueue<SyncPush>();
-        client.OnPushSending = p => sent.Enqueue(p);
+        client.Hooks.PushSending = p => sent.Enqueue(p);
         await client.SyncBoundedAsync();
         Assert.DoesNotContain(sent, p => p.Changes.Count > 0);
         await client.PutAsync("big.md", "small now");

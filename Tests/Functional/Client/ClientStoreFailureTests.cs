@@ -22,7 +22,7 @@ public sealed class ClientStoreFailureTests
         var client = ClientKit.Create(server, "laptop", dir.Path, webSocket: true);
         await using var owned = client;
         var diskFull = 0;
-        client.BeforeFrameStored = ack =>
+        client.Hooks.BeforeFrameStored = ack =>
         {
             if (Volatile.Read(ref diskFull) == 1 && ack.Changes.Count > 0)
             {
@@ -65,7 +65,7 @@ public sealed class ClientStoreFailureTests
         await writer.PutAsync("note:a.md", "from the server");
         await using var client = ClientKit.Create(server, "laptop", dir.Path, webSocket: false);
         var failing = 1;
-        client.BeforeFrameStored = ack =>
+        client.Hooks.BeforeFrameStored = ack =>
         {
             if (Volatile.Read(ref failing) == 1 && ack.Changes.Count > 0)
             {

@@ -74,7 +74,7 @@ public sealed class OfflineClientTests
     {
         using var dir = new TempDirectory();
         await using var client = Open(dir.Path);
-        await client.PutWithTimestampAsync("n", "old", 500);
+        await client.WriteWithTimestampAsync("n", "old", 500);
         await client.ResolveAsync("n", "new");
         Assert.Equal(501, client.Clock);
         Assert.Equal("new", client.Get("n"));
