@@ -59,6 +59,7 @@ export class SyncClient {
   #limitsAsked = false;      // an answer on this connection told the limits (or that there are none): writes may go
   #stopped = true;
   #pollingUntil = 0;         // polling because WebSockets failed: until this time (ms since epoch)
+  #probeRetried = false;     // a probe answered since the WebSocket last failed to open, and the WebSocket was tried again
   #onOnline = () => this.#reconnectNow();
   #onOffline = () => this.#goOffline();
 
@@ -129,6 +130,7 @@ export class SyncClient {
     this.#limitsAsked = false;
     socket.onopen = () => {
       opened = true;
+      this.#probeRetried = false;
       this.transport = "websocket";
       // The first push is a pull: its answer tells the limits and starts live pushes; the outbox goes next.
       this.#sendNext(true);
@@ -282,7 +284,10 @@ export class SyncClient {
       const ack = await response.json();
       this.#learnLimits(ack);
       this.onchanges(await this.#replica.applyAck(ack, []));
+      // The WebSocket may have failed only while the server restarted: one more try before polling.
+      if (!this.#probeRetried) { this.#probeRetried = true; this.#schedule(0, () => this.#connect()); return; }
       // HTTP works and WebSockets do not (a proxy that drops upgrades, say): poll for a while.
+      this.#probeRetried = false;
       this.#pollingUntil = Date.now() + this.#config.webSocketRetryMs;
       this.#setStatus("polling", "polling");
       this.#schedule(0, () => this.#poll());

@@ -94,6 +94,32 @@ public sealed class BrowserLiveSyncTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task AWebSocketThatFailedOnceWhileHttpWorksIsTriedAgainBeforeThePagePolls()
+    {
+        // Arrange: the page's first WebSocket fails to open (as while a server restarts: the upgrade
+        // failed, the probe that follows finds the server back); every later one goes through. The
+        // page waits the default 60 s before it tries a WebSocket again once it polls.
+        await using var server = await InProcessServer.StartAsync();
+        var refused = 0;
+        await using var page = await NotePage.OpenAsync(browser, server, prepare: context =>
+            context.RouteWebSocketAsync("**/ws/sync*", ws =>
+            {
+                if (Interlocked.Increment(ref refused) > 1)
+                {
+                    ws.ConnectToServer();
+                    return;
+                }
+
+                _ = ws.CloseAsync(new() { Code = 1006 });
+            }));
+
+        // Act + Assert: connected on a WebSocket, not polling for a minute.
+        await page.WaitForStatusAsync("connected");
+        Assert.Equal("websocket", await page.Page.EvaluateAsync<string>("() => window.notesync.client.transport"));
+        Assert.True(Volatile.Read(ref refused) >= 2, $"{refused} WebSockets opened: the first was not refused");
+    }
+
+    [Fact]
     public async Task PageFallsBackToPollingWhenItsWebSocketIsRefusedAndGoesBackToItLater()
     {
         // Arrange: every WebSocket the page opens to /ws/sync is refused (closed before it opens, never
