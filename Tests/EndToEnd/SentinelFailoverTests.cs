@@ -287,7 +287,14 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // the new primary) reads both notes.
         Assert.NotEqual(primaryBefore, primaryAfter);
         Assert.Contains(_cluster.Servers, s => s.Port == primaryAfter);
-        await RetryUntilAckedAsync(() => writer.PutAsync("note:after-failover", "through the new primary"));
+        await RetryUntilAckedAsync(async () =>
+        {
+            // A connection of its own for each attempt: one applied on the new primary but answered
+            // unavailable (no replica yet) renames the history, and node A then aborts the writer's
+            // connection, which is above it (docs/protocol.md §3.4), before the next attempt.
+            await using var writerAfter = await WsDevice.ConnectAsync(nodeA, "ws-writer");
+            return await writerAfter.PutAsync("note:after-failover", "through the new primary");
+        });
         await ClientKit.WaitUntilAsync(() => listener.Connection.State == Microsoft.AspNetCore.SignalR.Client.HubConnectionState.Disconnected, "the listener's connection to be dropped", TimeSpan.FromSeconds(10));
         await using var again = await HubDevice.ConnectAsync(nodeB, "listener", messagePack: false);
         await RetryUntilAckedAsync(again.PullAsync);
@@ -375,7 +382,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
                 await write();
                 return;
             }
-            catch (Exception ex) when (ex is InvalidOperationException or HubException && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is InvalidOperationException or HubException or System.Net.WebSockets.WebSocketException && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }
