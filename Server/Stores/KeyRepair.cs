@@ -23,15 +23,13 @@ internal static class KeyRepair
         var previous = 0;
         for (var i = 0; i < key.Length; i++)
         {
-            var codePoint = CodePointAt(key, i);
+            var codePoint = KeyCharacters.CodePointAt(key, i);
             var units = codePoint > 0xFFFF ? 2 : 1;
-            var next = CodePointAt(key, i + units);
-            if (char.IsSurrogate(key[i]) && units == 1)
-            {
-                // A lone surrogate cannot be normalized or sent as UTF-8: written out like the rest.
-                builder.Append(CultureInfo.InvariantCulture, $"({KeyCharacters.Name(codePoint)})");
-            }
-            else if (KeyCharacters.Refused(codePoint) is not null && !KeyCharacters.IsJoinerBetweenLetters(codePoint, previous, next))
+            var next = KeyCharacters.CodePointAt(key, i + units);
+            // A lone surrogate cannot be normalized or sent as UTF-8: written out like a refused character.
+            var writtenOut = (units == 1 && char.IsSurrogate(key[i]))
+                || (KeyCharacters.Refused(codePoint) is not null && !KeyCharacters.IsJoinerBetweenLetters(codePoint, previous, next));
+            if (writtenOut)
             {
                 builder.Append(CultureInfo.InvariantCulture, $"({KeyCharacters.Name(codePoint)})");
             }
@@ -47,10 +45,6 @@ internal static class KeyRepair
         var repaired = builder.ToString().Normalize(NormalizationForm.FormC);
         return KeyCharacters.Problem(repaired) is null && Encoding.UTF8.GetByteCount(repaired) <= maxKeyBytes ? repaired : null;
     }
-
-    // The code point at index i of s (a lone surrogate as itself), 0 past its end.
-    private static int CodePointAt(string s, int i) =>
-        i >= s.Length ? 0 : i + 1 < s.Length && char.IsSurrogatePair(s[i], s[i + 1]) ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i];
 
     /// <summary>
     /// <paramref name="key"/>, or when <paramref name="taken"/> holds it, the first of <c>name (2).ext</c>,

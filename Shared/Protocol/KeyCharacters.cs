@@ -123,8 +123,8 @@ public static class KeyCharacters
         && previous >= 0x80 && previous is not (0x200C or 0x200D)
         && next >= 0x80 && next is not (0x200C or 0x200D);
 
-    // The code point at index i of s, 0 past its end.
-    private static int CodePointAt(string s, int i) =>
+    /// <summary>The code point at index <paramref name="i"/> of <paramref name="s"/> (a lone surrogate as itself), 0 past its end.</summary>
+    public static int CodePointAt(string s, int i) =>
         i >= s.Length ? 0 : i + 1 < s.Length && char.IsSurrogatePair(s[i], s[i + 1]) ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i];
 
     /// <summary>What <paramref name="codePoint"/> is when a key must not hold it (<c>a control character</c>, ...), else null.</summary>
