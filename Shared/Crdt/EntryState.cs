@@ -4,24 +4,27 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Shared.Crdt;
 
 /// <summary>
-/// The state of one key (docs/protocol.md §2): the distinct writes W carrying the highest timestamp seen.
-/// Immutable. <see cref="Writes"/> is sorted best first, so the winner is <c>Writes[0]</c>.
+/// The state of one key (docs/protocol.md §2): its heads, the versions no other version replaced, best
+/// first (so the winner is <c>Writes[0]</c>), and a summary of which versions are replaced, so that a
+/// replaced version that arrives again stays replaced. Writes without <c>base</c> only ever leave heads
+/// of one timestamp, the set W of §2. Immutable.
 /// </summary>
 public sealed class EntryState
 {
     private readonly Write[] _writes;
 
-    internal EntryState(Write[] writesBestFirst)
+    internal EntryState(Write[] headsBestFirst, ReplacedVersions replaced)
     {
-        _writes = writesBestFirst;
+        _writes = headsBestFirst;
+        Replaced = replaced;
     }
 
-    /// <summary>The state holding one write.</summary>
-    public static EntryState Of(Write write) => new([write]);
+    /// <summary>The state holding one write without <c>base</c>.</summary>
+    public static EntryState Of(Write write) => new([write], ReplacedVersions.None.With(write.Timestamp, []));
 
     /// <summary>
-    /// The state holding <paramref name="writes"/>, all of one timestamp (duplicates are dropped).
-    /// Throws when the timestamps differ or the list is empty.
+    /// The state holding <paramref name="writes"/>, all of one timestamp and without <c>base</c>
+    /// (duplicates are dropped). Throws when the timestamps differ or the list is empty.
     /// </summary>
     public static EntryState OfWrites(IEnumerable<Write> writes)
     {
@@ -36,20 +39,47 @@ public sealed class EntryState
             throw new ArgumentException("the writes of a state share one timestamp", nameof(writes));
         }
 
-        Array.Sort(distinct, static (a, b) => Write.CompareForWinner(b, a));
-        return new EntryState(distinct);
+        return OfHeads(distinct, ReplacedVersions.None.With(distinct[0].Timestamp, []));
     }
 
-    /// <summary>The highest timestamp seen for the key.</summary>
+    /// <summary>
+    /// The state whose heads are <paramref name="heads"/> (any order, duplicates dropped) with
+    /// <paramref name="replaced"/>. Throws when there is no head or <paramref name="replaced"/> covers one.
+    /// </summary>
+    public static EntryState OfHeads(IEnumerable<Write> heads, ReplacedVersions replaced)
+    {
+        ArgumentNullException.ThrowIfNull(replaced);
+        var distinct = heads.Distinct().ToArray();
+        if (distinct.Length == 0)
+        {
+            throw new ArgumentException("a state holds at least one head", nameof(heads));
+        }
+
+        foreach (var head in distinct)
+        {
+            if (replaced.Covers(head))
+            {
+                throw new ArgumentException($"the head ({head.Timestamp}, {head.DeviceId}) is among the replaced versions", nameof(heads));
+            }
+        }
+
+        Array.Sort(distinct, static (a, b) => Write.CompareHeads(b, a));
+        return new EntryState(distinct, replaced);
+    }
+
+    /// <summary>Which versions of the key are replaced: a version it covers never becomes a head again.</summary>
+    public ReplacedVersions Replaced { get; }
+
+    /// <summary>The winner's timestamp: the highest of the heads, and of every version of the key seen.</summary>
     public long Timestamp => _writes[0].Timestamp;
 
     /// <summary>The write whose value the key shows.</summary>
     public Write Winner => _writes[0];
 
-    /// <summary>Every write at <see cref="Timestamp"/>, best first.</summary>
+    /// <summary>The heads, best first (by timestamp, then as <see cref="Write.CompareForWinner"/>).</summary>
     public ReadOnlySpan<Write> Writes => _writes;
 
-    /// <summary>True while the writes hold more than one distinct value.</summary>
+    /// <summary>True while the heads hold more than one distinct value.</summary>
     public bool IsConflict
     {
         get
@@ -66,7 +96,7 @@ public sealed class EntryState
         }
     }
 
-    /// <summary>The writes whose value differs from the winner's, best first.</summary>
+    /// <summary>The heads whose value differs from the winner's, best first.</summary>
     public IEnumerable<Write> Siblings => _writes.Where(w => !string.Equals(w.Value, _writes[0].Value, StringComparison.Ordinal));
 
     /// <summary>True when the state is exactly the single write <paramref name="write"/>.</summary>

@@ -1,66 +1,137 @@
 namespace NoteSync.Shared.Crdt;
 
-/// <summary>The merge rule of docs/protocol.md §2: a join over sets of writes, the whole CRDT in one function.</summary>
+/// <summary>
+/// The merge rule of docs/protocol.md §2: a key's heads and what they replaced. A write without
+/// <c>base</c> follows the timestamp rule (the highest timestamp wins, equal ones are kept side by side);
+/// a write with one replaces exactly the versions it names, so an edit that did not see another is kept
+/// beside it, whatever their timestamps.
+/// </summary>
 public static class LwwMerge
 {
     /// <summary>
-    /// Merges <paramref name="incoming"/> into <paramref name="current"/> (null: the key was never
-    /// written) and returns the resulting state; <paramref name="outcome"/> says what happened.
-    /// When nothing changed the very same <paramref name="current"/> instance is returned, so the
-    /// common paths allocate one small array at most.
+    /// Merges <paramref name="incoming"/>, a write without <c>base</c>, into <paramref name="current"/>
+    /// (null: the key was never written) and returns the resulting state; <paramref name="outcome"/>
+    /// says what happened. When nothing changed the very same <paramref name="current"/> instance is
+    /// returned, so the common paths allocate one small array at most.
     /// </summary>
     public static EntryState Merge(EntryState? current, in Write incoming, out MergeOutcome outcome)
     {
-        if (current is null || incoming.Timestamp > current.Timestamp)
+        if (current is null)
         {
             outcome = MergeOutcome.Replaced;
             return EntryState.Of(incoming);
         }
 
+        // Below the top it lost already, as it always has; at or above it, it replaces everything lower.
         if (incoming.Timestamp < current.Timestamp)
         {
             outcome = MergeOutcome.Ignored;
             return current;
         }
 
-        var writes = current.Writes;
-        var insertAt = writes.Length;
-        for (var i = 0; i < writes.Length; i++)
-        {
-            var cmp = Write.CompareForWinner(incoming, writes[i]);
-            if (cmp == 0 && writes[i] == incoming)
-            {
-                outcome = MergeOutcome.Duplicate;
-                return current;
-            }
-
-            if (cmp > 0)
-            {
-                insertAt = i;
-                break;
-            }
-        }
-
-        var merged = new Write[writes.Length + 1];
-        writes[..insertAt].CopyTo(merged);
-        merged[insertAt] = incoming;
-        writes[insertAt..].CopyTo(merged.AsSpan(insertAt + 1));
-        outcome = MergeOutcome.Joined;
-        return new EntryState(merged);
+        return Add(current, incoming, current.Replaced.With(incoming.Timestamp, []), out outcome);
     }
 
-    /// <summary>Merges every write of <paramref name="other"/> into <paramref name="current"/>: the join of two states.</summary>
+    /// <summary>
+    /// Merges <paramref name="incoming"/>, a write edited from the versions <paramref name="base"/> names
+    /// (empty: a note created from nothing), into <paramref name="current"/>. Every name in
+    /// <paramref name="base"/> has a lower timestamp than <paramref name="incoming"/> (the caller checks;
+    /// docs/protocol.md §4.2).
+    /// </summary>
+    public static EntryState Merge(EntryState? current, in Write incoming, ReadOnlySpan<VersionId> @base, out MergeOutcome outcome)
+    {
+        var replaced = (current?.Replaced ?? ReplacedVersions.None).With(0, @base);
+        if (current is null)
+        {
+            outcome = MergeOutcome.Replaced;
+            return new EntryState([incoming], replaced);
+        }
+
+        return Add(current, incoming, replaced, out outcome);
+    }
+
+    /// <summary>Merges <paramref name="other"/> into <paramref name="current"/>: the join of two states.</summary>
     public static EntryState Join(EntryState? current, EntryState other, out bool changed)
     {
         ArgumentNullException.ThrowIfNull(other);
-        changed = false;
-        var state = current;
-        foreach (var w in other.Writes)
+        if (current is null)
         {
-            state = Merge(state, w, out var outcome);
-            changed |= outcome.Changed();
+            changed = true;
+            return other;
         }
 
-        return state!;
+        var replaced = current.Replaced.Join(other.Replaced);
+        var heads = new List<Write>(current.Writes.Length + other.Writes.Length);
+        foreach (var head in current.Writes)
+        {
+            if (!replaced.Covers(head))
+            {
+                heads.Add(head);
+            }
+        }
+
+        var kept = heads.Count;
+        foreach (var head in other.Writes)
+        {
+            if (!replaced.Covers(head) && !heads.Contains(head))
+            {
+                heads.Add(head);
+            }
+        }
+
+        changed = kept != current.Writes.Length || heads.Count != kept || !ReferenceEquals(replaced, current.Replaced);
+        if (!changed)
+        {
+            return current;
+        }
+
+        var sorted = heads.ToArray();
+        Array.Sort(sorted, static (a, b) => Write.CompareHeads(b, a));
+        return new EntryState(sorted, replaced);
+    }
+
+    private static EntryState Add(EntryState current, in Write incoming, ReplacedVersions replaced, out MergeOutcome outcome)
+    {
+        // A version already replaced stays so (a re-send after a later edit, or a write that lost):
+        // nothing of it is taken, so a hostile base cannot remove heads that nothing replaces.
+        if (replaced.Covers(incoming))
+        {
+            outcome = MergeOutcome.Ignored;
+            return current;
+        }
+
+        var writes = current.Writes;
+        var kept = new List<Write>(writes.Length + 1);
+        var duplicate = false;
+        foreach (var head in writes)
+        {
+            if (replaced.Covers(head))
+            {
+                continue;
+            }
+
+            duplicate |= head == incoming;
+            kept.Add(head);
+        }
+
+        if (duplicate && kept.Count == writes.Length && ReferenceEquals(replaced, current.Replaced))
+        {
+            outcome = MergeOutcome.Duplicate;
+            return current;
+        }
+
+        if (!duplicate)
+        {
+            var at = 0;
+            while (at < kept.Count && Write.CompareHeads(kept[at], incoming) > 0)
+            {
+                at++;
+            }
+
+            kept.Insert(at, incoming);
+        }
+
+        outcome = kept.Count == 1 ? MergeOutcome.Replaced : MergeOutcome.Joined;
+        return new EntryState([.. kept], replaced);
     }
 }

@@ -3,16 +3,16 @@ namespace NoteSync.Shared.Crdt;
 /// <summary>What a write did to an entry.</summary>
 public enum MergeOutcome
 {
-    /// <summary>Older than the entry's timestamp: nothing changed.</summary>
+    /// <summary>Already replaced (older than the entry's top, without <c>base</c>; or named by a later version): nothing changed.</summary>
     Ignored,
 
-    /// <summary>Already in the entry (a re-delivery): nothing changed.</summary>
+    /// <summary>Already a head (a re-delivery): nothing changed.</summary>
     Duplicate,
 
-    /// <summary>Newer than the entry: it is now the only write.</summary>
+    /// <summary>It is now the only head.</summary>
     Replaced,
 
-    /// <summary>Same timestamp as the entry, new: it joined the set of writes at that timestamp.</summary>
+    /// <summary>It is now a head beside others (equal timestamps, or edits that did not see each other).</summary>
     Joined,
 }
 

@@ -25,4 +25,14 @@ public readonly record struct Write(long Timestamp, string DeviceId, string? Val
 
         return string.CompareOrdinal(a.Value, b.Value);
     }
+
+    /// <summary>
+    /// The order of heads: by timestamp, then as <see cref="CompareForWinner"/>. Positive when
+    /// <paramref name="a"/> is the better head; the greatest head is a key's winner.
+    /// </summary>
+    public static int CompareHeads(in Write a, in Write b)
+    {
+        var byTimestamp = a.Timestamp.CompareTo(b.Timestamp);
+        return byTimestamp != 0 ? byTimestamp : CompareForWinner(a, b);
+    }
 }
