@@ -141,6 +141,15 @@ public sealed class LimitsOptions
     public long PullBytesBurst { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
+    /// How many page reads (answers, pulls, catch-up pages read from the store) of one space a node
+    /// makes at once; further reads of that space wait their turn, and reads of other spaces never wait
+    /// for them. So one space, however many connections it opens, holds at most this many threads and
+    /// store readers. The default, 1, is what one device's catch-up needs.
+    /// </summary>
+    [Range(1, 64)]
+    public int StoreReadsPerSpace { get; set; } = 1;
+
+    /// <summary>
     /// With auth on: the WebSocket upgrades (on <c>/ws/sync</c> and <c>/hubs/sync</c>, and hub
     /// negotiations) one token may make per minute; beyond it HTTP 429 with <c>Retry-After</c>. Also the
     /// burst. The default is 600.
