@@ -219,6 +219,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
                     if (!HistoryChanged(frame.Frame) && Outbound.TryEnqueueLive(frame.Frame))
                     {
                         Volatile.Write(ref _cursor, frame.Cursor);
+                        _sync.SentLive(Space, frame.Bytes);
                     }
 
                     return;
@@ -302,6 +303,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
                     }
 
                     Volatile.Write(ref _cursor, live.Cursor);
+                    _sync.SentLive(Space, live.Bytes);
                     if (!live.More)
                     {
                         break;

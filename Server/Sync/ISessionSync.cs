@@ -20,6 +20,9 @@ internal interface ISessionSync
     /// <inheritdoc cref="SyncService.IsPullBudgetSpent"/>
     bool IsPullBudgetSpent(string space, out int retryAfterMs);
 
+    /// <inheritdoc cref="SyncService.SentLive"/>
+    void SentLive(string space, long bytes);
+
     /// <inheritdoc cref="SyncService.Listen"/>
     IDisposable Listen(string space, Fanout.ISpaceListener<LiveFrame> listener);
 }

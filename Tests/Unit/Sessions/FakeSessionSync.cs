@@ -55,6 +55,10 @@ internal sealed class FakeSessionSync : ISessionSync
         return false;
     }
 
+    public void SentLive(string space, long bytes)
+    {
+    }
+
     public IDisposable Listen(string space, ISpaceListener<LiveFrame> listener)
     {
         Listener = listener;
