@@ -180,9 +180,9 @@ internal sealed partial class SyncService(
         {
             // The winners of lost writes ride along, so the page leaves room for them. A space that has
             // been sent its budget gets one change from the store and `more`: its writes went in, its
-            // reads wait. What memory answers costs no store read and is not cut.
+            // reads wait. What the recent window answers is not cut.
             var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
-            var storeRoom = pulls.IsSpent(space, out _) ? 1 : room;
+            var storeRoom = pulls.IsSpent(space, out _) && (applied.Sent is null || !recent.Covers(space, push.LastAck ?? 0)) ? 1 : room;
             if (_sharedStore && !applied.Committed && recent.IsRetained(space))
             {
                 // The in-memory window knows this node's commits; one read of the clock keeps it from
@@ -210,11 +210,11 @@ internal sealed partial class SyncService(
                 _sync.MaxAckBytes - page.Entries.Sum(e => e.EstimatedWireBytes));
             var changes = ToChanges(page.Entries, applied.Sent, winners, out var bytes);
 
-            // A write's answer from memory carries the space's latest changes, which live pushes would
-            // have carried otherwise (and charged, once per device): charging it too would make a busy
-            // writer pay twice, and be refused for its own acknowledgements. A pull, and any answer
-            // the store had to read, is charged.
-            if (applied.Sent is null || fromStore)
+            // A write's answer from the space's recent window carries its latest changes, which live
+            // pushes would have carried otherwise (and charged, once per device): charging it too would
+            // make a busy writer pay twice, and be refused for its own acknowledgements. A pull, and a
+            // write's answer reaching back before the window (older history, a store read), is charged.
+            if (applied.Sent is null || (fromStore && !recent.Covers(space, lastAck)) || reset)
             {
                 pulls.Served(space, bytes);
             }
