@@ -125,13 +125,14 @@ public sealed class LimitsOptions
     public int PushBurstPerToken { get; set; } = 5_000;
 
     /// <summary>
-    /// The sustained bytes per second a node serves from one space's history: answers to pushes and
-    /// pulls, and the catch-up pages that follow a paged answer (live pushes of new writes are not
-    /// counted). A space past it and <see cref="PullBytesBurst"/> has its pulls (pushes without changes)
-    /// refused with <c>rate_limited</c> and a retry-after, answers to its writes cut to one change with
-    /// <c>more</c>, and catch-up paused, until the refill pays it off; other spaces are not slowed. The
-    /// default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a minute, and
-    /// keeps a looping full pull from taking a node's bandwidth.
+    /// The sustained bytes per second a node sends for one space: answers to pulls, catch-up pages,
+    /// answers to pushes that reach back before the space's recent window, and every live push once
+    /// for each device it goes to (answers to pushes that ask only for recent changes are free). A
+    /// space past it and <see cref="PullBytesBurst"/> has every push refused with <c>rate_limited</c>
+    /// and a retry-after, and catch-up paused, until the refill pays it off; other spaces are not
+    /// slowed. The default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a
+    /// minute, and keeps a looping full pull or a note re-sent whole to every device from taking a
+    /// node's bandwidth.
     /// </summary>
     [Range(1024, 1L << 40)]
     public long PullBytesPerSecond { get; set; } = 16L * 1024 * 1024;
