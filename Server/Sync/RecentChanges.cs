@@ -100,10 +100,6 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
     public LiveFrame? LiveFrameFor(string space, long after) =>
         _spaces.TryGetValue(space, out var window) ? window.LiveFrameFor(after) : null;
 
-    /// <summary>Whether "changes since <paramref name="after"/>" asks only for the recent changes <paramref name="space"/>'s window is kept for.</summary>
-    public bool Covers(string space, long after) =>
-        _spaces.TryGetValue(space, out var window) && window.Covers(after);
-
     /// <summary>Answers "changes since <paramref name="after"/>" from memory when that answer is exact.</summary>
     public bool TryRead(string space, long after, int maxChanges, long maxBytes, out ChangePage page)
     {

@@ -163,15 +163,6 @@ internal sealed class SpaceWindow(int capacity, long maxBytes = long.MaxValue)
         }
     }
 
-    /// <summary>Whether "changes since <paramref name="after"/>" asks only for changes this window is kept for (it may still decline to answer for a moment).</summary>
-    public bool Covers(long after)
-    {
-        lock (_lock)
-        {
-            return _started && after >= _from;
-        }
-    }
-
     public bool TryRead(long after, int maxChanges, long maxBytes, out ChangePage page)
     {
         lock (_lock)

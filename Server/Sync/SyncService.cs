@@ -55,7 +55,7 @@ internal sealed partial class SyncService(
     public async Task<PushResult> PushAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default)
     {
         var applied = await ApplyAsync(space, deviceId, push, cancellationToken).ConfigureAwait(false);
-        return await AnswerAsync(space, deviceId, push, applied, cancellationToken).ConfigureAwait(false);
+        return await AnswerAsync(space, deviceId, push, applied, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -168,7 +168,16 @@ internal sealed partial class SyncService(
     }
 
     /// <summary>Builds the answer to an applied push: every change since its <c>last_ack</c> that the device does not hold.</summary>
-    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, CancellationToken cancellationToken = default)
+    /// <param name="space">The device's space.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="push">The push.</param>
+    /// <param name="applied">What its store write did.</param>
+    /// <param name="liveSince">
+    /// The cursor from which the connection is sent every change live (its first whole answer), or -1
+    /// without one (before that answer, and over HTTP): changes after it reach the device anyway.
+    /// </param>
+    /// <param name="cancellationToken">Ends the wait for the store.</param>
+    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, CancellationToken cancellationToken = default)
     {
         if (applied.Error is { } refused)
         {
@@ -179,10 +188,12 @@ internal sealed partial class SyncService(
         try
         {
             // The winners of lost writes ride along, so the page leaves room for them. A space that has
-            // been sent its budget gets one change from the store and `more`: its writes went in, its
-            // reads wait. What the recent window answers is not cut.
+            // been sent its budget gets one change and `more`: its writes went in, its reads wait. A
+            // write's answer that only repeats what its connection is sent live anyway is not cut.
+            var lastAck = push.LastAck ?? 0;
+            var live = applied.Sent is not null && liveSince >= 0 && lastAck >= liveSince;
             var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
-            var storeRoom = pulls.IsSpent(space, out _) && (applied.Sent is null || !recent.Covers(space, push.LastAck ?? 0)) ? 1 : room;
+            var storeRoom = pulls.IsSpent(space, out _) && !live ? 1 : room;
             if (_sharedStore && !applied.Committed && recent.IsRetained(space))
             {
                 // The in-memory window knows this node's commits; one read of the clock keeps it from
@@ -190,8 +201,7 @@ internal sealed partial class SyncService(
                 recent.OnHeard(space, await store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false));
             }
 
-            var lastAck = push.LastAck ?? 0;
-            var (page, fromStore) = await ReadAsync(space, lastAck, room, storeRoom, cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync(space, lastAck, room, storeRoom, cancellationToken).ConfigureAwait(false);
 
             // The device's cursor names a history the space no longer has (a restore, a lossy failover):
             // from there it would skip what was written since. It gets the whole space from 0 instead.
@@ -200,7 +210,7 @@ internal sealed partial class SyncService(
             {
                 Log.Reset(logger, space, deviceId, lastAck, push.Epoch, page.Cursor, page.Epoch);
                 metrics.Reset();
-                (page, fromStore) = await ReadAsync(space, 0, room, storeRoom, cancellationToken).ConfigureAwait(false);
+                page = await ReadAsync(space, 0, room, storeRoom, cancellationToken).ConfigureAwait(false);
             }
 
             // The winners fill what the page left of the answer's bounds, in changes and bytes.
@@ -210,11 +220,12 @@ internal sealed partial class SyncService(
                 _sync.MaxAckBytes - page.Entries.Sum(e => e.EstimatedWireBytes));
             var changes = ToChanges(page.Entries, applied.Sent, winners, out var bytes);
 
-            // A write's answer from the space's recent window carries its latest changes, which live
-            // pushes would have carried otherwise (and charged, once per device): charging it too would
-            // make a busy writer pay twice, and be refused for its own acknowledgements. A pull, and a
-            // write's answer reaching back before the window (older history, a store read), is charged.
-            if (applied.Sent is null || (fromStore && !recent.Covers(space, lastAck)) || reset)
+            // A write's answer from after the connection's live start carries changes that live pushes
+            // carry to it as well (and are charged for, once per device): charging the answer too
+            // would make a busy writer pay twice, and be refused for its own acknowledgements;
+            // pipelined writes, whose answers overlap, would pay again for each. A pull, and a write's
+            // answer reaching back before that (catch-up, or over HTTP, which has no live pushes), is charged.
+            if (!live || reset)
             {
                 pulls.Served(space, bytes);
             }
@@ -286,7 +297,7 @@ internal sealed partial class SyncService(
             return shared;
         }
 
-        var (page, _) = await ReadAsync(space, after, _sync.MaxChangesPerAck, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
+        var page = await ReadAsync(space, after, _sync.MaxChangesPerAck, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
         if (page.Entries.Count == 0)
         {
             return null;
@@ -311,11 +322,11 @@ internal sealed partial class SyncService(
     /// <paramref name="maxChanges"/>), else from the store (up to <paramref name="maxStoreChanges"/>) in
     /// the space's turn (<see cref="SpaceReadGate"/>), so a space's reads queue behind its own only.
     /// </summary>
-    private async Task<(ChangePage Page, bool FromStore)> ReadAsync(string space, long after, int maxChanges, int maxStoreChanges, CancellationToken cancellationToken)
+    private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, int maxStoreChanges, CancellationToken cancellationToken)
     {
         if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out var cached))
         {
-            return (cached, false);
+            return cached;
         }
 
         using (await _reads.EnterAsync(space, cancellationToken).ConfigureAwait(false))
@@ -323,12 +334,12 @@ internal sealed partial class SyncService(
             // A read of the same space that held the turn may have filled the window meanwhile.
             if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out cached))
             {
-                return (cached, false);
+                return cached;
             }
 
             var page = await store.ReadSinceAsync(space, after, maxStoreChanges, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
             recent.OnRead(space, after, page);
-            return (page, true);
+            return page;
         }
     }
 

@@ -16,27 +16,31 @@ public sealed class SpaceShareTests
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
     public async Task AWriterWhoseAnswersCarryTheSpacesChangesIsNeverRefusedOrCutUnderATinyBudget(string store)
     {
-        // Arrange: a budget far below one answer (16 KiB, then 1 KiB/s). The writer is connected but
-        // has not synced, so the 160 KB another device writes reaches it in answers only, not live.
+        // Arrange: a budget of 256 KiB, refilled at 1 KiB/s. The writer syncs, then another device
+        // writes 160 KB, which the budget pays once, as the live push to the writer.
         var settings = TestTokens.Settings();
-        settings["NoteSync__Limits__PullBytesBurst"] = "16384";
+        settings["NoteSync__Limits__PullBytesBurst"] = "262144";
         settings["NoteSync__Limits__PullBytesPerSecond"] = "1024";
         await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
         var token = TestTokens.Mint("space-a");
         await using var writer = await WsDevice.ConnectAsync(server, "writer", followMore: false, token: token);
+        Assert.IsType<SyncAck>(await writer.SendAndWaitAsync(Pull("sync", 0), "sync"));
         await using (var other = HttpDevice.Create(server, "other", token))
         {
             await other.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
         }
 
-        // Act: ten pipelined writes, all from last_ack 0 as a device sends them before any answer.
+        await writer.WaitUntilAsync(d => d.ValueOf("note:n39") is not null, "the other device's notes, live");
+
+        // Act: ten pipelined writes, all with the last_ack the device had before that live push, as
+        // pushes sent before it arrived carry: each answer repeats the 160 KB.
         var answers = Enumerable.Range(0, 10)
             .Select(i => writer.SendAndWaitAsync(Write($"w{i}", $"note:mine{i}", i + 1), $"w{i}"))
             .ToList();
         var answered = await Task.WhenAll(answers);
 
         // Assert: each answer is whole (the 40 notes and no `more`), and a pull after them is served.
-        // Charged as reads, the first answer would have put the space in debt and cut the rest.
+        // Charged as reads, 1.6 MB of answers would have put the space in debt and cut them.
         Assert.All(answered, a =>
         {
             var ack = Assert.IsType<SyncAck>(a);
@@ -44,7 +48,7 @@ public sealed class SpaceShareTests
             Assert.Equal(40, ack.Changes.Count(c => c.Key.StartsWith("note:n", StringComparison.Ordinal)));
         });
         var head = answered.Cast<SyncAck>().Max(a => a.AckTimestamp);
-        var pull = await writer.SendAndWaitAsync($$"""{"type":"sync_push","last_ack":{{head}},"changes":[],"request_id":"pull"}""", "pull");
+        var pull = await writer.SendAndWaitAsync(Pull("pull", head), "pull");
         Assert.IsType<SyncAck>(pull);
     }
 
