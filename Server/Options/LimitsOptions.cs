@@ -126,8 +126,8 @@ public sealed class LimitsOptions
 
     /// <summary>
     /// The sustained bytes per second a node sends for one space: answers to pulls, catch-up pages,
-    /// answers to pushes that reach back before the space's recent window, and every live push once
-    /// for each device it goes to (answers to pushes that ask only for recent changes are free). A
+    /// answers to pushes over HTTP or from before their connection's first whole answer, and every
+    /// live push once for each device it goes to (other answers to writes are free). A
     /// space past it and <see cref="PullBytesBurst"/> has every push refused with <c>rate_limited</c>
     /// and a retry-after, and catch-up paused, until the refill pays it off; other spaces are not
     /// slowed. The default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a
