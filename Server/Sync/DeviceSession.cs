@@ -131,7 +131,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                result = await _sync.AnswerAsync(Space, DeviceId, push, applied, _liveSince, cancellationToken).ConfigureAwait(false);
+                result = await _sync.AnswerAsync(Space, DeviceId, push, applied, _liveSince, _cursor, cancellationToken).ConfigureAwait(false);
                 if (result.Ack is { } ack && WentBack(ack))
                 {
                     // The space's clock is below what this connection was sent: the store lost writes

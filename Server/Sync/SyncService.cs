@@ -176,8 +176,12 @@ internal sealed partial class SyncService(
     /// The cursor from which the connection is sent every change live (its first whole answer), or -1
     /// without one (before that answer, and over HTTP): changes after it reach the device anyway.
     /// </param>
+    /// <param name="sentCursor">
+    /// The highest <c>ack_timestamp</c> already queued on the connection, or -1. The device applies
+    /// every frame (docs/protocol.md §8), so from its live start on it holds everything up to there.
+    /// </param>
     /// <param name="cancellationToken">Ends the wait for the store.</param>
-    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, CancellationToken cancellationToken = default)
+    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, long sentCursor = -1, CancellationToken cancellationToken = default)
     {
         if (applied.Error is { } refused)
         {
@@ -191,7 +195,13 @@ internal sealed partial class SyncService(
             // been sent its budget gets one change and `more`: its writes went in, its reads wait. A
             // write's answer that only repeats what its connection is sent live anyway is not cut.
             var lastAck = push.LastAck ?? 0;
-            var live = applied.Sent is not null && liveSince >= 0 && lastAck >= liveSince;
+            var caughtUp = liveSince >= 0 && lastAck >= liveSince;
+            var live = applied.Sent is not null && caughtUp;
+
+            // Pipelined pushes carry the last_ack their device had when it sent them, so under load
+            // each answer would repeat what the ones before it (and live pushes) carried, and their
+            // overlaps grow with the backlog: the answer starts where the connection's frames end.
+            var from = caughtUp ? Math.Max(lastAck, sentCursor) : lastAck;
             var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
             var storeRoom = pulls.IsSpent(space, out _) && !live ? 1 : room;
             if (_sharedStore && !applied.Committed && recent.IsRetained(space))
@@ -201,7 +211,7 @@ internal sealed partial class SyncService(
                 recent.OnHeard(space, await store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false));
             }
 
-            var page = await ReadAsync(space, lastAck, room, storeRoom, cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync(space, from, room, storeRoom, cancellationToken).ConfigureAwait(false);
 
             // The device's cursor names a history the space no longer has (a restore, a lossy failover):
             // from there it would skip what was written since. It gets the whole space from 0 instead.

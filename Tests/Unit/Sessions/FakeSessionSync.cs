@@ -37,7 +37,7 @@ internal sealed class FakeSessionSync : ISessionSync
     public Task<AppliedPush> ApplyAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default) =>
         Write(push.RequestId!).Task;
 
-    public Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, CancellationToken cancellationToken = default) =>
+    public Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, long sentCursor = -1, CancellationToken cancellationToken = default) =>
         Task.FromResult(applied.Error is { } error
             ? PushResult.Failed(error)
             : PushResult.Acked(new SyncAck { AckTimestamp = _acks[push.RequestId!], RequestId = push.RequestId, Epoch = Epoch }));
