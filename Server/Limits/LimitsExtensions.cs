@@ -25,6 +25,7 @@ internal static class LimitsExtensions
         });
 
         services.AddSingleton<PullBudget>();
+        services.AddSingleton<SpaceReadGate>();
 
         // A client that takes longer than this to send its request headers (a slowloris) is closed.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<NoteSyncOptions>>((kestrel, ns) =>

@@ -125,13 +125,14 @@ public sealed class LimitsOptions
     public int PushBurstPerToken { get; set; } = 5_000;
 
     /// <summary>
-    /// The sustained bytes per second a node serves from one space's history: answers to pushes and
-    /// pulls, and the catch-up pages that follow a paged answer (live pushes of new writes are not
-    /// counted). A space past it and <see cref="PullBytesBurst"/> has its pulls (pushes without changes)
-    /// refused with <c>rate_limited</c> and a retry-after, answers to its writes cut to one change with
-    /// <c>more</c>, and catch-up paused, until the refill pays it off; other spaces are not slowed. The
-    /// default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a minute, and
-    /// keeps a looping full pull from taking a node's bandwidth.
+    /// The sustained bytes per second a node sends for one space: answers to pulls, catch-up pages,
+    /// answers to pushes over HTTP or from before their connection's first whole answer, and every
+    /// live push once for each device it goes to (other answers to writes are free). A
+    /// space past it and <see cref="PullBytesBurst"/> has every push refused with <c>rate_limited</c>
+    /// and a retry-after, and catch-up paused, until the refill pays it off; other spaces are not
+    /// slowed. The default, 16 MiB/s after the burst, brings a device a whole 1 GiB space in about a
+    /// minute, and keeps a looping full pull or a note re-sent whole to every device from taking a
+    /// node's bandwidth.
     /// </summary>
     [Range(1024, 1L << 40)]
     public long PullBytesPerSecond { get; set; } = 16L * 1024 * 1024;
@@ -139,6 +140,15 @@ public sealed class LimitsOptions
     /// <summary>How many bytes a space may be served at once before <see cref="PullBytesPerSecond"/> applies. The default is 128 MiB.</summary>
     [Range(1024, 1L << 40)]
     public long PullBytesBurst { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>
+    /// How many page reads (answers, pulls, catch-up pages read from the store) of one space a node
+    /// makes at once; further reads of that space wait their turn, and reads of other spaces never wait
+    /// for them. So one space, however many connections it opens, holds at most this many threads and
+    /// store readers. The default, 1, is what one device's catch-up needs.
+    /// </summary>
+    [Range(1, 64)]
+    public int StoreReadsPerSpace { get; set; } = 1;
 
     /// <summary>
     /// With auth on: the WebSocket upgrades (on <c>/ws/sync</c> and <c>/hubs/sync</c>, and hub

@@ -38,6 +38,11 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
     // Written inside the gate; read outside it only to skip work that the gate would find useless.
     private long _cursor = NotSynced;
 
+    // The cursor of the connection's first whole answer: every change after it reaches the device live
+    // (or in an answer), so answers to its writes from there repeat nothing it is not sent anyway.
+    // Written inside the gate.
+    private long _liveSince = NotSynced;
+
     // The history _cursor belongs to; written inside the gate, with _cursor.
     private string? _epoch;
 
@@ -126,7 +131,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                result = await _sync.AnswerAsync(Space, DeviceId, push, applied, cancellationToken).ConfigureAwait(false);
+                result = await _sync.AnswerAsync(Space, DeviceId, push, applied, _liveSince, _cursor, cancellationToken).ConfigureAwait(false);
                 if (result.Ack is { } ack && WentBack(ack))
                 {
                     // The space's clock is below what this connection was sent: the store lost writes
@@ -148,6 +153,11 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
                     // A reset moves the cursor into another history, where it may well be lower.
                     Volatile.Write(ref _cursor, acked.Reset ? acked.AckTimestamp : Math.Max(_cursor, acked.AckTimestamp));
                     _epoch = acked.Epoch ?? _epoch;
+                    if (_liveSince == NotSynced && !acked.More)
+                    {
+                        _liveSince = acked.AckTimestamp;
+                    }
+
                     acked.Limits = _limitsToTell;
                     _limitsToTell = null;
                 }
@@ -219,6 +229,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
                     if (!HistoryChanged(frame.Frame) && Outbound.TryEnqueueLive(frame.Frame))
                     {
                         Volatile.Write(ref _cursor, frame.Cursor);
+                        _sync.SentLive(Space, frame.Bytes);
                     }
 
                     return;
@@ -302,6 +313,7 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
                     }
 
                     Volatile.Write(ref _cursor, live.Cursor);
+                    _sync.SentLive(Space, live.Bytes);
                     if (!live.More)
                     {
                         break;

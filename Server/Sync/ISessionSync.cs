@@ -12,13 +12,16 @@ internal interface ISessionSync
     Task<AppliedPush> ApplyAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="SyncService.AnswerAsync"/>
-    Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, CancellationToken cancellationToken = default);
+    Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, long sentCursor = -1, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="SyncService.GetLiveFrameAsync"/>
     Task<LiveFrame?> GetLiveFrameAsync(string space, long after, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="SyncService.IsPullBudgetSpent"/>
     bool IsPullBudgetSpent(string space, out int retryAfterMs);
+
+    /// <inheritdoc cref="SyncService.SentLive"/>
+    void SentLive(string space, long bytes);
 
     /// <inheritdoc cref="SyncService.Listen"/>
     IDisposable Listen(string space, Fanout.ISpaceListener<LiveFrame> listener);

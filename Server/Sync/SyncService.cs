@@ -23,8 +23,12 @@ internal sealed partial class SyncService(
     IOptions<NoteSyncOptions> options,
     NoteSyncMetrics metrics,
     PullBudget pulls,
-    ILogger<SyncService> logger) : ISessionSync
+    ILogger<SyncService> logger,
+    SpaceReadGate? reads = null) : ISessionSync
 {
+    // Tests that build the service by hand pass none; the container passes the node's one.
+    private readonly SpaceReadGate _reads = reads ?? new SpaceReadGate(options);
+
     private readonly SyncOptions _sync = options.Value.Sync;
 
     // Several nodes share the store: commits of other nodes are learnt from the doorbell, which may lag or lose them.
@@ -51,7 +55,7 @@ internal sealed partial class SyncService(
     public async Task<PushResult> PushAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default)
     {
         var applied = await ApplyAsync(space, deviceId, push, cancellationToken).ConfigureAwait(false);
-        return await AnswerAsync(space, deviceId, push, applied, cancellationToken).ConfigureAwait(false);
+        return await AnswerAsync(space, deviceId, push, applied, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -66,15 +70,22 @@ internal sealed partial class SyncService(
             return AppliedPush.Refused(invalid.ToFrame(push.RequestId));
         }
 
+        // A space that has been sent more than its budget waits, whatever the push: a write would be
+        // sent on to every live device of the space, the cost that put it in debt (docs/protocol.md §4.9).
+        if (pulls.IsSpent(space, out var retryAfterMs))
+        {
+            var limited = ProtocolError.RateLimited(
+                push.Changes.Count == 0
+                    ? $"{PullSpentMessage}; retry after {retryAfterMs} ms"
+                    : $"{PushSpentMessage}; retry after {retryAfterMs} ms",
+                retryAfterMs,
+                push.RequestId);
+            Log.PushRefused(logger, space, deviceId, limited.Code, limited.Message);
+            return AppliedPush.Refused(limited);
+        }
+
         if (push.Changes.Count == 0)
         {
-            if (pulls.IsSpent(space, out var retryAfterMs))
-            {
-                var limited = ProtocolError.RateLimited($"too many bytes read from this space; retry after {retryAfterMs} ms", retryAfterMs, push.RequestId);
-                Log.PushRefused(logger, space, deviceId, limited.Code, limited.Message);
-                return AppliedPush.Refused(limited);
-            }
-
             return AppliedPush.Pull;
         }
 
@@ -106,12 +117,14 @@ internal sealed partial class SyncService(
                 LiveFrame? frame = null;
                 if (FitsOnePage(applied.Changed))
                 {
+                    var changes = ToChanges(applied.Changed, null, [], out var bytes);
                     frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Live(new SyncAck
                     {
                         AckTimestamp = applied.Cursor,
-                        Changes = ToChanges(applied.Changed, null, []),
+                        Changes = changes,
                         Epoch = applied.Epoch,
-                    }, committedAt));
+                    }, committedAt))
+                    { Bytes = bytes };
                     recent.RememberLiveFrame(space, frame);
                 }
 
@@ -155,7 +168,20 @@ internal sealed partial class SyncService(
     }
 
     /// <summary>Builds the answer to an applied push: every change since its <c>last_ack</c> that the device does not hold.</summary>
-    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, CancellationToken cancellationToken = default)
+    /// <param name="space">The device's space.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="push">The push.</param>
+    /// <param name="applied">What its store write did.</param>
+    /// <param name="liveSince">
+    /// The cursor from which the connection is sent every change live (its first whole answer), or -1
+    /// without one (before that answer, and over HTTP): changes after it reach the device anyway.
+    /// </param>
+    /// <param name="sentCursor">
+    /// The highest <c>ack_timestamp</c> already queued on the connection, or -1. The device applies
+    /// every frame (docs/protocol.md §8), so from its live start on it holds everything up to there.
+    /// </param>
+    /// <param name="cancellationToken">Ends the wait for the store.</param>
+    public async Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, long sentCursor = -1, CancellationToken cancellationToken = default)
     {
         if (applied.Error is { } refused)
         {
@@ -166,8 +192,18 @@ internal sealed partial class SyncService(
         try
         {
             // The winners of lost writes ride along, so the page leaves room for them. A space that has
-            // been served its budget gets one change and `more`: its writes go in, its reads wait.
-            var room = pulls.IsSpent(space, out _) ? 1 : Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
+            // been sent its budget gets one change and `more`: its writes went in, its reads wait. A
+            // write's answer that only repeats what its connection is sent live anyway is not cut.
+            var lastAck = push.LastAck ?? 0;
+            var caughtUp = liveSince >= 0 && lastAck >= liveSince;
+            var live = applied.Sent is not null && caughtUp;
+
+            // Pipelined pushes carry the last_ack their device had when it sent them, so under load
+            // each answer would repeat what the ones before it (and live pushes) carried, and their
+            // overlaps grow with the backlog: the answer starts where the connection's frames end.
+            var from = caughtUp ? Math.Max(lastAck, sentCursor) : lastAck;
+            var room = Math.Max(1, _sync.MaxChangesPerAck - applied.Superseded.Count);
+            var storeRoom = pulls.IsSpent(space, out _) && !live ? 1 : room;
             if (_sharedStore && !applied.Committed && recent.IsRetained(space))
             {
                 // The in-memory window knows this node's commits; one read of the clock keeps it from
@@ -175,8 +211,7 @@ internal sealed partial class SyncService(
                 recent.OnHeard(space, await store.GetCursorAsync(space, cancellationToken).ConfigureAwait(false));
             }
 
-            var lastAck = push.LastAck ?? 0;
-            var page = await ReadAsync(space, lastAck, room, cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync(space, from, room, storeRoom, cancellationToken).ConfigureAwait(false);
 
             // The device's cursor names a history the space no longer has (a restore, a lossy failover):
             // from there it would skip what was written since. It gets the whole space from 0 instead.
@@ -185,7 +220,7 @@ internal sealed partial class SyncService(
             {
                 Log.Reset(logger, space, deviceId, lastAck, push.Epoch, page.Cursor, page.Epoch);
                 metrics.Reset();
-                page = await ReadAsync(space, 0, room, cancellationToken).ConfigureAwait(false);
+                page = await ReadAsync(space, 0, room, storeRoom, cancellationToken).ConfigureAwait(false);
             }
 
             // The winners fill what the page left of the answer's bounds, in changes and bytes.
@@ -194,7 +229,17 @@ internal sealed partial class SyncService(
                 _sync.MaxChangesPerAck - page.Entries.Count,
                 _sync.MaxAckBytes - page.Entries.Sum(e => e.EstimatedWireBytes));
             var changes = ToChanges(page.Entries, applied.Sent, winners, out var bytes);
-            pulls.Served(space, bytes);
+
+            // A write's answer from after the connection's live start carries changes that live pushes
+            // carry to it as well (and are charged for, once per device): charging the answer too
+            // would make a busy writer pay twice, and be refused for its own acknowledgements;
+            // pipelined writes, whose answers overlap, would pay again for each. A pull, and a write's
+            // answer reaching back before that (catch-up, or over HTTP, which has no live pushes), is charged.
+            if (!live || reset)
+            {
+                pulls.Served(space, bytes);
+            }
+
             metrics.PushAcked();
             return PushResult.Acked(new SyncAck
             {
@@ -262,39 +307,63 @@ internal sealed partial class SyncService(
             return shared;
         }
 
-        var page = await ReadAsync(space, after, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
+        var page = await ReadAsync(space, after, _sync.MaxChangesPerAck, _sync.MaxChangesPerAck, cancellationToken).ConfigureAwait(false);
         if (page.Entries.Count == 0)
         {
             return null;
         }
 
+        // Charged by each session that sends it (SentLive), not here: frames are shared.
         var changes = ToChanges(page.Entries, null, [], out var bytes);
-        pulls.Served(space, bytes);
         var frame = new LiveFrame(after, page.Cursor, page.More, OutboundFrame.Of(new SyncAck
         {
             AckTimestamp = page.Cursor,
             Changes = changes,
             More = page.More,
             Epoch = page.Epoch,
-        }));
+        }))
+        { Bytes = bytes };
         recent.RememberLiveFrame(space, frame);
         return frame;
     }
 
-    private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page after <paramref name="after"/>: from memory when the space's window answers exactly (up to
+    /// <paramref name="maxChanges"/>), else from the store (up to <paramref name="maxStoreChanges"/>) in
+    /// the space's turn (<see cref="SpaceReadGate"/>), so a space's reads queue behind its own only.
+    /// </summary>
+    private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, int maxStoreChanges, CancellationToken cancellationToken)
     {
         if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out var cached))
         {
             return cached;
         }
 
-        var page = await store.ReadSinceAsync(space, after, maxChanges, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
-        recent.OnRead(space, after, page);
-        return page;
+        using (await _reads.EnterAsync(space, cancellationToken).ConfigureAwait(false))
+        {
+            // A read of the same space that held the turn may have filled the window meanwhile.
+            if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out cached))
+            {
+                return cached;
+            }
+
+            var page = await store.ReadSinceAsync(space, after, maxStoreChanges, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
+            recent.OnRead(space, after, page);
+            return page;
+        }
     }
 
-    /// <summary>True while <paramref name="space"/> has been served more than its budget (<see cref="PullBudget"/>), with the wait.</summary>
+    /// <summary>True while <paramref name="space"/> has been sent more than its budget (<see cref="PullBudget"/>), with the wait.</summary>
     public bool IsPullBudgetSpent(string space, out int retryAfterMs) => pulls.IsSpent(space, out retryAfterMs);
+
+    /// <summary>Charges a live push of <paramref name="bytes"/> queued to one device of <paramref name="space"/>.</summary>
+    public void SentLive(string space, long bytes) => pulls.Served(space, bytes);
+
+    /// <summary>The start of the <c>rate_limited</c> message refusing a pull of a space over its budget (docs/protocol.md §4.9).</summary>
+    public const string PullSpentMessage = "too many bytes read from this space";
+
+    /// <summary>The start of the <c>rate_limited</c> message refusing a write to a space over its budget (docs/protocol.md §4.9).</summary>
+    public const string PushSpentMessage = "too many bytes sent for this space";
 
     private bool FitsOnePage(IReadOnlyList<StoredEntry> entries)
     {

@@ -37,7 +37,7 @@ internal sealed class FakeSessionSync : ISessionSync
     public Task<AppliedPush> ApplyAsync(string space, string deviceId, SyncPush push, CancellationToken cancellationToken = default) =>
         Write(push.RequestId!).Task;
 
-    public Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, CancellationToken cancellationToken = default) =>
+    public Task<PushResult> AnswerAsync(string space, string deviceId, SyncPush push, AppliedPush applied, long liveSince = -1, long sentCursor = -1, CancellationToken cancellationToken = default) =>
         Task.FromResult(applied.Error is { } error
             ? PushResult.Failed(error)
             : PushResult.Acked(new SyncAck { AckTimestamp = _acks[push.RequestId!], RequestId = push.RequestId, Epoch = Epoch }));
@@ -53,6 +53,10 @@ internal sealed class FakeSessionSync : ISessionSync
     {
         retryAfterMs = 0;
         return false;
+    }
+
+    public void SentLive(string space, long bytes)
+    {
     }
 
     public IDisposable Listen(string space, ISpaceListener<LiveFrame> listener)
