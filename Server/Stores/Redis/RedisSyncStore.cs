@@ -117,7 +117,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         values[7] = _quotas.MaxBytes;
         for (var i = 0; i < writes.Count; i++)
         {
-            var (key, write) = writes[i];
+            var (key, write, _) = writes[i];
             var at = First + (i * 5);
             values[at + 0] = key;
             values[at + 1] = write.Timestamp;
