@@ -44,6 +44,24 @@ internal static class RedisKeys
         return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage"];
     }
 
+    /// <summary>The pattern of every space's clock key, for SCAN: one key per space written at least once.</summary>
+    public const string ClockPattern = "ns:{*}:clock";
+
+    /// <summary>The space whose clock key <paramref name="key"/> is (the inverse of <see cref="For"/>'s first key), or null for another key.</summary>
+    public static string? SpaceOfClock(string key)
+    {
+        const string Start = "ns:{", End = "}:clock";
+        if (!key.StartsWith(Start, StringComparison.Ordinal) || !key.EndsWith(End, StringComparison.Ordinal) || key.Length < Start.Length + End.Length + 1)
+        {
+            return null;
+        }
+
+        var tag = key[Start.Length..^End.Length];
+        return tag.Contains('%', StringComparison.Ordinal)
+            ? tag.Replace("%7D", "}", StringComparison.Ordinal).Replace("%25", "%", StringComparison.Ordinal)
+            : tag;
+    }
+
     /// <summary>The space as written between the braces.</summary>
     public static string HashTag(string space)
     {

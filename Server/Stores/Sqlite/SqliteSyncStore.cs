@@ -183,6 +183,20 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListSpacesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT space FROM spaces ORDER BY space";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return reader.GetString(0);
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
     {
         StoreArguments.CheckSpace(space);
