@@ -9,7 +9,7 @@ namespace NoteSync.Server.Stores.Redis;
 /// touch all of it:
 /// <code>
 /// ns:{&lt;space&gt;}:clock   string      the space's clock C (docs/protocol.md §3) as a decimal integer; absent = 0
-/// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
+/// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq, heads and replaced versions (entry format: RedisScripts)
 /// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
 /// ns:{&lt;space&gt;}:primary string      the replication id (master_replid) of the primary that last advanced
