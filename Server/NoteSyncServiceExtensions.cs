@@ -183,7 +183,7 @@ internal static class NoteSyncServiceExtensions
     /// <c>NoteSync:Redis</c> is a string (docs/operations.md) and a section (<c>:AllowVolatile</c>) at once; the
     /// binder fills the section's children, and this takes the string itself.
     /// </summary>
-    private static void ReadRedisConnectionString(NoteSyncOptions options, IConfiguration configuration)
+    internal static void ReadRedisConnectionString(NoteSyncOptions options, IConfiguration configuration)
     {
         var plain = configuration[$"{NoteSyncOptions.Section}:Redis"];
         if (string.IsNullOrEmpty(plain))

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NoteSync.Server;
 using NoteSync.Server.Auth;
+using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared.Protocol;
 

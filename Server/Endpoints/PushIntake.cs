@@ -19,6 +19,11 @@ namespace NoteSync.Server.Endpoints;
 /// <item><b>Token expiry</b>, for each frame of a connection: a frame that arrives after <c>exp</c> is
 /// not served, and the connection ends (WebSocket close 1008, hub <c>unauthorized</c>), even if the
 /// timer has not fired yet. A request is checked with its token at step 1.</item>
+/// <item><b>The retry-after</b>: on a connection whose last refusal was <c>rate_limited</c> with a
+/// <c>retry_after_ms</c> of at least <see cref="DeviceSession.MinReadHoldMs"/>, the frame waits until
+/// that has passed (at most <see cref="DeviceSession.MaxReadHoldMs"/>),
+/// and the transport reads nothing meanwhile: a device that ignores the wait costs no more than one
+/// that keeps it.</item>
 /// <item><b>The push budget</b> (<c>NoteSync:Limits:PushesPerSecond</c>, per device and per token):
 /// every frame spends one, whether or not it reads as a push, so unreadable frames are no cheaper way to
 /// flood; over it the frame is answered <c>rate_limited</c> and nothing more of it is looked at, so a
@@ -32,7 +37,7 @@ namespace NoteSync.Server.Endpoints;
 /// </list>
 /// A message over <c>NoteSync:Limits:MaxMessageBytes</c> on a connection never becomes a frame: the
 /// WebSocket closes 1009 and SignalR ends the hub connection before any of this. On a connection every
-/// frame, refused at any step after 2, gets exactly one answer in its turn among the others
+/// frame, refused at any step after 3, gets exactly one answer in its turn among the others
 /// (docs/protocol.md §4, ordering), which <see cref="DeviceSession"/> keeps.
 /// </summary>
 internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOptions<NoteSyncOptions> options)
@@ -88,6 +93,12 @@ internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOption
     /// <returns>False when the token has expired: the connection is ending, and the frame gets no answer.</returns>
     public async ValueTask<bool> AcceptAsync(DeviceConnection connection, PushRead read, IAnswerTarget answers, CancellationToken cancellationToken)
     {
+        if (connection.ExpireIfDue())
+        {
+            return false;
+        }
+
+        await connection.Session.WaitOutRefusalAsync(cancellationToken).ConfigureAwait(false);
         if (connection.ExpireIfDue())
         {
             return false;

@@ -26,6 +26,12 @@ internal interface ISyncStore : IAsyncDisposable
     /// </summary>
     Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every space the store holds (one written at least once), in no set order, each once. For the
+    /// operator's commands, which walk the whole store; the server itself never lists spaces.
+    /// </summary>
+    IAsyncEnumerable<string> ListSpacesAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The space's clock <c>C</c> (0 for a space never written).</summary>
     Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default);
 

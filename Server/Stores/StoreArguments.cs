@@ -9,19 +9,29 @@ namespace NoteSync.Server.Stores;
 /// </summary>
 internal static class StoreArguments
 {
-    /// <summary>Checks the arguments of <see cref="ISyncStore.ApplyAsync"/>: a space, and writes that each have a key, a device and a timestamp in 1..2^53-1.</summary>
+    /// <summary>Checks the arguments of <see cref="ISyncStore.ApplyAsync"/>: a space, and writes that each have a key, a device, a timestamp in 1..2^53-1 and a base of earlier versions.</summary>
     public static void CheckApply(string space, IReadOnlyList<KeyedWrite> writes)
     {
         ArgumentException.ThrowIfNullOrEmpty(space);
         ArgumentNullException.ThrowIfNull(writes);
         for (var i = 0; i < writes.Count; i++)
         {
-            var (key, write) = writes[i];
+            var (key, write, @base) = writes[i];
             ArgumentNullException.ThrowIfNull(key, $"{nameof(writes)}[{i}].Key");
             ArgumentNullException.ThrowIfNull(write.DeviceId, $"{nameof(writes)}[{i}].Write.DeviceId");
             if (write.Timestamp is < 1 or > ProtocolLimits.MaxTimestamp)
             {
                 throw new ArgumentOutOfRangeException(nameof(writes), write.Timestamp, $"{nameof(writes)}[{i}] has a timestamp outside 1..2^53-1");
+            }
+
+            foreach (var named in @base ?? [])
+            {
+                // A base names versions the writer had seen, so they came before its write.
+                ArgumentNullException.ThrowIfNull(named.DeviceId, $"{nameof(writes)}[{i}].Base");
+                if (named.Timestamp < 1 || named.Timestamp >= write.Timestamp)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(writes), named.Timestamp, $"{nameof(writes)}[{i}] names a version at or after its own timestamp");
+                }
             }
         }
     }

@@ -24,12 +24,31 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
     /// <summary>The message of the <c>unavailable</c> error a push gets when its connection closes before its answer.</summary>
     public const string ClosingMessage = "the connection is closing";
 
+    /// <summary>
+    /// The longest a connection's next frame waits after a <c>rate_limited</c> answer: below every
+    /// heartbeat timeout of docs/protocol.md §10, so a held connection is never taken for a dead one.
+    /// </summary>
+    public const int MaxReadHoldMs = 5_000;
+
+    /// <summary>
+    /// The shortest retry-after that holds the next frame. Shorter waits (a push budget of hundreds a
+    /// second refills in milliseconds) end before a refusal loop costs much, and holding each frame of a
+    /// pipelined flood that briefly only turns it into a queue of timers; a spent byte budget's waits
+    /// of a second or more are where a device that ignores them would keep a core busy.
+    /// </summary>
+    public const int MinReadHoldMs = 100;
+
     private readonly ISessionSync _sync;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _inFlight = new(MaxPushesInFlight, MaxPushesInFlight);
     private readonly IDisposable _subscription;
     private Task _answers = Task.CompletedTask;
+
+    // Environment.TickCount64 until which the connection's next frame waits: a device told to retry
+    // later that sends again at once is not read (TCP holds it back) rather than read, parsed and
+    // refused again, which cost the node the CPU other spaces needed (docs/benchmarks.md, abuse).
+    private long _holdReadsUntil;
     private int _pending;
     private bool _pumpAfterAnswers;
     private int _pumpScheduled;
@@ -97,6 +116,17 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
         _answers = AnswerInOrderAsync(_answers, refused, new SyncPush { RequestId = error.RequestId }, answers, cancellationToken);
     }
 
+    /// <summary>
+    /// Waits, at most <see cref="MaxReadHoldMs"/>, until the retry-after of the connection's last
+    /// <c>rate_limited</c> answer has passed. Transports call it before taking a frame, so a device
+    /// that waits as told never waits here.
+    /// </summary>
+    public Task WaitOutRefusalAsync(CancellationToken cancellationToken)
+    {
+        var wait = Volatile.Read(ref _holdReadsUntil) - Environment.TickCount64;
+        return wait > 0 ? Task.Delay((int)Math.Min(wait, MaxReadHoldMs), cancellationToken) : Task.CompletedTask;
+    }
+
     /// <summary>Completes when every submitted push has been answered (or failed).</summary>
     public Task DrainAsync() => _answers;
 
@@ -160,6 +190,11 @@ internal sealed partial class DeviceSession : ISpaceListener<LiveFrame>, IAsyncD
 
                     acked.Limits = _limitsToTell;
                     _limitsToTell = null;
+                }
+
+                if (result.Error is { Code: ErrorCodes.RateLimited, RetryAfterMs: >= MinReadHoldMs and var retryAfterMs })
+                {
+                    Volatile.Write(ref _holdReadsUntil, Environment.TickCount64 + retryAfterMs);
                 }
 
                 await answers.DeliverAsync(result).ConfigureAwait(false);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
@@ -106,6 +108,39 @@ public sealed class BudgetTests
         }
 
         Assert.Equal(40, Assert.IsType<SyncAck>(again).Changes.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task AFrameSentAtOnceAfterARefusalWaitsOutTheRetryAfterInsteadOfBeingReadAndRefusedAgain(string store)
+    {
+        // Arrange: space A's budget spent by one full pull of about 160 KB (64 KiB burst, 64 KiB/s),
+        // then a pull refused with a wait of a second or so.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Limits__PullBytesBurst"] = "65536";
+        settings["NoteSync__Limits__PullBytesPerSecond"] = "65536";
+        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
+        var spaceA = TestTokens.Mint("space-a");
+        await using (var writer = HttpDevice.Create(server, "writer", spaceA))
+        {
+            await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
+        }
+
+        await using var looper = await WsDevice.ConnectAsync(server, "looper", token: spaceA);
+        Assert.IsType<SyncAck>(await looper.SendAndWaitAsync(FullPull("p1"), "p1"));
+        var refused = Assert.IsType<ErrorFrame>(await looper.SendAndWaitAsync(FullPull("p2"), "p2"));
+        var refusedAt = Stopwatch.GetTimestamp();
+        Assert.InRange(refused.RetryAfterMs ?? 0, DeviceSession.MinReadHoldMs, DeviceSession.MaxReadHoldMs);
+
+        // Act: the looper ignores the wait and pulls again at once.
+        var next = await looper.SendAndWaitAsync(FullPull("p3"), "p3");
+        var waited = Stopwatch.GetElapsedTime(refusedAt);
+
+        // Assert: the frame was taken only once the wait had passed (less a timer's slack), so it was
+        // served rather than refused again, and the connection stayed.
+        Assert.True(waited >= TimeSpan.FromMilliseconds(refused.RetryAfterMs!.Value - 20), $"answered after {waited.TotalMilliseconds:F0} ms, told to wait {refused.RetryAfterMs} ms");
+        Assert.Equal(40, Assert.IsType<SyncAck>(next).Changes.Count);
+        Assert.False(looper.Closed.IsCompleted);
     }
 
     private static string FullPull(string requestId) => $$"""{"type":"sync_push","last_ack":0,"changes":[],"request_id":"{{requestId}}"}""";

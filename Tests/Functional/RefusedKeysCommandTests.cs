@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Stores;
+using NoteSync.Server.Stores.Redis;
 using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared.Crdt;
 using NoteSync.Tests.Infra;
@@ -10,7 +11,8 @@ namespace NoteSync.Tests.Functional;
 /// The server binary's <c>refused-keys</c> command on a data directory holding notes under keys the
 /// key rule refuses (written before the rule, straight into the store here): it lists them, refuses to
 /// touch a running server's directory, and with <c>--rename</c> moves each note (and a conflict
-/// sibling's text) to a key the rule accepts, as changes every device then syncs.
+/// sibling's text) to a key the rule accepts, as changes every device then syncs. On Redis the
+/// server may run meanwhile, and a live device follows the move.
 /// </summary>
 public sealed class RefusedKeysCommandTests
 {
@@ -80,5 +82,52 @@ public sealed class RefusedKeysCommandTests
         Assert.Null(after.ValueOf(Nfd));
         Assert.Equal("untouched", after.ValueOf("note:plain.md"));
         Assert.Null(after.StateOf("note:gone\u0000.md")!.Winner.Value);
+    }
+
+    [Fact]
+    public async Task OnRedisMovesNotesUnderRefusedKeysOfEverySpaceWhileANodeRunsAndALiveDeviceFollows()
+    {
+        // Arrange: two spaces, one with a note under a refused key, written straight into Redis; a
+        // node on the same Redis with a live device in that space.
+        await using var redis = await RedisServer.StartAsync();
+        await using (var store = new RedisSyncStore(await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString), NullLogger.Instance, ownsConnection: true))
+        {
+            await store.ApplyAsync("default", [
+                new KeyedWrite(Escape, new Write(5, "old-cli", "escape text")),
+                new KeyedWrite("note:plain.md", new Write(2, "laptop", "untouched")),
+            ]);
+            await store.ApplyAsync("other}space%", [new KeyedWrite(Nfd, new Write(3, "mac", "decomposed"))]);
+        }
+
+        var settings = new Dictionary<string, string> { ["NoteSync__Store"] = "redis", ["NoteSync__Redis"] = redis.ConnectionString };
+        await using var server = await InProcessServer.StartAsync(settings);
+        await using var live = await WsDevice.ConnectAsync(server, "live");
+        await live.PullAsync();
+        Assert.Equal("escape text", live.ValueOf(Escape));
+
+        // Act
+        var listed = await ServerCommand.RunAsync(settings, "refused-keys");
+        var renamed = await ServerCommand.RunAsync(settings, "refused-keys", "--rename");
+
+        // Assert: both spaces listed (the one whose name needs escaping in Redis keys too), both moved,
+        // and the live device gets the move without asking.
+        Assert.True(listed.ExitCode == 0, listed.StdErr);
+        Assert.Contains("default\tnote:title<U+001B>]0;owned<U+0007>.md\t", listed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("other}space%\t" + Nfd + "\t", listed.StdOut, StringComparison.Ordinal);
+        Assert.Contains("2 notes under refused keys in 2 spaces", listed.StdErr, StringComparison.Ordinal);
+        Assert.True(renamed.ExitCode == 0, renamed.StdErr);
+        Assert.Contains("2 of 2 notes under refused keys moved", renamed.StdErr, StringComparison.Ordinal);
+        await live.WaitForValueAsync(Repaired, "escape text");
+        await live.WaitForValueAsync(Escape, null);
+        Assert.Equal("untouched", live.ValueOf("note:plain.md"));
+    }
+
+    [Fact]
+    public async Task OnRedisWithoutAConnectionStringSaysWhatIsMissing()
+    {
+        var result = await ServerCommand.RunAsync(new Dictionary<string, string> { ["NoteSync__Store"] = "redis" }, "refused-keys");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("NoteSync:Redis is not set", result.StdErr, StringComparison.Ordinal);
     }
 }

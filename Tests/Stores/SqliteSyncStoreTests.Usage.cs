@@ -20,7 +20,7 @@ public sealed partial class SqliteSyncStoreTests
         var expected = new Dictionary<string, SpaceUsage> { [SpaceA] = await CountAsync(SpaceA), [SpaceB] = await CountAsync(SpaceB) };
         var kept = ReadUsageColumns();
 
-        // ...laid out as the older version had it: spaces without the usage columns (and, in version 1, no meta).
+        // ...laid out as the older version had it: spaces without the usage columns, entries without replaced (and, in version 1, no meta).
         await Store.DisposeAsync();
         await using (var connection = OpenSideConnection())
         {
@@ -30,6 +30,7 @@ public sealed partial class SqliteSyncStoreTests
                 INSERT INTO spaces_old SELECT space, clock FROM spaces;
                 DROP TABLE spaces;
                 ALTER TABLE spaces_old RENAME TO spaces;
+                ALTER TABLE entries DROP COLUMN replaced;
                 {(version == 1 ? "DROP TABLE meta;" : "")}
                 PRAGMA user_version = {version};
                 """;

@@ -240,6 +240,42 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
     }
 
     [Fact]
+    public async Task AVersion3DatabaseReadsAsItWasAndTakesWritesWithABaseOnceOpened()
+    {
+        // Arrange: a conflict of two tied writes, stored by schema 3 (no replaced column).
+        var laptop = new Write(4, "laptop", "from the laptop");
+        var phone = new Write(4, "phone", "from the phone");
+        await ApplyAsync(SpaceA, ("note:a", laptop), ("note:b", new Write(2, "laptop", "plain")));
+        await ApplyAsync(SpaceA, ("note:a", phone));
+        var before = await ReadAllAsync(SpaceA);
+        await Store.DisposeAsync();
+        await using (var connection = OpenSideConnection())
+        {
+            SqliteSchema.ScalarString(connection, "ALTER TABLE entries DROP COLUMN replaced");
+            SqliteSchema.ScalarString(connection, "PRAGMA user_version = 3");
+        }
+
+        // Act
+        await using var upgraded = Open();
+        var page = await upgraded.ReadSinceAsync(SpaceA, 0, 100, long.MaxValue).DefaultTimeout();
+        var edit = new Write(9, "tablet", "merged by hand");
+        await upgraded.ApplyAsync(SpaceA, [new KeyedWrite("note:a", edit, [VersionId.Of(phone)])]).DefaultTimeout();
+        var after = await upgraded.ReadSinceAsync(SpaceA, 0, 100, long.MaxValue).DefaultTimeout();
+
+        // Assert: the old rows read as before (the tie at 4 replaced everything below it); the write
+        // that named only the phone's version leaves the laptop's beside it.
+        Assert.All(page.Entries, e => StateAssert.Equal(before[e.Key].State, e.State));
+        Assert.Equal(ReplacedVersions.Of(4, []), page.Entries.Single(e => e.Key == "note:a").State.Replaced);
+        var a = after.Entries.Single(e => e.Key == "note:a").State;
+        Assert.Equal([edit, laptop], a.Writes.ToArray());
+        Assert.Equal(ReplacedVersions.Of(4, [VersionId.Of(phone)]), a.Replaced);
+        await using (var connection = OpenSideConnection())
+        {
+            Assert.Equal(SqliteSchema.Version, SqliteSchema.ScalarInt64(connection, "PRAGMA user_version"));
+        }
+    }
+
+    [Fact]
     public async Task DatabaseWithNewerSchemaIsRefused()
     {
         await Store.DisposeAsync();

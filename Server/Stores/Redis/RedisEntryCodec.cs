@@ -1,39 +1,90 @@
-using System.Globalization;
+using System.Buffers;
 using System.Buffers.Text;
+using System.Globalization;
 using System.Text;
 using NoteSync.Shared.Crdt;
 using StackExchange.Redis;
 
 namespace NoteSync.Server.Stores.Redis;
 
-/// <summary>Reads what the scripts return, and the entry format that <see cref="RedisScripts.Apply"/> writes (documented on <see cref="RedisScripts"/>).</summary>
+/// <summary>Reads what the scripts return and the entry format that <see cref="RedisScripts.Apply"/> writes, and encodes the bases it takes (both documented on <see cref="RedisScripts"/>).</summary>
 internal static class RedisEntryCodec
 {
-    /// <summary>The entry of <paramref name="key"/> from its stored bytes.</summary>
+    /// <summary>The entry of <paramref name="key"/> from its stored bytes (either version).</summary>
     public static StoredEntry Decode(string key, ReadOnlySpan<byte> stored)
     {
-        var seq = ReadStored(key, stored, out var writes);
-
-        // OfWrites orders W by the .NET comparison itself, so the state never depends on the script's order.
-        return new StoredEntry(key, seq, writes.Count == 1 ? EntryState.Of(writes[0]) : EntryState.OfWrites(writes));
-    }
-
-    /// <summary>The seq and the writes of a stored entry, in the order they are stored (the script's best first).</summary>
-    public static long ReadStored(string key, ReadOnlySpan<byte> stored, out List<Write> writes)
-    {
-        var version = ReadNumber(ref stored);
-        if (version != 1)
+        var seq = ReadStored(key, stored, out var writes, out var replaced);
+        if (replaced is null)
         {
-            throw new InvalidDataException($"the entry of '{key}' has format version {version}; this server reads version 1 only: upgrade it");
+            // Version 1: OfWrites orders the heads by the .NET comparison itself, so the state never
+            // depends on the script's order.
+            return new StoredEntry(key, seq, writes.Count == 1 ? EntryState.Of(writes[0]) : EntryState.OfWrites(writes));
         }
 
-        var seq = ReadNumber(ref stored);
-        var timestamp = ReadNumber(ref stored);
-        writes = new List<Write>(1);
-        while (!stored.IsEmpty)
+        return new StoredEntry(key, seq, EntryState.OfHeads(writes, replaced));
+    }
+
+    /// <summary>The seq and the heads of a stored entry, in the order they are stored (the script's best first).</summary>
+    public static long ReadStored(string key, ReadOnlySpan<byte> stored, out List<Write> writes) =>
+        ReadStored(key, stored, out writes, out _);
+
+    /// <summary>
+    /// The seq, the heads (in the order they are stored) and the replaced versions of a stored entry;
+    /// <paramref name="replaced"/> is null for version 1, whose replaced versions are everything below its one timestamp.
+    /// </summary>
+    public static long ReadStored(string key, ReadOnlySpan<byte> stored, out List<Write> writes, out ReplacedVersions? replaced)
+    {
+        var version = ReadNumber(ref stored, key);
+        if (version is not (1 or 2))
         {
-            var deviceId = ReadToken(ref stored, key) ?? throw Corrupt(key);
-            writes.Add(new Write(timestamp, deviceId, ReadToken(ref stored, key)));
+            throw new InvalidDataException($"the entry of '{key}' has format version {version}; this server reads versions 1 and 2 only: upgrade it");
+        }
+
+        var seq = ReadNumber(ref stored, key);
+        writes = new List<Write>(1);
+        if (version == 1)
+        {
+            replaced = null;
+            var timestamp = ReadNumber(ref stored, key);
+            while (!stored.IsEmpty)
+            {
+                var deviceId = ReadToken(ref stored, key) ?? throw Corrupt(key);
+                writes.Add(new Write(timestamp, deviceId, ReadToken(ref stored, key)));
+            }
+        }
+        else
+        {
+            var floor = ReadNumber(ref stored, key);
+            var namedBytes = ReadNumber(ref stored, key);
+            if (namedBytes < 0 || namedBytes > stored.Length)
+            {
+                throw Corrupt(key);
+            }
+
+            var section = stored[..(int)namedBytes];
+            stored = stored[(int)namedBytes..];
+            var named = new List<VersionId>();
+            while (!section.IsEmpty)
+            {
+                var timestamp = ReadNumber(ref section, key);
+                named.Add(new VersionId(timestamp, ReadToken(ref section, key) ?? throw Corrupt(key)));
+            }
+
+            replaced = ReplacedVersions.Of(floor, named);
+            while (!stored.IsEmpty)
+            {
+                var timestamp = ReadNumber(ref stored, key);
+                var deviceId = ReadToken(ref stored, key) ?? throw Corrupt(key);
+                var head = new Write(timestamp, deviceId, ReadToken(ref stored, key));
+
+                // The script never stores a replaced head; one that is means the bytes are not the script's.
+                if (replaced.Covers(head))
+                {
+                    throw Corrupt(key);
+                }
+
+                writes.Add(head);
+            }
         }
 
         if (writes.Count == 0)
@@ -44,12 +95,55 @@ internal static class RedisEntryCodec
         return seq;
     }
 
-    private static long ReadNumber(ref ReadOnlySpan<byte> stored)
+    /// <summary>
+    /// A write's base as the apply script takes it: <c>~</c> for none, else one <c>&lt;timestamp&gt;,&lt;device_id&gt;</c>
+    /// per named version, in the tokens of the entry format (so the empty base is the empty string).
+    /// </summary>
+    public static RedisValue EncodeBase(VersionId[]? @base)
+    {
+        if (@base is null)
+        {
+            return "~";
+        }
+
+        if (@base.Length == 0)
+        {
+            return RedisValue.EmptyString;
+        }
+
+        // The device ids are encoded here rather than by the client library so that each length
+        // prefix counts exactly the bytes that follow it.
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var id in @base)
+        {
+            var deviceBytes = Encoding.UTF8.GetBytes(id.DeviceId);
+            WriteNumber(buffer, id.Timestamp);
+            buffer.Write(","u8);
+            WriteNumber(buffer, deviceBytes.Length);
+            buffer.Write(":"u8);
+            buffer.Write(deviceBytes);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteNumber(ArrayBufferWriter<byte> buffer, long value)
+    {
+        var span = buffer.GetSpan(20);
+        if (!Utf8Formatter.TryFormat(value, span, out var written))
+        {
+            throw new InvalidOperationException("a number did not fit 20 bytes");
+        }
+
+        buffer.Advance(written);
+    }
+
+    private static long ReadNumber(ref ReadOnlySpan<byte> stored, string key)
     {
         var comma = stored.IndexOf((byte)',');
         if (comma < 0 || !Utf8Parser.TryParse(stored[..comma], out long value, out var consumed) || consumed != comma)
         {
-            throw new InvalidDataException("a stored entry has a malformed header");
+            throw Corrupt(key);
         }
 
         stored = stored[(comma + 1)..];

@@ -9,7 +9,7 @@ namespace NoteSync.Server.Stores.Redis;
 /// touch all of it:
 /// <code>
 /// ns:{&lt;space&gt;}:clock   string      the space's clock C (docs/protocol.md §3) as a decimal integer; absent = 0
-/// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq and whole write set W (see RedisScripts.EntryFormat)
+/// ns:{&lt;space&gt;}:e       hash        entry key -> the entry's seq, heads and replaced versions (entry format: RedisScripts)
 /// ns:{&lt;space&gt;}:log     sorted set  entry key, scored by the seq of its last change: each key once,
 ///                                     so "changes since" is ZRANGEBYSCORE (a range read, never a scan)
 /// ns:{&lt;space&gt;}:primary string      the replication id (master_replid) of the primary that last advanced
@@ -42,6 +42,24 @@ internal static class RedisKeys
     {
         var prefix = $"ns:{{{HashTag(space)}}}:";
         return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage"];
+    }
+
+    /// <summary>The pattern of every space's clock key, for SCAN: one key per space written at least once.</summary>
+    public const string ClockPattern = "ns:{*}:clock";
+
+    /// <summary>The space whose clock key <paramref name="key"/> is (the inverse of <see cref="For"/>'s first key), or null for another key.</summary>
+    public static string? SpaceOfClock(string key)
+    {
+        const string Start = "ns:{", End = "}:clock";
+        if (!key.StartsWith(Start, StringComparison.Ordinal) || !key.EndsWith(End, StringComparison.Ordinal) || key.Length < Start.Length + End.Length + 1)
+        {
+            return null;
+        }
+
+        var tag = key[Start.Length..^End.Length];
+        return tag.Contains('%', StringComparison.Ordinal)
+            ? tag.Replace("%7D", "}", StringComparison.Ordinal).Replace("%25", "%", StringComparison.Ordinal)
+            : tag;
     }
 
     /// <summary>The space as written between the braces.</summary>

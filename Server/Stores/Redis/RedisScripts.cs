@@ -8,12 +8,27 @@ namespace NoteSync.Server.Stores.Redis;
 /// the node that owns the space's slot) and from then on called by its SHA1 (EVALSHA); see
 /// <see cref="RedisSyncStore"/> for the NOSCRIPT fallback. Keys: <see cref="RedisKeys"/>.
 /// <para>
-/// <b>Entry format</b> (the values of the <c>ns:{space}:e</c> hash, version 1), written by <see cref="Apply"/> only:
-/// <code>1,&lt;seq&gt;,&lt;timestamp&gt;,&lt;device_id&gt;&lt;value&gt;&lt;device_id&gt;&lt;value&gt;...</code>
-/// one (device_id, value) pair per write of W, best first (the winner first), every string as
-/// <c>&lt;UTF-8 byte length&gt;:&lt;bytes&gt;</c> and a null value (a tombstone) as <c>~</c>, so null and ""
-/// differ. All of W shares the one timestamp. A reader refuses a version other than 1 rather than misread
-/// it; a later version changes the leading number.
+/// <b>Entry format</b> (the values of the <c>ns:{space}:e</c> hash), written by <see cref="Apply"/> only. Every
+/// string is <c>&lt;UTF-8 byte length&gt;:&lt;bytes&gt;</c> and a null value (a tombstone) is <c>~</c>, so null and ""
+/// differ and no value can break parsing; every number is decimal and ends at a comma. The leading number is
+/// the version, and a reader refuses one it does not know rather than misread it.
+/// <list type="bullet">
+/// <item>Version 1, a state that writes without <c>base</c> leave: every head at the one timestamp t, every
+/// version below t replaced (the floor is t) and nothing named:
+/// <code>1,&lt;seq&gt;,&lt;t&gt;,&lt;device_id&gt;&lt;value&gt;&lt;device_id&gt;&lt;value&gt;...</code>
+/// one (device_id, value) pair per head, best first (the winner first).</item>
+/// <item>Version 2, any other state (heads of several timestamps, or versions that a base replaced):
+/// <code>2,&lt;seq&gt;,&lt;floor&gt;,&lt;n&gt;,&lt;timestamp&gt;,&lt;device_id&gt;...&lt;timestamp&gt;,&lt;device_id&gt;&lt;value&gt;...</code>
+/// the floor of <see cref="NoteSync.Shared.Crdt.ReplacedVersions"/>; then n bytes of its named versions, one
+/// <c>&lt;timestamp&gt;,&lt;device_id&gt;</c> per device (the highest timestamp a base named for it), sorted by
+/// device id in the order below, so equal states are stored as equal bytes; then one <c>&lt;timestamp&gt;,&lt;device_id&gt;&lt;value&gt;</c> per head, best first
+/// (by timestamp, then as version 1 orders them). n is a byte count, not a count of names, so
+/// <see cref="ReadSince"/> can leave the named versions, which no frame carries, out of its size bound
+/// without parsing them.</item>
+/// </list>
+/// The script writes version 1 whenever the state fits it, so a space that never saw a base stays
+/// readable by servers that know version 1 only (a rolling upgrade, or a rollback). An entry of either
+/// version that changes is written afresh, in the version its new state needs.
 /// </para>
 /// <para>
 /// <b>Order.</b> docs/protocol.md §2 picks the winner by ordinal comparison of .NET strings, that is UTF-16 code
@@ -55,10 +70,10 @@ internal static class RedisScripts
     /// <summary>The error a push gets when a change leads the clock by more than allowed; followed by the change's index and the clock.</summary>
     public const string ClockLeadError = "NOTESYNC_CLOCK_LEAD";
 
-    /// <summary>The error a push gets when a change would give its note more tied writes than allowed; followed by the change's index.</summary>
+    /// <summary>The error a push gets when a change would give its note more heads than allowed; followed by the change's index.</summary>
     public const string NoteWritesError = "NOTESYNC_NOTE_WRITES";
 
-    /// <summary>The error a push gets when a change would make its note's tied writes too large; followed by the change's index and the size.</summary>
+    /// <summary>The error a push gets when a change would make its note's heads too large; followed by the change's index and the size.</summary>
     public const string NoteBytesError = "NOTESYNC_NOTE_BYTES";
 
     /// <summary>The error a push gets when it would give its space more notes than allowed; followed by the count it would reach.</summary>
@@ -71,11 +86,17 @@ internal static class RedisScripts
     /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage. ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
-    /// came from) or '0', a new epoch to take if the clock is fenced, the most writes and bytes a note may
-    /// hold at its top timestamp (<see cref="NoteLimits"/>, counted as <see cref="NoteLimits.SizeOf"/>
+    /// came from) or '0', a new epoch to take if the clock is fenced, the most heads a note may hold and
+    /// their most bytes (<see cref="NoteLimits"/>, counted as <see cref="NoteLimits.SizeOf"/>
     /// counts), the most notes and bytes the space may hold (<see cref="SpaceQuotas"/>, an entry counted
-    /// as <see cref="SpaceQuotas.SizeOf"/> counts it), then five per write: key, timestamp,
-    /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone).
+    /// as <see cref="SpaceQuotas.SizeOf"/> counts it), then six per write: key, timestamp,
+    /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone), and its base:
+    /// <c>~</c> for a write without one, else one <c>&lt;timestamp&gt;,&lt;device_id&gt;</c> per named version
+    /// as in the entry format (so the empty base is '', which merges otherwise than no base).
+    /// The merge is <see cref="NoteSync.Shared.Crdt.LwwMerge"/>'s, outcomes included: a write that changes
+    /// its key's state gets a seq; one that does not reports the key's state as superseded unless that
+    /// state is exactly the write. The note bounds hold only where a write joins heads, as
+    /// <see cref="NoteLimits.Check"/> is used.
     /// The usage hash moves by each changed key's final size less its size before the push; a space
     /// written before the hash existed has it counted from its entries once, at its next change (one
     /// HGET per entry, all inside this script: Redis answers nothing else meanwhile).
@@ -98,6 +119,7 @@ internal static class RedisScripts
         local MAX_NOTES = tonumber(ARGV[7])
         local MAX_SPACE_BYTES = tonumber(ARGV[8])
         local FIRST = 9
+        local PER_WRITE = 6
         local ENTRY_OVERHEAD = 64
         local function fmt(n) return string.format('%.0f', n) end
         local function token(v)
@@ -110,26 +132,76 @@ internal static class RedisScripts
           local len = tonumber(string.sub(s, pos, colon - 1))
           return string.sub(s, colon + 1, colon + len), colon + len + 1
         end
+        local function readNumber(s, pos)
+          local comma = string.find(s, ',', pos, true)
+          return tonumber(string.sub(s, pos, comma - 1)), comma + 1
+        end
+        -- Version ids {device, timestamp} from '<timestamp>,<device_id>' pairs, pos to last.
+        local function readIds(s, pos, last)
+          local ids = {}
+          while pos <= last do
+            local ts, d
+            ts, pos = readNumber(s, pos)
+            d, pos = readToken(s, pos)
+            ids[#ids + 1] = {d, ts}
+          end
+          return ids
+        end
+        -- A state: heads {timestamp, device, value} best first, the floor, and the named versions
+        -- {device, timestamp} sorted by device (ReplacedVersions); raw is the stored entry while unchanged.
         local function decode(s)
           local c1 = string.find(s, ',', 1, true)
-          if string.sub(s, 1, c1 - 1) ~= '1' then error('NOTESYNC_FORMAT unknown entry format ' .. string.sub(s, 1, c1 - 1)) end
-          local c2 = string.find(s, ',', c1 + 1, true)
-          local c3 = string.find(s, ',', c2 + 1, true)
+          local version = string.sub(s, 1, c1 - 1)
+          if version ~= '1' and version ~= '2' then error('NOTESYNC_FORMAT unknown entry format ' .. version) end
+          local pos = string.find(s, ',', c1 + 1, true) + 1
           local writes = {}
-          local pos = c3 + 1
+          if version == '1' then
+            local ts
+            ts, pos = readNumber(s, pos)
+            while pos <= #s do
+              local d, v
+              d, pos = readToken(s, pos)
+              v, pos = readToken(s, pos)
+              writes[#writes + 1] = {ts, d, v}
+            end
+            return {writes = writes, floor = ts, named = {}, raw = s}
+          end
+          local floor, n
+          floor, pos = readNumber(s, pos)
+          n, pos = readNumber(s, pos)
+          local named = readIds(s, pos, pos + n - 1)
+          pos = pos + n
           while pos <= #s do
-            local d, v
+            local ts, d, v
+            ts, pos = readNumber(s, pos)
             d, pos = readToken(s, pos)
             v, pos = readToken(s, pos)
-            writes[#writes + 1] = {d, v}
+            writes[#writes + 1] = {ts, d, v}
           end
-          return {ts = tonumber(string.sub(s, c2 + 1, c3 - 1)), writes = writes, raw = s}
+          return {writes = writes, floor = floor, named = named, raw = s}
         end
         local function encode(seq, state)
-          local parts = {'1,', fmt(seq), ',', fmt(state.ts), ','}
-          for _, w in ipairs(state.writes) do
-            parts[#parts + 1] = token(w[1])
+          local ws = state.writes
+          local top = ws[1][1]
+          if state.floor == top and #state.named == 0 and ws[#ws][1] == top then
+            local parts = {'1,', fmt(seq), ',', fmt(top), ','}
+            for _, w in ipairs(ws) do
+              parts[#parts + 1] = token(w[2])
+              parts[#parts + 1] = token(w[3])
+            end
+            return table.concat(parts)
+          end
+          local named = {}
+          for _, id in ipairs(state.named) do
+            named[#named + 1] = fmt(id[2]) .. ',' .. token(id[1])
+          end
+          named = table.concat(named)
+          local parts = {'2,', fmt(seq), ',', fmt(state.floor), ',', fmt(#named), ',', named}
+          for _, w in ipairs(ws) do
+            parts[#parts + 1] = fmt(w[1])
+            parts[#parts + 1] = ','
             parts[#parts + 1] = token(w[2])
+            parts[#parts + 1] = token(w[3])
           end
           return table.concat(parts)
         end
@@ -137,8 +209,8 @@ internal static class RedisScripts
         local function usageOf(key, state)
           if state == false then return 0, 0 end
           local bytes = #key + ENTRY_OVERHEAD
-          for _, w in ipairs(state.writes) do bytes = bytes + #w[1] + (w[2] and #w[2] or 0) end
-          return (state.writes[1][2] and 1 or 0), bytes
+          for _, w in ipairs(state.writes) do bytes = bytes + #w[2] + (w[3] and #w[3] or 0) end
+          return (state.writes[1][3] and 1 or 0), bytes
         end
         local function countUsage()
           local notes, bytes = 0, 0
@@ -148,13 +220,84 @@ internal static class RedisScripts
           end
           return notes, bytes
         end
-        local function cmpWrite(d1, v1, d2, v2)
-          local c = cmp16(d1, d2)
+        -- Write.CompareHeads: positive when head a is the better one.
+        local function cmpHead(a, b)
+          if a[1] ~= b[1] then return a[1] > b[1] and 1 or -1 end
+          local c = cmp16(a[2], b[2])
           if c ~= 0 then return c end
-          if v1 == false or v2 == false then
-            return (v1 == false and 0 or 1) - (v2 == false and 0 or 1)
+          if a[3] == false or b[3] == false then
+            return (a[3] == false and 0 or 1) - (b[3] == false and 0 or 1)
           end
-          return cmp16(v1, v2)
+          return cmp16(a[3], b[3])
+        end
+        -- Where device d is in a sorted named list: its index and true, or where it would go and false.
+        local function findNamed(named, d)
+          local lo, hi = 1, #named
+          while lo <= hi do
+            local mid = math.floor((lo + hi) / 2)
+            local c = cmp16(named[mid][1], d)
+            if c == 0 then return mid, true end
+            if c < 0 then lo = mid + 1 else hi = mid - 1 end
+          end
+          return lo, false
+        end
+        -- ReplacedVersions.Covers
+        local function covers(floor, named, ts, d)
+          if ts < floor then return true end
+          local i, found = findNamed(named, d)
+          return found and named[i][2] >= ts
+        end
+        -- ReplacedVersions.With(0, ids): the named list with ids added (a copy; the old one may be a
+        -- stored state's), and whether that added anything.
+        local function withNamed(named, ids)
+          local grown = nil
+          for _, id in ipairs(ids) do
+            local i, found = findNamed(grown or named, id[1])
+            if not found or (grown or named)[i][2] < id[2] then
+              if grown == nil then
+                grown = {}
+                for j, v in ipairs(named) do grown[j] = v end
+              end
+              if found then grown[i] = id else table.insert(grown, i, id) end
+            end
+          end
+          if grown == nil then return named, false end
+          return grown, true
+        end
+        -- LwwMerge.Merge: the key's next state (the same table when unchanged) and what the write did.
+        local function merge(state, w, base)
+          if state == false then
+            if base == nil then return {writes = {w}, floor = w[1], named = {}}, 'replaced' end
+            local named = withNamed({}, base)
+            return {writes = {w}, floor = 0, named = named}, 'replaced'
+          end
+          local floor, named, grew = state.floor, state.named, false
+          if base == nil then
+            -- Below the top it lost already; at or above it, it replaces every lower version.
+            if w[1] < state.writes[1][1] then return state, 'ignored' end
+            if w[1] > floor then floor, grew = w[1], true end
+          else
+            named, grew = withNamed(named, base)
+          end
+          -- A replaced version stays so: nothing of it is taken, not even its base, so a hostile base
+          -- cannot remove heads that nothing replaces.
+          if covers(floor, named, w[1], w[2]) then return state, 'ignored' end
+          local kept, duplicate = {}, false
+          for _, h in ipairs(state.writes) do
+            if not covers(floor, named, h[1], h[2]) then
+              if h[1] == w[1] and h[2] == w[2] and h[3] == w[3] then duplicate = true end
+              kept[#kept + 1] = h
+            end
+          end
+          if duplicate and #kept == #state.writes and not grew then return state, 'duplicate' end
+          if not duplicate then
+            local at = 1
+            while at <= #kept and cmpHead(kept[at], w) > 0 do at = at + 1 end
+            table.insert(kept, at, w)
+          end
+          local merged = {writes = kept, floor = floor, named = named}
+          if #kept == 1 then return merged, 'replaced' end
+          return merged, 'joined'
         end
 
         local clock = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -171,14 +314,14 @@ internal static class RedisScripts
           end
           return fencedBy ~= fence
         end
-        for b = FIRST, #ARGV - 1, 5 do
+        for b = FIRST, #ARGV - 1, PER_WRITE do
           local lead = tonumber(ARGV[b + 1]) - clock
           -- The bound holds from the clock the push will follow: past the jump, when the space is fenced
           -- (so devices whose clocks came from the lost history can still write, and re-upload).
           if lead > MAX_LEAD and (not readFence() or lead - FAILOVER_MARGIN > MAX_LEAD) then
             local at = clock
             if readFence() then at = clock + FAILOVER_MARGIN end
-            return redis.error_reply('NOTESYNC_CLOCK_LEAD ' .. ((b - FIRST) / 5) .. ' ' .. fmt(at))
+            return redis.error_reply('NOTESYNC_CLOCK_LEAD ' .. ((b - FIRST) / PER_WRITE) .. ' ' .. fmt(at))
           end
         end
         local jumped = false
@@ -186,12 +329,13 @@ internal static class RedisScripts
         local before = {}
         local seqs = {}
         local superseded, supersededOrder = {}, {}
-        for b = FIRST - 1, #ARGV - 1, 5 do
+        for b = FIRST - 1, #ARGV - 1, PER_WRITE do
           local key = ARGV[b + 1]
-          local ts = tonumber(ARGV[b + 2])
-          local dev = ARGV[b + 3]
           local val = false
           if ARGV[b + 4] == '1' then val = ARGV[b + 5] end
+          local w = {tonumber(ARGV[b + 2]), ARGV[b + 3], val}
+          local base = nil
+          if ARGV[b + 6] ~= '~' then base = readIds(ARGV[b + 6], 1, #ARGV[b + 6]) end
           local state = states[key]
           if state == nil then
             local raw = redis.call('HGET', KEYS[2], key)
@@ -200,32 +344,16 @@ internal static class RedisScripts
             local n, b = usageOf(key, state)
             before[key] = {n, b}
           end
-          local changed = false
-          if state == false or ts > state.ts then
-            state = {ts = ts, writes = {{dev, val}}}
-            states[key] = state
-            changed = true
-          elseif ts == state.ts then
-            local ws = state.writes
-            local at = #ws + 1
-            local duplicate = false
-            for j = 1, #ws do
-              local c = cmpWrite(dev, val, ws[j][1], ws[j][2])
-              if c == 0 then duplicate = true break end
-              if c > 0 then at = j break end
-            end
-            if not duplicate then
-              local index = (b - (FIRST - 1)) / 5
-              if #ws + 1 > MAX_WRITES then return redis.error_reply('NOTESYNC_NOTE_WRITES ' .. index) end
-              local size = #dev + (val and #val or 0)
-              for j = 1, #ws do size = size + #ws[j][1] + (ws[j][2] and #ws[j][2] or 0) end
-              if size > MAX_NOTE_BYTES then return redis.error_reply('NOTESYNC_NOTE_BYTES ' .. index .. ' ' .. fmt(size)) end
-              table.insert(ws, at, {dev, val})
-              state.raw = nil
-              changed = true
-            end
+          local merged, outcome = merge(state, w, base)
+          if outcome == 'joined' then
+            local index = (b - (FIRST - 1)) / PER_WRITE
+            if #merged.writes > MAX_WRITES then return redis.error_reply('NOTESYNC_NOTE_WRITES ' .. index) end
+            local size = 0
+            for _, h in ipairs(merged.writes) do size = size + #h[2] + (h[3] and #h[3] or 0) end
+            if size > MAX_NOTE_BYTES then return redis.error_reply('NOTESYNC_NOTE_BYTES ' .. index .. ' ' .. fmt(size)) end
           end
-          if changed then
+          if outcome == 'replaced' or outcome == 'joined' then
+            states[key] = merged
             if not jumped then
               jumped = true
               if readFence() then clock = math.min(MAX - 1, clock + FAILOVER_MARGIN) end
@@ -233,12 +361,11 @@ internal static class RedisScripts
             if clock >= MAX then
               return redis.error_reply('NOTESYNC_CLOCK_OVERFLOW the clock of the space reached 2^53-1; no further change can be given a seq')
             end
-            clock = math.max(clock + 1, ts)
+            clock = math.max(clock + 1, w[1])
             seqs[key] = clock
-            state.seq = clock
           else
             local ws = state.writes
-            local exactly = #ws == 1 and state.ts == ts and ws[1][1] == dev and ws[1][2] == val
+            local exactly = #ws == 1 and ws[1][1] == w[1] and ws[1][2] == w[2] and ws[1][3] == w[3]
             if not exactly and not superseded[key] then
               superseded[key] = true
               supersededOrder[#supersededOrder + 1] = key
@@ -300,7 +427,8 @@ internal static class RedisScripts
     /// One page of "changes since", read-only, so the clock and the rows come from one state. KEYS: clock,
     /// entries, log, primary, epoch, usage. ARGV: afterSeq, maxChanges, maxBytes. Returns <c>{C, more, epoch ('' for none), key1, entry1, ...}</c>.
     /// The script bounds the page by a cheap lower bound of each entry's wire size (its key and stored
-    /// bytes: the stored framing is never larger than the 100 bytes per write and per entry that
+    /// bytes less a version 2 entry's named versions, which no frame carries: the rest of the stored
+    /// framing is never larger than the 100 bytes per head and per entry that
     /// <see cref="StoredEntry.EstimatedWireBytes"/> adds), so it never drops an entry the exact count would
     /// keep; the store then cuts the page exactly.
     /// </summary>
@@ -318,6 +446,8 @@ internal static class RedisScripts
           for i = 1, #keys do
             if not entries[i] then return redis.error_reply('NOTESYNC_CORRUPT log names a key without an entry') end
             local size = #keys[i] + #entries[i]
+            local named = string.byte(entries[i], 1) == 50 and string.match(entries[i], '^2,%d+,%d+,(%d+),')
+            if named then size = size - tonumber(named) end
             if count == maxChanges or (count > 0 and bytes + size > maxBytes) then
               out[2] = '1'
               return out

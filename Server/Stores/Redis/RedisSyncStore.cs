@@ -105,8 +105,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
         StoreArguments.CheckApply(space, writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        const int First = 8;
-        var values = new RedisValue[First + (writes.Count * 5)];
+        const int First = 8, PerWrite = 6;
+        var values = new RedisValue[First + (writes.Count * PerWrite)];
         values[0] = ClockLimits.MaxLead;
         values[1] = ClockLimits.FailoverMargin;
         values[2] = _minReplicas > 0 ? "1" : "0";
@@ -117,13 +117,14 @@ internal sealed partial class RedisSyncStore : ISyncStore
         values[7] = _quotas.MaxBytes;
         for (var i = 0; i < writes.Count; i++)
         {
-            var (key, write) = writes[i];
-            var at = First + (i * 5);
+            var (key, write, @base) = writes[i];
+            var at = First + (i * PerWrite);
             values[at + 0] = key;
             values[at + 1] = write.Timestamp;
             values[at + 2] = write.DeviceId;
             values[at + 3] = write.Value is null ? "0" : "1";
             values[at + 4] = write.Value ?? "";
+            values[at + 5] = RedisEntryCodec.EncodeBase(@base);
         }
 
         Enter();

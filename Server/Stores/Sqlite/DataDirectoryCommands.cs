@@ -125,6 +125,8 @@ internal static class DataDirectoryCommands
     internal static NoteSyncOptions Settings(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        return builder.Configuration.GetSection(NoteSyncOptions.Section).Get<NoteSyncOptions>() ?? new NoteSyncOptions();
+        var options = builder.Configuration.GetSection(NoteSyncOptions.Section).Get<NoteSyncOptions>() ?? new NoteSyncOptions();
+        NoteSyncServiceExtensions.ReadRedisConnectionString(options, builder.Configuration);
+        return options;
     }
 }

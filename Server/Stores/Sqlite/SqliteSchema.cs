@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 3, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 4, kept in <c>PRAGMA user_version</c>).
 /// <code>
 /// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (docs/protocol.md §3); absent = 0
 ///        notes INTEGER, bytes INTEGER)       -- its usage as SpaceQuotas counts it, kept by the writer
@@ -11,14 +11,16 @@ namespace NoteSync.Server.Stores.Sqlite;
 ///         seq INTEGER,                       -- the seq of the key's last change; UNIQUE (space, seq)
 ///         timestamp INTEGER,                 -- T, the highest timestamp seen for the key
 ///         device_id TEXT, value TEXT NULL,   -- the winner of W; value NULL = a tombstone
-///         others TEXT NULL)                  -- the rest of W when |W| > 1, see WriteSetCodec
+///         others TEXT NULL,                  -- the other heads, when there are any, see WriteSetCodec
+///         replaced TEXT NULL)                -- what the heads replaced, when writes with a base did, see WriteSetCodec
 /// meta(name TEXT PK, value TEXT)             -- 'epoch': the name of the database's history (every
 ///                                            -- space's); 'renew_epoch': present in a copy made by
 ///                                            -- the backup command, so a server started on it takes a new one
 /// </code>
 /// Version 1 lacked <c>meta</c>; opening it adds the table and an epoch. Versions 1 and 2 lacked the
 /// usage columns; opening them adds the columns and counts every space's usage from its entries once
-/// (<see cref="SqliteUsageMigration"/>).
+/// (<see cref="SqliteUsageMigration"/>). Versions 1 to 3 lacked <c>replaced</c>; opening them adds it,
+/// NULL in every row, which reads as the state it always held.
 /// The UNIQUE index on (space, seq) makes "changes since" a range read. A newer version may add
 /// columns and tables; this version ignores any it does not know, and refuses a database whose
 /// user_version is greater than its own rather than misread it.
@@ -26,7 +28,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>
     /// The page size of a database this code creates (an existing one keeps its own). SQLite keeps an
@@ -42,7 +44,7 @@ internal static class SqliteSchema
 
     /// <summary>The read query of "changes since"; tests check its plan uses the (space, seq) index.</summary>
     public const string ReadSinceSql =
-        "SELECT key, seq, timestamp, device_id, value, others FROM entries WHERE space = $space AND seq > $after ORDER BY seq LIMIT $limit";
+        "SELECT key, seq, timestamp, device_id, value, others, replaced FROM entries WHERE space = $space AND seq > $after ORDER BY seq LIMIT $limit";
 
     private const string CreateSql = """
         CREATE TABLE IF NOT EXISTS spaces (
@@ -59,6 +61,7 @@ internal static class SqliteSchema
             device_id TEXT NOT NULL,
             value TEXT NULL,
             others TEXT NULL,
+            replaced TEXT NULL,
             PRIMARY KEY (space, key)
         );
         CREATE UNIQUE INDEX IF NOT EXISTS entries_space_seq ON entries (space, seq);
@@ -97,8 +100,23 @@ internal static class SqliteSchema
 
         if (version > 0)
         {
-            // CREATE TABLE IF NOT EXISTS left the old spaces table as it was.
-            SqliteUsageMigration.Run(connection, transaction, logger);
+            // CREATE TABLE IF NOT EXISTS left the old tables as they were. Adding a nullable column
+            // rewrites no row, so even a large database opens at once.
+            using (var columns = connection.CreateCommand())
+            {
+                columns.Transaction = transaction;
+                columns.CommandText = "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'replaced'";
+                if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    columns.CommandText = "ALTER TABLE entries ADD COLUMN replaced TEXT NULL";
+                    columns.ExecuteNonQuery();
+                }
+            }
+
+            if (version < 3)
+            {
+                SqliteUsageMigration.Run(connection, transaction, logger);
+            }
         }
 
         using (var stamp = connection.CreateCommand())

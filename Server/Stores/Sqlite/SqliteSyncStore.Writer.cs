@@ -307,11 +307,11 @@ internal sealed partial class SqliteSyncStore
 
         for (var i = 0; i < request.Writes.Length; i++)
         {
-            var (key, write) = request.Writes[i];
+            var (key, write, _) = request.Writes[i];
             StoredEntry? mine = null;
             var changedBefore = changed is not null && changed.TryGetValue(key, out mine);
             var current = changedBefore ? mine!.State : LoadState(transaction, groupStates, space, key);
-            var next = LwwMerge.Merge(current, write, out var outcome);
+            var next = request.Writes[i].MergeInto(current, out var outcome);
             if (outcome == MergeOutcome.Joined && _noteLimits.Check(i, next) is { } refused)
             {
                 throw refused;

@@ -16,17 +16,17 @@ internal sealed partial class SqliteSyncStore
 
         public WriterStatements(SqliteConnection connection)
         {
-            _selectEntry = Create(connection, "SELECT timestamp, device_id, value, others FROM entries WHERE space = $space AND key = $key", "$space", "$key");
+            _selectEntry = Create(connection, "SELECT timestamp, device_id, value, others, replaced FROM entries WHERE space = $space AND key = $key", "$space", "$key");
             _upsertEntry = Create(
                 connection,
                 """
-                INSERT INTO entries (space, key, seq, timestamp, device_id, value, others)
-                VALUES ($space, $key, $seq, $timestamp, $device_id, $value, $others)
+                INSERT INTO entries (space, key, seq, timestamp, device_id, value, others, replaced)
+                VALUES ($space, $key, $seq, $timestamp, $device_id, $value, $others, $replaced)
                 ON CONFLICT (space, key) DO UPDATE SET
                     seq = excluded.seq, timestamp = excluded.timestamp, device_id = excluded.device_id,
-                    value = excluded.value, others = excluded.others
+                    value = excluded.value, others = excluded.others, replaced = excluded.replaced
                 """,
-                "$space", "$key", "$seq", "$timestamp", "$device_id", "$value", "$others");
+                "$space", "$key", "$seq", "$timestamp", "$device_id", "$value", "$others", "$replaced");
             _selectClock = Create(connection, "SELECT clock FROM spaces WHERE space = $space", "$space");
             _selectUsage = Create(connection, "SELECT notes, bytes FROM spaces WHERE space = $space", "$space");
 
@@ -56,7 +56,8 @@ internal sealed partial class SqliteSyncStore
                 reader.GetInt64(0),
                 reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3));
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4));
         }
 
         public void UpsertEntry(SqliteTransaction transaction, string space, StoredEntry entry)
@@ -70,6 +71,7 @@ internal sealed partial class SqliteSyncStore
             _upsertEntry.Parameters[4].Value = winner.DeviceId;
             _upsertEntry.Parameters[5].Value = (object?)winner.Value ?? DBNull.Value;
             _upsertEntry.Parameters[6].Value = (object?)WriteSetCodec.Encode(entry.State) ?? DBNull.Value;
+            _upsertEntry.Parameters[7].Value = (object?)WriteSetCodec.EncodeReplaced(entry.State) ?? DBNull.Value;
             _upsertEntry.ExecuteNonQuery();
         }
 

@@ -183,6 +183,20 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListSpacesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT space FROM spaces ORDER BY space";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return reader.GetString(0);
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default)
     {
         StoreArguments.CheckSpace(space);
@@ -281,7 +295,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long clock ? clock : 0;
     }
 
-    // Columns: key, seq, timestamp, device_id, value, others (SqliteSchema.ReadSinceSql).
+    // Columns: key, seq, timestamp, device_id, value, others, replaced (SqliteSchema.ReadSinceSql).
     // Fully optimized on first use: a catch-up runs this loop over thousands of rows, often on a
     // server that has not run it often enough for tiered compilation to optimize it.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -321,7 +335,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             reader.GetInt64(2),
             reader.GetString(3),
             reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5));
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6));
         return new StoredEntry(reader.GetString(0), reader.GetInt64(1), state);
     }
 }

@@ -43,7 +43,8 @@ internal static partial class SqliteUsageMigration
         {
             select.Transaction = transaction;
 
-            // In table order, not by space: a scan of the rows, never a walk of the index.
+            // In table order, not by space: a scan of the rows, never a walk of the index. Databases
+            // this old hold no state a write with a base left, so every replaced column is NULL.
             select.CommandText = "SELECT space, key, timestamp, device_id, value, others FROM entries";
             using var reader = select.ExecuteReader();
             while (reader.Read())
@@ -54,7 +55,8 @@ internal static partial class SqliteUsageMigration
                     reader.GetInt64(2),
                     reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5));
+                    reader.IsDBNull(5) ? null : reader.GetString(5),
+                    replaced: null);
                 usage[space] = usage.GetValueOrDefault(space) + SpaceQuotas.UsageOf(key, state);
                 if (++read % ProgressEvery == 0)
                 {

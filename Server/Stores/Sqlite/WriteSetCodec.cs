@@ -7,11 +7,18 @@ using NoteSync.Shared.Crdt;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The <c>others</c> column: the writes of W besides the winner, when W holds more than one. All of
-/// W shares the row's timestamp, so each write is just <c>[device_id, value]</c> (value null for a
-/// tombstone), and the column is a JSON array of them, best first:
-/// <c>[["dev2","text"],["dev1",null]]</c>. Readers ignore any items after the second in each inner
-/// array, so a later version may append fields. The column is NULL when W is the winner alone.
+/// The columns that hold the rest of a key's state beside the winner:
+/// <list type="bullet">
+/// <item><c>others</c>: the heads besides the winner, best first, a JSON array of
+/// <c>[device_id, value]</c> (value null for a tombstone), with the head's timestamp as a third item
+/// when it differs from the row's (edits that did not see each other):
+/// <c>[["dev2","text"],["dev1",null,17]]</c>. NULL when the winner is the only head.</item>
+/// <item><c>replaced</c> (schema 4): what the heads replaced (<see cref="ReplacedVersions"/>),
+/// <c>{"floor":F,"named":[["dev",t],...]}</c>. NULL for the state writes without <c>base</c> leave,
+/// everything below the row's timestamp replaced and nothing named, so rows written before schema 4
+/// read as they always did.</item>
+/// </list>
+/// Readers ignore items they do not know, so a later version may append fields.
 /// </summary>
 internal static class WriteSetCodec
 {
@@ -22,18 +29,17 @@ internal static class WriteSetCodec
         Indented = false,
     };
 
-    /// <summary>The column value for <paramref name="state"/>: null when W holds the winner alone.</summary>
+    /// <summary>The <c>others</c> column value for <paramref name="state"/>: null when the winner is the only head.</summary>
     public static string? Encode(EntryState state)
     {
-        var writes = state.Writes;
-        if (writes.Length == 1)
+        if (state.Writes.Length == 1)
         {
             return null;
         }
 
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        return Json(writer =>
         {
+            var writes = state.Writes;
             writer.WriteStartArray();
             for (var i = 1; i < writes.Length; i++)
             {
@@ -48,33 +54,93 @@ internal static class WriteSetCodec
                     writer.WriteNullValue();
                 }
 
+                if (writes[i].Timestamp != writes[0].Timestamp)
+                {
+                    writer.WriteNumberValue(writes[i].Timestamp);
+                }
+
                 writer.WriteEndArray();
             }
 
             writer.WriteEndArray();
+        });
+    }
+
+    /// <summary>The <c>replaced</c> column value for <paramref name="state"/>: null when it is what writes without base leave.</summary>
+    public static string? EncodeReplaced(EntryState state)
+    {
+        var replaced = state.Replaced;
+        if (replaced.Floor == state.Timestamp && replaced.Named.IsEmpty)
+        {
+            return null;
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return Json(writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("floor", replaced.Floor);
+            writer.WriteStartArray("named");
+            foreach (var named in replaced.Named)
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(named.DeviceId);
+                writer.WriteNumberValue(named.Timestamp);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
     }
 
     /// <summary>Rebuilds the state of a row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static EntryState Decode(long timestamp, string deviceId, string? value, string? others)
+    public static EntryState Decode(long timestamp, string deviceId, string? value, string? others, string? replaced)
     {
         var winner = new Write(timestamp, deviceId, value);
-        if (others is null)
+        if (others is null && replaced is null)
         {
             return EntryState.Of(winner);
         }
 
-        var writes = new List<Write> { winner };
-        using var document = JsonDocument.Parse(others);
-        foreach (var item in document.RootElement.EnumerateArray())
+        var heads = new List<Write> { winner };
+        if (others is not null)
         {
-            var other = item[1];
-            writes.Add(new Write(timestamp, item[0].GetString()!, other.ValueKind == JsonValueKind.Null ? null : other.GetString()));
+            using var document = JsonDocument.Parse(others);
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                var other = item[1];
+                var at = item.GetArrayLength() > 2 ? item[2].GetInt64() : timestamp;
+                heads.Add(new Write(at, item[0].GetString()!, other.ValueKind == JsonValueKind.Null ? null : other.GetString()));
+            }
         }
 
-        return EntryState.OfWrites(writes);
+        return replaced is null
+            ? EntryState.OfWrites(heads)
+            : EntryState.OfHeads(heads, DecodeReplaced(replaced));
+    }
+
+    private static ReplacedVersions DecodeReplaced(string replaced)
+    {
+        using var document = JsonDocument.Parse(replaced);
+        var root = document.RootElement;
+        var named = new List<VersionId>();
+        foreach (var item in root.GetProperty("named").EnumerateArray())
+        {
+            named.Add(new VersionId(item[1].GetInt64(), item[0].GetString()!));
+        }
+
+        return ReplacedVersions.Of(root.GetProperty("floor").GetInt64(), named);
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }

@@ -125,6 +125,8 @@ public sealed class PushIntakeTests : IAsyncLifetime
 
         public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public IAsyncEnumerable<string> ListSpacesAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<StoreHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

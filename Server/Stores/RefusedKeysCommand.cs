@@ -1,20 +1,26 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
+using NoteSync.Server.Options;
+using NoteSync.Server.Stores.Redis;
+using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared;
 using NoteSync.Shared.Crdt;
 using NoteSync.Shared.Protocol;
+using StackExchange.Redis;
 
-namespace NoteSync.Server.Stores.Sqlite;
+namespace NoteSync.Server.Stores;
 
 /// <summary>
-/// <c>refused-keys [--rename]</c>: the notes of the embedded store held under keys the key rule
-/// (docs/protocol.md §1.3) refuses, stored before the rule existed. No device can change or delete
+/// <c>refused-keys [--rename]</c>: the notes held under keys the key rule (docs/protocol.md §1.3)
+/// refuses, stored before the rule existed, in the store the configuration names
+/// (<c>NoteSync:Store</c>, with <c>NoteSync:DataDir</c> or <c>NoteSync:Redis</c> as the server reads them). No device can change or delete
 /// them, so the operator lists them and, with <c>--rename</c>, moves each to the key
 /// <see cref="KeyRepair"/> gives: one commit per space writes the text under the new key and deletes
 /// the old one, so every device follows on its next sync, like any other change. A conflict sibling's
 /// text becomes a note of its own beside it (<c>name (2).md</c>): nothing is lost. Deleted notes under
-/// such keys hold no text and are left alone. The server must be stopped (the command takes the data
-/// directory's lock). Exit codes as <see cref="DataDirectoryCommands"/>.
+/// such keys hold no text and are left alone. On SQLite the server must be stopped (the command takes
+/// the data directory's lock); on Redis it may run, and its nodes learn of the moves by their head
+/// checks, as of any commit another node made. Exit codes as <see cref="DataDirectoryCommands"/>.
 /// </summary>
 internal static class RefusedKeysCommand
 {
@@ -32,23 +38,29 @@ internal static class RefusedKeysCommand
         var rename = args.Contains(RenameFlag);
         if (args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) is { } stray)
         {
-            error.WriteLine($"{Name}: unexpected argument '{PrintableText.Escape(stray)}'; usage: {Name} [{RenameFlag}] (takes NoteSync:DataDir from the configuration)");
+            error.WriteLine($"{Name}: unexpected argument '{PrintableText.Escape(stray)}'; usage: {Name} [{RenameFlag}] (takes NoteSync:Store and NoteSync:DataDir or NoteSync:Redis from the configuration)");
             return 2;
         }
 
         var settings = DataDirectoryCommands.Settings([.. args.Where(a => a != RenameFlag)]);
-        var dataDirectory = Path.GetFullPath(settings.DataDir);
-        var database = Path.Combine(dataDirectory, SqliteSchema.FileName);
-        if (!File.Exists(database))
-        {
-            error.WriteLine($"{Name}: there is no database at {database}; set NoteSync:DataDir to the server's data directory");
-            return 1;
-        }
-
         try
         {
-            await using var store = new SqliteSyncStore(dataDirectory, NullLogger.Instance);
-            var spaces = ListSpaces(database);
+            await using var store = await OpenAsync(settings).ConfigureAwait(false);
+            if (store is null)
+            {
+                error.WriteLine(settings.Store == StoreKinds.Redis
+                    ? $"{Name}: NoteSync:Store is redis but NoteSync:Redis is not set; give the connection string the server uses"
+                    : $"{Name}: there is no database at {Path.Combine(Path.GetFullPath(settings.DataDir), SqliteSchema.FileName)}; set NoteSync:DataDir to the server's data directory");
+                return settings.Store == StoreKinds.Redis ? 2 : 1;
+            }
+
+            var spaces = new List<string>();
+            await foreach (var space in store.ListSpacesAsync().ConfigureAwait(false))
+            {
+                spaces.Add(space);
+            }
+
+            spaces.Sort(StringComparer.Ordinal);
             var found = 0;
             var moved = 0;
             for (var i = 0; i < spaces.Count; i++)
@@ -81,31 +93,29 @@ internal static class RefusedKeysCommand
             error.WriteLine($"{Name}: {ex.Message}");
             return DataDirectoryLockedException.ExitCode;
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is SqliteException or RedisException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             error.WriteLine($"{Name}: {ex.Message}");
             return 1;
         }
     }
 
-    private static List<string> ListSpaces(string database)
+    /// <summary>The store the configuration names, or null when there is none to open.</summary>
+    private static async Task<ISyncStore?> OpenAsync(NoteSyncOptions settings)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT space FROM spaces ORDER BY space";
-        using var reader = command.ExecuteReader();
-        var spaces = new List<string>();
-        while (reader.Read())
+        if (settings.Store == StoreKinds.Redis)
         {
-            spaces.Add(reader.GetString(0));
+            return string.IsNullOrWhiteSpace(settings.Redis.Configuration)
+                ? null
+                : new RedisSyncStore(await ConnectionMultiplexer.ConnectAsync(settings.Redis.Configuration).ConfigureAwait(false), NullLogger.Instance, ownsConnection: true);
         }
 
-        return spaces;
+        var dataDirectory = Path.GetFullPath(settings.DataDir);
+        return File.Exists(Path.Combine(dataDirectory, SqliteSchema.FileName)) ? new SqliteSyncStore(dataDirectory, NullLogger.Instance) : null;
     }
 
     /// <summary>The space's notes under refused keys (deleted ones left out), and every key that holds text.</summary>
-    private static async Task<(List<StoredEntry> Refused, HashSet<string> Taken)> FindAsync(SqliteSyncStore store, string space)
+    private static async Task<(List<StoredEntry> Refused, HashSet<string> Taken)> FindAsync(ISyncStore store, string space)
     {
         var refused = new List<StoredEntry>();
         var taken = new HashSet<string>(StringComparer.Ordinal);
@@ -137,7 +147,7 @@ internal static class RefusedKeysCommand
     }
 
     /// <summary>Moves the notes in one commit; prints each move and each note it cannot move. Returns how many moved.</summary>
-    private static async Task<int> RenameAsync(SqliteSyncStore store, string space, List<StoredEntry> refused, HashSet<string> taken, int maxKeyBytes, TextWriter output)
+    private static async Task<int> RenameAsync(ISyncStore store, string space, List<StoredEntry> refused, HashSet<string> taken, int maxKeyBytes, TextWriter output)
     {
         // Above every write of the space, so each new key and each delete wins over what it lands on.
         var stamp = Math.Max(await store.GetCursorAsync(space).ConfigureAwait(false), refused.Max(e => e.State.Timestamp)) + 1;
