@@ -68,15 +68,8 @@ public sealed class BudgetTests
     public async Task ASpaceServedPastItsReadBudgetHasPullsRefusedWhileOtherSpacesAreServed(string store)
     {
         // Arrange: 64 KiB of burst, 32 KiB/s; space A holds about 160 KB, space B a note.
-        var settings = TestTokens.Settings();
-        settings["NoteSync__Limits__PullBytesBurst"] = "65536";
-        settings["NoteSync__Limits__PullBytesPerSecond"] = "32768";
-        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
-        var spaceA = TestTokens.Mint("space-a");
-        await using (var writer = HttpDevice.Create(server, "writer", spaceA))
-        {
-            await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
-        }
+        var (server, spaceA) = await SpaceOfFortyNotesAsync(store, burst: 65536, perSecond: 32768);
+        await using var _ = server;
 
         await using (var writerB = HttpDevice.Create(server, "writer-b", TestTokens.Mint("space-b")))
         {
@@ -116,15 +109,8 @@ public sealed class BudgetTests
     {
         // Arrange: space A's budget spent by one full pull of about 160 KB (64 KiB burst, 64 KiB/s),
         // then a pull refused with a wait of a second or so.
-        var settings = TestTokens.Settings();
-        settings["NoteSync__Limits__PullBytesBurst"] = "65536";
-        settings["NoteSync__Limits__PullBytesPerSecond"] = "65536";
-        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
-        var spaceA = TestTokens.Mint("space-a");
-        await using (var writer = HttpDevice.Create(server, "writer", spaceA))
-        {
-            await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
-        }
+        var (server, spaceA) = await SpaceOfFortyNotesAsync(store, burst: 65536, perSecond: 65536);
+        await using var _ = server;
 
         await using var looper = await WsDevice.ConnectAsync(server, "looper", token: spaceA);
         Assert.IsType<SyncAck>(await looper.SendAndWaitAsync(FullPull("p1"), "p1"));
@@ -141,6 +127,30 @@ public sealed class BudgetTests
         Assert.True(waited >= TimeSpan.FromMilliseconds(refused.RetryAfterMs!.Value - 20), $"answered after {waited.TotalMilliseconds:F0} ms, told to wait {refused.RetryAfterMs} ms");
         Assert.Equal(40, Assert.IsType<SyncAck>(next).Changes.Count);
         Assert.False(looper.Closed.IsCompleted);
+    }
+
+    /// <summary>A server (auth on) whose read budget is <paramref name="burst"/> and <paramref name="perSecond"/>, and a token of space A, which holds 40 notes of 4,000 bytes.</summary>
+    private static async Task<(InProcessServer Server, string SpaceA)> SpaceOfFortyNotesAsync(string store, int burst, int perSecond)
+    {
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Limits__PullBytesBurst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["NoteSync__Limits__PullBytesPerSecond"] = perSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var server = await InProcessServer.StartOnStoreAsync(store, settings);
+        try
+        {
+            var spaceA = TestTokens.Mint("space-a");
+            await using (var writer = HttpDevice.Create(server, "writer", spaceA))
+            {
+                await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n{i}", (string?)new string('x', 4000))));
+            }
+
+            return (server, spaceA);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     private static string FullPull(string requestId) => $$"""{"type":"sync_push","last_ack":0,"changes":[],"request_id":"{{requestId}}"}""";
