@@ -146,11 +146,15 @@ public sealed class BrowserResetTests(BrowserFixture browser)
     [Fact]
     public async Task AReloadDuringAResetStillPutsBackWhatTheServerLost()
     {
-        // Arrange: a page whose first connection to see a reset frame hears nothing more after it.
+        // Arrange: a page whose first connection to see a reset frame hears nothing more after it. A
+        // page whose WebSocket failed while the server restarted polls for a while, so the reset may
+        // come over POST /sync instead: then every poll after it fails until the reload.
         await using var server = await InProcessServer.StartAsync(SmallPages);
         var cut = 0;
-        await using var page = await NotePage.OpenAsync(browser, server, prepare: context =>
-            context.RouteWebSocketAsync("**/ws/sync*", ws =>
+        var reloaded = false;
+        await using var page = await NotePage.OpenAsync(browser, server, prepare: async context =>
+        {
+            await context.RouteWebSocketAsync("**/ws/sync*", ws =>
             {
                 var toServer = ws.ConnectToServer();
                 var silent = false;
@@ -167,7 +171,24 @@ public sealed class BrowserResetTests(BrowserFixture browser)
                         silent = true;
                     }
                 });
-            }));
+            });
+            await context.RouteAsync("**/sync?*", async route =>
+            {
+                if (Volatile.Read(ref cut) == 1 && !Volatile.Read(ref reloaded))
+                {
+                    await route.AbortAsync();
+                    return;
+                }
+
+                var response = await route.FetchAsync();
+                var text = await response.TextAsync();
+                await route.FulfillAsync(new() { Response = response });
+                if (text.Contains("\"reset\":true", StringComparison.Ordinal))
+                {
+                    Interlocked.Exchange(ref cut, 1);
+                }
+            });
+        });
         await page.WaitForStatusAsync("connected");
         for (var i = 0; i < 5; i++)
         {
@@ -193,6 +214,7 @@ public sealed class BrowserResetTests(BrowserFixture browser)
         await Assertions.Expect(page.Page.Locator("#reset-notice")).ToHaveAttributeAsync("data-state", "reading");
         await page.ScreenshotAsync("reset-reading");
         Assert.Equal(1, Volatile.Read(ref cut));
+        Volatile.Write(ref reloaded, true);
         await page.ReloadAsync();
 
         // Assert: after the reload the page finishes a reset of its own and the server has everything.
