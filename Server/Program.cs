@@ -22,6 +22,11 @@ if (args is [DataDirectoryCommands.Backup or DataDirectoryCommands.RenewEpoch, .
     return DataDirectoryCommands.Run(args[0], storeArgs, Console.Out, Console.Error);
 }
 
+if (args is [CompactCommand.Name, .. var compactArgs])
+{
+    return await CompactCommand.RunAsync(compactArgs, Console.Out, Console.Error);
+}
+
 if (!KeyCharacters.CanCheckNormalization)
 {
     // Without ICU every key would pass as NFC, and keys that differ only invisibly would be let in.
