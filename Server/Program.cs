@@ -19,7 +19,7 @@ if (args is [TokenCommand.Name, .. var tokenArgs])
 
 if (args is [DataDirectoryCommands.Backup or DataDirectoryCommands.RenewEpoch, .. var storeArgs])
 {
-    return DataDirectoryCommands.Run(args[0], storeArgs, Console.Out, Console.Error);
+    return await DataDirectoryCommands.RunAsync(args[0], storeArgs, Console.Out, Console.Error);
 }
 
 if (args is [CompactCommand.Name, .. var compactArgs])

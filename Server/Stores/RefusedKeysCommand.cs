@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores.Redis;
@@ -43,14 +42,14 @@ internal static class RefusedKeysCommand
         }
 
         var settings = DataDirectoryCommands.Settings([.. args.Where(a => a != RenameFlag)]);
-        try
+        return await StoreCommands.RunAsync(Name, error, async () =>
         {
             await using var store = await OpenAsync(settings).ConfigureAwait(false);
             if (store is null)
             {
                 error.WriteLine(settings.Store == StoreKinds.Redis
                     ? $"{Name}: NoteSync:Store is redis but NoteSync:Redis is not set; give the connection string the server uses"
-                    : $"{Name}: there is no database at {Path.Combine(Path.GetFullPath(settings.DataDir), SqliteSchema.FileName)}; set NoteSync:DataDir to the server's data directory");
+                    : StoreCommands.NoDatabase(Name, Path.Combine(Path.GetFullPath(settings.DataDir), SqliteSchema.FileName)));
                 return settings.Store == StoreKinds.Redis ? 2 : 1;
             }
 
@@ -87,17 +86,7 @@ internal static class RefusedKeysCommand
                 ? $"{Name}: {moved:N0} of {found:N0} notes under refused keys moved, in {spaces.Count:N0} spaces; devices get the new names on their next sync"
                 : $"{Name}: {found:N0} notes under refused keys in {spaces.Count:N0} spaces{(found > 0 ? $"; run with {RenameFlag} to move them to keys the rule accepts" : "")}");
             return rename && moved < found ? 1 : 0;
-        }
-        catch (DataDirectoryLockedException ex)
-        {
-            error.WriteLine($"{Name}: {ex.Message}");
-            return DataDirectoryLockedException.ExitCode;
-        }
-        catch (Exception ex) when (ex is SqliteException or RedisException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            error.WriteLine($"{Name}: {ex.Message}");
-            return 1;
-        }
+        }).ConfigureAwait(false);
     }
 
     /// <summary>The store the configuration names, or null when there is none to open.</summary>

@@ -13,14 +13,20 @@ public sealed class EntryState
 {
     private readonly Write[] _writes;
 
-    internal EntryState(Write[] headsBestFirst, ReplacedVersions replaced)
+    // Null for the state writes without base leave (everything below the top replaced, nothing named),
+    // made on first use: a catch-up decodes thousands of such states and never asks.
+    private ReplacedVersions? _replaced;
+
+    /// <param name="headsBestFirst">The heads, sorted.</param>
+    /// <param name="replaced">What they replaced, or null for everything below the winner's timestamp and nothing named.</param>
+    internal EntryState(Write[] headsBestFirst, ReplacedVersions? replaced)
     {
         _writes = headsBestFirst;
-        Replaced = replaced;
+        _replaced = replaced;
     }
 
     /// <summary>The state holding one write without <c>base</c>.</summary>
-    public static EntryState Of(Write write) => new([write], ReplacedVersions.None.With(write.Timestamp, []));
+    public static EntryState Of(Write write) => new([write], null);
 
     /// <summary>
     /// The state holding <paramref name="writes"/>, all of one timestamp and without <c>base</c>
@@ -39,7 +45,8 @@ public sealed class EntryState
             throw new ArgumentException("the writes of a state share one timestamp", nameof(writes));
         }
 
-        return OfHeads(distinct, ReplacedVersions.None.With(distinct[0].Timestamp, []));
+        Array.Sort(distinct, static (a, b) => Write.CompareHeads(b, a));
+        return new EntryState(distinct, null);
     }
 
     /// <summary>
@@ -68,7 +75,16 @@ public sealed class EntryState
     }
 
     /// <summary>Which versions of the key are replaced: a version it covers never becomes a head again.</summary>
-    public ReplacedVersions Replaced { get; }
+    public ReplacedVersions Replaced
+    {
+        get
+        {
+            // Published once, so every reader gets one instance: merges tell "nothing changed" by reference.
+            return Volatile.Read(ref _replaced)
+                ?? Interlocked.CompareExchange(ref _replaced, ReplacedVersions.None.With(Timestamp, []), null)
+                ?? _replaced!;
+        }
+    }
 
     /// <summary>The winner's timestamp: the highest of the heads, and of every version of the key seen.</summary>
     public long Timestamp => _writes[0].Timestamp;

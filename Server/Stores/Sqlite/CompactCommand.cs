@@ -33,35 +33,33 @@ internal static class CompactCommand
         var database = Path.Combine(dataDirectory, SqliteSchema.FileName);
         if (!File.Exists(database))
         {
-            error.WriteLine($"{Name}: there is no database at {database}; set NoteSync:DataDir to the server's data directory");
+            error.WriteLine(StoreCommands.NoDatabase(Name, database));
             return 1;
         }
 
         var copy = Path.Combine(dataDirectory, CopyFileName);
-        try
+        return await StoreCommands.RunAsync(Name, error, async () =>
         {
             using var directoryLock = DataDirectoryLock.Acquire(dataDirectory);
-            var (pageSizeBefore, bytesBefore) = await CopyAsync(database, copy, error).ConfigureAwait(false);
+            try
+            {
+                var (pageSizeBefore, bytesBefore) = await CopyAsync(database, copy, error).ConfigureAwait(false);
 
-            // The source was checkpointed and closed, so its -wal and -shm hold nothing the copy lacks;
-            // left beside the copy, SQLite would try to apply them to it.
-            File.Delete(database + "-wal");
-            File.Delete(database + "-shm");
-            File.Move(copy, database, overwrite: true);
-            output.WriteLine($"{Name}: {database} now has {SqliteSchema.PageSize / 1024} KiB pages and {new FileInfo(database).Length:N0} bytes (was {pageSizeBefore / 1024} KiB pages, {bytesBefore:N0} bytes with its WAL); its epoch is kept, so devices notice nothing");
-            return 0;
-        }
-        catch (DataDirectoryLockedException ex)
-        {
-            error.WriteLine($"{Name}: {ex.Message}");
-            return DataDirectoryLockedException.ExitCode;
-        }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
-        {
-            TryDelete(copy);
-            error.WriteLine($"{Name}: {ex.Message}; the database was left as it was");
-            return 1;
-        }
+                // The source was checkpointed and closed, so its -wal and -shm hold nothing the copy lacks;
+                // left beside the copy, SQLite would try to apply them to it.
+                File.Delete(database + "-wal");
+                File.Delete(database + "-shm");
+                File.Move(copy, database, overwrite: true);
+                output.WriteLine($"{Name}: {database} now has {SqliteSchema.PageSize / 1024} KiB pages and {new FileInfo(database).Length:N0} bytes (was {pageSizeBefore / 1024} KiB pages, {bytesBefore:N0} bytes with its WAL); its epoch is kept, so devices notice nothing");
+                return 0;
+            }
+            finally
+            {
+                // Gone once moved into place; a copy a failure left behind is only in the way. Only
+                // the holder of the lock touches it: another run may be writing one.
+                TryDelete(copy);
+            }
+        }, afterFailure: "the database was left as it was").ConfigureAwait(false);
     }
 
     /// <summary>Writes the compacted copy, telling its progress on <paramref name="error"/>; returns the source's page size and bytes.</summary>

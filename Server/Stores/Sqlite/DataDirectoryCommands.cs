@@ -22,24 +22,12 @@ internal static class DataDirectoryCommands
     public const string Backup = "backup";
     public const string RenewEpoch = "renew-epoch";
 
-    public static int Run(string command, string[] args, TextWriter output, TextWriter error)
+    public static Task<int> RunAsync(string command, string[] args, TextWriter output, TextWriter error)
     {
         var dataDirectory = Path.GetFullPath(DataDirectory(args));
         var rest = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-        try
-        {
-            return command == Backup ? RunBackup(dataDirectory, rest, output, error) : RunRenewEpoch(dataDirectory, rest, output, error);
-        }
-        catch (DataDirectoryLockedException ex)
-        {
-            error.WriteLine($"{command}: {ex.Message}");
-            return DataDirectoryLockedException.ExitCode;
-        }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            error.WriteLine($"{command}: {ex.Message}");
-            return 1;
-        }
+        return StoreCommands.RunAsync(command, error, () => Task.FromResult(
+            command == Backup ? RunBackup(dataDirectory, rest, output, error) : RunRenewEpoch(dataDirectory, rest, output, error)));
     }
 
     private static int RunBackup(string dataDirectory, string[] args, TextWriter output, TextWriter error)
@@ -53,7 +41,7 @@ internal static class DataDirectoryCommands
         var source = Path.Combine(dataDirectory, SqliteSchema.FileName);
         if (!File.Exists(source))
         {
-            error.WriteLine($"backup: there is no database at {source}; set NoteSync:DataDir to the server's data directory");
+            error.WriteLine(StoreCommands.NoDatabase(Backup, source));
             return 1;
         }
 
@@ -99,7 +87,7 @@ internal static class DataDirectoryCommands
         var database = Path.Combine(dataDirectory, SqliteSchema.FileName);
         if (!File.Exists(database))
         {
-            error.WriteLine($"renew-epoch: there is no database at {database}; set NoteSync:DataDir to the server's data directory");
+            error.WriteLine(StoreCommands.NoDatabase(RenewEpoch, database));
             return 1;
         }
 
