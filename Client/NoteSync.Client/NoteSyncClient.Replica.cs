@@ -140,7 +140,7 @@ public sealed partial class NoteSyncClient
             foreach (var change in ack.Changes)
             {
                 _clock.Observe(change.Timestamp);
-                var sent = EntryState.OfWrites(EntryState.WritesOf(change));
+                var sent = EntryState.FromChange(change);
                 if (collecting is not null)
                 {
                     seenNext[change.Key] = LwwMerge.Join(seenNext.GetValueOrDefault(change.Key) ?? collecting.Get(change.Key), sent, out _);

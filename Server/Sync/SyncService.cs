@@ -94,7 +94,7 @@ internal sealed partial class SyncService(
         {
             var c = push.Changes[i];
             var write = new Write(c.Timestamp, deviceId, c.Value);
-            writes[i] = new KeyedWrite(c.Key, write);
+            writes[i] = new KeyedWrite(c.Key, write, c.Base is { } b ? [.. b.Select(v => new VersionId(v.Timestamp, v.DeviceId))] : null);
             sent[c.Key] = write;
         }
 

@@ -118,35 +118,84 @@ public sealed class EntryState
     /// <summary>True when the state is exactly the single write <paramref name="write"/>.</summary>
     public bool IsExactly(in Write write) => _writes.Length == 1 && _writes[0] == write;
 
-    /// <summary>The state as it travels in a <c>sync_ack</c>.</summary>
+    /// <summary>
+    /// The state as it travels in a <c>sync_ack</c> (docs/protocol.md §4.6): the winner; the heads whose value
+    /// differs as <c>conflicts</c>; the others as <c>also</c>; <c>replaced</c> unless it is everything
+    /// below the winner's timestamp and nothing named, the state every write without <c>base</c> leaves.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Change ToChange(string key)
     {
         var winner = _writes[0];
         var change = new Change { Key = key, Value = winner.Value, Timestamp = winner.Timestamp, DeviceId = winner.DeviceId };
-        if (IsConflict)
+        if (_writes.Length > 1)
         {
-            change.Conflict = true;
-            change.Conflicts = [.. Siblings.Select(w => new ConflictSibling { Value = w.Value, Timestamp = w.Timestamp, DeviceId = w.DeviceId })];
+            for (var i = 1; i < _writes.Length; i++)
+            {
+                var w = _writes[i];
+                if (string.Equals(w.Value, winner.Value, StringComparison.Ordinal))
+                {
+                    (change.Also ??= []).Add(new VersionRef { Timestamp = w.Timestamp, DeviceId = w.DeviceId });
+                }
+                else
+                {
+                    change.Conflict = true;
+                    (change.Conflicts ??= []).Add(new ConflictSibling { Value = w.Value, Timestamp = w.Timestamp, DeviceId = w.DeviceId });
+                }
+            }
+        }
+
+        if (Volatile.Read(ref _replaced) is { } replaced && (replaced.Floor != winner.Timestamp || replaced.Named.Length > 0))
+        {
+            var named = new List<VersionRef>(replaced.Named.Length);
+            foreach (var id in replaced.Named)
+            {
+                named.Add(new VersionRef { Timestamp = id.Timestamp, DeviceId = id.DeviceId });
+            }
+
+            change.Replaced = new ReplacedRef { Floor = replaced.Floor, Named = named };
         }
 
         return change;
     }
 
     /// <summary>
-    /// The writes a state received in a <c>sync_ack</c> stands for: the winner and its siblings.
-    /// Merging each into a replica gives that replica the sender's state.
+    /// The state a change received in a <c>sync_ack</c> stands for: its winner, <c>conflicts</c> and
+    /// <c>also</c> as heads, and <c>replaced</c>, which when absent is everything below the lowest head (for a
+    /// server of the original protocol, the winner's timestamp). Joining it into a replica gives that replica
+    /// the sender's state. A <c>replaced</c> that covers a head, which no server sends, is read as absent.
     /// </summary>
-    public static IEnumerable<Write> WritesOf(Change change)
+    public static EntryState FromChange(Change change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        yield return new Write(change.Timestamp, change.DeviceId ?? "", change.Value);
-        if (change.Conflicts is { } siblings)
+        var winner = new Write(change.Timestamp, change.DeviceId ?? "", change.Value);
+        if (change.Conflicts is null && change.Also is null && change.Replaced is null)
         {
-            foreach (var s in siblings)
-            {
-                yield return new Write(s.Timestamp, s.DeviceId, s.Value);
-            }
+            return Of(winner);
         }
+
+        var heads = new List<Write>(1 + (change.Conflicts?.Count ?? 0) + (change.Also?.Count ?? 0))
+        {
+            winner,
+        };
+        foreach (var s in change.Conflicts ?? [])
+        {
+            heads.Add(new Write(s.Timestamp, s.DeviceId, s.Value));
+        }
+
+        foreach (var a in change.Also ?? [])
+        {
+            heads.Add(new Write(a.Timestamp, a.DeviceId, change.Value));
+        }
+
+        var lowest = heads.Min(h => h.Timestamp);
+        var legacy = ReplacedVersions.None.With(lowest, []);
+        if (change.Replaced is not { } sent)
+        {
+            return OfHeads(heads, legacy);
+        }
+
+        var replaced = ReplacedVersions.Of(sent.Floor, sent.Named.Select(v => new VersionId(v.Timestamp, v.DeviceId)));
+        return OfHeads(heads, heads.Any(h => replaced.Covers(h)) ? legacy : replaced);
     }
 }

@@ -27,6 +27,20 @@ public sealed class LwwMap
         return outcome;
     }
 
+    /// <summary>Merges one write edited from the versions <paramref name="base"/> names into <paramref name="key"/>.</summary>
+    public MergeOutcome Apply(string key, in Write write, ReadOnlySpan<VersionId> @base)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _entries.TryGetValue(key, out var current);
+        var next = LwwMerge.Merge(current, write, @base, out var outcome);
+        if (outcome.Changed() || !ReferenceEquals(next, current))
+        {
+            _entries[key] = next;
+        }
+
+        return outcome;
+    }
+
     /// <summary>Merges a whole state (e.g. one received from a server) into <paramref name="key"/>.</summary>
     public bool Apply(string key, EntryState state)
     {

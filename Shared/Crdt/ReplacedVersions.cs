@@ -53,12 +53,22 @@ public sealed class ReplacedVersions : IEquatable<ReplacedVersions>
         return i >= 0 ? _named[i].Timestamp : 0;
     }
 
-    /// <summary>This summary with <paramref name="floor"/> and the versions <paramref name="named"/> replaced too; the same instance when that adds nothing.</summary>
+    /// <summary>
+    /// This summary with <paramref name="floor"/> and the versions <paramref name="named"/> replaced too; the same
+    /// instance when that adds nothing. A device named below the floor says no more than the floor does, so it
+    /// is dropped: the list holds only devices that wrote since the last write without <c>base</c>.
+    /// </summary>
     public ReplacedVersions With(long floor, ReadOnlySpan<VersionId> named)
     {
+        var newFloor = Math.Max(Floor, floor);
         VersionId[]? grown = null;
         foreach (var id in named)
         {
+            if (id.Timestamp < newFloor)
+            {
+                continue;
+            }
+
             var current = grown ?? _named;
             var i = IndexOf(current, id.DeviceId);
             if (i >= 0 && current[i].Timestamp >= id.Timestamp)
@@ -73,8 +83,18 @@ public sealed class ReplacedVersions : IEquatable<ReplacedVersions>
             }
         }
 
-        var newFloor = Math.Max(Floor, floor);
-        return grown is null && newFloor == Floor ? this : new ReplacedVersions(newFloor, grown ?? _named);
+        if (grown is null && newFloor == Floor)
+        {
+            return this;
+        }
+
+        var kept = grown ?? _named;
+        if (newFloor > Floor && Array.Exists(kept, id => id.Timestamp < newFloor))
+        {
+            kept = Array.FindAll(kept, id => id.Timestamp >= newFloor);
+        }
+
+        return new ReplacedVersions(newFloor, kept);
     }
 
     /// <summary>The join of two summaries: what either replaces.</summary>

@@ -3,7 +3,7 @@ using MessagePack;
 
 namespace NoteSync.Shared.Protocol;
 
-/// <summary>A write that lost to the winner at the same timestamp while carrying a different value.</summary>
+/// <summary>A head other than the winner whose value differs from the winner's (docs/protocol.md §2).</summary>
 [MessagePackObject]
 public sealed class ConflictSibling
 {
@@ -11,7 +11,7 @@ public sealed class ConflictSibling
     [Key("value")]
     public string? Value { get; set; }
 
-    /// <summary>The sibling's Lamport timestamp (equal to the winner's).</summary>
+    /// <summary>The sibling's Lamport timestamp: the winner's, or lower when the sibling is an edit that did not see the winner.</summary>
     [Key("timestamp")]
     public long Timestamp { get; set; }
 

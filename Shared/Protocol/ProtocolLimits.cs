@@ -18,6 +18,13 @@ public sealed record ProtocolLimits
     /// <summary>The longest <c>epoch</c> a push may carry back, in characters.</summary>
     public const int MaxEpochLength = 64;
 
+    /// <summary>
+    /// The most versions a change's <c>base</c> may name (docs/protocol.md §4.2). A device names the heads it
+    /// holds, which the server bounds far lower (<c>MaxWritesPerNote</c>); the margin is for a device that
+    /// joined states from a server with a higher bound.
+    /// </summary>
+    public const int MaxBaseVersions = 64;
+
     /// <summary>Every key starts with this.</summary>
     public const string KeyPrefix = "note:";
 

@@ -14,4 +14,5 @@ internal enum PushFieldFlags
     Timestamp = 64,
     DeviceId = 128,
     Epoch = 256,
+    Base = 512,
 }

@@ -54,4 +54,24 @@ public static class PushReadErrors
     public static string TimestampOutOfRange(int index) => $"changes[{index}].timestamp must be an integer in 1..2^53-1";
 
     public static string ChangeFieldNotUnicode(int index, string field) => $"changes[{index}].{field} must be valid Unicode text";
+
+    public static string BaseMustBeAnArray(int index) => $"changes[{index}].base must be an array of versions, or null";
+
+    public static string BaseItemMustBeAnObject(int index, int item) => $"changes[{index}].base[{item}] must be an object";
+
+    public static string BaseItemDuplicateField(int index, int item, string name) => $"changes[{index}].base[{item}] has a duplicate field '{name}'";
+
+    public static string BaseTimestampOutOfRange(int index, int item) => $"changes[{index}].base[{item}].timestamp must be an integer in 1..2^53-1";
+
+    public static string BaseDeviceIdMustBeAString(int index, int item) => $"changes[{index}].base[{item}].device_id must be a string";
+
+    public static string BaseDeviceIdNotUnicode(int index, int item) => $"changes[{index}].base[{item}].device_id must be valid Unicode text";
+
+    /// <summary>The first of a base item's fields (timestamp, device_id) that it lacks, or null.</summary>
+    public static string? MissingBaseField(int index, int item, bool hasTimestamp, bool hasDeviceId) =>
+        !hasTimestamp ? $"changes[{index}].base[{item}].timestamp is required"
+        : !hasDeviceId ? $"changes[{index}].base[{item}].device_id is required"
+        : null;
+
+    public static string BaseTooLong(int index) => $"changes[{index}].base names more than {ProtocolLimits.MaxBaseVersions} versions";
 }

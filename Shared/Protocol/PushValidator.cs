@@ -54,9 +54,11 @@ public static class PushValidator
         foreach (var change in push.Changes)
         {
             change.DeviceId ??= deviceId;
-            // A push states writes; conflict flags are the server's to compute.
+            // A push states writes; conflicts, heads and what they replaced are the server's to compute.
             change.Conflict = false;
             change.Conflicts = null;
+            change.Also = null;
+            change.Replaced = null;
         }
 
         return null;
@@ -84,6 +86,11 @@ public static class PushValidator
             return ProtocolError.BadRequest($"changes[{index}].device_id must equal the connection's device_id '{deviceId}' or be left out");
         }
 
+        if (change.Base is { } @base && BaseError(@base, change.Timestamp, index) is { } baseError)
+        {
+            return baseError;
+        }
+
         if (change.Value is not null)
         {
             if (!IsWellFormedUtf16(change.Value))
@@ -95,6 +102,36 @@ public static class PushValidator
             if (change.Value.Length * 3 > limits.MaxValueBytes && Encoding.UTF8.GetByteCount(change.Value) > limits.MaxValueBytes)
             {
                 return ProtocolError.TooLarge($"changes[{index}].value must be at most {limits.MaxValueBytes} UTF-8 bytes");
+            }
+        }
+
+        return null;
+    }
+
+    // A base names versions the device held when it wrote, and its clock had passed them all (docs/protocol.md §1.6).
+    private static ProtocolError? BaseError(List<VersionRef> @base, long timestamp, int index)
+    {
+        if (@base.Count > ProtocolLimits.MaxBaseVersions)
+        {
+            return ProtocolError.BadRequest(PushReadErrors.BaseTooLong(index));
+        }
+
+        for (var j = 0; j < @base.Count; j++)
+        {
+            var version = @base[j];
+            if (version is null)
+            {
+                return ProtocolError.BadRequest(PushReadErrors.BaseItemMustBeAnObject(index, j));
+            }
+
+            if (version.Timestamp < 1 || version.Timestamp >= timestamp)
+            {
+                return ProtocolError.BadRequest($"changes[{index}].base[{j}].timestamp must be at least 1 and below the change's timestamp {timestamp}");
+            }
+
+            if (DeviceIds.Check(version.DeviceId) is { } problem)
+            {
+                return ProtocolError.BadRequest($"changes[{index}].base[{j}].{problem}");
             }
         }
 

@@ -104,7 +104,35 @@ public static class SyncAckWriter
             json.WriteEndArray();
         }
 
+        if (change.Also is { } also)
+        {
+            json.WriteStartArray("also"u8);
+            WriteVersions(json, also);
+            json.WriteEndArray();
+        }
+
+        if (change.Replaced is { } replaced)
+        {
+            json.WriteStartObject("replaced"u8);
+            json.WriteNumber("floor"u8, replaced.Floor);
+            json.WriteStartArray("named"u8);
+            WriteVersions(json, replaced.Named);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
+    }
+
+    private static void WriteVersions(Utf8JsonWriter json, List<VersionRef> versions)
+    {
+        foreach (var v in versions)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("timestamp"u8, v.Timestamp);
+            json.WriteString("device_id"u8, v.DeviceId);
+            json.WriteEndObject();
+        }
     }
 
     // Plain text needs about its length in bytes plus the field names; an underestimate only costs a regrowth.

@@ -139,10 +139,7 @@ public sealed class ResetConvergenceProperties
             var ack = result.Ack!;
             foreach (var change in ack.Changes)
             {
-                foreach (var write in EntryState.WritesOf(change))
-                {
-                    map.Apply(change.Key, write);
-                }
+                map.Apply(change.Key, EntryState.FromChange(change));
             }
 
             cursor = ack.AckTimestamp;
@@ -240,14 +237,12 @@ public sealed class ResetConvergenceProperties
             _clock.Observe(ack.AckTimestamp);
             foreach (var change in ack.Changes)
             {
-                foreach (var write in EntryState.WritesOf(change))
+                var state = EntryState.FromChange(change);
+                _clock.Observe(state.Timestamp);
+                Replica.Apply(change.Key, state);
+                if (serverSent is not null)
                 {
-                    _clock.Observe(write.Timestamp);
-                    Replica.Apply(change.Key, write);
-                    if (serverSent is not null)
-                    {
-                        serverSent[change.Key] = LwwMerge.Merge(serverSent.GetValueOrDefault(change.Key), write, out _);
-                    }
+                    serverSent[change.Key] = LwwMerge.Join(serverSent.GetValueOrDefault(change.Key), state, out _);
                 }
             }
         }

@@ -51,7 +51,15 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
         {
             foreach (var c in push.Changes)
             {
-                _replica.Apply(c.Key, new Write(c.Timestamp, c.DeviceId ?? DeviceId, c.Value));
+                var write = new Write(c.Timestamp, c.DeviceId ?? DeviceId, c.Value);
+                if (c.Base is { } b)
+                {
+                    _replica.Apply(c.Key, write, [.. b.Select(v => new VersionId(v.Timestamp, v.DeviceId))]);
+                }
+                else
+                {
+                    _replica.Apply(c.Key, write);
+                }
             }
         }
 
@@ -68,6 +76,27 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
     /// <summary>Writes <paramref name="value"/> (null: delete) at the next tick of the clock, or at <paramref name="timestamp"/>.</summary>
     public Task<SyncAck> PutAsync(string key, string? value, long? timestamp = null) =>
         PushAsync(NewPush(new Change { Key = key, Value = value, Timestamp = timestamp ?? Clock.Tick(), DeviceId = DeviceId }));
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as an edit of what the replica holds (docs/protocol.md §2.2): its base is
+    /// every head of the key (none for a new note), its timestamp the next tick, or <paramref name="timestamp"/>.
+    /// </summary>
+    public Task<SyncAck> EditAsync(string key, string? value, long? timestamp = null) =>
+        PushAsync(NewPush(EditOf(key, value, timestamp)));
+
+    /// <summary>The change <see cref="EditAsync"/> sends, for a push built by hand.</summary>
+    public Change EditOf(string key, string? value, long? timestamp = null)
+    {
+        var heads = StateOf(key)?.Writes.ToArray() ?? [];
+        return new Change
+        {
+            Key = key,
+            Value = value,
+            Timestamp = timestamp ?? Clock.Tick(),
+            DeviceId = DeviceId,
+            Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
+        };
+    }
 
     /// <summary>Writes several notes in one push.</summary>
     public Task<SyncAck> PutManyAsync(IEnumerable<(string Key, string? Value)> notes) =>
@@ -167,7 +196,7 @@ internal abstract class TestDevice(string deviceId) : IAsyncDisposable
             foreach (var change in ack.Changes)
             {
                 Clock.Observe(change.Timestamp);
-                _replica.Apply(change.Key, EntryState.OfWrites(EntryState.WritesOf(change)));
+                _replica.Apply(change.Key, EntryState.FromChange(change));
                 ChangesReceived++;
             }
 

@@ -63,6 +63,8 @@ public sealed class CliOtherSpaceTests
         await CliKit.WaitForFileAsync(folder.Path, "alice-only.md", "from alice's phone");
         Assert.Equal("the folder's version", CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
         Assert.Equal("alice's version", CliKit.ReadNote(folder.Path, "shared.md"));
+        // The running sync rewrites its status file after the copy lands; status reads that file.
+        await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
         var status = await CliProcess.RunAsync(["status", folder.Path]);
         Assert.DoesNotContain("last_ack:  0\n", status.Stdout, StringComparison.Ordinal);
         Assert.Contains("conflicts: 1", status.Stdout, StringComparison.Ordinal);

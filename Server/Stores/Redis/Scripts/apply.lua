@@ -136,18 +136,20 @@ local function covers(floor, named, ts, d)
   local i, found = findNamed(named, d)
   return found and named[i][2] >= ts
 end
--- ReplacedVersions.With(0, ids): the named list with ids added (a copy; the old one may be a
--- stored state's), and whether that added anything.
-local function withNamed(named, ids)
+-- ReplacedVersions.With(floor, ids): the named list with ids added (a copy; the old one may be a
+-- stored state's), and whether that added anything. A name below the floor adds nothing.
+local function withNamed(named, ids, floor)
   local grown = nil
   for _, id in ipairs(ids) do
-    local i, found = findNamed(grown or named, id[1])
-    if not found or (grown or named)[i][2] < id[2] then
-      if grown == nil then
-        grown = {}
-        for j, v in ipairs(named) do grown[j] = v end
+    if id[2] >= floor then
+      local i, found = findNamed(grown or named, id[1])
+      if not found or (grown or named)[i][2] < id[2] then
+        if grown == nil then
+          grown = {}
+          for j, v in ipairs(named) do grown[j] = v end
+        end
+        if found then grown[i] = id else table.insert(grown, i, id) end
       end
-      if found then grown[i] = id else table.insert(grown, i, id) end
     end
   end
   if grown == nil then return named, false end
@@ -157,16 +159,24 @@ end
 local function merge(state, w, base)
   if state == false then
     if base == nil then return {writes = {w}, floor = w[1], named = {}}, 'replaced' end
-    local named = withNamed({}, base)
+    local named = withNamed({}, base, 0)
     return {writes = {w}, floor = 0, named = named}, 'replaced'
   end
   local floor, named, grew = state.floor, state.named, false
   if base == nil then
     -- Below the top it lost already; at or above it, it replaces every lower version.
     if w[1] < state.writes[1][1] then return state, 'ignored' end
-    if w[1] > floor then floor, grew = w[1], true end
+    if w[1] > floor then
+      -- A name below the new floor says no more than the floor does (ReplacedVersions.With).
+      floor, grew = w[1], true
+      local pruned = {}
+      for _, id in ipairs(named) do
+        if id[2] >= floor then pruned[#pruned + 1] = id end
+      end
+      named = pruned
+    end
   else
-    named, grew = withNamed(named, base)
+    named, grew = withNamed(named, base, floor)
   end
   -- A replaced version stays so: nothing of it is taken, not even its base, so a hostile base
   -- cannot remove heads that nothing replaces.
