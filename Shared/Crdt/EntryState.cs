@@ -86,6 +86,9 @@ public sealed class EntryState
         }
     }
 
+    /// <summary>Every version below this timestamp is replaced (<see cref="ReplacedVersions.Floor"/>), read without making <see cref="Replaced"/>.</summary>
+    public long Floor => Volatile.Read(ref _replaced)?.Floor ?? Timestamp;
+
     /// <summary>The winner's timestamp: the highest of the heads, and of every version of the key seen.</summary>
     public long Timestamp => _writes[0].Timestamp;
 

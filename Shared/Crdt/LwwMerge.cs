@@ -9,7 +9,8 @@ namespace NoteSync.Shared.Crdt;
 public static class LwwMerge
 {
     /// <summary>
-    /// Merges <paramref name="incoming"/>, a write without <c>base</c>, into <paramref name="current"/>
+    /// Merges <paramref name="incoming"/>, a write without <c>base</c> (it replaces every version below its
+    /// timestamp), into <paramref name="current"/>
     /// (null: the key was never written) and returns the resulting state; <paramref name="outcome"/>
     /// says what happened. When nothing changed the very same <paramref name="current"/> instance is
     /// returned, so the common paths allocate one small array at most.
@@ -22,8 +23,10 @@ public static class LwwMerge
             return EntryState.Of(incoming);
         }
 
-        // Below the top it lost already, as it always has; at or above it, it replaces everything lower.
-        if (incoming.Timestamp < current.Timestamp)
+        // Below the floor it lost already, as it always has (for a state of writes without base the floor
+        // is the top). At or above it, it replaces everything lower, and a head above it that it did not
+        // see, an edit with base, stays beside it: the two are concurrent, whichever came first.
+        if (incoming.Timestamp < current.Floor)
         {
             outcome = MergeOutcome.Ignored;
             return current;

@@ -3,7 +3,7 @@ namespace NoteSync.Shared.Crdt;
 /// <summary>What a write did to an entry.</summary>
 public enum MergeOutcome
 {
-    /// <summary>Already replaced (older than the entry's top, without <c>base</c>; or named by a later version): nothing changed.</summary>
+    /// <summary>Already replaced (below the entry's floor, or named by a later version's base): nothing changed.</summary>
     Ignored,
 
     /// <summary>Already a head (a re-delivery): nothing changed.</summary>

@@ -83,7 +83,7 @@ public sealed class ConcurrentEditTests
 
     [Theory]
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
-    public async Task AWriteWithoutBaseStillReplacesEverythingBelowItsTimestamp(string store)
+    public async Task AWriteWithoutBaseReplacesEverythingBelowItsTimestampAndIsKeptBesideAnEditItDidNotSee(string store)
     {
         // Arrange: a script of the original protocol and a device that sends base, both holding "first".
         await using var server = await InProcessServer.StartOnStoreAsync(store);
@@ -92,17 +92,20 @@ public sealed class ConcurrentEditTests
         await editor.EditAsync("note:log.md", "first");
         await script.PullAsync();
 
-        // Act: the editor edits "first" at 50 and the script, not having seen that, writes 49 without base,
-        // then 900; the editor's later edit from "first" at 60 arrives after that.
+        // Act: the editor edits "first" at 50; the script, not having seen that, writes at 49 without base;
+        // then at 900; the editor's next edit, made before it saw the 900, arrives last.
         await editor.EditAsync("note:log.md", "editor's line", timestamp: 50);
         var below = await script.PutAsync("note:log.md", "script's old line", timestamp: 49);
         var late = editor.EditOf("note:log.md", "editor's second line", timestamp: 60);
         await script.PutAsync("note:log.md", "script's line", timestamp: 900);
         var answer = await editor.PushAsync(editor.NewPush(late));
 
-        // Assert: as in the original protocol, the write without base below the top is ignored, and the one
-        // above replaces every version below its timestamp, an edit with base included.
-        Assert.Equal("editor's line", Assert.Single(below.Changes, c => c.Key == "note:log.md").Value);
+        // Assert: the write at 49 did not see the edit at 50, so both are kept, whichever came first (under
+        // the timestamp rule alone the script's would have been dropped); the one at 900 replaces every
+        // version below it, an edit with base included, as a write without base always has.
+        var conflict = Assert.Single(below.Changes, c => c.Key == "note:log.md");
+        Assert.Equal(("editor's line", 50L), (conflict.Value, conflict.Timestamp));
+        Assert.Equal(("script's old line", 49L), (conflict.Conflicts![0].Value, conflict.Conflicts[0].Timestamp));
         var back = Assert.Single(answer.Changes, c => c.Key == "note:log.md");
         Assert.Equal(("script's line", 900L, false), (back.Value, back.Timestamp, back.Conflict));
         Assert.Null(back.Replaced);

@@ -164,8 +164,8 @@ local function merge(state, w, base)
   end
   local floor, named, grew = state.floor, state.named, false
   if base == nil then
-    -- Below the top it lost already; at or above it, it replaces every lower version.
-    if w[1] < state.writes[1][1] then return state, 'ignored' end
+    -- Below the floor it lost already; at or above it, it replaces every lower version (LwwMerge.Merge).
+    if w[1] < floor then return state, 'ignored' end
     if w[1] > floor then
       -- A name below the new floor says no more than the floor does (ReplacedVersions.With).
       floor, grew = w[1], true
