@@ -56,7 +56,7 @@ public sealed class NoteLimitTests
         Assert.Equal(ErrorCodes.TooLarge, bytesRefused.Code);
         Assert.Contains("(NoteSync:Limits:MaxNoteBytes)", bytesRefused.Message, StringComparison.Ordinal);
         Assert.Equal(10 - (Limits.MaxWritesPerNote - 4), refusedOverHttp.Count);
-        Assert.All(refusedOverHttp, m => Assert.Contains($"more than {Limits.MaxWritesPerNote} versions at one timestamp", m, StringComparison.Ordinal));
+        Assert.All(refusedOverHttp, m => Assert.Contains($"more than {Limits.MaxWritesPerNote} versions kept side by side", m, StringComparison.Ordinal));
 
         // The listener got the note with every tied write, and never a frame over MaxAckBytes.
         await listener.WaitUntilAsync(d => d.StateOf("note:bomb") is { } s && s.Writes.Length == Limits.MaxWritesPerNote, "the bounded note");

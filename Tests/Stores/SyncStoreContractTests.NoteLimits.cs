@@ -26,7 +26,7 @@ public abstract partial class SyncStoreContractTests
 
         // Assert: the error names the change and the setting; nothing of its push is in; a re-send of a
         // write already held is no join, and the higher timestamp replaced them all.
-        Assert.StartsWith($"changes[1] would give its note more than {Notes.MaxWritesPerNote} versions at one timestamp", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"changes[1] would give its note more than {Notes.MaxWritesPerNote} versions kept side by side", refused.Message, StringComparison.Ordinal);
         Assert.Contains("NoteSync:Limits:MaxWritesPerNote", refused.Message, StringComparison.Ordinal);
         Assert.Empty(duplicate.Changed);
         Assert.Single(resolved.Changed);
@@ -56,6 +56,6 @@ public abstract partial class SyncStoreContractTests
         var entry = (await ReadAllAsync(SpaceA))["note:big"];
         Assert.Equal(5, entry.State.Writes.Length);
         Assert.Equal(Notes.MaxNoteBytes, NoteLimits.SizeOf(entry.State.Writes));
-        Assert.StartsWith($"changes[0] would make its note's versions at one timestamp {Notes.MaxNoteBytes + 7} bytes, more than {Notes.MaxNoteBytes} (NoteSync:Limits:MaxNoteBytes)", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"changes[0] would make its note's versions kept side by side {Notes.MaxNoteBytes + 7} bytes, more than {Notes.MaxNoteBytes} (NoteSync:Limits:MaxNoteBytes)", refused.Message, StringComparison.Ordinal);
     }
 }

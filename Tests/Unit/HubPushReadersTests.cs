@@ -56,7 +56,35 @@ public sealed class HubPushReadersTests
         { "{\"changes\":[{\"key\":\"note:a\",\"key\":\"note:b\",\"value\":\"v\",\"timestamp\":1}]}", "changes[0] has a duplicate field 'key'" },
         { "{\"changes\":[{\"key\":\"note:a\",\"value\":null,\"value\":\"v\",\"timestamp\":1}]}", "changes[0] has a duplicate field 'value'" },
         { "{\"changes\":[{\"key\":1,\"value\":2,\"timestamp\":0}],\"type\":\"nope\"}", "changes[0].key must be a string" },
+        { "{\"changes\":[" + Ok + ",{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":{}}]}", "changes[1].base must be an array of versions, or null" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":5}]}", "changes[0].base must be an array of versions, or null" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[5]}]}", "changes[0].base[0] must be an object" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":1,\"device_id\":\"a\"},{\"device_id\":\"a\"}]}]}", "changes[0].base[1].timestamp is required" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":1}]}]}", "changes[0].base[0].device_id is required" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":0,\"device_id\":\"a\"}]}]}", "changes[0].base[0].timestamp must be an integer in 1..2^53-1" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":\"1\",\"device_id\":\"a\"}]}]}", "changes[0].base[0].timestamp must be an integer in 1..2^53-1" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":1,\"device_id\":7}]}]}", "changes[0].base[0].device_id must be a string" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":1,\"timestamp\":2,\"device_id\":\"a\"}]}]}", "changes[0].base[0] has a duplicate field 'timestamp'" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[],\"base\":[]}]}", "changes[0] has a duplicate field 'base'" },
+        { "{\"changes\":[{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":99,\"base\":[" + string.Join(",", Enumerable.Range(1, 65).Select(i => $"{{\"timestamp\":{i},\"device_id\":\"d\"}}")) + "]}]}", "changes[0].base names more than 64 versions" },
     };
+
+    [Fact]
+    public void BaseIsReadOnBothProtocolsWithUnknownFieldsIgnoredAndNullAbsent()
+    {
+        const string json = "{\"changes\":["
+            + "{\"key\":\"note:a\",\"value\":\"v\",\"timestamp\":9,\"base\":[{\"timestamp\":3,\"device_id\":\"phone\",\"note\":1},{\"device_id\":\"laptop\",\"timestamp\":8}]},"
+            + "{\"key\":\"note:b\",\"value\":\"v\",\"timestamp\":9,\"base\":[]},"
+            + "{\"key\":\"note:c\",\"value\":\"v\",\"timestamp\":9,\"base\":null}]}";
+
+        foreach (var push in new[] { ReadJson(json, out _, out _), ReadMessagePack(ToMessagePack(json), out _, out _) })
+        {
+            Assert.NotNull(push);
+            Assert.Equal([(3L, "phone"), (8L, "laptop")], push.Changes[0].Base!.Select(v => (v.Timestamp, v.DeviceId)));
+            Assert.Empty(push.Changes[1].Base!);
+            Assert.Null(push.Changes[2].Base);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(IllFormedPushes))]

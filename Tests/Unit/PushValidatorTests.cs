@@ -418,4 +418,30 @@ public sealed class PushValidatorTests
     private static SyncPush Push(params Change[] changes) => new() { Changes = [.. changes], LastAck = 0 };
 
     private static Change Change(string key, string? deviceId = null) => new() { Key = key, Value = "v", Timestamp = 1, DeviceId = deviceId };
+
+    [Theory]
+    [InlineData(5, "other", "changes[0].base[0].timestamp must be at least 1 and below the change's timestamp 5")]
+    [InlineData(6, "other", "changes[0].base[0].timestamp must be at least 1 and below the change's timestamp 5")]
+    [InlineData(0, "other", "changes[0].base[0].timestamp must be at least 1 and below the change's timestamp 5")]
+    [InlineData(4, "", "changes[0].base[0].device_id is required")]
+    [InlineData(4, "a\u0007b", "changes[0].base[0].device_id must not contain control characters")]
+    public void ABaseNamingAVersionNotBeforeTheWriteOrABadDeviceIsRefused(long timestamp, string device, string message)
+    {
+        var push = new SyncPush { Changes = [new Change { Key = "note:a", Value = "v", Timestamp = 5, Base = [new VersionRef { Timestamp = timestamp, DeviceId = device }] }] };
+
+        var error = PushValidator.Validate(push, "dev", ProtocolLimits.Default);
+
+        Assert.Equal(ProtocolError.BadRequest(message), error);
+    }
+
+    [Fact]
+    public void ABaseOfEarlierVersionsOfAnyDeviceIsAcceptedAndKept()
+    {
+        var push = new SyncPush { Changes = [new Change { Key = "note:a", Value = "v", Timestamp = 5, Base = [new VersionRef { Timestamp = 4, DeviceId = "phone" }, new VersionRef { Timestamp = 1, DeviceId = "dev" }] }] };
+
+        var error = PushValidator.Validate(push, "dev", ProtocolLimits.Default);
+
+        Assert.Null(error);
+        Assert.Equal([(4L, "phone"), (1L, "dev")], push.Changes[0].Base!.Select(v => (v.Timestamp, v.DeviceId)));
+    }
 }

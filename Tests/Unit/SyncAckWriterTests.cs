@@ -14,6 +14,7 @@ public sealed class SyncAckWriterTests
     public void WritesTheSameBytesAsTheSerializer()
     {
         var text = Gen.Elements(Texts);
+        var version = from t in Gen.Choose(1, 1000) from d in Gen.Elements("a", "b\"c", "dév") select new VersionRef { Timestamp = t, DeviceId = d };
         var sibling = from v in text from t in Gen.Choose(1, 1000) from d in Gen.Elements("a", "b\"c") select new ConflictSibling { Value = v, Timestamp = t, DeviceId = d };
         var change =
             from k in Gen.Elements("note:a", "note:é/😀", "note:\"q\"")
@@ -21,7 +22,9 @@ public sealed class SyncAckWriterTests
             from t in Gen.Choose(1, int.MaxValue)
             from d in Gen.Elements<string?>(null, "dev", "dév")
             from siblings in Gen.OneOf(Gen.Constant<List<ConflictSibling>?>(null), Gen.ListOf(sibling).Select(l => (List<ConflictSibling>?)[.. l]))
-            select new Change { Key = k, Value = v, Timestamp = t, DeviceId = d, Conflict = siblings is { Count: > 0 }, Conflicts = siblings };
+            from also in Gen.OneOf(Gen.Constant<List<VersionRef>?>(null), Gen.ListOf(version).Select(l => (List<VersionRef>?)[.. l]))
+            from replaced in Gen.OneOf(Gen.Constant<ReplacedRef?>(null), from f in Gen.Choose(0, 1000) from n in Gen.ListOf(version) select (ReplacedRef?)new ReplacedRef { Floor = f, Named = [.. n] })
+            select new Change { Key = k, Value = v, Timestamp = t, DeviceId = d, Conflict = siblings is { Count: > 0 }, Conflicts = siblings, Also = also, Replaced = replaced };
         var ack =
             from changes in Gen.ListOf(change)
             from ts in Gen.Choose(0, int.MaxValue)
