@@ -129,6 +129,30 @@ public sealed class BudgetTests
         Assert.False(looper.Closed.IsCompleted);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AHubPushSentAtOnceAfterARefusalWaitsOutTheRetryAfterToo(bool messagePack)
+    {
+        // Arrange: as above, on the hub: one full pull spends the budget, the next is refused with a wait.
+        var (server, spaceA) = await SpaceOfFortyNotesAsync(TestStores.Sqlite, burst: 65536, perSecond: 65536);
+        await using var _ = server;
+        await using var looper = await HubDevice.ConnectAsync(server, "looper", messagePack, token: spaceA);
+        await looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p1" });
+        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p2" }));
+        var refusedAt = Stopwatch.GetTimestamp();
+        var retryAfterMs = int.Parse(System.Text.RegularExpressions.Regex.Match(refused.Message, @"rate_limited: .*retry after (\d+) ms").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfterMs, DeviceSession.MinReadHoldMs, DeviceSession.MaxReadHoldMs);
+
+        // Act: the looper ignores the wait and pulls again at once.
+        var next = await looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p3" });
+        var waited = Stopwatch.GetElapsedTime(refusedAt);
+
+        // Assert: taken once the wait had passed, and served.
+        Assert.True(waited >= TimeSpan.FromMilliseconds(retryAfterMs - 20), $"answered after {waited.TotalMilliseconds:F0} ms, told to wait {retryAfterMs} ms");
+        Assert.Equal(40, next.Changes.Count);
+    }
+
     /// <summary>A server (auth on) whose read budget is <paramref name="burst"/> and <paramref name="perSecond"/>, and a token of space A, which holds 40 notes of 4,000 bytes.</summary>
     private static async Task<(InProcessServer Server, string SpaceA)> SpaceOfFortyNotesAsync(string store, int burst, int perSecond)
     {
