@@ -8,8 +8,8 @@ import { $, page } from "./page-state.js";
 
 // Every version of the open note to choose from: the stored ones (the shown first), then the kept
 // ones ({reason}: "lost" or "overwritten").
-function versionsOf(key, writes) {
-  const versions = [winner(writes), ...siblings(writes)];
+function versionsOf(key, state) {
+  const versions = [winner(state), ...siblings(state)];
   for (const k of page.store.kept.get(key) ?? []) if (!versions.some(v => v.value === k.value)) versions.push(k);
   return versions;
 }
@@ -19,7 +19,7 @@ const KEPT_LABEL = {
   overwritten: "kept: it arrived while you were typing, and your save replaced it",
 };
 
-export function renderConflict(writes, conflict, changedWhileTyping) {
+export function renderConflict(state, conflict, changedWhileTyping) {
   const kept = page.store.kept.get(page.selected) ?? [];
   const show = conflict || kept.length > 0 || changedWhileTyping;
   $("conflict-view").hidden = !show;
@@ -28,11 +28,11 @@ export function renderConflict(writes, conflict, changedWhileTyping) {
   $("editor-badge").textContent = conflict ? "Conflict" : "Kept copy";
   if (!show) { page.mergeMode = false; return; }
   $("conflict-intro").textContent = conflict
-    ? "Two devices wrote this note at the same logical time. Choose what it should say:"
+    ? "Two devices edited this note without seeing each other's edit. Choose what it should say:"
     : changedWhileTyping
       ? "This note changed on another device while you were typing. Your text stays in the editor and is saved as usual; theirs stays here until you choose:"
       : "A version of this note was replaced before you saw it. It is kept here until you choose what the note should say:";
-  const versions = versionsOf(page.selected, writes);
+  const versions = versionsOf(page.selected, state);
   const cards = versions.map((w, i) => {
     const card = document.createElement("article");
     card.className = "version";
@@ -69,8 +69,7 @@ async function resolve(value) {
 async function editMerge() {
   // Text being typed is one of the versions to merge: stored first, it is the shown one.
   await flushEditor();
-  const writes = page.store.entries.get(page.selected);
-  const versions = versionsOf(page.selected, writes).filter(w => w.value !== null);
+  const versions = versionsOf(page.selected, page.store.entries.get(page.selected)).filter(w => w.value !== null);
   page.mergeMode = true;
   page.dirty = true;
   $("content").value = versions.map(w => w.value).join("\n\n");
@@ -82,14 +81,14 @@ async function keepBoth() {
   // Text being typed is the version that stays: stored first, what it replaces is kept and becomes a note.
   await flushEditor();
   const key = page.selected;
-  const writes = page.store.entries.get(key);
+  const state = page.store.entries.get(key);
   const path = pathOf(key);
   // The shown version stays here (written again, which clears the conflict); each other becomes a new note.
-  for (const s of versionsOf(key, writes).slice(1)) {
+  for (const s of versionsOf(key, state).slice(1)) {
     if (s.value === null) continue;
     await write(freeKey(page.store.entries, path, ` (${safeDevice(s.device_id)})`), s.value);
   }
-  await resolve(winner(writes).value);
+  await resolve(winner(state).value);
 }
 
 export function wireConflictView() {

@@ -1,7 +1,7 @@
 // The editor: the open note's text, saved as the person types, never replaced under their cursor by a
 // change from elsewhere (that shows in the conflict view beside it), and its save state.
 
-import { isConflict } from "./crdt.js";
+import { isConflict, winner } from "./crdt.js";
 import { renderConflict } from "./conflict-view.js";
 import { queueRender } from "./note-list.js";
 import { pathOf } from "./note-paths.js";
@@ -30,26 +30,28 @@ export function refreshEditor() {
   const path = pathOf(page.selected);
   $("note-path").textContent = path;
   $("note-path").title = path;
-  const writes = page.store.entries.get(page.selected) ?? [{ timestamp: 0, device_id: page.store.deviceId, value: "" }];
-  const conflict = isConflict(writes);
+  // A note just named in the New dialog is not stored yet: it shows as empty.
+  const state = page.store.entries.get(page.selected) ?? { heads: [{ timestamp: 0, device_id: page.store.deviceId, value: "" }] };
+  const shown = winner(state);
+  const conflict = isConflict(state);
   const pending = page.store.outbox.get(page.selected);
   $("rejected-notice").hidden = !pending?.rejected;
   $("rejected-notice").textContent = pending?.rejected ? `The server refused this edit: ${pending.rejected}. Change the note to try again.` : "";
-  const value = writes[0].value ?? "";
-  const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(writes[0], page.base) && $("content").value !== value && page.store.entries.has(page.selected);
-  renderConflict(writes, conflict, changedWhileTyping);
+  const value = shown.value ?? "";
+  const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(shown, page.base) && $("content").value !== value && page.store.entries.has(page.selected);
+  renderConflict(state, conflict, changedWhileTyping);
   if (page.dirty || page.mergeMode) {
     renderSaveState();
     return;
   }
-  page.base = page.store.entries.has(page.selected) ? writes[0] : null;
+  page.base = page.store.entries.has(page.selected) ? shown : null;
   const content = $("content");
   if (content.value !== value) {
     const { selectionStart, selectionEnd } = content;
     content.value = value;
     content.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length));
   }
-  content.placeholder = writes[0].value === null ? "(deleted on another device)" : "Write here…";
+  content.placeholder = shown.value === null ? "(deleted on another device)" : "Write here…";
   renderSaveState();
 }
 
@@ -71,7 +73,7 @@ export async function save() {
   page.mergeMode = false;
   const current = page.store.entries.get(key);
   // Writing the same text again would only tick the clock; a conflict is resolved by any new write.
-  if (current && current[0].value === text && !isConflict(current) && !merged) { renderSaveState(); return; }
+  if (current && winner(current).value === text && !isConflict(current) && !merged) { renderSaveState(); return; }
   // A merge is the person's choice among every version; typing over a note keeps what it replaced unseen.
   await write(key, text, merged ? undefined : page.base);
   if (merged) await dismissKept(key);

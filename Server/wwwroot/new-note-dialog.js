@@ -17,7 +17,7 @@ async function createNote(event) {
   // Keys are in NFC, so names that look the same are one note whatever the keyboard or paste produced.
   const name = $("new-path").value.trim().normalize("NFC");
   const path = notePathOf(name);
-  const problem = checkPath(name) ?? (page.store.entries.get(`note:${path}`)?.[0].value != null ? `A note named “${path}” exists.` : null);
+  const problem = checkPath(name) ?? (page.store.entries.get(`note:${path}`)?.heads[0].value != null ? `A note named “${path}” exists.` : null);
   if (problem) {
     event.preventDefault();
     $("new-error").textContent = problem;

@@ -1,7 +1,7 @@
 // The note list: notes grouped in folders from their key paths, filtered by the search box, with
 // their badges (conflict, kept copy, unsent or refused).
 
-import { isConflict } from "./crdt.js";
+import { isConflict, winner } from "./crdt.js";
 import { open } from "./editor.js";
 import { folderOf, pathOf, titleOf } from "./note-paths.js";
 import { $, metrics, page } from "./page-state.js";
@@ -10,11 +10,11 @@ let renderQueued = false;
 const collapsed = new Set();
 
 // A plain delete is gone from the list, unless an edit of it is kept for the person to choose.
-const shownNote = (key, writes) => writes[0].value !== null || isConflict(writes) || page.store.kept.has(key);
+const shownNote = (key, state) => winner(state).value !== null || isConflict(state) || page.store.kept.has(key);
 
 export function countShown() {
   let n = 0;
-  for (const [key, writes] of page.store.entries) if (shownNote(key, writes)) n++;
+  for (const [key, state] of page.store.entries) if (shownNote(key, state)) n++;
   return n;
 }
 
@@ -27,14 +27,14 @@ export function queueRender() {
 export function renderList() {
   const query = $("search").value.trim().toLowerCase();
   const folders = new Map();
-  for (const [key, writes] of page.store.entries) {
-    if (!shownNote(key, writes)) continue;
+  for (const [key, state] of page.store.entries) {
+    if (!shownNote(key, state)) continue;
     const path = pathOf(key);
-    const text = writes[0].value ?? "";
+    const text = winner(state).value ?? "";
     if (query && !path.toLowerCase().includes(query) && !text.toLowerCase().includes(query)) continue;
     const folder = folderOf(path);
     if (!folders.has(folder)) folders.set(folder, []);
-    folders.get(folder).push({ key, path, text, conflict: isConflict(writes) });
+    folders.get(folder).push({ key, path, text, conflict: isConflict(state) });
   }
 
   const list = document.createDocumentFragment();

@@ -20,11 +20,11 @@ export const titleOf = path => nameOf(path).replace(/\.md$/i, "") || nameOf(path
 // The copy's name is the note's with the suffix before its extension, so it stays a note file:
 // "trip/packing.md" -> "trip/packing (zz-tablet).md", then "trip/packing (zz-tablet) 2.md" if taken.
 // A key with no extension (from another client) keeps none: "plans" -> "plans (zz-tablet)".
-// `entries` is the replica (key -> writes): a key is taken while its note is not deleted.
+// `entries` is the replica (key -> state): a key is taken while its note is not deleted.
 export function freeKey(entries, path, suffix) {
   const ext = extensionOf(path);
   const stem = path.slice(0, path.length - ext.length) + suffix;
-  const taken = key => entries.has(key) && entries.get(key)[0].value !== null;
+  const taken = key => entries.has(key) && entries.get(key).heads[0].value !== null;
   let key = `note:${stem}${ext}`;
   for (let i = 2; taken(key); i++) key = `note:${stem} ${i}${ext}`;
   return key;

@@ -4,7 +4,8 @@
 // IndexedDB), with this shape:
 //   replica.cursor                      the highest ack_timestamp received (last_ack)
 //   replica.epoch                       the epoch of the frame the cursor came from, or null (sent back on every push)
-//   replica.pending(limit)              the writes to send: [{key, value, timestamp}], oldest first
+//   replica.pending(limit)              the writes to send: [{key, value, timestamp, base?}], oldest first; `base`
+//                                       names the versions a write was edited from (docs/protocol.md §2.2)
 //   replica.applyAck(ack, sentChanges, behind)
 //                                       merge a sync_ack, move clock and cursor, drop acknowledged writes;
 //                                       on `reset`, replace cursor and epoch and, after the reset's last

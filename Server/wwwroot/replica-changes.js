@@ -3,12 +3,12 @@
 // cursor and its epoch, the outbox, the kept versions, and the phases of a reset (docs/protocol.md,
 // "Epochs and resets"). No IndexedDB and no DOM here.
 
-import { lostWrites, merge, mergeChange, noteServerWrites, writesOf } from "./crdt.js";
+import { covers, fromChange, join, lostWrites, merge, noteServerWrites, topOf, writesOf } from "./crdt.js";
 
 /**
  * The plan for one sync_ack (store.js, applyAck): `replica` is the state before it ({entries, outbox,
  * kept, clock, cursor, epoch, reset, seen, deviceId}; `seen` is what a reset read so far, and is added
- * to in place). Returns the new clock, cursor, epoch, reset and seen; `updates` (key -> writes),
+ * to in place). Returns the new clock, cursor, epoch, reset and seen; `updates` (key -> state),
  * `outboxUpdates` (key -> item, or null when it leaves) and `keptUpdates` (key -> kept versions) to
  * store; `lastReset` when a re-upload just ended; and `changedKeys`, the keys whose state changed.
  */
@@ -19,14 +19,14 @@ export function planAck(replica, ack, sent, behind) {
   const keptUpdates = new Map();
   let clock = replica.clock;
   for (const change of ack.changes ?? []) {
-    const before = stateOf(change.key);
-    const { state, changed } = mergeChange(before, change);
+    const { state, changed } = join(stateOf(change.key), fromChange(change));
     if (changed) { updates.set(change.key, state); changedKeys.push(change.key); }
-    clock = Math.max(clock, change.timestamp, ...(change.conflicts ?? []).map(s => s.timestamp));
-    // An edit of ours the server had not acknowledged, beaten by a newer write from elsewhere (the
-    // person typed offline while another device edited): the merge drops it, so keep it for them.
+    clock = Math.max(clock, topOf(state));
+    // An edit of ours the server had not acknowledged, replaced by a write from elsewhere that did not
+    // see it (a write without base at a higher timestamp, from a device of the timestamp rule): the join
+    // drops it, so keep it for them. An edit from elsewhere with base leaves it a head, in conflict.
     const item = replica.outbox.get(change.key);
-    if (changed && item && state[0].timestamp > item.timestamp) {
+    if (changed && item && covers(state.replaced, item.timestamp, replica.deviceId)) {
       const kept = keptOnLoss(keptUpdates.get(change.key) ?? replica.kept.get(change.key), item, state, replica.deviceId);
       if (kept) keptUpdates.set(change.key, kept);
     }
@@ -68,7 +68,7 @@ export function planAck(replica, ack, sent, behind) {
     const item = itemOf(c.key);
     if (!item || item.timestamp !== c.timestamp) continue;
     const rest = valuesOf(item).filter(v => v !== (c.value ?? null));
-    outboxUpdates.set(c.key, rest.length > 0 ? outboxItem(c.key, c.timestamp, rest, item.rejected) : null);
+    outboxUpdates.set(c.key, rest.length > 0 ? outboxItem(c.key, c.timestamp, rest, item) : null);
   }
 
   if (reset?.phase === "reading") {
@@ -78,7 +78,7 @@ export function planAck(replica, ack, sent, behind) {
     if (!ack.more && !behind) {
       // The last page: the server has shown everything it has. Put back what it lost.
       const entries = new Map(replica.entries);
-      for (const [key, writes] of updates) entries.set(key, writes);
+      for (const [key, state] of updates) entries.set(key, state);
       const byKey = new Map();
       for (const w of lostWrites(entries, seen)) {
         // A note whose edit the server refused stays as the user sees it (marked); their next edit carries it.
@@ -88,10 +88,12 @@ export function planAck(replica, ack, sent, behind) {
       }
       for (const [key, { timestamp, values }] of byKey) {
         const item = itemOf(key);
-        // An unsent edit at the same timestamp is one of these writes; an older one loses to them anyway.
-        const all = item?.timestamp === timestamp ? [...new Set([...valuesOf(item), ...values])] : values;
-        if (item?.timestamp === timestamp && all.length === valuesOf(item).length) { byKey.delete(key); continue; }   // already on its way
-        outboxUpdates.set(key, outboxItem(key, timestamp, all));
+        // An unsent edit at the same timestamp is one of these writes (they go with its base); an older
+        // one loses to them anyway, since a re-upload goes without base and replaces everything below it.
+        const same = item?.timestamp === timestamp;
+        const all = same ? [...new Set([...valuesOf(item), ...values])] : values;
+        if (same && all.length === valuesOf(item).length) { byKey.delete(key); continue; }   // already on its way
+        outboxUpdates.set(key, outboxItem(key, timestamp, all, same ? item : undefined));
         // The device holds its own writes, and a re-upload is one: the server will hold it under our id.
         let state = stateOf(key);
         let changed = false;
@@ -115,38 +117,40 @@ export function planAck(replica, ack, sent, behind) {
 }
 
 // The kept versions of a key after a write of this browser replaced `current` (its state before) while
-// the person's text started from `base`: every value `current` held that they never saw, unless already
-// kept, what they wrote, or this browser's own. Null when nothing is new to keep.
-export function keptOnOverwrite(copies, current, base, value, deviceId) {
-  if (!current || current.length === 0) return null;
-  const top = current[0];
-  if (base && top.timestamp === base.timestamp && top.device_id === base.device_id) return null;
+// the person's text started from `from`: every value of `current`'s heads that they never saw, unless
+// already kept, what they wrote, or this browser's own. Null when nothing is new to keep.
+export function keptOnOverwrite(copies, current, from, value, deviceId) {
+  if (!current) return null;
+  const top = current.heads[0];
+  if (from && top.timestamp === from.timestamp && top.device_id === from.device_id) return null;
   const result = [...(copies ?? [])];
-  for (const w of current) {
-    if (w.device_id === deviceId || w.value === null || w.value === value || w.value === base?.value || result.some(c => c.value === w.value)) continue;
+  for (const w of current.heads) {
+    if (w.device_id === deviceId || w.value === null || w.value === value || w.value === from?.value || result.some(c => c.value === w.value)) continue;
     result.push({ value: w.value, timestamp: w.timestamp, device_id: w.device_id, reason: "overwritten" });
   }
   return result.length > (copies?.length ?? 0) ? result : null;
 }
 
-// The kept versions of a key after `state`, a newer write from elsewhere, beat the unacknowledged
+// The kept versions of a key after `state`, a write from elsewhere, replaced the unacknowledged
 // outbox `item` of this browser: its values the note no longer shows. Null when nothing is new to keep.
 function keptOnLoss(copies, item, state, deviceId) {
   const result = [...(copies ?? [])];
   for (const value of valuesOf(item)) {
-    if (value === null || state.some(w => w.value === value) || result.some(c => c.value === value)) continue;
+    if (value === null || state.heads.some(w => w.value === value) || result.some(c => c.value === value)) continue;
     result.push({ value, timestamp: item.timestamp, device_id: deviceId, reason: "lost" });
   }
   return result.length > (copies?.length ?? 0) ? result : null;
 }
 
 // An outbox item holds one write of its key, or, after a reset, every value the key has at its
-// timestamp (`also`: the rest), each sent as its own change with that timestamp.
+// timestamp (`also`: the rest), each sent as its own change with that timestamp and the item's base.
 export const valuesOf = item => [item.value, ...(item.also ?? [])];
 
-function outboxItem(key, timestamp, values, rejected) {
+// The item of `values` at `timestamp`, with the base and refusal of `from`, the item it stands for.
+function outboxItem(key, timestamp, values, from) {
   const item = { key, value: values[0], timestamp };
+  if (from?.base) item.base = from.base;
   if (values.length > 1) item.also = values.slice(1);
-  if (rejected) item.rejected = rejected;
+  if (from?.rejected) item.rejected = from.rejected;
   return item;
 }

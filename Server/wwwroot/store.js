@@ -1,18 +1,21 @@
 // The page's durable state in IndexedDB, so a reload or a crash loses nothing: the replica
-// (key -> writes, best first), the Lamport clock, the cursor (last_ack) with its epoch, and the outbox
-// (writes not yet acknowledged, one item per key: a newer edit of a note replaces its unsent older one,
-// which it would beat anyway). Every change of state is one transaction, so they never disagree.
+// (key -> state: heads and what they replaced, crdt.js), the Lamport clock, the cursor (last_ack) with
+// its epoch, and the outbox (writes not yet acknowledged, one item per key: a newer edit of a note
+// replaces its unsent older one, and names what that one replaced). Every change of state is one
+// transaction, so they never disagree.
 // This module holds the in-memory mirror and its transactions; what an ack changes is worked out by
 // replica-changes.js before the transaction that stores it.
 
-import { merge } from "./crdt.js";
+import { baseOf, mergeWithBase, topOf, unionBase } from "./crdt.js";
 import { keptOnOverwrite, planAck, valuesOf } from "./replica-changes.js";
 
 const DB_NAME = "notesync";
 // 2: the cursor has an epoch (meta "epoch") and a reset may be under way (meta "reset"). The bump keeps
 // a page from before epochs, still open in some tab, from moving the cursor without its epoch: it
 // cannot open version 2, and is asked to close by the versionchange event.
-const DB_VERSION = 2;
+// 3: an entry is a state, {key, heads, replaced}, rather than {key, writes}; a page that stores writes
+// cannot open it.
+const DB_VERSION = 3;
 
 function request(r) {
   return new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
@@ -33,11 +36,21 @@ export class NoteStore {
     open.onupgradeneeded = event => {
       const db = open.result;
       if (event.oldVersion < 1) {
-        db.createObjectStore("entries", { keyPath: "key" });   // {key, writes}
-        db.createObjectStore("outbox", { keyPath: "key" });    // {key, value, timestamp, also?, rejected?}
+        db.createObjectStore("entries", { keyPath: "key" });   // {key, heads, replaced}
+        db.createObjectStore("outbox", { keyPath: "key" });    // {key, value, timestamp, base?, also?, rejected?}
         db.createObjectStore("meta");                          // device_id, clock, cursor, epoch, reset, kept
+      } else if (event.oldVersion < 3) {
+        // The writes at a key's top timestamp are its heads, and they replaced everything below them.
+        open.transaction.objectStore("entries").openCursor().onsuccess = e => {
+          const cursor = e.target.result;
+          if (!cursor) return;
+          const { key, writes } = cursor.value;
+          if (writes?.length > 0) cursor.update({ key, heads: writes, replaced: { floor: writes[0].timestamp, named: [] } });
+          else cursor.delete();
+          cursor.continue();
+        };
       }
-      // From 1 nothing moves: a version-1 cursor has no epoch, and the first answer names it (see #applyAck).
+      // From 1 the cursor stays: a version-1 cursor has no epoch, and the first answer names it (see #applyAck).
     };
     const db = await request(open);
     // A later version opened in another tab: let it upgrade rather than block it; this page stops syncing.
@@ -48,7 +61,7 @@ export class NoteStore {
   }
 
   #db;
-  /** key -> writes, best first (a mirror of the "entries" store). */
+  /** key -> state, {heads, replaced} (crdt.js; a mirror of the "entries" store). */
   entries = new Map();
   /** key -> the unacknowledged write of that key. */
   outbox = new Map();
@@ -98,14 +111,14 @@ export class NoteStore {
       request(tx.objectStore("meta").get("reset")),
       request(tx.objectStore("meta").get("kept")),
     ]);
-    for (const e of entries) this.entries.set(e.key, e.writes);
+    for (const e of entries) this.entries.set(e.key, { heads: e.heads, replaced: e.replaced });
     for (const o of outbox) this.outbox.set(o.key, o);
     for (const [key, copies] of kept ?? []) this.kept.set(key, copies);
     // The clock must be above every timestamp held, or this browser's next edit of that note would
     // lose to what it already shows. A page from before this rule, open in two tabs, could store a
     // clock below a write of the other tab: repair it here.
     let floor = clock ?? 0;
-    for (const e of entries) for (const w of e.writes) floor = Math.max(floor, w.timestamp);
+    for (const e of entries) floor = Math.max(floor, topOf(e));
     for (const o of outbox) floor = Math.max(floor, o.timestamp);
     if (floor !== (clock ?? 0)) tx.objectStore("meta").put(floor, "clock");
     this.clock = floor;
@@ -125,14 +138,14 @@ export class NoteStore {
   }
 
   /**
-   * Writes `value` (null: delete) to `key` at the next tick of the clock: replica and outbox in one
-   * transaction. `base` is the write the person's text started from: when the note holds another
-   * version now (it changed elsewhere while they typed), that version is kept (`kept`) rather than
-   * silently replaced.
+   * Writes `value` (null: delete) to `key` at the next tick of the clock, as an edit of every head the
+   * replica holds (its base): replica and outbox in one transaction. `from` is the write the person's
+   * text started from: when the note holds another version now (it changed elsewhere while they typed),
+   * that version is kept (`kept`) rather than silently replaced.
    */
-  write(key, value, base = undefined) { return this.#serial(() => this.#write(key, value, base)); }
+  write(key, value, from = undefined) { return this.#serial(() => this.#write(key, value, from)); }
 
-  async #write(key, value, base) {
+  async #write(key, value, from) {
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
     // Read inside the transaction rather than from the mirror: another tab of this browser may have
     // written since (while the tabs were electing, or by a page from before the election), and the
@@ -142,14 +155,16 @@ export class NoteStore {
       request(tx.objectStore("entries").get(key)),
       request(tx.objectStore("outbox").get(key)),
     ]);
-    const current = stored?.writes ?? this.entries.get(key);
-    const clock = Math.max(this.clock, storedClock ?? 0, current?.[0]?.timestamp ?? 0, storedItem?.timestamp ?? 0);
+    const current = stored ? { heads: stored.heads, replaced: stored.replaced } : this.entries.get(key);
+    const clock = Math.max(this.clock, storedClock ?? 0, topOf(current), storedItem?.timestamp ?? 0);
     if (clock >= Number.MAX_SAFE_INTEGER) { tx.abort(); throw new Error("the Lamport clock reached 2^53-1"); }
     const w = { timestamp: clock + 1, device_id: this.deviceId, value };
-    const next = merge(current, w).state;
-    const item = { key, value, timestamp: w.timestamp };
-    const kept = base === undefined ? null : keptOnOverwrite(this.kept.get(key), current, base, value, this.deviceId);
-    tx.objectStore("entries").put({ key, writes: next });
+    const base = baseOf(current);
+    const next = mergeWithBase(current, w, base).state;
+    // Undefined when the item goes without base (see itemBase): JSON leaves it out.
+    const item = { key, value, timestamp: w.timestamp, base: itemBase(storedItem, base) };
+    const kept = from === undefined ? null : keptOnOverwrite(this.kept.get(key), current, from, value, this.deviceId);
+    tx.objectStore("entries").put({ key, ...next });
     tx.objectStore("outbox").put(item);
     tx.objectStore("meta").put(w.timestamp, "clock");
     if (kept) tx.objectStore("meta").put(this.#keptRecord(key, kept), "kept");
@@ -214,7 +229,7 @@ export class NoteStore {
       if (theirs && theirs.timestamp > (planned?.timestamp ?? this.outbox.get(key)?.timestamp ?? 0)) outboxUpdates.set(key, theirs);
     });
     clock = Math.max(clock, storedClock ?? 0);
-    for (const [key, writes] of updates) tx.objectStore("entries").put({ key, writes });
+    for (const [key, state] of updates) tx.objectStore("entries").put({ key, ...state });
     for (const [key, item] of outboxUpdates) {
       if (item) tx.objectStore("outbox").put(item);
       else tx.objectStore("outbox").delete(key);
@@ -230,7 +245,7 @@ export class NoteStore {
     tx.objectStore("meta").put(epoch, "epoch");
     tx.objectStore("meta").put(reset, "reset");
     await done(tx);
-    for (const [key, writes] of updates) this.entries.set(key, writes);
+    for (const [key, state] of updates) this.entries.set(key, state);
     for (const [key, item] of outboxUpdates) {
       if (item) this.outbox.set(key, item);
       else this.outbox.delete(key);
@@ -271,7 +286,7 @@ export class NoteStore {
   }
 
   /**
-   * The writes to send (not refused), as push changes, oldest first, at most `limit` (more only when
+   * The writes to send (not refused), as push changes ({key, value, timestamp, base?}), oldest first, at most `limit` (more only when
    * one item alone has more values). An item's values stay together, so a push that refuses one
    * (bad_request, too_large) names that item.
    */
@@ -281,8 +296,17 @@ export class NoteStore {
     for (const o of items) {
       const values = valuesOf(o);
       if (changes.length > 0 && changes.length + values.length > limit) break;
-      for (const value of values) changes.push({ key: o.key, value, timestamp: o.timestamp });
+      for (const value of values) changes.push(o.base ? { key: o.key, value, timestamp: o.timestamp, base: o.base } : { key: o.key, value, timestamp: o.timestamp });
     }
     return changes;
   }
+}
+
+// The base of the outbox item of an edit made from `base` that replaces the unsent `older` item of its key.
+// The server never gets the older edit, so the item names what that one replaced too: else a version the
+// older edit replaced here would stay a head there. An older item without base (a re-upload after a reset,
+// an edit of a page from before bases) replaced everything below it: so does this one (undefined: no base).
+function itemBase(older, base) {
+  if (!older) return base;
+  return older.base ? unionBase(older.base, base) : undefined;
 }

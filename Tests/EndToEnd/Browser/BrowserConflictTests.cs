@@ -4,8 +4,9 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// A write at the same logical time as the page's shows as a conflict in
-/// every page, side by side, and a resolution made in one page clears it in the others.
+/// A write at the same logical time as the page's, or an edit that did not see the page's (whatever the
+/// clocks), shows as a conflict in every page, side by side, and a resolution made in one page clears it
+/// in the others.
 /// </summary>
 [Collection(SecondBrowserLane.Name)]
 public sealed class BrowserConflictTests(BrowserFixture browser)
@@ -98,5 +99,88 @@ public sealed class BrowserConflictTests(BrowserFixture browser)
         await raw.WaitForValueAsync("note:recipes/bread.md", "flour, water, salt, yeast");
         Assert.Empty(a.Errors);
         Assert.Empty(b.Errors);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnOfflineEditAndAnOnlineEditOfOneVersionAreBothKeptWhateverTheClocks(bool pageClockAhead)
+    {
+        // Arrange: the phone writes trip.md; the page holds it, and has seen a later write elsewhere, so its clock
+        // is well past the note's.
+        await using var server = await InProcessServer.StartAsync();
+        await using var phone = await WsDevice.ConnectAsync(server, RawDevice);
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        var pageDevice = await page.DeviceIdAsync();
+        await phone.EditAsync("note:trip.md", "v1");
+        var v1 = phone.StateOf("note:trip.md")!.Timestamp;
+        await phone.PutAsync("note:elsewhere.md", "tick", v1 + 100);
+        await page.WaitForValueAsync("trip.md", "v1");
+        await page.WaitForValueAsync("elsewhere.md", "tick");
+
+        // Act: the page edits v1 on the train; the phone edits v1 online, with a timestamp below the page's edit
+        // or above it; the page comes back.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.EditAsync("trip.md", "page's edit");
+        var pageStamp = (await page.WritesAsync("trip.md"))[0].GetProperty("timestamp").GetInt64();
+        await phone.EditAsync("note:trip.md", "phone's edit", timestamp: pageClockAhead ? v1 + 1 : pageStamp + 500);
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: both edits are heads, in the page and on the phone; the higher timestamp shows and the other
+        // is its sibling, with a lower timestamp, shown side by side.
+        var (shown, sibling) = pageClockAhead ? ("page's edit", "phone's edit") : ("phone's edit", "page's edit");
+        await page.WaitForNothingUnsentAsync();
+        await Assertions.Expect(page.ConflictBadge("trip.md")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Page.Locator("#conflict-view")).ToHaveAttributeAsync("data-kind", "conflict");
+        await Assertions.Expect(page.Version(pageDevice)).ToContainTextAsync("page's edit");
+        await Assertions.Expect(page.Version(RawDevice)).ToContainTextAsync("phone's edit");
+        await Assertions.Expect(page.Editor).ToHaveValueAsync(shown);
+        var heads = await page.WritesAsync("trip.md");
+        Assert.Equal(2, heads.GetArrayLength());
+        Assert.Equal(shown, heads[0].GetProperty("value").GetString());
+        Assert.True(heads[1].GetProperty("timestamp").GetInt64() < heads[0].GetProperty("timestamp").GetInt64(), $"the sibling is not below the winner: {heads}");
+        await phone.WaitUntilAsync(d => d.StateOf("note:trip.md") is { IsConflict: true } s && s.Winner.Value == shown && s.Siblings.Single().Value == sibling, "the conflict on the phone");
+        await page.ScreenshotAsync($"conflict-train-page-{(pageClockAhead ? "ahead" : "behind")}");
+
+        // Act: the page keeps the sibling, the edit with the lower timestamp.
+        await page.Version(pageClockAhead ? RawDevice : pageDevice).Locator(".keep-this").ClickAsync();
+
+        // Assert: resolved in the page and on the phone, one head each.
+        await Assertions.Expect(page.ConflictBadge("trip.md")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Page.Locator("#conflict-view")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Editor).ToHaveValueAsync(sibling);
+        await phone.WaitUntilAsync(d => d.StateOf("note:trip.md") is { IsConflict: false, Writes.Length: 1 } s && s.Winner.Value == sibling, "the resolution on the phone");
+        Assert.Equal(1, (await page.WritesAsync("trip.md")).GetArrayLength());
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task TwoOfflineEditsOfANoteReplaceWhatTheFirstEditReplaced()
+    {
+        // Arrange: the phone writes a note; the page holds it.
+        await using var server = await InProcessServer.StartAsync();
+        await using var phone = await WsDevice.ConnectAsync(server, RawDevice);
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await phone.EditAsync("note:list.md", "eggs");
+        await page.WaitForValueAsync("list.md", "eggs");
+
+        // Act: offline, the page edits it twice (the second edit replaces the first in the outbox), then comes back.
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.EditAsync("list.md", "eggs, milk");
+        await page.EditAsync("list.md", "eggs, milk, bread");
+        Assert.Equal(1, await page.UnsentAsync());
+        await page.Context.SetOfflineAsync(false);
+
+        // Assert: the edit that went up replaced the phone's version too: no conflict anywhere.
+        await page.WaitForNothingUnsentAsync();
+        await phone.WaitUntilAsync(d => d.StateOf("note:list.md") is { Writes.Length: 1 } s && s.Winner.Value == "eggs, milk, bread", "the page's last edit alone on the phone");
+        await page.WaitForValueAsync("list.md", "eggs, milk, bread");
+        Assert.Equal(1, (await page.WritesAsync("list.md")).GetArrayLength());
+        Assert.False(await page.InConflictAsync("list.md"));
+        Assert.Empty(page.Errors);
     }
 }

@@ -381,7 +381,7 @@ public sealed class BrowserResetTests(BrowserFixture browser)
             async () => {
               const { lostWrites, noteServerWrites, writesOf } = await import("/crdt.js");
               const w = (timestamp, device_id, value) => ({ timestamp, device_id, value });
-              // Each case: the replica's writes of one key (best first), and the changes the server sent for it.
+              // Each case: the replica's heads of one key (best first), and the changes the server sent for it.
               const cases = {
                 notSent:            [[w(5, "web", "a")], []],
                 sentOlder:          [[w(7, "web", "b")], [{ value: "b-old", timestamp: 4, device_id: "web" }]],
@@ -399,11 +399,14 @@ public sealed class BrowserResetTests(BrowserFixture browser)
                 deleteSentSame:     [[w(4, "web", null)], [{ value: null, timestamp: 4, device_id: "web" }]],
                 liveBesideDelete:   [[w(5, "web", "k"), w(5, "phone", null)], [{ value: null, timestamp: 5, device_id: "phone" }]],
                 sameValueTwoIds:    [[w(2, "web", "m"), w(2, "phone", "m")], []],
+                lowerHeadShown:     [[w(9, "desk", "n2"), w(4, "web", "n1")],
+                                     [{ value: "n2", timestamp: 9, device_id: "desk", conflict: true, conflicts: [{ value: "n1", timestamp: 4, device_id: "web" }] }]],
+                lowerHeadMissing:   [[w(9, "desk", "o2"), w(4, "web", "o1")], [{ value: "o2", timestamp: 9, device_id: "desk" }]],
               };
               const entries = new Map();
               const seen = new Map();
               for (const [key, [writes, sent]] of Object.entries(cases)) {
-                entries.set(`note:${key}`, writes);
+                entries.set(`note:${key}`, { heads: writes, replaced: { floor: 0, named: [] } });
                 for (const change of sent) noteServerWrites(seen, `note:${key}`, writesOf(change));
               }
               return lostWrites(entries, seen).map(c => `${c.key.slice(5)}@${c.timestamp}=${c.value === null ? "null" : c.value}`);
@@ -422,6 +425,8 @@ public sealed class BrowserResetTests(BrowserFixture browser)
             "missingSibling@6=f2",
             "missingSibling@6=f1",
             "sentOlder@7=b",
+            "lowerHeadMissing@9=o2",
+            "lowerHeadMissing@9=o1",
         ];
         Assert.Equal(expected, result.EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
@@ -469,9 +474,9 @@ public sealed class BrowserResetTests(BrowserFixture browser)
               out.midway = { phase: s2.reset?.phase, outbox: s2.outbox.size };
               await s2.applyAck(ack({ ack_timestamp: 6, epoch: "e2" }, [c("note:c", "C-old", 2, "phone"), c("note:f", "F", 6, "desk")]));
               out.queued = { phase: s2.reset?.phase, keys: s2.reset?.keys, pending: s2.pending(), cursor: s2.cursor };
-              out.eWrites = s2.entries.get("note:e").map(w => w.device_id);
+              out.eWrites = s2.entries.get("note:e").heads.map(w => w.device_id);
               out.deviceId = s2.deviceId;
-              out.f = s2.entries.get("note:f")?.[0].value;
+              out.f = s2.entries.get("note:f")?.heads[0].value;
 
               // The re-upload goes in two pushes of at most 3 writes; b's two values stay together.
               const first = s2.pending(3);
@@ -527,7 +532,10 @@ public sealed class BrowserResetTests(BrowserFixture browser)
         Assert.Equal("e2", end.GetProperty("epoch").GetString());
     }
 
-    /// <summary>A database of the page before epochs (version 1) opens with its notes, clock, cursor and outbox, and no epoch.</summary>
+    /// <summary>
+    /// A database of the page before epochs (version 1) opens with its notes (each one's writes now its heads,
+    /// which replaced everything below them), clock, cursor and outbox, and no epoch.
+    /// </summary>
     [Fact]
     public async Task AVersionOneDatabaseOpensWithEverythingInIt()
     {
@@ -556,11 +564,14 @@ public sealed class BrowserResetTests(BrowserFixture browser)
               db.close();
               const { NoteStore } = await import("/store.js");
               const s = await NoteStore.open(name);
-              return { value: s.entries.get("note:x")[0].value, deviceId: s.deviceId, clock: s.clock, cursor: s.cursor, epoch: s.epoch, reset: s.reset, pending: s.pending().length };
+              const x = s.entries.get("note:x");
+              return { value: x.heads[0].value, replaced: x.replaced, deviceId: s.deviceId, clock: s.clock, cursor: s.cursor, epoch: s.epoch, reset: s.reset, pending: s.pending().length };
             }
             """);
 
         Assert.Equal("kept", r.GetProperty("value").GetString());
+        Assert.Equal(4, r.GetProperty("replaced").GetProperty("floor").GetInt64());
+        Assert.Equal(0, r.GetProperty("replaced").GetProperty("named").GetArrayLength());
         Assert.Equal("web-old", r.GetProperty("deviceId").GetString());
         Assert.Equal(4, r.GetProperty("clock").GetInt64());
         Assert.Equal(3, r.GetProperty("cursor").GetInt64());

@@ -67,7 +67,7 @@ public sealed class BrowserTabTests(BrowserFixture browser)
         await Assertions.Expect(loser.Locator(".note-item[data-key=\"note:tabs/second.md\"]")).ToBeVisibleAsync();
         await Assertions.Expect(loser.Locator("#status")).ToHaveAttributeAsync("data-state", "connected");
         var clocks = await loser.EvaluateAsync<long[]>(
-            "() => [window.notesync.store.clock, ...[...window.notesync.store.entries.values()].map(w => w[0].timestamp)]");
+            "() => [window.notesync.store.clock, ...[...window.notesync.store.entries.values()].map(s => s.heads[0].timestamp)]");
         Assert.True(clocks.Skip(1).All(t => t <= clocks[0]), $"the clock {clocks[0]} is below a stored write: {string.Join(",", clocks)}");
     }
 
@@ -92,7 +92,7 @@ public sealed class BrowserTabTests(BrowserFixture browser)
                 const db = open.result;
                 const tx = db.transaction(["entries", "meta"], "readwrite");
                 // The note at a timestamp above the clock, as the other tab wrote it.
-                tx.objectStore("entries").put({ key: "note:clock/note.md", writes: [{ timestamp: ts + 50, device_id: window.notesync.store.deviceId, value: "first" }] });
+                tx.objectStore("entries").put({ key: "note:clock/note.md", heads: [{ timestamp: ts + 50, device_id: window.notesync.store.deviceId, value: "first" }], replaced: { floor: ts + 50, named: [] } });
                 tx.objectStore("meta").put(1, "clock");
                 tx.oncomplete = () => { db.close(); resolve(); };
                 tx.onerror = () => reject(tx.error);
@@ -137,7 +137,7 @@ public sealed class BrowserTabTests(BrowserFixture browser)
               await a.applyAck({ type: "sync_ack", ack_timestamp: first.timestamp, changes: [] }, sent);
               const c = await NoteStore.open(name);
               const item = c.outbox.get("note:n");
-              return [first.timestamp, second.timestamp, item ? item.timestamp : -1, c.clock, c.entries.get("note:n")[0].timestamp];
+              return [first.timestamp, second.timestamp, item ? item.timestamp : -1, c.clock, c.entries.get("note:n").heads[0].timestamp];
             }
             """);
 

@@ -149,15 +149,15 @@ internal sealed class NotePage : IAsyncDisposable
 
     /// <summary>The winner's value of a key in the page's replica, or null.</summary>
     public Task<string?> ValueAsync(string path) =>
-        Page.EvaluateAsync<string?>("k => window.notesync.store.entries.get(k)?.[0].value ?? null", $"note:{path}");
+        Page.EvaluateAsync<string?>("k => window.notesync.store.entries.get(k)?.heads[0].value ?? null", $"note:{path}");
 
-    /// <summary>The page's writes of a key, best first (timestamp, device_id, value).</summary>
+    /// <summary>The heads of a key in the page's replica, best first (timestamp, device_id, value).</summary>
     public async Task<JsonElement> WritesAsync(string path) =>
-        await Page.EvaluateAsync<JsonElement>("k => window.notesync.store.entries.get(k) ?? []", $"note:{path}");
+        await Page.EvaluateAsync<JsonElement>("k => window.notesync.store.entries.get(k)?.heads ?? []", $"note:{path}");
 
     /// <summary>True while the page's replica holds the key in conflict.</summary>
     public Task<bool> InConflictAsync(string path) =>
-        Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k) ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
+        Page.EvaluateAsync<bool>("k => { const w = window.notesync.store.entries.get(k)?.heads ?? []; return w.some(x => x.value !== w[0].value); }", $"note:{path}");
 
     /// <summary>Writes <paramref name="value"/> from <paramref name="raw"/> at the timestamp of this page's last write of the note, and waits until both hold the conflict.</summary>
     public async Task ForceConflictAsync(WsDevice raw, string path, string value)
@@ -168,7 +168,7 @@ internal sealed class NotePage : IAsyncDisposable
         await raw.PutAsync($"note:{path}", value, timestamp);
         await raw.WaitUntilAsync(d => d.StateOf($"note:{path}")?.IsConflict == true, $"the conflict on {path} at the raw device");
         await Page.WaitForFunctionAsync(
-            "k => { const w = window.notesync.store.entries.get(k) ?? []; return w.length === 2; }",
+            "k => { const w = window.notesync.store.entries.get(k)?.heads ?? []; return w.length === 2; }",
             $"note:{path}");
     }
 
@@ -183,7 +183,7 @@ internal sealed class NotePage : IAsyncDisposable
         try
         {
             await Page.WaitForFunctionAsync(
-                "([k, v]) => (window.notesync.store.entries.get(k)?.[0].value ?? null) === v",
+                "([k, v]) => (window.notesync.store.entries.get(k)?.heads[0].value ?? null) === v",
                 new object?[] { $"note:{path}", value },
                 new() { Timeout = WaitMs });
         }
