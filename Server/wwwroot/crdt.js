@@ -55,8 +55,9 @@ export function withReplaced(replaced, floor, named) {
 export function merge(state, write) {
   const w = writeOf(write);
   if (!state) return { state: { heads: [w], replaced: { floor: w.timestamp, named: [] } }, outcome: "replaced" };
-  // Below the top it lost already; at or above it, it replaces everything lower.
-  if (w.timestamp < state.heads[0].timestamp) return { state, outcome: "ignored" };
+  // Below the floor it lost already (for writes without base the floor is the top); at or above it, it
+  // replaces everything lower, and a head above it that it did not see stays beside it (docs/protocol.md §2).
+  if (w.timestamp < state.replaced.floor) return { state, outcome: "ignored" };
   return add(state, w, withReplaced(state.replaced, w.timestamp, []));
 }
 
