@@ -10,7 +10,7 @@ namespace NoteSync.Shared.Protocol;
 /// formed, so even a refused push gets an error that echoes it. The hub's JSON protocol reads its
 /// <c>Push</c> argument with the same rules (<see cref="ReadValue"/>).
 /// </summary>
-public static class SyncPushReader
+public static partial class SyncPushReader
 {
     /// <summary>Deeper nesting than a push ever needs is refused rather than walked.</summary>
     public const int MaxDepth = 16;
@@ -305,94 +305,6 @@ public static class SyncPushReader
         }
 
         return change;
-    }
-
-    // From the array's StartArray to its EndArray. Past MaxBaseVersions items the rest is only walked:
-    // the push is refused, and holding thousands of names first would only cost memory.
-    private static List<VersionRef> ReadBase(ref Utf8JsonReader reader, int index, ref ProtocolError? error)
-    {
-        var versions = new List<VersionRef>();
-        var item = 0;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (item == ProtocolLimits.MaxBaseVersions)
-            {
-                Fail(ref error, PushReadErrors.BaseTooLong(index));
-            }
-
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                Fail(ref error, PushReadErrors.BaseItemMustBeAnObject(index, item));
-                reader.Skip();
-            }
-            else if (ReadVersion(ref reader, index, item, ref error) is { } version && item < ProtocolLimits.MaxBaseVersions)
-            {
-                versions.Add(version);
-            }
-
-            item++;
-        }
-
-        return versions;
-    }
-
-    private static VersionRef? ReadVersion(ref Utf8JsonReader reader, int index, int item, ref ProtocolError? error)
-    {
-        var version = new VersionRef();
-        var seen = Fields.None;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var field = reader.ValueTextEquals("timestamp"u8) ? Fields.Timestamp
-                : reader.ValueTextEquals("device_id"u8) ? Fields.DeviceId
-                : Fields.None;
-            var name = field == Fields.None ? null : reader.GetString();
-            reader.Read();
-            if (field == Fields.None || (seen & field) != 0)
-            {
-                if (field != Fields.None)
-                {
-                    Fail(ref error, PushReadErrors.BaseItemDuplicateField(index, item, name!));
-                }
-
-                reader.Skip();
-                continue;
-            }
-
-            seen |= field;
-            switch (field)
-            {
-                case Fields.Timestamp when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var ts) && ts is >= 1 and <= ProtocolLimits.MaxTimestamp:
-                    version.Timestamp = ts;
-                    break;
-                case Fields.Timestamp:
-                    Fail(ref error, PushReadErrors.BaseTimestampOutOfRange(index, item));
-                    reader.Skip();
-                    break;
-                case Fields.DeviceId when reader.TokenType == JsonTokenType.String:
-                    try
-                    {
-                        version.DeviceId = reader.GetString()!;
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        Fail(ref error, PushReadErrors.BaseDeviceIdNotUnicode(index, item));
-                    }
-
-                    break;
-                case Fields.DeviceId:
-                    Fail(ref error, PushReadErrors.BaseDeviceIdMustBeAString(index, item));
-                    reader.Skip();
-                    break;
-            }
-        }
-
-        if (PushReadErrors.MissingBaseField(index, item, (seen & Fields.Timestamp) != 0, (seen & Fields.DeviceId) != 0) is { } missing)
-        {
-            Fail(ref error, missing);
-            return null;
-        }
-
-        return version;
     }
 
     // A string holding a lone surrogate (a "\ud800" escape) or invalid UTF-8 is well-formed JSON that
