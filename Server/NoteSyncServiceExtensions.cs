@@ -116,7 +116,8 @@ internal static class NoteSyncServiceExtensions
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<SqliteSyncStore>(),
                 options.Limits.ToClockLimits(),
                 options.Limits.ToNoteLimits(),
-                options.Limits.ToSpaceQuotas()),
+                options.Limits.ToSpaceQuotas(),
+                options.History.ToHistoryLimits()),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),
@@ -124,7 +125,8 @@ internal static class NoteSyncServiceExtensions
                 replicaWaitTimeoutMs: options.Redis.ReplicaWaitTimeoutMs,
                 clockLimits: options.Limits.ToClockLimits(),
                 noteLimits: options.Limits.ToNoteLimits(),
-                quotas: options.Limits.ToSpaceQuotas()),
+                quotas: options.Limits.ToSpaceQuotas(),
+                history: options.History.ToHistoryLimits()),
             _ => throw new OptionsValidationException(
                 NoteSyncOptions.Section, typeof(NoteSyncOptions),
                 [$"NoteSync:Store={options.Store} is not available in this build; use '{StoreKinds.Sqlite}' or '{StoreKinds.Redis}'"]),

@@ -41,6 +41,10 @@ public sealed class NoteSyncOptions
     [ValidateObjectMembers]
     public LimitsOptions Limits { get; set; } = new();
 
+    /// <summary>How much of each note's history the store keeps: <c>NoteSync:History:*</c>.</summary>
+    [ValidateObjectMembers]
+    public HistoryOptions History { get; set; } = new();
+
     /// <summary>
     /// Browser origins (<c>http(s)://host[:port]</c>) besides the server's own that may open a WebSocket
     /// and read <c>POST /sync</c> and the hub's negotiate (CORS). The default is none.

@@ -27,6 +27,27 @@ internal interface ISyncStore : IAsyncDisposable
     Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The versions of <paramref name="key"/> its history holds, newest first by commit order, at most
+    /// <paramref name="maxVersions"/>, without their texts; empty for a key with no history. Every write the
+    /// store took as a head (merge outcome Replaced or Joined) is a version, the current heads included,
+    /// until the retention of <see cref="HistoryLimits"/> drops it. Keys written before the store kept
+    /// history have none until their next write.
+    /// </summary>
+    Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryAsync(string space, string key, int maxVersions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The version (<paramref name="timestamp"/>, <paramref name="deviceId"/>) of <paramref name="key"/> with
+    /// its text, or null when the key's history does not hold it.
+    /// </summary>
+    Task<NoteVersionText?> ReadVersionAsync(string space, string key, long timestamp, string deviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The notes of <paramref name="space"/> whose winner is a delete that history holds, newest deletion
+    /// first (by commit order), at most <paramref name="maxNotes"/>, each with its last version that had text.
+    /// </summary>
+    Task<IReadOnlyList<TrashedNote>> ReadTrashAsync(string space, int maxNotes, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Every space the store holds (one written at least once), in no set order, each once. For the
     /// operator's commands, which walk the whole store; the server itself never lists spaces.
     /// </summary>

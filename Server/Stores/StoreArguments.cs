@@ -45,6 +45,21 @@ internal static class StoreArguments
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
     }
 
+    /// <summary>Checks the arguments of <see cref="ISyncStore.ReadHistoryAsync"/> and <see cref="ISyncStore.ReadVersionAsync"/>: a space, a key, and a positive bound.</summary>
+    public static void CheckHistory(string space, string key, int maxVersions)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxVersions);
+    }
+
+    /// <summary>Checks the arguments of <see cref="ISyncStore.ReadTrashAsync"/>.</summary>
+    public static void CheckTrash(string space, int maxNotes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(space);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxNotes);
+    }
+
     /// <summary>Checks a space argument.</summary>
     public static void CheckSpace(string space) => ArgumentException.ThrowIfNullOrEmpty(space);
 }

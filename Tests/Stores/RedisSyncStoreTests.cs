@@ -32,7 +32,8 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
         return Open(limits);
     }
 
-    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
+    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas, HistoryLimits history) =>
+        Task.FromResult<ISyncStore>(Open(quotas: quotas, history: history));
 
     [Fact]
     public async Task StoreKeepsWorkingAfterScriptFlushBySendingTheScriptOnce()
@@ -74,7 +75,9 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
     [Fact]
     public async Task EveryKeyOfASpaceCarriesTheSpaceAsHashTagAndSharesOneSlot()
     {
+        // note:a's first version replaced, so history's every key is written too.
         await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "v")), ("note:b", new Write(2, "dev-b", null)));
+        await ApplyAsync(SpaceA, ("note:a", new Write(3, "dev-a", "v2")));
 
         var keys = new List<string>();
         await foreach (var key in Server.KeysAsync(pattern: $"*{SpaceA}*"))
@@ -82,7 +85,8 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
             keys.Add(key!);
         }
 
-        Assert.Equal([$"ns:{{{SpaceA}}}:clock", $"ns:{{{SpaceA}}}:e", $"ns:{{{SpaceA}}}:epoch", $"ns:{{{SpaceA}}}:log", $"ns:{{{SpaceA}}}:primary", $"ns:{{{SpaceA}}}:usage"], keys.Order(StringComparer.Ordinal));
+        string[] expected = ["clock", "e", "epoch", "hist", "hk", "hold", "hv", "log", "primary", "trash", "usage"];
+        Assert.Equal(expected.Select(name => $"ns:{{{SpaceA}}}:{name}"), keys.Order(StringComparer.Ordinal));
         Assert.Single(keys.Select(k => fixture.Connection.HashSlot(k)).Distinct());
     }
 
@@ -364,7 +368,8 @@ public sealed partial class RedisSyncStoreTests(RedisServerFixture fixture) : Sy
         }
     }
 
-    private RedisSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null) => new(fixture.Connection, NullLogger.Instance, clockLimits: limits, quotas: quotas);
+    private RedisSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, HistoryLimits? history = null) =>
+        new(fixture.Connection, NullLogger.Instance, clockLimits: limits, quotas: quotas, history: history);
 
     private async Task<string> ReplicationIdAsync()
     {

@@ -17,7 +17,8 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
 
     private protected override Task<ISyncStore> CreateStoreAsync(ClockLimits limits) => Task.FromResult<ISyncStore>(Open(limits));
 
-    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas) => Task.FromResult<ISyncStore>(Open(quotas: quotas));
+    private protected override Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas, HistoryLimits history) =>
+        Task.FromResult<ISyncStore>(Open(quotas: quotas, history: history));
 
     protected override Task CleanupAsync()
     {
@@ -302,8 +303,8 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
         await Task.Delay(50);
     }
 
-    private SqliteSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, ILogger? logger = null) =>
-        new(_directory.Path, logger ?? NullLogger.Instance, limits, quotas: quotas);
+    private SqliteSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, ILogger? logger = null, HistoryLimits? history = null, TimeProvider? time = null) =>
+        new(_directory.Path, logger ?? NullLogger.Instance, limits, quotas: quotas, history: history, time: time);
 
     private SqliteConnection OpenSideConnection()
     {

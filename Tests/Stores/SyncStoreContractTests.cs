@@ -18,6 +18,7 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     private readonly List<ISyncStore> _stores = [];
     private readonly string _prefix = Guid.NewGuid().ToString("N")[..12];
     private SpaceQuotas _quotas = SpaceQuotas.Default;
+    private HistoryLimits _history = HistoryLimits.Default;
 
     /// <summary>The store under test; replaced by <see cref="RestartAsync()"/>.</summary>
     private protected ISyncStore Store { get; private set; } = null!;
@@ -33,10 +34,10 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
 
     /// <summary>
     /// A new store instance over the data of the one <see cref="CreateStoreAsync"/> made, as after a
-    /// process restart, holding spaces to <paramref name="quotas"/>. The previous instance is disposed
-    /// before this is called.
+    /// process restart, holding spaces to <paramref name="quotas"/> and keeping <paramref name="history"/>.
+    /// The previous instance is disposed before this is called.
     /// </summary>
-    private protected abstract Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas);
+    private protected abstract Task<ISyncStore> ReopenStoreAsync(SpaceQuotas quotas, HistoryLimits history);
 
     /// <summary>Runs after every store of the test is disposed: delete files, flush keys.</summary>
     protected virtual Task CleanupAsync() => Task.CompletedTask;
@@ -60,11 +61,17 @@ public abstract partial class SyncStoreContractTests : IAsyncLifetime
     protected Task RestartAsync() => RestartAsync(_quotas);
 
     /// <summary>Disposes the store and reopens it over the same data with <paramref name="quotas"/>, as an operator changing them would.</summary>
-    private protected async Task RestartAsync(SpaceQuotas quotas)
+    private protected Task RestartAsync(SpaceQuotas quotas) => RestartAsync(quotas, _history);
+
+    /// <summary>Disposes the store and reopens it over the same data keeping <paramref name="history"/>, as an operator changing it would.</summary>
+    private protected Task RestartAsync(HistoryLimits history) => RestartAsync(_quotas, history);
+
+    private async Task RestartAsync(SpaceQuotas quotas, HistoryLimits history)
     {
         await Store.DisposeAsync();
         _quotas = quotas;
-        Store = Track(await ReopenStoreAsync(quotas));
+        _history = history;
+        Store = Track(await ReopenStoreAsync(quotas, history));
     }
 
     [Fact]

@@ -138,7 +138,8 @@ internal static class RedisEntryCodec
         buffer.Advance(written);
     }
 
-    private static long ReadNumber(ref ReadOnlySpan<byte> stored, string key)
+    /// <summary>Reads a decimal number ended by a comma from the front of <paramref name="stored"/>; malformed bytes name <paramref name="key"/>.</summary>
+    internal static long ReadNumber(ref ReadOnlySpan<byte> stored, string key)
     {
         var comma = stored.IndexOf((byte)',');
         if (comma < 0 || !Utf8Parser.TryParse(stored[..comma], out long value, out var consumed) || consumed != comma)
@@ -150,17 +151,26 @@ internal static class RedisEntryCodec
         return value;
     }
 
-    private static string? ReadToken(ref ReadOnlySpan<byte> stored, string key)
+    /// <summary>Reads a token (<c>&lt;length&gt;:&lt;bytes&gt;</c>, or <c>~</c> for null) from the front of <paramref name="stored"/>.</summary>
+    internal static string? ReadToken(ref ReadOnlySpan<byte> stored, string key)
+    {
+        var bytes = ReadTokenBytes(ref stored, key, out var isNull);
+        return isNull ? null : Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>As <see cref="ReadToken"/>, the token's bytes undecoded; null for <c>~</c>.</summary>
+    internal static ReadOnlySpan<byte> ReadTokenBytes(ref ReadOnlySpan<byte> stored, string key, out bool isNull)
     {
         if (stored.IsEmpty)
         {
             throw Corrupt(key);
         }
 
-        if (stored[0] == (byte)'~')
+        isNull = stored[0] == (byte)'~';
+        if (isNull)
         {
             stored = stored[1..];
-            return null;
+            return [];
         }
 
         var colon = stored.IndexOf((byte)':');
@@ -169,12 +179,13 @@ internal static class RedisEntryCodec
             throw Corrupt(key);
         }
 
-        var text = Encoding.UTF8.GetString(stored.Slice(colon + 1, length));
+        var bytes = stored.Slice(colon + 1, length);
         stored = stored[(colon + 1 + length)..];
-        return text;
+        return bytes;
     }
 
-    private static InvalidDataException Corrupt(string key) => new($"the stored entry of '{key}' is malformed");
+    /// <summary>The error for stored bytes that are not what the scripts write.</summary>
+    internal static InvalidDataException Corrupt(string key) => new($"the stored entry of '{key}' is malformed");
 
     /// <summary>The result of <see cref="RedisScripts.Apply"/>: the cursors, the epoch, the changed entries, then the superseded ones.</summary>
     public static ApplyResult ApplyResultOf(RedisResult[] items)

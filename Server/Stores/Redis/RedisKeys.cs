@@ -20,6 +20,12 @@ namespace NoteSync.Server.Stores.Redis;
 ///                                     entry as SpaceQuotas.SizeOf counts it, both decimal; what the quotas
 ///                                     hold the space to. Absent = not counted yet: a space written before it
 ///                                     existed is counted from its entries at its next change (RedisScripts.Apply)
+/// ns:{&lt;space&gt;}:hist    hash        n -> the count of versions ever recorded (the last order), bytes -> what the
+///                                     history costs (NoteVersionRecord.CostOf); History format: RedisScripts.ReadHistory
+/// ns:{&lt;space&gt;}:hk      hash        entry key -> its versions' records, oldest first (no text)
+/// ns:{&lt;space&gt;}:hv      hash        order -> the text of a version that is no longer a head (a head's is in :e)
+/// ns:{&lt;space&gt;}:hold    sorted set  "&lt;order&gt;,&lt;key&gt;" of every non-head version, scored by order: oldest first
+/// ns:{&lt;space&gt;}:trash   sorted set  entry key whose winner is a recorded delete, scored by the delete's order
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once
 /// ns-signalr*          channels    pub/sub: the SignalR backplane's own channels (its channel prefix)
@@ -37,11 +43,18 @@ internal static class RedisKeys
     /// <summary>The key <c>/healthz</c> writes to see whether Redis takes writes again (see <see cref="RedisWriteRefusal"/>).</summary>
     public static readonly RedisKey HealthProbe = "ns:health-probe";
 
-    /// <summary>The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary, epoch, usage.</summary>
+    /// <summary>
+    /// The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary,
+    /// epoch, usage, then history's: hist, hk, hv, hold, trash.
+    /// </summary>
     public static RedisKey[] For(string space)
     {
         var prefix = $"ns:{{{HashTag(space)}}}:";
-        return [prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage"];
+        return
+        [
+            prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage",
+            prefix + "hist", prefix + "hk", prefix + "hv", prefix + "hold", prefix + "trash",
+        ];
     }
 
     /// <summary>The pattern of every space's clock key, for SCAN: one key per space written at least once.</summary>

@@ -4,7 +4,8 @@ using System.Text;
 namespace NoteSync.Server.Stores.Redis;
 
 /// <summary>
-/// The two Lua scripts of <see cref="RedisSyncStore"/> (<c>Scripts/apply.lua</c> with <c>common.lua</c>, and <c>Scripts/read-since.lua</c>). Each is sent once (EVAL, which also caches it on
+/// The Lua scripts of <see cref="RedisSyncStore"/> (<c>Scripts/apply.lua</c> with <c>common.lua</c> and <c>history.lua</c>,
+/// <c>Scripts/read-since.lua</c>, and <c>Scripts/read-history.lua</c> with the same two). Each is sent once (EVAL, which also caches it on
 /// the node that owns the space's slot) and from then on called by its SHA1 (EVALSHA); see
 /// <see cref="RedisSyncStore"/> for the NOSCRIPT fallback. Keys: <see cref="RedisKeys"/>.
 /// <para>
@@ -46,6 +47,8 @@ internal static class RedisScripts
 
     private static readonly string Common = Load("common.lua");
 
+    private static readonly string History = Load("history.lua");
+
     /// <summary>The error a push gets when a change leads the clock by more than allowed; followed by the change's index and the clock.</summary>
     public const string ClockLeadError = "NOTESYNC_CLOCK_LEAD";
 
@@ -62,13 +65,14 @@ internal static class RedisScripts
     public const string QuotaBytesError = "NOTESYNC_QUOTA_BYTES";
 
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage. ARGV: the most a change may lead
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage, hist, hk, hv, hold, trash (<see cref="RedisKeys.For"/>). ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
     /// came from) or '0', a new epoch to take if the clock is fenced, the most heads a note may hold and
     /// their most bytes (<see cref="NoteLimits"/>, counted as <see cref="NoteLimits.SizeOf"/>
     /// counts), the most notes and bytes the space may hold (<see cref="SpaceQuotas"/>, an entry counted
-    /// as <see cref="SpaceQuotas.SizeOf"/> counts it), then six per write: key, timestamp,
+    /// as <see cref="SpaceQuotas.SizeOf"/> counts it), the three bounds of <see cref="HistoryLimits"/>
+    /// (versions per note, the age in milliseconds, bytes per space), then six per write: key, timestamp,
     /// device_id, '1' or '0' (has a value or is a tombstone), value ('' for a tombstone), and its base:
     /// <c>~</c> for a write without one, else one <c>&lt;timestamp&gt;,&lt;device_id&gt;</c> per named version
     /// as in the entry format (so the empty base is '', which merges otherwise than no base).
@@ -85,9 +89,11 @@ internal static class RedisScripts
     /// new epoch: its history may have lost what devices saw.
     /// Returns <c>{previous C, new C, epoch ('' for none), n, key1, entry1, ..., keyN, entryN, skey1, sentry1, ...}</c>: the n
     /// changed keys in seq order with their final entries, then the superseded keys with theirs.
-    /// Every check runs before the first write, so an error applies nothing.
+    /// Every check runs before the first write, so an error applies nothing. Every write that changed its
+    /// key is recorded in the key's history, stamped with Redis's <c>TIME</c> (so every node agrees), and
+    /// retention runs in the same script (History format below).
     /// </summary>
-    public static readonly string Apply = Common + Load("apply.lua");
+    public static readonly string Apply = string.Join('\n', Common, History, Load("apply.lua"));
 
     /// <summary>
     /// One page of "changes since", read-only, so the clock and the rows come from one state. KEYS: clock,
@@ -99,6 +105,28 @@ internal static class RedisScripts
     /// keep; the store then cuts the page exactly.
     /// </summary>
     public static readonly string ReadSince = Load("read-since.lua");
+
+    /// <summary>
+    /// A note's history or the trash, read-only, from one state. KEYS: as <see cref="Apply"/>'s. ARGV:
+    /// <c>h</c> and a key: <c>{entry, records}</c>; <c>v</c>, a key, a timestamp and a device id:
+    /// <c>{entry, records, text}</c>, text being that version's in <c>hv</c>; <c>t</c> and the most notes:
+    /// per note of the trash, newest deletion first, <c>{key, entry, records, text of its newest text version in hv}</c>.
+    /// A head's text is in its entry, never in <c>hv</c> (nil there); the store reads it from the entry.
+    /// <para>
+    /// <b>History format.</b> <c>ns:{space}:hk</c> maps a key to its records, oldest first, each
+    /// <c>&lt;order&gt;,&lt;committed_at&gt;,&lt;timestamp&gt;,&lt;bytes&gt;,</c> then <c>t</c> (text) or <c>d</c> (delete),
+    /// the device id as a token and the base: <c>~</c> for none, else a token holding the base as
+    /// <see cref="Apply"/> takes it. The order is the space's count of versions (<c>n</c> in
+    /// <c>ns:{space}:hist</c>, beside <c>bytes</c>, the history's cost), so it is the commit order.
+    /// <c>ns:{space}:hv</c> maps the order of a non-head text version to its text; <c>ns:{space}:hold</c> holds
+    /// <c>&lt;order&gt;,&lt;key&gt;</c> for each non-head version, scored by order; <c>ns:{space}:trash</c> holds
+    /// each key whose winner is a recorded delete, scored by the delete's order.
+    /// </para>
+    /// </summary>
+    public static readonly string ReadHistory = string.Join('\n', Common, History, Load("read-history.lua"));
+
+    /// <summary>The SHA1 of <see cref="ReadHistory"/>.</summary>
+    public static byte[] ReadHistorySha1 { get; } = Sha1(ReadHistory);
 
     /// <summary>The SHA1 of <see cref="Apply"/>, as EVALSHA takes it.</summary>
     public static byte[] ApplySha1 { get; } = Sha1(Apply);

@@ -50,6 +50,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     /// <param name="clockLimits">How far a change may lead the clock, and so the failover margin; <see cref="ClockLimits.Default"/> when null.</param>
     /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
     /// <param name="quotas">How much a space may hold; <see cref="SpaceQuotas.Default"/> when null.</param>
+    /// <param name="history">How much history to keep; <see cref="HistoryLimits.Default"/> when null.</param>
     public RedisSyncStore(
         IConnectionMultiplexer redis,
         ILogger logger,
@@ -58,7 +59,8 @@ internal sealed partial class RedisSyncStore : ISyncStore
         int replicaWaitTimeoutMs = 2000,
         ClockLimits? clockLimits = null,
         NoteLimits? noteLimits = null,
-        SpaceQuotas? quotas = null)
+        SpaceQuotas? quotas = null,
+        HistoryLimits? history = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(logger);
@@ -73,6 +75,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         ClockLimits = clockLimits ?? ClockLimits.Default;
         _noteLimits = noteLimits ?? NoteLimits.Default;
         _quotas = quotas ?? SpaceQuotas.Default;
+        _history = history ?? HistoryLimits.Default;
         if (minReplicas > 0)
         {
             redis.ConnectionFailed += (_, _) => Interlocked.Increment(ref _connectionEpoch);
@@ -88,6 +91,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
 
     private readonly NoteLimits _noteLimits;
     private readonly SpaceQuotas _quotas;
+    private readonly HistoryLimits _history;
 
     /// <summary>How many times a script was not found by SHA and was sent whole again; lets tests see the fallback.</summary>
     internal long ScriptReloads => Interlocked.Read(ref _scriptReloads);
@@ -105,7 +109,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         StoreArguments.CheckApply(space, writes);
         cancellationToken.ThrowIfCancellationRequested();
 
-        const int First = 8, PerWrite = 6;
+        const int First = 11, PerWrite = 6;
         var values = new RedisValue[First + (writes.Count * PerWrite)];
         values[0] = ClockLimits.MaxLead;
         values[1] = ClockLimits.FailoverMargin;
@@ -115,6 +119,9 @@ internal sealed partial class RedisSyncStore : ISyncStore
         values[5] = _noteLimits.MaxNoteBytes;
         values[6] = _quotas.MaxNotes;
         values[7] = _quotas.MaxBytes;
+        values[8] = _history.VersionsPerNote;
+        values[9] = _history.MaxAgeMs;
+        values[10] = _history.MaxBytesPerSpace;
         for (var i = 0; i < writes.Count; i++)
         {
             var (key, write, @base) = writes[i];

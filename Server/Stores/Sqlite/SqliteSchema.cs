@@ -3,16 +3,24 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 4, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 5, kept in <c>PRAGMA user_version</c>).
 /// <code>
 /// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (docs/protocol.md §3); absent = 0
-///        notes INTEGER, bytes INTEGER)       -- its usage as SpaceQuotas counts it, kept by the writer
+///        notes INTEGER, bytes INTEGER,       -- its usage as SpaceQuotas counts it, kept by the writer
+///        history_bytes INTEGER)              -- what its history costs (NoteVersionRecord.CostOf), kept by the writer
 /// entries(space, key,                        -- PK (space, key): one row per key, its current state
 ///         seq INTEGER,                       -- the seq of the key's last change; UNIQUE (space, seq)
 ///         timestamp INTEGER,                 -- T, the highest timestamp seen for the key
 ///         device_id TEXT, value TEXT NULL,   -- the winner of W; value NULL = a tombstone
 ///         others TEXT NULL,                  -- the other heads, when there are any, see WriteSetCodec
 ///         replaced TEXT NULL)                -- what the heads replaced, when writes with a base did, see WriteSetCodec
+/// history(hid INTEGER PK,                    -- commit order: a version taken later has a greater hid
+///         space, key, timestamp, device_id,  -- UNIQUE (space, key, timestamp, device_id): the version's id
+///         value TEXT NULL,                   -- its text; NULL = a delete
+///         base TEXT NULL,                    -- what it was edited from, see VersionListCodec; NULL = no base
+///         committed_at INTEGER,              -- the writer's wall clock at the group commit, Unix ms
+///         bytes INTEGER,                     -- the UTF-8 bytes of value
+///         head INTEGER)                      -- 1 while the version is one of its key's heads
 /// meta(name TEXT PK, value TEXT)             -- 'epoch': the name of the database's history (every
 ///                                            -- space's); 'renew_epoch': present in a copy made by
 ///                                            -- the backup command, so a server started on it takes a new one
@@ -20,15 +28,19 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// Version 1 lacked <c>meta</c>; opening it adds the table and an epoch. Versions 1 and 2 lacked the
 /// usage columns; opening them adds the columns and counts every space's usage from its entries once
 /// (<see cref="SqliteUsageMigration"/>). Versions 1 to 3 lacked <c>replaced</c>; opening them adds it,
-/// NULL in every row, which reads as the state it always held.
-/// The UNIQUE index on (space, seq) makes "changes since" a range read. A newer version may add
+/// NULL in every row, which reads as the state it always held. Versions 1 to 4 lacked <c>history</c> and
+/// <c>history_bytes</c>; opening them adds both, empty: a note written before has no history until its
+/// next write (nothing is known of when or by whom its earlier versions were committed).
+/// The UNIQUE index on (space, seq) makes "changes since" a range read; two partial indexes on history
+/// make retention (<c>history_old</c>: a space's non-head versions, oldest first) and the trash
+/// (<c>history_trash</c>: head deletes, newest first) range reads too. A newer version may add
 /// columns and tables; this version ignores any it does not know, and refuses a database whose
 /// user_version is greater than its own rather than misread it.
 /// </summary>
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>
     /// The page size of a database this code creates (an existing one keeps its own). SQLite keeps an
@@ -51,7 +63,8 @@ internal static class SqliteSchema
             space TEXT NOT NULL PRIMARY KEY,
             clock INTEGER NOT NULL,
             notes INTEGER NOT NULL DEFAULT 0,
-            bytes INTEGER NOT NULL DEFAULT 0
+            bytes INTEGER NOT NULL DEFAULT 0,
+            history_bytes INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS entries (
             space TEXT NOT NULL,
@@ -65,6 +78,21 @@ internal static class SqliteSchema
             PRIMARY KEY (space, key)
         );
         CREATE UNIQUE INDEX IF NOT EXISTS entries_space_seq ON entries (space, seq);
+        CREATE TABLE IF NOT EXISTS history (
+            hid INTEGER PRIMARY KEY,
+            space TEXT NOT NULL,
+            key TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            device_id TEXT NOT NULL,
+            value TEXT NULL,
+            base TEXT NULL,
+            committed_at INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            head INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS history_version ON history (space, key, timestamp, device_id);
+        CREATE INDEX IF NOT EXISTS history_old ON history (space, hid) WHERE head = 0;
+        CREATE INDEX IF NOT EXISTS history_trash ON history (space, hid) WHERE head = 1 AND value IS NULL;
         CREATE TABLE IF NOT EXISTS meta (
             name TEXT NOT NULL PRIMARY KEY,
             value TEXT NOT NULL
@@ -100,19 +128,10 @@ internal static class SqliteSchema
 
         if (version > 0)
         {
-            // CREATE TABLE IF NOT EXISTS left the old tables as they were. Adding a nullable column
-            // rewrites no row, so even a large database opens at once.
-            using (var columns = connection.CreateCommand())
-            {
-                columns.Transaction = transaction;
-                columns.CommandText = "SELECT count(*) FROM pragma_table_info('entries') WHERE name = 'replaced'";
-                if (Convert.ToInt64(columns.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
-                {
-                    columns.CommandText = "ALTER TABLE entries ADD COLUMN replaced TEXT NULL";
-                    columns.ExecuteNonQuery();
-                }
-            }
-
+            // CREATE TABLE IF NOT EXISTS left the old tables as they were. Adding a column with a constant
+            // default rewrites no row, so even a large database opens at once.
+            AddColumnIfMissing(connection, transaction, "entries", "replaced", "TEXT NULL");
+            AddColumnIfMissing(connection, transaction, "spaces", "history_bytes", "INTEGER NOT NULL DEFAULT 0");
             if (version < 3)
             {
                 SqliteUsageMigration.Run(connection, transaction, logger);
@@ -127,6 +146,18 @@ internal static class SqliteSchema
         }
 
         transaction.Commit();
+    }
+
+    private static void AddColumnIfMissing(SqliteConnection connection, SqliteTransaction transaction, string table, string column, string definition)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            command.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
+            command.ExecuteNonQuery();
+        }
     }
 
     /// <summary>Runs a one-value statement such as a PRAGMA.</summary>

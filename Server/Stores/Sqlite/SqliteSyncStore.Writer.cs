@@ -134,6 +134,7 @@ internal sealed partial class SqliteSyncStore
     private void CommitGroup(List<ApplyRequest> group)
     {
         var started = Stopwatch.GetTimestamp();
+        _groupCommittedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var results = new ApplyResult?[group.Count];
         var failures = new Exception?[group.Count];
 
@@ -300,6 +301,7 @@ internal sealed partial class SqliteSyncStore
 
         Dictionary<string, StoredEntry>? changed = null;
         Dictionary<string, KeyState>? superseded = null;
+        var taken = new List<TakenVersion>();
 
         // How the push moves the space's usage: less each changed key's state before the push, plus
         // its final one.
@@ -307,7 +309,7 @@ internal sealed partial class SqliteSyncStore
 
         for (var i = 0; i < request.Writes.Length; i++)
         {
-            var (key, write, _) = request.Writes[i];
+            var (key, write, @base) = request.Writes[i];
             StoredEntry? mine = null;
             var changedBefore = changed is not null && changed.TryGetValue(key, out mine);
             var current = changedBefore ? mine!.State : LoadState(transaction, groupStates, space, key);
@@ -341,6 +343,7 @@ internal sealed partial class SqliteSyncStore
 
             changed ??= new Dictionary<string, StoredEntry>(StringComparer.Ordinal);
             changed[key] = new StoredEntry(key, clock, next);
+            taken.Add(new TakenVersion(key, write, @base));
         }
 
         if (changed is null)
@@ -371,6 +374,7 @@ internal sealed partial class SqliteSyncStore
         }
 
         _writer.UpsertSpace(transaction, space, clock, usage);
+        RecordHistory(transaction, space, taken, entries);
         // A key superseded early in the push but changed later in it is reported by its change alone.
         return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]) { Epoch = Epoch };
     }

@@ -111,7 +111,8 @@ internal sealed partial class SqliteSyncStore
             _upsertSpace.Dispose();
         }
 
-        private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
+        /// <summary>A prepared command on <paramref name="connection"/> with the named parameters, in order.</summary>
+        internal static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)
         {
             var command = connection.CreateCommand();
             command.CommandText = sql;

@@ -41,7 +41,16 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <param name="clockLimits">How far a change's timestamp may lead the space's clock; <see cref="ClockLimits.Default"/> when null.</param>
     /// <param name="noteLimits">How much a note may hold at its top timestamp; <see cref="NoteLimits.Default"/> when null.</param>
     /// <param name="quotas">How much a space may hold; <see cref="SpaceQuotas.Default"/> when null.</param>
-    public SqliteSyncStore(string dataDirectory, ILogger logger, ClockLimits? clockLimits = null, NoteLimits? noteLimits = null, SpaceQuotas? quotas = null)
+    /// <param name="history">How much history to keep; <see cref="HistoryLimits.Default"/> when null.</param>
+    /// <param name="time">The wall clock that stamps versions and ages them; the system's when null.</param>
+    public SqliteSyncStore(
+        string dataDirectory,
+        ILogger logger,
+        ClockLimits? clockLimits = null,
+        NoteLimits? noteLimits = null,
+        SpaceQuotas? quotas = null,
+        HistoryLimits? history = null,
+        TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(logger);
@@ -49,6 +58,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         _maxClockLead = (clockLimits ?? ClockLimits.Default).MaxLead;
         _noteLimits = noteLimits ?? NoteLimits.Default;
         _quotas = quotas ?? SpaceQuotas.Default;
+        _history = history ?? HistoryLimits.Default;
+        _time = time ?? TimeProvider.System;
 
         Directory.CreateDirectory(dataDirectory);
 
@@ -98,6 +109,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             }
 
             _writer = new WriterStatements(_writeConnection);
+            _historyWriter = new HistoryStatements(_writeConnection);
         }
         catch
         {
@@ -250,6 +262,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         _requests.Writer.TryComplete();
         await _writerTask.ConfigureAwait(false);
         _writer.Dispose();
+        _historyWriter.Dispose();
         await _writeConnection.DisposeAsync().ConfigureAwait(false);
         using (var pooled = new SqliteConnection(_readConnectionString))
         {

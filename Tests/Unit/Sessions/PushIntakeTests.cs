@@ -125,6 +125,12 @@ public sealed class PushIntakeTests : IAsyncLifetime
 
         public Task<long> GetCursorAsync(string space, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryAsync(string space, string key, int maxVersions, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<NoteVersionText?> ReadVersionAsync(string space, string key, long timestamp, string deviceId, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<TrashedNote>> ReadTrashAsync(string space, int maxNotes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public IAsyncEnumerable<string> ListSpacesAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<StoreHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();

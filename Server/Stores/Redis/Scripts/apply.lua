@@ -7,24 +7,12 @@ local MAX_WRITES = tonumber(ARGV[5])
 local MAX_NOTE_BYTES = tonumber(ARGV[6])
 local MAX_NOTES = tonumber(ARGV[7])
 local MAX_SPACE_BYTES = tonumber(ARGV[8])
-local FIRST = 9
+local MAX_VERSIONS = tonumber(ARGV[9])
+local MAX_AGE_MS = tonumber(ARGV[10])
+local MAX_HISTORY_BYTES = tonumber(ARGV[11])
+local FIRST = 12
 local PER_WRITE = 6
 local ENTRY_OVERHEAD = 64
-local function fmt(n) return string.format('%.0f', n) end
-local function token(v)
-  if v == false then return '~' end
-  return #v .. ':' .. v
-end
-local function readToken(s, pos)
-  if string.byte(s, pos) == 126 then return false, pos + 1 end
-  local colon = string.find(s, ':', pos, true)
-  local len = tonumber(string.sub(s, pos, colon - 1))
-  return string.sub(s, colon + 1, colon + len), colon + len + 1
-end
-local function readNumber(s, pos)
-  local comma = string.find(s, ',', pos, true)
-  return tonumber(string.sub(s, pos, comma - 1)), comma + 1
-end
 -- Version ids {device, timestamp} from '<timestamp>,<device_id>' pairs, pos to last.
 local function readIds(s, pos, last)
   local ids = {}
@@ -225,6 +213,8 @@ for b = FIRST, #ARGV - 1, PER_WRITE do
 end
 local jumped = false
 local states = {}
+local olds = {}
+local taken = {}
 local before = {}
 local seqs = {}
 local superseded, supersededOrder = {}, {}
@@ -240,6 +230,7 @@ for b = FIRST - 1, #ARGV - 1, PER_WRITE do
     local raw = redis.call('HGET', KEYS[2], key)
     if raw then state = decode(raw) else state = false end
     states[key] = state
+    olds[key] = state
     local n, b = usageOf(key, state)
     before[key] = {n, b}
   end
@@ -262,6 +253,7 @@ for b = FIRST - 1, #ARGV - 1, PER_WRITE do
     end
     clock = math.max(clock + 1, w[1])
     seqs[key] = clock
+    taken[#taken + 1] = {key, w, ARGV[b + 6]}
   else
     local ws = state.writes
     local exactly = #ws == 1 and ws[1][1] == w[1] and ws[1][2] == w[2] and ws[1][3] == w[3]
@@ -307,6 +299,9 @@ for _, k in ipairs(changedKeys) do
   redis.call('ZADD', KEYS[3], fmt(seqs[k]), k)
   out[#out + 1] = k
   out[#out + 1] = entry
+end
+if #changedKeys > 0 then
+  recordHistory(changedKeys, states, olds, taken, MAX_VERSIONS, MAX_AGE_MS, MAX_HISTORY_BYTES)
 end
 -- WAIT counts what replicas hold of this connection's writes. A push that changes nothing (a
 -- re-send) must still write, or its answer could rest on a state only this primary holds.

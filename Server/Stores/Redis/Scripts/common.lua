@@ -17,4 +17,18 @@ local function cmp16(a, b)
   if la < lb then return -1 end
   return 1
 end
-
+local function fmt(n) return string.format('%.0f', n) end
+local function token(v)
+  if v == false then return '~' end
+  return #v .. ':' .. v
+end
+local function readToken(s, pos)
+  if string.byte(s, pos) == 126 then return false, pos + 1 end
+  local colon = string.find(s, ':', pos, true)
+  local len = tonumber(string.sub(s, pos, colon - 1))
+  return string.sub(s, colon + 1, colon + len), colon + len + 1
+end
+local function readNumber(s, pos)
+  local comma = string.find(s, ',', pos, true)
+  return tonumber(string.sub(s, pos, comma - 1)), comma + 1
+end

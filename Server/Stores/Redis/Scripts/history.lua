@@ -1,0 +1,123 @@
+-- History (RedisScripts, History format). A key's versions are records in hk, oldest first; a version's
+-- text is stored once: in the entry while it is a head, in hv (under its order) from the push that
+-- replaces it. hold holds every recorded non-head, oldest first, for the space's bytes bound.
+local function versionId(ts, d) return fmt(ts) .. ',' .. d end
+local function holdMember(order, key) return fmt(order) .. ',' .. key end
+-- {order, at, ts, bytes, kind ('t' text, 'd' delete), dev, base (as stored: '~' or a token)}, oldest first.
+local function readRecords(s)
+  local records, pos = {}, 1
+  while pos <= #s do
+    local r = {}
+    r.order, pos = readNumber(s, pos)
+    r.at, pos = readNumber(s, pos)
+    r.ts, pos = readNumber(s, pos)
+    r.bytes, pos = readNumber(s, pos)
+    r.kind = string.sub(s, pos, pos)
+    r.dev, pos = readToken(s, pos + 1)
+    local start, _ = pos, nil
+    _, pos = readToken(s, pos)
+    r.base = string.sub(s, start, pos - 1)
+    records[#records + 1] = r
+  end
+  return records
+end
+local function writeRecords(records)
+  local parts = {}
+  for _, r in ipairs(records) do
+    parts[#parts + 1] = fmt(r.order) .. ',' .. fmt(r.at) .. ',' .. fmt(r.ts) .. ',' .. fmt(r.bytes) .. ',' .. r.kind .. token(r.dev) .. r.base
+  end
+  return table.concat(parts)
+end
+-- Records the versions a push took (taken: {key, write, base as ARGV gives it}, in push order) and
+-- applies retention: per changed key its count and age, then the space's bytes, oldest non-heads first.
+-- olds[key] is the key's state before the push (false: none), whose heads' texts leave the entry now.
+local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxAgeMs, maxBytes)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local meta = redis.call('HMGET', KEYS[7], 'n', 'bytes')
+  local n, bytes = tonumber(meta[1] or '0'), tonumber(meta[2] or '0')
+  local records, ids, dirty = {}, {}, {}
+  local function load(key)
+    if records[key] == nil then
+      records[key] = readRecords(redis.call('HGET', KEYS[8], key) or '')
+      ids[key] = {}
+      for _, r in ipairs(records[key]) do ids[key][versionId(r.ts, r.dev)] = r end
+    end
+  end
+  local function drop(key, r)
+    if r.kind == 't' then redis.call('HDEL', KEYS[9], fmt(r.order)) end
+    redis.call('ZREM', KEYS[10], holdMember(r.order, key))
+    bytes = bytes - r.bytes - #r.dev
+  end
+  -- Orders follow the push, as SQLite's rowids do, so both stores drop the same versions first. A
+  -- version already recorded (a head re-taken with a base that changed what is replaced) is not again.
+  for _, v in ipairs(taken) do
+    local key, w = v[1], v[2]
+    load(key)
+    local id = versionId(w[1], w[2])
+    if not ids[key][id] then
+      n = n + 1
+      local r = {order = n, at = now, ts = w[1], bytes = w[3] and #w[3] or 0, kind = w[3] and 't' or 'd',
+        dev = w[2], base = v[3] == '~' and '~' or token(v[3]), value = w[3], fresh = true}
+      records[key][#records[key] + 1] = r
+      ids[key][id] = r
+      bytes = bytes + r.bytes + #r.dev
+    end
+  end
+  local cutoff = now - maxAgeMs
+  for _, k in ipairs(changedKeys) do
+    load(k)
+    local heads, was = {}, {}
+    for _, h in ipairs(states[k].writes) do heads[versionId(h[1], h[2])] = true end
+    if olds[k] then
+      for _, h in ipairs(olds[k].writes) do
+        local id = versionId(h[1], h[2])
+        if was[id] == nil then was[id] = h[3] end
+      end
+    end
+    local kept, total = {}, #records[k]
+    for i, r in ipairs(records[k]) do
+      local id = versionId(r.ts, r.dev)
+      -- Not a head before this push and not new: its text is in hv and it is in hold already.
+      local leaving = not heads[id] and (r.fresh or was[id] ~= nil)
+      if heads[id] or (total - i < maxVersions and r.at > cutoff) then
+        kept[#kept + 1] = r
+        if leaving then
+          local text = r.kind == 't' and (r.fresh and r.value or was[id])
+          if text then redis.call('HSET', KEYS[9], fmt(r.order), text) end
+          redis.call('ZADD', KEYS[10], fmt(r.order), holdMember(r.order, k))
+        end
+      elseif leaving then
+        bytes = bytes - r.bytes - #r.dev
+      else
+        drop(k, r)
+      end
+    end
+    records[k], dirty[k] = kept, true
+    local winner = states[k].writes[1]
+    local deleted = ids[k][versionId(winner[1], winner[2])]
+    if winner[3] == false and deleted and deleted.kind == 'd' then
+      redis.call('ZADD', KEYS[11], fmt(deleted.order), k)
+    else
+      redis.call('ZREM', KEYS[11], k)
+    end
+  end
+  while bytes > maxBytes do
+    local oldest = redis.call('ZRANGE', KEYS[10], 0, 0)[1]
+    if not oldest then break end
+    local comma = string.find(oldest, ',', 1, true)
+    local order, k = tonumber(string.sub(oldest, 1, comma - 1)), string.sub(oldest, comma + 1)
+    -- Removed whatever the record says, so a member without a record cannot hold the loop.
+    redis.call('ZREM', KEYS[10], oldest)
+    load(k)
+    local rest = {}
+    for _, r in ipairs(records[k]) do
+      if r.order == order then drop(k, r) else rest[#rest + 1] = r end
+    end
+    records[k], dirty[k] = rest, true
+  end
+  for k, _ in pairs(dirty) do
+    if #records[k] == 0 then redis.call('HDEL', KEYS[8], k) else redis.call('HSET', KEYS[8], k, writeRecords(records[k])) end
+  end
+  redis.call('HSET', KEYS[7], 'n', fmt(n), 'bytes', fmt(bytes))
+end

@@ -1,0 +1,51 @@
+using NoteSync.Server.Stores.Redis;
+using NoteSync.Shared.Crdt;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.Stores;
+
+/// <summary>Redis's history: a text is stored once, and data written before history keeps working.</summary>
+public sealed partial class RedisSyncStoreTests
+{
+    [Fact]
+    public async Task AHeadsTextIsStoredOnlyInItsEntryAndMovesToHistoryWhenReplaced()
+    {
+        // Arrange
+        var keys = RedisKeys.For(SpaceA);
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "first")));
+        var whileHead = await Database.HashLengthAsync(keys[8]);
+
+        // Act
+        await ApplyAsync(SpaceA, ("note:a", new Write(2, "dev-a", "second")));
+
+        // Assert: hv held nothing while "first" was a head; then it holds "first" alone, and "second" is the entry's.
+        Assert.Equal(0, whileHead);
+        var texts = await Database.HashGetAllAsync(keys[8]);
+        Assert.Equal(["first"], texts.Select(t => (string)t.Value!));
+        Assert.Equal("first", (await Store.ReadVersionAsync(SpaceA, "note:a", 1, "dev-a").DefaultTimeout())!.Value);
+        Assert.Equal("second", (await Store.ReadVersionAsync(SpaceA, "note:a", 2, "dev-a").DefaultTimeout())!.Value);
+    }
+
+    [Fact]
+    public async Task NotesWrittenBeforeHistoryExistedGainItFromTheirNextWrite()
+    {
+        // Arrange: a note and a deleted note whose space has no history keys, as before this version.
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "old text")), ("note:gone", new Write(2, "dev-a", null)));
+        await Database.KeyDeleteAsync(RedisKeys.For(SpaceA)[6..]);
+
+        // Act
+        var before = await Store.ReadHistoryAsync(SpaceA, "note:a", 100).DefaultTimeout();
+        var trashBefore = await Store.ReadTrashAsync(SpaceA, 100).DefaultTimeout();
+        await ApplyAsync(SpaceA, ("note:a", new Write(3, "dev-b", "new text")));
+        await ApplyAsync(SpaceA, ("note:a", new Write(4, "dev-b", null)));
+
+        // Assert: the old head was never recorded and is not made up; from the next write on it works.
+        Assert.Empty(before);
+        Assert.Empty(trashBefore);
+        Assert.Equal([4L, 3L], (await Store.ReadHistoryAsync(SpaceA, "note:a", 100).DefaultTimeout()).Select(v => v.Timestamp));
+        Assert.Null(await Store.ReadVersionAsync(SpaceA, "note:a", 1, "dev-a").DefaultTimeout());
+        var trashed = Assert.Single(await Store.ReadTrashAsync(SpaceA, 100).DefaultTimeout());
+        Assert.Equal(("note:a", new Write(3, "dev-b", "new text")), (trashed.Key, trashed.LastText));
+        Assert.Null((await ReadAllAsync(SpaceA))["note:gone"].State.Winner.Value);
+    }
+}
