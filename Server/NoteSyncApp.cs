@@ -63,6 +63,7 @@ public static class NoteSyncApp
         app.MapNoteSyncMetrics(app.Configuration);
         app.MapWebSocketSync();
         app.MapHttpSync();
+        app.MapHttpHistory();
         app.MapSyncHub();
         return app;
     }

@@ -35,6 +35,7 @@ internal static class ErrorResults
         // Not 400: clients drop a push refused with 400 or 413 for good, and this one must be kept.
         ErrorCodes.QuotaExceeded => StatusCodes.Status507InsufficientStorage,
         ErrorCodes.Internal => StatusCodes.Status500InternalServerError,
+        ErrorCodes.NotFound => StatusCodes.Status404NotFound,
         _ => StatusCodes.Status400BadRequest,
     };
 }

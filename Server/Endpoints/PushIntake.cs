@@ -144,6 +144,21 @@ internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOption
         return (result, 0);
     }
 
+    /// <summary>
+    /// A history request (docs/protocol.md §4.13) of a device whose identity and token were checked: it spends
+    /// one of the device's push budget, as every frame does, then <paramref name="read"/> answers it.
+    /// </summary>
+    public async Task<(T? Answer, ErrorFrame? Error)> QueryAsync<T>(DeviceIdentity identity, string? requestId, Func<CancellationToken, Task<(T?, ErrorFrame?)>> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (TakeBudget(identity, requestId) is { } limited)
+        {
+            return (null, limited);
+        }
+
+        return await read(cancellationToken).ConfigureAwait(false);
+    }
+
     // The device's budget is one, whatever transport it spends it on.
     private ErrorFrame? TakeBudget(DeviceIdentity identity, string? requestId) =>
         rates.TryPush(identity.Space, identity.DeviceId, identity.TokenKey, requestId);

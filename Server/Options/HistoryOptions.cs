@@ -27,6 +27,10 @@ public sealed class HistoryOptions
     [Range(0, 1L << 50)]
     public long MaxBytesPerSpace { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>The most deleted notes one trash request lists, newest deletion first. The default is 500.</summary>
+    [Range(1, 100_000)]
+    public int TrashNotesListed { get; set; } = 500;
+
     /// <summary>The settings as the stores take them.</summary>
     internal HistoryLimits ToHistoryLimits() => new(VersionsPerNote, MaxAgeDays, MaxBytesPerSpace);
 }

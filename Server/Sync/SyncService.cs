@@ -30,6 +30,10 @@ internal sealed partial class SyncService(
 
     private readonly SyncOptions _sync = options.Value.Sync;
 
+    private readonly Options.HistoryOptions _history = options.Value.History;
+
+    private readonly int _maxHeadsPerNote = options.Value.Limits.MaxWritesPerNote;
+
     // Several nodes share the store: commits of other nodes are learnt from the doorbell, which may lag or lose them.
     private readonly bool _sharedStore = options.Value.Store == StoreKinds.Redis;
 

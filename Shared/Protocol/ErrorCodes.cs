@@ -35,6 +35,9 @@ public static class ErrorCodes
     /// </summary>
     public const string Unavailable = "unavailable";
 
+    /// <summary>What a request asked for is not there: a version the note's history does not hold (docs/protocol.md §4.13).</summary>
+    public const string NotFound = "not_found";
+
     /// <summary>A server bug. Nothing was acknowledged.</summary>
     public const string Internal = "internal";
 }

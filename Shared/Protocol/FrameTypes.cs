@@ -11,4 +11,13 @@ public static class FrameTypes
 
     /// <summary>Server to client: a refused frame.</summary>
     public const string Error = "error";
+
+    /// <summary>A note's versions (docs/protocol.md §4.13).</summary>
+    public const string History = "history";
+
+    /// <summary>One version of a note with its text (docs/protocol.md §4.13).</summary>
+    public const string Version = "version";
+
+    /// <summary>The deleted notes of the space (docs/protocol.md §4.13).</summary>
+    public const string Trash = "trash";
 }

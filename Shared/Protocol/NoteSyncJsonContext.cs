@@ -15,4 +15,7 @@ namespace NoteSync.Shared.Protocol;
 [JsonSerializable(typeof(ErrorFrame))]
 [JsonSerializable(typeof(Change))]
 [JsonSerializable(typeof(List<ConflictSibling>))]
+[JsonSerializable(typeof(NoteHistory))]
+[JsonSerializable(typeof(NoteVersion))]
+[JsonSerializable(typeof(TrashList))]
 public sealed partial class NoteSyncJsonContext : JsonSerializerContext;
