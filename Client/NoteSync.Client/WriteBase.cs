@@ -4,8 +4,8 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Client;
 
 /// <summary>
-/// The <c>base</c> of a local write (docs/protocol.md §2.2): the versions it was edited from, as they are
-/// chosen, carried over from a write that is dropped, and kept in the store.
+/// The <c>base</c> of a local write (docs/protocol.md §2.2), the versions it was edited from: which they are,
+/// and what a dropped write's base hands on to the write that takes its place.
 /// </summary>
 internal static class WriteBase
 {
