@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
@@ -9,13 +11,17 @@ namespace NoteSync.Client;
 /// <item><c>meta(name, value)</c>: <c>clock</c> (the Lamport clock), <c>last_ack</c> (the cursor) and
 /// <c>reset</c> (1 while a reset is being read).</item>
 /// <item><c>meta_text(name, value)</c>: <c>epoch</c>, the history <c>last_ack</c> belongs to (absent: none yet).</item>
-/// <item><c>writes(key, timestamp, device_id, value)</c>: each entry's write set W, so a conflict survives a restart.</item>
-/// <item><c>outbox(id, key, value, timestamp, reupload, refused_code, refused_reason)</c>: writes not yet
+/// <item><c>writes(key, timestamp, device_id, value)</c>: each entry's heads, so a conflict survives a restart;
+/// <c>writes_replaced(key, floor, named)</c>: what they replaced (<see cref="ReplacedVersions"/>, <c>named</c> as
+/// the wire's JSON list). A key without a row there has every version below its lowest head replaced and none
+/// named: what writes without <c>base</c> leave, and every state of the layouts before schema 3.</item>
+/// <item><c>outbox(id, key, value, timestamp, reupload, refused_code, refused_reason, base)</c>: writes not yet
 /// acknowledged, pushed in <c>id</c> order; <c>reupload</c> is 1 for a write put back after a reset (not an
 /// edit of this device); <c>refused_code</c> and <c>refused_reason</c> hold the server's refusal of a write it
-/// will never take as is (not sent again; the next local write of its key replaces it).</item>
-/// <item><c>reset_seen(key, timestamp, device_id, value)</c>: while a reset is read, the states the server
-/// sent, so the re-upload decision survives a crash in the middle of it.</item>
+/// will never take as is (not sent again; the next local write of its key replaces it); <c>base</c> the write's
+/// base as the wire's JSON list, NULL for a write without one, kept as text so that every send carries the same.</item>
+/// <item><c>reset_seen(key, timestamp, device_id, value)</c> and <c>reset_seen_replaced</c>: while a reset is
+/// read, the states the server sent, so the re-upload decision survives a crash in the middle of it.</item>
 /// </list>
 /// Tables and columns are only ever added (<c>PRAGMA user_version</c> counts the steps), so a store from an
 /// older client opens; a reader ignores what it does not know. Not thread-safe: <see cref="NoteSyncClient"/>
@@ -64,10 +70,18 @@ internal sealed class LocalStore : IDisposable
         ALTER TABLE outbox ADD COLUMN refused_code TEXT;
         ALTER TABLE outbox ADD COLUMN refused_reason TEXT;
         """,
+
+        // 3: causality. Existing rows need nothing: their states are "everything below the heads replaced"
+        // (no row in *_replaced), and their writes went, or go, without base, as they were made.
+        """
+        ALTER TABLE outbox ADD COLUMN base TEXT;
+        CREATE TABLE IF NOT EXISTS writes_replaced (key TEXT PRIMARY KEY, floor INTEGER NOT NULL, named TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS reset_seen_replaced (key TEXT PRIMARY KEY, floor INTEGER NOT NULL, named TEXT NOT NULL);
+        """,
     ];
 
     /// <summary>The schema version this client writes; a store at this version needs no migration.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private void Migrate()
     {
@@ -112,12 +126,38 @@ internal sealed class LocalStore : IDisposable
 
     private void Load(string table, LwwMap into)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT key, timestamp, device_id, value FROM {table}";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        var replaced = new Dictionary<string, ReplacedVersions>(StringComparer.Ordinal);
+        using (var command = _connection.CreateCommand())
         {
-            into.Apply(reader.GetString(0), new Write(reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+            command.CommandText = $"SELECT key, floor, named FROM {table}_replaced";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                replaced[reader.GetString(0)] = ReplacedVersions.Of(reader.GetInt64(1), DecodeVersions(reader.GetString(2))!);
+            }
+        }
+
+        var heads = new Dictionary<string, List<Write>>(StringComparer.Ordinal);
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT key, timestamp, device_id, value FROM {table}";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var key = reader.GetString(0);
+                if (!heads.TryGetValue(key, out var list))
+                {
+                    heads[key] = list = [];
+                }
+
+                list.Add(new Write(reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+            }
+        }
+
+        foreach (var (key, list) in heads)
+        {
+            var summary = replaced.GetValueOrDefault(key) ?? ReplacedVersions.None.With(list.Min(w => w.Timestamp), []);
+            into.Apply(key, EntryState.OfHeads(list, summary));
         }
     }
 
@@ -137,7 +177,7 @@ internal sealed class LocalStore : IDisposable
     public (List<OutboxItem> Items, bool More, long Bytes) ReadOutbox(int max, long maxBytes, Func<OutboxItem, long> sizeOf)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT id, key, value, timestamp FROM outbox WHERE refused_code IS NULL ORDER BY id";
+        command.CommandText = "SELECT id, key, value, timestamp, base FROM outbox WHERE refused_code IS NULL ORDER BY id";
         using var reader = command.ExecuteReader();
         var items = new List<OutboxItem>();
         long bytes = 0;
@@ -148,7 +188,7 @@ internal sealed class LocalStore : IDisposable
                 return (items, true, bytes);
             }
 
-            var item = new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3));
+            var item = new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetString(4));
             var size = sizeOf(item);
             if (items.Count > 0 && bytes + size > maxBytes)
             {
@@ -162,11 +202,39 @@ internal sealed class LocalStore : IDisposable
         return (items, false, bytes);
     }
 
-    /// <summary>Sets a write aside as refused by the server: kept, never sent again as it is.</summary>
+    /// <summary>
+    /// Sets a write aside as refused by the server: kept, never sent again as it is. The next write of its key
+    /// already queued, if any, also names what the refused one's base named (<see cref="WriteBase.Fold"/>): the
+    /// server never applied the refused write, so the versions it replaced here are still there.
+    /// </summary>
     public void MarkRefused(long id, string code, string reason)
     {
         using var tx = _connection.BeginTransaction();
         Run(tx, "UPDATE outbox SET refused_code = $code, refused_reason = $reason WHERE id = $id", ("$code", code), ("$reason", reason), ("$id", id));
+        long? laterId = null;
+        string? folded = null;
+        using (var next = _connection.CreateCommand())
+        {
+            next.Transaction = tx;
+            next.CommandText = """
+                SELECT later.id, later.base, refused.base FROM outbox refused
+                JOIN outbox later ON later.key = refused.key AND later.id > refused.id AND later.refused_code IS NULL AND later.reupload = 0
+                WHERE refused.id = $id ORDER BY later.id LIMIT 1
+                """;
+            next.Parameters.AddWithValue("$id", id);
+            using var reader = next.ExecuteReader();
+            if (reader.Read())
+            {
+                laterId = reader.GetInt64(0);
+                folded = EncodeVersions(WriteBase.Fold(DecodeVersions(reader.IsDBNull(1) ? null : reader.GetString(1)), DecodeVersions(reader.IsDBNull(2) ? null : reader.GetString(2))));
+            }
+        }
+
+        if (laterId is { } later)
+        {
+            Run(tx, "UPDATE outbox SET base = $base WHERE id = $id", ("$base", folded), ("$id", later));
+        }
+
         tx.Commit();
     }
 
@@ -195,29 +263,47 @@ internal sealed class LocalStore : IDisposable
         return reader.Read() ? new Write(reader.GetInt64(1), deviceId, reader.IsDBNull(0) ? null : reader.GetString(0)) : null;
     }
 
-    /// <summary>One transaction: the writes join the outbox in order, the entries' new states and the clock are saved.</summary>
-    public void AddLocalWrites(IReadOnlyList<(string Key, Write Write, EntryState State)> writes, long clock)
+    /// <summary>
+    /// One transaction: the writes join the outbox in order, each with its base (null: none), the entries' new
+    /// states and the clock are saved.
+    /// </summary>
+    public void AddLocalWrites(IReadOnlyList<(string Key, Write Write, IReadOnlyList<VersionId>? Base, EntryState State)> writes, long clock)
     {
         using var tx = _connection.BeginTransaction();
-        foreach (var (key, write, state) in writes)
+        foreach (var (key, write, writeBase, state) in writes)
         {
-            // A new edit replaces the refused one: it is what goes up now, and the refusal no longer applies.
-            Run(tx, "DELETE FROM outbox WHERE key = $key AND refused_code IS NOT NULL", ("$key", key));
-            using (var command = _connection.CreateCommand())
+            // A new edit replaces the refused one: it is what goes up now, and the refusal no longer applies. The
+            // server never applied the refused one, so the new one also names what that one had replaced here.
+            var @base = writeBase;
+            foreach (var dropped in DeleteRefused(tx, key))
             {
-                command.Transaction = tx;
-                command.CommandText = "INSERT INTO outbox (key, value, timestamp) VALUES ($key, $value, $ts)";
-                command.Parameters.AddWithValue("$key", key);
-                command.Parameters.AddWithValue("$value", (object?)write.Value ?? DBNull.Value);
-                command.Parameters.AddWithValue("$ts", write.Timestamp);
-                command.ExecuteNonQuery();
+                @base = WriteBase.Fold(@base, dropped);
             }
+
+            Run(tx, "INSERT INTO outbox (key, value, timestamp, base) VALUES ($key, $value, $ts, $base)", ("$key", key), ("$value", write.Value), ("$ts", write.Timestamp), ("$base", EncodeVersions(@base)));
 
             SaveEntry(tx, "writes", key, state);
         }
 
         SaveMeta(tx, "clock", clock);
         tx.Commit();
+    }
+
+    /// <summary>Deletes the refused writes of <paramref name="key"/>; returns their bases.</summary>
+    private List<List<VersionId>?> DeleteRefused(SqliteTransaction tx, string key)
+    {
+        var bases = new List<List<VersionId>?>();
+        using var command = _connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "DELETE FROM outbox WHERE key = $key AND refused_code IS NOT NULL RETURNING base";
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            bases.Add(DecodeVersions(reader.IsDBNull(0) ? null : reader.GetString(0)));
+        }
+
+        return bases;
     }
 
     /// <summary>
@@ -263,13 +349,16 @@ internal sealed class LocalStore : IDisposable
         if (step.Begin)
         {
             Run(tx, "DELETE FROM reset_seen");
+            Run(tx, "DELETE FROM reset_seen_replaced");
             SaveMeta(tx, "reset", 1);
         }
 
         if (step.Reupload is { } reupload)
         {
             // The reset is over: what the server sent is no longer needed, the re-uploads are queued in the same commit.
+            // They go without base: each puts a write of the replica back as it was, it is not an edit.
             Run(tx, "DELETE FROM reset_seen");
+            Run(tx, "DELETE FROM reset_seen_replaced");
             SaveMeta(tx, "reset", 0);
             foreach (var (key, write) in reupload)
             {
@@ -319,7 +408,23 @@ internal sealed class LocalStore : IDisposable
             insert.Parameters.AddWithValue("$value", (object?)w.Value ?? DBNull.Value);
             insert.ExecuteNonQuery();
         }
+
+        // No row for what a state without base replaced (everything below its heads), by far the most common.
+        Run(tx, $"DELETE FROM {table}_replaced WHERE key = $key", ("$key", key));
+        var replaced = state.Replaced;
+        if (replaced.Floor != state.Writes[^1].Timestamp || replaced.Named.Length > 0)
+        {
+            Run(tx, $"INSERT INTO {table}_replaced (key, floor, named) VALUES ($key, $floor, $named)", ("$key", key), ("$floor", replaced.Floor), ("$named", EncodeVersions(replaced.Named.ToArray())));
+        }
     }
+
+    /// <summary>A list of versions as the wire's JSON (a base, or the named part of a replaced summary); null stays null.</summary>
+    private static string? EncodeVersions(IReadOnlyList<VersionId>? versions) =>
+        versions is null ? null : JsonSerializer.Serialize(WriteBase.ToWire(versions)!, NoteSyncJsonContext.Wire.ListVersionRef);
+
+    /// <summary>The versions <see cref="EncodeVersions"/> made <paramref name="text"/> of, in the same order; null stays null.</summary>
+    private static List<VersionId>? DecodeVersions(string? text) =>
+        text is null ? null : [.. JsonSerializer.Deserialize(text, NoteSyncJsonContext.Wire.ListVersionRef)!.Select(v => new VersionId(v.Timestamp, v.DeviceId))];
 
     private void SaveMeta(SqliteTransaction tx, string name, long value)
     {
@@ -341,8 +446,22 @@ internal sealed class LocalStore : IDisposable
     public void Dispose() => _connection.Dispose();
 }
 
-/// <summary>One queued local write.</summary>
-internal sealed record OutboxItem(long Id, string Key, string? Value, long Timestamp);
+/// <summary>
+/// One queued local write. <see cref="Base"/> is its base as stored (the wire's JSON), null for a write without
+/// one (a re-upload, a forced timestamp, a write queued before causality), so every send carries the same.
+/// </summary>
+internal sealed record OutboxItem(long Id, string Key, string? Value, long Timestamp, string? Base = null)
+{
+    /// <summary>The change a push carries for this write.</summary>
+    public Change ToChange(string deviceId) => new()
+    {
+        Key = Key,
+        Value = Value,
+        Timestamp = Timestamp,
+        DeviceId = deviceId,
+        Base = Base is null ? null : JsonSerializer.Deserialize(Base, NoteSyncJsonContext.Wire.ListVersionRef),
+    };
+}
 
 /// <summary>The cursor's new epoch (null: none), saved with the frame.</summary>
 internal readonly record struct EpochUpdate(string? Epoch);

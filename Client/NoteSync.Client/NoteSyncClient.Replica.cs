@@ -32,7 +32,7 @@ public sealed partial class NoteSyncClient
 
             // States as they will be after each write, a key written twice seeing its first write.
             var after = new Dictionary<string, EntryState>(StringComparer.Ordinal);
-            var stored = new List<(string Key, Write Write, EntryState State)>(writes.Count);
+            var stored = new List<(string Key, Write Write, IReadOnlyList<VersionId>? Base, EntryState State)>(writes.Count);
             foreach (var (key, value, forced) in writes)
             {
                 var before = after.TryGetValue(key, out var pending) ? pending : _replica.Get(key);
@@ -49,10 +49,15 @@ public sealed partial class NoteSyncClient
                     timestamp = _clock.Tick();
                 }
 
+                // An edit of every head this replica holds (docs/protocol.md §2.2): it replaces them and nothing
+                // else, so a version written elsewhere that this device has not seen stays beside it as a conflict.
                 var write = new Write(timestamp, _config.DeviceId, value);
-                var state = LwwMerge.Merge(before, write, out _);
+                var @base = WriteBase.Of(before, timestamp);
+                var state = @base is null
+                    ? LwwMerge.Merge(before, write, out _)
+                    : LwwMerge.Merge(before, write, [.. @base], out _);
                 after[key] = state;
-                stored.Add((key, write, state));
+                stored.Add((key, write, @base, state));
             }
 
             // Should the store throw, nothing was written; the clock may have moved on, which a Lamport clock allows.
@@ -64,9 +69,9 @@ public sealed partial class NoteSyncClient
                 _refused = ReadRefused();
             }
 
-            foreach (var (key, write, _) in stored)
+            foreach (var (key, state) in after)
             {
-                _replica.Apply(key, write);
+                _replica.Apply(key, state);
             }
 
             _outboxDepth = hadRefused ? _store.OutboxCount() : _outboxDepth + stored.Count;
@@ -290,13 +295,18 @@ public sealed partial class NoteSyncClient
         [.. _store.ReadRefused().Select(r => new RefusedWrite(r.Key.StartsWith(ProtocolLimits.KeyPrefix, StringComparison.Ordinal) ? r.Key[ProtocolLimits.KeyPrefix.Length..] : r.Key, r.Timestamp, r.Code, r.Reason))];
 
     /// <summary>
-    /// Read before the frame's transaction removes acknowledged writes from the outbox, so a write this
-    /// very answer acknowledged still counts: it reached the server after the write that beat it.
+    /// This device's newest unacknowledged edit of <paramref name="key"/>, when <paramref name="state"/> holds it no
+    /// more and no edit replaced it knowingly: it is not a head (an edit that did not see it is kept beside it as a
+    /// conflict instead), no base named it (an edit made on it is an ordinary later edit), and the winner holds
+    /// another value. What is left is a write without base that replaced every lower version, ours with them.
+    /// Read before the frame's transaction removes acknowledged writes from the outbox, so a write this very
+    /// answer acknowledged still counts: it reached the server after the write that beat it.
     /// </summary>
     private NoteVersion? LostLocalWrite(string key, EntryState state)
     {
         if (_store.LatestPendingWrite(key, _config.DeviceId) is not { } pending
             || state.Writes.Contains(pending)
+            || state.Replaced.NamedFor(pending.DeviceId) >= pending.Timestamp
             || string.Equals(pending.Value, state.Winner.Value, StringComparison.Ordinal))
         {
             return null;

@@ -62,7 +62,7 @@ public sealed partial class NoteSyncClient
 
             var push = new SyncPush
             {
-                Changes = [.. batch.Select(i => new Change { Key = i.Key, Value = i.Value, Timestamp = i.Timestamp, DeviceId = _config.DeviceId })],
+                Changes = [.. batch.Select(i => i.ToChange(_config.DeviceId))],
                 LastAck = lastAck,
                 Epoch = epoch,
                 RequestId = Guid.NewGuid().ToString("N"),

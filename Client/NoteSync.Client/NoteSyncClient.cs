@@ -203,7 +203,11 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes <paramref name="value"/> to the note at <paramref name="path"/>, durably in the local store, and queues it.</summary>
+    /// <summary>
+    /// Writes <paramref name="value"/> to the note at <paramref name="path"/>, durably in the local store, and queues it.
+    /// The write is an edit of the versions the replica holds (its <c>base</c>, docs/protocol.md §2.2): it replaces
+    /// them, and an edit made elsewhere without seeing them is kept beside it as a conflict whatever the clocks.
+    /// </summary>
     public Task PutAsync(string path, string value, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -214,12 +218,13 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => WriteAsync(path, null, cancellationToken);
 
     /// <summary>
-    /// Resolves a conflict on <paramref name="path"/>: writes <paramref name="value"/> (null deletes) with a
-    /// timestamp above the conflict's, which clears the siblings on every device once synced.
+    /// Resolves a conflict on <paramref name="path"/>: writes <paramref name="value"/> (null deletes) as an edit of
+    /// the winner and every sibling, which clears them on every device once synced.
     /// </summary>
     /// <remarks>
-    /// It is an ordinary write: the clock has observed every timestamp applied, so the write's tick is
-    /// above the conflict's, and the merge rule (docs/protocol.md §2) makes it the only value.
+    /// It is an ordinary write: like every local write its <c>base</c> names every head the replica holds
+    /// (docs/protocol.md §2.2), siblings with a lower timestamp than the winner's included, so it replaces them
+    /// all; a version written meanwhile on a device that had not seen them stays, as a new conflict.
     /// </remarks>
     public Task ResolveAsync(string path, string? value, CancellationToken cancellationToken = default) => WriteAsync(path, value, cancellationToken);
 
@@ -237,7 +242,11 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>A write of <paramref name="value"/> (null deletes) with a chosen timestamp, for tests: two devices writing at one timestamp make a conflict.</summary>
+    /// <summary>
+    /// A write of <paramref name="value"/> (null deletes) with a chosen timestamp, for tests: two devices writing at
+    /// one timestamp make a conflict. A timestamp not above every head's goes without base (the server refuses a
+    /// base naming a version that is not older), under the timestamp rule alone.
+    /// </summary>
     internal Task WriteWithTimestampAsync(string path, string? value, long timestamp)
     {
         WriteLocal(path, value, timestamp);

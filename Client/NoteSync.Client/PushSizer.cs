@@ -152,5 +152,5 @@ internal sealed class PushSizer(NoteSyncClientOptions options, string deviceId)
 
     /// <summary>A change's size in the push as sent over HTTP (JSON; the hub's MessagePack is smaller), comma included.</summary>
     public long ChangeBytes(OutboxItem item) =>
-        JsonSerializer.SerializeToUtf8Bytes(new Change { Key = item.Key, Value = item.Value, Timestamp = item.Timestamp, DeviceId = deviceId }, NoteSyncJsonContext.Wire.Change).Length + 1;
+        JsonSerializer.SerializeToUtf8Bytes(item.ToChange(deviceId), NoteSyncJsonContext.Wire.Change).Length + 1;
 }

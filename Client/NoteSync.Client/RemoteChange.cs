@@ -9,10 +9,11 @@ namespace NoteSync.Client;
 public sealed record RemoteChange(string Path, string? Value, long Timestamp, string DeviceId, bool IsConflict)
 {
     /// <summary>
-    /// This device's newest write to the note that the change beat before the server had it: a write still
-    /// in the outbox, or one acknowledged by the very answer that brought this change (the server already
-    /// held a newer write from a device that could not have seen this one). Its content is no longer in the
-    /// replica; null when no write of this device lost.
+    /// This device's newest write to the note that the change replaced without having seen it: a write still in
+    /// the outbox, or one acknowledged by the very answer that brought this change. Only a write without
+    /// <c>base</c> (a device of the original protocol) does that, by a higher timestamp; an edit with base that
+    /// did not see this device's write leaves it as a sibling (<see cref="IsConflict"/>) instead. Its content is
+    /// no longer in the replica; null when no write of this device was lost.
     /// </summary>
     public NoteVersion? LostLocalWrite { get; init; }
 }

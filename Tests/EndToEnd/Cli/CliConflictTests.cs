@@ -2,7 +2,10 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.EndToEnd.Cli;
 
-/// <summary>The equal-timestamp conflict shown in the folder and resolved with the CLI, with and without a running sync.</summary>
+/// <summary>
+/// Conflicts shown in the folder and resolved with the CLI, with and without a running sync: the equal-timestamp
+/// one, a train edit that loses to a newer clock, an offline edit kept as a lower sibling, a three-device conflict.
+/// </summary>
 public sealed class CliConflictTests
 {
     [Fact]
@@ -84,6 +87,51 @@ public sealed class CliConflictTests
         Assert.Equal("laptop's edit on the train", CliKit.ReadNote(folder.Path, "shared.md"));
         Assert.Null(CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
         Assert.Equal("", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout);
+    }
+
+    [Fact]
+    public async Task OfflineEditThatANewerEditElsewhereDidNotSeeIsKeptAsALowerSiblingWithItsCopy()
+    {
+        // Arrange: the folder and a library device (the phone) hold v1.
+        await using var server = await InProcessServer.StartAsync();
+        using var folder = new TempDirectory();
+        using var libDir = new TempDirectory();
+        CliKit.WriteNote(folder.Path, "shared.md", "v1");
+        await using var phone = ClientKit.Start(server, "phone", libDir.Path);
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+        await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "v1", "the phone has v1");
+
+        // Act: the server goes away; the laptop's sync queues its edit of v1; the phone, its clock far ahead
+        // (many other notes), edits v1 too; the server comes back and both go up.
+        await server.StopAsync();
+        await cli.WaitForStderrAsync("offline:");
+        CliKit.WriteNote(folder.Path, "shared.md", "laptop's edit");
+        var statusFile = Path.Combine(folder.Path, ".notesync", "status.json");
+        await ClientKit.WaitUntilAsync(() => File.Exists(statusFile) && File.ReadAllText(statusFile).Contains("\"outbox\": 1", StringComparison.Ordinal), "the edit to be queued");
+        await phone.WriteManyAsync([.. Enumerable.Range(0, 50).Select(i => new KeyValuePair<string, string?>($"other/{i}.md", "x"))]);
+        await phone.PutAsync("shared.md", "phone's edit");
+        await server.StartAgainAsync();
+        await phone.SyncBoundedAsync();
+
+        // Assert: neither edit saw the other, so both are kept on every device: the phone's (the higher clock) in
+        // the note, the laptop's, a sibling with a lower timestamp, in its copy beside it.
+        await CliKit.WaitForFileAsync(folder.Path, "shared.md", "phone's edit");
+        await CliKit.WaitForFileAsync(folder.Path, "shared.conflict-laptop.md", "laptop's edit");
+        await cli.WaitForStderrAsync("conflict: shared.md was changed on several devices at once; it shows phone's version");
+        await ClientKit.WaitUntilAsync(() => phone.GetConflicts().Count == 1, "the phone to see the conflict");
+        var conflict = Assert.Single(phone.GetConflicts());
+        var sibling = Assert.Single(conflict.Siblings);
+        Assert.Equal(("laptop's edit", "laptop"), (sibling.Value, sibling.DeviceId));
+        Assert.True(sibling.Timestamp < conflict.Winner.Timestamp, "the laptop's edit is below the phone's");
+        await ClientKit.WaitUntilAsync(() => File.ReadAllText(statusFile).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
+        Assert.Equal("shared.md  shared.conflict-laptop.md", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout.Trim());
+
+        // Keeping mine names both versions, so the lower one wins everywhere and the copy goes.
+        var resolved = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "shared.md"), "--keep", "mine"]);
+        Assert.True(resolved.Exit == 0, resolved.Stderr);
+        await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "laptop's edit" && phone.GetConflicts().Count == 0, "the phone to get the resolution");
+        await CliKit.WaitForFileAsync(folder.Path, "shared.md", "laptop's edit");
+        await CliKit.WaitForFileAsync(folder.Path, "shared.conflict-laptop.md", null);
     }
 
     [Fact]

@@ -3,7 +3,10 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.Functional.Client;
 
-/// <summary>The equal-timestamp conflict reaches both clients, survives a restart, and is resolved.</summary>
+/// <summary>
+/// Conflicts on the client: the equal-timestamp one reaches both clients, survives a restart, and is resolved; an
+/// edit that did not see an unsent write leaves it as a lower sibling; only a write without base loses one.
+/// </summary>
 public sealed class ClientConflictTests
 {
     [Fact]
@@ -73,40 +76,87 @@ public sealed class ClientConflictTests
     }
 
     [Fact]
-    public async Task WriteBeatenBeforeTheServerHadItIsReportedAsLost()
+    public async Task WriteReplacedByANewerWriteWithoutBaseBeforeTheServerHadItIsReportedAsLost()
     {
-        // Arrange: b's newer write reaches the server while a's older one waits in a's outbox.
+        // Arrange: a script of the original protocol (no base) writes n.md with a higher timestamp while a's
+        // older write waits in a's outbox: under the timestamp rule it replaces everything below it, a's too.
+        await using var server = await InProcessServer.StartAsync();
+        using var dirA = new TempDirectory();
+        await using var a = ClientKit.Create(server, "dev-a", dirA.Path);
+        await using var script = HttpDevice.Create(server, "script");
+        await a.PutAsync("n.md", "a's older write");
+        await a.PutAsync("other.md", "not beaten");
+        await script.PutAsync("note:n.md", "script's newer write", timestamp: 1000);
+        var changes = CollectRemoteChanges(a);
+
+        // Act
+        a.Start();
+        await a.SyncBoundedAsync();
+
+        // Assert: the change that replaced a's write names it; nothing else is reported lost.
+        lock (changes)
+        {
+            var change = Assert.Single(changes);
+            Assert.Equal("script's newer write", change.Value);
+            Assert.False(change.IsConflict);
+            Assert.Equal(new NoteVersion("a's older write", 1, "dev-a"), change.LostLocalWrite);
+        }
+
+        Assert.Equal(new NoteVersion("script's newer write", 1000, "script"), a.GetVersion("n.md"));
+        Assert.Empty(a.GetConflicts());
+    }
+
+    [Fact]
+    public async Task NewerEditThatDidNotSeeAnUnsentWriteLeavesItAsALowerSiblingNotLost()
+    {
+        // Arrange: b creates n.md with a far higher clock, not having seen a's write, which waits in a's outbox.
         await using var server = await InProcessServer.StartAsync();
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         await using var a = ClientKit.Create(server, "dev-a", dirA.Path);
         await using var b = ClientKit.Start(server, "dev-b", dirB.Path);
         await a.PutAsync("n.md", "a's older write");
-        await a.PutAsync("other.md", "not beaten");
         await b.WriteWithTimestampAsync("n.md", "b's newer write", 1000);
         await b.SyncBoundedAsync();
+        var changes = CollectRemoteChanges(a);
+
+        // Act
+        a.Start();
+        await a.SyncBoundedAsync();
+        await b.SyncBoundedAsync();
+
+        // Assert: both are kept on both devices, b's showing, a's below it as a sibling, and nothing reported lost.
+        lock (changes)
+        {
+            var change = Assert.Single(changes);
+            Assert.True(change.IsConflict);
+            Assert.Null(change.LostLocalWrite);
+        }
+
+        foreach (var client in new[] { a, b })
+        {
+            var conflict = Assert.Single(client.GetConflicts());
+            Assert.Equal(new NoteVersion("b's newer write", 1000, "dev-b"), conflict.Winner);
+            Assert.Equal(new NoteVersion("a's older write", 1, "dev-a"), Assert.Single(conflict.Siblings));
+        }
+
+        // Resolving on a names both versions, so the lower one goes too, everywhere.
+        await a.ResolveAsync("n.md", "both");
+        await a.SyncBoundedAsync();
+        await ClientKit.WaitUntilAsync(() => b.Get("n.md") == "both" && b.GetConflicts().Count == 0, "b to get the resolution");
+        Assert.Empty(a.GetConflicts());
+    }
+
+    private static List<RemoteChange> CollectRemoteChanges(NoteSyncClient client)
+    {
         var changes = new List<RemoteChange>();
-        a.RemoteChanged += (_, c) =>
+        client.RemoteChanged += (_, c) =>
         {
             lock (changes)
             {
                 changes.Add(c);
             }
         };
-
-        // Act
-        a.Start();
-        await a.SyncBoundedAsync();
-
-        // Assert: the change that beat a's write names it; nothing else is reported lost.
-        lock (changes)
-        {
-            var change = Assert.Single(changes);
-            Assert.Equal("b's newer write", change.Value);
-            Assert.Equal(new NoteVersion("a's older write", 1, "dev-a"), change.LostLocalWrite);
-        }
-
-        Assert.Equal("b's newer write", a.Get("n.md"));
-        Assert.Equal(new NoteVersion("b's newer write", 1000, "dev-b"), a.GetVersion("n.md"));
+        return changes;
     }
 }

@@ -16,7 +16,7 @@ public sealed class LocalStoreTests
             for (var i = 1; i <= 5; i++)
             {
                 var write = new Write(i, "dev", $"v{i}");
-                store.AddLocalWrites([($"note:k{i % 2}", write, EntryState.Of(write))], i);
+                store.AddLocalWrites([($"note:k{i % 2}", write, null, EntryState.Of(write))], i);
             }
 
             var firstThree = store.ReadOutbox(3, long.MaxValue, _ => 1).Items;
@@ -39,7 +39,7 @@ public sealed class LocalStoreTests
         foreach (var (key, value, ts) in (IEnumerable<(string, string, long)>)[("note:big", new string('x', 500), 1), ("note:a", "aa", 2), ("note:b", "bb", 3), ("note:c", "cc", 4)])
         {
             var write = new Write(ts, "dev", value);
-            store.AddLocalWrites([(key, write, EntryState.Of(write))], ts);
+            store.AddLocalWrites([(key, write, null, EntryState.Of(write))], ts);
         }
 
         static long Size(OutboxItem item) => item.Value!.Length;
@@ -70,7 +70,7 @@ public sealed class LocalStoreTests
             for (var i = 1; i <= 3; i++)
             {
                 var write = new Write(i, "dev", $"v{i}");
-                store.AddLocalWrites([($"note:k{i}", write, EntryState.Of(write))], i);
+                store.AddLocalWrites([($"note:k{i}", write, null, EntryState.Of(write))], i);
             }
 
             var outbox = store.ReadOutbox(10, long.MaxValue, _ => 1).Items;
@@ -87,7 +87,7 @@ public sealed class LocalStoreTests
 
         // A new write of its key replaces it.
         var edit = new Write(4, "dev", "ok");
-        reopened.AddLocalWrites([("note:k1", edit, EntryState.Of(edit))], 4);
+        reopened.AddLocalWrites([("note:k1", edit, null, EntryState.Of(edit))], 4);
         Assert.Empty(reopened.ReadRefused());
         Assert.Equal(["ok"], reopened.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
     }
@@ -152,7 +152,7 @@ public sealed class LocalStoreTests
         using (var store = new LocalStore(dir.Path))
         {
             var edit = new Write(9, "dev", "my edit");
-            store.AddLocalWrites([("note:mine", edit, EntryState.Of(edit))], 9);
+            store.AddLocalWrites([("note:mine", edit, null, EntryState.Of(edit))], 9);
 
             // The reset's first page: cursor and epoch replaced (the cursor lower than before), the outbox kept.
             store.ApplyFrame([("note:theirs", sent)], clock: 9, lastAck: 3, ackedUpToId: null, new EpochUpdate("e2"), new ResetStep(true, [("note:theirs", sent)], null));
