@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using NoteSync.Server.Limits;
 using NoteSync.Server.Options;
@@ -157,6 +158,51 @@ internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOption
         }
 
         return await read(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Steps 2 to 4 for a history request on a raw WebSocket (docs/protocol.md §4.13), then its answer, queued
+    /// once the history is read: it may overtake the answers of pushes sent before it.
+    /// </summary>
+    /// <returns>False when the token has expired: the connection is ending, and the request gets no answer.</returns>
+    public async ValueTask<bool> AnswerHistoryRequestAsync(DeviceConnection connection, HistoryRequest request, ProtocolError? malformed, CancellationToken cancellationToken)
+    {
+        if (connection.ExpireIfDue())
+        {
+            return false;
+        }
+
+        await connection.Session.WaitOutRefusalAsync(cancellationToken).ConfigureAwait(false);
+        if (connection.ExpireIfDue())
+        {
+            return false;
+        }
+
+        var identity = connection.Identity;
+        var rid = request.RequestId;
+        OutboundFrame answer;
+        if ((TakeBudget(identity, rid) ?? malformed?.ToFrame(rid)) is { } refused)
+        {
+            answer = OutboundFrame.Of(refused);
+        }
+        else if (request.Type == FrameTypes.History)
+        {
+            var (history, error) = await sync.ReadHistoryAsync(identity.Space, request.Key!, rid, cancellationToken).ConfigureAwait(false);
+            answer = history is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(history, NoteSyncJsonContext.Wire.NoteHistory));
+        }
+        else if (request.Type == FrameTypes.Version)
+        {
+            var (version, error) = await sync.ReadVersionAsync(identity.Space, request.Key!, request.Timestamp, request.DeviceId!, rid, cancellationToken).ConfigureAwait(false);
+            answer = version is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(version, NoteSyncJsonContext.Wire.NoteVersion));
+        }
+        else
+        {
+            var (trash, error) = await sync.ReadTrashAsync(identity.Space, rid, cancellationToken).ConfigureAwait(false);
+            answer = trash is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(trash, NoteSyncJsonContext.Wire.TrashList));
+        }
+
+        await connection.Session.Outbound.EnqueueAsync(answer).ConfigureAwait(false);
+        return true;
     }
 
     // The device's budget is one, whatever transport it spends it on.

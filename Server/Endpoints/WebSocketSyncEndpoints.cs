@@ -223,6 +223,17 @@ internal static partial class WebSocketSyncEndpoints
                     }
                 }
 
+                if (peek.MessageType == WebSocketMessageType.Text
+                    && HistoryRequestReader.TryRead(buffer.AsSpan(0, count), out var request, out var malformed))
+                {
+                    if (!await intake.AnswerHistoryRequestAsync(connection, request!, malformed, cancellationToken))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
                 var read = peek.MessageType == WebSocketMessageType.Binary
                     ? PushRead.Refused(ProtocolError.BadRequest(BinaryFrameMessage))
                     : PushRead.Of(SyncPushReader.Read(buffer.AsSpan(0, count), out var error, out var requestId), error, requestId);

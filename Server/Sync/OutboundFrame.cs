@@ -22,10 +22,10 @@ internal sealed class OutboundFrame
         Error = error;
     }
 
-    /// <summary>The ack or live push, or null for an error.</summary>
+    /// <summary>The ack or live push, or null for an error or a history answer.</summary>
     public SyncAck? Ack { get; }
 
-    /// <summary>The error, or null for an ack.</summary>
+    /// <summary>The error, or null for an ack or a history answer.</summary>
     public ErrorFrame? Error { get; }
 
     /// <summary>
@@ -39,6 +39,9 @@ internal sealed class OutboundFrame
     public static OutboundFrame Live(SyncAck ack, long committedAt) => new(ack, null) { CommittedAt = committedAt };
 
     public static OutboundFrame Of(ErrorFrame error) => new(null, error);
+
+    /// <summary>A frame already written as JSON, neither an ack nor an error: the answer to a history request (docs/protocol.md §4.13).</summary>
+    public static OutboundFrame OfJson(ReadOnlyMemory<byte> json) => new(null, null) { _json = new JsonBox(json) };
 
     /// <summary>
     /// The frame as UTF-8 JSON. Threads may race to build it; the first to publish wins, and every

@@ -8,8 +8,8 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.Functional;
 
 /// <summary>
-/// The history requests of docs/protocol.md §4.13 through a real server, over HTTP and the hub (JSON and
-/// MessagePack): a note's versions with who, when and from what; one version's text; the trash; and a
+/// The history requests of docs/protocol.md §4.13 through a real server, over HTTP, the hub (JSON and
+/// MessagePack) and the raw WebSocket: a note's versions with who, when and from what; one version's text; the trash; and a
 /// restore, which is an ordinary edit.
 /// </summary>
 public sealed class HistoryRequestTests
@@ -78,6 +78,33 @@ public sealed class HistoryRequestTests
         Assert.Equal("v1", v1.Value);
         Assert.Equal("v2", Assert.Single(trash.Notes).Last!.Value);
         Assert.EndsWith($"not_found: the history of {Key} holds no version (999999, laptop)", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheRawWebSocketAnswersTheSameRequestsByRequestId()
+    {
+        await using var server = await InProcessServer.StartAsync();
+        await using var device = await WsDevice.ConnectAsync(server, "laptop");
+        await device.PullAsync();
+        await device.EditAsync(Key, "v1");
+        await device.EditAsync(Key, "v2");
+        await device.EditAsync(Key, null);
+
+        var history = Assert.IsType<NoteHistory>(await device.SendAndWaitAsync($$"""{"type":"history","key":"{{Key}}","request_id":"h1"}""", "h1"));
+        var first = history.Versions[^1];
+        var v1 = Assert.IsType<NoteVersion>(await device.SendAndWaitAsync($$"""{"request_id":"h2","type":"version","key":"{{Key}}","timestamp":{{first.Timestamp}},"device_id":"laptop"}""", "h2"));
+        var trash = Assert.IsType<TrashList>(await device.SendAndWaitAsync("""{"type":"trash","request_id":"h3"}""", "h3"));
+        var missing = Assert.IsType<ErrorFrame>(await device.SendAndWaitAsync($$"""{"type":"version","key":"{{Key}}","timestamp":999999,"device_id":"laptop","request_id":"h4"}""", "h4"));
+        var malformed = Assert.IsType<ErrorFrame>(await device.SendAndWaitAsync("""{"type":"version","key":"note:trip.md","device_id":"laptop","request_id":"h5"}""", "h5"));
+
+        Assert.Equal(("h1", 3), (history.RequestId, history.Versions.Count));
+        Assert.Equal(("h2", "v1"), (v1.RequestId, v1.Value));
+        Assert.Equal("v2", Assert.Single(trash.Notes).Last!.Value);
+        Assert.Equal(ErrorCodes.NotFound, missing.Code);
+        Assert.Equal((ErrorCodes.BadRequest, "timestamp is required"), (malformed.Code, malformed.Message));
+
+        // The connection goes on syncing.
+        await device.EditAsync("note:after.md", "still here");
     }
 
     [Fact]

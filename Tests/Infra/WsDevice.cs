@@ -68,7 +68,7 @@ internal sealed class WsDevice : TestDevice
         return answer as SyncAck ?? throw new InvalidOperationException($"push {push.RequestId} was refused: {((ErrorFrame)answer).Code}: {((ErrorFrame)answer).Message}");
     }
 
-    /// <summary>Sends <paramref name="text"/> and returns the frame answering <paramref name="requestId"/> (an ack or an error).</summary>
+    /// <summary>Sends <paramref name="text"/> and returns the frame answering <paramref name="requestId"/> (an ack, an error, or a history answer).</summary>
     public async Task<object> SendAndWaitAsync(string text, string requestId)
     {
         var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -169,6 +169,16 @@ internal sealed class WsDevice : TestDevice
             else
             {
                 _unansweredErrors.Writer.TryWrite(error);
+            }
+        }
+        else if (type is FrameTypes.History or FrameTypes.Version or FrameTypes.Trash)
+        {
+            object answer = type == FrameTypes.History ? doc.RootElement.Deserialize(NoteSyncJsonContext.Default.NoteHistory)!
+                : type == FrameTypes.Version ? doc.RootElement.Deserialize(NoteSyncJsonContext.Default.NoteVersion)!
+                : doc.RootElement.Deserialize(NoteSyncJsonContext.Default.TrashList)!;
+            if (doc.RootElement.TryGetProperty("request_id", out var rid) && rid.GetString() is { } id && _pending.TryRemove(id, out var waiter))
+            {
+                waiter.TrySetResult(answer);
             }
         }
         else
