@@ -177,7 +177,7 @@ internal sealed class FolderSession : IAsyncDisposable
             throw new CliException(ExitCodes.Usage, "no device id: give --device <id> (remembered for this folder afterwards)");
         }
 
-        if (DeviceIds.Check(merged.Device) is { } deviceError)
+        if (DeviceIds.CheckOwn(merged.Device) is { } deviceError)
         {
             throw new CliException(ExitCodes.Usage, $"--device: {deviceError}");
         }

@@ -66,7 +66,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(options);
-        if (DeviceIds.Check(config.DeviceId) is { } deviceError)
+        if (DeviceIds.CheckOwn(config.DeviceId) is { } deviceError)
         {
             throw new ArgumentException($"SyncConfig.DeviceId: {deviceError}", nameof(config));
         }

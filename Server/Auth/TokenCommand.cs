@@ -124,7 +124,7 @@ internal static class TokenCommand
             return $"--space must be at most {TokenAuthorization.MaxSpaceLength} characters, none of them a control character";
         }
 
-        if (device is not null && DeviceIds.Check(device) is { } problem)
+        if (device is not null && DeviceIds.CheckOwn(device) is { } problem)
         {
             return $"--device: {problem}";
         }

@@ -36,7 +36,7 @@ internal readonly record struct DeviceIdentity(string Space, string DeviceId, Da
         }
 
         var deviceId = values.Count == 1 ? values[0] : null;
-        if (DeviceIds.Check(deviceId) is { } problem)
+        if (DeviceIds.CheckOwn(deviceId) is { } problem)
         {
             error = ProtocolError.BadRequest(problem);
             return null;

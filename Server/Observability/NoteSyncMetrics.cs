@@ -23,6 +23,7 @@ internal sealed class NoteSyncMetrics
     private readonly Counter<long> _pushes;
     private readonly Counter<long> _changesMerged;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _autoMerged;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<double> _deliveryLatency;
     private readonly Counter<long> _devicesCut;
@@ -39,7 +40,8 @@ internal sealed class NoteSyncMetrics
         _connections = meter.CreateUpDownCounter<long>("notesync.connections", "{connection}", "Open live connections, by transport (ws, hub).");
         _pushes = meter.CreateCounter<long>("notesync.pushes", "{push}", "Pushes answered, by outcome (acked, refused, unavailable).");
         _changesMerged = meter.CreateCounter<long>("notesync.changes.merged", "{change}", "Entries a commit changed.");
-        _conflicts = meter.CreateCounter<long>("notesync.conflicts", "{change}", "Changed entries left in conflict (concurrent writes with equal timestamps).");
+        _conflicts = meter.CreateCounter<long>("notesync.conflicts", "{change}", "Changed entries left in conflict (edits that did not see each other, or writes with equal timestamps).");
+        _autoMerged = meter.CreateCounter<long>("notesync.conflicts.auto_merged", "{change}", "Conflicts of two edits the server merged line by line (NoteSync:Sync:AutoMerge).");
         _commitDuration = meter.CreateHistogram<double>("notesync.store.commit.duration", "ms", "Time of one store commit (merge and durable write) of a push.");
         _deliveryLatency = meter.CreateHistogram<double>("notesync.delivery.latency", "ms", "From a commit returning to its live push being written to a device's connection.");
         _devicesCut = meter.CreateCounter<long>("notesync.devices.cut", "{device}", "Devices disconnected because they read nothing for NoteSync:Limits:SendStallMs while frames waited for them (they stopped reading).");
@@ -61,6 +63,9 @@ internal sealed class NoteSyncMetrics
     public void PushRefused() => _pushes.Add(1, RefusedTag);
 
     public void PushUnavailable() => _pushes.Add(1, UnavailableTag);
+
+    /// <summary>Conflicts the automatic merge resolved.</summary>
+    public void AutoMerged(int notes) => _autoMerged.Add(notes);
 
     /// <summary>A commit that changed <paramref name="changed"/> entries, <paramref name="conflicts"/> of them now in conflict.</summary>
     public void Merged(int changed, int conflicts)

@@ -5,6 +5,12 @@ namespace NoteSync.Server.Options;
 /// <summary>Paging and fan-out: <c>NoteSync:Sync:*</c>.</summary>
 public sealed class SyncOptions
 {
+    /// <summary>
+    /// Whether the server merges two concurrent edits of a note's text that changed different lines
+    /// (docs/protocol.md §2.3). Off, such edits stay a conflict for a person to resolve. The default is on.
+    /// </summary>
+    public bool AutoMerge { get; set; } = true;
+
     /// <summary>The most changes in one <c>sync_ack</c>. The default is 10,000.</summary>
     [Range(1, 1_000_000)]
     public int MaxChangesPerAck { get; set; } = 10_000;

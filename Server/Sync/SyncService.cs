@@ -104,40 +104,17 @@ internal sealed partial class SyncService(
 
         try
         {
-            // Timed here rather than in each store, so both stores report the same thing.
-            var started = Stopwatch.GetTimestamp();
-            var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
-            var committedAt = Stopwatch.GetTimestamp();
-            metrics.Committed(started, committedAt);
-            if (applied.Changed.Count > 0)
-            {
-                metrics.Merged(applied.Changed.Count, CountConflicts(applied.Changed));
-                recent.OnApplied(space, applied);
-
-                // The commit is exactly the live push for every device at its previous cursor: build
-                // it once here, and devices there send it as it is (serialized once, on first send).
-                // A commit larger than one page is left to the pumps, which page it.
-                LiveFrame? frame = null;
-                if (FitsOnePage(applied.Changed))
-                {
-                    var changes = ToChanges(applied.Changed, null, [], out var bytes);
-                    frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Live(new SyncAck
-                    {
-                        AckTimestamp = applied.Cursor,
-                        Changes = changes,
-                        Epoch = applied.Epoch,
-                    }, committedAt))
-                    { Bytes = bytes };
-                    recent.RememberLiveFrame(space, frame);
-                }
-
-                doorbell.Ring(space, applied.Cursor, frame);
-            }
-            else if (_sharedStore && applied.Superseded.Count < push.Changes.Count)
+            var applied = await CommitAsync(space, writes, cancellationToken).ConfigureAwait(false);
+            if (applied.Changed.Count == 0 && _sharedStore && applied.Superseded.Count < push.Changes.Count)
             {
                 // A re-send of writes already in: their first push may have gone in unconfirmed by the
                 // replicas, and such a push rings no doorbell. Now that it is confirmed, devices must hear.
                 doorbell.Ring(space, applied.Cursor, null);
+            }
+
+            if (applied.Changed.Count > 0 && _sync.AutoMerge)
+            {
+                await MergeConcurrentEditsAsync(space, applied, sent, cancellationToken).ConfigureAwait(false);
             }
 
             return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };
@@ -168,6 +145,45 @@ internal sealed partial class SyncService(
             Log.StoreFailed(logger, space, deviceId, ex);
             return AppliedPush.Refused(StoreError(ex, push.RequestId));
         }
+    }
+
+    /// <summary>
+    /// Merges <paramref name="writes"/> into the store, durably, and tells the space: the recent changes, the
+    /// live frame built once for every device at the previous cursor, the doorbell. Store refusals throw.
+    /// </summary>
+    private async Task<ApplyResult> CommitAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken)
+    {
+        // Timed here rather than in each store, so both stores report the same thing.
+        var started = Stopwatch.GetTimestamp();
+        var applied = await store.ApplyAsync(space, writes, cancellationToken).ConfigureAwait(false);
+        var committedAt = Stopwatch.GetTimestamp();
+        metrics.Committed(started, committedAt);
+        if (applied.Changed.Count > 0)
+        {
+            metrics.Merged(applied.Changed.Count, CountConflicts(applied.Changed));
+            recent.OnApplied(space, applied);
+
+            // The commit is exactly the live push for every device at its previous cursor: build
+            // it once here, and devices there send it as it is (serialized once, on first send).
+            // A commit larger than one page is left to the pumps, which page it.
+            LiveFrame? frame = null;
+            if (FitsOnePage(applied.Changed))
+            {
+                var changes = ToChanges(applied.Changed, null, [], out var bytes);
+                frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Live(new SyncAck
+                {
+                    AckTimestamp = applied.Cursor,
+                    Changes = changes,
+                    Epoch = applied.Epoch,
+                }, committedAt))
+                { Bytes = bytes };
+                recent.RememberLiveFrame(space, frame);
+            }
+
+            doorbell.Ring(space, applied.Cursor, frame);
+        }
+
+        return applied;
     }
 
     /// <summary>Builds the answer to an applied push: every change since its <c>last_ack</c> that the device does not hold.</summary>

@@ -36,8 +36,8 @@ public sealed class ConcurrentEditTests
     {
         // Arrange: both devices hold v1 of trip.md.
         await using var server = await InProcessServer.StartOnStoreAsync(store);
-        await using var laptop = await ConnectAsync(server, laptopTransport, "laptop");
-        await using var phone = await ConnectAsync(server, phoneTransport, "phone");
+        await using var laptop = await Devices.ConnectAsync(server, laptopTransport, "laptop");
+        await using var phone = await Devices.ConnectAsync(server, phoneTransport, "phone");
         await laptop.EditAsync("note:trip.md", "v1");
         await phone.PullAsync();
         Assert.Equal("v1", phone.ValueOf("note:trip.md"));
@@ -49,7 +49,7 @@ public sealed class ConcurrentEditTests
         await phone.EditAsync("note:trip.md", "phone's edit", timestamp: laptopClockAhead ? v1 + 1 : v1 + 500);
         var answer = await laptop.PushAsync(laptop.NewPush(onTrain));
         await phone.PullAsync();
-        await using var fresh = await ConnectAsync(server, "ws", "fresh");
+        await using var fresh = await Devices.ConnectAsync(server, "ws", "fresh");
         await fresh.PullAsync();
 
         // Assert 1: both edits are heads on every device; the higher timestamp shows, the other is its sibling.
@@ -87,8 +87,8 @@ public sealed class ConcurrentEditTests
     {
         // Arrange: a script of the original protocol and a device that sends base, both holding "first".
         await using var server = await InProcessServer.StartOnStoreAsync(store);
-        await using var script = await ConnectAsync(server, "http", "script");
-        await using var editor = await ConnectAsync(server, "http", "editor");
+        await using var script = await Devices.ConnectAsync(server, "http", "script");
+        await using var editor = await Devices.ConnectAsync(server, "http", "editor");
         await editor.EditAsync("note:log.md", "first");
         await script.PullAsync();
 
@@ -120,7 +120,7 @@ public sealed class ConcurrentEditTests
     public async Task ABaseThatIsNotAListOfEarlierVersionsIsRefusedByName(string transport)
     {
         await using var server = await InProcessServer.StartAsync();
-        await using var device = await ConnectAsync(server, transport, "d");
+        await using var device = await Devices.ConnectAsync(server, transport, "d");
         await device.PullAsync();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => device.PushAsync(device.NewPush(new Change
@@ -133,13 +133,4 @@ public sealed class ConcurrentEditTests
 
         Assert.Contains("changes[0].base[0].timestamp must be at least 1 and below the change's timestamp 5", error.Message, StringComparison.Ordinal);
     }
-
-    private static async Task<TestDevice> ConnectAsync(ITestServer server, string transport, string deviceId) => transport switch
-    {
-        "ws" => await WsDevice.ConnectAsync(server, deviceId),
-        "hub-json" => await HubDevice.ConnectAsync(server, deviceId, messagePack: false),
-        "hub-msgpack" => await HubDevice.ConnectAsync(server, deviceId, messagePack: true),
-        "http" => HttpDevice.Create(server, deviceId),
-        _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, null),
-    };
 }

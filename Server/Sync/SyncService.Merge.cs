@@ -1,0 +1,124 @@
+using NoteSync.Server.Stores;
+using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Merge;
+using NoteSync.Shared.Protocol;
+
+namespace NoteSync.Server.Sync;
+
+// The automatic merge (docs/protocol.md §2.3): two concurrent edits of a note's text, made from a version
+// the history still holds, are merged line by line; a clean merge is written as the server's own version.
+internal sealed partial class SyncService
+{
+    /// <summary>
+    /// After a commit: every note the push left with exactly two heads, both text and one of them the push's
+    /// own write, is merged when the two changed different lines of a version both were edited from. The
+    /// merged version is (the higher head's timestamp + 1, <see cref="DeviceIds.Merge"/>, the text) with
+    /// both heads as its base, so two nodes that merge the same pair write the same version, and the second
+    /// changes nothing. A merge that fails leaves the conflict for a person, as with the setting off.
+    /// </summary>
+    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, CancellationToken cancellationToken)
+    {
+        List<KeyedWrite>? merges = null;
+        foreach (var entry in applied.Changed)
+        {
+            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine))
+            {
+                continue;
+            }
+
+            Write[] heads = [entry.State.Writes[0], entry.State.Writes[1]];
+            if (heads[0] != mine && heads[1] != mine)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await MergeOfAsync(space, entry.Key, heads[0], heads[1], cancellationToken).ConfigureAwait(false) is { Clean: true } merged)
+                {
+                    var write = new Write(Math.Max(heads[0].Timestamp, heads[1].Timestamp) + 1, DeviceIds.Merge, merged.Text);
+                    (merges ??= []).Add(new KeyedWrite(entry.Key, write, [VersionId.Of(heads[0]), VersionId.Of(heads[1])]));
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.MergeFailed(logger, space, entry.Key, ex);
+            }
+        }
+
+        if (merges is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await CommitAsync(space, merges, cancellationToken).ConfigureAwait(false);
+            metrics.AutoMerged(merges.Count);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The push itself is in; its notes stay in conflict, which a person can resolve.
+            Log.MergeFailed(logger, space, merges[0].Key, ex);
+        }
+    }
+
+    /// <summary>
+    /// The line merge of heads <paramref name="winner"/> and <paramref name="sibling"/> of <paramref name="key"/>
+    /// from the newest version both descend from, or null when they are not both text or the history holds
+    /// no such version (with its text).
+    /// </summary>
+    private async Task<MergedText?> MergeOfAsync(string space, string key, Write winner, Write sibling, CancellationToken cancellationToken)
+    {
+        if (winner.Value is null || sibling.Value is null || string.Equals(winner.Value, sibling.Value, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var history = await store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken).ConfigureAwait(false);
+        if (CommonOrigin(history, VersionId.Of(winner), VersionId.Of(sibling)) is not { } origin
+            || await store.ReadVersionAsync(space, key, origin.Timestamp, origin.DeviceId, cancellationToken).ConfigureAwait(false) is not { Value: { } originText })
+        {
+            return null;
+        }
+
+        return ThreeWayMerge.Merge(originText, winner.Value, sibling.Value, winner.DeviceId, sibling.DeviceId);
+    }
+
+    // The newest version (in commit order) that both a and b were edited from, following bases through the
+    // history; null when their bases meet nowhere the history holds.
+    private static VersionId? CommonOrigin(IReadOnlyList<NoteVersionRecord> newestFirst, VersionId a, VersionId b)
+    {
+        var bases = newestFirst.ToDictionary(r => r.Id, r => r.Base);
+        var fromA = Ancestors(bases, a);
+        var fromB = Ancestors(bases, b);
+        foreach (var record in newestFirst)
+        {
+            if (record.Id != a && record.Id != b && fromA.Contains(record.Id) && fromB.Contains(record.Id))
+            {
+                return record.Id;
+            }
+        }
+
+        return null;
+    }
+
+    private static HashSet<VersionId> Ancestors(Dictionary<VersionId, VersionId[]?> bases, VersionId of)
+    {
+        var seen = new HashSet<VersionId>();
+        var todo = new Stack<VersionId>();
+        todo.Push(of);
+        while (todo.TryPop(out var next))
+        {
+            if (seen.Add(next) && bases.TryGetValue(next, out var parents) && parents is not null)
+            {
+                foreach (var parent in parents)
+                {
+                    todo.Push(parent);
+                }
+            }
+        }
+
+        return seen;
+    }
+}
