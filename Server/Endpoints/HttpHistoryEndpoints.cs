@@ -7,7 +7,7 @@ namespace NoteSync.Server.Endpoints;
 
 /// <summary>
 /// The history requests over HTTP (docs/protocol.md §4.13, §6.4): <c>GET /sync/history?key=</c>,
-/// <c>GET /sync/version?key=&amp;timestamp=&amp;version_device_id=</c> and <c>GET /sync/trash</c>, each with the
+/// <c>GET /sync/version?key=&amp;timestamp=&amp;version_device_id=</c>, <c>GET /sync/merge?key=</c> and <c>GET /sync/trash</c>, each with the
 /// caller's <c>device_id</c> and token as for <c>POST /sync</c>, and answered with the same JSON objects as
 /// on the other transports; refusals as for <c>POST /sync</c>, and 404 <c>not_found</c> for a version the
 /// history does not hold.
@@ -27,6 +27,9 @@ internal static class HttpHistoryEndpoints
                     ? sync.ReadVersionAsync(identity.Space, query["key"].ToString(), timestamp, query["version_device_id"].ToString(), null, ct)
                     : Task.FromResult<(NoteVersion?, ErrorFrame?)>((null, ProtocolError.BadRequest("timestamp must be an integer in 1..2^53-1").ToFrame(null)));
             }));
+        endpoints.MapGet(ServerPaths.Http + "/merge", (HttpContext context, PushIntake intake, SyncService sync) =>
+            AnswerAsync(context, intake, NoteSyncJsonContext.Wire.MergeSuggestion, (identity, ct) =>
+                sync.ReadMergeSuggestionAsync(identity.Space, context.Request.Query["key"].ToString(), null, ct)));
         endpoints.MapGet(ServerPaths.Http + "/trash", (HttpContext context, PushIntake intake, SyncService sync) =>
             AnswerAsync(context, intake, NoteSyncJsonContext.Wire.TrashList, (identity, ct) =>
                 sync.ReadTrashAsync(identity.Space, null, ct)));

@@ -195,6 +195,11 @@ internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOption
             var (version, error) = await sync.ReadVersionAsync(identity.Space, request.Key!, request.Timestamp, request.DeviceId!, rid, cancellationToken).ConfigureAwait(false);
             answer = version is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(version, NoteSyncJsonContext.Wire.NoteVersion));
         }
+        else if (request.Type == FrameTypes.Merge)
+        {
+            var (merge, error) = await sync.ReadMergeSuggestionAsync(identity.Space, request.Key!, rid, cancellationToken).ConfigureAwait(false);
+            answer = merge is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(merge, NoteSyncJsonContext.Wire.MergeSuggestion));
+        }
         else
         {
             var (trash, error) = await sync.ReadTrashAsync(identity.Space, rid, cancellationToken).ConfigureAwait(false);

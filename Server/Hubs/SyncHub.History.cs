@@ -5,7 +5,7 @@ using NoteSync.Shared.Protocol;
 namespace NoteSync.Server.Hubs;
 
 // The history requests on the hub (docs/protocol.md §4.13, §5.2): History(key), Version(key, timestamp,
-// deviceId) and Trash(); a refusal fails the invocation as a refused push does.
+// deviceId), Merge(key) and Trash(); a refusal fails the invocation as a refused push does.
 internal sealed partial class SyncHub
 {
     public Task<NoteHistory> History(string key) =>
@@ -13,6 +13,9 @@ internal sealed partial class SyncHub
 
     public Task<NoteVersion> Version(string key, long timestamp, string deviceId) =>
         QueryAsync((identity, ct) => service.ReadVersionAsync(identity.Space, key, timestamp, deviceId, null, ct));
+
+    public Task<MergeSuggestion> Merge(string key) =>
+        QueryAsync((identity, ct) => service.ReadMergeSuggestionAsync(identity.Space, key, null, ct));
 
     public Task<TrashList> Trash() =>
         QueryAsync((identity, ct) => service.ReadTrashAsync(identity.Space, null, ct));

@@ -64,6 +64,50 @@ internal sealed partial class SyncService
     }
 
     /// <summary>
+    /// The merge suggestion for <paramref name="key"/> (docs/protocol.md §4.13), or <c>not_found</c> when the note is
+    /// not two heads of text with a version both were edited from in the history.
+    /// </summary>
+    public async Task<(MergeSuggestion? Suggestion, ErrorFrame? Error)> ReadMergeSuggestionAsync(string space, string key, string? requestId, CancellationToken cancellationToken)
+    {
+        if (HistoryKeyError(key, requestId) is { } invalid)
+        {
+            return (null, invalid);
+        }
+
+        try
+        {
+            var heads = new List<Write>(2);
+            foreach (var head in (await store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken).ConfigureAwait(false)).Where(r => r.IsHead))
+            {
+                if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
+                {
+                    heads.Add(new Write(head.Timestamp, head.DeviceId, text.Value));
+                }
+            }
+
+            heads.Sort(static (a, b) => Write.CompareHeads(b, a));
+            if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], cancellationToken).ConfigureAwait(false) is { } merged)
+            {
+                return (new MergeSuggestion
+                {
+                    Key = key,
+                    Clean = merged.Clean,
+                    Value = merged.Text,
+                    Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
+                    RequestId = requestId,
+                }, null);
+            }
+
+            return (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"{key} is not two edits of text made from a version its history holds", RequestId = requestId });
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreFailed(logger, space, "-", ex);
+            return (null, StoreError(ex, requestId));
+        }
+    }
+
+    /// <summary>
     /// The line merge of heads <paramref name="winner"/> and <paramref name="sibling"/> of <paramref name="key"/>
     /// from the newest version both descend from, or null when they are not both text or the history holds
     /// no such version (with its text).

@@ -20,4 +20,7 @@ public static class FrameTypes
 
     /// <summary>The deleted notes of the space (docs/protocol.md §4.13).</summary>
     public const string Trash = "trash";
+
+    /// <summary>A merge suggestion for a note in conflict (docs/protocol.md §4.13).</summary>
+    public const string Merge = "merge";
 }

@@ -92,7 +92,7 @@ public static class HistoryRequestReader
             return false;
         }
 
-        if (type is not (FrameTypes.History or FrameTypes.Version or FrameTypes.Trash))
+        if (type is not (FrameTypes.History or FrameTypes.Version or FrameTypes.Trash or FrameTypes.Merge))
         {
             return false;
         }

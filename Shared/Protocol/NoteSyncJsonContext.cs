@@ -18,4 +18,5 @@ namespace NoteSync.Shared.Protocol;
 [JsonSerializable(typeof(NoteHistory))]
 [JsonSerializable(typeof(NoteVersion))]
 [JsonSerializable(typeof(TrashList))]
+[JsonSerializable(typeof(MergeSuggestion))]
 public sealed partial class NoteSyncJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.SignalR.Client;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
@@ -68,22 +69,44 @@ public sealed class AutoMergeTests
 
     [Theory]
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
-    public async Task EditsOfTheSameLineStayAConflict(string store)
+    public async Task EditsOfTheSameLineStayAConflictWithAMergeSuggestionOnEveryTransport(string store)
     {
+        // Arrange
         await using var server = await InProcessServer.StartOnStoreAsync(store);
         await using var laptop = await Devices.ConnectAsync(server, "http", "laptop");
         await using var phone = await Devices.ConnectAsync(server, "http", "phone");
         await laptop.EditAsync(Key, Trip);
         await phone.PullAsync();
-        var onTrain = laptop.EditOf(Key, Trip.Replace("Day 2: Annecy", "Day 2: Chamonix", StringComparison.Ordinal));
-        await phone.EditAsync(Key, Trip.Replace("Day 2: Annecy", "Day 2: rest", StringComparison.Ordinal));
+        var onTrain = laptop.EditOf(Key, Trip.Replace("Day 2: Annecy", "Day 2: Chamonix", StringComparison.Ordinal).Replace("Pack: boots", "Pack: skis", StringComparison.Ordinal));
+        await phone.EditAsync(Key, Trip.Replace("Day 2: Annecy", "Day 2: rest", StringComparison.Ordinal), timestamp: 500);
 
+        // Act
         var answer = await laptop.PushAsync(laptop.NewPush(onTrain));
+        var overHttp = System.Text.Json.JsonSerializer.Deserialize(
+            await ((HttpDevice)laptop).Http.GetStringAsync($"sync/merge?device_id=laptop&key={Uri.EscapeDataString(Key)}"), NoteSyncJsonContext.Wire.MergeSuggestion)!;
+        await using var ws = await WsDevice.ConnectAsync(server, "tablet");
+        var overWebSocket = Assert.IsType<MergeSuggestion>(await ws.SendAndWaitAsync($$"""{"type":"merge","key":"{{Key}}","request_id":"m1"}""", "m1"));
+        await using var hub = await HubDevice.ConnectAsync(server, "desktop", messagePack: true);
+        var overHub = await hub.Connection.InvokeAsync<MergeSuggestion>("Merge", Key);
 
+        // Assert: still a conflict; the suggestion takes the line only one side changed, marks the one both
+        // changed, and names both heads (the higher timestamp first) as the base to write the result with.
         var state = Assert.Single(answer.Changes, c => c.Key == Key);
         Assert.True(state.Conflict);
         Assert.NotEqual(DeviceIds.Merge, state.DeviceId);
-        Assert.True(laptop.StateOf(Key)!.IsConflict);
+        var (winner, sibling) = onTrain.Timestamp > 500 ? ("laptop", "phone") : ("phone", "laptop");
+        var (winnerLine, siblingLine) = winner == "laptop" ? ("Day 2: Chamonix", "Day 2: rest") : ("Day 2: rest", "Day 2: Chamonix");
+        var expected = $"# Trip\nDay 1: Lyon\n<<<<<<< {winner}\n{winnerLine}\n=======\n{siblingLine}\n>>>>>>> {sibling}\nDay 3: Geneva\nPack: skis\n";
+        foreach (var suggestion in new[] { overHttp, overWebSocket, overHub })
+        {
+            Assert.Equal((Key, false, expected), (suggestion.Key, suggestion.Clean, suggestion.Value));
+            Assert.Equal([winner, sibling], suggestion.Base.Select(b => b.DeviceId));
+        }
+
+        // And the person's finished text, written from both heads, resolves it.
+        await laptop.PullAsync();
+        await laptop.EditAsync(Key, expected.Replace("<<<<<<< laptop\n", "", StringComparison.Ordinal));
+        Assert.False(laptop.StateOf(Key)!.IsConflict);
     }
 
     [Fact]

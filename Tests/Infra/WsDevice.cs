@@ -171,10 +171,11 @@ internal sealed class WsDevice : TestDevice
                 _unansweredErrors.Writer.TryWrite(error);
             }
         }
-        else if (type is FrameTypes.History or FrameTypes.Version or FrameTypes.Trash)
+        else if (type is FrameTypes.History or FrameTypes.Version or FrameTypes.Trash or FrameTypes.Merge)
         {
             object answer = type == FrameTypes.History ? doc.RootElement.Deserialize(NoteSyncJsonContext.Default.NoteHistory)!
                 : type == FrameTypes.Version ? doc.RootElement.Deserialize(NoteSyncJsonContext.Default.NoteVersion)!
+                : type == FrameTypes.Merge ? doc.RootElement.Deserialize(NoteSyncJsonContext.Default.MergeSuggestion)!
                 : doc.RootElement.Deserialize(NoteSyncJsonContext.Default.TrashList)!;
             if (doc.RootElement.TryGetProperty("request_id", out var rid) && rid.GetString() is { } id && _pending.TryRemove(id, out var waiter))
             {
