@@ -1,10 +1,12 @@
 // The NoteSync page's entry: it waits to be this browser's writer (tab-election.js), opens the store,
 // starts the sync client and wires the page's parts. The parts: note-list.js, editor.js,
-// conflict-view.js, new-note-dialog.js, sign-in-dialog.js, status-notices.js, sharing page-state.js.
+// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js,
+// sign-in-dialog.js, status-notices.js, sharing page-state.js.
 // Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
 import { wireConflictView } from "./conflict-view.js";
 import { flushEditor, refreshEditor, save, wireEditor } from "./editor.js";
+import { wireHistoryPanel } from "./history-panel.js";
 import { newNote, wireNewNoteDialog } from "./new-note-dialog.js";
 import { countShown, queueRender, renderList, wireNoteList } from "./note-list.js";
 import { $, errors, metrics, page } from "./page-state.js";
@@ -13,6 +15,8 @@ import { storedToken, wireSignInDialog } from "./sign-in-dialog.js";
 import { renderReset, renderStatus, wireNotices } from "./status-notices.js";
 import { NoteStore } from "./store.js";
 import { becomeWriter } from "./tab-election.js";
+import { wireTrashView } from "./trash-view.js";
+import { wireUndoDelete } from "./undo-delete.js";
 
 async function main() {
   // Two tabs of one browser share one device id, clock and outbox; only one may write. It holds the
@@ -73,6 +77,9 @@ function wireUi() {
   wireNotices();
   wireEditor();
   wireConflictView();
+  wireHistoryPanel();
+  wireTrashView();
+  wireUndoDelete();
   document.addEventListener("keydown", e => {
     const mod = e.ctrlKey || e.metaKey;
     if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }

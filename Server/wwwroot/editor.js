@@ -3,15 +3,19 @@
 
 import { isConflict, winner } from "./crdt.js";
 import { renderConflict } from "./conflict-view.js";
+import { closeHistory } from "./history-panel.js";
+import { renderMergedMark } from "./merged-mark.js";
 import { queueRender } from "./note-list.js";
 import { pathOf } from "./note-paths.js";
 import { $, page } from "./page-state.js";
+import { offerUndo } from "./undo-delete.js";
 
 const AUTOSAVE_MS = 600;
 let autosaveTimer = 0;
 
 export function open(key) {
   if (page.selected && page.dirty) save();
+  if (key !== page.selected) closeHistory();
   page.selected = key;
   page.dirty = false;
   page.mergeMode = false;
@@ -40,6 +44,7 @@ export function refreshEditor() {
   const value = shown.value ?? "";
   const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(shown, page.base) && $("content").value !== value && page.store.entries.has(page.selected);
   renderConflict(state, conflict, changedWhileTyping);
+  renderMergedMark(page.store.entries.get(page.selected));
   if (page.dirty || page.mergeMode) {
     renderSaveState();
     return;
@@ -104,12 +109,16 @@ export function wireEditor() {
   $("save").addEventListener("click", save);
   $("delete").addEventListener("click", async () => {
     const key = page.selected;
+    // What the person saw, typing included, is what Undo brings back.
+    const text = $("content").value;
     page.dirty = false;
+    closeHistory();
     await write(key, null);
     page.selected = null;
     $("editor-pane").hidden = true;
     $("empty").hidden = false;
     document.body.classList.remove("show-editor");
+    offerUndo(key, text);
   });
   $("back").addEventListener("click", () => { if (page.dirty) save(); document.body.classList.remove("show-editor"); });
   $("content").addEventListener("input", () => {

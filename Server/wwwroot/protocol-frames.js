@@ -41,6 +41,19 @@ export function postSync(config, token, push) {
   return fetch(url, { method: "POST", headers, body: JSON.stringify(push), cache: "no-store", signal: AbortSignal.timeout(config.requestTimeoutMs) });
 }
 
+/**
+ * A history request over HTTP (docs/protocol.md §4.13): `what` is "history", "version" or "trash", `query` its
+ * parameters besides the device. Its answer is the JSON object, or an error body.
+ */
+export function getHistory(config, token, what, query) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  const url = new URL(`/sync/${what}`, config.baseUrl);
+  url.searchParams.set("device_id", config.deviceId);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, String(value));
+  return fetch(url, { headers, cache: "no-store", signal: AbortSignal.timeout(config.requestTimeoutMs) });
+}
+
 // In one history an answer is never below the push's last_ack: it brings changes after it, and a page
 // with `more` ends at the last of them (docs/protocol.md, "The cursor"). One that is, without `reset`,
 // comes from a server that lost history and cannot say so (it has no epochs); the .NET client takes it

@@ -21,7 +21,7 @@
 // (protocol-keys.js); protocol-frames.js builds and sizes its pushes. None of them touches the DOM.
 
 import { backoffMs, defaultConfig } from "./protocol-config.js";
-import { errorOf, isBehind, postSync, pushChanges, pushFrame } from "./protocol-frames.js";
+import { errorOf, getHistory, isBehind, postSync, pushChanges, pushFrame } from "./protocol-frames.js";
 
 export { defaultConfig } from "./protocol-config.js";
 export { isJoinerBetweenLetters, keyProblem, refusedCharacter, refusedKind } from "./protocol-keys.js";
@@ -102,6 +102,31 @@ export class SyncClient {
     if (this.transport === "websocket") this.#sendNext(false);
     else if (this.transport === "polling" && !this.#inFlight) this.#schedule(0, () => this.#poll());
     this.#emit();
+  }
+
+  // ---- History (docs/protocol.md §4.13), over HTTP: it answers on either transport, and needs no
+  // matching of answers among the pushes' ----
+
+  /** The versions of `key`, newest first ({timestamp, device_id, committed_at, bytes, deleted, head, base?}). */
+  async history(key) { return (await this.#askHistory("history", { key })).versions; }
+
+  /** One version of `key` and its text: {version, value}. Refused with code "not_found" when the history does not hold it. */
+  version(key, timestamp, deviceId) { return this.#askHistory("version", { key, timestamp, version_device_id: deviceId }); }
+
+  /** The deleted notes, newest deletion first ({key, deleted_at, deleted, last?}). */
+  async trash() { return (await this.#askHistory("trash", {})).notes; }
+
+  // Throws an Error whose `code` is the server's (or "offline" when there was no answer).
+  async #askHistory(what, query) {
+    let response;
+    try {
+      response = await getHistory(this.#config, this.#token, what, query);
+    } catch (e) {
+      throw Object.assign(new Error(`no answer from the server (${e.message})`), { code: "offline" });
+    }
+    if (response.ok) return response.json();
+    const error = await errorOf(response);
+    throw Object.assign(new Error(error.message), { code: error.code });
   }
 
   // ---- WebSocket (docs/protocol.md §4) ----

@@ -1,0 +1,221 @@
+using Microsoft.Playwright;
+using NoteSync.Tests.Infra;
+
+namespace NoteSync.Tests.EndToEnd.Browser;
+
+/// <summary>
+/// The page's history panel, trash, undo of a delete and merged mark (docs/web.md, "History and the
+/// trash"), against the real server's history (docs/protocol.md §4.13): each restore is an ordinary
+/// edit, so another device gets it.
+/// </summary>
+[Collection(SerialBrowsers.Name)]
+public sealed class BrowserHistoryTests(BrowserFixture browser)
+{
+    private const string V1 = "passport\ncharger\nsocks";
+    private const string V2 = "passport\ncharger\nsocks\numbrella";
+    private const string V3 = "passport\nsocks\numbrella\nsunscreen";
+
+    [Fact]
+    public async Task TheHistoryListsThePagesAndAnotherDevicesVersionsAndRestoresOne()
+    {
+        // Arrange: v1 by the page, v2 by the phone, v3 by the page.
+        await using var server = await InProcessServer.StartAsync();
+        await using var phone = await WsDevice.ConnectAsync(server, "phone");
+        await phone.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        var pageDevice = await page.DeviceIdAsync();
+        await page.CreateNoteAsync("trip/packing", V1);
+        await phone.WaitForValueAsync("note:trip/packing.md", V1);
+        await phone.EditAsync("note:trip/packing.md", V2);
+        await page.WaitForValueAsync("trip/packing.md", V2);
+        await page.EditAsync("trip/packing.md", V3);
+        await phone.WaitForValueAsync("note:trip/packing.md", V3);
+
+        // Act
+        await page.Page.Locator("#history").ClickAsync();
+
+        // Assert: newest first, with writer, wall-clock time, size and the current mark; the oldest is the
+        // empty note the New dialog made.
+        var versions = page.Page.Locator(".history-version");
+        await Assertions.Expect(versions).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Page.Locator("#history-title")).ToBeFocusedAsync();
+        await Assertions.Expect(versions.Nth(0)).ToHaveAttributeAsync("data-device", pageDevice);
+        await Assertions.Expect(versions.Nth(0)).ToContainTextAsync("this browser");
+        await Assertions.Expect(versions.Nth(0).Locator(".badge.current")).ToBeVisibleAsync();
+        await Assertions.Expect(versions.Nth(1)).ToHaveAttributeAsync("data-device", "phone");
+        await Assertions.Expect(versions.Nth(1).Locator(".badge.current")).ToHaveCountAsync(0);
+        await Assertions.Expect(versions.Nth(2)).ToHaveAttributeAsync("data-device", pageDevice);
+        await Assertions.Expect(versions.Nth(2)).ToContainTextAsync("22 bytes");
+        await Assertions.Expect(versions.Nth(2)).ToContainTextAsync(DateTime.Now.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(versions.Nth(3)).ToContainTextAsync("0 bytes");
+
+        // Act 2: the first version, its changes against the current text.
+        await versions.Nth(2).ClickAsync();
+
+        // Assert 2: a line diff: what a restore drops and brings back.
+        var view = page.Page.Locator("#history-view");
+        await Assertions.Expect(view.Locator(".diff-add")).ToHaveTextAsync(["+ charger"]);
+        await Assertions.Expect(view.Locator(".diff-del")).ToHaveTextAsync(["− umbrella", "− sunscreen"]);
+        await page.ScreenshotAsync("history-panel");
+        await page.Page.Locator("#history-show-text").ClickAsync();
+        await Assertions.Expect(view).ToHaveTextAsync(V1);
+
+        // Act 3: restore it.
+        await page.Page.Locator("#history-restore").ClickAsync();
+
+        // Assert 3: an edit of the current version, so the phone has v1 and no conflict.
+        await Assertions.Expect(page.Editor).ToHaveValueAsync(V1);
+        await phone.WaitForValueAsync("note:trip/packing.md", V1);
+        await page.WaitForNothingUnsentAsync();
+        Assert.False(phone.StateOf("note:trip/packing.md")!.IsConflict);
+
+        // Act 4: reopened, the restore is the newest version; offline, the panel says it needs the server.
+        await page.Page.Locator("#history-close").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#history")).ToBeFocusedAsync();
+        await page.Page.Locator("#history").ClickAsync();
+        await Assertions.Expect(versions).ToHaveCountAsync(5);
+        await Assertions.Expect(versions.Nth(0).Locator(".badge.current")).ToBeVisibleAsync();
+        await page.Page.Locator("#history-close").ClickAsync();
+        await page.Context.SetOfflineAsync(true);
+        await page.WaitForStatusAsync("offline");
+        await page.Page.Locator("#history").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#history-message")).ToContainTextAsync("when this browser is online");
+        await Assertions.Expect(versions).ToHaveCountAsync(0);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task TheTrashListsDeletedNotesWithWhoAndTheirLastTextAndRestoresOne()
+    {
+        // Arrange: three notes; the phone deletes one, the page another.
+        await using var server = await InProcessServer.StartAsync();
+        await using var phone = await WsDevice.ConnectAsync(server, "phone");
+        await phone.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("reading", "The Overstory\nPiranesi");
+        await page.CreateNoteAsync("ideas/garden", "tomatoes by the wall\nbasil in pots");
+        await page.CreateNoteAsync("ideas/old-plan", "repaint the shed");
+        await phone.WaitForValueAsync("note:ideas/old-plan.md", "repaint the shed");
+        await phone.EditAsync("note:ideas/garden.md", null);
+        await page.WaitForValueAsync("ideas/garden.md", null);
+        await page.OpenFromListAsync("ideas/old-plan.md");
+        await page.Page.Locator("#delete").ClickAsync();
+        await phone.WaitForValueAsync("note:ideas/old-plan.md", null);
+
+        // Act
+        await page.Page.Locator("#open-trash").ClickAsync();
+
+        // Assert: both, newest deletion first, with who deleted them and their last text.
+        var notes = page.Page.Locator(".trash-note");
+        await Assertions.Expect(notes).ToHaveCountAsync(2);
+        await Assertions.Expect(notes.Nth(0)).ToHaveAttributeAsync("data-key", "note:ideas/old-plan.md");
+        await Assertions.Expect(notes.Nth(0)).ToContainTextAsync("by this browser");
+        var garden = page.Page.Locator(".trash-note[data-key=\"note:ideas/garden.md\"]");
+        await Assertions.Expect(garden).ToContainTextAsync("by phone");
+        await Assertions.Expect(garden.Locator("pre")).ToHaveTextAsync("tomatoes by the wall\nbasil in pots");
+        await page.ScreenshotAsync("trash-view");
+
+        // Act 2
+        await garden.Locator(".trash-restore").ClickAsync();
+
+        // Assert 2: back in the page, open, and on the phone, as an edit of the delete (no conflict).
+        await Assertions.Expect(page.Page.Locator("#trash-dialog")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Item("ideas/garden.md")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("tomatoes by the wall\nbasil in pots");
+        await phone.WaitForValueAsync("note:ideas/garden.md", "tomatoes by the wall\nbasil in pots");
+        Assert.False(phone.StateOf("note:ideas/garden.md")!.IsConflict);
+        Assert.Empty(page.Errors);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UndoAfterADeleteBringsTheNoteBackOnTheOtherDevice(bool offline)
+    {
+        // Arrange
+        await using var server = await InProcessServer.StartAsync();
+        await using var phone = await WsDevice.ConnectAsync(server, "phone");
+        await phone.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("shopping", "eggs\nmilk");
+        await phone.WaitForValueAsync("note:shopping.md", "eggs\nmilk");
+        if (offline)
+        {
+            await page.Context.SetOfflineAsync(true);
+            await page.WaitForStatusAsync("offline");
+        }
+
+        // Act: delete; the notice offers Undo, focused.
+        await page.Page.Locator("#delete").ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#undo-notice")).ToContainTextAsync("Deleted shopping.md.");
+        await Assertions.Expect(page.Page.Locator("#undo-delete")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Item("shopping.md")).ToHaveCountAsync(0);
+        if (!offline)
+        {
+            await phone.WaitForValueAsync("note:shopping.md", null);
+        }
+
+        await page.Page.Locator("#undo-delete").ClickAsync();
+        if (offline)
+        {
+            await page.Context.SetOfflineAsync(false);
+        }
+
+        // Assert: the note is back, open, and on the phone, with no conflict.
+        await Assertions.Expect(page.Page.Locator("#undo-notice")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("eggs\nmilk");
+        await Assertions.Expect(page.Item("shopping.md")).ToBeVisibleAsync();
+        await page.WaitForNothingUnsentAsync();
+        await phone.WaitForValueAsync("note:shopping.md", "eggs\nmilk");
+        Assert.False(phone.StateOf("note:shopping.md")!.IsConflict);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task AMergedNoteNamesTheMergedDevicesAndGoesBackToEitherInOneClick()
+    {
+        // Arrange: the laptop and the phone edit one version without seeing each other's edit; a device
+        // named as the server's merges write the merge, edited from both (the server does not refuse the id).
+        const string Key = "note:plans.md";
+        await using var server = await InProcessServer.StartAsync();
+        await using var laptop = await WsDevice.ConnectAsync(server, "laptop");
+        await using var phone = await WsDevice.ConnectAsync(server, "phone");
+        await using var merger = await WsDevice.ConnectAsync(server, "notesync:merge");
+        await laptop.PullAsync();
+        await phone.PullAsync();
+        await merger.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("plans", "monday: gym");
+        await laptop.WaitForValueAsync(Key, "monday: gym");
+        await phone.WaitForValueAsync(Key, "monday: gym");
+        var phoneEdit = phone.EditOf(Key, "monday: gym\nfriday: cinema");
+        await laptop.EditAsync(Key, "monday: gym\ntuesday: dentist");
+        await phone.PushAsync(phone.NewPush(phoneEdit));
+        await merger.WaitUntilAsync(d => d.StateOf(Key)?.IsConflict == true, "the conflict at the merger");
+        await merger.EditAsync(Key, "monday: gym\ntuesday: dentist\nfriday: cinema");
+        await page.WaitForValueAsync("plans.md", "monday: gym\ntuesday: dentist\nfriday: cinema");
+
+        // Assert: the open note is marked, naming both devices.
+        var mark = page.Page.Locator("#merged-mark");
+        await Assertions.Expect(mark).ToBeVisibleAsync();
+        await Assertions.Expect(mark).ToContainTextAsync("Merged from");
+        await Assertions.Expect(mark).ToContainTextAsync("laptop");
+        await Assertions.Expect(mark).ToContainTextAsync("phone");
+        await Assertions.Expect(mark.Locator(".merged-back")).ToHaveCountAsync(2);
+        await page.ScreenshotAsync("merged-mark");
+
+        // Act: back to the laptop's version.
+        await mark.Locator(".merged-back[data-device=\"laptop\"]").ClickAsync();
+
+        // Assert: a restore, so every device has the laptop's text, and the mark goes.
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("monday: gym\ntuesday: dentist");
+        await phone.WaitForValueAsync(Key, "monday: gym\ntuesday: dentist");
+        await Assertions.Expect(mark).ToBeHiddenAsync();
+        Assert.False(phone.StateOf(Key)!.IsConflict);
+        Assert.Empty(page.Errors);
+    }
+}
