@@ -177,27 +177,23 @@ public sealed class BrowserHistoryTests(BrowserFixture browser)
     [Fact]
     public async Task AMergedNoteNamesTheMergedDevicesAndGoesBackToEitherInOneClick()
     {
-        // Arrange: the laptop and the phone edit one version without seeing each other's edit; a device
-        // named as the server's merges write the merge, edited from both (the server does not refuse the id).
+        // Arrange: the laptop and the phone edit different lines of one version without seeing each
+        // other's edit; the server merges them (docs/protocol.md §2.3).
         const string Key = "note:plans.md";
         await using var server = await InProcessServer.StartAsync();
         await using var laptop = await WsDevice.ConnectAsync(server, "laptop");
         await using var phone = await WsDevice.ConnectAsync(server, "phone");
-        await using var merger = await WsDevice.ConnectAsync(server, "notesync:merge");
         await laptop.PullAsync();
         await phone.PullAsync();
-        await merger.PullAsync();
         await using var page = await NotePage.OpenAsync(browser, server);
         await page.WaitForStatusAsync("connected");
-        await page.CreateNoteAsync("plans", "monday: gym");
-        await laptop.WaitForValueAsync(Key, "monday: gym");
-        await phone.WaitForValueAsync(Key, "monday: gym");
-        var phoneEdit = phone.EditOf(Key, "monday: gym\nfriday: cinema");
-        await laptop.EditAsync(Key, "monday: gym\ntuesday: dentist");
+        await page.CreateNoteAsync("plans", "monday: gym\nwednesday: free\nsunday: rest");
+        await laptop.WaitForValueAsync(Key, "monday: gym\nwednesday: free\nsunday: rest");
+        await phone.WaitForValueAsync(Key, "monday: gym\nwednesday: free\nsunday: rest");
+        var phoneEdit = phone.EditOf(Key, "monday: gym\nwednesday: free\nsunday: hike");
+        await laptop.EditAsync(Key, "monday: gym, early\nwednesday: free\nsunday: rest");
         await phone.PushAsync(phone.NewPush(phoneEdit));
-        await merger.WaitUntilAsync(d => d.StateOf(Key)?.IsConflict == true, "the conflict at the merger");
-        await merger.EditAsync(Key, "monday: gym\ntuesday: dentist\nfriday: cinema");
-        await page.WaitForValueAsync("plans.md", "monday: gym\ntuesday: dentist\nfriday: cinema");
+        await page.WaitForValueAsync("plans.md", "monday: gym, early\nwednesday: free\nsunday: hike");
 
         // Assert: the open note is marked, naming both devices.
         var mark = page.Page.Locator("#merged-mark");
@@ -212,8 +208,8 @@ public sealed class BrowserHistoryTests(BrowserFixture browser)
         await mark.Locator(".merged-back[data-device=\"laptop\"]").ClickAsync();
 
         // Assert: a restore, so every device has the laptop's text, and the mark goes.
-        await Assertions.Expect(page.Editor).ToHaveValueAsync("monday: gym\ntuesday: dentist");
-        await phone.WaitForValueAsync(Key, "monday: gym\ntuesday: dentist");
+        await Assertions.Expect(page.Editor).ToHaveValueAsync("monday: gym, early\nwednesday: free\nsunday: rest");
+        await phone.WaitForValueAsync(Key, "monday: gym, early\nwednesday: free\nsunday: rest");
         await Assertions.Expect(mark).ToBeHiddenAsync();
         Assert.False(phone.StateOf(Key)!.IsConflict);
         Assert.Empty(page.Errors);
