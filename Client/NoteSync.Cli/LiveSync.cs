@@ -120,14 +120,17 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                         case WorkKind.Pulled:
                             break;
                         case WorkKind.Requests:
-                            await ResolveRequests.ServeAsync(session.Layout, async r =>
-                            {
-                                var done = await r.ApplyAsync(sync, session.Client);
+                            await ResolveRequests.ServeAsync(
+                                session.Layout,
+                                async r =>
+                                {
+                                    var done = await r.ApplyAsync(sync, session.Client);
 
-                                // Before the answer: a `conflicts` run right after `resolve` must not see the old state.
-                                WriteStatus();
-                                return done;
-                            });
+                                    // Before the answer: a `conflicts` run right after `resolve` must not see the old state.
+                                    WriteStatus();
+                                    return done;
+                                },
+                                r => r.ApplyAsync(sync, session.Client, session.Config.Server));
                             break;
                         case WorkKind.FirstSyncDone:
                             FinishFirstSync();

@@ -19,6 +19,10 @@ internal static class Program
         root.Subcommands.Add(ResolveCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(PushCommand.Create());
+        root.Subcommands.Add(HistoryCommand.Create());
+        root.Subcommands.Add(RestoreCommand.Create());
+        root.Subcommands.Add(TrashCommand.Create());
+        root.Subcommands.Add(RestoreCommand.CreateUndelete());
 
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupts.Token);
     }

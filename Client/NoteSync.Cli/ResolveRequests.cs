@@ -1,11 +1,13 @@
 using System.Text.Json;
+using NoteSync.Client;
 
 namespace NoteSync.Cli;
 
 /// <summary>
-/// How <c>resolve</c> hands its work to a <c>sync</c> already running on the folder (two processes never
-/// open one data directory). The request is <c>.notesync/requests/&lt;id&gt;.resolve</c>, JSON
-/// <c>{"path": "...", "keep": "mine|theirs|&lt;file&gt;", "content": "..."}</c> (content only for a file),
+/// How <c>resolve</c>, <c>restore</c> and <c>undelete</c> hand their work to a <c>sync</c> already running on the
+/// folder (two processes never open one data directory). The request is <c>.notesync/requests/&lt;id&gt;.resolve</c>, JSON
+/// <c>{"path": "...", "keep": "mine|theirs|&lt;file&gt;", "content": "..."}</c> (content only for a file), or
+/// <c>{"path": "...", "restore": "&lt;timestamp&gt;@&lt;device&gt;"}</c> (<c>""</c> to undelete),
 /// written to a temp name and renamed, so the sync never reads half of one. The sync answers with
 /// <c>&lt;id&gt;.result</c>, <c>{"code": 0, "message": "..."}</c>, and deletes the request; <c>resolve</c>
 /// prints the message, exits with the code and deletes the answer. Unknown fields are ignored.
@@ -21,18 +23,29 @@ internal static class ResolveRequests
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Submits <paramref name="resolution"/> and waits for the answer: (exit code, message).</summary>
-    public static async Task<(int Code, string Message)> SubmitAsync(FolderLayout layout, Resolution resolution, CancellationToken cancellationToken)
+    public static Task<(int Code, string Message)> SubmitAsync(FolderLayout layout, Resolution resolution, CancellationToken cancellationToken) =>
+        SubmitAsync(layout, w =>
+        {
+            w.WriteString("path", resolution.NotePath);
+            w.WriteString("keep", resolution.Keep);
+            w.WriteString("content", resolution.FileContent);
+        }, cancellationToken);
+
+    /// <summary>Submits <paramref name="restoration"/> (<c>restore</c>, <c>undelete</c>) and waits for the answer.</summary>
+    public static Task<(int Code, string Message)> SubmitAsync(FolderLayout layout, Restoration restoration, CancellationToken cancellationToken) =>
+        SubmitAsync(layout, w =>
+        {
+            w.WriteString("path", restoration.NotePath);
+            w.WriteString("restore", restoration.Version?.ToString() ?? "");
+        }, cancellationToken);
+
+    private static async Task<(int Code, string Message)> SubmitAsync(FolderLayout layout, Action<Utf8JsonWriter> body, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(layout.RequestsDir);
         var id = Guid.NewGuid().ToString("N");
         var request = Path.Combine(layout.RequestsDir, id + RequestExtension);
         var result = Path.Combine(layout.RequestsDir, id + ResultExtension);
-        AtomicFile.Write(request, Serialize(w =>
-        {
-            w.WriteString("path", resolution.NotePath);
-            w.WriteString("keep", resolution.Keep);
-            w.WriteString("content", resolution.FileContent);
-        }));
+        AtomicFile.Write(request, Serialize(body));
         var deadline = DateTime.UtcNow + AnswerTimeout;
         try
         {
@@ -58,8 +71,8 @@ internal static class ResolveRequests
         throw new CliException(ExitCodes.Locked, $"the sync running on {layout.Root} did not take the request within {AnswerTimeout.TotalSeconds:N0} s");
     }
 
-    /// <summary>The sync's side: each pending request, applied by <paramref name="apply"/>, answered.</summary>
-    public static async Task ServeAsync(FolderLayout layout, Func<Resolution, Task<string>> apply)
+    /// <summary>The sync's side: each pending request, applied by <paramref name="resolve"/> or <paramref name="restore"/>, answered.</summary>
+    public static async Task ServeAsync(FolderLayout layout, Func<Resolution, Task<string>> resolve, Func<Restoration, Task<string>> restore)
     {
         if (!Directory.Exists(layout.RequestsDir))
         {
@@ -75,8 +88,18 @@ internal static class ResolveRequests
             {
                 using var doc = JsonDocument.Parse(await File.ReadAllBytesAsync(request));
                 var root = doc.RootElement;
-                var resolution = new Resolution(root.GetProperty("path").GetString()!, root.GetProperty("keep").GetString()!, root.TryGetProperty("content", out var c) ? c.GetString() : null);
-                message = await apply(resolution);
+                var path = root.GetProperty("path").GetString()!;
+                if (root.TryGetProperty("restore", out var version))
+                {
+                    // "" is an undelete; anything else names the version, as `restore` checked it.
+                    var text = version.GetString()!;
+                    message = await restore(new Restoration(path, text.Length == 0 ? null : NoteVersionId.TryParse(text, out var id) ? id : throw new InvalidOperationException($"bad version '{text}'")));
+                }
+                else
+                {
+                    message = await resolve(new Resolution(path, root.GetProperty("keep").GetString()!, root.TryGetProperty("content", out var c) ? c.GetString() : null));
+                }
+
                 code = ExitCodes.Ok;
             }
             catch (FileNotFoundException)

@@ -73,17 +73,29 @@ internal sealed class HubTransport : ISyncTransport
         }
     }
 
-    public async Task<SyncAck> PushAsync(SyncPush push, CancellationToken cancellationToken)
+    public Task<SyncAck> PushAsync(SyncPush push, CancellationToken cancellationToken) =>
+        InvokeAsync<SyncAck>("Push", [push], cancellationToken);
+
+    private async Task<T> InvokeAsync<T>(string method, object?[] args, CancellationToken cancellationToken)
     {
         try
         {
-            return await _hub.InvokeAsync<SyncAck>("Push", push, cancellationToken).ConfigureAwait(false);
+            return await _hub.InvokeCoreAsync<T>(method, args, cancellationToken).ConfigureAwait(false);
         }
         catch (HubException ex) when (ServerRefusal.FromHubError(ex.Message) is { } refusal)
         {
             throw refusal;
         }
     }
+
+    public Task<NoteHistory> HistoryAsync(string key, CancellationToken cancellationToken) =>
+        InvokeAsync<NoteHistory>("History", [key], cancellationToken);
+
+    public Task<NoteSync.Shared.Protocol.NoteVersion> VersionAsync(string key, long timestamp, string deviceId, CancellationToken cancellationToken) =>
+        InvokeAsync<NoteSync.Shared.Protocol.NoteVersion>("Version", [key, timestamp, deviceId], cancellationToken);
+
+    public Task<TrashList> TrashAsync(CancellationToken cancellationToken) =>
+        InvokeAsync<TrashList>("Trash", [], cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -85,7 +85,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "UploadStallTimeout must be positive, or Timeout.InfiniteTimeSpan");
         }
 
-        _polling = new PollingTransport(new Uri(_baseUri, $"{options.PollPath}?device_id={Uri.EscapeDataString(config.DeviceId)}"), GetTokenAsync, _progress);
+        _polling = new PollingTransport(new Uri(_baseUri, options.PollPath.TrimEnd('/')), config.DeviceId, GetTokenAsync, _progress);
         _sizer = new PushSizer(options, config.DeviceId);
         _store = new LocalStore(options.DataDirectory);
         _store.LoadReplica(_replica);
