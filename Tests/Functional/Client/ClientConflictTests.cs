@@ -49,10 +49,16 @@ public sealed class ClientConflictTests
                 Assert.Equal("b's plan", client.Get("plans.md"));
             }
 
-            lock (conflictsSeenByA)
-            {
-                Assert.Contains(conflictsSeenByA, c => c.Path == "plans.md" && c.IsConflict);
-            }
+            // The event is raised once the frame is stored and applied, so it may follow GetConflicts by a moment.
+            await ClientKit.WaitUntilAsync(
+                () =>
+                {
+                    lock (conflictsSeenByA)
+                    {
+                        return conflictsSeenByA.Any(c => c.Path == "plans.md" && c.IsConflict);
+                    }
+                },
+                "a to raise the conflict");
 
             // The conflict survives a restart of b (its write set is stored, not just the winner).
             await b.DisposeAsync();
