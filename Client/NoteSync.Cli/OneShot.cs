@@ -55,6 +55,7 @@ internal static class OneShot
         // a delete among them may be what makes room, so the refusal ends the run only once they are queued.
         var pulledDespiteQuota = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var judged = 0;
+        var refusalsSinceJudged = 0;
         client.StatusChanged += (_, s) =>
         {
             if (s.State == ConnectionState.StoreFailed)
@@ -68,6 +69,12 @@ internal static class OneShot
             else if (s.State == ConnectionState.QuotaExceeded && push && Volatile.Read(ref judged) == 0)
             {
                 pulledDespiteQuota.TrySetResult();
+            }
+            else if (s.State == ConnectionState.QuotaExceeded && push && Interlocked.Increment(ref refusalsSinceJudged) == 1)
+            {
+                // The first refusal after the edits were queued may answer a push sent before they were
+                // (the queue of the last run): the client sends again at once with them, a delete among them
+                // perhaps making room. The next refusal is of a push that held them.
             }
             else if (s.State == ConnectionState.QuotaExceeded)
             {
