@@ -26,7 +26,7 @@ export function renderConflict(state, conflict, changedWhileTyping) {
   $("conflict-view").dataset.kind = conflict ? "conflict" : kept.length > 0 ? "kept" : show ? "typing" : "";
   $("editor-badge").hidden = !show;
   $("editor-badge").textContent = conflict ? "Conflict" : "Kept copy";
-  if (!show) { page.mergeMode = false; return; }
+  if (!show) { page.mergeMode = false; $("merge-hint").hidden = true; return; }
   $("conflict-intro").textContent = conflict
     ? "Two devices edited this note without seeing each other's edit. Choose what it should say:"
     : changedWhileTyping
@@ -69,12 +69,26 @@ async function resolve(value) {
 async function editMerge() {
   // Text being typed is one of the versions to merge: stored first, it is the shown one.
   await flushEditor();
-  const versions = versionsOf(page.selected, page.store.entries.get(page.selected)).filter(w => w.value !== null);
+  const key = page.selected;
+  const versions = versionsOf(key, page.store.entries.get(key)).filter(w => w.value !== null);
+  // The server's line merge from the version both edits came from (docs/protocol.md §2.3), markers where
+  // they overlap; without one (offline, or no common version in its history) the texts one after another.
+  const suggested = versions.length === 2 ? await mergeSuggestion(key) : null;
+  if (page.selected !== key) return;
   page.mergeMode = true;
   page.dirty = true;
-  $("content").value = versions.map(w => w.value).join("\n\n");
+  $("content").value = suggested ?? versions.map(w => w.value).join("\n\n");
+  $("merge-hint").hidden = suggested === null;
   $("content").focus();
   renderSaveState();
+}
+
+async function mergeSuggestion(key) {
+  try {
+    return (await page.client.merge(key)).value;
+  } catch {
+    return null;
+  }
 }
 
 async function keepBoth() {

@@ -113,6 +113,12 @@ export class SyncClient {
   /** One version of `key` and its text: {version, value}. Refused with code "not_found" when the history does not hold it. */
   version(key, timestamp, deviceId) { return this.#askHistory("version", { key, timestamp, version_device_id: deviceId }); }
 
+  /**
+   * The server's line merge of `key`'s two heads ({clean, value, base}: `value` has git-style markers where
+   * the edits overlap). Refused with code "not_found" when they are not two texts with a common version.
+   */
+  merge(key) { return this.#askHistory("merge", { key }); }
+
   /** The deleted notes, newest deletion first ({key, deleted_at, deleted, last?}). */
   async trash() { return (await this.#askHistory("trash", {})).notes; }
 
