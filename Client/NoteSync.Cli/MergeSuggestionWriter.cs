@@ -15,6 +15,10 @@ internal static class MergeSuggestionWriter
     /// <summary>Fetches the suggestion, writes it over the note file and returns the line to print.</summary>
     public static async Task<string> WriteAsync(NoteTarget target, string? token, CancellationToken cancellationToken)
     {
+        // A running sync would send the file the moment it changes, markers and all, and that edit names both
+        // heads: the conflict would be "resolved" with the unfinished merge on every device.
+        using var held = FolderLock.TryAcquire(target.Layout)
+            ?? throw new CliException(ExitCodes.Locked, $"a sync is running on {target.Layout.Root}: it would send the unfinished merge at once; stop it, run resolve --merge, finish the file, then sync");
         var merge = await ServerReads.RunAsync(target.Layout, token, async (client, ct) =>
         {
             try

@@ -51,4 +51,22 @@ public sealed class CliMergeTests
         Assert.Contains("other.md has no merge to suggest: it is not in conflict", noConflict.Stderr, StringComparison.Ordinal);
         Assert.Equal("no conflict", CliKit.ReadNote(folder.Path, "other.md"));
     }
+
+    [Fact]
+    public async Task ResolveMergeBesideARunningSyncIsRefusedAndTheFileLeftAlone()
+    {
+        // Arrange: a folder whose sync runs.
+        await using var server = await InProcessServer.StartAsync();
+        using var folder = new TempDirectory();
+        CliKit.WriteNote(folder.Path, "trip.md", Trip);
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+
+        // Act
+        var refused = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "trip.md"), "--merge"]);
+
+        // Assert: exit 5 (the folder is locked) with the reason; the note untouched.
+        Assert.Equal(5, refused.Exit);
+        Assert.Contains("a sync is running on", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(Trip, CliKit.ReadNote(folder.Path, "trip.md"));
+    }
 }
