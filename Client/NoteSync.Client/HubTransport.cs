@@ -94,6 +94,9 @@ internal sealed class HubTransport : ISyncTransport
     public Task<NoteSync.Shared.Protocol.NoteVersion> VersionAsync(string key, long timestamp, string deviceId, CancellationToken cancellationToken) =>
         InvokeAsync<NoteSync.Shared.Protocol.NoteVersion>("Version", [key, timestamp, deviceId], cancellationToken);
 
+    public Task<MergeSuggestion> MergeAsync(string key, CancellationToken cancellationToken) =>
+        InvokeAsync<MergeSuggestion>("Merge", [key], cancellationToken);
+
     public Task<TrashList> TrashAsync(CancellationToken cancellationToken) =>
         InvokeAsync<TrashList>("Trash", [], cancellationToken);
 

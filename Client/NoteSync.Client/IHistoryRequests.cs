@@ -15,6 +15,9 @@ internal interface IHistoryRequests
     /// <summary>One version of the note with its text.</summary>
     Task<NoteSync.Shared.Protocol.NoteVersion> VersionAsync(string key, long timestamp, string deviceId, CancellationToken cancellationToken);
 
+    /// <summary>The line merge of the note's two heads, with markers where they overlap.</summary>
+    Task<MergeSuggestion> MergeAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>The space's deleted notes, newest deletion first.</summary>
     Task<TrashList> TrashAsync(CancellationToken cancellationToken);
 }

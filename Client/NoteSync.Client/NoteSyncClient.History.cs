@@ -4,7 +4,7 @@ using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
-// The server's history of notes (docs/protocol.md §4.13): versions, one version's text, the trash; and
+// The server's history of notes (docs/protocol.md §4.13): versions, one version's text, a merge of two heads, the trash; and
 // restoring, which is an ordinary local write.
 public sealed partial class NoteSyncClient
 {
@@ -37,6 +37,23 @@ public sealed partial class NoteSyncClient
         ArgumentException.ThrowIfNullOrEmpty(deviceId);
         var version = await RequestAsync((t, ct) => t.VersionAsync(key, timestamp, deviceId, ct), cancellationToken).ConfigureAwait(false);
         return version.Value;
+    }
+
+    /// <summary>
+    /// A suggested merge of the note at <paramref name="path"/> while it is in conflict: the server's line merge of
+    /// its two heads from the version both were edited from, with git-style markers (<c>&lt;&lt;&lt;&lt;&lt;&lt;&lt;</c>,
+    /// <c>=======</c>, <c>&gt;&gt;&gt;&gt;&gt;&gt;&gt;</c>) where the edits overlap. Nothing is written: the finished
+    /// text is the caller's to write (<see cref="PutAsync"/> writes it as an edit of both heads the replica holds).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The note is not two heads of text with a common version in the server's history.</exception>
+    /// <exception cref="ServerUnreachableException">The server could not be reached or did not answer in time.</exception>
+    /// <exception cref="TokenRefusedException">The server refused the token.</exception>
+    /// <exception cref="NotSupportedException">The server predates merge requests.</exception>
+    public async Task<MergeSuggestionResult> GetMergeSuggestionAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var key = HistoryKeyOf(path);
+        var merge = await RequestAsync((t, ct) => t.MergeAsync(key, ct), cancellationToken).ConfigureAwait(false);
+        return new MergeSuggestionResult(merge.Clean, merge.Value);
     }
 
     /// <summary>The space's deleted notes, newest deletion first, as many as the server lists (<c>NoteSync:History:TrashNotesListed</c>).</summary>

@@ -9,7 +9,7 @@ namespace NoteSync.Client;
 
 /// <summary>
 /// <c>POST /sync</c> (docs/protocol.md §6): one request per push, nothing between them; and the history requests
-/// as <c>GET /sync/history</c>, <c>/sync/version</c>, <c>/sync/trash</c> under the same path.
+/// as <c>GET /sync/history</c>, <c>/sync/version</c>, <c>/sync/merge</c>, <c>/sync/trash</c> under the same path.
 /// </summary>
 internal sealed class PollingTransport(Uri pollUri, string deviceId, Func<CancellationToken, ValueTask<string?>> token, TransferProgress progress) : ISyncTransport
 {
@@ -39,6 +39,9 @@ internal sealed class PollingTransport(Uri pollUri, string deviceId, Func<Cancel
             $"version?device_id={_device}&key={Uri.EscapeDataString(key)}&timestamp={timestamp.ToString(CultureInfo.InvariantCulture)}&version_device_id={Uri.EscapeDataString(deviceId)}",
             NoteSyncJsonContext.Default.NoteVersion,
             cancellationToken);
+
+    public Task<MergeSuggestion> MergeAsync(string key, CancellationToken cancellationToken) =>
+        GetAsync($"merge?device_id={_device}&key={Uri.EscapeDataString(key)}", NoteSyncJsonContext.Default.MergeSuggestion, cancellationToken);
 
     public Task<TrashList> TrashAsync(CancellationToken cancellationToken) =>
         GetAsync($"trash?device_id={_device}", NoteSyncJsonContext.Default.TrashList, cancellationToken);

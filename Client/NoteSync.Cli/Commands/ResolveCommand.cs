@@ -8,6 +8,7 @@ namespace NoteSync.Cli.Commands;
 /// <c>notesync resolve &lt;path&gt; --keep mine|theirs|&lt;file&gt;</c>. With a sync running on the folder, the
 /// request is handed to it (<see cref="ResolveRequests"/>), which resolves and pushes at once; without
 /// one, it is resolved in the folder's store and goes up with the next sync or push.
+/// <c>resolve &lt;path&gt; --merge</c> instead writes the server's merge into the note file (<see cref="MergeSuggestionWriter"/>).
 /// </summary>
 internal static class ResolveCommand
 {
@@ -17,14 +18,32 @@ internal static class ResolveCommand
         var keep = new Option<string>("--keep", "-k")
         {
             Description = "Which version becomes the note: mine (this device's), theirs (the other device's; an error when several devices conflict), or a file whose content to keep (e.g. plans.conflict-phone.md or a merge you wrote).",
-            Required = true,
         };
-        var command = new Command("resolve", "Resolve a note in conflict: the chosen content is written with a newer clock, which clears the conflict on every device, and the conflict copies are removed.");
+        var merge = new Option<bool>("--merge", "-m")
+        {
+            Description = "Instead of --keep: write the server's line merge of the two edits into the note file, with git-style markers (<<<<<<< ======= >>>>>>>) where they overlap. Nothing is sent: finish the file, then sync or push (or resolve --keep <file>).",
+        };
+        var token = ServerReads.TokenOption();
+        var command = new Command("resolve", "Resolve a note in conflict: with --keep, the chosen content is written with a newer clock, which clears the conflict on every device, and the conflict copies are removed; with --merge, the server's merge of the two edits is written into the note file for you to finish.");
         command.Arguments.Add(path);
         command.Options.Add(keep);
+        command.Options.Add(merge);
+        command.Options.Add(token);
         command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
             async ct =>
             {
+                var keepValue = result.GetValue(keep);
+                var merging = result.GetValue(merge);
+                if (merging == keepValue is not null)
+                {
+                    throw new CliException(ExitCodes.Usage, merging ? "--merge and --keep cannot be used together: --merge writes a merge to finish, --keep resolves" : "give --keep mine|theirs|<file> or --merge");
+                }
+
+                if (merging)
+                {
+                    return Print(await MergeSuggestionWriter.WriteAsync(NoteTarget.Of(result.GetValue(path)!), result.GetValue(token), ct));
+                }
+
                 var target = Path.GetFullPath(result.GetValue(path)!);
                 var layout = FolderLayout.Find(target) ?? throw new CliException(ExitCodes.Usage, $"{target} is not in a synced folder (no .notesync above it)");
                 var notePath = NotePaths.RelativeOf(layout.Root, target) is { } relative ? NotePaths.Normalized(relative) : null;
@@ -38,7 +57,7 @@ internal static class ResolveCommand
                     throw new CliException(ExitCodes.Usage, $"{target} cannot be a note: {problem}");
                 }
 
-                var resolution = new Resolution(notePath, result.GetValue(keep)!, ReadKeepFile(result.GetValue(keep)!));
+                var resolution = new Resolution(notePath, keepValue!, ReadKeepFile(keepValue!));
                 if (FolderLock.TryAcquire(layout) is not { } held)
                 {
                     var (code, message) = await ResolveRequests.SubmitAsync(layout, resolution, ct);
