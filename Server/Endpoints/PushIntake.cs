@@ -185,30 +185,25 @@ internal sealed class PushIntake(SyncService sync, SyncRateLimits rates, IOption
         {
             answer = OutboundFrame.Of(refused);
         }
-        else if (request.Type == FrameTypes.History)
-        {
-            var (history, error) = await sync.ReadHistoryAsync(identity.Space, request.Key!, rid, cancellationToken).ConfigureAwait(false);
-            answer = history is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(history, NoteSyncJsonContext.Wire.NoteHistory));
-        }
-        else if (request.Type == FrameTypes.Version)
-        {
-            var (version, error) = await sync.ReadVersionAsync(identity.Space, request.Key!, request.Timestamp, request.DeviceId!, rid, cancellationToken).ConfigureAwait(false);
-            answer = version is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(version, NoteSyncJsonContext.Wire.NoteVersion));
-        }
-        else if (request.Type == FrameTypes.Merge)
-        {
-            var (merge, error) = await sync.ReadMergeSuggestionAsync(identity.Space, request.Key!, rid, cancellationToken).ConfigureAwait(false);
-            answer = merge is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(merge, NoteSyncJsonContext.Wire.MergeSuggestion));
-        }
         else
         {
-            var (trash, error) = await sync.ReadTrashAsync(identity.Space, rid, cancellationToken).ConfigureAwait(false);
-            answer = trash is null ? OutboundFrame.Of(error!) : OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(trash, NoteSyncJsonContext.Wire.TrashList));
+            var space = identity.Space;
+            answer = request.Type switch
+            {
+                FrameTypes.History => Frame(await sync.ReadHistoryAsync(space, request.Key!, rid, cancellationToken).ConfigureAwait(false), NoteSyncJsonContext.Wire.NoteHistory),
+                FrameTypes.Version => Frame(await sync.ReadVersionAsync(space, request.Key!, request.Timestamp, request.DeviceId!, rid, cancellationToken).ConfigureAwait(false), NoteSyncJsonContext.Wire.NoteVersion),
+                FrameTypes.Merge => Frame(await sync.ReadMergeSuggestionAsync(space, request.Key!, rid, cancellationToken).ConfigureAwait(false), NoteSyncJsonContext.Wire.MergeSuggestion),
+                _ => Frame(await sync.ReadTrashAsync(space, rid, cancellationToken).ConfigureAwait(false), NoteSyncJsonContext.Wire.TrashList),
+            };
         }
 
         await connection.Session.Outbound.EnqueueAsync(answer).ConfigureAwait(false);
         return true;
     }
+
+    private static OutboundFrame Frame<T>((T? Answer, ErrorFrame? Error) read, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class =>
+        read.Answer is { } answer ? OutboundFrame.OfJson(JsonSerializer.SerializeToUtf8Bytes(answer, type)) : OutboundFrame.Of(read.Error!);
 
     // The device's budget is one, whatever transport it spends it on.
     private ErrorFrame? TakeBudget(DeviceIdentity identity, string? requestId) =>

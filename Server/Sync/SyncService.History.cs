@@ -18,8 +18,7 @@ internal sealed partial class SyncService
 
         try
         {
-            // Heads are kept beyond VersionsPerNote, and a note has at most MaxWritesPerNote of them.
-            var records = await store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken).ConfigureAwait(false);
+            var records = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
             return (new NoteHistory { Key = key, Versions = [.. records.Select(ToWire)], RequestId = requestId }, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -75,6 +74,10 @@ internal sealed partial class SyncService
             return (null, StoreError(ex, requestId));
         }
     }
+
+    // Every version the retention keeps: heads are kept beyond VersionsPerNote, and a note has at most MaxWritesPerNote of them.
+    private Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryRecordsAsync(string space, string key, CancellationToken cancellationToken) =>
+        store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken);
 
     // Keys stored before the key rule are still read (docs/protocol.md §1.4), so only the shape is checked.
     private ErrorFrame? HistoryKeyError(string? key, string? requestId) =>

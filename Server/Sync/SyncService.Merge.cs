@@ -34,7 +34,7 @@ internal sealed partial class SyncService
 
             try
             {
-                if (await MergeOfAsync(space, entry.Key, heads[0], heads[1], cancellationToken).ConfigureAwait(false) is { Clean: true } merged)
+                if (await MergeOfAsync(space, entry.Key, heads[0], heads[1], null, cancellationToken).ConfigureAwait(false) is { Clean: true } merged)
                 {
                     var write = new Write(Math.Max(heads[0].Timestamp, heads[1].Timestamp) + 1, DeviceIds.Merge, merged.Text);
                     (merges ??= []).Add(new KeyedWrite(entry.Key, write, [VersionId.Of(heads[0]), VersionId.Of(heads[1])]));
@@ -76,8 +76,9 @@ internal sealed partial class SyncService
 
         try
         {
+            var history = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
             var heads = new List<Write>(2);
-            foreach (var head in (await store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken).ConfigureAwait(false)).Where(r => r.IsHead))
+            foreach (var head in history.Where(r => r.IsHead))
             {
                 if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
                 {
@@ -86,7 +87,7 @@ internal sealed partial class SyncService
             }
 
             heads.Sort(static (a, b) => Write.CompareHeads(b, a));
-            if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], cancellationToken).ConfigureAwait(false) is { } merged)
+            if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], history, cancellationToken).ConfigureAwait(false) is { } merged)
             {
                 return (new MergeSuggestion
                 {
@@ -110,16 +111,16 @@ internal sealed partial class SyncService
     /// <summary>
     /// The line merge of heads <paramref name="winner"/> and <paramref name="sibling"/> of <paramref name="key"/>
     /// from the newest version both descend from, or null when they are not both text or the history holds
-    /// no such version (with its text).
+    /// no such version (with its text). <paramref name="history"/> is the key's, when the caller has read it already.
     /// </summary>
-    private async Task<MergedText?> MergeOfAsync(string space, string key, Write winner, Write sibling, CancellationToken cancellationToken)
+    private async Task<MergedText?> MergeOfAsync(string space, string key, Write winner, Write sibling, IReadOnlyList<NoteVersionRecord>? history, CancellationToken cancellationToken)
     {
         if (winner.Value is null || sibling.Value is null || string.Equals(winner.Value, sibling.Value, StringComparison.Ordinal))
         {
             return null;
         }
 
-        var history = await store.ReadHistoryAsync(space, key, _history.VersionsPerNote + _maxHeadsPerNote, cancellationToken).ConfigureAwait(false);
+        history ??= await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
         if (CommonOrigin(history, VersionId.Of(winner), VersionId.Of(sibling)) is not { } origin
             || await store.ReadVersionAsync(space, key, origin.Timestamp, origin.DeviceId, cancellationToken).ConfigureAwait(false) is not { Value: { } originText })
         {
