@@ -6,7 +6,8 @@ namespace NoteSync.Cli;
 /// <c>.notesync/index.db</c>: per note file, the SHA-256 of the content last known to match the replica,
 /// with the size and mtime seen then (so a full scan reads only files whose size or mtime moved).
 /// A file whose hash differs from its entry was edited locally; one equal to it is unchanged and
-/// follows the replica. Layout: <c>files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime INTEGER)</c>,
+/// follows the replica. Layout: <c>files(path TEXT PRIMARY KEY, hash TEXT, size INTEGER, mtime INTEGER, base TEXT)</c>
+/// (base: <see cref="IndexEntry.Base"/>),
 /// <c>kept(path TEXT PRIMARY KEY)</c>, the notes with kept copies (<see cref="KeptPaths"/>), and
 /// <c>copies(path TEXT PRIMARY KEY, note TEXT, device TEXT)</c>, the conflict copies this folder made
 /// (<see cref="CopyAt"/>): only those are ever deleted, so a file merely named like one is a note. Tables
@@ -33,6 +34,15 @@ internal sealed class FileIndex : IDisposable
         Execute("PRAGMA synchronous = NORMAL");
         Execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, hash TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL)");
         Execute("CREATE TABLE IF NOT EXISTS kept (path TEXT PRIMARY KEY)");
+        using (var columns = _connection.CreateCommand())
+        {
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('files') WHERE name = 'base'";
+            if ((long)columns.ExecuteScalar()! == 0)
+            {
+                Execute("ALTER TABLE files ADD COLUMN base TEXT");
+            }
+        }
+
         using (var exists = _connection.CreateCommand())
         {
             exists.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'copies'";
@@ -61,11 +71,11 @@ internal sealed class FileIndex : IDisposable
         }
 
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT path, hash, size, mtime FROM files";
+        command.CommandText = "SELECT path, hash, size, mtime, base FROM files";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            _entries[reader.GetString(0)] = new IndexEntry(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3));
+            _entries[reader.GetString(0)] = new IndexEntry(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), IndexEntry.Decode(reader.IsDBNull(4) ? null : reader.GetString(4)));
         }
     }
 
@@ -78,11 +88,12 @@ internal sealed class FileIndex : IDisposable
         _entries[path] = entry;
         using var command = _connection.CreateCommand();
         command.Transaction = _batch;
-        command.CommandText = "INSERT INTO files (path, hash, size, mtime) VALUES ($p, $h, $s, $m) ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime = excluded.mtime";
+        command.CommandText = "INSERT INTO files (path, hash, size, mtime, base) VALUES ($p, $h, $s, $m, $b) ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime = excluded.mtime, base = excluded.base";
         command.Parameters.AddWithValue("$p", path);
         command.Parameters.AddWithValue("$h", entry.Hash);
         command.Parameters.AddWithValue("$s", entry.Size);
         command.Parameters.AddWithValue("$m", entry.MtimeTicks);
+        command.Parameters.AddWithValue("$b", (object?)IndexEntry.Encode(entry.Base) ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 

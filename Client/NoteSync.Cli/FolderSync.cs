@@ -227,8 +227,10 @@ internal sealed class FolderSync
             return ReconcileOutcome.Skipped;
         }
 
-        var replica = client.Get(path);
-        var theirs = replica is null ? null : client.GetVersion(path);
+        // One read of the replica: the text and the versions it is made of.
+        var heads = client.GetHeads(path);
+        var theirs = heads.Count > 0 && heads[0].Value is not null ? heads[0] : null;
+        var replica = theirs?.Value;
         var remote = replica is null ? RemoteState.None : new RemoteState(NoteFiles.Hash(replica), replica.Length == 0, theirs is not null && theirs.DeviceId != deviceId);
         var action = ReconcileDecision.Decide(local?.State, entry?.Hash, remote, new ReconcileMode(push, follow, JudgingEditsMadeUnseen));
         switch (action)
@@ -237,11 +239,21 @@ internal sealed class FolderSync
                 return ReconcileOutcome.None;
 
             case ReconcileAction.RecordFile:
-                index.Set(path, local!.Entry);
+                index.Set(path, local!.Entry with { Base = IndexEntry.BaseOf(heads, replica!) });
                 return ReconcileOutcome.None;
 
             case ReconcileAction.LocalPending:
                 return ReconcileOutcome.LocalPending;
+
+            case ReconcileAction.KeepMineThenFollow when entry?.Base is { Count: > 0 }:
+            case ReconcileAction.KeepTheirsThenPush when entry?.Base is { Count: > 0 }:
+                // Edited from the version the file last held, crossing one written elsewhere: it goes up as an edit
+                // of that version, so the server keeps both on every device, or merges them (docs/protocol.md
+                // §2.3), whatever the clocks; the replica shows the conflict at once, with its copy.
+                await client.PutAsync(path, local!.Text!, entry.Base);
+                index.Set(path, local.Entry with { Base = IndexEntry.BaseOf(client.GetHeads(path), local.Text!) });
+                output.Notice($"{path} was edited here and on {theirs!.DeviceId} since the last sync; both edits are kept: the server merges them, or the note is in conflict on every device");
+                return ReconcileOutcome.Pushed;
 
             case ReconcileAction.KeepMineThenFollow:
                 // Made without seeing theirs, which reached the server first (others may have it already):
@@ -258,7 +270,7 @@ internal sealed class FolderSync
 
             case ReconcileAction.Push:
                 await WriteAsync(path, local!.Text!);
-                index.Set(path, local.Entry);
+                index.Set(path, local.Entry with { Base = _batchWrites is null ? IndexEntry.BaseOf(client.GetHeads(path), local.Text!) : null });
                 output.Detail($"pushed {path}");
                 return ReconcileOutcome.Pushed;
 
@@ -288,7 +300,7 @@ internal sealed class FolderSync
                 return ReconcileOutcome.Pulled;
 
             case ReconcileAction.WriteFile:
-                return WriteReplica(path, full, replica!, local);
+                return WriteReplica(path, full, replica!, local, heads);
 
             default:
                 throw new InvalidOperationException($"no handling for {action}");
@@ -296,7 +308,7 @@ internal sealed class FolderSync
     }
 
     /// <summary>The replica's content into the file, unless it was edited since read (null: decide again).</summary>
-    private ReconcileOutcome? WriteReplica(string path, string full, string replica, LocalFile? local)
+    private ReconcileOutcome? WriteReplica(string path, string full, string replica, LocalFile? local, IReadOnlyList<NoteVersion> heads)
     {
         var bytes = Encoding.UTF8.GetBytes(replica);
         bool wrote;
@@ -316,7 +328,7 @@ internal sealed class FolderSync
         }
 
         var written = new FileInfo(full);
-        index.Set(path, new IndexEntry(NoteFiles.Hash(bytes), written.Length, written.LastWriteTimeUtc.Ticks));
+        index.Set(path, new IndexEntry(NoteFiles.Hash(bytes), written.Length, written.LastWriteTimeUtc.Ticks, IndexEntry.BaseOf(heads, replica)));
         output.Detail($"pulled {path}");
         return ReconcileOutcome.Pulled;
     }
@@ -339,6 +351,16 @@ internal sealed class FolderSync
         if (_batchWrites is { Count: > 0 } writes)
         {
             await client.WriteManyAsync([.. writes]);
+
+            // Each file now holds this device's own version: what a later edit of it is made from.
+            foreach (var (path, text) in writes)
+            {
+                if (text is not null && index.Get(path) is { } entry)
+                {
+                    index.Set(path, entry with { Base = IndexEntry.BaseOf(client.GetHeads(path), text) });
+                }
+            }
+
             writes.Clear();
         }
 

@@ -43,7 +43,7 @@ public sealed partial class NoteSyncClient
     /// A suggested merge of the note at <paramref name="path"/> while it is in conflict: the server's line merge of
     /// its two heads from the version both were edited from, with git-style markers (<c>&lt;&lt;&lt;&lt;&lt;&lt;&lt;</c>,
     /// <c>=======</c>, <c>&gt;&gt;&gt;&gt;&gt;&gt;&gt;</c>) where the edits overlap. Nothing is written: the finished
-    /// text is the caller's to write (<see cref="PutAsync"/> writes it as an edit of both heads the replica holds).
+    /// text is the caller's to write (<see cref="PutAsync(string, string, CancellationToken)"/> writes it as an edit of both heads the replica holds).
     /// </summary>
     /// <exception cref="KeyNotFoundException">The note is not two heads of text with a common version in the server's history.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be reached or did not answer in time.</exception>
@@ -74,14 +74,14 @@ public sealed partial class NoteSyncClient
 
     /// <summary>
     /// Makes the note at <paramref name="path"/> hold the text of one of its versions again (a delete deletes it):
-    /// fetches it, then writes it as <see cref="PutAsync"/> (or <see cref="DeleteAsync"/>) would, an edit of the
+    /// fetches it, then writes it as <see cref="PutAsync(string, string, CancellationToken)"/> (or <see cref="DeleteAsync"/>) would, an edit of the
     /// versions the replica holds, queued offline-safely and synced like any edit. Returns the text written, null for a delete.
     /// </summary>
     /// <remarks>
     /// The write replaces what the replica holds: sync first (<see cref="SyncNowAsync"/>) so that it holds what the
     /// server does, or a version written elsewhere meanwhile stays beside the restore as a conflict.
     /// </remarks>
-    /// <exception cref="ArgumentException">The path cannot be written (see <see cref="PutAsync"/>).</exception>
+    /// <exception cref="ArgumentException">The path cannot be written (see <see cref="PutAsync(string, string, CancellationToken)"/>).</exception>
     /// <exception cref="KeyNotFoundException">The server's history holds no such version.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be reached or did not answer in time; nothing was written.</exception>
     /// <exception cref="TokenRefusedException">The server refused the token.</exception>
@@ -98,7 +98,7 @@ public sealed partial class NoteSyncClient
     /// Takes the note at <paramref name="path"/> out of the server's trash: writes the last text it had (the trash
     /// entry's <see cref="TrashedNote.Last"/>) as <see cref="RestoreAsync"/> does. Returns that text.
     /// </summary>
-    /// <exception cref="ArgumentException">The path cannot be written (see <see cref="PutAsync"/>).</exception>
+    /// <exception cref="ArgumentException">The path cannot be written (see <see cref="PutAsync(string, string, CancellationToken)"/>).</exception>
     /// <exception cref="KeyNotFoundException">The trash lists no note at that path, or its history kept none of its text.</exception>
     /// <exception cref="ServerUnreachableException">The server could not be reached or did not answer in time; nothing was written.</exception>
     /// <exception cref="TokenRefusedException">The server refused the token.</exception>

@@ -27,6 +27,21 @@ public sealed partial class NoteSyncClient
         }
     }
 
+    /// <summary>
+    /// The note's heads (docs/protocol.md §2): the winning write first, then every other version nobody has replaced
+    /// yet (conflict siblings, and versions holding the winner's value); empty when the replica has never seen the
+    /// note. One consistent read: the text and the versions it is made of. A caller editing the text outside this
+    /// library keeps their ids and hands them to <see cref="PutAsync(string, string, IReadOnlyList{NoteVersionId}, CancellationToken)"/>.
+    /// </summary>
+    public IReadOnlyList<NoteVersion> GetHeads(string path)
+    {
+        var key = ReadKeyOf(path);
+        lock (_gate)
+        {
+            return _replica.Get(key) is { } state ? [.. state.Writes.ToArray().Select(ToVersion)] : [];
+        }
+    }
+
     /// <summary>The paths of existing (not deleted) notes starting with <paramref name="prefix"/>, sorted ordinally.</summary>
     public IReadOnlyList<string> List(string prefix = "")
     {

@@ -9,9 +9,9 @@ namespace NoteSync.Client;
 // follows; refused writes set aside.
 public sealed partial class NoteSyncClient
 {
-    private void WriteLocal(string path, string? value, long? forcedTimestamp) => WriteLocal([(KeyOf(path), value, forcedTimestamp)]);
+    private void WriteLocal(string path, string? value, long? forcedTimestamp) => WriteLocal([new LocalWrite(KeyOf(path), value, forcedTimestamp, null)]);
 
-    private void WriteLocal(IReadOnlyList<(string Key, string? Value, long? ForcedTimestamp)> writes)
+    private void WriteLocal(IReadOnlyList<LocalWrite> writes)
     {
         if (writes.Count == 0)
         {
@@ -21,9 +21,9 @@ public sealed partial class NoteSyncClient
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            foreach (var (_, _, forced) in writes)
+            foreach (var write in writes)
             {
-                if (forced is { } f)
+                if (write.ForcedTimestamp is { } f)
                 {
                     ArgumentOutOfRangeException.ThrowIfLessThan(f, 1);
                     ArgumentOutOfRangeException.ThrowIfGreaterThan(f, ProtocolLimits.MaxTimestamp);
@@ -33,7 +33,7 @@ public sealed partial class NoteSyncClient
             // States as they will be after each write, a key written twice seeing its first write.
             var after = new Dictionary<string, EntryState>(StringComparer.Ordinal);
             var stored = new List<(string Key, Write Write, IReadOnlyList<VersionId>? Base, EntryState State)>(writes.Count);
-            foreach (var (key, value, forced) in writes)
+            foreach (var (key, value, forced, editedFrom) in writes)
             {
                 var before = after.TryGetValue(key, out var pending) ? pending : _replica.Get(key);
                 long timestamp;
@@ -44,15 +44,22 @@ public sealed partial class NoteSyncClient
                 }
                 else
                 {
-                    // The clock has observed every timestamp applied, so a tick beats the entry (and its conflict).
+                    // The clock has observed every timestamp applied, so a tick beats the entry (and its conflict),
+                    // and every version a caller's base names (a base names only older versions, §4.2).
                     _clock.Observe(before?.Timestamp ?? 0);
+                    foreach (var named in editedFrom ?? [])
+                    {
+                        _clock.Observe(named.Timestamp);
+                    }
+
                     timestamp = _clock.Tick();
                 }
 
-                // An edit of every head this replica holds (docs/protocol.md §2.2): it replaces them and nothing
-                // else, so a version written elsewhere that this device has not seen stays beside it as a conflict.
+                // An edit of every head this replica holds (docs/protocol.md §2.2), unless the caller says what it was
+                // edited from: it replaces them and nothing else, so a version written elsewhere that this device has
+                // not seen stays beside it as a conflict.
                 var write = new Write(timestamp, _config.DeviceId, value);
-                var @base = WriteBase.Of(before, timestamp);
+                var @base = editedFrom ?? WriteBase.Of(before, timestamp);
                 var state = @base is null
                     ? LwwMerge.Merge(before, write, out _)
                     : LwwMerge.Merge(before, write, [.. @base], out _);

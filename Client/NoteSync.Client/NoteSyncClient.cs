@@ -10,7 +10,7 @@ namespace NoteSync.Client;
 /// <summary>
 /// An offline-first NoteSync device. Notes are addressed by <b>path</b> (<c>inbox/todo.md</c>); the key on
 /// the wire is <c>note:&lt;path&gt;</c>. Writes land in the local SQLite store (replica, clock, cursor and
-/// outbox) before <see cref="PutAsync"/> returns; one background loop, started by <see cref="Start"/>,
+/// outbox) before <see cref="PutAsync(string, string, CancellationToken)"/> returns; one background loop, started by <see cref="Start"/>,
 /// pushes the outbox in order and applies what the server sends, over the SignalR hub when
 /// <see cref="SyncConfig.EnableWebSocket"/> (falling back to polling when the WebSocket cannot be had) or
 /// by polling <c>POST /sync</c>. Thread-safe.
@@ -214,6 +214,24 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
         return WriteAsync(path, value, cancellationToken);
     }
 
+    /// <summary>
+    /// Writes <paramref name="value"/> to the note at <paramref name="path"/> as an edit of the versions in
+    /// <paramref name="editedFrom"/>: the heads the note had when the edit began (<see cref="GetHeads"/> then),
+    /// for a text edited outside this library, such as a file on disk while no sync ran. It replaces those
+    /// versions and nothing else, so a version the replica has received since, which the edit did not see, stays
+    /// beside it as a conflict, or is merged with it by the server (docs/protocol.md §2.3), whatever the clocks.
+    /// </summary>
+    /// <exception cref="ArgumentException">More than <see cref="ProtocolLimits.MaxBaseVersions"/> versions, or one
+    /// that cannot name a write (a timestamp out of range, an invalid device id).</exception>
+    public Task PutAsync(string path, string value, IReadOnlyList<NoteVersionId> editedFrom, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var @base = WriteBase.Named(editedFrom, nameof(editedFrom));
+        cancellationToken.ThrowIfCancellationRequested();
+        WriteLocal([new LocalWrite(KeyOf(path), value, null, @base)]);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Deletes the note at <paramref name="path"/> (a tombstone that syncs like any write).</summary>
     public Task DeleteAsync(string path, CancellationToken cancellationToken = default) => WriteAsync(path, null, cancellationToken);
 
@@ -229,7 +247,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     public Task ResolveAsync(string path, string? value, CancellationToken cancellationToken = default) => WriteAsync(path, value, cancellationToken);
 
     /// <summary>
-    /// Writes several notes in order (a null value deletes), as <see cref="PutAsync"/> and
+    /// Writes several notes in order (a null value deletes), as <see cref="PutAsync(string, string, CancellationToken)"/> and
     /// <see cref="DeleteAsync"/> would one by one, but in one local transaction: one disk flush for all,
     /// so thousands of notes (a folder's first upload) go into the outbox in well under a second. Every
     /// path is checked first; a bad one throws <see cref="ArgumentException"/> and nothing is written.
@@ -238,7 +256,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(writes);
         cancellationToken.ThrowIfCancellationRequested();
-        WriteLocal([.. writes.Select(w => (KeyOf(w.Key), w.Value, (long?)null))]);
+        WriteLocal([.. writes.Select(w => new LocalWrite(KeyOf(w.Key), w.Value, null, null))]);
         return Task.CompletedTask;
     }
 

@@ -1,3 +1,4 @@
+using NoteSync.Shared;
 using NoteSync.Shared.Crdt;
 using NoteSync.Shared.Protocol;
 
@@ -65,6 +66,42 @@ internal static class WriteBase
         }
 
         return Bounded(folded);
+    }
+
+    /// <summary>
+    /// The base a caller names (<see cref="NoteSyncClient.PutAsync(string, string, IReadOnlyList{NoteVersionId}, CancellationToken)"/>),
+    /// checked as the server checks a push's (docs/protocol.md §4.2), so a bad name is refused here and never
+    /// reaches the outbox; a version named twice is named once.
+    /// </summary>
+    public static IReadOnlyList<VersionId> Named(IReadOnlyList<NoteVersionId> editedFrom, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(editedFrom, paramName);
+        var named = new List<VersionId>(editedFrom.Count);
+        foreach (var version in editedFrom)
+        {
+            if (version is null || version.Timestamp < 1 || version.Timestamp >= ProtocolLimits.MaxTimestamp)
+            {
+                throw new ArgumentException($"a version the edit was made from must have a timestamp from 1 to {ProtocolLimits.MaxTimestamp - 1}: {version}", paramName);
+            }
+
+            if (DeviceIds.Check(version.DeviceId) is { } error)
+            {
+                throw new ArgumentException($"a version the edit was made from names device '{PrintableText.Escape(version.DeviceId)}', which {error}", paramName);
+            }
+
+            var id = new VersionId(version.Timestamp, version.DeviceId);
+            if (!named.Contains(id))
+            {
+                named.Add(id);
+            }
+        }
+
+        if (named.Count > ProtocolLimits.MaxBaseVersions)
+        {
+            throw new ArgumentException($"an edit may be made from at most {ProtocolLimits.MaxBaseVersions} versions, not {named.Count}", paramName);
+        }
+
+        return named;
     }
 
     /// <summary>The base as a push carries it.</summary>

@@ -52,7 +52,7 @@ public sealed class CliConflictTests
     }
 
     [Fact]
-    public async Task EditOnTheTrainThatLosesToANewerEditElsewhereIsKeptBesideTheNote()
+    public async Task EditOnTheTrainCrossingANewerEditElsewhereIsKeptBesideItOnEveryDevice()
     {
         // Arrange: the laptop's folder is in sync, then its sync stops (the lid closes).
         await using var server = await InProcessServer.StartAsync();
@@ -67,25 +67,30 @@ public sealed class CliConflictTests
             Assert.Equal(130, await first.WaitForExitAsync());
         }
 
-        // Act: the laptop edits offline; the phone writes a newer version (a higher clock) that reaches the server first.
+        // Act: the laptop edits offline; the phone writes a version with a far higher clock that reaches the server first.
         CliKit.WriteNote(folder.Path, "shared.md", "laptop's edit on the train");
         await phone.WriteWithTimestampAsync("shared.md", "phone's edit", 1000);
         await phone.SyncBoundedAsync();
         await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
 
-        // Assert: LWW shows the phone's version, and the laptop's is kept beside it, said and listed.
-        await CliKit.WaitForFileAsync(folder.Path, "shared.md", "phone's edit");
-        Assert.Equal("laptop's edit on the train", CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
-        await cli.WaitForStderrAsync("conflict: shared.md: this device's edit crossed a newer one from phone");
-        await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
-        Assert.Equal("shared.md  shared.conflict-laptop.md", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout.Trim());
-
-        // Keeping mine puts the train edit back everywhere and removes the copy.
-        var resolved = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "shared.md"), "--keep", "mine"]);
-        Assert.True(resolved.Exit == 0, resolved.Stderr);
-        await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "laptop's edit on the train", "the phone to get the resolution");
+        // Assert: neither saw the other, so both are kept on every device whatever the clocks: the laptop's edit
+        // goes up as an edit of v1, above the phone's clock, and the phone's is kept beside it, said and listed.
+        await CliKit.WaitForFileAsync(folder.Path, "shared.conflict-phone.md", "phone's edit");
         Assert.Equal("laptop's edit on the train", CliKit.ReadNote(folder.Path, "shared.md"));
-        Assert.Null(CliKit.ReadNote(folder.Path, "shared.conflict-laptop.md"));
+        await cli.WaitForStderrAsync("shared.md was edited here and on phone since the last sync; both edits are kept");
+        await ClientKit.WaitUntilAsync(() => phone.GetConflicts().Count == 1, "the phone to see the conflict");
+        var conflict = Assert.Single(phone.GetConflicts());
+        Assert.Equal(("laptop's edit on the train", "laptop"), (conflict.Winner.Value, conflict.Winner.DeviceId));
+        Assert.Equal("phone's edit", Assert.Single(conflict.Siblings).Value);
+        await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
+        Assert.Equal("shared.md  shared.conflict-phone.md", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout.Trim());
+
+        // Keeping theirs puts the phone's edit in the note everywhere and removes the copy.
+        var resolved = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "shared.md"), "--keep", "theirs"]);
+        Assert.True(resolved.Exit == 0, resolved.Stderr);
+        await ClientKit.WaitUntilAsync(() => phone.Get("shared.md") == "phone's edit" && phone.GetConflicts().Count == 0, "the phone to get the resolution");
+        await CliKit.WaitForFileAsync(folder.Path, "shared.md", "phone's edit");
+        await CliKit.WaitForFileAsync(folder.Path, "shared.conflict-phone.md", null);
         Assert.Equal("", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout);
     }
 
