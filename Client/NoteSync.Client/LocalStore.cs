@@ -356,13 +356,13 @@ internal sealed class LocalStore : IDisposable
         if (step.Reupload is { } reupload)
         {
             // The reset is over: what the server sent is no longer needed, the re-uploads are queued in the same commit.
-            // They go without base: each puts a write of the replica back as it was, it is not an edit.
+            // Each puts a write of the replica back as it was, naming the server's versions it had replaced here.
             Run(tx, "DELETE FROM reset_seen");
             Run(tx, "DELETE FROM reset_seen_replaced");
             SaveMeta(tx, "reset", 0);
-            foreach (var (key, write) in reupload)
+            foreach (var (key, write, @base) in reupload)
             {
-                Run(tx, "INSERT INTO outbox (key, value, timestamp, reupload) VALUES ($key, $value, $ts, 1)", ("$key", key), ("$value", write.Value), ("$ts", write.Timestamp));
+                Run(tx, "INSERT INTO outbox (key, value, timestamp, reupload, base) VALUES ($key, $value, $ts, 1, $base)", ("$key", key), ("$value", write.Value), ("$ts", write.Timestamp), ("$base", EncodeVersions(@base)));
             }
 
             return;
@@ -471,4 +471,4 @@ internal readonly record struct EpochUpdate(string? Epoch);
 /// records dropped), the states the frame brought (<see cref="Seen"/>), and on its last frame the
 /// re-uploads (<see cref="Reupload"/>), queued as the reset ends.
 /// </summary>
-internal sealed record ResetStep(bool Begin, IReadOnlyList<(string Key, EntryState State)> Seen, IReadOnlyList<(string Key, Write Write)>? Reupload);
+internal sealed record ResetStep(bool Begin, IReadOnlyList<(string Key, EntryState State)> Seen, IReadOnlyList<(string Key, Write Write, IReadOnlyList<VersionId>? Base)>? Reupload);

@@ -1,4 +1,5 @@
 using NoteSync.Shared.Crdt;
+using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Client;
 
@@ -16,14 +17,19 @@ internal static class ReuploadPlan
     /// values. Ordered by timestamp (then key, then the replica's best-first order), because each push
     /// raises the restored clock for the next and so keeps later re-uploads within the clock bound.
     /// </summary>
-    public static List<(string Key, Write Write)> Compute(IReadOnlyDictionary<string, EntryState> replica, IReadOnlyDictionary<string, EntryState> sent)
+    /// <remarks>
+    /// Each write goes with the base <see cref="BaseOf"/> gives: the server's versions it had replaced here, so it
+    /// replaces them there and nothing else; a version written since the restore without seeing it stays beside it.
+    /// </remarks>
+    public static List<(string Key, Write Write, IReadOnlyList<VersionId>? Base)> Compute(IReadOnlyDictionary<string, EntryState> replica, IReadOnlyDictionary<string, EntryState> sent)
     {
         ArgumentNullException.ThrowIfNull(replica);
         ArgumentNullException.ThrowIfNull(sent);
-        var writes = new List<(string Key, Write Write, int Rank)>();
+        var writes = new List<(string Key, Write Write, IReadOnlyList<VersionId>? Base, int Rank)>();
         foreach (var (key, mine) in replica)
         {
-            if (!ServerLacks(mine, sent.GetValueOrDefault(key)))
+            var theirs = sent.GetValueOrDefault(key);
+            if (!ServerLacks(mine, theirs))
             {
                 continue;
             }
@@ -31,7 +37,7 @@ internal static class ReuploadPlan
             var rank = 0;
             foreach (var w in mine.Writes)
             {
-                writes.Add((key, w, rank++));
+                writes.Add((key, w, BaseOf(mine, theirs, w), rank++));
             }
         }
 
@@ -46,7 +52,28 @@ internal static class ReuploadPlan
             var byKey = string.CompareOrdinal(a.Key, b.Key);
             return byKey != 0 ? byKey : a.Rank.CompareTo(b.Rank);
         });
-        return [.. writes.Select(w => (w.Key, w.Write))];
+        return [.. writes.Select(w => (w.Key, w.Write, w.Base))];
+    }
+
+    /// <summary>
+    /// The base of re-uploading <paramref name="write"/>: the heads of <paramref name="theirs"/> (the server's state,
+    /// null when it lacks the key: <c>[]</c>) that <paramref name="mine"/> counts replaced and that are older than the
+    /// write (a base names only older versions, docs/protocol.md §4.2). Null (the timestamp rule) when they are
+    /// more than a base may name.
+    /// </summary>
+    internal static IReadOnlyList<VersionId>? BaseOf(EntryState mine, EntryState? theirs, in Write write)
+    {
+        var named = new List<VersionId>();
+        foreach (var head in theirs is null ? [] : theirs.Writes)
+        {
+            var id = VersionId.Of(head);
+            if (head.Timestamp < write.Timestamp && mine.Replaced.Covers(head) && !named.Contains(id))
+            {
+                named.Add(id);
+            }
+        }
+
+        return named.Count <= ProtocolLimits.MaxBaseVersions ? named : null;
     }
 
     /// <summary>True when the server's state (<paramref name="theirs"/>, null when not sent) is missing something of <paramref name="mine"/>.</summary>

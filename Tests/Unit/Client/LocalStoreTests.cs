@@ -168,7 +168,7 @@ public sealed class LocalStoreTests
             Assert.True(seen.Get("note:theirs")!.IsExactly(new Write(3, "other", "from the server")));
 
             // The last page: the re-uploads join the outbox behind the edit, and the record is dropped.
-            store.ApplyFrame([], clock: 9, lastAck: 3, ackedUpToId: null, reset: new ResetStep(false, [], [("note:lost", new Write(2, "other", "lost"))]));
+            store.ApplyFrame([], clock: 9, lastAck: 3, ackedUpToId: null, reset: new ResetStep(false, [], [("note:lost", new Write(2, "other", "lost"), null)]));
             Assert.False(store.ResetInProgress());
             Assert.Equal(["my edit", "lost"], store.ReadOutbox(10, long.MaxValue, _ => 1).Items.Select(o => o.Value));
 

@@ -9,12 +9,18 @@ public sealed class ReuploadPlanTests
     private static Dictionary<string, EntryState> Map(params (string Key, Write[] Writes)[] entries) =>
         entries.ToDictionary(e => e.Key, e => EntryState.OfWrites(e.Writes), StringComparer.Ordinal);
 
+    private static List<(string Key, Write Write)> Writes(IEnumerable<(string Key, Write Write, IReadOnlyList<VersionId>? Base)> plan) =>
+        [.. plan.Select(p => (p.Key, p.Write))];
+
+    private static List<string> Printed(IEnumerable<(string Key, Write Write, IReadOnlyList<VersionId>? Base)> plan) =>
+        [.. plan.Select(p => $"{p.Key} {p.Write} [{(p.Base is null ? "none" : string.Join(",", p.Base))}]")];
+
     [Fact]
     public void KeyTheServerDidNotSendGoesUp()
     {
         var replica = Map(("note:a", [new Write(7, "phone", "kept here")]));
         var plan = ReuploadPlan.Compute(replica, Map());
-        Assert.Equal([("note:a", new Write(7, "phone", "kept here"))], plan);
+        Assert.Equal([("note:a", new Write(7, "phone", "kept here"))], Writes(plan));
     }
 
     [Fact]
@@ -22,7 +28,7 @@ public sealed class ReuploadPlanTests
     {
         var replica = Map(("note:a", [new Write(9, "laptop", "new")]));
         var sent = Map(("note:a", [new Write(4, "laptop", "old")]));
-        Assert.Equal([("note:a", new Write(9, "laptop", "new"))], ReuploadPlan.Compute(replica, sent));
+        Assert.Equal([("note:a", new Write(9, "laptop", "new"))], Writes(ReuploadPlan.Compute(replica, sent)));
     }
 
     [Fact]
@@ -58,7 +64,7 @@ public sealed class ReuploadPlanTests
     {
         var replica = Map(("note:gone", [new Write(12, "phone", null)]));
         var sent = Map(("note:gone", [new Write(3, "phone", "alive")]));
-        Assert.Equal([("note:gone", new Write(12, "phone", null))], ReuploadPlan.Compute(replica, sent));
+        Assert.Equal([("note:gone", new Write(12, "phone", null))], Writes(ReuploadPlan.Compute(replica, sent)));
 
         // A tombstone the server lacks, against a live value at the same timestamp, is a value it lacks.
         var tied = Map(("note:gone", [new Write(12, "laptop", "alive")]));
@@ -90,6 +96,35 @@ public sealed class ReuploadPlanTests
         // A crash between the decision and its commit computes it again from the same durable state.
         var replica = Map(("note:a", [new Write(2, "d", "a")]), ("note:b", [new Write(4, "d", "b"), new Write(4, "e", "c")]));
         var sent = Map(("note:b", [new Write(4, "d", "b")]));
-        Assert.Equal(ReuploadPlan.Compute(replica, sent), ReuploadPlan.Compute(replica, sent));
+        Assert.Equal(Printed(ReuploadPlan.Compute(replica, sent)), Printed(ReuploadPlan.Compute(replica, sent)));
+    }
+
+    [Fact]
+    public void EachWriteNamesTheServersVersionsItHadReplacedHere()
+    {
+        // Lacked: an edit from nothing there. Older: the legacy state replaced everything below it, so it names that.
+        var replica = Map(("note:new", [new Write(7, "phone", "kept here")]), ("note:old", [new Write(9, "laptop", "new")]));
+        var sent = Map(("note:old", [new Write(4, "laptop", "old")]));
+        var plan = ReuploadPlan.Compute(replica, sent).ToDictionary(p => p.Key);
+        Assert.Equal([], plan["note:new"].Base!);
+        Assert.Equal([new VersionId(4, "laptop")], plan["note:old"].Base!);
+    }
+
+    [Fact]
+    public void AVersionWrittenSinceTheRestoreWithoutSeeingTheWriteIsNotNamed()
+    {
+        // Here: the laptop's edit (100) of v1 (10), and the phone's edit of v1 written after the restore (50), which
+        // the reset brought, both heads. The server holds the phone's alone: the re-upload names nothing of it.
+        var phones = new Write(50, "phone", "phone's edit after the restore");
+        var mine = EntryState.OfHeads([new Write(100, "laptop", "laptop's edit"), phones], ReplacedVersions.Of(0, [new VersionId(10, "laptop")]));
+        var theirs = EntryState.OfHeads([phones], ReplacedVersions.Of(0, [new VersionId(10, "laptop")]));
+        var laptops = ReuploadPlan.Compute(new Dictionary<string, EntryState> { ["note:t"] = mine }, new Dictionary<string, EntryState> { ["note:t"] = theirs })
+            .Single(p => p.Write.DeviceId == "laptop");
+        Assert.Equal([], laptops.Base!);
+
+        // Had the laptop's edit seen it (named it, so it is replaced here), it would name it.
+        var seen = EntryState.OfHeads([new Write(100, "laptop", "laptop's edit")], ReplacedVersions.Of(0, [new VersionId(10, "laptop"), new VersionId(50, "phone")]));
+        var plan = ReuploadPlan.Compute(new Dictionary<string, EntryState> { ["note:t"] = seen }, new Dictionary<string, EntryState> { ["note:t"] = theirs });
+        Assert.Equal([new VersionId(50, "phone")], Assert.Single(plan).Base!);
     }
 }
