@@ -18,6 +18,7 @@ export async function openHistory() {
   const key = page.selected;
   const mine = ++opening;
   $("history-panel").hidden = false;
+  $("editor-pane").classList.add("history-open");
   $("history").setAttribute("aria-expanded", "true");
   $("history-list").replaceChildren();
   $("history-detail").hidden = true;
@@ -41,6 +42,7 @@ export function closeHistory() {
   if (!historyOpen()) return;
   opening++;
   $("history-panel").hidden = true;
+  $("editor-pane").classList.remove("history-open");
   $("history").setAttribute("aria-expanded", "false");
   if ($("history-panel").contains(document.activeElement) || document.activeElement === document.body) $("history").focus();
 }

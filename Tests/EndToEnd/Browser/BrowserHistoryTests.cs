@@ -86,6 +86,66 @@ public sealed class BrowserHistoryTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task AtPhoneWidthTheHistoryListItsDiffAndRestoreFitTheScreen()
+    {
+        // Arrange: on a phone-sized page, v1 by the page, v2 by the laptop, v3 by the page.
+        await using var server = await InProcessServer.StartAsync();
+        await using var laptop = await WsDevice.ConnectAsync(server, "laptop");
+        await laptop.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server, NotePage.Phone);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("trip/packing", V1);
+        await laptop.WaitForValueAsync("note:trip/packing.md", V1);
+        await laptop.EditAsync("note:trip/packing.md", V2);
+        await page.WaitForValueAsync("trip/packing.md", V2);
+        await page.EditAsync("trip/packing.md", V3);
+
+        // Act: open the history and choose the first text.
+        await page.Page.Locator("#history").ClickAsync();
+        var versions = page.Page.Locator(".history-version");
+        await Assertions.Expect(versions).ToHaveCountAsync(4);
+        await versions.Nth(2).ClickAsync();
+        await Assertions.Expect(page.Page.Locator("#history-view .diff-add")).ToHaveTextAsync(["+ charger"]);
+
+        // Assert: without scrolling the page, the list, the diff and Restore are on the screen and nothing covers
+        // them (not the editor under the panel either), and the page is no wider than the screen.
+        var problems = await page.Page.EvaluateAsync<string[]>(
+            """
+            () => {
+              const problems = [];
+              if (document.documentElement.scrollWidth > innerWidth) problems.push(`the page is ${document.documentElement.scrollWidth} px wide on a ${innerWidth} px screen`);
+              if (scrollX !== 0 || scrollY !== 0) problems.push(`the page scrolled to ${scrollX},${scrollY}`);
+              const check = (what, el) => {
+                const r = el.getBoundingClientRect();
+                if (r.width === 0 || r.height === 0) { problems.push(`${what} takes no room`); return; }
+                if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight)
+                  problems.push(`${what} is at ${Math.round(r.left)},${Math.round(r.top)} to ${Math.round(r.right)},${Math.round(r.bottom)}, outside the ${innerWidth}x${innerHeight} screen`);
+                const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                if (!el.contains(hit)) problems.push(`${what} is covered by ${hit?.id || hit?.className || hit?.tagName}`);
+              };
+              check("the newest version", document.querySelectorAll(".history-version")[0]);
+              check("the chosen version", document.querySelector(".history-version[aria-current=true]"));
+              check("the diff", document.getElementById("history-view"));
+              check("the diff's added line", document.querySelector("#history-view .diff-add"));
+              check("the diff's last removed line", [...document.querySelectorAll("#history-view .diff-del")].at(-1));
+              check("Restore", document.getElementById("history-restore"));
+              check("Close", document.getElementById("history-close"));
+              return problems;
+            }
+            """);
+        await page.ScreenshotAsync("history-phone");
+        Assert.True(problems.Length == 0, string.Join("; ", problems));
+
+        // Act 2: restore it.
+        await page.Page.Locator("#history-restore").ClickAsync();
+
+        // Assert 2: the restore is the note, here and on the laptop.
+        await Assertions.Expect(page.Editor).ToHaveValueAsync(V1);
+        await laptop.WaitForValueAsync("note:trip/packing.md", V1);
+        Assert.Empty(page.Errors);
+    }
+
+    [Fact]
     public async Task TheTrashListsDeletedNotesWithWhoAndTheirLastTextAndRestoresOne()
     {
         // Arrange: three notes; the phone deletes one, the page another.

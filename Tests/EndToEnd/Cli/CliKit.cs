@@ -7,7 +7,11 @@ internal static class CliKit
 {
     /// <summary><c>sync &lt;folder&gt;</c> against <paramref name="server"/> with test-friendly retry timing.</summary>
     public static string[] Sync(string folder, ITestServer server, string device, params string[] extra) =>
-        ["sync", folder, "--server", server.BaseUri.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
+        Sync(folder, server.BaseUri, device, extra);
+
+    /// <summary><c>sync &lt;folder&gt;</c> against the server at <paramref name="server"/> (a proxy in front of it, say).</summary>
+    public static string[] Sync(string folder, Uri server, string device, params string[] extra) =>
+        ["sync", folder, "--server", server.ToString(), "--device", device, "--max-retry-ms", "500", .. extra];
 
     /// <summary>A one-shot (<c>push</c> or <c>pull</c>).</summary>
     public static string[] OneShot(string verb, string folder, ITestServer server, string device, params string[] extra) =>
@@ -21,7 +25,11 @@ internal static class CliKit
     public static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(90);
 
     /// <summary>Starts a live sync and waits until it is online.</summary>
-    public static async Task<CliProcess> StartSyncAsync(string folder, ITestServer server, string device, params string[] extra)
+    public static Task<CliProcess> StartSyncAsync(string folder, ITestServer server, string device, params string[] extra) =>
+        StartSyncAsync(folder, server.BaseUri, device, extra);
+
+    /// <summary>Starts a live sync against the server at <paramref name="server"/> and waits until it is online.</summary>
+    public static async Task<CliProcess> StartSyncAsync(string folder, Uri server, string device, params string[] extra)
     {
         var cli = CliProcess.Start(Sync(folder, server, device, extra));
         try
