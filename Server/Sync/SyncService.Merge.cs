@@ -74,38 +74,37 @@ internal sealed partial class SyncService
             return (null, invalid);
         }
 
-        try
-        {
-            var history = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
-            var heads = new List<Write>(2);
-            foreach (var head in history.Where(r => r.IsHead))
+        return await AnswerFromStoreAsync<MergeSuggestion>(
+            space,
+            requestId,
+            async () =>
             {
-                if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
+                var history = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
+                var heads = new List<Write>(2);
+                foreach (var head in history.Where(r => r.IsHead))
                 {
-                    heads.Add(new Write(head.Timestamp, head.DeviceId, text.Value));
+                    if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
+                    {
+                        heads.Add(new Write(head.Timestamp, head.DeviceId, text.Value));
+                    }
                 }
-            }
 
-            heads.Sort(static (a, b) => Write.CompareHeads(b, a));
-            if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], history, cancellationToken).ConfigureAwait(false) is { } merged)
-            {
-                return (new MergeSuggestion
+                heads.Sort(static (a, b) => Write.CompareHeads(b, a));
+                if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], history, cancellationToken).ConfigureAwait(false) is { } merged)
                 {
-                    Key = key,
-                    Clean = merged.Clean,
-                    Value = merged.Text,
-                    Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
-                    RequestId = requestId,
-                }, null);
-            }
+                    return (new MergeSuggestion
+                    {
+                        Key = key,
+                        Clean = merged.Clean,
+                        Value = merged.Text,
+                        Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
+                        RequestId = requestId,
+                    }, null);
+                }
 
-            return (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"{key} is not two edits of text made from a version its history holds", RequestId = requestId });
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.StoreFailed(logger, space, "-", ex);
-            return (null, StoreError(ex, requestId));
-        }
+                return (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"{key} is not two edits of text made from a version its history holds", RequestId = requestId });
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
