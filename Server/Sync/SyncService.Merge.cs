@@ -16,12 +16,12 @@ internal sealed partial class SyncService
     /// both heads as its base, so two nodes that merge the same pair write the same version, and the second
     /// changes nothing. A merge that fails leaves the conflict for a person, as with the setting off.
     /// </summary>
-    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, CancellationToken cancellationToken)
+    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, KeyedWrite[] writes, CancellationToken cancellationToken)
     {
         List<KeyedWrite>? merges = null;
         foreach (var entry in applied.Changed)
         {
-            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine))
+            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine) || !NamesAVersion(writes, entry.Key))
             {
                 continue;
             }
@@ -128,6 +128,12 @@ internal sealed partial class SyncService
 
         return ThreeWayMerge.Merge(originText, winner.Value, sibling.Value, winner.DeviceId, sibling.DeviceId);
     }
+
+    // Whether the push's last write of key (the one in sent) names a version it was edited from. One that
+    // names none (no base: a client of the original protocol, an equal-timestamp conflict; or [] for a new
+    // note) has no version in common with the other head, so it is never merged and its history not read.
+    private static bool NamesAVersion(KeyedWrite[] writes, string key) =>
+        Array.FindLast(writes, w => string.Equals(w.Key, key, StringComparison.Ordinal)).Base is { Length: > 0 };
 
     // The newest version (in commit order) that both a and b were edited from, following bases through the
     // history; null when their bases meet nowhere the history holds.
