@@ -16,16 +16,15 @@ internal sealed partial class SyncService
             return (null, invalid);
         }
 
-        try
-        {
-            var records = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
-            return (new NoteHistory { Key = key, Versions = [.. records.Select(ToWire)], RequestId = requestId }, null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.StoreFailed(logger, space, "-", ex);
-            return (null, StoreError(ex, requestId));
-        }
+        return await AnswerFromStoreAsync<NoteHistory>(
+            space,
+            requestId,
+            async () =>
+            {
+                var records = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
+                return (new NoteHistory { Key = key, Versions = [.. records.Select(ToWire)], RequestId = requestId }, null);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The version (<paramref name="timestamp"/>, <paramref name="deviceId"/>) of <paramref name="key"/> with its text, or why not.</summary>
@@ -46,27 +45,42 @@ internal sealed partial class SyncService
             return (null, ProtocolError.BadRequest(badDevice).ToFrame(requestId));
         }
 
-        try
-        {
-            var found = await store.ReadVersionAsync(space, key, timestamp, deviceId, cancellationToken).ConfigureAwait(false);
-            return found is null
-                ? (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"the history of {key} holds no version ({timestamp}, {deviceId})", RequestId = requestId })
-                : (new NoteVersion { Key = key, Version = ToWire(found.Version), Value = found.Value, RequestId = requestId }, null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.StoreFailed(logger, space, "-", ex);
-            return (null, StoreError(ex, requestId));
-        }
+        return await AnswerFromStoreAsync<NoteVersion>(
+            space,
+            requestId,
+            async () =>
+            {
+                var found = await store.ReadVersionAsync(space, key, timestamp, deviceId, cancellationToken).ConfigureAwait(false);
+                return found is null
+                    ? (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"the history of {key} holds no version ({timestamp}, {deviceId})", RequestId = requestId })
+                    : (new NoteVersion { Key = key, Version = ToWire(found.Version), Value = found.Value, RequestId = requestId }, null);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The deleted notes of <paramref name="space"/>, newest deletion first, or why not.</summary>
-    public async Task<(TrashList? Trash, ErrorFrame? Error)> ReadTrashAsync(string space, string? requestId, CancellationToken cancellationToken)
+    public Task<(TrashList? Trash, ErrorFrame? Error)> ReadTrashAsync(string space, string? requestId, CancellationToken cancellationToken) =>
+        AnswerFromStoreAsync<TrashList>(
+            space,
+            requestId,
+            async () =>
+            {
+                var notes = await store.ReadTrashAsync(space, _history.TrashNotesListed, cancellationToken).ConfigureAwait(false);
+                return (new TrashList { Notes = [.. notes.Select(ToWire)], RequestId = requestId }, null);
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// The answer <paramref name="read"/> makes, or, when the store fails it, the error a push would get
+    /// (<see cref="StoreError"/>), logged here once for every history request. A request whose caller went away
+    /// ends with its cancellation, which is no store failure.
+    /// </summary>
+    private async Task<(T? Answer, ErrorFrame? Error)> AnswerFromStoreAsync<T>(string space, string? requestId, Func<Task<(T?, ErrorFrame?)>> read, CancellationToken cancellationToken)
+        where T : class
     {
         try
         {
-            var notes = await store.ReadTrashAsync(space, _history.TrashNotesListed, cancellationToken).ConfigureAwait(false);
-            return (new TrashList { Notes = [.. notes.Select(ToWire)], RequestId = requestId }, null);
+            return await read().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -16,12 +16,12 @@ internal sealed partial class SyncService
     /// both heads as its base, so two nodes that merge the same pair write the same version, and the second
     /// changes nothing. A merge that fails leaves the conflict for a person, as with the setting off.
     /// </summary>
-    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, CancellationToken cancellationToken)
+    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, KeyedWrite[] writes, CancellationToken cancellationToken)
     {
         List<KeyedWrite>? merges = null;
         foreach (var entry in applied.Changed)
         {
-            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine))
+            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine) || !NamesAVersion(writes, entry.Key))
             {
                 continue;
             }
@@ -74,38 +74,37 @@ internal sealed partial class SyncService
             return (null, invalid);
         }
 
-        try
-        {
-            var history = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
-            var heads = new List<Write>(2);
-            foreach (var head in history.Where(r => r.IsHead))
+        return await AnswerFromStoreAsync<MergeSuggestion>(
+            space,
+            requestId,
+            async () =>
             {
-                if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
+                var history = await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
+                var heads = new List<Write>(2);
+                foreach (var head in history.Where(r => r.IsHead))
                 {
-                    heads.Add(new Write(head.Timestamp, head.DeviceId, text.Value));
+                    if (await store.ReadVersionAsync(space, key, head.Timestamp, head.DeviceId, cancellationToken).ConfigureAwait(false) is { } text)
+                    {
+                        heads.Add(new Write(head.Timestamp, head.DeviceId, text.Value));
+                    }
                 }
-            }
 
-            heads.Sort(static (a, b) => Write.CompareHeads(b, a));
-            if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], history, cancellationToken).ConfigureAwait(false) is { } merged)
-            {
-                return (new MergeSuggestion
+                heads.Sort(static (a, b) => Write.CompareHeads(b, a));
+                if (heads.Count == 2 && await MergeOfAsync(space, key, heads[0], heads[1], history, cancellationToken).ConfigureAwait(false) is { } merged)
                 {
-                    Key = key,
-                    Clean = merged.Clean,
-                    Value = merged.Text,
-                    Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
-                    RequestId = requestId,
-                }, null);
-            }
+                    return (new MergeSuggestion
+                    {
+                        Key = key,
+                        Clean = merged.Clean,
+                        Value = merged.Text,
+                        Base = [.. heads.Select(h => new VersionRef { Timestamp = h.Timestamp, DeviceId = h.DeviceId })],
+                        RequestId = requestId,
+                    }, null);
+                }
 
-            return (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"{key} is not two edits of text made from a version its history holds", RequestId = requestId });
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            Log.StoreFailed(logger, space, "-", ex);
-            return (null, StoreError(ex, requestId));
-        }
+                return (null, new ErrorFrame { Code = ErrorCodes.NotFound, Message = $"{key} is not two edits of text made from a version its history holds", RequestId = requestId });
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -129,6 +128,12 @@ internal sealed partial class SyncService
 
         return ThreeWayMerge.Merge(originText, winner.Value, sibling.Value, winner.DeviceId, sibling.DeviceId);
     }
+
+    // Whether the push's last write of key (the one in sent) names a version it was edited from. One that
+    // names none (no base: a client of the original protocol, an equal-timestamp conflict; or [] for a new
+    // note) has no version in common with the other head, so it is never merged and its history not read.
+    private static bool NamesAVersion(KeyedWrite[] writes, string key) =>
+        Array.FindLast(writes, w => string.Equals(w.Key, key, StringComparison.Ordinal)).Base is { Length: > 0 };
 
     // The newest version (in commit order) that both a and b were edited from, following bases through the
     // history; null when their bases meet nowhere the history holds.

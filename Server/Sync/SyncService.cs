@@ -114,7 +114,7 @@ internal sealed partial class SyncService(
 
             if (applied.Changed.Count > 0 && _sync.AutoMerge)
             {
-                await MergeConcurrentEditsAsync(space, applied, sent, cancellationToken).ConfigureAwait(false);
+                await MergeConcurrentEditsAsync(space, applied, sent, writes, cancellationToken).ConfigureAwait(false);
             }
 
             return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };

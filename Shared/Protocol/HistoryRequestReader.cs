@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fields = NoteSync.Shared.Protocol.PushFieldFlags;
 
 namespace NoteSync.Shared.Protocol;
 
@@ -29,7 +30,7 @@ public static class HistoryRequestReader
 
         string? type = null, key = null, deviceId = null, requestId = null;
         long timestamp = 0;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = Fields.None;
         try
         {
             var reader = new Utf8JsonReader(utf8, Options);
@@ -40,43 +41,49 @@ public static class HistoryRequestReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString()!;
+                var field = reader.ValueTextEquals("type"u8) ? Fields.Type
+                    : reader.ValueTextEquals("key"u8) ? Fields.Key
+                    : reader.ValueTextEquals("timestamp"u8) ? Fields.Timestamp
+                    : reader.ValueTextEquals("device_id"u8) ? Fields.DeviceId
+                    : reader.ValueTextEquals("request_id"u8) ? Fields.RequestId
+                    : Fields.None;
+                var name = field == Fields.None ? null : reader.GetString();
                 reader.Read();
-                var known = name is "type" or "key" or "timestamp" or "device_id" or "request_id";
-                if (!known)
+                if (field == Fields.None)
                 {
                     reader.Skip();
                     continue;
                 }
 
-                if (!seen.Add(name))
+                if ((seen & field) != 0)
                 {
-                    error ??= ProtocolError.BadRequest(PushReadErrors.DuplicateField(name));
+                    error ??= ProtocolError.BadRequest(PushReadErrors.DuplicateField(name!));
                     reader.Skip();
                     continue;
                 }
 
-                switch (name)
+                seen |= field;
+                switch (field)
                 {
-                    case "timestamp" when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var t) && t is >= 1 and <= ProtocolLimits.MaxTimestamp:
+                    case Fields.Timestamp when reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var t) && t is >= 1 and <= ProtocolLimits.MaxTimestamp:
                         timestamp = t;
                         break;
-                    case "timestamp":
+                    case Fields.Timestamp:
                         error ??= ProtocolError.BadRequest("timestamp must be an integer in 1..2^53-1");
                         reader.Skip();
                         break;
-                    case "request_id" when reader.TokenType == JsonTokenType.Null:
+                    case Fields.RequestId when reader.TokenType == JsonTokenType.Null:
                         break;
-                    case "type" when reader.TokenType == JsonTokenType.String:
+                    case Fields.Type when reader.TokenType == JsonTokenType.String:
                         type = reader.GetString();
                         break;
-                    case "key" when reader.TokenType == JsonTokenType.String:
+                    case Fields.Key when reader.TokenType == JsonTokenType.String:
                         key = reader.GetString();
                         break;
-                    case "device_id" when reader.TokenType == JsonTokenType.String:
+                    case Fields.DeviceId when reader.TokenType == JsonTokenType.String:
                         deviceId = reader.GetString();
                         break;
-                    case "request_id" when reader.TokenType == JsonTokenType.String:
+                    case Fields.RequestId when reader.TokenType == JsonTokenType.String:
                         requestId = reader.GetString();
                         break;
                     default:

@@ -1,6 +1,9 @@
 namespace NoteSync.Shared.Protocol;
 
-/// <summary>The fields of a push and of its changes that the strict readers know, as flags, so each reader can see which it has met.</summary>
+/// <summary>
+/// The fields of a push, of its changes and of a history request that the strict readers know, as flags,
+/// so each reader can see which it has met without allocating.
+/// </summary>
 [Flags]
 internal enum PushFieldFlags
 {

@@ -27,6 +27,11 @@ public sealed class HistoryRequestReaderTests
     [InlineData("""{"type":"version","key":"note:a","timestamp":"3","device_id":"d","request_id":"h"}""", "timestamp must be an integer in 1..2^53-1")]
     [InlineData("""{"type":"history","key":5,"request_id":"h"}""", "key must be a string")]
     [InlineData("""{"type":"history","key":"note:a","key":"note:b","request_id":"h"}""", "duplicate field 'key'")]
+    [InlineData("""{"type":"history","key":"note:a","\u006bey":"note:b","request_id":"h"}""", "duplicate field 'key'")]
+    [InlineData("""{"type":"history","type":"trash","key":"note:a","request_id":"h"}""", "duplicate field 'type'")]
+    [InlineData("""{"type":"version","key":"note:a","timestamp":3,"timestamp":4,"device_id":"d","request_id":"h"}""", "duplicate field 'timestamp'")]
+    [InlineData("""{"type":"version","key":"note:a","timestamp":3,"device_id":"d","device_id":"e","request_id":"h"}""", "duplicate field 'device_id'")]
+    [InlineData("""{"type":"history","key":"note:a","request_id":"h","request_id":"x"}""", "duplicate field 'request_id'")]
     public void AMalformedRequestIsRefusedByNameAndKeepsItsRequestId(string json, string message)
     {
         Assert.True(HistoryRequestReader.TryRead(Encoding.UTF8.GetBytes(json), out var request, out var error));

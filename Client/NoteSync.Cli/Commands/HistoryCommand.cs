@@ -8,15 +8,15 @@ internal static class HistoryCommand
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "The note file (e.g. ~/Notes/plans.md); it may be deleted." };
-        var token = ServerReads.TokenOption();
-        var command = new Command("history", "List the versions the server keeps of a note, newest first, one per line: when the server took it (local time), the device that wrote it, its size, 'deleted' for a delete and 'current' for what the note shows now, and its version id <timestamp>@<device> for `notesync restore --version`.");
-        command.Arguments.Add(file);
-        command.Options.Add(token);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
-            async ct =>
+        return ServerCommand.Create(
+            "history",
+            "List the versions the server keeps of a note, newest first, one per line: when the server took it (local time), the device that wrote it, its size, 'deleted' for a delete and 'current' for what the note shows now, and its version id <timestamp>@<device> for `notesync restore --version`.",
+            file,
+            [],
+            async (result, token, ct) =>
             {
                 var target = NoteTarget.Of(result.GetValue(file)!);
-                var versions = await ServerReads.RunAsync(target.Layout, result.GetValue(token), (c, t) => c.GetHistoryAsync(target.NotePath, t), ct);
+                var versions = await ServerReads.RunAsync(target.Layout, token, (c, t) => c.GetHistoryAsync(target.NotePath, t), ct);
                 var output = new CliOutput(verbose: false);
                 if (versions.Count == 0)
                 {
@@ -30,8 +30,6 @@ internal static class HistoryCommand
                 }
 
                 return ExitCodes.Ok;
-            },
-            cancellationToken));
-        return command;
+            });
     }
 }

@@ -23,14 +23,12 @@ internal static class ResolveCommand
         {
             Description = "Instead of --keep: write the server's line merge of the two edits into the note file, with git-style markers (<<<<<<< ======= >>>>>>>) where they overlap. Nothing is sent: finish the file, then sync or push (or resolve --keep <file>).",
         };
-        var token = ServerReads.TokenOption();
-        var command = new Command("resolve", "Resolve a note in conflict: with --keep, the chosen content is written with a newer clock, which clears the conflict on every device, and the conflict copies are removed; with --merge, the server's merge of the two edits is written into the note file for you to finish.");
-        command.Arguments.Add(path);
-        command.Options.Add(keep);
-        command.Options.Add(merge);
-        command.Options.Add(token);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
-            async ct =>
+        return ServerCommand.Create(
+            "resolve",
+            "Resolve a note in conflict: with --keep, the chosen content is written with a newer clock, which clears the conflict on every device, and the conflict copies are removed; with --merge, the server's merge of the two edits is written into the note file for you to finish.",
+            path,
+            [keep, merge],
+            async (result, token, ct) =>
             {
                 var keepValue = result.GetValue(keep);
                 var merging = result.GetValue(merge);
@@ -41,7 +39,7 @@ internal static class ResolveCommand
 
                 if (merging)
                 {
-                    return Print(await MergeSuggestionWriter.WriteAsync(NoteTarget.Of(result.GetValue(path)!), result.GetValue(token), ct));
+                    return Print(await MergeSuggestionWriter.WriteAsync(NoteTarget.Of(result.GetValue(path)!), token, ct));
                 }
 
                 var target = Path.GetFullPath(result.GetValue(path)!);
@@ -67,9 +65,7 @@ internal static class ResolveCommand
                 await using var session = FolderSession.Open(layout.Root, ConnectionOptions.Offline, needServer: false, held);
                 var done = await resolution.ApplyAsync(session.Sync, session.Client);
                 return Print(done + "; the next sync or push sends it");
-            },
-            cancellationToken));
-        return command;
+            });
     }
 
     private static int Print(string line)

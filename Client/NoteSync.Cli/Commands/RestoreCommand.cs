@@ -15,13 +15,12 @@ internal static class RestoreCommand
     {
         var file = new Argument<string>("file") { Description = "The note file (e.g. ~/Notes/plans.md)." };
         var version = new Option<string>("--version") { Description = "The version to bring back, <timestamp>@<device>, as `notesync history` shows it.", Required = true };
-        var token = ServerReads.TokenOption();
-        var command = new Command("restore", "Bring a note back to one of its versions: its text becomes the note again (a new edit, synced to every device; a version that is a delete deletes the note).");
-        command.Arguments.Add(file);
-        command.Options.Add(version);
-        command.Options.Add(token);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
-            ct =>
+        return ServerCommand.Create(
+            "restore",
+            "Bring a note back to one of its versions: its text becomes the note again (a new edit, synced to every device; a version that is a delete deletes the note).",
+            file,
+            [version],
+            (result, token, ct) =>
             {
                 var text = result.GetValue(version)!;
                 if (!NoteVersionId.TryParse(text, out var id))
@@ -30,29 +29,24 @@ internal static class RestoreCommand
                 }
 
                 var target = NoteTarget.Of(result.GetValue(file)!);
-                return RunAsync(target.Layout, new Restoration(target.NotePath, id), result.GetValue(token), ct);
-            },
-            cancellationToken));
-        return command;
+                return RunAsync(target.Layout, new Restoration(target.NotePath, id), token, ct);
+            });
     }
 
     public static Command CreateUndelete()
     {
         var path = new Argument<string>("path") { Description = "The deleted note, as `notesync trash` lists it (from --folder), or as a file path." };
         var folder = new Option<string?>("--folder", "-f") { Description = "The synced folder the path is in. Default: the one above the path, from the current folder." };
-        var token = ServerReads.TokenOption();
-        var command = new Command("undelete", "Bring a deleted note back from the trash as a file with its last text (a new edit, synced to every device).");
-        command.Arguments.Add(path);
-        command.Options.Add(folder);
-        command.Options.Add(token);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
-            ct =>
+        return ServerCommand.Create(
+            "undelete",
+            "Bring a deleted note back from the trash as a file with its last text (a new edit, synced to every device).",
+            path,
+            [folder],
+            (result, token, ct) =>
             {
                 var target = NoteTarget.Of(result.GetValue(path)!, result.GetValue(folder));
-                return RunAsync(target.Layout, new Restoration(target.NotePath, null), result.GetValue(token), ct);
-            },
-            cancellationToken));
-        return command;
+                return RunAsync(target.Layout, new Restoration(target.NotePath, null), token, ct);
+            });
     }
 
     private static async Task<int> RunAsync(FolderLayout layout, Restoration restoration, string? token, CancellationToken cancellationToken)

@@ -9,15 +9,15 @@ internal static class TrashCommand
     public static Command Create()
     {
         var folder = FolderArgument.Create(optional: true);
-        var token = ServerReads.TokenOption();
-        var command = new Command("trash", "List the notes deleted in the folder's space, newest deletion first, one per line: the note's path, when (local time) and by which device it was deleted, and the size of its last text (bring it back with `notesync undelete <path>`).");
-        command.Arguments.Add(folder);
-        command.Options.Add(token);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(
-            async ct =>
+        return ServerCommand.Create(
+            "trash",
+            "List the notes deleted in the folder's space, newest deletion first, one per line: the note's path, when (local time) and by which device it was deleted, and the size of its last text (bring it back with `notesync undelete <path>`).",
+            folder,
+            [],
+            async (result, token, ct) =>
             {
                 var layout = FolderArgument.Existing(result.GetValue(folder)!);
-                var notes = await ServerReads.RunAsync(layout, result.GetValue(token), (c, t) => c.GetTrashAsync(t), ct);
+                var notes = await ServerReads.RunAsync(layout, token, (c, t) => c.GetTrashAsync(t), ct);
                 var output = new CliOutput(verbose: false);
                 foreach (var n in notes)
                 {
@@ -26,8 +26,6 @@ internal static class TrashCommand
                 }
 
                 return ExitCodes.Ok;
-            },
-            cancellationToken));
-        return command;
+            });
     }
 }

@@ -15,20 +15,13 @@ internal sealed partial class SqliteSyncStore
         StoreArguments.CheckHistory(space, key, maxVersions);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {VersionColumns} FROM history WHERE space = $space AND key = $key ORDER BY hid DESC LIMIT $limit";
-        command.Parameters.AddWithValue("$space", space);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$limit", maxVersions);
-        var versions = new List<NoteVersionRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            versions.Add(ReadVersion(reader));
-        }
-
-        return versions;
+        return await ReadKeyHistoryAsync(
+            space,
+            key,
+            $"SELECT {VersionColumns} FROM history WHERE space = $space AND key = $key ORDER BY hid DESC LIMIT $limit",
+            [("$limit", maxVersions)],
+            ReadVersion,
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -38,20 +31,15 @@ internal sealed partial class SqliteSyncStore
         ArgumentNullException.ThrowIfNull(deviceId);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {VersionColumns}, value FROM history WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id";
-        command.Parameters.AddWithValue("$space", space);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$timestamp", timestamp);
-        command.Parameters.AddWithValue("$device_id", deviceId);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return new NoteVersionText(ReadVersion(reader), reader.IsDBNull(7) ? null : reader.GetString(7));
+        // At most one row: history_version is unique on (space, key, timestamp, device_id).
+        var found = await ReadKeyHistoryAsync(
+            space,
+            key,
+            $"SELECT {VersionColumns}, value FROM history WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id",
+            [("$timestamp", timestamp), ("$device_id", deviceId)],
+            reader => new NoteVersionText(ReadVersion(reader), reader.IsDBNull(7) ? null : reader.GetString(7)),
+            cancellationToken).ConfigureAwait(false);
+        return found.Count == 0 ? null : found[0];
     }
 
     /// <inheritdoc />
@@ -107,6 +95,36 @@ internal sealed partial class SqliteSyncStore
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return trash;
+    }
+
+    // The rows of one key's history that sql selects, on a pooled read connection: $space and $key are bound
+    // here, the rest of the query's parameters by the caller.
+    private async Task<List<T>> ReadKeyHistoryAsync<T>(
+        string space,
+        string key,
+        string sql,
+        (string Name, object Value)[] parameters,
+        Func<SqliteDataReader, T> readRow,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$space", space);
+        command.Parameters.AddWithValue("$key", key);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(readRow(reader));
+        }
+
+        return rows;
     }
 
     // Columns: VersionColumns.

@@ -1,11 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NoteSync.Server.Endpoints;
-using NoteSync.Server.Fanout;
 using NoteSync.Server.Limits;
-using NoteSync.Server.Observability;
 using NoteSync.Server.Options;
 using NoteSync.Server.Stores;
-using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
@@ -98,15 +95,7 @@ public sealed class PushIntakeTests : IAsyncLifetime
         {
             Limits = new LimitsOptions { PushBurst = 1, PushesPerSecond = 1, PushBurstPerToken = 1, PushesPerSecondPerToken = 1 },
         });
-        var service = new SyncService(
-            new UnusedStore(),
-            new RecentChanges(options),
-            new InProcessDoorbell<LiveFrame>(),
-            options,
-            new NoteSyncMetrics(new TestMeterFactory()),
-            new PullBudget(options),
-            NullLogger<SyncService>.Instance);
-        return new PushIntake(service, new SyncRateLimits(options), options);
+        return new PushIntake(TestSyncServices.Create(new UnusedStore(), options), new SyncRateLimits(options), options);
     }
 
     private DeviceConnection Open(PushIntake intake, DeviceIdentity identity, FakeSink sink, Action onExpired)
