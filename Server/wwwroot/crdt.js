@@ -17,6 +17,7 @@ export function compareForWinner(a, b) {
 export const compareHeads = (a, b) => (a.timestamp !== b.timestamp ? a.timestamp - b.timestamp : compareForWinner(a, b));
 
 const NOTHING_REPLACED = { floor: 0, named: [] };
+const MAX_BASE_VERSIONS = 64;   // docs/protocol.md §2.2
 const sameWrite = (a, b) => a.timestamp === b.timestamp && a.device_id === b.device_id && a.value === b.value;
 const writeOf = w => ({ timestamp: w.timestamp, device_id: w.device_id ?? "", value: w.value ?? null });
 const byDevice = (a, b) => (a.device_id < b.device_id ? -1 : a.device_id > b.device_id ? 1 : 0);
@@ -154,26 +155,34 @@ export const isConflict = state => state.heads.some(w => w.value !== state.heads
 // ---- resets (docs/protocol.md, "Epochs and resets") ----
 
 /**
- * Records what the server showed of a key while a reset is read: `seen` maps key -> {timestamp, values},
- * the highest top timestamp the server showed for the key and every value of its heads at that top. `heads`
- * are the heads of one state the server sent (a change, or a write of a push it stored as sent). The top
- * of a key never goes down, so a later state with a higher top replaces and one with an equal top adds.
+ * Records what the server showed of a key while a reset is read: `seen` maps key -> {timestamp, values, ids},
+ * the highest top timestamp the server showed for the key, every value of its heads at that top, and the
+ * heads' names ({timestamp, device_id}). `heads` are the heads of one state the server sent (a change, or a
+ * write of a push it stored as sent). The top of a key never goes down, so a later state with a higher top
+ * replaces and one with an equal top adds.
  */
 export function noteServerWrites(seen, key, heads) {
   if (heads.length === 0) return;
   const timestamp = Math.max(...heads.map(h => h.timestamp));
   const values = heads.map(h => h.value ?? null);
+  const ids = heads.map(h => ({ timestamp: h.timestamp, device_id: h.device_id ?? "" }));
   const s = seen.get(key);
-  if (!s || timestamp > s.timestamp) seen.set(key, { timestamp, values: new Set(values) });
-  else if (timestamp === s.timestamp) for (const v of values) s.values.add(v);
+  if (!s || timestamp > s.timestamp) seen.set(key, { timestamp, values: new Set(values), ids });
+  else if (timestamp === s.timestamp) {
+    for (const v of values) s.values.add(v);
+    for (const id of ids) if (!s.ids.some(i => i.timestamp === id.timestamp && i.device_id === id.device_id)) s.ids.push(id);
+  }
 }
 
 /**
  * The re-upload decision of a reset: for every key of the replica (`entries`, key -> state) that the
  * server did not show, showed at a lower top, or showed at the same top without one of the replica's
- * values, every value of the key's heads as push changes {key, value, timestamp} at its top timestamp, in
- * timestamp order (so each push raises the restored clock for the next, inside the clock bound). Heads of
+ * values, every value of the key's heads as push changes {key, value, timestamp, base} at its top timestamp,
+ * in timestamp order (so each push raises the restored clock for the next, inside the clock bound). Heads of
  * one value are one change: a re-upload carries the uploading device's id, so they would be the same write.
+ * `base` names the server's heads the replica counts replaced (and older than the write): the re-upload
+ * replaces those there and nothing else, so a version written since the restore without seeing it stays
+ * (docs/protocol.md §3.4); it is left out (the timestamp rule) when they are more than a base may name.
  */
 export function lostWrites(entries, seen) {
   const lost = [];
@@ -182,7 +191,9 @@ export function lostWrites(entries, seen) {
     const s = seen.get(key);
     const lacks = !s || s.timestamp < timestamp || (s.timestamp === timestamp && state.heads.some(w => !s.values.has(w.value ?? null)));
     if (!lacks) continue;
-    for (const value of new Set(state.heads.map(w => w.value ?? null))) lost.push({ key, value, timestamp });
+    const named = unionBase((s?.ids ?? []).filter(id => id.timestamp < timestamp && covers(state.replaced, id.timestamp, id.device_id)), []);
+    const base = named.length <= MAX_BASE_VERSIONS ? named : undefined;
+    for (const value of new Set(state.heads.map(w => w.value ?? null))) lost.push(base ? { key, value, timestamp, base } : { key, value, timestamp });
   }
   return lost.sort((a, b) => a.timestamp - b.timestamp || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

@@ -3,7 +3,7 @@
 // cursor and its epoch, the outbox, the kept versions, and the phases of a reset (docs/protocol.md,
 // "Epochs and resets"). No IndexedDB and no DOM here.
 
-import { covers, fromChange, join, lostWrites, merge, noteServerWrites, topOf, writesOf } from "./crdt.js";
+import { covers, fromChange, join, lostWrites, merge, mergeWithBase, noteServerWrites, topOf, writesOf } from "./crdt.js";
 
 /**
  * The plan for one sync_ack (store.js, applyAck): `replica` is the state before it ({entries, outbox,
@@ -83,22 +83,23 @@ export function planAck(replica, ack, sent, behind) {
       for (const w of lostWrites(entries, seen)) {
         // A note whose edit the server refused stays as the user sees it (marked); their next edit carries it.
         if (itemOf(w.key)?.rejected) continue;
-        if (!byKey.has(w.key)) byKey.set(w.key, { timestamp: w.timestamp, values: [] });
+        if (!byKey.has(w.key)) byKey.set(w.key, { timestamp: w.timestamp, values: [], base: w.base });
         byKey.get(w.key).values.push(w.value);
       }
-      for (const [key, { timestamp, values }] of byKey) {
+      for (const [key, { timestamp, values, base }] of byKey) {
         const item = itemOf(key);
         // An unsent edit at the same timestamp is one of these writes (they go with its base); an older
-        // one loses to them anyway, since a re-upload goes without base and replaces everything below it.
+        // one was an edit of what the replica held, which these writes hold or replaced.
         const same = item?.timestamp === timestamp;
         const all = same ? [...new Set([...valuesOf(item), ...values])] : values;
         if (same && all.length === valuesOf(item).length) { byKey.delete(key); continue; }   // already on its way
-        outboxUpdates.set(key, outboxItem(key, timestamp, all, same ? item : undefined));
+        outboxUpdates.set(key, outboxItem(key, timestamp, all, same ? item : { base }));
         // The device holds its own writes, and a re-upload is one: the server will hold it under our id.
         let state = stateOf(key);
         let changed = false;
         for (const value of values) {
-          const r = merge(state, { timestamp, device_id: replica.deviceId, value });
+          const write = { timestamp, device_id: replica.deviceId, value };
+          const r = base ? mergeWithBase(state, write, base) : merge(state, write);
           state = r.state;
           changed ||= r.outcome === "joined" || r.outcome === "replaced";
         }

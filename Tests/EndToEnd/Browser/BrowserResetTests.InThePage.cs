@@ -42,31 +42,42 @@ public sealed partial class BrowserResetTests
                 lowerHeadShown:     [[w(9, "desk", "n2"), w(4, "web", "n1")],
                                      [{ value: "n2", timestamp: 9, device_id: "desk", conflict: true, conflicts: [{ value: "n1", timestamp: 4, device_id: "web" }] }]],
                 lowerHeadMissing:   [[w(9, "desk", "o2"), w(4, "web", "o1")], [{ value: "o2", timestamp: 9, device_id: "desk" }]],
+                // The replica replaced what the server holds (all below 8; the phone's 6 by name): the re-upload names it.
+                replacedOlder:      [[w(8, "web", "p")], [{ value: "p-old", timestamp: 3, device_id: "web" }], { floor: 8, named: [] }],
+                replacedByName:     [[w(8, "web", "q")], [{ value: "q-old", timestamp: 6, device_id: "phone" }], { floor: 0, named: [{ timestamp: 6, device_id: "phone" }] }],
+                // Written since the restore by a device that did not see the replica's edit: a head here too, never named.
+                notSeenByIt:        [[w(8, "web", "r"), w(5, "tablet", "r-tablet")], [{ value: "r-tablet", timestamp: 5, device_id: "tablet" }], { floor: 0, named: [{ timestamp: 2, device_id: "web" }] }],
               };
               const entries = new Map();
               const seen = new Map();
-              for (const [key, [writes, sent]] of Object.entries(cases)) {
-                entries.set(`note:${key}`, { heads: writes, replaced: { floor: 0, named: [] } });
+              for (const [key, [writes, sent, replaced]] of Object.entries(cases)) {
+                entries.set(`note:${key}`, { heads: writes, replaced: replaced ?? { floor: 0, named: [] } });
                 for (const change of sent) noteServerWrites(seen, `note:${key}`, writesOf(change));
               }
-              return lostWrites(entries, seen).map(c => `${c.key.slice(5)}@${c.timestamp}=${c.value === null ? "null" : c.value}`);
+              return lostWrites(entries, seen).map(c =>
+                `${c.key.slice(5)}@${c.timestamp}=${c.value === null ? "null" : c.value} [${(c.base ?? ["none"]).map(b => b.device_id ? `${b.timestamp}@${b.device_id}` : b).join(",")}]`);
             }
             """);
 
-        // Timestamp order, then key: each push raises the restored clock for the next.
+        // Timestamp order, then key: each push raises the restored clock for the next. Each names the server's
+        // heads the replica counts replaced (none in the cases whose replica replaced nothing).
         string[] expected =
         [
-            "sameValueTwoIds@2=m",
-            "deleteNotSent@4=null",
-            "deleteSentOlder@4=null",
-            "liveBesideDelete@5=k",
-            "liveBesideDelete@5=null",
-            "notSent@5=a",
-            "missingSibling@6=f2",
-            "missingSibling@6=f1",
-            "sentOlder@7=b",
-            "lowerHeadMissing@9=o2",
-            "lowerHeadMissing@9=o1",
+            "sameValueTwoIds@2=m []",
+            "deleteNotSent@4=null []",
+            "deleteSentOlder@4=null []",
+            "liveBesideDelete@5=k []",
+            "liveBesideDelete@5=null []",
+            "notSent@5=a []",
+            "missingSibling@6=f2 []",
+            "missingSibling@6=f1 []",
+            "sentOlder@7=b []",
+            "notSeenByIt@8=r []",
+            "notSeenByIt@8=r-tablet []",
+            "replacedByName@8=q [6@phone]",
+            "replacedOlder@8=p [3@web]",
+            "lowerHeadMissing@9=o2 []",
+            "lowerHeadMissing@9=o1 []",
         ];
         Assert.Equal(expected, result.EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
