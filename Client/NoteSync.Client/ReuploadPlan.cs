@@ -12,9 +12,9 @@ namespace NoteSync.Client;
 internal static class ReuploadPlan
 {
     /// <summary>
-    /// For each key of <paramref name="replica"/>: all its writes when the reset did not send the key,
-    /// sent it with a lower timestamp, or sent it at the same timestamp without one of the replica's
-    /// values. Ordered by timestamp (then key, then the replica's best-first order), because each push
+    /// For each key of <paramref name="replica"/> the reset did not send, sent with a lower timestamp, or
+    /// sent at the same timestamp without one of the replica's values: its writes, but those whose value
+    /// the server holds at their timestamp. Ordered by timestamp (then key, then the replica's best-first order), because each push
     /// raises the restored clock for the next and so keeps later re-uploads within the clock bound.
     /// </summary>
     /// <remarks>
@@ -37,7 +37,12 @@ internal static class ReuploadPlan
             var rank = 0;
             foreach (var w in mine.Writes)
             {
-                writes.Add((key, w, BaseOf(mine, theirs, w), rank++));
+                // A value the server holds at that timestamp, under whichever device, is not lost: sent again
+                // under this device's id it would only show twice.
+                if (!Holds(theirs, w))
+                {
+                    writes.Add((key, w, BaseOf(mine, theirs, w), rank++));
+                }
             }
         }
 
@@ -74,6 +79,19 @@ internal static class ReuploadPlan
         }
 
         return named.Count <= ProtocolLimits.MaxBaseVersions ? named : null;
+    }
+
+    private static bool Holds(EntryState? theirs, in Write write)
+    {
+        foreach (var t in theirs is null ? [] : theirs.Writes)
+        {
+            if (t.Timestamp == write.Timestamp && string.Equals(t.Value, write.Value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when the server's state (<paramref name="theirs"/>, null when not sent) is missing something of <paramref name="mine"/>.</summary>

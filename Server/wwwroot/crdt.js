@@ -177,7 +177,8 @@ export function noteServerWrites(seen, key, heads) {
 /**
  * The re-upload decision of a reset: for every key of the replica (`entries`, key -> state) that the
  * server did not show, showed at a lower top, or showed at the same top without one of the replica's
- * values, every value of the key's heads as push changes {key, value, timestamp, base} at its top timestamp,
+ * values, every value of the key's heads (but those the server holds at its top) as push changes
+ * {key, value, timestamp, base} at its top timestamp,
  * in timestamp order (so each push raises the restored clock for the next, inside the clock bound). Heads of
  * one value are one change: a re-upload carries the uploading device's id, so they would be the same write.
  * `base` names the server's heads the replica counts replaced (and older than the write): the re-upload
@@ -193,7 +194,11 @@ export function lostWrites(entries, seen) {
     if (!lacks) continue;
     const named = unionBase((s?.ids ?? []).filter(id => id.timestamp < timestamp && covers(state.replaced, id.timestamp, id.device_id)), []);
     const base = named.length <= MAX_BASE_VERSIONS ? named : undefined;
-    for (const value of new Set(state.heads.map(w => w.value ?? null))) lost.push(base ? { key, value, timestamp, base } : { key, value, timestamp });
+    for (const value of new Set(state.heads.map(w => w.value ?? null))) {
+      // With a base, a value the server holds stays there: sent again under this device's id it would show twice.
+      if (base && s?.values.has(value)) continue;
+      lost.push(base ? { key, value, timestamp, base } : { key, value, timestamp });
+    }
   }
   return lost.sort((a, b) => a.timestamp - b.timestamp || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

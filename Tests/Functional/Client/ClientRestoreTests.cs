@@ -101,6 +101,60 @@ public sealed class ClientRestoreTests
         }
     }
 
+    [Fact]
+    public async Task AnEditWrittenAfterTheRestoreWithoutSeeingALostOneStaysBesideItsReupload()
+    {
+        // Arrange: laptop and phone hold v1 of trip.md; the backup is taken.
+        await using var server = await InProcessServer.StartAsync();
+        using var laptopDir = new TempDirectory();
+        using var phoneDir = new TempDirectory();
+        var laptop = ClientKit.Start(server, "laptop", laptopDir.Path);
+        await using var phone = ClientKit.Start(server, "phone", phoneDir.Path, webSocket: false);
+        try
+        {
+            await laptop.PutAsync("trip.md", "v1");
+            await WaitForAllAsync([laptop, phone], new Dictionary<string, string?> { ["trip.md"] = "v1" });
+            await server.StopAsync();
+            using var backup = DataDirectoryBackup.Take(server.DataDir);
+            await server.StartAgainAsync();
+
+            // The laptop, its clock far ahead (other notes), edits v1; the server acknowledges it; the laptop goes away.
+            await laptop.WriteManyAsync([.. Enumerable.Range(0, 30).Select(i => new KeyValuePair<string, string?>($"other/{i}.md", "x"))]);
+            await laptop.PutAsync("trip.md", "laptop's edit of v1");
+            await laptop.SyncBoundedAsync();
+            await laptop.DisposeAsync();
+
+            // Act: the restore loses the laptop's edit; the phone, reset to the restored v1, edits it at a low clock;
+            // then the laptop comes back and puts its edit back.
+            await server.StopAsync();
+            backup.RestoreInto(server.DataDir);
+            var (exit, stdout, stderr) = await ServerCommand.RunAsync(new Dictionary<string, string> { ["NoteSync__DataDir"] = server.DataDir }, "renew-epoch");
+            Assert.True(exit == 0, $"renew-epoch exited {exit}: {stdout}{stderr}");
+            await server.StartAgainAsync();
+            await phone.SyncBoundedAsync();
+            await ClientKit.WaitUntilAsync(() => !phone.IsResetting && phone.Get("trip.md") is not null, "the phone's reset to end", Patience);
+            await phone.PutAsync("trip.md", "phone's edit of v1");
+            await phone.SyncBoundedAsync();
+            laptop = ClientKit.Start(server, "laptop", laptopDir.Path);
+
+            // Assert: neither edit saw the other, so both are kept on both devices; the re-upload, far ahead in
+            // clock, named only what it had replaced (v1), not the phone's edit.
+            foreach (var client in new[] { laptop, phone })
+            {
+                await ClientKit.WaitUntilAsync(() => client.GetConflicts().Count == 1, "the conflict on both devices", Patience);
+                var conflict = Assert.Single(client.GetConflicts());
+                Assert.True(conflict.Siblings.Count == 1, string.Join(" | ", client.GetHeads("trip.md")));
+                Assert.Equal(
+                    ["laptop's edit of v1", "phone's edit of v1"],
+                    new[] { conflict.Winner.Value, Assert.Single(conflict.Siblings).Value }.Order(StringComparer.Ordinal));
+            }
+        }
+        finally
+        {
+            await laptop.DisposeAsync();
+        }
+    }
+
     /// <summary>Waits until each client lists exactly the notes with content in <paramref name="expected"/> (null: deleted), with their contents.</summary>
     internal static async Task WaitForAllAsync(IReadOnlyList<NoteSyncClient> clients, IReadOnlyDictionary<string, string?> expected)
     {

@@ -49,14 +49,19 @@ public sealed class ReuploadPlanTests
     }
 
     [Fact]
-    public void ConflictMissingOneValueSendsEveryWriteOfTheKey()
+    public void ConflictMissingOneValueSendsThatValueAlone()
     {
+        // The value the server holds would come back under this device's id: the same text twice in the conflict.
         var replica = Map(("note:c", [new Write(6, "phone", "from phone"), new Write(6, "laptop", "from laptop")]));
         var sent = Map(("note:c", [new Write(6, "phone", "from phone")]));
-        var plan = ReuploadPlan.Compute(replica, sent);
-        Assert.Equal(2, plan.Count);
-        Assert.All(plan, p => Assert.Equal("note:c", p.Key));
-        Assert.Equal(["from laptop", "from phone"], plan.Select(p => p.Write.Value).Order(StringComparer.Ordinal));
+        Assert.Equal([("note:c", new Write(6, "laptop", "from laptop"))], Writes(ReuploadPlan.Compute(replica, sent)));
+
+        // Held lower than the replica's top (an edit written after the restore), the same.
+        var after = new Dictionary<string, EntryState>
+        {
+            ["note:d"] = EntryState.OfHeads([new Write(32, "laptop", "lost edit"), new Write(2, "phone", "edit since")], ReplacedVersions.Of(0, [])),
+        };
+        Assert.Equal([("note:d", new Write(32, "laptop", "lost edit"))], Writes(ReuploadPlan.Compute(after, Map(("note:d", [new Write(2, "phone", "edit since")])))));
     }
 
     [Fact]
