@@ -17,13 +17,17 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep cli] (also: flood abuse storage)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli] (also: merge flood abuse storage)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
 #   fanout/sweep: S [1] D [4] W [200] R [1000] WARMUP [5] MIN_SIZE [200] MAX_SIZE [1000] DRAIN_S [10]
 #                 (S = groups of D devices; S > 1: with auth off all groups share one space, so every device also gets the
 #                 other groups' writes; they are counted as other_group, not as deliveries)
+#   merge:        the fanout parameters above (one group of D devices; S is not used): on one open-loop schedule at R,
+#                 D*(W+WARMUP) ordinary writes and half as many pairs of concurrent edits of one 16-line note from the
+#                 same base, touching lines far apart, which the server merges (docs/protocol.md §2.3); compares the
+#                 merged version's delivery to every device with an ordinary write's, and counts pairs never merged.
 #   catchup:      N [10000] NOTE_SIZE [500] BATCH [500] REPS [3]
 #   idle:         IDLE_CONNECTIONS ["1000 5000"] (one fresh server each) CONCURRENCY [100] IDLE_S [2]
 #   cli:          N [10000] NOTE_SIZE [500] REPS [3] EDITS [200] EDIT_RATE [5]  (the notesync CLI: push, pull into
@@ -235,6 +239,7 @@ FAILED=()
 for scenario in $SCENARIOS; do
   case $scenario in
     fanout) run_bench fanout fanout "${FANOUT_ARGS[@]}" ;;
+    merge) run_bench merge merge "${FANOUT_ARGS[@]}" ;;
     catchup) run_bench catchup catchup --notes "$N" --note-size "$NOTE_SIZE" --batch "$BATCH" --reps "$REPS" ;;
     idle)
       for c in $IDLE_CONNECTIONS; do
@@ -265,7 +270,7 @@ for scenario in $SCENARIOS; do
       run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES"
       run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE"
       SERVER_ENV=() ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood abuse storage)" >&2; FAILED+=("$scenario") ;;
+    *) echo "unknown scenario $scenario (have: fanout merge catchup idle sweep cli flood abuse storage)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

@@ -5,10 +5,10 @@ namespace NoteSync.Bench.Options;
 /// <summary>Turns <c>args</c> into <see cref="BenchOptions"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
 internal static class BenchOptionsParser
 {
-    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep", "cli", "storage"];
+    public static readonly string[] Scenarios = ["fanout", "merge", "catchup", "idle", "sweep", "cli", "storage"];
 
     public const string Usage = """
-        usage: NoteSync.Bench <fanout|catchup|idle|sweep|cli|storage> --port P [options]
+        usage: NoteSync.Bench <fanout|merge|catchup|idle|sweep|cli|storage> --port P [options]
                (or --scenario S; --url ws://127.0.0.1:P instead of --port)
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
                    scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
@@ -24,6 +24,8 @@ internal static class BenchOptionsParser
                    answered, in the flood token's space) --flood-value-bytes 65536 --flood-notes 20000
                    --flood-listeners 2 (read-only devices in the flooder's space)
                    --token T (measured devices) --flood-token T (the flooder and its listeners; default --token)
+          merge:   the fanout options (one group): as many pairs of concurrent edits as ordinary writes / 2,
+                   interleaved on the one schedule at --rate; reports both latencies and unmerged pairs
           catchup: --notes 10000 --note-size 500 --batch 500 --reps 3
           idle:    --connections 1000 --concurrency 100 --idle-s 2
           sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
