@@ -17,7 +17,7 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep cli] (also: merge flood abuse storage)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli] (also: merge flood abuse storage history)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
@@ -35,6 +35,14 @@
 #   storage:      N [10000] PUSHES [5] KEY_BYTES [1024] NOTE_SIZE [500] BATCH [500]  one device writes PUSHES rounds
 #                 of N new notes in pushes of BATCH; the bench sums the server's data dir after each round
 #                 (SQLite: single node only). docs/benchmarks.md, Storage, uses NOTE_SIZE=560 BATCH=10000.
+#   history:      HISTORY_NOTES [1000] NOTE_MIN [2000] NOTE_MAX [4000] EDITS_MIN [1] EDITS_MAX [100] BATCH [500]
+#                 HISTORY_KEEP ["default 1"]  one device writes HISTORY_NOTES notes of prose and edits each EDITS_MIN..
+#                 EDITS_MAX times (seeded: the same space every run), once per HISTORY_KEEP on a fresh server:
+#                 "default" as configured (VersionsPerNote 50), a number n with NoteSync__History__VersionsPerNote=n.
+#                 After each, the store's size is appended to OUT as a "history_store" line: SQLite (NODES=1): the
+#                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3) the same
+#                 database with its history table emptied and vacuumed (the current state alone); Redis (NODES>=2):
+#                 used_memory grown since the servers started, and MEMORY USAGE of each of the space's keys.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
 #                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
@@ -89,6 +97,8 @@ IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-10
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
 EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
 PUSHES=${PUSHES:-5}; KEY_BYTES=${KEY_BYTES:-1024}
+HISTORY_NOTES=${HISTORY_NOTES:-1000}; NOTE_MIN=${NOTE_MIN:-2000}; NOTE_MAX=${NOTE_MAX:-4000}
+EDITS_MIN=${EDITS_MIN:-1}; EDITS_MAX=${EDITS_MAX:-100}; HISTORY_KEEP=${HISTORY_KEEP:-"default 1"}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
 FLOOD_VALUE_BYTES=${FLOOD_VALUE_BYTES:-65536}; FLOOD_NOTES=${FLOOD_NOTES:-20000}; FLOOD_LISTENERS=${FLOOD_LISTENERS:-2}
@@ -224,13 +234,63 @@ run_bench() { # name scenario args...
     local a
     for a in "$@"; do args+=("${a//\{DATADIR\}/${DATADIRS[0]}}"); done
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of words on purpose
+    if [ -n "${BEFORE_BENCH:-}" ]; then "$BEFORE_BENCH" "$name"; fi
     taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "${args[@]}" "${target[@]}" \
       --out "$OUT" --max-s "$MAX_S" --seed "$SEED" ${LABEL:+--label "$LABEL"} $BENCH_ARGS || status=$?
+    # A measurement of the store itself, once the bench is done with the server (history).
+    if [ $status -eq 0 ] && [ -n "${AFTER_BENCH:-}" ]; then "$AFTER_BENCH" "$name" || status=$?; fi
   else
     status=1
   fi
   stop_server
   if [ $status -ne 0 ]; then FAILED+=("$name"); fi
+}
+
+redis_memory() { # the used_memory of the bench's Redis, in bytes
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'
+}
+
+history_before() { REDIS_MEMORY_BEFORE=$(redis_memory); }
+
+history_sizes() { # name: the store's size after a history run, appended to $OUT as one "history_store" line
+  local line
+  if [ "$NODES" -lt 2 ]; then
+    local dir=${DATADIRS[0]} folder measured="{}"
+    stop_pid "${SERVER_PIDS[0]}"; SERVER_PIDS=()
+    # compact = VACUUM INTO: the database without free pages or WAL, the size the data takes.
+    NoteSync__DataDir="$dir" dotnet "$SERVER_DLL" compact >> "$LOGDIR/$1.server.log" 2>&1 || return 1
+    folder=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    if command -v python3 >/dev/null; then
+      # On a copy: what the history table holds, then the database without it (the current state alone).
+      measured=$(python3 - "$dir/notesync.db" <<'PY'
+import json, os, shutil, sqlite3, sys, tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    copy = os.path.join(tmp, "copy.db")
+    shutil.copyfile(sys.argv[1], copy)
+    db = sqlite3.connect(copy)
+    rows, heads, text = db.execute("SELECT count(*), coalesce(sum(head), 0), coalesce(sum(bytes), 0) FROM history").fetchone()
+    state = db.execute("SELECT coalesce(sum(length(CAST(value AS BLOB))), 0) FROM entries").fetchone()[0]
+    db.execute("DELETE FROM history")
+    db.commit()
+    db.execute("VACUUM")
+    db.close()
+    print(json.dumps({"history_rows": rows, "history_head_rows": heads, "history_text_bytes": text,
+                      "entries_text_bytes": state, "state_only_db_bytes": os.path.getsize(copy)}))
+PY
+)
+    fi
+    line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"sqlite\",\"compacted_folder_bytes\":$folder,\"sqlite\":$measured}"
+  else
+    local after k usage keys=""
+    after=$(redis_memory)
+    for k in clock e log primary epoch usage hist hk hv hold trash; do
+      usage=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" MEMORY USAGE "ns:{default}:$k" SAMPLES 0 | tr -d '\r')
+      keys+="${keys:+,}\"$k\":${usage:-0}"
+    done
+    line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"redis\",\"used_memory_before\":$REDIS_MEMORY_BEFORE,\"used_memory_after\":$after,\"used_memory_delta\":$((after - REDIS_MEMORY_BEFORE)),\"memory_usage\":{$keys}}"
+  fi
+  echo "$line" >> "$OUT"
+  echo "== $1: $line"
 }
 
 FANOUT_ARGS=(--groups "$S" --devices "$D" --writes "$W" --rate "$R" --warmup "$WARMUP"
@@ -249,6 +309,19 @@ for scenario in $SCENARIOS; do
     storage)
       if [ "$NODES" -ge 2 ]; then echo "storage measures the SQLite data dir: run it with NODES=1" >&2; FAILED+=(storage); continue; fi
       run_bench storage storage --notes "$N" --pushes "$PUSHES" --key-bytes "$KEY_BYTES" --note-size "$NOTE_SIZE" --batch "$BATCH" --data-dir "{DATADIR}" ;;
+    history)
+      # The same seeded space on a fresh server per retention: compare the history_store lines.
+      for keep in $HISTORY_KEEP; do
+        versions=50   # NoteSync:History:VersionsPerNote's default, for the bench's estimates
+        SERVER_ENV=()
+        if [ "$keep" != default ]; then versions=$keep; SERVER_ENV=(NoteSync__History__VersionsPerNote="$keep"); fi
+        history_args=(--notes "$HISTORY_NOTES" --min-size "$NOTE_MIN" --max-size "$NOTE_MAX" --min-edits "$EDITS_MIN"
+          --max-edits "$EDITS_MAX" --batch "$BATCH" --versions-per-note "$versions")
+        if [ "$NODES" -lt 2 ]; then history_args+=(--data-dir "{DATADIR}"); fi
+        BEFORE_BENCH=$([ "$NODES" -ge 2 ] && echo history_before || true) AFTER_BENCH=history_sizes \
+          run_bench "history-$keep" history "${history_args[@]}"
+      done
+      SERVER_ENV=() ;;
     sweep) run_bench sweep sweep "${FANOUT_ARGS[@]}" --rates "$RATES" --max-rate "$MAX_RATE" --sweep-s "$SWEEP_S" --p99-ms "$P99_MS" ;;
     flood)
       # The fan-out twice on servers with PushesPerSecond=FLOOD_LIMIT: without, then with one more device
@@ -270,7 +343,7 @@ for scenario in $SCENARIOS; do
       run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES"
       run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE"
       SERVER_ENV=() ;;
-    *) echo "unknown scenario $scenario (have: fanout merge catchup idle sweep cli flood abuse storage)" >&2; FAILED+=("$scenario") ;;
+    *) echo "unknown scenario $scenario (have: fanout merge catchup idle sweep cli flood abuse storage history)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

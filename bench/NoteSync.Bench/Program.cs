@@ -3,6 +3,7 @@ using NoteSync.Bench.Measure;
 using NoteSync.Bench.Options;
 using NoteSync.Bench.Output;
 using NoteSync.Bench.Scenarios;
+using NoteSync.Bench.Scenarios.History;
 using NoteSync.Bench.Scenarios.Merge;
 
 BenchOptions options;
@@ -65,6 +66,9 @@ try
             break;
         case "merge":
             Emit(await new MergeScenario(context).RunAsync());
+            break;
+        case "history":
+            Emit(await new HistoryScenario(context).RunAsync());
             break;
         case "catchup":
             Emit(await new CatchupScenario(context).RunAsync());
