@@ -40,8 +40,9 @@
 #                 EDITS_MAX times (seeded: the same space every run), once per HISTORY_KEEP on a fresh server:
 #                 "default" as configured (VersionsPerNote 50), a number n with NoteSync__History__VersionsPerNote=n.
 #                 After each, the store's size is appended to OUT as a "history_store" line: SQLite (NODES=1): the
-#                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3) the same
-#                 database with its history table emptied and vacuumed (the current state alone); Redis (NODES>=2):
+#                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3,
+#                 bench/history_sizes.py) copies of the database vacuumed with the history table emptied (the current
+#                 state alone), with replaced versions as line deltas, and Deflated; Redis (NODES>=2):
 #                 used_memory grown since the servers started, and MEMORY USAGE of each of the space's keys.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
@@ -261,23 +262,8 @@ history_sizes() { # name: the store's size after a history run, appended to $OUT
     NoteSync__DataDir="$dir" dotnet "$SERVER_DLL" compact >> "$LOGDIR/$1.server.log" 2>&1 || return 1
     folder=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
     if command -v python3 >/dev/null; then
-      # On a copy: what the history table holds, then the database without it (the current state alone).
-      measured=$(python3 - "$dir/notesync.db" <<'PY'
-import json, os, shutil, sqlite3, sys, tempfile
-with tempfile.TemporaryDirectory() as tmp:
-    copy = os.path.join(tmp, "copy.db")
-    shutil.copyfile(sys.argv[1], copy)
-    db = sqlite3.connect(copy)
-    rows, heads, text = db.execute("SELECT count(*), coalesce(sum(head), 0), coalesce(sum(bytes), 0) FROM history").fetchone()
-    state = db.execute("SELECT coalesce(sum(length(CAST(value AS BLOB))), 0) FROM entries").fetchone()[0]
-    db.execute("DELETE FROM history")
-    db.commit()
-    db.execute("VACUUM")
-    db.close()
-    print(json.dumps({"history_rows": rows, "history_head_rows": heads, "history_text_bytes": text,
-                      "entries_text_bytes": state, "state_only_db_bytes": os.path.getsize(copy)}))
-PY
-)
+      # On copies: what the history table holds, the current state alone, and other forms of the same rows.
+      measured=$(python3 bench/history_sizes.py "$dir/notesync.db")
     fi
     line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"sqlite\",\"compacted_folder_bytes\":$folder,\"sqlite\":$measured}"
   else

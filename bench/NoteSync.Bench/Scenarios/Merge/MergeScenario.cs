@@ -208,6 +208,8 @@ internal sealed class MergeScenario(BenchContext context)
         record["merge_latency_ms"] = merged.ToJson();
         record["merge_latency_from_actual_send_ms"] = mergedSent.ToJson();
         record["merge_latency_other_devices_ms"] = mergedOthers.ToJson();
+        record["conflict_state_latency_ms"] = merges.ToConflict().ToJson();
+        record["merge_step_ms"] = merges.MergeStep().ToJson();
         record["merge_p99_ratio"] = Ratio(merged.P99, plain.P99);
         record["merge_p99_ratio_from_actual_send"] = Ratio(mergedSent.P99, plainSent.P99);
         record["push_ack_ms"] = pushAck.ToJson();
@@ -242,6 +244,8 @@ internal sealed class MergeScenario(BenchContext context)
             ("merge p50/p90/p99/max ms (all devices)", Row(merged)),
             ("  from actual send of the later edit", Row(mergedSent)),
             ("  devices that made neither edit", Row(mergedOthers)),
+            ("  second edit -> note in conflict", Row(merges.ToConflict())),
+            ("  note in conflict -> merged (same device)", Row(merges.MergeStep())),
             ("merge / ordinary p99 (from actual send)", $"{Ratio(merged.P99, plain.P99)} ({Ratio(mergedSent.P99, plainSent.P99)})"),
             ("ordinary delivered / expected (missed)", $"{ordinary.MeasuredDelivered} / {ordinary.MeasuredExpected} ({plainMissed})"),
             ("merges delivered / expected (missed)", $"{merges.MeasuredDelivered} / {merges.MeasuredExpected} ({mergeMissed})"),

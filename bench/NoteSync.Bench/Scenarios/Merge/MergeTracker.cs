@@ -23,6 +23,9 @@ internal sealed class MergeTracker : IDeviceObserver
     private readonly LatencySamples[] _fromScheduled;
     private readonly LatencySamples[] _fromSent;
     private readonly LatencySamples[] _othersFromScheduled;
+    private readonly long[] _conflictAt;
+    private readonly LatencySamples[] _toConflict;
+    private readonly LatencySamples[] _mergeStep;
     private long _delivered;
     private long _measuredDelivered;
     private long _duplicates;
@@ -48,6 +51,9 @@ internal sealed class MergeTracker : IDeviceObserver
         _fromScheduled = [.. Enumerable.Range(0, devices).Select(_ => new LatencySamples())];
         _fromSent = [.. Enumerable.Range(0, devices).Select(_ => new LatencySamples())];
         _othersFromScheduled = [.. Enumerable.Range(0, devices).Select(_ => new LatencySamples())];
+        _conflictAt = new long[_got.Length];
+        _toConflict = [.. Enumerable.Range(0, devices).Select(_ => new LatencySamples())];
+        _mergeStep = [.. Enumerable.Range(0, devices).Select(_ => new LatencySamples())];
     }
 
     public int Pairs => _secondScheduled.Length;
@@ -94,6 +100,15 @@ internal sealed class MergeTracker : IDeviceObserver
     /// <summary>The devices that made neither edit (they receive it as they receive an ordinary write), from scheduled.</summary>
     public LatencySummary OthersFromScheduled() => LatencySamples.Summarize(_othersFromScheduled);
 
+    /// <summary>
+    /// Scheduled send of the second edit → arrival of the note in conflict (both edits as heads), at the
+    /// devices that saw that state: the part of a merge's latency an ordinary write has too.
+    /// </summary>
+    public LatencySummary ToConflict() => LatencySamples.Summarize(_toConflict);
+
+    /// <summary>Arrival of the note in conflict → arrival of its merged version, at the same device: what the merge adds.</summary>
+    public LatencySummary MergeStep() => LatencySamples.Summarize(_mergeStep);
+
     public void OnSent(long writeIndex, long ticks) => _ordinary.OnSent(writeIndex, ticks);
 
     public void OnChange(BenchDevice device, long writeIndex, long arrivalTicks) => _ordinary.OnChange(device, writeIndex, arrivalTicks);
@@ -114,9 +129,18 @@ internal sealed class MergeTracker : IDeviceObserver
             return;
         }
 
+        var slot = ((long)pair * _devices) + device.Index;
         if (change.Conflict)
         {
             Interlocked.Increment(ref _conflictStates);
+            if (_conflictAt[slot] == 0 && _got[slot] == 0)
+            {
+                _conflictAt[slot] = arrivalTicks;
+                if (pair >= _warmupPairs)
+                {
+                    _toConflict[device.Index].AddTicks(arrivalTicks - _secondScheduled[pair]);
+                }
+            }
         }
 
         if (!change.ByMerge)
@@ -131,7 +155,6 @@ internal sealed class MergeTracker : IDeviceObserver
             return;
         }
 
-        var slot = ((long)pair * _devices) + device.Index;
         if (_got[slot] != 0)
         {
             Interlocked.Increment(ref _duplicates);
@@ -151,6 +174,11 @@ internal sealed class MergeTracker : IDeviceObserver
         if (device.Index != _editors[2 * pair] && device.Index != _editors[(2 * pair) + 1])
         {
             _othersFromScheduled[device.Index].AddTicks(fromScheduled);
+        }
+
+        if (_conflictAt[slot] != 0)
+        {
+            _mergeStep[device.Index].AddTicks(arrivalTicks - _conflictAt[slot]);
         }
 
         var lastSent = Math.Max(Volatile.Read(ref _sent[2 * pair]), Volatile.Read(ref _sent[(2 * pair) + 1]));
