@@ -148,6 +148,8 @@ internal sealed class BenchDevice : IAsyncDisposable
                     requestId = ++_nextRequestId;
                     firstTimestamp = _clock + 1;
                     _clock += request.Writes.Length + request.Texts.Length;
+                    // Under the lock its answer is taken with, so whoever awaits the answer sees it.
+                    request.FirstTimestamp = firstTimestamp;
                     lastAck = request.LastAck ?? _cursor;
                     _pending[requestId] = request;
                     if (_initialRequestId < 0)
@@ -156,7 +158,6 @@ internal sealed class BenchDevice : IAsyncDisposable
                     }
                 }
 
-                request.FirstTimestamp = firstTimestamp;
                 var frame = writer.Write(request, firstTimestamp, lastAck, requestId);
                 var now = Ticks.Now;
                 if (request.Measured)
