@@ -17,13 +17,17 @@
 # Everything targets 127.0.0.1. Exit status: 0 when every scenario reported ok.
 #
 # Environment (defaults in brackets):
-#   SCENARIOS [fanout catchup idle sweep cli] (also: flood abuse storage)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
+#   SCENARIOS [fanout catchup idle sweep cli] (also: merge flood abuse storage history)   PORT [7120]   SERVER_CPU [0]   BENCH_CPU [1]
 #   OUT [bench/results/<UTC stamp>.jsonl]   server logs go to <OUT minus .jsonl>.logs/
 #   MAX_S [900]          hard deadline per bench process, seconds
 #   HEALTH_TIMEOUT_S [60]
 #   fanout/sweep: S [1] D [4] W [200] R [1000] WARMUP [5] MIN_SIZE [200] MAX_SIZE [1000] DRAIN_S [10]
 #                 (S = groups of D devices; S > 1: with auth off all groups share one space, so every device also gets the
 #                 other groups' writes; they are counted as other_group, not as deliveries)
+#   merge:        the fanout parameters above (one group of D devices; S is not used): on one open-loop schedule at R,
+#                 D*(W+WARMUP) ordinary writes and half as many pairs of concurrent edits of one 16-line note from the
+#                 same base, touching lines far apart, which the server merges (docs/protocol.md §2.3); compares the
+#                 merged version's delivery to every device with an ordinary write's, and counts pairs never merged.
 #   catchup:      N [10000] NOTE_SIZE [500] BATCH [500] REPS [3]
 #   idle:         IDLE_CONNECTIONS ["1000 5000"] (one fresh server each) CONCURRENCY [100] IDLE_S [2]
 #   cli:          N [10000] NOTE_SIZE [500] REPS [3] EDITS [200] EDIT_RATE [5]  (the notesync CLI: push, pull into
@@ -31,6 +35,15 @@
 #   storage:      N [10000] PUSHES [5] KEY_BYTES [1024] NOTE_SIZE [500] BATCH [500]  one device writes PUSHES rounds
 #                 of N new notes in pushes of BATCH; the bench sums the server's data dir after each round
 #                 (SQLite: single node only). docs/benchmarks.md, Storage, uses NOTE_SIZE=560 BATCH=10000.
+#   history:      HISTORY_NOTES [1000] NOTE_MIN [2000] NOTE_MAX [4000] EDITS_MIN [1] EDITS_MAX [100] BATCH [500]
+#                 HISTORY_KEEP ["default 1"]  one device writes HISTORY_NOTES notes of prose and edits each EDITS_MIN..
+#                 EDITS_MAX times (seeded: the same space every run), once per HISTORY_KEEP on a fresh server:
+#                 "default" as configured (VersionsPerNote 50), a number n with NoteSync__History__VersionsPerNote=n.
+#                 After each, the store's size is appended to OUT as a "history_store" line: SQLite (NODES=1): the
+#                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3,
+#                 bench/history_sizes.py) copies of the database vacuumed with the history table emptied (the current
+#                 state alone), with replaced versions as line deltas, and Deflated; Redis (NODES>=2):
+#                 used_memory grown since the servers started, and MEMORY USAGE of each of the space's keys.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
 #                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
@@ -85,6 +98,8 @@ IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-"1000 5000"}; CONCURRENCY=${CONCURRENCY:-10
 RATES=${RATES:-250,500,1000,2000,4000,8000,16000}; MAX_RATE=${MAX_RATE:-16000}; SWEEP_S=${SWEEP_S:-5}; P99_MS=${P99_MS:-50}
 EDITS=${EDITS:-200}; EDIT_RATE=${EDIT_RATE:-5}
 PUSHES=${PUSHES:-5}; KEY_BYTES=${KEY_BYTES:-1024}
+HISTORY_NOTES=${HISTORY_NOTES:-1000}; NOTE_MIN=${NOTE_MIN:-2000}; NOTE_MAX=${NOTE_MAX:-4000}
+EDITS_MIN=${EDITS_MIN:-1}; EDITS_MAX=${EDITS_MAX:-100}; HISTORY_KEEP=${HISTORY_KEEP:-"default 1"}
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
 FLOOD_VALUE_BYTES=${FLOOD_VALUE_BYTES:-65536}; FLOOD_NOTES=${FLOOD_NOTES:-20000}; FLOOD_LISTENERS=${FLOOD_LISTENERS:-2}
@@ -220,13 +235,48 @@ run_bench() { # name scenario args...
     local a
     for a in "$@"; do args+=("${a//\{DATADIR\}/${DATADIRS[0]}}"); done
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of words on purpose
+    if [ -n "${BEFORE_BENCH:-}" ]; then "$BEFORE_BENCH" "$name"; fi
     taskset -c "$BENCH_CPU" dotnet "$BENCH_DLL" "${args[@]}" "${target[@]}" \
       --out "$OUT" --max-s "$MAX_S" --seed "$SEED" ${LABEL:+--label "$LABEL"} $BENCH_ARGS || status=$?
+    # A measurement of the store itself, once the bench is done with the server (history).
+    if [ $status -eq 0 ] && [ -n "${AFTER_BENCH:-}" ]; then "$AFTER_BENCH" "$name" || status=$?; fi
   else
     status=1
   fi
   stop_server
   if [ $status -ne 0 ]; then FAILED+=("$name"); fi
+}
+
+redis_memory() { # the used_memory of the bench's Redis, in bytes
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'
+}
+
+history_before() { REDIS_MEMORY_BEFORE=$(redis_memory); }
+
+history_sizes() { # name: the store's size after a history run, appended to $OUT as one "history_store" line
+  local line
+  if [ "$NODES" -lt 2 ]; then
+    local dir=${DATADIRS[0]} folder measured="{}"
+    stop_pid "${SERVER_PIDS[0]}"; SERVER_PIDS=()
+    # compact = VACUUM INTO: the database without free pages or WAL, the size the data takes.
+    NoteSync__DataDir="$dir" dotnet "$SERVER_DLL" compact >> "$LOGDIR/$1.server.log" 2>&1 || return 1
+    folder=$(find "$dir" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    if command -v python3 >/dev/null; then
+      # On copies: what the history table holds, the current state alone, and other forms of the same rows.
+      measured=$(python3 bench/history_sizes.py "$dir/notesync.db")
+    fi
+    line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"sqlite\",\"compacted_folder_bytes\":$folder,\"sqlite\":$measured}"
+  else
+    local after k usage keys=""
+    after=$(redis_memory)
+    for k in clock e log primary epoch usage hist hk hv hold trash; do
+      usage=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" MEMORY USAGE "ns:{default}:$k" SAMPLES 0 | tr -d '\r')
+      keys+="${keys:+,}\"$k\":${usage:-0}"
+    done
+    line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"redis\",\"used_memory_before\":$REDIS_MEMORY_BEFORE,\"used_memory_after\":$after,\"used_memory_delta\":$((after - REDIS_MEMORY_BEFORE)),\"memory_usage\":{$keys}}"
+  fi
+  echo "$line" >> "$OUT"
+  echo "== $1: $line"
 }
 
 FANOUT_ARGS=(--groups "$S" --devices "$D" --writes "$W" --rate "$R" --warmup "$WARMUP"
@@ -235,6 +285,7 @@ FAILED=()
 for scenario in $SCENARIOS; do
   case $scenario in
     fanout) run_bench fanout fanout "${FANOUT_ARGS[@]}" ;;
+    merge) run_bench merge merge "${FANOUT_ARGS[@]}" ;;
     catchup) run_bench catchup catchup --notes "$N" --note-size "$NOTE_SIZE" --batch "$BATCH" --reps "$REPS" ;;
     idle)
       for c in $IDLE_CONNECTIONS; do
@@ -244,6 +295,19 @@ for scenario in $SCENARIOS; do
     storage)
       if [ "$NODES" -ge 2 ]; then echo "storage measures the SQLite data dir: run it with NODES=1" >&2; FAILED+=(storage); continue; fi
       run_bench storage storage --notes "$N" --pushes "$PUSHES" --key-bytes "$KEY_BYTES" --note-size "$NOTE_SIZE" --batch "$BATCH" --data-dir "{DATADIR}" ;;
+    history)
+      # The same seeded space on a fresh server per retention: compare the history_store lines.
+      for keep in $HISTORY_KEEP; do
+        versions=50   # NoteSync:History:VersionsPerNote's default, for the bench's estimates
+        SERVER_ENV=()
+        if [ "$keep" != default ]; then versions=$keep; SERVER_ENV=(NoteSync__History__VersionsPerNote="$keep"); fi
+        history_args=(--notes "$HISTORY_NOTES" --min-size "$NOTE_MIN" --max-size "$NOTE_MAX" --min-edits "$EDITS_MIN"
+          --max-edits "$EDITS_MAX" --batch "$BATCH" --versions-per-note "$versions")
+        if [ "$NODES" -lt 2 ]; then history_args+=(--data-dir "{DATADIR}"); fi
+        BEFORE_BENCH=$([ "$NODES" -ge 2 ] && echo history_before || true) AFTER_BENCH=history_sizes \
+          run_bench "history-$keep" history "${history_args[@]}"
+      done
+      SERVER_ENV=() ;;
     sweep) run_bench sweep sweep "${FANOUT_ARGS[@]}" --rates "$RATES" --max-rate "$MAX_RATE" --sweep-s "$SWEEP_S" --p99-ms "$P99_MS" ;;
     flood)
       # The fan-out twice on servers with PushesPerSecond=FLOOD_LIMIT: without, then with one more device
@@ -265,7 +329,7 @@ for scenario in $SCENARIOS; do
       run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES"
       run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE"
       SERVER_ENV=() ;;
-    *) echo "unknown scenario $scenario (have: fanout catchup idle sweep cli flood abuse storage)" >&2; FAILED+=("$scenario") ;;
+    *) echo "unknown scenario $scenario (have: fanout merge catchup idle sweep cli flood abuse storage history)" >&2; FAILED+=("$scenario") ;;
   esac
 done
 

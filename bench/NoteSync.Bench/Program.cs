@@ -3,6 +3,8 @@ using NoteSync.Bench.Measure;
 using NoteSync.Bench.Options;
 using NoteSync.Bench.Output;
 using NoteSync.Bench.Scenarios;
+using NoteSync.Bench.Scenarios.History;
+using NoteSync.Bench.Scenarios.Merge;
 
 BenchOptions options;
 try
@@ -61,6 +63,12 @@ try
             var p = new FanoutParams(options.Groups, options.Devices, options.Writes, options.Rate, options.Warmup,
                 options.MinSize, options.MaxSize, options.DrainSeconds, options.Seed);
             Emit((await new FanoutScenario(context).RunAsync(p, "fanout", "", 0)).Report);
+            break;
+        case "merge":
+            Emit(await new MergeScenario(context).RunAsync());
+            break;
+        case "history":
+            Emit(await new HistoryScenario(context).RunAsync());
             break;
         case "catchup":
             Emit(await new CatchupScenario(context).RunAsync());

@@ -147,7 +147,9 @@ internal sealed class BenchDevice : IAsyncDisposable
                 {
                     requestId = ++_nextRequestId;
                     firstTimestamp = _clock + 1;
-                    _clock += request.Writes.Length;
+                    _clock += request.Writes.Length + request.Texts.Length;
+                    // Under the lock its answer is taken with, so whoever awaits the answer sees it.
+                    request.FirstTimestamp = firstTimestamp;
                     lastAck = request.LastAck ?? _cursor;
                     _pending[requestId] = request;
                     if (_initialRequestId < 0)
@@ -169,6 +171,14 @@ internal sealed class BenchDevice : IAsyncDisposable
                 foreach (var write in request.Writes)
                 {
                     _observer.OnSent(write.WriteIndex, now);
+                }
+
+                foreach (var text in request.Texts)
+                {
+                    if (text.Tag >= 0)
+                    {
+                        _observer.OnTextSent(text.Tag, now);
+                    }
                 }
 
                 if (request.Measured && request.ScheduledTicks != 0)
@@ -283,6 +293,10 @@ internal sealed class BenchDevice : IAsyncDisposable
             else if (!change.InRun)
             {
                 ForeignChanges++;
+            }
+            else if (change.Text is not null)
+            {
+                _observer.OnText(this, change, arrival);
             }
             else
             {

@@ -14,6 +14,19 @@ internal interface IDeviceObserver
     /// carried marker <paramref name="writeIndex"/> (-1: no marker, e.g. a delete).
     /// </summary>
     void OnChange(BenchDevice device, long writeIndex, long arrivalTicks);
+
+    /// <summary>A <see cref="TextWrite"/> with tag <paramref name="tag"/> is about to go on the wire.</summary>
+    void OnTextSent(long tag, long ticks)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="device"/> received another writer's change of a text note (a value starting with
+    /// <see cref="ReceivedChange.TextMark"/>), whose text is in <see cref="ReceivedChange.Text"/>.
+    /// </summary>
+    void OnText(BenchDevice device, ReceivedChange change, long arrivalTicks)
+    {
+    }
 }
 
 /// <summary>For devices whose deliveries nobody counts (idle connections, probes, preload writers).</summary>

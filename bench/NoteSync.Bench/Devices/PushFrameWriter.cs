@@ -21,6 +21,7 @@ internal sealed class PushFrameWriter : IDisposable
     private static readonly JsonEncodedText DeviceId = JsonEncodedText.Encode("device_id");
     private static readonly JsonEncodedText LastAck = JsonEncodedText.Encode("last_ack");
     private static readonly JsonEncodedText RequestId = JsonEncodedText.Encode("request_id");
+    private static readonly JsonEncodedText Base = JsonEncodedText.Encode("base");
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer;
@@ -55,6 +56,26 @@ internal sealed class PushFrameWriter : IDisposable
             _writer.WriteString(Value, _valueScratch.AsSpan(0, length));
             _writer.WriteNumber(Timestamp, timestamp++);
             _writer.WriteString(DeviceId, _deviceId);
+            _writer.WriteEndObject();
+        }
+
+        foreach (var text in request.Texts)
+        {
+            _writer.WriteStartObject();
+            _writer.WriteString(Key, text.Key);
+            _writer.WriteString(Value, text.Value);
+            _writer.WriteNumber(Timestamp, timestamp++);
+            _writer.WriteString(DeviceId, _deviceId);
+            _writer.WriteStartArray(Base);
+            foreach (var version in text.Base)
+            {
+                _writer.WriteStartObject();
+                _writer.WriteNumber(Timestamp, version.Timestamp);
+                _writer.WriteString(DeviceId, version.DeviceId);
+                _writer.WriteEndObject();
+            }
+
+            _writer.WriteEndArray();
             _writer.WriteEndObject();
         }
 

@@ -7,12 +7,15 @@ namespace NoteSync.Bench.Devices;
 /// <summary>
 /// Reads <c>sync_ack</c> and <c>error</c> frames (docs/protocol.md §4) in one forward pass with
 /// <see cref="Utf8JsonReader"/>, in any property order, skipping fields the bench does not measure
-/// (<c>conflict</c>, <c>conflicts</c>, anything added later).
+/// (<c>conflicts</c>, <c>also</c>, <c>replaced</c>, anything added later).
 /// </summary>
 internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
 {
     private readonly byte[] _deviceId = Encoding.UTF8.GetBytes(deviceId);
     private readonly byte[] _runKeyPrefix = Encoding.UTF8.GetBytes(runKeyPrefix);
+
+    // The device id of the server's automatic merges (docs/protocol.md §2.3).
+    private static ReadOnlySpan<byte> MergeDevice => "notesync:merge"u8;
 
     /// <summary>Fills <paramref name="frame"/>; false when the frame is not a JSON object the bench understands.</summary>
     public bool TryRead(ReadOnlySpan<byte> utf8, ReceivedFrame frame)
@@ -102,7 +105,8 @@ internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
             long writeIndex = -1, timestamp = 0;
-            bool own = false, inRun = false;
+            bool own = false, inRun = false, byMerge = false, conflict = false;
+            string? text = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("key"u8))
@@ -116,6 +120,10 @@ internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
                     writeIndex = reader.TokenType != JsonTokenType.String ? -1
                         : reader.ValueIsEscaped ? ValuePayload.ParseMarker(Encoding.UTF8.GetBytes(reader.GetString()!))
                         : ValuePayload.ParseMarker(reader.ValueSpan);
+                    if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0 && reader.ValueSpan[0] == ReceivedChange.TextMark)
+                    {
+                        text = reader.GetString();
+                    }
                 }
                 else if (reader.ValueTextEquals("timestamp"u8))
                 {
@@ -126,6 +134,12 @@ internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
                 {
                     reader.Read();
                     own = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(_deviceId);
+                    byMerge = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(MergeDevice);
+                }
+                else if (reader.ValueTextEquals("conflict"u8))
+                {
+                    reader.Read();
+                    conflict = reader.TokenType == JsonTokenType.True;
                 }
                 else
                 {
@@ -138,7 +152,7 @@ internal sealed class ServerFrameReader(string deviceId, string runKeyPrefix)
                 frame.MaxChangeTimestamp = timestamp;
             }
 
-            frame.Changes.Add(new ReceivedChange(writeIndex, timestamp, own, inRun));
+            frame.Changes.Add(new ReceivedChange(writeIndex, timestamp, own, inRun) { Text = text, ByMerge = byMerge, Conflict = conflict });
         }
     }
 

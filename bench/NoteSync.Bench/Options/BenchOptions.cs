@@ -92,6 +92,14 @@ internal sealed record BenchOptions
     /// <summary>The server's data directory, whose files the storage scenario sums.</summary>
     public string? DataDir { get; init; }
 
+    // history (also --notes, --min-size, --max-size, --batch, --data-dir)
+    public int MinEdits { get; init; } = 1;
+
+    public int MaxEdits { get; init; } = 100;
+
+    /// <summary>What the server keeps of each note (<c>NoteSync:History:VersionsPerNote</c>), for the scenario's estimates.</summary>
+    public int VersionsPerNote { get; init; } = 50;
+
     // idle
     public int Connections { get; init; } = 1000;
 

@@ -5,10 +5,10 @@ namespace NoteSync.Bench.Options;
 /// <summary>Turns <c>args</c> into <see cref="BenchOptions"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
 internal static class BenchOptionsParser
 {
-    public static readonly string[] Scenarios = ["fanout", "catchup", "idle", "sweep", "cli", "storage"];
+    public static readonly string[] Scenarios = ["fanout", "merge", "catchup", "idle", "sweep", "cli", "storage", "history"];
 
     public const string Usage = """
-        usage: NoteSync.Bench <fanout|catchup|idle|sweep|cli|storage> --port P [options]
+        usage: NoteSync.Bench <fanout|merge|catchup|idle|sweep|cli|storage|history> --port P [options]
                (or --scenario S; --url ws://127.0.0.1:P instead of --port)
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
                    scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
@@ -24,6 +24,8 @@ internal static class BenchOptionsParser
                    answered, in the flood token's space) --flood-value-bytes 65536 --flood-notes 20000
                    --flood-listeners 2 (read-only devices in the flooder's space)
                    --token T (measured devices) --flood-token T (the flooder and its listeners; default --token)
+          merge:   the fanout options (one group): as many pairs of concurrent edits as ordinary writes / 2,
+                   interleaved on the one schedule at --rate; reports both latencies and unmerged pairs
           catchup: --notes 10000 --note-size 500 --batch 500 --reps 3
           idle:    --connections 1000 --concurrency 100 --idle-s 2
           sweep:   --rates 250,500,1000,2000,4000,8000,16000 --max-rate 16000 --sweep-s 5 --p99-ms 50
@@ -32,6 +34,8 @@ internal static class BenchOptionsParser
                    --edits 200 --edit-rate 5
           storage: --data-dir DIR (the server's NoteSync:DataDir, required) --pushes 5 --notes 10000
                    --key-bytes 1024 --note-size 500 --batch 500 (writes per push)
+          history: --notes 10000 --min-size --max-size (of a note) --min-edits 1 --max-edits 100 (per note)
+                   --batch 500 --versions-per-note 50 (the server's setting, for the estimates) [--data-dir DIR]
         Only 127.0.0.1 is accepted as a target.
         """;
 
@@ -100,6 +104,9 @@ internal static class BenchOptionsParser
                 "--cli" => options with { CliDll = File.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--cli: no such file '{value}'") },
                 "--edits" => options with { Edits = Int(name, value, 1, 100_000) },
                 "--edit-rate" => options with { EditRate = Double(name, value, 0.1, 1000) },
+                "--min-edits" => options with { MinEdits = Int(name, value, 0, 10_000) },
+                "--max-edits" => options with { MaxEdits = Int(name, value, 0, 10_000) },
+                "--versions-per-note" => options with { VersionsPerNote = Int(name, value, 1, 10_000) },
                 "--pushes" => options with { Pushes = Int(name, value, 1, 1000) },
                 "--key-bytes" => options with { KeyBytes = Int(name, value, 16, 1024) },
                 "--data-dir" => options with { DataDir = Directory.Exists(value) ? Path.GetFullPath(value) : throw new ArgumentException($"--data-dir: no such directory '{value}'") },
@@ -139,6 +146,11 @@ internal static class BenchOptionsParser
         if (options.Scenario == "storage" && options.DataDir is null)
         {
             throw new ArgumentException("scenario storage needs --data-dir <the server's data directory>");
+        }
+
+        if (options.MinEdits > options.MaxEdits)
+        {
+            throw new ArgumentException("--min-edits must not exceed --max-edits");
         }
 
         if (options.MinSize > options.MaxSize)

@@ -22,6 +22,7 @@ internal sealed class DeliveryTracker : IDeviceObserver
     private readonly LatencySamples[] _sameNode;
     private readonly LatencySamples[] _crossNode;
     private readonly int[] _nodeOf;
+    private readonly Func<long, int> _writerOf;
     private readonly long[] _lastArrival;
     private long _delivered;
     private long _measuredDelivered;
@@ -32,8 +33,11 @@ internal sealed class DeliveryTracker : IDeviceObserver
     /// <param name="p">The run's shape.</param>
     /// <param name="scheduled">Scheduled send of each write, by write index (filled before the first write).</param>
     /// <param name="nodeOf">The server node of each device, by device index (all 0 with one node).</param>
-    public DeliveryTracker(FanoutParams p, long[] scheduled, int[] nodeOf)
+    /// <param name="writerOf">The device that makes write <c>i</c>; by default <c>i mod (groups x devices)</c>, the fan-out's schedule.</param>
+    public DeliveryTracker(FanoutParams p, long[] scheduled, int[] nodeOf, Func<long, int>? writerOf = null)
     {
+        var deviceCount = p.DeviceCount;
+        _writerOf = writerOf ?? (i => (int)(i % deviceCount));
         _devicesPerGroup = p.Devices;
         _deviceCount = p.DeviceCount;
         _warmupWrites = p.WarmupWrites;
@@ -90,8 +94,7 @@ internal sealed class DeliveryTracker : IDeviceObserver
             return;
         }
 
-        // Write i was made by device i mod (groups * devices); see FanoutScenario's schedule.
-        var writer = (int)(writeIndex % _deviceCount);
+        var writer = _writerOf(writeIndex);
         var writerGroup = writer / _devicesPerGroup;
         var writerDevice = writer % _devicesPerGroup;
         var group = device.Index / _devicesPerGroup;
