@@ -4,6 +4,7 @@ using NoteSync.Server.Auth;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared.Protocol;
+using StackExchange.Redis;
 
 // ICU is loaded for Unicode normalization only (NoteSync.Server.csproj): numbers, dates and messages
 // come out the same whatever the host's locale.
@@ -53,6 +54,20 @@ catch (DataDirectoryLockedException ex)
     return DataDirectoryLockedException.ExitCode;
 }
 
-app.Run();
+// Read once the host is disposed, when its services (the lifetime among them) can no longer be asked.
+var stopping = false;
+app.Lifetime.ApplicationStopping.Register(() => stopping = true);
+try
+{
+    app.Run();
+}
+catch (RedisException ex) when (stopping)
+{
+    // Stopping while Redis cannot answer (busy with a long script, or gone): every write this node
+    // acknowledged is in Redis already, and what is left undone (the backplane's unsubscribe) ends with the
+    // connection. An orderly stop, said on stderr, not an abort with an unhandled exception.
+    Console.Error.WriteLine($"NoteSync stopped; Redis could not be told goodbye: {ex.Message}");
+}
+
 return 0;
 

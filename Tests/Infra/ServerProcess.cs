@@ -40,6 +40,9 @@ internal sealed class ServerProcess : ITestServer
 
     public int ProcessId => _process?.Id ?? 0;
 
+    /// <summary>The exit code of the process that ended, null while it runs.</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
     /// <summary>The redis-server this server was started on by <see cref="StartOnStoreAsync"/>, or null.</summary>
     public RedisServer? Redis => _ownedRedis;
 

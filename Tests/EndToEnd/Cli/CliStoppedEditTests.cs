@@ -87,7 +87,8 @@ public sealed class CliStoppedEditTests
         await CliKit.WaitForFileAsync(folder.Path, "trip.md", merged);
         await ClientKit.WaitUntilAsync(() => phone.Get("trip.md") == merged, "the phone to get the merged plan");
         Assert.Empty(phone.GetConflicts());
-        Assert.Equal("", (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout);
+        await CliKit.WaitForFileAsync(folder.Path, "trip.conflict-phone.md", null);
+        await ClientKit.WaitUntilAsync(async () => (await CliProcess.RunAsync(["conflicts", folder.Path])).Stdout == "", "the folder to list no conflict");
         var history = await CliProcess.RunAsync(["history", Path.Combine(folder.Path, "trip.md")]);
         Assert.True(history.Exit == 0, history.Stderr);
         Assert.Matches(@"  notesync:merge  \d+ bytes  current  \d+@notesync:merge", history.Stdout);

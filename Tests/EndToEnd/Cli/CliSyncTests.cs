@@ -89,20 +89,20 @@ public sealed class CliSyncTests
         await library.PutAsync("note.md", "remote edit");
         await library.SyncBoundedAsync();
 
-        // Assert: the unsent local edit is never overwritten; it goes up with a newer clock and wins
-        // everywhere, and the other device's version stays visible beside it until resolved.
-        await ClientKit.WaitUntilAsync(() => library.Get("note.md") == "local edit", "the local edit to win on the library");
-        Assert.Equal("local edit", CliKit.ReadNote(folder.Path, "note.md"));
-        Assert.Equal("remote edit", CliKit.ReadNote(folder.Path, "note.conflict-lib.md"));
-        await cli.WaitForStderrAsync("conflict: note.md was changed here and on lib");
-        await library.SyncBoundedAsync();
-        Assert.Empty(library.GetConflicts());
+        // Assert: the unsent local edit is never overwritten; it goes up as an edit of v1, the version the file
+        // held, so the other device's edit, which it did not see, stays beside it on both devices until resolved.
+        await ClientKit.WaitUntilAsync(() => library.GetConflicts().Count == 1, "the conflict on the library");
+        var conflict = Assert.Single(library.GetConflicts());
+        Assert.Equal(("local edit", "laptop"), (conflict.Winner.Value, conflict.Winner.DeviceId));
+        Assert.Equal("remote edit", Assert.Single(conflict.Siblings).Value);
+        await CliKit.WaitForFileAsync(folder.Path, "note.conflict-lib.md", "remote edit");
+        await cli.WaitForStderrAsync("note.md was edited here and on lib since the last sync; both edits are kept");
         Assert.Equal("local edit", CliKit.ReadNote(folder.Path, "note.md"));
 
         // Keeping theirs (through the running sync) ends it.
         var resolved = await CliProcess.RunAsync(["resolve", Path.Combine(folder.Path, "note.md"), "--keep", "theirs"]);
         Assert.True(resolved.Exit == 0, resolved.Stderr);
-        await ClientKit.WaitUntilAsync(() => library.Get("note.md") == "remote edit", "the library to get the resolution");
+        await ClientKit.WaitUntilAsync(() => library.Get("note.md") == "remote edit" && library.GetConflicts().Count == 0, "the library to get the resolution");
         await CliKit.WaitForFileAsync(folder.Path, "note.md", "remote edit");
         Assert.Null(CliKit.ReadNote(folder.Path, "note.conflict-lib.md"));
     }
