@@ -15,6 +15,7 @@ namespace NoteSync.Tests.EndToEnd;
 /// backplane), and with <c>NoteSync:Redis:MinReplicas</c> acknowledge a push only once a replica holds it,
 /// so the failover loses no acknowledged write. Each test has its own primary, replica and sentinel.
 /// </summary>
+[LongRunning(49)]
 public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);

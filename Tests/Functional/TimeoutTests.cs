@@ -14,6 +14,7 @@ namespace NoteSync.Tests.Functional;
 /// generous, but below what the server would do without the limit: the point is that the server
 /// closes them at all, and by these settings.
 /// </summary>
+[LongRunning(71)]
 public sealed class TimeoutTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(40);

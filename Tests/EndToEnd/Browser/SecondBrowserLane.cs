@@ -1,3 +1,4 @@
+using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
@@ -7,6 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// measured times (docs/testing.md).
 /// </summary>
 [CollectionDefinition(Name)]
+[LongRunning(102)]
 public sealed class SecondBrowserLane : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "Browser, second lane";

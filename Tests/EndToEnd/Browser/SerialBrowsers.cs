@@ -1,3 +1,4 @@
+using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// <see cref="SecondBrowserLane"/> is the other collection.
 /// </summary>
 [CollectionDefinition(Name)]
+[LongRunning(130)]
 public sealed class SerialBrowsers : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "Browser";

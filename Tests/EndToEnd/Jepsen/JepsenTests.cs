@@ -1,3 +1,4 @@
+using NoteSync.Tests.Infra;
 using Xunit.Abstractions;
 
 namespace NoteSync.Tests.EndToEnd.Jepsen;
@@ -8,6 +9,7 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// directories. CI defaults: 15 s of load and 3 fault rounds; <c>NOTESYNC_SOAK_SECONDS</c> makes it a soak
 /// (docs/testing.md).
 /// </summary>
+[LongRunning(184)]
 public sealed class JepsenTests(ITestOutputHelper output)
 {
     // Well below what a healthy run acknowledges while its faults go on (hundreds), well above zero.
