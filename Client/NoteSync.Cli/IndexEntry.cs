@@ -10,11 +10,14 @@ namespace NoteSync.Cli;
 /// </summary>
 internal sealed record IndexEntry(string Hash, long Size, long MtimeTicks, IReadOnlyList<NoteVersionId>? Base = null)
 {
-    /// <summary>The heads of <paramref name="heads"/> holding <paramref name="text"/>: the base of a file holding it. Null for none.</summary>
+    /// <summary>
+    /// The heads of <paramref name="heads"/> holding <paramref name="text"/>: the base of a file holding it. Null for
+    /// none, or for more than a base may name (the edit then goes as before bases).
+    /// </summary>
     public static IReadOnlyList<NoteVersionId>? BaseOf(IReadOnlyList<NoteVersion> heads, string text)
     {
         var holding = heads.Where(h => h.Value == text).Select(h => h.Id).ToList();
-        return holding.Count > 0 ? holding : null;
+        return holding.Count is > 0 and <= NoteSync.Shared.Protocol.ProtocolLimits.MaxBaseVersions ? holding : null;
     }
 
     /// <summary>The base as the index stores it: <c>timestamp@device</c> lines (a device id holds no control character).</summary>

@@ -14,8 +14,9 @@ internal static class ReuploadPlan
     /// <summary>
     /// For each key of <paramref name="replica"/> the reset did not send, sent with a lower timestamp, or
     /// sent at the same timestamp without one of the replica's values: its writes, but those whose value
-    /// the server holds at their timestamp. Ordered by timestamp (then key, then the replica's best-first order), because each push
-    /// raises the restored clock for the next and so keeps later re-uploads within the clock bound.
+    /// the server holds at their timestamp. Ordered by timestamp (then key, then the replica's best-first
+    /// order), because each push raises the restored clock for the next and so keeps later re-uploads
+    /// within the clock bound.
     /// </summary>
     /// <remarks>
     /// Each write goes with the base <see cref="BaseOf"/> gives: the server's versions it had replaced here, so it

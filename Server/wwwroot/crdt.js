@@ -178,9 +178,9 @@ export function noteServerWrites(seen, key, heads) {
  * The re-upload decision of a reset: for every key of the replica (`entries`, key -> state) that the
  * server did not show, showed at a lower top, or showed at the same top without one of the replica's
  * values, every value of the key's heads (but those the server holds at its top) as push changes
- * {key, value, timestamp, base} at its top timestamp,
- * in timestamp order (so each push raises the restored clock for the next, inside the clock bound). Heads of
- * one value are one change: a re-upload carries the uploading device's id, so they would be the same write.
+ * {key, value, timestamp, base} at its top timestamp, in timestamp order (so each push raises the restored
+ * clock for the next, inside the clock bound). Heads of one value are one change: a re-upload carries the
+ * uploading device's id, so they would be the same write.
  * `base` names the server's heads the replica counts replaced (and older than the write): the re-upload
  * replaces those there and nothing else, so a version written since the restore without seeing it stays
  * (docs/protocol.md §3.4); it is left out (the timestamp rule) when they are more than a base may name.
