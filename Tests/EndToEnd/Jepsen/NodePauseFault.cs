@@ -20,7 +20,9 @@ internal sealed class NodePauseFault : IFault
         server.Signal("STOP");
         try
         {
-            // Evidence: a stopped process cannot answer /healthz.
+            // The signal is delivered asynchronously: wait for the kernel to show the process stopped, then the
+            // evidence that it is: it cannot answer /healthz.
+            await server.WaitUntilStoppedAsync(TimeSpan.FromSeconds(10));
             using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromMilliseconds(700) };
             var answered = false;
             try
