@@ -45,26 +45,19 @@ public sealed class RedisBusyStopTests
         Assert.Contains("BUSY", server.Output, StringComparison.Ordinal);
     }
 
-    private static async Task WaitForBusyAsync(ConnectionMultiplexer admin)
-    {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try
+    private static Task WaitForBusyAsync(ConnectionMultiplexer admin) =>
+        ClientKit.WaitUntilAsync(
+            async () =>
             {
-                await admin.GetDatabase().PingAsync();
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("BUSY", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException("Redis never answered BUSY while the script ran");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+                try
+                {
+                    await admin.GetDatabase().PingAsync();
+                    return false;
+                }
+                catch (RedisServerException ex) when (ex.Message.StartsWith("BUSY", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            },
+            "Redis to answer BUSY while the script runs");
 }

@@ -164,26 +164,15 @@ internal sealed class ServerProcess : ITestServer
     /// Waits until the kernel shows the process stopped (state <c>T</c> in <c>/proc/&lt;pid&gt;/stat</c>) after a
     /// SIGSTOP: the signal is delivered asynchronously, so a request sent at once could still be served.
     /// </summary>
-    public async Task WaitUntilStoppedAsync(TimeSpan bound)
-    {
-        var until = DateTime.UtcNow + bound;
-        while (true)
-        {
-            var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
-            if (state == "T")
+    public Task WaitUntilStoppedAsync(TimeSpan bound) =>
+        ClientKit.WaitUntilAsync(
+            () =>
             {
-                return;
-            }
-
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"the server (pid {ProcessId}) was not stopped within {bound} of SIGSTOP: state {state}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+                var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
+                return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+            },
+            $"the server (pid {ProcessId}) to show stopped after SIGSTOP",
+            bound);
 
     /// <summary>Stops the process for a while (SIGSTOP) or lets it go on (SIGCONT).</summary>
     public void Signal(string signal)

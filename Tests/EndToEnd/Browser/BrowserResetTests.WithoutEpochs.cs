@@ -43,9 +43,8 @@ public sealed partial class BrowserResetTests
         }
 
         await page.WaitForNothingUnsentAsync();
-        using var backup = new TempDirectory();
         await server.StopAsync();
-        CopyFolder(server.DataDir, backup.Path);
+        using var backup = DataDirectoryBackup.Take(server.DataDir);
         await server.StartAgainAsync();
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("new/a", "after the backup");
@@ -58,7 +57,7 @@ public sealed partial class BrowserResetTests
         await page.Context.SetOfflineAsync(true);
         await page.WaitForStatusAsync("offline");
         await server.StopAsync();
-        RestoreFolder(backup.Path, server.DataDir);
+        backup.RestoreInto(server.DataDir);
         await server.StartAgainAsync();
         await page.Context.SetOfflineAsync(false);
 

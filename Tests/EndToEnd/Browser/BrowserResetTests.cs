@@ -40,9 +40,8 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
         await page.CreateNoteAsync("before/2", "second, in the backup, deleted later");
         await page.CreateNoteAsync("kept", "untouched since the backup");
         await page.WaitForNothingUnsentAsync();
-        using var backup = new TempDirectory();
         await server.StopAsync();
-        CopyFolder(server.DataDir, backup.Path);
+        using var backup = DataDirectoryBackup.Take(server.DataDir);
         await server.StartAgainAsync();
         await page.WaitForStatusAsync(live);
 
@@ -67,7 +66,7 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
         await page.Context.SetOfflineAsync(true);
         await page.WaitForStatusAsync("offline");
         await server.StopAsync();
-        RestoreFolder(backup.Path, server.DataDir);
+        backup.RestoreInto(server.DataDir);
         if (renewEpoch)
         {
             await RenewEpochAsync(server.DataDir);
@@ -194,9 +193,8 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
         }
 
         await page.WaitForNothingUnsentAsync();
-        using var backup = new TempDirectory();
         await server.StopAsync();
-        CopyFolder(server.DataDir, backup.Path);
+        using var backup = DataDirectoryBackup.Take(server.DataDir);
         await server.StartAgainAsync();
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("new/a", "after the backup");
@@ -205,7 +203,7 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
 
         // Act: restore with a new epoch; the page takes the reset's first page, then is reloaded.
         await server.StopAsync();
-        RestoreFolder(backup.Path, server.DataDir);
+        backup.RestoreInto(server.DataDir);
         await RenewEpochAsync(server.DataDir);
         await server.StartAgainAsync();
         await page.Page.WaitForFunctionAsync("() => window.notesync.store.reset?.phase === 'reading'");
@@ -300,26 +298,6 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
         await Assertions.Expect(page.Page.Locator("#note-path")).ToHaveTextAsync(path);
         await page.Page.Locator("#delete").ClickAsync();
         await page.WaitForValueAsync(path, null);
-    }
-
-    // The server was killed, so the database and its -wal are at rest: a file copy is a consistent backup.
-    private static void CopyFolder(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
-        }
-    }
-
-    // The backup replaces the folder whole: a -wal left from after the backup must not replay onto it.
-    private static void RestoreFolder(string backup, string dataDir)
-    {
-        foreach (var file in Directory.EnumerateFiles(dataDir))
-        {
-            File.Delete(file);
-        }
-
-        CopyFolder(backup, dataDir);
     }
 
     /// <summary>The operator's step after putting back a copy <c>backup</c> did not make: <c>renew-epoch</c>, on the server's data directory, with the server stopped.</summary>
