@@ -49,13 +49,16 @@
 #                 with NoteSync__Limits__PushesPerSecond=PushBurst=FLOOD_LIMIT (above each fanout device's R/D):
 #                 flood-off as is, flood-on with one more device pushing FLOOD_RATE/s on its own connection
 #                 (bench --flood-rate); compare the two runs' "latency p50/p90/p99/max" rows.
-#   abuse:        FLOOD_VALUE_BYTES [65536] FLOOD_NOTES [20000] FLOOD_LISTENERS [2]  the fanout three times, each on a
+#   abuse:        FLOOD_VALUE_BYTES [65536] FLOOD_NOTES [20000] FLOOD_LISTENERS [2] ABUSE_RUNS ["off siblings pull"]
+#                 the fanout once per run named in ABUSE_RUNS (three times by default), each on a
 #                 fresh server with auth on (a random signing key; tokens minted by the server's `token` command):
 #                 the measured devices in space "bench", a flooder and its listeners in space "flood" (another space):
 #                 abuse-off as is, abuse-siblings with the sibling bomb (distinct values at one timestamp, as fast as
 #                 answered), abuse-pull with a pull loop (the flood space filled with FLOOD_NOTES notes of NOTE_SIZE,
 #                 then pulled whole from 0 as fast as served); compare the measured devices' latency rows.
 #   SEED [1]   LABEL []   BENCH_ARGS []  extra bench arguments for every scenario
+#   SERVER_ENV_EXTRA []  VAR=value words added to every server's environment, after the scenario's own
+#                (e.g. SERVER_ENV_EXTRA="NoteSync__Sync__MaxAckBytes=1048576" to compare a setting side by side)
 #   SERVER_CMD   command template instead of the NoteSync dll; {PORT} and {DATADIR} are substituted.
 #                It must exec the server itself (no wrapper, no `dotnet run`: that forks).
 #                e.g. SERVER_CMD="node /tmp/bench-peers/mock-notesync.mjs --port {PORT}"
@@ -103,6 +106,7 @@ EDITS_MIN=${EDITS_MIN:-1}; EDITS_MAX=${EDITS_MAX:-100}; HISTORY_KEEP=${HISTORY_K
 SEED=${SEED:-1}; LABEL=${LABEL:-}; BENCH_ARGS=${BENCH_ARGS:-}
 FLOOD_RATE=${FLOOD_RATE:-1000}; FLOOD_LIMIT=${FLOOD_LIMIT:-500}; SERVER_ENV=()
 FLOOD_VALUE_BYTES=${FLOOD_VALUE_BYTES:-65536}; FLOOD_NOTES=${FLOOD_NOTES:-20000}; FLOOD_LISTENERS=${FLOOD_LISTENERS:-2}
+ABUSE_RUNS=${ABUSE_RUNS:-off siblings pull}; SERVER_ENV_EXTRA=${SERVER_ENV_EXTRA:-}
 SERVER_DLL=artifacts/server/NoteSync.Server.dll
 SERVER_CMD=${SERVER_CMD:-"dotnet $SERVER_DLL --urls http://127.0.0.1:{PORT}"}
 SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
@@ -182,7 +186,9 @@ start_node() { # name index log
   DATADIRS+=("$dir")
   local cmd=${SERVER_CMD//\{PORT\}/$port}
   cmd=${cmd//\{DATADIR\}/$dir}
-  local -a argv env=(NoteSync__DataDir="$dir" ${SERVER_ENV[@]+"${SERVER_ENV[@]}"})
+  local -a argv extra env=(NoteSync__DataDir="$dir" ${SERVER_ENV[@]+"${SERVER_ENV[@]}"})
+  read -r -a extra <<< "$SERVER_ENV_EXTRA"
+  env+=(${extra[@]+"${extra[@]}"})
   read -r -a argv <<< "$cmd"
   if [ "$NODES" -ge 2 ]; then env+=(NoteSync__Store=redis NoteSync__Redis="127.0.0.1:$REDIS_PORT"); fi
   # taskset execs the command and `dotnet x.dll` hosts the runtime in-process: $! is the server.
@@ -325,9 +331,14 @@ for scenario in $SCENARIOS; do
       bench_token=$(env "${SERVER_ENV[@]}" dotnet "$SERVER_DLL" token --space bench --ttl 1d)
       flood_token=$(env "${SERVER_ENV[@]}" dotnet "$SERVER_DLL" token --space flood --ttl 1d)
       ABUSE_ARGS=("${FANOUT_ARGS[@]}" --token "$bench_token" --flood-token "$flood_token" --flood-listeners "$FLOOD_LISTENERS")
-      run_bench abuse-off fanout "${ABUSE_ARGS[@]}"
-      run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES"
-      run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE"
+      for run in $ABUSE_RUNS; do
+        case $run in
+          off) run_bench abuse-off fanout "${ABUSE_ARGS[@]}" ;;
+          siblings) run_bench abuse-siblings fanout "${ABUSE_ARGS[@]}" --flood-mode siblings --flood-value-bytes "$FLOOD_VALUE_BYTES" ;;
+          pull) run_bench abuse-pull fanout "${ABUSE_ARGS[@]}" --flood-mode pull --flood-notes "$FLOOD_NOTES" --note-size "$NOTE_SIZE" ;;
+          *) echo "unknown abuse run $run (have: off siblings pull)" >&2; FAILED+=("abuse-$run") ;;
+        esac
+      done
       SERVER_ENV=() ;;
     *) echo "unknown scenario $scenario (have: fanout merge catchup idle sweep cli flood abuse storage history)" >&2; FAILED+=("$scenario") ;;
   esac

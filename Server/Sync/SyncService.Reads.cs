@@ -50,7 +50,7 @@ internal sealed partial class SyncService
     /// </summary>
     private async Task<ChangePage> ReadAsync(string space, long after, int maxChanges, int maxStoreChanges, CancellationToken cancellationToken)
     {
-        if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out var cached))
+        if (recent.TryRead(space, after, maxChanges, _pageBytes, out var cached))
         {
             return cached;
         }
@@ -58,12 +58,12 @@ internal sealed partial class SyncService
         using (await _reads.EnterAsync(space, cancellationToken).ConfigureAwait(false))
         {
             // A read of the same space that held the turn may have filled the window meanwhile.
-            if (recent.TryRead(space, after, maxChanges, _sync.MaxAckBytes, out cached))
+            if (recent.TryRead(space, after, maxChanges, _pageBytes, out cached))
             {
                 return cached;
             }
 
-            var page = await store.ReadSinceAsync(space, after, maxStoreChanges, _sync.MaxAckBytes, cancellationToken).ConfigureAwait(false);
+            var page = await store.ReadSinceAsync(space, after, maxStoreChanges, _pageBytes, cancellationToken).ConfigureAwait(false);
             recent.OnRead(space, after, page);
             return page;
         }
@@ -94,7 +94,7 @@ internal sealed partial class SyncService
             bytes += e.EstimatedWireBytes;
         }
 
-        return entries.Count == 1 || bytes <= _sync.MaxAckBytes;
+        return entries.Count == 1 || bytes <= _pageBytes;
     }
 
     /// <summary>

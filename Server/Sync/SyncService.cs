@@ -30,6 +30,8 @@ internal sealed partial class SyncService(
 
     private readonly SyncOptions _sync = options.Value.Sync;
 
+    private readonly long _pageBytes = Math.Min(options.Value.Sync.PageBytes, options.Value.Sync.MaxAckBytes);
+
     private readonly Options.HistoryOptions _history = options.Value.History;
 
     private readonly int _maxHeadsPerNote = options.Value.Limits.MaxWritesPerNote;

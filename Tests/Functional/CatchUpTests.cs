@@ -1,3 +1,5 @@
+using System.Text.Json;
+using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.Functional;
@@ -73,5 +75,38 @@ public sealed class CatchUpTests
         Assert.True(first.More);
         await lazy.WaitUntilAsync(d => d.Snapshot().Count == 350, "the pages after the first");
         Assert.Equal(writer.Cursor, lazy.Cursor);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task PagesStopAtPageBytesAndANoteLargerThanAPageIsAPageOfItsOwn(string store)
+    {
+        // Arrange: 64 KiB pages, forty notes of 10,000 characters (about six per page) and, last, one
+        // of 200,000 characters.
+        const int pageBytes = 64 * 1024;
+        await using var server = await InProcessServer.StartOnStoreAsync(store, new Dictionary<string, string>
+        {
+            ["NoteSync__Sync__PageBytes"] = pageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await using var writer = HttpDevice.Create(server, "writer");
+        await writer.PutManyAsync(Enumerable.Range(0, 40).Select(i => ($"note:n/{i:D2}", (string?)new string('a', 10_000))));
+        var beforeLarge = writer.Cursor;
+        await writer.PutAsync("note:large", new string('b', 200_000));
+
+        // Act: a new device's first page, then the rest as live pushes.
+        await using var fresh = await WsDevice.ConnectAsync(server, "fresh", followMore: false);
+        var first = await fresh.PullAsync();
+        await fresh.WaitUntilAsync(d => d.Snapshot().Count == 41, "every note");
+        await using var late = await WsDevice.ConnectAsync(server, "late");
+        var large = await late.PushAsync(new SyncPush { LastAck = beforeLarge, RequestId = "large" });
+
+        // Assert: a page holds one note more than fits in 64 KiB at most, not the whole space; the large
+        // note comes alone, whole.
+        Assert.True(first.More);
+        Assert.InRange(first.Changes.Count, 1, 7);
+        Assert.InRange(JsonSerializer.SerializeToUtf8Bytes(first, NoteSyncJsonContext.Default.SyncAck).Length, 1, pageBytes + 11_000);
+        Assert.Equal(new string('b', 200_000), fresh.ValueOf("note:large"));
+        Assert.Equal("note:large", Assert.Single(large.Changes).Key);
+        Assert.False(large.More);
     }
 }

@@ -82,14 +82,15 @@ public sealed class SlowReaderTests
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
     public async Task DeviceThatPushesWithoutReadingItsAnswersIsSlowedNotCut(string store)
     {
-        // Arrange: the tiny queue, and a space whose every full answer (last_ack 0) is 40 x 64 KB, so a
-        // few unread answers fill the socket buffers and then the queue.
+        // Arrange: the tiny queue, and a space whose every full answer (last_ack 0) is 40 x 64 KB in one
+        // page, so a few unread answers fill the socket buffers and then the queue.
         const int pushes = 30;
         const int notes = 40;
         await using var server = await InProcessServer.StartOnStoreAsync(store, new Dictionary<string, string>
         {
             ["NoteSync__Limits__SendQueueFrames"] = "4",
             ["NoteSync__Limits__SendStallMs"] = "300000",
+            ["NoteSync__Sync__PageBytes"] = "8388608",
         });
         await using (var writer = await WsDevice.ConnectAsync(server, "writer"))
         {

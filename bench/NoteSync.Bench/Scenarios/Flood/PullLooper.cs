@@ -50,7 +50,16 @@ internal sealed class PullLooper : IFloodDevice
                 frame.Append(n == first ? "" : ",").Append($"{{\"key\":\"{keyPrefix}{n:D7}\",\"value\":\"{value}\",\"timestamp\":1}}");
             }
 
-            var answer = await RequestAsync($"s{first}", frame.Append("]}").ToString(), cancellationToken);
+            // The fill is set-up, not the flood: it waits out its space's budget as a device should
+            // (a small PullBytesPerSecond refuses it, since its answers reach back before it went live).
+            var push = frame.Append("]}").ToString();
+            var answer = await RequestAsync($"s{first}", push, cancellationToken);
+            for (var retry = 0; answer.IsError && answer.HasCode("rate_limited") && retry < 600; retry++)
+            {
+                await Task.Delay(100, cancellationToken);
+                answer = await RequestAsync($"s{first}", push, cancellationToken);
+            }
+
             if (answer.IsError)
             {
                 throw new InvalidOperationException($"the pull flooder could not fill its space: {answer.Head}{answer.Tail}");
