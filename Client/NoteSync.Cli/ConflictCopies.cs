@@ -125,7 +125,7 @@ internal sealed class ConflictCopies(FolderLayout layout, NoteSyncClient client,
                 var others = string.Join(", ", conflict.Siblings.Select(s => s.Value is null
                     ? $"{s.DeviceId} deleted it"
                     : $"{s.DeviceId}'s version is in {copyOf.GetValueOrDefault(s.DeviceId)}"));
-                output.Notice($"conflict: {conflict.Path} was changed on several devices at once; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>");
+                output.Notice($"conflict: {conflict.Path} was changed on several devices at once; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>, or --merge to finish a merge of the versions in the note");
             }
         }
 

@@ -67,7 +67,8 @@ internal static class StatusCommand
 
                 foreach (var (name, value) in lines)
                 {
-                    Console.Out.WriteLine(PrintableText.Escape($"{name + ":",-11}{value}"));
+                    // One column wider than the longest name ("last_error:"), so every value stands apart from its name.
+                    Console.Out.WriteLine(PrintableText.Escape($"{name + ":",-12}{value}"));
                 }
 
                 return ExitCodes.Ok;

@@ -36,7 +36,7 @@ public sealed class CliConflictTests
         Assert.Equal("b's plan", CliKit.ReadNote(folder.Path, "plans.md"));
         Assert.Equal(0, conflicts.Exit);
         Assert.Equal("plans.md  plans.conflict-dev-a.md", conflicts.Stdout.Trim());
-        Assert.Contains("conflicts: 1", status.Stdout, StringComparison.Ordinal);
+        Assert.Contains("conflicts:  1", status.Stdout, StringComparison.Ordinal);
         Assert.Single(b.GetConflicts());
 
         // Act 2: keep mine, through the sync that runs on the folder.
@@ -122,7 +122,7 @@ public sealed class CliConflictTests
         // the note, the laptop's, a sibling with a lower timestamp, in its copy beside it.
         await CliKit.WaitForFileAsync(folder.Path, "shared.md", "phone's edit");
         await CliKit.WaitForFileAsync(folder.Path, "shared.conflict-laptop.md", "laptop's edit");
-        await cli.WaitForStderrAsync("conflict: shared.md was changed on several devices at once; it shows phone's version");
+        await cli.WaitForStderrAsync("conflict: shared.md was changed on several devices at once; it shows phone's version, laptop's version is in shared.conflict-laptop.md. Resolve with: notesync resolve shared.md --keep mine|theirs|<file>, or --merge to finish a merge of the versions in the note");
         await ClientKit.WaitUntilAsync(() => phone.GetConflicts().Count == 1, "the phone to see the conflict");
         var conflict = Assert.Single(phone.GetConflicts());
         var sibling = Assert.Single(conflict.Siblings);

@@ -86,6 +86,7 @@ public sealed class CliOfflineTests
         CliKit.WriteNote(folder.Path, "queued.md", "written offline");
         var statusFile = Path.Combine(folder.Path, ".notesync", "status.json");
         await ClientKit.WaitUntilAsync(() => File.Exists(statusFile) && File.ReadAllText(statusFile).Contains("\"outbox\": 1", StringComparison.Ordinal), "the edit to be queued");
+        var running = (await CliProcess.RunAsync(["status", folder.Path])).Stdout;
 
         // Act: Ctrl+C, then status (offline, from the store), then a push once the server is back.
         cli.Interrupt();
@@ -98,9 +99,11 @@ public sealed class CliOfflineTests
         Assert.Equal(130, exit);
         Assert.Contains("stopped", cli.Stderr, StringComparison.Ordinal);
         Assert.Equal(0, statusExit);
-        Assert.Contains("sync:      not running", status, StringComparison.Ordinal);
-        Assert.Contains("outbox:    1", status, StringComparison.Ordinal);
-        Assert.Contains("device:    laptop", status, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^state:      offline$", running);
+        Assert.Matches(@"(?m)^last_error: \S", running);
+        Assert.Contains("sync:       not running", status, StringComparison.Ordinal);
+        Assert.Contains("outbox:     1", status, StringComparison.Ordinal);
+        Assert.Contains("device:     laptop", status, StringComparison.Ordinal);
         Assert.False(File.Exists(statusFile));
         Assert.True(pushExit == 0, pushErr);
         Assert.Contains("1 writes acknowledged", pushOut, StringComparison.Ordinal);

@@ -41,7 +41,7 @@ public sealed class CliOtherSpaceTests
 
         // Assert 1: status counts the edit that waits in the folder.
         Assert.True(stopped.Exit == 0, stopped.Stderr);
-        Assert.Contains("outbox:    1\n", stopped.Stdout, StringComparison.Ordinal);
+        Assert.Contains("outbox:     1\n", stopped.Stdout, StringComparison.Ordinal);
 
         // Act 2: sync with alice's token.
         await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop", "--token", token);
@@ -66,8 +66,8 @@ public sealed class CliOtherSpaceTests
         // The running sync rewrites its status file after the copy lands; status reads that file.
         await ClientKit.WaitUntilAsync(() => File.ReadAllText(Path.Combine(folder.Path, ".notesync", "status.json")).Contains("shared.md", StringComparison.Ordinal), "the status to count the conflict");
         var status = await CliProcess.RunAsync(["status", folder.Path]);
-        Assert.DoesNotContain("last_ack:  0\n", status.Stdout, StringComparison.Ordinal);
-        Assert.Contains("conflicts: 1", status.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("last_ack:   0\n", status.Stdout, StringComparison.Ordinal);
+        Assert.Contains("conflicts:  1", status.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

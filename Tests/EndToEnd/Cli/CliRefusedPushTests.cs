@@ -41,8 +41,8 @@ public sealed class CliRefusedPushTests
         var (again, againOut, againErr) = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop", transport));
 
         // Assert: still refused, still said, nothing sent as acknowledged.
-        Assert.Contains("refused:   1", status, StringComparison.Ordinal);
-        Assert.Contains("refused:   big.md: too_large: changes[0].value must be at most 65536 UTF-8 bytes", status, StringComparison.Ordinal);
+        Assert.Contains("refused:    1", status, StringComparison.Ordinal);
+        Assert.Contains("refused:    big.md: too_large: changes[0].value must be at most 65536 UTF-8 bytes", status, StringComparison.Ordinal);
         Assert.True(again == 7, $"exit {again}: {againOut} {againErr}");
         Assert.Contains("0 writes acknowledged, 1 refused by the server", againOut, StringComparison.Ordinal);
         Assert.Contains("refused by the server: big.md", againErr, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class CliRefusedPushTests
         await observer.PullAsync();
         Assert.Equal("short now", observer.Snapshot()["note:big.md"]);
         var (_, statusAfter, _) = await CliProcess.RunAsync(["status", folder.Path]);
-        Assert.Contains("refused:   0", statusAfter, StringComparison.Ordinal);
+        Assert.Contains("refused:    0", statusAfter, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -138,6 +138,6 @@ public sealed class CliRefusedPushTests
         await using var observer = HttpDevice.Create(server, "observer");
         await ClientKit.WaitUntilAsync(async () => (await observer.PullAsync()) is not null && observer.Snapshot().ContainsKey("note:after.md"), "the note after the refused one to reach the server");
         Assert.DoesNotContain("note:big.md", observer.Snapshot().Keys);
-        await ClientKit.WaitUntilAsync(async () => (await CliProcess.RunAsync(["status", folder.Path])).Stdout.Contains("refused:   big.md: too_large", StringComparison.Ordinal), "status to list the refused file");
+        await ClientKit.WaitUntilAsync(async () => (await CliProcess.RunAsync(["status", folder.Path])).Stdout.Contains("refused:    big.md: too_large", StringComparison.Ordinal), "status to list the refused file");
     }
 }

@@ -24,8 +24,8 @@ public sealed class CliTransportTests
         await CliKit.WaitForFileAsync(folder.Path, "down.md", "to the poller");
         Assert.Contains("online (polling)", cli.Stderr, StringComparison.Ordinal);
         var (_, status, _) = await CliProcess.RunAsync(["status", folder.Path]);
-        Assert.Contains("transport: polling", status, StringComparison.Ordinal);
-        Assert.Contains("sync:      running", status, StringComparison.Ordinal);
+        Assert.Contains("transport:  polling", status, StringComparison.Ordinal);
+        Assert.Contains("sync:       running", status, StringComparison.Ordinal);
     }
 
     [Fact]
