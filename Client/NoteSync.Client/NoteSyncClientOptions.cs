@@ -32,8 +32,11 @@ public sealed class NoteSyncClientOptions
     /// <summary>After the server refused the token (401), how long to wait before trying again. The default is 30 s.</summary>
     public TimeSpan UnauthorizedRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The hub's path under <see cref="NoteSync.Shared.SyncConfig.SyncEndpoint"/>. The default is <c>hubs/sync</c>.</summary>
-    public string HubPath { get; set; } = "hubs/sync";
+    /// <summary>Where the server maps its hub, under its address: <c>hubs/sync</c>.</summary>
+    public const string DefaultHubPath = "hubs/sync";
+
+    /// <summary>The hub's path under <see cref="NoteSync.Shared.SyncConfig.SyncEndpoint"/>. The default is <see cref="DefaultHubPath"/>.</summary>
+    public string HubPath { get; set; } = DefaultHubPath;
 
     /// <summary>The polling endpoint's path under the sync endpoint. The default is <c>sync</c>.</summary>
     public string PollPath { get; set; } = "sync";

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NoteSync.Client;
 using NoteSync.Shared.Protocol;
 
 namespace NoteSync.Cli.Commands;
@@ -17,7 +18,7 @@ internal sealed class ConnectionOptions
     private readonly Option<string?> _token = new("--token") { Description = $"The JWT when the server has auth on. Default: ${TokenVariable}. Never stored." };
     private readonly Option<bool> _poll = new("--poll") { Description = "Poll POST /sync instead of holding a live WebSocket." };
     private readonly Option<int> _intervalMs = Positive(new Option<int>("--interval-ms") { Description = "The poll interval in milliseconds, when polling.", DefaultValueFactory = _ => 1000 });
-    private readonly Option<string> _hubPath = new("--hub-path") { Description = "The hub's path under the server address (behind a reverse proxy).", DefaultValueFactory = _ => "hubs/sync" };
+    private readonly Option<string> _hubPath = new("--hub-path") { Description = "The hub's path under the server address (behind a reverse proxy).", DefaultValueFactory = _ => NoteSyncClientOptions.DefaultHubPath };
     private readonly Option<int> _maxRetryMs = Positive(new Option<int>("--max-retry-ms") { Description = "The longest wait between reconnect attempts, in milliseconds.", DefaultValueFactory = _ => 30_000 });
     private readonly Option<int> _maxNoteBytes = Positive(new Option<int>("--max-note-bytes") { Description = "Files larger than this are skipped with a warning (the server's limit, NoteSync:Limits:MaxValueBytes).", DefaultValueFactory = _ => ProtocolLimits.Default.MaxValueBytes });
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Print one line per file pushed, pulled or deleted." };
@@ -44,7 +45,7 @@ internal sealed class ConnectionOptions
         result.GetValue(_joinSpace));
 
     /// <summary>The settings of commands that work on local state only.</summary>
-    public static ConnectionSettings Offline => new(null, null, null, false, 1000, "hubs/sync", 30_000, ProtocolLimits.Default.MaxValueBytes, false);
+    public static ConnectionSettings Offline => new(null, null, null, false, 1000, NoteSyncClientOptions.DefaultHubPath, 30_000, ProtocolLimits.Default.MaxValueBytes, false);
 
     public static Option<int> Positive(Option<int> option)
     {
