@@ -14,7 +14,7 @@ namespace NoteSync.Tests.Functional;
 /// generous, but below what the server would do without the limit: the point is that the server
 /// closes them at all, and by these settings.
 /// </summary>
-[LongRunning(71)]
+[LongRunning(55)]
 public sealed class TimeoutTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(40);
@@ -125,23 +125,21 @@ public sealed class TimeoutTests
         static string Token(string device) => "&access_token=" + TestTokens.Mint("alice", device);
         await using var pinging = await HubDevice.ConnectAsync(server, "pinging", messagePack: true, TestTokens.Mint("alice", "pinging"), keepAlive: TimeSpan.FromSeconds(1));
 
-        // Act 1: a hub client that completes the handshake, pings once, then sends nothing (its WebSocket
-        // answers WebSocket pings, so only the hub's own timeout can close it). SignalR starts a
-        // connection's client timeout at its first ping: a client that never pings is held to the
-        // WebSocket's pings only, as a raw WebSocket is.
+        // Act, both at once: a hub client that completes the handshake, pings once, then sends nothing
+        // (its WebSocket answers WebSocket pings, so only the hub's own timeout can close it; SignalR
+        // starts a connection's client timeout at its first ping: a client that never pings is held to
+        // the WebSocket's pings only, as a raw WebSocket is), and a hub client whose WebSocket answers no
+        // WebSocket ping (a dead peer).
         using var silent = new ClientWebSocket();
         await silent.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/hubs/sync?device_id=silent{Token("silent")}"), CancellationToken.None).WaitAsync(TestDevice.DefaultTimeout);
         await silent.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e{\"type\":6}\u001e"), WebSocketMessageType.Text, true, CancellationToken.None);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var (handshake, pings) = await ReadHubUntilClosedAsync(silent, Bound);
-        var silentClosedAfter = watch.Elapsed;
-
-        // Act 2: a hub client whose WebSocket answers no WebSocket ping (a dead peer).
+        var silentClosed = SilentUntilClosedAsync();
         using var mute = await RawWebSocket.ConnectAsync(server, $"/hubs/sync?device_id=mute{Token("mute")}");
         await mute.SendFrameAsync(1, Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"));
-        watch.Restart();
+        var muteWatch = System.Diagnostics.Stopwatch.StartNew();
         await mute.ReadUntilClosedAsync(Bound);
-        var muteClosedAfter = watch.Elapsed;
+        var muteClosedAfter = muteWatch.Elapsed;
+        var (handshake, pings, silentClosedAfter) = await silentClosed;
 
         // Assert: the handshake was answered, the server pinged, and it closed both well before
         // SignalR's default 30 s; the pinging device outlived them and still syncs.
@@ -152,6 +150,13 @@ public sealed class TimeoutTests
         Assert.Equal(HubConnectionState.Connected, pinging.Connection.State);
         await pinging.PutAsync("note:pinging", "still here");
         await ServerAssert.HealthyAsync(server);
+
+        async Task<(string? Handshake, int Pings, TimeSpan ClosedAfter)> SilentUntilClosedAsync()
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var (handshake, pings) = await ReadHubUntilClosedAsync(silent, Bound);
+            return (handshake, pings, watch.Elapsed);
+        }
     }
 
     /// <summary>Reads SignalR JSON messages until the server closes: the first (the handshake answer) and how many pings came.</summary>
