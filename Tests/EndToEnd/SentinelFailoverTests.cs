@@ -239,6 +239,22 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
             Assert.Contains($"Redis 127.0.0.1:{primary.Port} has 1 connected replicas, fewer than NoteSync:Redis:MinReplicas=2", node.Output, StringComparison.Ordinal);
         }
 
+        // Act 1b: a second replica where one is asked for is a warning too: in a failover the old primary
+        // may take writes that the replica not yet moved confirms, acknowledged and then lost.
+        settings["NoteSync__Redis__MinReplicas"] = "1";
+        await using var second = await RedisServer.StartAsync(appendOnly: true, "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using (var admin = await primary.ConnectAsync())
+        {
+            await ClientKit.WaitUntilAsync(
+                async () => (await admin.GetServer(admin.GetEndPoints()[0]).InfoAsync("replication")).SelectMany(g => g).Any(p => p.Key == "connected_slaves" && p.Value == "2"),
+                "the second replica to attach");
+        }
+
+        await using (var node = await ServerProcess.StartAsync(settings))
+        {
+            Assert.Contains($"Redis 127.0.0.1:{primary.Port} has 2 connected replicas, more than NoteSync:Redis:MinReplicas=1: a failover can lose acknowledged pushes", node.Output, StringComparison.Ordinal);
+        }
+
         // Act 2: the primary behind the sentinel turns AOF off; a node refuses it, naming it.
         await using (var admin = await primary.ConnectAsync())
         {

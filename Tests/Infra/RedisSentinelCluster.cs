@@ -7,10 +7,10 @@ using StackExchange.Redis;
 namespace NoteSync.Tests.Infra;
 
 /// <summary>
-/// A real Sentinel-managed Redis: a primary and one replica (<see cref="RedisServer"/>s: AOF,
+/// A real Sentinel-managed Redis: a primary and one replica or more (<see cref="RedisServer"/>s: AOF,
 /// <c>appendfsync always</c>, <c>noeviction</c>) and one sentinel (<c>redis-server &lt;conf&gt; --sentinel</c>,
 /// so no separate <c>redis-sentinel</c> package is needed), each on a free loopback port in its own
-/// temp directory. <see cref="StartAsync"/> returns once the sentinel knows the replica as a failover
+/// temp directory. <see cref="StartAsync"/> returns once the sentinel knows a replica as a failover
 /// candidate; <see cref="FailoverAsync"/> forces <c>SENTINEL FAILOVER</c> and waits for the promoted
 /// primary. Failover timings are small (<c>down-after-milliseconds</c> 1500, <c>failover-timeout</c> 5000)
 /// so tests stay fast. A missing <c>redis-server</c> fails, never skips.
@@ -37,15 +37,21 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
     /// <summary>The connection string a node is given: the sentinel and the service name.</summary>
     public string ConnectionString => $"127.0.0.1:{SentinelPort},serviceName={ServiceName}";
 
-    /// <summary>The two data nodes, in start order (the first starts as primary).</summary>
+    /// <summary>The data nodes, in start order (the first starts as primary).</summary>
     public IReadOnlyList<RedisServer> Servers => _servers;
 
-    public static async Task<RedisSentinelCluster> StartAsync()
+    /// <param name="replicas">
+    /// How many replicas follow the primary. With one, a <c>SENTINEL FAILOVER</c> leaves the new primary
+    /// without a replica until the sentinel's next poll of the old one (every 10 s) makes it follow; with
+    /// two, the other replica follows the new primary during the failover.
+    /// </param>
+    public static async Task<RedisSentinelCluster> StartAsync(int replicas = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
         var cluster = new RedisSentinelCluster();
         try
         {
-            await cluster.LaunchAsync();
+            await cluster.LaunchAsync(replicas);
             return cluster;
         }
         catch
@@ -70,7 +76,7 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         return _servers.Single(s => s.Port == port);
     }
 
-    /// <summary>The data node that is not the primary according to the sentinel.</summary>
+    /// <summary>The data node that is not the primary according to the sentinel (a cluster of one replica).</summary>
     public async Task<RedisServer> ReplicaAsync()
     {
         var port = await PrimaryPortAsync();
@@ -167,7 +173,7 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         while (true)
         {
             var primary = await PrimaryPortAsync();
-            if (await PrimaryHasOnlineReplicaAsync(primary) && await SentinelSeesHealthyReplicaAsync())
+            if (await OnlineReplicasAsync(primary) > 0 && await SentinelSeesHealthyReplicaAsync())
             {
                 return;
             }
@@ -204,23 +210,25 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         _sentinelDirectory.Dispose();
     }
 
-    private async Task LaunchAsync()
+    private async Task LaunchAsync(int replicas)
     {
         // Redis 7 waits 5 s before a diskless full sync, for more replicas to join it: not here.
         var primary = await RedisServer.StartAsync(appendOnly: true, "--repl-diskless-sync-delay", "0");
         _servers.Add(primary);
-        var replica = await RedisServer.StartAsync(
-            appendOnly: true, "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
-        _servers.Add(replica);
+        for (var i = 0; i < replicas; i++)
+        {
+            _servers.Add(await RedisServer.StartAsync(
+                appendOnly: true, "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)));
+        }
 
         // The sentinel learns replicas from the primary's INFO, polled every 10 s: start it only once
-        // the replica is online, so its first INFO already lists it.
+        // every replica is online, so its first INFO already lists them.
         var deadline = DateTime.UtcNow + Timeout;
-        while (!await PrimaryHasOnlineReplicaAsync(primary.Port))
+        while (await OnlineReplicasAsync(primary.Port) < replicas)
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the replica on port {replica.Port} did not sync with the primary on port {primary.Port} within {Timeout}");
+                throw new TimeoutException($"the {replicas} replica(s) did not sync with the primary on port {primary.Port} within {Timeout}");
             }
 
             await Task.Delay(50);
@@ -309,17 +317,17 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         return false;
     }
 
-    private static async Task<bool> PrimaryHasOnlineReplicaAsync(int port)
+    private static async Task<int> OnlineReplicasAsync(int port)
     {
         try
         {
             await using var connection = await ConnectAsync(port);
             var info = await connection.GetServer(IPAddress.Loopback, port).InfoAsync("replication");
-            return info.SelectMany(g => g).Any(p => p.Key.StartsWith("slave", StringComparison.Ordinal) && p.Value.Contains("state=online", StringComparison.Ordinal));
+            return info.SelectMany(g => g).Count(p => p.Key.StartsWith("slave", StringComparison.Ordinal) && p.Value.Contains("state=online", StringComparison.Ordinal));
         }
         catch (RedisException)
         {
-            return false;
+            return 0;
         }
     }
 

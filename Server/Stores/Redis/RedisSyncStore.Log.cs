@@ -32,5 +32,8 @@ internal sealed partial class RedisSyncStore
 
         [LoggerMessage(228, LogLevel.Warning, "Redis {Endpoint} has {Connected} connected replicas, fewer than NoteSync:Redis:MinReplicas={MinReplicas}: pushes are answered 'unavailable' until enough replicas attach", EventName = "RedisTooFewReplicas")]
         public static partial void TooFewReplicas(ILogger logger, string endpoint, int connected, int minReplicas);
+
+        [LoggerMessage(229, LogLevel.Warning, "Redis {Endpoint} has {Connected} connected replicas, more than NoteSync:Redis:MinReplicas={MinReplicas}: a failover can lose acknowledged pushes (the old primary may go on taking writes that a replica not yet moved to the new one confirms); set MinReplicas to the number of replicas", EventName = "RedisMoreReplicasThanConfirm")]
+        public static partial void MoreReplicasThanConfirm(ILogger logger, string endpoint, int connected, int minReplicas);
     }
 }

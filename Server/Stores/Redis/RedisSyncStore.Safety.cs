@@ -20,7 +20,10 @@ internal sealed partial class RedisSyncStore
     /// <para>
     /// With <paramref name="minReplicas"/> above 0 it also reads <c>INFO replication</c> and logs a
     /// warning (never refuses) when a primary has fewer connected replicas: they may attach later, and
-    /// until they do, pushes are answered <c>unavailable</c> rather than acknowledged.
+    /// until they do, pushes are answered <c>unavailable</c> rather than acknowledged. It warns too when
+    /// the primary has more: a failover promotes one replica while the old primary may still take writes
+    /// that another, not yet moved, confirms; those are acknowledged and then lost (docs/operations.md,
+    /// Replication and failover).
     /// </para>
     /// </summary>
     public static void CheckDurability(IConnectionMultiplexer redis, bool allowVolatile, ILogger logger, int minReplicas = 0)
@@ -54,9 +57,14 @@ internal sealed partial class RedisSyncStore
                     Log.FsyncNotAlways(logger, endpoint, fsync ?? "(unknown)");
                 }
 
-                if (minReplicas > 0 && ConnectedReplicas(server) is var connected && connected < minReplicas)
+                var connected = minReplicas > 0 ? ConnectedReplicas(server) : 0;
+                if (minReplicas > 0 && connected < minReplicas)
                 {
                     Log.TooFewReplicas(logger, endpoint, connected, minReplicas);
+                }
+                else if (minReplicas > 0 && connected > minReplicas)
+                {
+                    Log.MoreReplicasThanConfirm(logger, endpoint, connected, minReplicas);
                 }
             }
             catch (RedisException ex)
