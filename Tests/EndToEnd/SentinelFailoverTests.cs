@@ -242,13 +242,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output) : IAsyncLife
         // Act 1b: a second replica where one is asked for is a warning too: in a failover the old primary
         // may take writes that the replica not yet moved confirms, acknowledged and then lost.
         settings["NoteSync__Redis__MinReplicas"] = "1";
-        await using var second = await RedisServer.StartAsync(appendOnly: true, "--replicaof", "127.0.0.1", primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await using (var admin = await primary.ConnectAsync())
-        {
-            await ClientKit.WaitUntilAsync(
-                async () => (await admin.GetServer(admin.GetEndPoints()[0]).InfoAsync("replication")).SelectMany(g => g).Any(p => p.Key == "connected_slaves" && p.Value == "2"),
-                "the second replica to attach");
-        }
+        await _cluster.AddReplicaAsync();
 
         await using (var node = await ServerProcess.StartAsync(settings))
         {

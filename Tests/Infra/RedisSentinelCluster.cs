@@ -215,25 +215,15 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         // Redis 7 waits 5 s before a diskless full sync, for more replicas to join it: not here.
         var primary = await RedisServer.StartAsync(appendOnly: true, "--repl-diskless-sync-delay", "0");
         _servers.Add(primary);
-        for (var i = 0; i < replicas; i++)
-        {
-            _servers.Add(await RedisServer.StartAsync(
-                appendOnly: true, "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture)));
-        }
 
         // The sentinel learns replicas from the primary's INFO, polled every 10 s: start it only once
         // every replica is online, so its first INFO already lists them.
-        var deadline = DateTime.UtcNow + Timeout;
-        while (await OnlineReplicasAsync(primary.Port) < replicas)
+        for (var i = 0; i < replicas; i++)
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"the {replicas} replica(s) did not sync with the primary on port {primary.Port} within {Timeout}");
-            }
-
-            await Task.Delay(50);
+            await StartReplicaOfAsync(primary);
         }
 
+        var deadline = DateTime.UtcNow + Timeout;
         SentinelPort = RedisServer.FreePort();
         var config = Path.Combine(_sentinelDirectory.Path, "sentinel.conf");
         await File.WriteAllTextAsync(config, string.Join('\n',
@@ -299,6 +289,32 @@ public sealed class RedisSentinelCluster : IAsyncDisposable
         }
 
         await WaitUntilReplicatedAsync();
+    }
+
+    /// <summary>
+    /// Starts one more replica of the primary and waits until the primary counts it online. The sentinel
+    /// learns of it on its next poll of the primary (within 10 s).
+    /// </summary>
+    public async Task<RedisServer> AddReplicaAsync() => await StartReplicaOfAsync(await PrimaryAsync());
+
+    private async Task<RedisServer> StartReplicaOfAsync(RedisServer primary)
+    {
+        var online = await OnlineReplicasAsync(primary.Port);
+        var replica = await RedisServer.StartAsync(
+            appendOnly: true, "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", primary.Port.ToString(CultureInfo.InvariantCulture));
+        _servers.Add(replica);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (await OnlineReplicasAsync(primary.Port) <= online)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the replica on port {replica.Port} did not sync with the primary on port {primary.Port} within {Timeout}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return replica;
     }
 
     private IServer SentinelServer() => _sentinelConnection!.GetServer(IPAddress.Loopback, SentinelPort);

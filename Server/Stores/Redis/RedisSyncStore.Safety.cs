@@ -57,14 +57,9 @@ internal sealed partial class RedisSyncStore
                     Log.FsyncNotAlways(logger, endpoint, fsync ?? "(unknown)");
                 }
 
-                var connected = minReplicas > 0 ? ConnectedReplicas(server) : 0;
-                if (minReplicas > 0 && connected < minReplicas)
+                if (minReplicas > 0)
                 {
-                    Log.TooFewReplicas(logger, endpoint, connected, minReplicas);
-                }
-                else if (minReplicas > 0 && connected > minReplicas)
-                {
-                    Log.MoreReplicasThanConfirm(logger, endpoint, connected, minReplicas);
+                    WarnOfReplicaCount(logger, endpoint, ConnectedReplicas(server), minReplicas);
                 }
             }
             catch (RedisException ex)
@@ -93,6 +88,18 @@ internal sealed partial class RedisSyncStore
                 $"NoteSync:Store=redis refuses a Redis that could lose acknowledged writes ({string.Join("; ", problems)}). " +
                 $"Run Redis with 'appendonly yes', 'appendfsync always' and 'maxmemory-policy noeviction', " +
                 $"or set {AllowVolatileSetting}=true to start anyway (tests, caches you can lose).");
+        }
+    }
+
+    private static void WarnOfReplicaCount(ILogger logger, string endpoint, int connected, int minReplicas)
+    {
+        if (connected < minReplicas)
+        {
+            Log.TooFewReplicas(logger, endpoint, connected, minReplicas);
+        }
+        else if (connected > minReplicas)
+        {
+            Log.MoreReplicasThanConfirm(logger, endpoint, connected, minReplicas);
         }
     }
 
