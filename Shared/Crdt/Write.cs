@@ -7,6 +7,12 @@ namespace NoteSync.Shared.Crdt;
 public readonly record struct Write(long Timestamp, string DeviceId, string? Value)
 {
     /// <summary>
+    /// Hashes the version (timestamp and device), not the text: a value can be hundreds of kilobytes,
+    /// and every set of heads is deduplicated on each read of a key. Equality still compares the text.
+    /// </summary>
+    public override int GetHashCode() => HashCode.Combine(Timestamp, DeviceId);
+
+    /// <summary>
     /// The order that picks a winner among writes of equal timestamp: by device id, then by value,
     /// both ordinal, a null value lowest. Positive when <paramref name="a"/> beats <paramref name="b"/>.
     /// </summary>

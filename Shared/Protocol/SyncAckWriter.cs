@@ -135,15 +135,29 @@ public static class SyncAckWriter
         }
     }
 
-    // Plain text needs about its length in bytes plus the field names; an underestimate only costs a regrowth.
+    // Plain text needs about its length in bytes plus the field names, siblings included. The writer
+    // asks for room for its worst case before each string (3 bytes a char), so the buffer also has
+    // that much to spare for the longest one: otherwise a note with large siblings regrows the buffer,
+    // copying it, several times per frame. An underestimate only costs a regrowth.
     private static int EstimateCapacity(SyncAck ack)
     {
-        long bytes = 128;
+        long bytes = 256;
+        long longest = 0;
         foreach (var c in ack.Changes)
         {
-            bytes += 72 + c.Key.Length + (c.Value?.Length ?? 4) + (c.DeviceId?.Length ?? 0);
+            var value = c.Value?.Length ?? 4;
+            longest = Math.Max(longest, value);
+            bytes += 96 + c.Key.Length + value + (c.DeviceId?.Length ?? 0);
+            foreach (var s in c.Conflicts ?? [])
+            {
+                var sibling = s.Value?.Length ?? 4;
+                longest = Math.Max(longest, sibling);
+                bytes += 64 + sibling + s.DeviceId.Length;
+            }
+
+            bytes += 64 * ((c.Also?.Count ?? 0) + (c.Replaced?.Named.Count ?? 0));
         }
 
-        return (int)Math.Min(bytes, Array.MaxLength);
+        return (int)Math.Min(bytes + (2 * longest), Array.MaxLength);
     }
 }
