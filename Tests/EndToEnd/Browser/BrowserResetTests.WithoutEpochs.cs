@@ -23,7 +23,11 @@ public sealed partial class BrowserResetTests
             await context.RouteAsync("**/sync?*", async route =>
             {
                 var request = route.Request.PostData is { } push ? WithoutEpochs(push) : null;
-                var response = await route.FetchAsync(new() { PostData = request is null ? null : System.Text.Encoding.UTF8.GetBytes(request) });
+                if (await FetchOrAbortAsync(route, new() { PostData = request is null ? null : System.Text.Encoding.UTF8.GetBytes(request) }) is not { } response)
+                {
+                    return;
+                }
+
                 await route.FulfillAsync(new() { Response = response, Body = WithoutEpochs(await response.TextAsync()) });
             });
             await context.RouteWebSocketAsync("**/ws/sync*", ws =>

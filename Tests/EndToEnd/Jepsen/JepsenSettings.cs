@@ -11,15 +11,15 @@ internal sealed record JepsenSettings(TimeSpan Load, int? Rounds, int Seed)
 {
     public const int CiRounds = 3;
 
-    /// <summary>The settings for this run, from the environment or the CI defaults.</summary>
-    public static JepsenSettings FromEnvironment()
+    /// <summary>The settings for this run, from the environment or the CI defaults (<paramref name="ciRounds"/> fault rounds).</summary>
+    public static JepsenSettings FromEnvironment(int ciRounds = CiRounds)
     {
         var soakSeconds = ReadInt("NOTESYNC_SOAK_SECONDS");
         var rounds = ReadInt("NOTESYNC_SOAK_ROUNDS");
         var seed = ReadInt("NOTESYNC_JEPSEN_SEED") ?? Random.Shared.Next();
         return soakSeconds is { } seconds
             ? new JepsenSettings(TimeSpan.FromSeconds(seconds), rounds, seed)
-            : new JepsenSettings(TimeSpan.FromSeconds(15), rounds ?? CiRounds, seed);
+            : new JepsenSettings(TimeSpan.FromSeconds(15), rounds ?? ciRounds, seed);
     }
 
     private static int? ReadInt(string name) =>
