@@ -105,7 +105,7 @@ internal sealed partial class SqliteSyncStore
         }
 
         _writer.UpsertSpace(transaction, space, clock, usage);
-        RecordHistory(transaction, space, taken, entries);
+        RecordHistory(transaction, space, taken, changed, entries);
         // A key superseded early in the push but changed later in it is reported by its change alone.
         return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]) { Epoch = Epoch };
     }

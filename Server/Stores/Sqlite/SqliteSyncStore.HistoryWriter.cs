@@ -21,12 +21,14 @@ internal sealed partial class SqliteSyncStore
     /// Records the versions a push took and applies retention: per changed key its count and age, then the
     /// space's bytes, oldest non-head versions first. Runs after the push's entries and space row are written.
     /// </summary>
-    private void RecordHistory(SqliteTransaction transaction, string space, List<TakenVersion> taken, StoredEntry[] entries)
+    private void RecordHistory(SqliteTransaction transaction, string space, List<TakenVersion> taken, Dictionary<string, StoredEntry> changed, StoredEntry[] entries)
     {
         var bytes = _historyWriter.SelectBytes(transaction, space);
         foreach (var version in taken)
         {
-            bytes += _historyWriter.Insert(transaction, space, version, _groupCommittedAt);
+            // A version inserted as the head it is, so marking heads rewrites no row and no index entry.
+            var isHead = changed[version.Key].State.Writes.Contains(version.Write);
+            bytes += _historyWriter.Insert(transaction, space, version, isHead, _groupCommittedAt);
         }
 
         var cutoff = _groupCommittedAt - _history.MaxAgeMs;
@@ -52,6 +54,7 @@ internal sealed partial class SqliteSyncStore
 
         private readonly SqliteCommand _insert;
         private readonly SqliteCommand _clearHeads;
+        private readonly SqliteCommand _clearOtherHeads;
         private readonly SqliteCommand _markHead;
         private readonly SqliteCommand _trimKey;
         private readonly SqliteCommand _dropOldest;
@@ -66,14 +69,21 @@ internal sealed partial class SqliteSyncStore
                 connection,
                 """
                 INSERT INTO history (space, key, timestamp, device_id, value, base, committed_at, bytes, head)
-                VALUES ($space, $key, $timestamp, $device_id, $value, $base, $committed_at, $bytes, 0)
+                VALUES ($space, $key, $timestamp, $device_id, $value, $base, $committed_at, $bytes, $head)
                 ON CONFLICT DO NOTHING
                 """,
-                "$space", "$key", "$timestamp", "$device_id", "$value", "$base", "$committed_at", "$bytes");
+                "$space", "$key", "$timestamp", "$device_id", "$value", "$base", "$committed_at", "$bytes", "$head");
+
+            // Rows whose flag is already right are left alone: an update that changes nothing still
+            // rewrites the row and moves it in and out of the partial indexes on head.
             _clearHeads = WriterStatements.Create(connection, "UPDATE history SET head = 0 WHERE space = $space AND key = $key AND head = 1", "$space", "$key");
+            _clearOtherHeads = WriterStatements.Create(
+                connection,
+                "UPDATE history SET head = 0 WHERE space = $space AND key = $key AND head = 1 AND NOT (timestamp = $timestamp AND device_id = $device_id)",
+                "$space", "$key", "$timestamp", "$device_id");
             _markHead = WriterStatements.Create(
                 connection,
-                "UPDATE history SET head = 1 WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id",
+                "UPDATE history SET head = 1 WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id AND head = 0",
                 "$space", "$key", "$timestamp", "$device_id");
 
             // Non-heads older than the cutoff, or past the key's newest $keep versions (heads counted among them).
@@ -94,8 +104,8 @@ internal sealed partial class SqliteSyncStore
             _setBytes = WriterStatements.Create(connection, "UPDATE spaces SET history_bytes = $bytes WHERE space = $space", "$space", "$bytes");
         }
 
-        /// <summary>Inserts a version as a non-head; returns its cost, or 0 when history held it already.</summary>
-        public long Insert(SqliteTransaction transaction, string space, TakenVersion version, long committedAt)
+        /// <summary>Inserts a version, a head or not; returns its cost, or 0 when history held it already.</summary>
+        public long Insert(SqliteTransaction transaction, string space, TakenVersion version, bool head, long committedAt)
         {
             var (key, write, @base) = version;
             var bytes = write.Value is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(write.Value);
@@ -108,20 +118,36 @@ internal sealed partial class SqliteSyncStore
             _insert.Parameters[5].Value = (object?)VersionListCodec.Encode(@base) ?? DBNull.Value;
             _insert.Parameters[6].Value = committedAt;
             _insert.Parameters[7].Value = bytes;
+            _insert.Parameters[8].Value = head ? 1 : 0;
             return _insert.ExecuteNonQuery() == 1 ? NoteVersionRecord.CostOf(bytes, write.DeviceId) : 0;
         }
 
         /// <summary>Marks exactly the entry's current heads as heads among its key's versions.</summary>
         public void MarkHeads(SqliteTransaction transaction, string space, StoredEntry entry)
         {
-            _clearHeads.Transaction = transaction;
-            _clearHeads.Parameters[0].Value = space;
-            _clearHeads.Parameters[1].Value = entry.Key;
-            _clearHeads.ExecuteNonQuery();
+            var heads = entry.State.Writes;
+            if (heads.Length == 1)
+            {
+                // The usual case: one head, which stays marked while the others are cleared.
+                _clearOtherHeads.Transaction = transaction;
+                _clearOtherHeads.Parameters[0].Value = space;
+                _clearOtherHeads.Parameters[1].Value = entry.Key;
+                _clearOtherHeads.Parameters[2].Value = heads[0].Timestamp;
+                _clearOtherHeads.Parameters[3].Value = heads[0].DeviceId;
+                _clearOtherHeads.ExecuteNonQuery();
+            }
+            else
+            {
+                _clearHeads.Transaction = transaction;
+                _clearHeads.Parameters[0].Value = space;
+                _clearHeads.Parameters[1].Value = entry.Key;
+                _clearHeads.ExecuteNonQuery();
+            }
+
             _markHead.Transaction = transaction;
             _markHead.Parameters[0].Value = space;
             _markHead.Parameters[1].Value = entry.Key;
-            foreach (var head in entry.State.Writes)
+            foreach (var head in heads)
             {
                 _markHead.Parameters[2].Value = head.Timestamp;
                 _markHead.Parameters[3].Value = head.DeviceId;
@@ -168,6 +194,7 @@ internal sealed partial class SqliteSyncStore
         {
             _insert.Dispose();
             _clearHeads.Dispose();
+            _clearOtherHeads.Dispose();
             _markHead.Dispose();
             _trimKey.Dispose();
             _dropOldest.Dispose();
