@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoteSync.Client;
 using NoteSync.Server.Sync;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
@@ -141,7 +142,8 @@ public sealed class BudgetTests
         await looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p1" });
         var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p2" }));
         var refusedAt = Stopwatch.GetTimestamp();
-        var retryAfterMs = int.Parse(System.Text.RegularExpressions.Regex.Match(refused.Message, @"rate_limited: .*retry after (\d+) ms").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Matches(@"rate_limited: .*retry after \d+ ms", refused.Message);
+        var retryAfterMs = (int)Assert.IsType<RateLimitedException>(ServerRefusal.FromHubError(refused.Message)).RetryAfter.TotalMilliseconds;
         Assert.InRange(retryAfterMs, DeviceSession.MinReadHoldMs, DeviceSession.MaxReadHoldMs);
 
         // Act: the looper ignores the wait and pulls again at once.

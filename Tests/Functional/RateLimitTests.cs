@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using NoteSync.Client;
 using NoteSync.Shared.Protocol;
 using NoteSync.Tests.Infra;
 
@@ -123,7 +122,7 @@ public sealed class RateLimitTests
         Assert.Equal(HubConnectionState.Connected, flooder.Connection.State);
 
         // The flood spent the budget: the longest wait a refusal named is when a push goes in again.
-        await Task.Delay(refused.Max(r => int.Parse(Regex.Match(r.Error!, "retry after ([0-9]+) ms").Groups[1].Value, CultureInfo.InvariantCulture)));
+        await Task.Delay(refused.Max(r => Assert.IsType<RateLimitedException>(ServerRefusal.FromHubError(r.Error!)).RetryAfter));
         await flooder.PutAsync("note:after-hub-flood", "accepted");
         await watcher.WaitForValueAsync("note:after-hub-flood", "accepted");
         await ServerAssert.HealthyAsync(server);

@@ -13,13 +13,17 @@ internal sealed class ConnectionOptions
     public const string UrlVariable = "NOTESYNC_URL";
     public const string TokenVariable = "NOTESYNC_TOKEN";
 
+    // The defaults of --interval-ms and --max-retry-ms, which the offline settings carry as well.
+    private const int DefaultIntervalMs = 1000;
+    private const int DefaultMaxRetryMs = 30_000;
+
     private readonly Option<string?> _server = new("--server", "-s") { Description = $"The server's address, e.g. http://host:5000. Default: ${UrlVariable}, then the address this folder last used." };
     private readonly Option<string?> _device = new("--device", "-d") { Description = "This device's id (1..256 characters). Needed once per folder, remembered afterwards." };
     private readonly Option<string?> _token = new("--token") { Description = $"The JWT when the server has auth on. Default: ${TokenVariable}. Never stored." };
     private readonly Option<bool> _poll = new("--poll") { Description = "Poll POST /sync instead of holding a live WebSocket." };
-    private readonly Option<int> _intervalMs = Positive(new Option<int>("--interval-ms") { Description = "The poll interval in milliseconds, when polling.", DefaultValueFactory = _ => 1000 });
+    private readonly Option<int> _intervalMs = Positive(new Option<int>("--interval-ms") { Description = "The poll interval in milliseconds, when polling.", DefaultValueFactory = _ => DefaultIntervalMs });
     private readonly Option<string> _hubPath = new("--hub-path") { Description = "The hub's path under the server address (behind a reverse proxy).", DefaultValueFactory = _ => NoteSyncClientOptions.DefaultHubPath };
-    private readonly Option<int> _maxRetryMs = Positive(new Option<int>("--max-retry-ms") { Description = "The longest wait between reconnect attempts, in milliseconds.", DefaultValueFactory = _ => 30_000 });
+    private readonly Option<int> _maxRetryMs = Positive(new Option<int>("--max-retry-ms") { Description = "The longest wait between reconnect attempts, in milliseconds.", DefaultValueFactory = _ => DefaultMaxRetryMs });
     private readonly Option<int> _maxNoteBytes = Positive(new Option<int>("--max-note-bytes") { Description = "Files larger than this are skipped with a warning (the server's limit, NoteSync:Limits:MaxValueBytes).", DefaultValueFactory = _ => ProtocolLimits.Default.MaxValueBytes });
     private readonly Option<bool> _verbose = new("--verbose", "-v") { Description = "Print one line per file pushed, pulled or deleted." };
     private readonly Option<bool> _joinSpace = new("--join-space") { Description = "Run without a token although this folder synced with a token's space (the server turned auth off): join the space of a server with auth off, bringing the folder and it together." };
@@ -45,7 +49,7 @@ internal sealed class ConnectionOptions
         result.GetValue(_joinSpace));
 
     /// <summary>The settings of commands that work on local state only.</summary>
-    public static ConnectionSettings Offline => new(null, null, null, false, 1000, NoteSyncClientOptions.DefaultHubPath, 30_000, ProtocolLimits.Default.MaxValueBytes, false);
+    public static ConnectionSettings Offline => new(null, null, null, false, DefaultIntervalMs, NoteSyncClientOptions.DefaultHubPath, DefaultMaxRetryMs, ProtocolLimits.Default.MaxValueBytes, false);
 
     public static Option<int> Positive(Option<int> option)
     {

@@ -11,6 +11,11 @@ namespace NoteSync.Cli.Commands;
 /// </summary>
 internal static class StatusCommand
 {
+    // The longest label: every label is padded one column past it, so each value stands apart from its
+    // name, at the same width whichever lines a folder has.
+    private const string LastErrorLabel = "last_error";
+    private static readonly int LabelWidth = LastErrorLabel.Length + 2;
+
     public static Command Create()
     {
         var folder = FolderArgument.Create(optional: true);
@@ -60,15 +65,14 @@ internal static class StatusCommand
                         }
                         if (root.GetProperty("last_error").ValueKind == JsonValueKind.String)
                         {
-                            lines.Add(("last_error", root.GetProperty("last_error").GetString()!));
+                            lines.Add((LastErrorLabel, root.GetProperty("last_error").GetString()!));
                         }
                     }
                 }
 
                 foreach (var (name, value) in lines)
                 {
-                    // One column wider than the longest name ("last_error:"), so every value stands apart from its name.
-                    Console.Out.WriteLine(PrintableText.Escape($"{name + ":",-12}{value}"));
+                    Console.Out.WriteLine(PrintableText.Escape((name + ":").PadRight(LabelWidth) + value));
                 }
 
                 return ExitCodes.Ok;
