@@ -97,14 +97,15 @@ internal sealed class RawWebSocket : IDisposable
     }
 
     /// <summary>
-    /// Reads (and drops) whatever the server sends until it closes the TCP connection; returns the
-    /// close status of the server's close frame if one came, or null.
+    /// Reads (and drops) whatever the server sends until it closes the TCP connection, answering its
+    /// close frame as a client does; returns that frame's close status if one came, or null.
     /// </summary>
     public async Task<int?> ReadUntilClosedAsync(TimeSpan bound)
     {
         var received = new MemoryStream();
         var buffer = new byte[16 * 1024];
         using var cut = new CancellationTokenSource(bound);
+        var answered = false;
         try
         {
             while (true)
@@ -116,6 +117,13 @@ internal sealed class RawWebSocket : IDisposable
                 }
 
                 received.Write(buffer, 0, n);
+                if (!answered && FindClose(received.GetBuffer().AsSpan(0, (int)received.Length), out var status))
+                {
+                    // Answering the server's close lets it end the TCP connection at once; unanswered, it
+                    // would wait out its close timeout (5 s) first. Either way its decision was the close frame.
+                    answered = true;
+                    await AnswerCloseAsync(status);
+                }
             }
         }
         catch (IOException)
@@ -127,43 +135,64 @@ internal sealed class RawWebSocket : IDisposable
             throw new TimeoutException($"the server did not close the connection within {bound}");
         }
 
-        return CloseStatusOf(received.ToArray());
+        return FindClose(received.GetBuffer().AsSpan(0, (int)received.Length), out var closeStatus) ? closeStatus : null;
     }
 
-    // Walks the server's (unmasked) frames and returns the first close frame's status.
-    private static int? CloseStatusOf(byte[] bytes)
+    private async Task AnswerCloseAsync(int? status)
     {
-        var at = 0;
+        byte[] payload = status is { } code ? [(byte)(code >> 8), (byte)code] : [];
+        try
+        {
+            await SendFrameAsync(8, payload);
+        }
+        catch (IOException)
+        {
+            // The server did not wait for the answer.
+        }
+    }
+
+    /// <summary>Walks the server's (unmasked) frames: true once a whole close frame is among them, with its status.</summary>
+    private static bool FindClose(ReadOnlySpan<byte> bytes, out int? status)
+    {
+        status = null;
+        long at = 0;
         while (at + 2 <= bytes.Length)
         {
-            var opcode = bytes[at] & 0x0F;
-            long length = bytes[at + 1] & 0x7F;
+            var opcode = bytes[(int)at] & 0x0F;
+            long length = bytes[(int)at + 1] & 0x7F;
             at += 2;
-            if (length == 126)
+            var extra = length == 126 ? 2 : length == 127 ? 8 : 0;
+            if (at + extra > bytes.Length)
             {
-                length = (bytes[at] << 8) | bytes[at + 1];
-                at += 2;
+                return false;
             }
-            else if (length == 127)
+
+            if (extra > 0)
             {
                 length = 0;
-                for (var i = 0; i < 8; i++)
+                for (var i = 0; i < extra; i++)
                 {
-                    length = (length << 8) | bytes[at + i];
+                    length = (length << 8) | bytes[(int)at + i];
                 }
 
-                at += 8;
+                at += extra;
+            }
+
+            if (at + length > bytes.Length)
+            {
+                return false;
             }
 
             if (opcode == 8)
             {
-                return length >= 2 && at + 2 <= bytes.Length ? (bytes[at] << 8) | bytes[at + 1] : null;
+                status = length >= 2 ? (bytes[(int)at] << 8) | bytes[(int)at + 1] : null;
+                return true;
             }
 
-            at += (int)length;
+            at += length;
         }
 
-        return null;
+        return false;
     }
 
     public void Dispose()

@@ -6,7 +6,7 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// <summary>
 /// Jepsen-style runs: three nodes on one Redis, writers over every transport through
 /// one kind of fault each, then the checker. Each scenario is a fresh cluster on fresh ports and
-/// directories. CI defaults: 15 s of load and 3 fault rounds; <c>NOTESYNC_SOAK_SECONDS</c> makes it a soak
+/// directories. CI defaults: 10 s of load and 2 fault rounds; <c>NOTESYNC_SOAK_SECONDS</c> makes it a soak
 /// (docs/testing.md).
 /// </summary>
 [LongRunning(184)]
@@ -27,10 +27,10 @@ public sealed class JepsenTests(ITestOutputHelper output)
     [Fact]
     public Task NoAcknowledgedWriteIsLostWhenRedisRestartsGracefully() => RunAsync(new RedisRestartFault(graceful: true));
 
-    // Two rounds, the failover and the failback: each takes about 20 s, since the old primary rejoins
-    // only at Sentinel's next 10 s poll (docs/operations.md), and a third would repeat the first.
+    // In CI the two rounds are the failover and the failback: each takes about 20 s, since the old
+    // primary rejoins only at Sentinel's next 10 s poll (docs/operations.md).
     [Fact]
-    public Task NoAcknowledgedWriteIsLostThroughSentinelFailovers() => RunAsync(new SentinelFailoverFault(), JepsenBackend.Sentinel, ciRounds: 2);
+    public Task NoAcknowledgedWriteIsLostThroughSentinelFailovers() => RunAsync(new SentinelFailoverFault(), JepsenBackend.Sentinel);
 
     [Fact]
     public async Task TheCheckerFailsARunOnARedisThatLosesItsData()
@@ -49,9 +49,9 @@ public sealed class JepsenTests(ITestOutputHelper output)
             $"the data a volatile Redis dropped went unnoticed: {result.Summary}");
     }
 
-    private async Task RunAsync(IFault fault, JepsenBackend backend = JepsenBackend.DurableRedis, int ciRounds = JepsenSettings.CiRounds)
+    private async Task RunAsync(IFault fault, JepsenBackend backend = JepsenBackend.DurableRedis)
     {
-        var settings = JepsenSettings.FromEnvironment(ciRounds);
+        var settings = JepsenSettings.FromEnvironment();
         var result = await JepsenRun.ExecuteAsync(fault, settings, output, backend);
 
         Assert.True(result.Violations.Count == 0, $"{result.Violations.Count} violation(s):{Environment.NewLine}"

@@ -17,9 +17,9 @@ public sealed class ClientSlowUplinkTests
     [InlineData(false, true)]
     public async Task ABatchSlowerToUploadThanTheRequestTimeoutGetsThrough(bool webSocket, bool timeoutsFirst)
     {
-        // Arrange: a 100 KB/s uplink; 600 KB of notes, six seconds of upload in one batch, against a 2 s
+        // Arrange: a 100 KB/s uplink; 300 KB of notes, three seconds of upload in one batch, against a 1 s
         // request timeout. With timeoutsFirst the upload's share is too small too (1 MB/s assumed), so
-        // only smaller pushes after a timeout get through.
+        // only smaller pushes after a timeout get through (one note: half a second).
         await using var server = await InProcessServer.StartAsync();
         await using var proxy = new UplinkProxy(server.Port, bytesPerSecond: 100_000);
         using var dir = new TempDirectory();
@@ -28,7 +28,7 @@ public sealed class ClientSlowUplinkTests
             DataDirectory = dir.Path,
             MinReconnectDelay = TimeSpan.FromMilliseconds(100),
             MaxReconnectDelay = TimeSpan.FromSeconds(1),
-            RequestTimeout = TimeSpan.FromSeconds(2),
+            RequestTimeout = TimeSpan.FromSeconds(1),
         };
         if (timeoutsFirst)
         {
@@ -36,7 +36,7 @@ public sealed class ClientSlowUplinkTests
         }
 
         await using var client = new NoteSyncClient(new SyncConfig { DeviceId = "slow", SyncEndpoint = proxy.BaseUri, EnableWebSocket = webSocket, SyncIntervalMs = 200 }, options);
-        await client.WriteManyAsync([.. Enumerable.Range(0, 6).Select(i => new KeyValuePair<string, string?>($"n{i}.md", new string((char)('a' + i), 100_000)))]);
+        await client.WriteManyAsync([.. Enumerable.Range(0, 6).Select(i => new KeyValuePair<string, string?>($"n{i}.md", new string((char)('a' + i), 50_000)))]);
 
         // Act
         client.Start();
@@ -49,6 +49,6 @@ public sealed class ClientSlowUplinkTests
         await observer.PullAsync();
         var held = observer.Snapshot();
         Assert.Equal(6, held.Count);
-        Assert.All(held.Values, v => Assert.Equal(100_000, v.Length));
+        Assert.All(held.Values, v => Assert.Equal(50_000, v.Length));
     }
 }
