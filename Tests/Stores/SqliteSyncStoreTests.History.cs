@@ -69,4 +69,141 @@ public sealed partial class SqliteSyncStoreTests
             Assert.Equal(8 + 5 + 5, SqliteSchema.ScalarInt64(connection, $"SELECT history_bytes FROM spaces WHERE space = '{SpaceA}'"));
         }
     }
+
+    [Fact]
+    public async Task ReplacedVersionsAreKeptAsLineDeltasAndReadBackExactly()
+    {
+        // Arrange: a 40-line note (CRLF endings, no newline at the end) edited 30 times, a line each,
+        // every edit from the one before (base), as clients send them; then deleted.
+        var lines = Enumerable.Range(0, 40).Select(i => $"line {i} of a note kept for its history").ToArray();
+        var texts = new List<string?>();
+        VersionId[]? previous = [];
+        for (var edit = 0; edit < 30; edit++)
+        {
+            lines[(edit * 7) % 40] = $"line {(edit * 7) % 40}, edit {edit}";
+            var text = string.Join("\r\n", lines);
+            texts.Add(text);
+            var write = new Write(edit + 1, "laptop", text);
+            await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:long", write, previous)]).DefaultTimeout();
+            previous = [new VersionId(write.Timestamp, write.DeviceId)];
+        }
+
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:long", new Write(31, "phone", null), previous)]).DefaultTimeout();
+
+        // Act
+        var read = new List<string?>();
+        for (var edit = 0; edit < 30; edit++)
+        {
+            read.Add((await Store.ReadVersionAsync(SpaceA, "note:long", edit + 1, "laptop").DefaultTimeout())!.Value);
+        }
+
+        var trashed = Assert.Single(await Store.ReadTrashAsync(SpaceA, 10).DefaultTimeout());
+
+        // Assert: every version and the trash's last text exact; on disk every version replaced by a later
+        // text is a delta (the last one, replaced by the delete, stays whole), no head is, and the texts
+        // take a fraction of their bytes.
+        Assert.Equal(texts, read);
+        Assert.Equal(texts[^1], trashed.LastText?.Value);
+        await using var connection = OpenSideConnection();
+        Assert.Equal(29, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE space = '{SpaceA}' AND delta_of IS NOT NULL"));
+        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of IS NOT NULL"));
+        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL AND delta_of <= hid"));
+        var stored = SqliteSchema.ScalarInt64(connection, $"SELECT sum(length(CAST(value AS BLOB))) FROM history WHERE space = '{SpaceA}'");
+        var whole = texts.Sum(t => (long)t!.Length);
+        Assert.True(stored * 10 < whole, $"history holds {stored} bytes of text for {whole}");
+    }
+
+    [Fact]
+    public async Task VersionsLeftByRetentionStillReadBackExactlyAndSiblingsStayWhole()
+    {
+        // Arrange: five versions kept per note; a note edited twelve times, then two concurrent edits of its last version.
+        await Store.DisposeAsync();
+        await using var store = Open(history: HistoryLimits.Default with { VersionsPerNote = 5 });
+        var texts = new Dictionary<long, string>();
+        VersionId[]? previous = [];
+        for (var edit = 1; edit <= 12; edit++)
+        {
+            var text = string.Concat(Enumerable.Range(0, 20).Select(i => i == edit ? $"edited {edit}\n" : $"line {i}\n"));
+            texts[edit] = text;
+            await store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(edit, "laptop", text), previous)]).DefaultTimeout();
+            previous = [new VersionId(edit, "laptop")];
+        }
+
+        texts[13] = texts[12] + "from the phone\n";
+        texts[14] = "from the tablet\n" + texts[12];
+        await store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(13, "phone", texts[13]), previous)]).DefaultTimeout();
+        await store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(14, "tablet", texts[14]), previous)]).DefaultTimeout();
+
+        // Act
+        var versions = await store.ReadHistoryAsync(SpaceA, "note:a", 100).DefaultTimeout();
+        var read = new Dictionary<long, string?>();
+        foreach (var version in versions)
+        {
+            read[version.Timestamp] = (await store.ReadVersionAsync(SpaceA, "note:a", version.Timestamp, version.DeviceId).DefaultTimeout())!.Value;
+        }
+
+        // Assert: the five newest versions, each exact; the two heads kept whole, the three others deltas.
+        Assert.Equal([14L, 13L, 12L, 11L, 10L], versions.Select(v => v.Timestamp));
+        Assert.All(read, r => Assert.Equal(texts[r.Key], r.Value));
+        await using var connection = OpenSideConnection();
+        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of IS NOT NULL"));
+        Assert.Equal(3, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task AVersion5DatabaseOpensWithItsHistoryWholeAndKeepsLaterVersionsAsDeltas()
+    {
+        // Arrange: a note with two versions stored by schema 5, which had no delta_of column.
+        var first = string.Concat(Enumerable.Range(0, 30).Select(i => $"line {i}\n"));
+        var second = first.Replace("line 3\n", "line three\n", StringComparison.Ordinal);
+        var third = second.Replace("line 20\n", "line twenty\n", StringComparison.Ordinal);
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "laptop", first)));
+        await ApplyAsync(SpaceA, ("note:a", new Write(2, "laptop", second)));
+        await Store.DisposeAsync();
+        await using (var connection = OpenSideConnection())
+        {
+            SqliteSchema.ScalarString(connection, $"UPDATE history SET value = '{first}', delta_of = NULL WHERE timestamp = 1");
+            SqliteSchema.ScalarString(connection, "ALTER TABLE history DROP COLUMN delta_of");
+            SqliteSchema.ScalarString(connection, "PRAGMA user_version = 5");
+        }
+
+        // Act
+        await using var upgraded = Open();
+        var firstRead = await upgraded.ReadVersionAsync(SpaceA, "note:a", 1, "laptop").DefaultTimeout();
+        await upgraded.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(3, "laptop", third))]).DefaultTimeout();
+
+        // Assert: the old row reads as it was; the version replaced after the upgrade is a delta, and reads exactly.
+        Assert.Equal(first, firstRead!.Value);
+        Assert.Equal(second, (await upgraded.ReadVersionAsync(SpaceA, "note:a", 2, "laptop").DefaultTimeout())!.Value);
+        await using (var connection = OpenSideConnection())
+        {
+            Assert.Equal(SqliteSchema.Version, SqliteSchema.ScalarInt64(connection, "PRAGMA user_version"));
+            Assert.Equal(1, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL"));
+        }
+    }
+
+    [Fact]
+    public async Task VersionsCommittedAfterTheClockSteppedBackAreNotDatedBeforeEarlierOnesEvenAfterARestart()
+    {
+        // Arrange: a version at day 10, then the wall clock set back to day 0.
+        var start = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var clock = new ManualClock(start.AddDays(10));
+        await Store.DisposeAsync();
+        await using (var store = Open(time: clock))
+        {
+            await store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(1, "laptop", "v1"))]).DefaultTimeout();
+            clock.Advance(TimeSpan.FromDays(-10));
+            await store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(2, "laptop", "v2"))]).DefaultTimeout();
+        }
+
+        // Act: a server started again, still on the stepped-back clock.
+        await using var restarted = Open(time: clock);
+        await restarted.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(3, "laptop", "v3"))]).DefaultTimeout();
+        var versions = await restarted.ReadHistoryAsync(SpaceA, "note:a", 10).DefaultTimeout();
+
+        // Assert: every commit time is the day-10 one: none is before the version committed before it,
+        // so retention by age drops the oldest versions first, and a delta never outlives what it names.
+        Assert.Equal([3L, 2L, 1L], versions.Select(v => v.Timestamp));
+        Assert.All(versions, v => Assert.Equal(start.AddDays(10).ToUnixTimeMilliseconds(), v.CommittedAt));
+    }
 }

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 5, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 6, kept in <c>PRAGMA user_version</c>).
 /// <code>
 /// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (docs/protocol.md §3); absent = 0
 ///        notes INTEGER, bytes INTEGER,       -- its usage as SpaceQuotas counts it, kept by the writer
@@ -16,11 +16,13 @@ namespace NoteSync.Server.Stores.Sqlite;
 ///         replaced TEXT NULL)                -- what the heads replaced, when writes with a base did, see WriteSetCodec
 /// history(hid INTEGER PK,                    -- commit order: a version taken later has a greater hid
 ///         space, key, timestamp, device_id,  -- UNIQUE (space, key, timestamp, device_id): the version's id
-///         value TEXT NULL,                   -- its text; NULL = a delete
+///         value TEXT NULL,                   -- its text, or its delta; NULL = a delete
 ///         base TEXT NULL,                    -- what it was edited from, see VersionListCodec; NULL = no base
 ///         committed_at INTEGER,              -- the writer's wall clock at the group commit, Unix ms
-///         bytes INTEGER,                     -- the UTF-8 bytes of value
-///         head INTEGER)                      -- 1 while the version is one of its key's heads
+///         bytes INTEGER,                     -- the UTF-8 bytes of its text
+///         head INTEGER,                      -- 1 while the version is one of its key's heads
+///         delta_of INTEGER NULL)             -- schema 6: the hid of a later version whose text value is a
+///                                            -- LineDelta against; NULL = value is the text. Never set on a head
 /// meta(name TEXT PK, value TEXT)             -- 'epoch': the name of the database's history (every
 ///                                            -- space's); 'renew_epoch': present in a copy made by
 ///                                            -- the backup command, so a server started on it takes a new one
@@ -30,7 +32,9 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// (<see cref="SqliteUsageMigration"/>). Versions 1 to 3 lacked <c>replaced</c>; opening them adds it,
 /// NULL in every row, which reads as the state it always held. Versions 1 to 4 lacked <c>history</c> and
 /// <c>history_bytes</c>; opening them adds both, empty: a note written before has no history until its
-/// next write (nothing is known of when or by whom its earlier versions were committed).
+/// next write (nothing is known of when or by whom its earlier versions were committed). Versions 1 to 5
+/// lacked <c>delta_of</c>; opening them adds it, NULL in every row: their texts are whole, and versions
+/// replaced from then on are kept as deltas.
 /// The UNIQUE index on (space, seq) makes "changes since" a range read; two partial indexes on history
 /// make retention (<c>history_old</c>: a space's non-head versions, oldest first) and the trash
 /// (<c>history_trash</c>: head deletes, newest first) range reads too. A newer version may add
@@ -40,7 +44,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>
     /// The page size of a database this code creates (an existing one keeps its own). SQLite keeps an
@@ -88,7 +92,8 @@ internal static class SqliteSchema
             base TEXT NULL,
             committed_at INTEGER NOT NULL,
             bytes INTEGER NOT NULL,
-            head INTEGER NOT NULL
+            head INTEGER NOT NULL,
+            delta_of INTEGER NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS history_version ON history (space, key, timestamp, device_id);
         CREATE INDEX IF NOT EXISTS history_old ON history (space, hid) WHERE head = 0;
@@ -132,6 +137,7 @@ internal static class SqliteSchema
             // default rewrites no row, so even a large database opens at once.
             AddColumnIfMissing(connection, transaction, "entries", "replaced", "TEXT NULL");
             AddColumnIfMissing(connection, transaction, "spaces", "history_bytes", "INTEGER NOT NULL DEFAULT 0");
+            AddColumnIfMissing(connection, transaction, "history", "delta_of", "INTEGER NULL");
             if (version < 3)
             {
                 SqliteUsageMigration.Run(connection, transaction, logger);

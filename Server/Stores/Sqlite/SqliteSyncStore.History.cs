@@ -31,15 +31,31 @@ internal sealed partial class SqliteSyncStore
         ArgumentNullException.ThrowIfNull(deviceId);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
+        await using var connection = await OpenReadConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // One snapshot for the row and the later versions its delta is made against. Deferred, so the
+        // writer is never waited for.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+
         // At most one row: history_version is unique on (space, key, timestamp, device_id).
-        var found = await ReadKeyHistoryAsync(
-            space,
-            key,
-            $"SELECT {VersionColumns}, value FROM history WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id",
-            [("$timestamp", timestamp), ("$device_id", deviceId)],
-            reader => new NoteVersionText(ReadVersion(reader), reader.IsDBNull(7) ? null : reader.GetString(7)),
-            cancellationToken).ConfigureAwait(false);
-        return found.Count == 0 ? null : found[0];
+        command.CommandText = $"SELECT {VersionColumns}, value, delta_of FROM history WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id";
+        command.Parameters.AddWithValue("$space", space);
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$timestamp", timestamp);
+        command.Parameters.AddWithValue("$device_id", deviceId);
+        NoteVersionText? found = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found = new NoteVersionText(ReadVersion(reader), reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return found;
     }
 
     /// <inheritdoc />
@@ -79,7 +95,7 @@ internal sealed partial class SqliteSyncStore
         await using (var lastText = connection.CreateCommand())
         {
             lastText.Transaction = transaction;
-            lastText.CommandText = "SELECT timestamp, device_id, value FROM history WHERE space = $space AND key = $key AND value IS NOT NULL ORDER BY hid DESC LIMIT 1";
+            lastText.CommandText = "SELECT timestamp, device_id, value, delta_of FROM history WHERE space = $space AND key = $key AND value IS NOT NULL ORDER BY hid DESC LIMIT 1";
             lastText.Parameters.AddWithValue("$space", space);
             var keyParameter = lastText.Parameters.Add(new SqliteParameter { ParameterName = "$key" });
             foreach (var (key, deletedAt, deletedBy, timestamp) in deleted)
@@ -87,7 +103,7 @@ internal sealed partial class SqliteSyncStore
                 keyParameter.Value = key;
                 await using var reader = await lastText.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 Write? text = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? new Write(reader.GetInt64(0), reader.GetString(1), reader.GetString(2))
+                    ? new Write(reader.GetInt64(0), reader.GetString(1), HistoryText.Resolve(connection, transaction, reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)))
                     : null;
                 trash.Add(new TrashedNote(key, deletedAt, deletedBy, timestamp, text));
             }

@@ -131,7 +131,8 @@ internal sealed partial class SqliteSyncStore
     private void CommitGroup(List<ApplyRequest> group)
     {
         var started = Stopwatch.GetTimestamp();
-        _groupCommittedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        // A wall clock stepped back must not make a later version look older than an earlier one.
+        _groupCommittedAt = Math.Max(_groupCommittedAt, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var results = new ApplyResult?[group.Count];
         var failures = new Exception?[group.Count];
 
