@@ -100,14 +100,14 @@ public sealed partial class SqliteSyncStoreTests
         var trashed = Assert.Single(await Store.ReadTrashAsync(SpaceA, 10).DefaultTimeout());
 
         // Assert: every version and the trash's last text exact; on disk every version replaced by a later
-        // text is a delta (the last one, replaced by the delete, stays whole), no head is, and the texts
+        // text is a delta (the last one, replaced by the delete, is whole), no head is one, and the texts
         // take a fraction of their bytes.
         Assert.Equal(texts, read);
         Assert.Equal(texts[^1], trashed.LastText?.Value);
         await using var connection = OpenSideConnection();
-        Assert.Equal(29, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE space = '{SpaceA}' AND delta_of IS NOT NULL"));
-        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of IS NOT NULL"));
-        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL AND delta_of <= hid"));
+        Assert.Equal(29, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE space = '{SpaceA}' AND delta_of > 0"));
+        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of > 0"));
+        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of > 0 AND delta_of <= hid"));
         var stored = SqliteSchema.ScalarInt64(connection, $"SELECT sum(length(CAST(value AS BLOB))) FROM history WHERE space = '{SpaceA}'");
         var whole = texts.Sum(t => (long)t!.Length);
         Assert.True(stored * 10 < whole, $"history holds {stored} bytes of text for {whole}");
@@ -142,12 +142,13 @@ public sealed partial class SqliteSyncStoreTests
             read[version.Timestamp] = (await store.ReadVersionAsync(SpaceA, "note:a", version.Timestamp, version.DeviceId).DefaultTimeout())!.Value;
         }
 
-        // Assert: the five newest versions, each exact; the two heads kept whole, the three others deltas.
+        // Assert: the five newest versions, each exact; the two heads' texts only in their entry (not
+        // stored twice), the three others deltas.
         Assert.Equal([14L, 13L, 12L, 11L, 10L], versions.Select(v => v.Timestamp));
         Assert.All(read, r => Assert.Equal(texts[r.Key], r.Value));
         await using var connection = OpenSideConnection();
-        Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of IS NOT NULL"));
-        Assert.Equal(3, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL"));
+        Assert.Equal(2, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE head = 1 AND value = '' AND delta_of = {HistoryText.InEntry}"));
+        Assert.Equal(3, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of > 0"));
     }
 
     [Fact]
@@ -163,6 +164,7 @@ public sealed partial class SqliteSyncStoreTests
         await using (var connection = OpenSideConnection())
         {
             SqliteSchema.ScalarString(connection, $"UPDATE history SET value = '{first}', delta_of = NULL WHERE timestamp = 1");
+            SqliteSchema.ScalarString(connection, $"UPDATE history SET value = '{second}', delta_of = NULL WHERE timestamp = 2");
             SqliteSchema.ScalarString(connection, "ALTER TABLE history DROP COLUMN delta_of");
             SqliteSchema.ScalarString(connection, "PRAGMA user_version = 5");
         }
@@ -178,7 +180,7 @@ public sealed partial class SqliteSyncStoreTests
         await using (var connection = OpenSideConnection())
         {
             Assert.Equal(SqliteSchema.Version, SqliteSchema.ScalarInt64(connection, "PRAGMA user_version"));
-            Assert.Equal(1, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of IS NOT NULL"));
+            Assert.Equal(1, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of > 0"));
         }
     }
 

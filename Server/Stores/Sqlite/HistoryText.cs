@@ -3,48 +3,75 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// A history row's text: its value when it is kept whole, else its delta applied to the text of the
-/// later version it names (<c>delta_of</c>, itself whole or a delta: SqliteSchema). Run inside one
-/// transaction, so retention cannot drop a later version half way.
+/// A history row's text (SqliteSchema): its value when it is kept whole; its entry's copy while it is a
+/// head (<see cref="InEntry"/>, value empty), so a head's text is stored once; else its delta applied to
+/// the text of the later version it names in <c>delta_of</c>, itself any of the three. Run inside one
+/// transaction, so no commit changes the rows half way.
 /// </summary>
 internal static class HistoryText
 {
-    /// <summary>The text of a row whose value is <paramref name="value"/> and whose <c>delta_of</c> is <paramref name="deltaOf"/>.</summary>
-    public static string Resolve(SqliteConnection connection, SqliteTransaction transaction, string value, long? deltaOf)
-    {
-        if (deltaOf is not { } next)
-        {
-            return value;
-        }
+    /// <summary>The <c>delta_of</c> of a head whose text is its entry's (no row has hid 0).</summary>
+    public const long InEntry = 0;
 
+    /// <summary>The text of the version (<paramref name="timestamp"/>, <paramref name="deviceId"/>) of <paramref name="key"/>, whose row holds <paramref name="value"/> and <paramref name="deltaOf"/>.</summary>
+    public static string Resolve(SqliteConnection connection, SqliteTransaction transaction, string space, string key, long timestamp, string deviceId, string value, long? deltaOf)
+    {
         var deltas = new Stack<string>();
-        deltas.Push(value);
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT value, delta_of FROM history WHERE hid = $hid";
+        command.CommandText = "SELECT value, delta_of, timestamp, device_id FROM history WHERE hid = $hid";
         var hid = command.Parameters.Add(new SqliteParameter { ParameterName = "$hid" });
-        while (true)
+        while (deltaOf is { } next && next != InEntry)
         {
+            deltas.Push(value);
             hid.Value = next;
             using var reader = command.ExecuteReader();
             if (!reader.Read() || reader.IsDBNull(0))
             {
-                throw new InvalidOperationException($"history row {next}, which a delta is made against, is missing or has no text");
+                throw new InvalidOperationException($"history row {next}, which a delta of '{key}' is made against, is missing or has no text");
             }
 
-            var text = reader.GetString(0);
-            if (reader.IsDBNull(1))
-            {
-                while (deltas.Count > 0)
-                {
-                    text = LineDelta.Apply(text, deltas.Pop());
-                }
-
-                return text;
-            }
-
-            deltas.Push(text);
-            next = reader.GetInt64(1);
+            value = reader.GetString(0);
+            deltaOf = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            timestamp = reader.GetInt64(2);
+            deviceId = reader.GetString(3);
         }
+
+        var text = deltaOf == InEntry ? EntryText(connection, transaction, space, key, timestamp, deviceId) : value;
+        while (deltas.Count > 0)
+        {
+            text = LineDelta.Apply(text, deltas.Pop());
+        }
+
+        return text;
+    }
+
+    // A head's text, from the heads its entry holds.
+    private static string EntryText(SqliteConnection connection, SqliteTransaction transaction, string space, string key, long timestamp, string deviceId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT timestamp, device_id, value, others, replaced FROM entries WHERE space = $space AND key = $key";
+        command.Parameters.AddWithValue("$space", space);
+        command.Parameters.AddWithValue("$key", key);
+        using var reader = command.ExecuteReader();
+        if (reader.Read())
+        {
+            var state = WriteSetCodec.Decode(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4));
+            foreach (var write in state.Writes)
+            {
+                if (write.Timestamp == timestamp && write.DeviceId == deviceId && write.Value is { } text)
+                {
+                    return text;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"the text of version ({timestamp}, {deviceId}) of '{key}' is kept in its entry, which no longer holds it");
     }
 }

@@ -16,13 +16,14 @@ namespace NoteSync.Server.Stores.Sqlite;
 ///         replaced TEXT NULL)                -- what the heads replaced, when writes with a base did, see WriteSetCodec
 /// history(hid INTEGER PK,                    -- commit order: a version taken later has a greater hid
 ///         space, key, timestamp, device_id,  -- UNIQUE (space, key, timestamp, device_id): the version's id
-///         value TEXT NULL,                   -- its text, or its delta; NULL = a delete
+///         value TEXT NULL,                   -- its text, its delta, or '' for a head's (in its entry); NULL = a delete
 ///         base TEXT NULL,                    -- what it was edited from, see VersionListCodec; NULL = no base
 ///         committed_at INTEGER,              -- the writer's wall clock at the group commit, Unix ms
 ///         bytes INTEGER,                     -- the UTF-8 bytes of its text
 ///         head INTEGER,                      -- 1 while the version is one of its key's heads
 ///         delta_of INTEGER NULL)             -- schema 6: the hid of a later version whose text value is a
-///                                            -- LineDelta against; NULL = value is the text. Never set on a head
+///                                            -- LineDelta against; 0 = a head whose text is its entry's;
+///                                            -- NULL = value is the text (HistoryText)
 /// meta(name TEXT PK, value TEXT)             -- 'epoch': the name of the database's history (every
 ///                                            -- space's); 'renew_epoch': present in a copy made by
 ///                                            -- the backup command, so a server started on it takes a new one

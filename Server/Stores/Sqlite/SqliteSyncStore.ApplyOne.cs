@@ -31,6 +31,9 @@ internal sealed partial class SqliteSyncStore
         }
 
         Dictionary<string, StoredEntry>? changed = null;
+
+        // Each changed key's state before the push: history takes the texts of replaced heads from it.
+        var statesBefore = new Dictionary<string, EntryState?>(StringComparer.Ordinal);
         Dictionary<string, KeyState>? superseded = null;
         var taken = new List<TakenVersion>();
 
@@ -70,6 +73,7 @@ internal sealed partial class SqliteSyncStore
             if (!changedBefore)
             {
                 usage -= SpaceQuotas.UsageOf(key, current);
+                statesBefore[key] = current;
             }
 
             changed ??= new Dictionary<string, StoredEntry>(StringComparer.Ordinal);
@@ -105,7 +109,7 @@ internal sealed partial class SqliteSyncStore
         }
 
         _writer.UpsertSpace(transaction, space, clock, usage);
-        RecordHistory(transaction, space, taken, changed, entries);
+        RecordHistory(transaction, space, taken, changed, entries, statesBefore);
         // A key superseded early in the push but changed later in it is reported by its change alone.
         return new ApplyResult(previous, clock, entries, superseded is null ? [] : [.. superseded.Values.Where(s => !changed.ContainsKey(s.Key))]) { Epoch = Epoch };
     }

@@ -50,7 +50,8 @@ internal sealed partial class SqliteSyncStore
         {
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                found = new NoteVersionText(ReadVersion(reader), reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
+                var version = ReadVersion(reader);
+                found = new NoteVersionText(version, reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, space, key, timestamp, deviceId, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
             }
         }
 
@@ -103,7 +104,7 @@ internal sealed partial class SqliteSyncStore
                 keyParameter.Value = key;
                 await using var reader = await lastText.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 Write? text = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? new Write(reader.GetInt64(0), reader.GetString(1), HistoryText.Resolve(connection, transaction, reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)))
+                    ? new Write(reader.GetInt64(0), reader.GetString(1), HistoryText.Resolve(connection, transaction, space, key, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)))
                     : null;
                 trash.Add(new TrashedNote(key, deletedAt, deletedBy, timestamp, text));
             }

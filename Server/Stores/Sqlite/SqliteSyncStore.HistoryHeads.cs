@@ -1,0 +1,155 @@
+using Microsoft.Data.Sqlite;
+using NoteSync.Shared.Crdt;
+
+namespace NoteSync.Server.Stores.Sqlite;
+
+// Which of a key's versions are its heads, and where each version's text is kept: a head's in its
+// entry (HistoryText.InEntry), a version that stops being one as a delta against the push's new head
+// or whole (docs/architecture.md, History).
+internal sealed partial class SqliteSyncStore
+{
+    private sealed partial class HistoryStatements
+    {
+        /// <summary>
+        /// Marks exactly the entry's current heads as heads among its key's versions. A version that stops
+        /// being one gets its text from <paramref name="before"/> (the key's state before the push) when its
+        /// entry held it, kept as a delta against <paramref name="target"/> (the head this push inserted,
+        /// later than every other row of the key) where that is smaller, else whole. A version marked a head
+        /// again takes its text from its entry again: heads are never deltas, so retention, which never
+        /// drops a head, never leaves a delta without the version it names.
+        /// </summary>
+        public void MarkHeads(SqliteTransaction transaction, string space, StoredEntry entry, EntryState? before, (long Hid, string Text)? target) =>
+            _heads.Mark(transaction, space, entry, before, target);
+
+        private sealed class HeadStatements : IDisposable
+        {
+            private readonly SqliteCommand _selectHeads;
+            private readonly SqliteCommand _unmark;
+            private readonly SqliteCommand _unmarkWithText;
+            private readonly SqliteCommand _mark;
+
+            public HeadStatements(SqliteConnection connection)
+            {
+                _selectHeads = WriterStatements.Create(
+                    connection,
+                    "SELECT hid, timestamp, device_id, value, delta_of FROM history WHERE space = $space AND key = $key AND head = 1",
+                    "$space", "$key");
+                _unmark = WriterStatements.Create(connection, "UPDATE history SET head = 0 WHERE hid = $hid", "$hid");
+                _unmarkWithText = WriterStatements.Create(
+                    connection,
+                    "UPDATE history SET head = 0, value = $value, delta_of = $delta_of WHERE hid = $hid",
+                    "$hid", "$value", "$delta_of");
+
+                // Rows already heads are left alone: an update that changes nothing still rewrites the row
+                // and moves it in and out of the partial indexes on head.
+                _mark = WriterStatements.Create(
+                    connection,
+                    $"""
+                    UPDATE history SET head = 1,
+                        value = CASE WHEN value IS NULL THEN NULL ELSE '' END,
+                        delta_of = CASE WHEN value IS NULL THEN NULL ELSE {HistoryText.InEntry} END
+                    WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id AND head = 0
+                    """,
+                    "$space", "$key", "$timestamp", "$device_id");
+            }
+
+            public void Mark(SqliteTransaction transaction, string space, StoredEntry entry, EntryState? before, (long Hid, string Text)? target)
+            {
+                var heads = entry.State.Writes;
+                var held = new List<(long Hid, long Timestamp, string DeviceId, string? Value, long? DeltaOf)>();
+                _selectHeads.Transaction = transaction;
+                _selectHeads.Parameters[0].Value = space;
+                _selectHeads.Parameters[1].Value = entry.Key;
+                using (var reader = _selectHeads.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        held.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+                    }
+                }
+
+                foreach (var row in held)
+                {
+                    if (!IsAmong(heads, row.Timestamp, row.DeviceId))
+                    {
+                        Unmark(transaction, row.Hid, row.Value is null ? null : row.DeltaOf == HistoryText.InEntry ? TextIn(before, row.Timestamp, row.DeviceId) : row.Value, row.DeltaOf == HistoryText.InEntry, target);
+                    }
+                }
+
+                _mark.Transaction = transaction;
+                _mark.Parameters[0].Value = space;
+                _mark.Parameters[1].Value = entry.Key;
+                foreach (var head in heads)
+                {
+                    if (!held.Any(r => r.Timestamp == head.Timestamp && r.DeviceId == head.DeviceId))
+                    {
+                        _mark.Parameters[2].Value = head.Timestamp;
+                        _mark.Parameters[3].Value = head.DeviceId;
+                        _mark.ExecuteNonQuery();
+                    }
+                }
+            }
+
+            public void Dispose()
+            {
+                _selectHeads.Dispose();
+                _unmark.Dispose();
+                _unmarkWithText.Dispose();
+                _mark.Dispose();
+            }
+
+            // The text of a version its entry held before the push.
+            private static string? TextIn(EntryState? before, long timestamp, string deviceId)
+            {
+                if (before is null)
+                {
+                    return null;
+                }
+
+                foreach (var write in before.Writes)
+                {
+                    if (write.Timestamp == timestamp && write.DeviceId == deviceId)
+                    {
+                        return write.Value;
+                    }
+                }
+
+                return null;
+            }
+
+            private static bool IsAmong(ReadOnlySpan<Write> heads, long timestamp, string deviceId)
+            {
+                foreach (var head in heads)
+                {
+                    if (head.Timestamp == timestamp && head.DeviceId == deviceId)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            // A version that stops being a head: its text (null for a delete, or one its entry no longer
+            // has) goes into its row, as a delta where that is smaller; a row that holds its text already
+            // is rewritten only for a delta.
+            private void Unmark(SqliteTransaction transaction, long hid, string? text, bool textInEntry, (long Hid, string Text)? target)
+            {
+                var delta = text is not null && target is { } newer && hid < newer.Hid ? LineDelta.Encode(newer.Text, text) : null;
+                if (delta is null && !(textInEntry && text is not null))
+                {
+                    _unmark.Transaction = transaction;
+                    _unmark.Parameters[0].Value = hid;
+                    _unmark.ExecuteNonQuery();
+                    return;
+                }
+
+                _unmarkWithText.Transaction = transaction;
+                _unmarkWithText.Parameters[0].Value = hid;
+                _unmarkWithText.Parameters[1].Value = delta ?? text;
+                _unmarkWithText.Parameters[2].Value = delta is null ? DBNull.Value : target!.Value.Hid;
+                _unmarkWithText.ExecuteNonQuery();
+            }
+        }
+    }
+}
