@@ -15,7 +15,6 @@ internal static class JepsenRun
     private static readonly TimeSpan BetweenRounds = TimeSpan.FromSeconds(1.5);
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(10);
 
     // After a Redis restart the nodes take seconds to serve again; a fixed gap would leave the next
     // round to hit a service that never came back, and the run would test little.
@@ -60,7 +59,7 @@ internal static class JepsenRun
             await Task.Delay(Quiet);
             var nodeReads = await ReadEveryNodeAsync(cluster, history);
             var live = observers.Where(o => o.IsConnected).Concat(writers.Select(w => w.LiveConnection).OfType<DeviceConnection>()).ToList();
-            var liveStates = await Task.WhenAll(live.Select(c => CatchUpAsync(c, nodeReads[0])));
+            var liveStates = await Task.WhenAll(live.Select(c => CatchUpAsync(c, nodeReads[0], settings.CatchUp)));
 
             foreach (var writer in writers)
             {
@@ -199,9 +198,9 @@ internal static class JepsenRun
     }
 
     // Live delivery is asynchronous: a device that stayed connected gets a bounded time to match the final read.
-    private static async Task<ReplicaState> CatchUpAsync(DeviceConnection connection, ReplicaState reference)
+    private static async Task<ReplicaState> CatchUpAsync(DeviceConnection connection, ReplicaState reference, TimeSpan bound)
     {
-        var deadline = DateTime.UtcNow + CatchUp;
+        var deadline = DateTime.UtcNow + bound;
         while (true)
         {
             var entries = connection.Device.Entries();

@@ -9,6 +9,9 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// </summary>
 internal sealed record JepsenSettings(TimeSpan Load, int? Rounds, int Seed)
 {
+    /// <summary>How long a device still connected at the end is given to hold what the nodes hold.</summary>
+    public TimeSpan CatchUp { get; init; } = TimeSpan.FromSeconds(10);
+
     // Two rounds: a fault after a recovery, at the cost of one more round's few seconds per scenario
     // in every suite run; a soak is where many rounds go.
     private const int CiRounds = 2;
