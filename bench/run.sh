@@ -275,7 +275,7 @@ history_sizes() { # name: the store's size after a history run, appended to $OUT
   else
     local after k usage keys=""
     after=$(redis_memory)
-    for k in clock e log primary epoch usage hist hk hv hold trash; do
+    for k in clock e log primary epoch usage hist hk hv hd hold trash; do
       usage=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" MEMORY USAGE "ns:{default}:$k" SAMPLES 0 | tr -d '\r')
       keys+="${keys:+,}\"$k\":${usage:-0}"
     done

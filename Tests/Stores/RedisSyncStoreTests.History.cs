@@ -1,3 +1,4 @@
+using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
 using NoteSync.Shared.Crdt;
 using NoteSync.Tests.Infra;
@@ -24,6 +25,41 @@ public sealed partial class RedisSyncStoreTests
         Assert.Equal(["first"], texts.Select(t => (string)t.Value!));
         Assert.Equal("first", (await Store.ReadVersionAsync(SpaceA, "note:a", 1, "dev-a").DefaultTimeout())!.Value);
         Assert.Equal("second", (await Store.ReadVersionAsync(SpaceA, "note:a", 2, "dev-a").DefaultTimeout())!.Value);
+    }
+
+    [Fact]
+    public async Task AReplacedVersionIsKeptAsASpliceOfTheNextAndReadsBackExactly()
+    {
+        // Arrange: a 40-line note edited 12 times, a line each, from the version before; then deleted.
+        var keys = RedisKeys.For(SpaceA);
+        var lines = Enumerable.Range(0, 40).Select(i => $"line {i} of a note kept for its history, é").ToArray();
+        var texts = new List<string?>();
+        VersionId[] previous = [];
+        for (var edit = 1; edit <= 12; edit++)
+        {
+            lines[(edit * 7) % 40] = $"line {(edit * 7) % 40}, edit {edit}";
+            var write = new Write(edit, "laptop", string.Join("\n", lines));
+            texts.Add(write.Value);
+            await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", write, previous)]).DefaultTimeout();
+            previous = [VersionId.Of(write)];
+        }
+
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(13, "phone", null), previous)]).DefaultTimeout();
+
+        // Act
+        var read = new List<string?>();
+        for (var edit = 1; edit <= 12; edit++)
+        {
+            read.Add((await Store.ReadVersionAsync(SpaceA, "note:a", edit, "laptop").DefaultTimeout())!.Value);
+        }
+
+        // Assert: each version exact; eleven are splices (hd) of the next, tens of bytes each; the last
+        // one, replaced by the delete, is whole (hv).
+        Assert.Equal(texts, read);
+        var splices = await Database.HashGetAllAsync(keys[11]);
+        Assert.Equal(11, splices.Length);
+        Assert.All(splices, s => Assert.True(((byte[])s.Value!).Length < 100, (string)s.Value!));
+        Assert.Equal([texts[^1]], (await Database.HashGetAllAsync(keys[8])).Select(t => (string?)t.Value));
     }
 
     [Fact]

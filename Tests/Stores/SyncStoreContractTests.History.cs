@@ -113,6 +113,59 @@ public abstract partial class SyncStoreContractTests
     }
 
     [Fact]
+    public async Task EveryKeptVersionOfANoteEditedManyTimesReadsBackExactly()
+    {
+        // Arrange: eight versions kept; a 30-line note with CRLF endings, no newline at the end and
+        // multi-byte characters, edited 20 times from the version before (a line changed, one added, one
+        // removed, a character changed to one sharing its first UTF-8 byte: é to è), then two concurrent
+        // edits of the last version, then the winner deleted. Stores keep replaced versions as edits of a
+        // later one, so every version must come back to the character.
+        await RestartAsync(HistoryLimits.Default with { VersionsPerNote = 8 });
+        var lines = Enumerable.Range(0, 30).Select(i => $"línea {i} — 😀 of a note").ToList();
+        var written = new Dictionary<VersionId, string?>();
+        VersionId[] previous = [];
+        for (var edit = 1; edit <= 20; edit++)
+        {
+            switch (edit % 4)
+            {
+                case 0: lines[edit % lines.Count] = lines[edit % lines.Count].Replace('é', 'è').Replace('í', 'ì'); break;
+                case 1: lines[edit % lines.Count] = $"edit {edit}"; break;
+                case 2: lines.Insert(edit % lines.Count, $"added at edit {edit}"); break;
+                default: lines.RemoveAt(edit % lines.Count); break;
+            }
+
+            var write = new Write(edit, "laptop", string.Join("\r\n", lines));
+            await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", write, previous)]).DefaultTimeout();
+            written[VersionId.Of(write)] = write.Value;
+            previous = [VersionId.Of(write)];
+        }
+
+        var phone = new Write(21, "phone", written[previous[0]] + "\r\nfrom the phone");
+        var tablet = new Write(22, "tablet", "from the tablet\r\n" + written[previous[0]]);
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", phone, previous)]).DefaultTimeout();
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", tablet, previous)]).DefaultTimeout();
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(23, "laptop", null), [VersionId.Of(phone), VersionId.Of(tablet)])]).DefaultTimeout();
+        written[VersionId.Of(phone)] = phone.Value;
+        written[VersionId.Of(tablet)] = tablet.Value;
+        written[new VersionId(23, "laptop")] = null;
+
+        // Act
+        var versions = await Store.ReadHistoryAsync(SpaceA, "note:a", AllVersions).DefaultTimeout();
+        var read = new List<(VersionId Id, string? Text)>();
+        foreach (var version in versions)
+        {
+            read.Add((version.Id, (await Store.ReadVersionAsync(SpaceA, "note:a", version.Timestamp, version.DeviceId).DefaultTimeout())!.Value));
+        }
+
+        var trashed = Assert.Single(await Store.ReadTrashAsync(SpaceA, 10).DefaultTimeout());
+
+        // Assert: the eight newest, each exact; the trash's last text is the newest text (the tablet's).
+        Assert.Equal([23L, 22L, 21L, 20L, 19L, 18L, 17L, 16L], versions.Select(v => v.Timestamp));
+        Assert.All(read, r => Assert.Equal(written[r.Id], r.Text));
+        Assert.Equal(tablet, trashed.LastText);
+    }
+
+    [Fact]
     public async Task RetentionByCountKeepsTheNewestVersionsAndEveryHeadBeyondThem()
     {
         // Arrange

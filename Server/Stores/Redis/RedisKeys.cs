@@ -24,6 +24,9 @@ namespace NoteSync.Server.Stores.Redis;
 ///                                     history costs (NoteVersionRecord.CostOf); History format: RedisScripts.ReadHistory
 /// ns:{&lt;space&gt;}:hk      hash        entry key -> its versions' records, oldest first (no text)
 /// ns:{&lt;space&gt;}:hv      hash        order -> the text of a version that is no longer a head (a head's is in :e)
+/// ns:{&lt;space&gt;}:hd      hash        order -> instead of hv, a version's text as a splice of a later version's:
+///                                     "&lt;later order&gt;,&lt;prefix bytes&gt;,&lt;suffix bytes&gt;," then the bytes between
+///                                     (history.lua, spliceOf); the later version's text is in hv, hd or :e
 /// ns:{&lt;space&gt;}:hold    sorted set  "&lt;order&gt;,&lt;key&gt;" of every non-head version, scored by order: oldest first
 /// ns:{&lt;space&gt;}:trash   sorted set  entry key whose winner is a recorded delete, scored by the delete's order
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
@@ -45,7 +48,7 @@ internal static class RedisKeys
 
     /// <summary>
     /// The keys of <paramref name="space"/>, in the order the scripts take them: clock, entries, log, primary,
-    /// epoch, usage, then history's: hist, hk, hv, hold, trash.
+    /// epoch, usage, then history's: hist, hk, hv, hold, trash, hd.
     /// </summary>
     public static RedisKey[] For(string space)
     {
@@ -53,7 +56,7 @@ internal static class RedisKeys
         return
         [
             prefix + "clock", prefix + "e", prefix + "log", prefix + "primary", prefix + "epoch", prefix + "usage",
-            prefix + "hist", prefix + "hk", prefix + "hv", prefix + "hold", prefix + "trash",
+            prefix + "hist", prefix + "hk", prefix + "hv", prefix + "hold", prefix + "trash", prefix + "hd",
         ];
     }
 

@@ -65,7 +65,7 @@ internal static class RedisScripts
     public const string QuotaBytesError = "NOTESYNC_QUOTA_BYTES";
 
     /// <summary>
-    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage, hist, hk, hv, hold, trash (<see cref="RedisKeys.For"/>). ARGV: the most a change may lead
+    /// Merges a whole push, atomically. KEYS: clock, entries, log, primary, epoch, usage, hist, hk, hv, hold, trash, hd (<see cref="RedisKeys.For"/>). ARGV: the most a change may lead
     /// the clock (<see cref="ClockLimits.MaxLead"/>), the failover margin (<see cref="ClockLimits.FailoverMargin"/>),
     /// '1' to write even when nothing changes (so a WAIT after the script covers the state its answer
     /// came from) or '0', a new epoch to take if the clock is fenced, the most heads a note may hold and
@@ -109,16 +109,17 @@ internal static class RedisScripts
     /// <summary>
     /// A note's history or the trash, read-only, from one state. KEYS: as <see cref="Apply"/>'s. ARGV:
     /// <c>h</c> and a key: <c>{entry, records}</c>; <c>v</c>, a key, a timestamp and a device id:
-    /// <c>{entry, records, text}</c>, text being that version's in <c>hv</c>; <c>t</c> and the most notes:
-    /// per note of the trash, newest deletion first, <c>{key, entry, records, text of its newest text version in hv}</c>.
-    /// A head's text is in its entry, never in <c>hv</c> (nil there); the store reads it from the entry.
+    /// <c>{entry, records, text chain}</c> of that version (<see cref="RedisTextChain"/>); <c>t</c> and the most notes:
+    /// per note of the trash, newest deletion first, <c>{key, entry, records, text chain of its newest text version}</c>.
+    /// A head's text is in its entry, never in <c>hv</c> or <c>hd</c>; the store reads it from the entry.
     /// <para>
     /// <b>History format.</b> <c>ns:{space}:hk</c> maps a key to its records, oldest first, each
     /// <c>&lt;order&gt;,&lt;committed_at&gt;,&lt;timestamp&gt;,&lt;bytes&gt;,</c> then <c>t</c> (text) or <c>d</c> (delete),
     /// the device id as a token and the base: <c>~</c> for none, else a token holding the base as
     /// <see cref="Apply"/> takes it. The order is the space's count of versions (<c>n</c> in
     /// <c>ns:{space}:hist</c>, beside <c>bytes</c>, the history's cost), so it is the commit order.
-    /// <c>ns:{space}:hv</c> maps the order of a non-head text version to its text; <c>ns:{space}:hold</c> holds
+    /// <c>ns:{space}:hv</c> maps the order of a non-head text version to its text, or <c>ns:{space}:hd</c> to its
+    /// splice of a later version's text (<see cref="RedisKeys"/>); <c>ns:{space}:hold</c> holds
     /// <c>&lt;order&gt;,&lt;key&gt;</c> for each non-head version, scored by order; <c>ns:{space}:trash</c> holds
     /// each key whose winner is a recorded delete, scored by the delete's order.
     /// </para>

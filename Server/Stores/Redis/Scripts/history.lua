@@ -2,6 +2,32 @@
 -- text is stored once: in the entry while it is a head, in hv (under its order) from the push that
 -- replaces it. hold holds every recorded non-head, oldest first, for the space's bytes bound.
 local function versionId(ts, d) return fmt(ts) .. ',' .. d end
+-- The longest n with a:sub(1, n) == b:sub(1, n), by halving (each comparison runs in C).
+local function commonPrefix(a, b)
+  local lo, hi = 0, math.min(#a, #b)
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    if string.sub(a, 1, mid) == string.sub(b, 1, mid) then lo = mid else hi = mid - 1 end
+  end
+  return lo
+end
+local function commonSuffix(a, b, most)
+  local lo, hi = 0, most
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    if string.sub(a, #a - mid + 1) == string.sub(b, #b - mid + 1) then lo = mid else hi = mid - 1 end
+  end
+  return lo
+end
+-- older as a splice of newer: the bytes they share at the start and at the end, and older's bytes between.
+-- Nil when that is not smaller than older itself. A note is mostly edited in one place at a time.
+local function spliceOf(newerOrder, newer, older)
+  local p = commonPrefix(newer, older)
+  local s = commonSuffix(newer, older, math.min(#newer, #older) - p)
+  local splice = fmt(newerOrder) .. ',' .. fmt(p) .. ',' .. fmt(s) .. ',' .. string.sub(older, p + 1, #older - s)
+  if #splice < #older then return splice end
+  return nil
+end
 local function holdMember(order, key) return fmt(order) .. ',' .. key end
 -- {order, at, ts, bytes, kind ('t' text, 'd' delete), dev, base (as stored: '~' or a token)}, oldest first.
 local function readRecords(s)
@@ -45,7 +71,7 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
     end
   end
   local function drop(key, r)
-    if r.kind == 't' then redis.call('HDEL', KEYS[9], fmt(r.order)) end
+    if r.kind == 't' then redis.call('HDEL', KEYS[9], fmt(r.order)); redis.call('HDEL', KEYS[12], fmt(r.order)) end
     redis.call('ZREM', KEYS[10], holdMember(r.order, key))
     bytes = bytes - r.bytes - #r.dev
   end
@@ -76,15 +102,35 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
       end
     end
     local kept, total = {}, #records[k]
+    -- The push's newest head with text: what the versions leaving now are kept as splices of (it is
+    -- later than all of them, and retention drops oldest first, so a splice never outlives it).
+    local target
+    for _, r in ipairs(records[k]) do
+      if r.fresh and r.kind == 't' and heads[versionId(r.ts, r.dev)] then target = r end
+    end
+    -- The age rule as a prefix of the key's records (TIME may go back across a failover), as the count rule is.
+    local lastOld = 0
+    for i, r in ipairs(records[k]) do
+      if r.at <= cutoff then lastOld = i end
+    end
     for i, r in ipairs(records[k]) do
       local id = versionId(r.ts, r.dev)
-      -- Not a head before this push and not new: its text is in hv and it is in hold already.
+      -- Not a head before this push and not new: its text is in hv or hd and it is in hold already.
       local leaving = not heads[id] and (r.fresh or was[id] ~= nil)
-      if heads[id] or (total - i < maxVersions and r.at > cutoff) then
+      if heads[id] or (total - i < maxVersions and i > lastOld) then
         kept[#kept + 1] = r
         if leaving then
           local text = r.kind == 't' and (r.fresh and r.value or was[id])
-          if text then redis.call('HSET', KEYS[9], fmt(r.order), text) end
+          if text then
+            local splice = target and target.order > r.order and spliceOf(target.order, target.value, text)
+            if splice then
+              redis.call('HSET', KEYS[12], fmt(r.order), splice)
+              redis.call('HDEL', KEYS[9], fmt(r.order))
+            else
+              redis.call('HSET', KEYS[9], fmt(r.order), text)
+              redis.call('HDEL', KEYS[12], fmt(r.order))
+            end
+          end
           redis.call('ZADD', KEYS[10], fmt(r.order), holdMember(r.order, k))
         end
       elseif leaving then

@@ -1,6 +1,32 @@
 -- KEYS: as Apply's. ARGV[1] 'h' key: {entry, records}; 'v' key timestamp device: {entry, records, the
--- version's text in hv}; 't' maxNotes: per trashed key, newest deletion first, {key, entry, records,
--- hv's text of its newest text version}. A head's text is the entry's, so hv has none for it (false).
+-- version's text chain}; 't' maxNotes: per trashed key, newest deletion first, {key, entry, records,
+-- the text chain of its newest text version}. A text chain is {text, false, false, splices...} for a
+-- text kept whole, {false, ts, dev, splices...} when it ends at a head (whose text is the entry's), or
+-- false when history holds no text; the splices lead from there back to the version, its own last
+-- (history.lua, spliceOf). A head's own text is the entry's: its chain is {false, ts, dev}.
+local function chainOf(records, order)
+  local byOrder = {}
+  for _, r in ipairs(records) do byOrder[r.order] = r end
+  local splices = {}
+  while true do
+    local whole = redis.call('HGET', KEYS[9], fmt(order))
+    if whole then
+      local chain = {whole, false, false}
+      for i = #splices, 1, -1 do chain[#chain + 1] = splices[i] end
+      return chain
+    end
+    local splice = redis.call('HGET', KEYS[12], fmt(order))
+    if not splice then
+      local r = byOrder[order]
+      if not r or #splices == 0 then return false end
+      local chain = {false, r.ts, r.dev}
+      for i = #splices, 1, -1 do chain[#chain + 1] = splices[i] end
+      return chain
+    end
+    splices[#splices + 1] = splice
+    order = tonumber(string.sub(splice, 1, string.find(splice, ',', 1, true) - 1))
+  end
+end
 local mode = ARGV[1]
 if mode == 'h' then
   return {redis.call('HGET', KEYS[2], ARGV[2]), redis.call('HGET', KEYS[8], ARGV[2])}
@@ -10,8 +36,9 @@ if mode == 'v' then
   local text = false
   if raw then
     local ts = tonumber(ARGV[3])
-    for _, r in ipairs(readRecords(raw)) do
-      if r.ts == ts and r.dev == ARGV[4] and r.kind == 't' then text = redis.call('HGET', KEYS[9], fmt(r.order)) end
+    local records = readRecords(raw)
+    for _, r in ipairs(records) do
+      if r.ts == ts and r.dev == ARGV[4] and r.kind == 't' then text = chainOf(records, r.order) end
     end
   end
   return {redis.call('HGET', KEYS[2], ARGV[2]), raw, text}
@@ -24,7 +51,7 @@ for _, key in ipairs(redis.call('ZREVRANGE', KEYS[11], 0, tonumber(ARGV[2]) - 1)
     local records = readRecords(raw)
     for i = #records, 1, -1 do
       if records[i].kind == 't' then
-        text = redis.call('HGET', KEYS[9], fmt(records[i].order))
+        text = chainOf(records, records[i].order)
         break
       end
     end
