@@ -57,13 +57,7 @@ internal static class HistoryText
         using var reader = command.ExecuteReader();
         if (reader.Read())
         {
-            var state = WriteSetCodec.Decode(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4));
-            foreach (var write in state.Writes)
+            foreach (var write in WriteSetCodec.Read(reader, 0).Writes)
             {
                 if (write.Timestamp == timestamp && write.DeviceId == deviceId && write.Value is { } text)
                 {

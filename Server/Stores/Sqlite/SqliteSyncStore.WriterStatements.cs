@@ -52,12 +52,7 @@ internal sealed partial class SqliteSyncStore
                 return null;
             }
 
-            return WriteSetCodec.Decode(
-                reader.GetInt64(0),
-                reader.GetString(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4));
+            return WriteSetCodec.Read(reader, 0);
         }
 
         public void UpsertEntry(SqliteTransaction transaction, string space, StoredEntry entry)

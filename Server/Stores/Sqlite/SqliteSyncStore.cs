@@ -347,12 +347,6 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static StoredEntry ReadEntry(SqliteDataReader reader)
     {
-        var state = WriteSetCodec.Decode(
-            reader.GetInt64(2),
-            reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5),
-            reader.IsDBNull(6) ? null : reader.GetString(6));
-        return new StoredEntry(reader.GetString(0), reader.GetInt64(1), state);
+        return new StoredEntry(reader.GetString(0), reader.GetInt64(1), WriteSetCodec.Read(reader, 2));
     }
 }

@@ -93,6 +93,14 @@ internal static class WriteSetCodec
         });
     }
 
+    /// <summary>Rebuilds the state of a row from its columns timestamp, device_id, value, others and replaced, from <paramref name="first"/> on.</summary>
+    public static EntryState Read(Microsoft.Data.Sqlite.SqliteDataReader reader, int first) => Decode(
+        reader.GetInt64(first),
+        reader.GetString(first + 1),
+        reader.IsDBNull(first + 2) ? null : reader.GetString(first + 2),
+        reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
+        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4));
+
     /// <summary>Rebuilds the state of a row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EntryState Decode(long timestamp, string deviceId, string? value, string? others, string? replaced)
