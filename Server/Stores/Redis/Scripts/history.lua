@@ -1,6 +1,7 @@
 -- History (RedisScripts, History format). A key's versions are records in hk, oldest first; a version's
--- text is stored once: in the entry while it is a head, in hv (under its order) from the push that
--- replaces it. hold holds every recorded non-head, oldest first, for the space's bytes bound.
+-- text is stored once: in the entry while it is a head, from the push that replaces it in hv (under its
+-- order) or, where smaller, in hd as a splice of that push's new head (spliceOf). hold holds every
+-- recorded non-head, oldest first, for the space's bytes bound.
 local function versionId(ts, d) return fmt(ts) .. ',' .. d end
 -- The longest n with a:sub(1, n) == b:sub(1, n), by halving (each comparison runs in C).
 local function commonPrefix(a, b)
