@@ -165,6 +165,89 @@ public abstract partial class SyncStoreContractTests
         Assert.Equal(tablet, trashed.LastText);
     }
 
+    [Theory]
+    [InlineData(20261203)]
+    [InlineData(7)]
+    [InlineData(99)]
+    public async Task RandomEditsOfFewNotesReadBackEveryKeptVersionsText(int seed)
+    {
+        // Arrange: six versions kept; 150 writes to three notes by three devices, each from the note's
+        // heads (a base), from an older version, from nothing, or without a base; some at the top
+        // timestamp (siblings), some deletes, some sent twice. A text is a few lines edited from another.
+        await RestartAsync(HistoryLimits.Default with { VersionsPerNote = 6 });
+        var random = new Random(seed);
+        string[] keys = ["note:a", "note:b", "note:c"];
+        string[] devices = ["laptop", "phone", "tablet"];
+        var texts = new Dictionary<(string Key, VersionId Id), string?>();
+        var ambiguous = new HashSet<(string Key, VersionId Id)>();
+        var clock = 0L;
+        KeyedWrite? last = null;
+        for (var i = 0; i < 150; i++)
+        {
+            if (last is { } again && random.Next(10) == 0)
+            {
+                await Store.ApplyAsync(SpaceA, [again]).DefaultTimeout();
+                continue;
+            }
+
+            var key = keys[random.Next(keys.Length)];
+            var page = await Store.ReadSinceAsync(SpaceA, 0, 100, long.MaxValue).DefaultTimeout();
+            var state = page.Entries.FirstOrDefault(e => e.Key == key)?.State;
+            var from = state?.Winner.Value ?? "";
+            var lines = from.Split('\n').ToList();
+            lines.Insert(random.Next(lines.Count + 1), $"line {i} é");
+            if (lines.Count > 3 && random.Next(2) == 0)
+            {
+                lines.RemoveAt(random.Next(lines.Count));
+            }
+
+            var value = random.Next(8) == 0 ? null : string.Join('\n', lines);
+            clock = random.Next(4) == 0 ? clock : clock + 1;
+            var write = new Write(Math.Max(clock, 1), devices[random.Next(devices.Length)], value);
+            VersionId[]? @base = random.Next(5) switch
+            {
+                0 => null,
+                1 => [],
+                2 when texts.Keys.Where(k => k.Key == key).ToArray() is { Length: > 0 } older => [older[random.Next(older.Length)].Id],
+                _ => state is null ? [] : [.. state.Writes.ToArray().Select(w => VersionId.Of(w))],
+            };
+            // A base names only versions before the write (docs/protocol.md §2).
+            @base = @base?.Where(v => v.Timestamp < write.Timestamp).ToArray();
+            try
+            {
+                await Store.ApplyAsync(SpaceA, [new KeyedWrite(key, write, @base)]).DefaultTimeout();
+            }
+            catch (NoteLimitException)
+            {
+                // More heads than a note may hold: refused whole, nothing recorded.
+                continue;
+            }
+
+            var id = (key, VersionId.Of(write));
+            if (texts.TryGetValue(id, out var earlier) && earlier != value)
+            {
+                ambiguous.Add(id);
+            }
+
+            texts.TryAdd(id, value);
+            last = new KeyedWrite(key, write, @base);
+        }
+
+        // Act + Assert: every kept version of every note has the text it was written with.
+        foreach (var key in keys)
+        {
+            foreach (var version in await Store.ReadHistoryAsync(SpaceA, key, AllVersions).DefaultTimeout())
+            {
+                var id = (key, version.Id);
+                var read = await Store.ReadVersionAsync(SpaceA, key, version.Timestamp, version.DeviceId).DefaultTimeout();
+                if (!ambiguous.Contains(id))
+                {
+                    Assert.True(texts[id] == read?.Value, $"seed {seed}: {key} {version.Id}: wrote {texts[id]}, read {read?.Value}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task RetentionByCountKeepsTheNewestVersionsAndEveryHeadBeyondThem()
     {
