@@ -63,6 +63,23 @@ public sealed partial class RedisSyncStoreTests
     }
 
     [Fact]
+    public async Task AVersionOfANoteOver256KiBIsKeptWhole()
+    {
+        // Arrange: a note of 300 KB, edited at its end.
+        var keys = RedisKeys.For(SpaceA);
+        var big = new string('x', 300_000);
+        await ApplyAsync(SpaceA, ("note:big", new Write(1, "laptop", big)));
+
+        // Act
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:big", new Write(2, "laptop", big + "!"), [new VersionId(1, "laptop")])]).DefaultTimeout();
+
+        // Assert: no splice; the old text whole in hv, and it reads back.
+        Assert.Equal(0, await Database.HashLengthAsync(keys[11]));
+        Assert.Equal(1, await Database.HashLengthAsync(keys[8]));
+        Assert.Equal(big, (await Store.ReadVersionAsync(SpaceA, "note:big", 1, "laptop").DefaultTimeout())!.Value);
+    }
+
+    [Fact]
     public async Task NotesWrittenBeforeHistoryExistedGainItFromTheirNextWrite()
     {
         // Arrange: a note and a deleted note whose space has no history keys, as before this version.

@@ -21,8 +21,11 @@ local function commonSuffix(a, b, most)
   return lo
 end
 -- older as a splice of newer: the bytes they share at the start and at the end, and older's bytes between.
--- Nil when that is not smaller than older itself. A note is mostly edited in one place at a time.
+-- Nil when that is not smaller than older itself. A note is mostly edited in one place at a time. Texts
+-- over 256 KiB are kept whole: each halving step copies both prefixes, and Redis runs nothing else meanwhile.
+local maxSpliced = 262144
 local function spliceOf(newerOrder, newer, older)
+  if #newer > maxSpliced or #older > maxSpliced then return nil end
   local p = commonPrefix(newer, older)
   local s = commonSuffix(newer, older, math.min(#newer, #older) - p)
   local splice = fmt(newerOrder) .. ',' .. fmt(p) .. ',' .. fmt(s) .. ',' .. string.sub(older, p + 1, #older - s)
