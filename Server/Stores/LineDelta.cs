@@ -25,8 +25,8 @@ internal static class LineDelta
     /// <summary>
     /// The most lines either text may have for a delta to be made. The diff runs in the store's one
     /// writer, and its cost grows with the product of the two texts' lines when they differ a lot (a
-    /// note pasted over whole): at 1,024 lines that is a few million steps, milliseconds; at 4,096,
-    /// sixteen times as many. Notes past this keep their versions whole.
+    /// note pasted over whole): four times the lines, sixteen times the steps. Notes past this keep
+    /// their versions whole (the bound is reasoned, not measured: docs/benchmarks.md has no run of it).
     /// </summary>
     public const int MaxLines = 1024;
 

@@ -81,7 +81,7 @@ internal sealed partial class SqliteSyncStore
                 _mark.Parameters[1].Value = entry.Key;
                 foreach (var head in heads)
                 {
-                    if (!held.Any(r => r.Timestamp == head.Timestamp && r.DeviceId == head.DeviceId))
+                    if (!held.Exists(r => r.Timestamp == head.Timestamp && r.DeviceId == head.DeviceId))
                     {
                         _mark.Parameters[2].Value = head.Timestamp;
                         _mark.Parameters[3].Value = head.DeviceId;
