@@ -86,7 +86,16 @@ public sealed class CliOfflineTests
         CliKit.WriteNote(folder.Path, "queued.md", "written offline");
         var statusFile = Path.Combine(folder.Path, ".notesync", "status.json");
         await ClientKit.WaitUntilAsync(() => File.Exists(statusFile) && File.ReadAllText(statusFile).Contains("\"outbox\": 1", StringComparison.Ordinal), "the edit to be queued");
-        var running = (await CliProcess.RunAsync(["status", folder.Path])).Stdout;
+
+        // Between its retries the sync says "connecting": status is read until it shows a retry's outcome.
+        var running = "";
+        await ClientKit.WaitUntilAsync(
+            async () =>
+            {
+                running = (await CliProcess.RunAsync(["status", folder.Path])).Stdout;
+                return running.Contains("state:      offline", StringComparison.Ordinal);
+            },
+            "status to show the running sync offline");
 
         // Act: Ctrl+C, then status (offline, from the store), then a push once the server is back.
         cli.Interrupt();
