@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// The page and a <c>notesync sync</c> folder show the same notes: a note named in the page is a
 /// Markdown file in the folder, a file edited there changes the page, and "Keep both" makes a file too.
 /// </summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserCliFolderTests(BrowserFixture browser)
 {
     // Less than any "web-..." id, so in a conflict the page's write is the winner and this device's the copy.

@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// clocks), shows as a conflict in every page, side by side, and a resolution made in one page clears it
 /// in the others.
 /// </summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserConflictTests(BrowserFixture browser)
 {
     // Greater than any "web-..." id, so the raw device's write is the winner and the page's the sibling.

@@ -4,8 +4,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
 /// One headless Chromium (Debian's <c>/usr/bin/chromium</c>, driven by Playwright's bundled driver; no
-/// browser download) for each browser test collection (<see cref="SerialBrowsers"/>,
-/// <see cref="SecondBrowserLane"/>). Each page gets its own <see cref="IBrowserContext"/>, so its own
+/// browser download) for the browser test collection (<see cref="SerialBrowsers"/>). Each page gets its own <see cref="IBrowserContext"/>, so its own
 /// IndexedDB and localStorage: a fresh browser profile, as a second device would have.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime

@@ -4,7 +4,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>Two pages, and a page and the .NET client, see each other's edits as they happen.</summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserLiveSyncTests(BrowserFixture browser)
 {
     [Fact]

@@ -9,7 +9,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// on a reload) and the list stays responsive to the search box. The figures are printed; the
 /// bounds are loose on purpose (a 2-core machine shared with other work), they catch a page that hangs.
 /// </summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserLoadTests(BrowserFixture browser, ITestOutputHelper output)
 {
     private const int Notes = 2_000;

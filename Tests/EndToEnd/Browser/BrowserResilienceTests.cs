@@ -5,7 +5,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>The page rides out a server killed and restarted, and a server that rate-limits it, losing nothing.</summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserResilienceTests(BrowserFixture browser)
 {
     [Fact]

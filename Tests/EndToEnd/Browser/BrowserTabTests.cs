@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// them may write, in every context: with Web Locks (secure contexts) and without them (a page served
 /// over plain HTTP under a host name, which has no <c>navigator.locks</c>).
 /// </summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserTabTests(BrowserFixture browser)
 {
     // What a page on plain HTTP under a name (http://notes.lan:5000/) lacks: Web Locks exist only in secure contexts.

@@ -8,7 +8,7 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 /// a change from elsewhere that arrives while they type is kept beside their text, and their text is
 /// saved when the page is hidden, before a phone may kill it.
 /// </summary>
-[Collection(SecondBrowserLane.Name)]
+[Collection(SerialBrowsers.Name)]
 public sealed class BrowserTypingTests(BrowserFixture browser)
 {
     [Fact]
