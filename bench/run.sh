@@ -41,8 +41,9 @@
 #                 "default" as configured (VersionsPerNote 50), a number n with NoteSync__History__VersionsPerNote=n.
 #                 After each, the store's size is appended to OUT as a "history_store" line: SQLite (NODES=1): the
 #                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3,
-#                 bench/history_sizes.py) copies of the database vacuumed with the history table emptied (the current
-#                 state alone), with replaced versions as line deltas, and Deflated; Redis (NODES>=2):
+#                 bench/history_sizes.py) each table's and index's bytes, and copies of the database vacuumed with the
+#                 history table emptied (the current state alone) and with notes and devices interned; KEEP_DB=<file>
+#                 keeps a copy of the compacted database for a closer look; Redis (NODES>=2):
 #                 used_memory grown since the servers started, and MEMORY USAGE of each of the space's keys.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]
 #   flood:        FLOOD_RATE [1000] FLOOD_LIMIT [500]  the fanout (its parameters above) twice, each on a fresh server
@@ -270,6 +271,7 @@ history_sizes() { # name: the store's size after a history run, appended to $OUT
     if command -v python3 >/dev/null; then
       # On copies: what the history table holds, the current state alone, and other forms of the same rows.
       measured=$(python3 bench/history_sizes.py "$dir/notesync.db")
+      if [ -n "${KEEP_DB:-}" ]; then cp "$dir/notesync.db" "$KEEP_DB"; fi
     fi
     line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"sqlite\",\"compacted_folder_bytes\":$folder,\"sqlite\":$measured}"
   else

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 6, kept in <c>PRAGMA user_version</c>).
+/// The on-disk layout of <see cref="SqliteSyncStore"/> (schema version 7, kept in <c>PRAGMA user_version</c>).
 /// <code>
 /// spaces(space TEXT PK, clock INTEGER,       -- the space's clock C (docs/protocol.md §3); absent = 0
 ///        notes INTEGER, bytes INTEGER,       -- its usage as SpaceQuotas counts it, kept by the writer
@@ -35,7 +35,9 @@ namespace NoteSync.Server.Stores.Sqlite;
 /// <c>history_bytes</c>; opening them adds both, empty: a note written before has no history until its
 /// next write (nothing is known of when or by whom its earlier versions were committed). Versions 1 to 5
 /// lacked <c>delta_of</c>; opening them adds it, NULL in every row: their texts are whole, and versions
-/// replaced from then on are kept as deltas.
+/// replaced from then on are kept as deltas. Version 7 changed no table: its deltas may copy characters
+/// of a line (<see cref="LineDelta"/>), which a version-6 server would misread as whole lines, so the
+/// version keeps such a server from opening the database.
 /// The UNIQUE index on (space, seq) makes "changes since" a range read; two partial indexes on history
 /// make retention (<c>history_old</c>: a space's non-head versions, oldest first) and the trash
 /// (<c>history_trash</c>: head deletes, newest first) range reads too. A newer version may add
@@ -45,7 +47,7 @@ namespace NoteSync.Server.Stores.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The version this code writes and reads.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>
     /// The page size of a database this code creates (an existing one keeps its own). SQLite keeps an
