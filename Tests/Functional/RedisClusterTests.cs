@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using NoteSync.Server.Stores.Redis;
+using NoteSync.Tests.Infra;
+using StackExchange.Redis;
+
+namespace NoteSync.Tests.Functional;
+
+/// <summary>
+/// NoteSync on a real Redis Cluster (three primaries, each with a replica; <see cref="RedisCluster"/>): every
+/// key of a space is in one slot (the <c>{space}</c> tag), so the store's scripts run on that slot's primary;
+/// the spaces spread over the shards; and two nodes given the cluster's nodes form one service, devices of
+/// many spaces on either node seeing each other's edits live (the doorbell and the SignalR backplane
+/// over the cluster's pub/sub).
+/// </summary>
+public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixture<RedisClusterFixture>
+{
+    private const int SpaceCount = 12;
+
+    // Well below the head check's interval, so live delivery comes from pub/sub.
+    private static readonly TimeSpan LiveTimeout = TimeSpan.FromSeconds(5);
+
+    private RedisCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task DevicesOfTwelveSpacesOnTwoNodesSyncLiveAndEachSpaceLivesOnOneShard()
+    {
+        // Arrange: per space a raw WebSocket device on node 1 and a hub device on node 2.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Store"] = "redis";
+        settings["NoteSync__Redis"] = Cluster.ConnectionString;
+        settings["NoteSync__Sync__HeadCheckIntervalMs"] = "60000";
+        await using var node1 = await InProcessServer.StartAsync(settings);
+        await using var node2 = await InProcessServer.StartAsync(settings);
+        var spaces = Enumerable.Range(0, SpaceCount).Select(i => $"cluster-{i}").ToArray();
+        var devices = new List<(string Space, WsDevice Ws, HubDevice Hub)>();
+        try
+        {
+            foreach (var (space, i) in spaces.Select((s, i) => (s, i)))
+            {
+                var ws = await WsDevice.ConnectAsync(node1, $"ws-{i}", token: TestTokens.Mint(space));
+                var hub = await HubDevice.ConnectAsync(node2, $"hub-{i}", messagePack: i % 2 == 0, token: TestTokens.Mint(space));
+                devices.Add((space, ws, hub));
+                await ws.PullAsync();
+                await hub.PullAsync();
+            }
+
+            // Act: each space's hub device writes on node 2, its WebSocket device on node 1.
+            foreach (var (space, ws, hub) in devices)
+            {
+                await hub.PutAsync("note:from-hub", $"hub of {space}");
+                await ws.PutAsync("note:from-ws", $"ws of {space}");
+            }
+
+            // Assert: each device has its own space's two notes, and nothing of another space.
+            foreach (var (space, ws, hub) in devices)
+            {
+                await ws.WaitForValueAsync("note:from-hub", $"hub of {space}", LiveTimeout);
+                await hub.WaitForValueAsync("note:from-ws", $"ws of {space}", LiveTimeout);
+                Assert.Equal(ws.Snapshot(), hub.Snapshot());
+                Assert.Equal(2, ws.Snapshot().Count);
+            }
+        }
+        finally
+        {
+            foreach (var (_, ws, hub) in devices)
+            {
+                await ws.DisposeAsync();
+                await hub.DisposeAsync();
+            }
+        }
+
+        // Every key of a space on one primary; the spaces on more than one (the slots of these names are
+        // fixed by CRC16, so this does not depend on the run).
+        var primaries = new HashSet<int>();
+        foreach (var space in spaces)
+        {
+            var ports = new HashSet<int>();
+            foreach (var key in RedisKeys.For(space))
+            {
+                ports.Add(await Cluster.PrimaryPortOfAsync(key.ToString()));
+            }
+
+            Assert.Single(ports);
+            primaries.Add(ports.Single());
+        }
+
+        Assert.True(primaries.Count >= 2, $"the {SpaceCount} spaces all landed on one shard");
+    }
+
+    [Fact]
+    public async Task EverySpaceOnEveryShardIsListed()
+    {
+        // Arrange: spaces written through the store itself, on whichever shards their slots fall.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Cluster.ConnectionString);
+        await using var store = new RedisSyncStore(connection, NullLogger.Instance);
+        var spaces = Enumerable.Range(0, SpaceCount).Select(i => $"listed-{i}").ToHashSet();
+        foreach (var space in spaces)
+        {
+            await store.ApplyAsync(space, [new NoteSync.Server.Stores.KeyedWrite("note:a", new NoteSync.Shared.Crdt.Write(1, "d", space))]).WaitAsync(TestDevice.DefaultTimeout);
+        }
+
+        // Act: the list the head check and the start-up checks walk.
+        var listed = new HashSet<string>();
+        await foreach (var space in store.ListSpacesAsync())
+        {
+            listed.Add(space);
+        }
+
+        // Assert
+        Assert.Equal(spaces, listed);
+    }
+}

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using StackExchange.Redis;
+
+namespace NoteSync.Tests.Infra;
+
+/// <summary>
+/// A real Redis Cluster on loopback: <c>primaries</c> primaries, each with a replica, every node a
+/// <see cref="RedisServer"/> (AOF, <c>appendfsync always</c>) started with <c>--cluster-enabled yes</c> and
+/// its bus on a free port of its own (<c>--cluster-port</c>), joined by <c>redis-cli --cluster create</c>,
+/// which spreads the 16,384 slots evenly over the primaries. <see cref="StartAsync"/> returns once every
+/// node says <c>cluster_state:ok</c> and every replica's link to its primary is up. Needs only the
+/// <c>redis-server</c> package (it brings <c>redis-cli</c>). A missing one fails, never skips.
+/// </summary>
+public sealed class RedisCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly List<RedisServer> _servers = [];
+
+    private RedisCluster()
+    {
+    }
+
+    /// <summary>Every node, in start order: the first <c>primaries</c> were created as primaries.</summary>
+    public IReadOnlyList<RedisServer> Servers => _servers;
+
+    /// <summary>The connection string a NoteSync node is given: every node of the cluster.</summary>
+    public string ConnectionString => string.Join(',', _servers.Select(s => s.ConnectionString));
+
+    public static async Task<RedisCluster> StartAsync(int primaries = 3)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(primaries, 3);
+        var cluster = new RedisCluster();
+        try
+        {
+            await cluster.LaunchAsync(primaries);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The port of the primary that holds <paramref name="key"/>'s slot (<c>CLUSTER KEYSLOT</c>, then <c>CLUSTER SHARDS</c>' view).</summary>
+    public async Task<int> PrimaryPortOfAsync(string key)
+    {
+        await using var connection = await _servers[0].ConnectAsync();
+        var server = connection.GetServer(IPAddress.Loopback, _servers[0].Port);
+        var slot = (int)(long)(await server.ExecuteAsync("CLUSTER", "KEYSLOT", key));
+        foreach (var node in await ClusterNodesAsync(server))
+        {
+            if (node.IsPrimary && node.Slots.Any(range => range.From <= slot && slot <= range.To))
+            {
+                return node.Port;
+            }
+        }
+
+        throw new InvalidOperationException($"no primary holds slot {slot} of {key}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    private async Task LaunchAsync(int primaries)
+    {
+        var starting = Enumerable.Range(0, primaries * 2).Select(_ => RedisServer.StartAsync(
+            appendOnly: true,
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-port", RedisServer.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--cluster-node-timeout", "2000",
+            // Redis 7 waits 5 s before a diskless full sync, for more replicas to join it: not here.
+            "--repl-diskless-sync-delay", "0")).ToArray();
+        try
+        {
+            _servers.AddRange(await Task.WhenAll(starting));
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        await CreateAsync();
+        await WaitUntilReadyAsync(primaries);
+    }
+
+    private async Task CreateAsync()
+    {
+        var create = new ProcessStartInfo("redis-cli")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        create.ArgumentList.Add("--cluster");
+        create.ArgumentList.Add("create");
+        foreach (var server in _servers)
+        {
+            create.ArgumentList.Add(server.ConnectionString);
+        }
+
+        create.ArgumentList.Add("--cluster-replicas");
+        create.ArgumentList.Add("1");
+        create.ArgumentList.Add("--cluster-yes");
+        using var process = Process.Start(create)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(Timeout);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"redis-cli --cluster create exited with {process.ExitCode}:\n{await output}\n{await errors}");
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(int primaries)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        var connections = await Task.WhenAll(_servers.Select(s => s.ConnectAsync()));
+        try
+        {
+            while (true)
+            {
+                var states = await Task.WhenAll(_servers.Select((s, i) => NodeStateAsync(connections[i].GetServer(IPAddress.Loopback, s.Port))));
+                if (states.All(s => s.Ok) && states.Count(s => s.Replica) == primaries && states.Where(s => s.Replica).All(s => s.LinkUp))
+                {
+                    return;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"the cluster was not ready within {Timeout}: {string.Join("; ", states)}");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<NodeState> NodeStateAsync(IServer server)
+    {
+        var info = (string)(await server.ExecuteAsync("CLUSTER", "INFO"))!;
+        var replication = (string)(await server.ExecuteAsync("INFO", "replication"))!;
+        return new NodeState(
+            server.EndPoint.ToString() ?? "",
+            info.Contains("cluster_state:ok", StringComparison.Ordinal),
+            replication.Contains("role:slave", StringComparison.Ordinal),
+            replication.Contains("master_link_status:up", StringComparison.Ordinal));
+    }
+
+    // CLUSTER NODES: "<id> <ip:port@bus> <flags> <primary> <ping> <pong> <epoch> <link> <slot> <slot>...".
+    private static async Task<List<ClusterNode>> ClusterNodesAsync(IServer server)
+    {
+        var text = (string)(await server.ExecuteAsync("CLUSTER", "NODES"))!;
+        var nodes = new List<ClusterNode>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = line.Split(' ');
+            var address = fields[1].Split('@')[0];
+            var port = int.Parse(address[(address.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+            var slots = fields.Skip(8).Where(f => !f.StartsWith('[')).Select(f =>
+            {
+                var ends = f.Split('-');
+                var from = int.Parse(ends[0], CultureInfo.InvariantCulture);
+                return (From: from, To: ends.Length > 1 ? int.Parse(ends[1], CultureInfo.InvariantCulture) : from);
+            }).ToList();
+            nodes.Add(new ClusterNode(port, fields[2].Contains("master", StringComparison.Ordinal), slots));
+        }
+
+        return nodes;
+    }
+
+    private sealed record NodeState(string EndPoint, bool Ok, bool Replica, bool LinkUp);
+
+    private sealed record ClusterNode(int Port, bool IsPrimary, List<(int From, int To)> Slots);
+}
