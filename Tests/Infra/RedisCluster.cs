@@ -45,11 +45,15 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The port of the primary that holds <paramref name="key"/>'s slot (<c>CLUSTER KEYSLOT</c>, then <c>CLUSTER SHARDS</c>' view).</summary>
-    public async Task<int> PrimaryPortOfAsync(string key)
+    /// <summary>
+    /// The port of the primary that holds <paramref name="key"/>'s slot, as <paramref name="askedPort"/>'s node
+    /// (by default the first node running) sees it (<c>CLUSTER KEYSLOT</c>, then <c>CLUSTER NODES</c>).
+    /// </summary>
+    public async Task<int> PrimaryPortOfAsync(string key, int? askedPort = null)
     {
-        await using var connection = await _servers[0].ConnectAsync();
-        var server = connection.GetServer(IPAddress.Loopback, _servers[0].Port);
+        var asked = _servers.First(s => askedPort is { } port ? s.Port == port : s.ProcessId != 0);
+        await using var connection = await asked.ConnectAsync();
+        var server = connection.GetServer(IPAddress.Loopback, asked.Port);
         var slot = (int)(long)(await server.ExecuteAsync("CLUSTER", "KEYSLOT", key));
         foreach (var node in await ClusterNodesAsync(server))
         {
@@ -60,6 +64,53 @@ public sealed class RedisCluster : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"no primary holds slot {slot} of {key}");
+    }
+
+    /// <summary>The replica of the primary on <paramref name="primaryPort"/> (each primary has one).</summary>
+    public async Task<RedisServer> ReplicaOfAsync(int primaryPort)
+    {
+        await using var connection = await _servers.First(s => s.ProcessId != 0).ConnectAsync();
+        var nodes = await ClusterNodesAsync(connection.GetServer(IPAddress.Loopback, _servers.First(s => s.ProcessId != 0).Port));
+        var primary = nodes.Single(n => n.Port == primaryPort);
+        var replica = nodes.Single(n => !n.IsPrimary && n.PrimaryId == primary.Id);
+        return _servers.Single(s => s.Port == replica.Port);
+    }
+
+    /// <summary>Waits until every node says <c>cluster_state:ok</c> and every primary's replica is linked to it.</summary>
+    public Task WaitUntilHealthyAsync() => WaitUntilReadyAsync(_servers.Count / 2);
+
+    /// <summary>
+    /// <c>kill -9</c> of the primary holding <paramref name="key"/>'s slot, as a machine failure; waits until
+    /// its replica is promoted (the cluster's node timeout, 2 s, then the election) and says it is a
+    /// master, then starts the killed node again on its data directory, where it rejoins as a replica.
+    /// Returns the old and the new primary's ports.
+    /// </summary>
+    public async Task<(int Before, int After)> FailPrimaryOfAsync(string key)
+    {
+        var before = await PrimaryPortOfAsync(key);
+        var after = 0;
+        var victim = _servers.Single(s => s.Port == before);
+        await victim.RestartAfterAsync(async () =>
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (true)
+            {
+                var survivor = _servers.First(s => s.ProcessId != 0).Port;
+                after = await PrimaryPortOfAsync(key, survivor);
+                if (after != before && await RoleOfAsync(after) == "master")
+                {
+                    return;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"no replica of port {before} was promoted within {Timeout}");
+                }
+
+                await Task.Delay(100);
+            }
+        });
+        return (before, after);
     }
 
     public async ValueTask DisposeAsync()
@@ -76,7 +127,7 @@ public sealed class RedisCluster : IAsyncDisposable
             appendOnly: true,
             "--cluster-enabled", "yes",
             "--cluster-config-file", "nodes.conf",
-            "--cluster-port", RedisServer.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--cluster-port", RedisServer.AnyFreePort,
             "--cluster-node-timeout", "2000",
             // Redis 7 waits 5 s before a diskless full sync, for more replicas to join it: not here.
             "--repl-diskless-sync-delay", "0")).ToArray();
@@ -157,6 +208,13 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
+    private async Task<string> RoleOfAsync(int port)
+    {
+        await using var connection = await _servers.Single(s => s.Port == port).ConnectAsync();
+        var role = await connection.GetServer(IPAddress.Loopback, port).RoleAsync();
+        return role.Value;
+    }
+
     private static async Task<NodeState> NodeStateAsync(IServer server)
     {
         var info = (string)(await server.ExecuteAsync("CLUSTER", "INFO"))!;
@@ -184,7 +242,7 @@ public sealed class RedisCluster : IAsyncDisposable
                 var from = int.Parse(ends[0], CultureInfo.InvariantCulture);
                 return (From: from, To: ends.Length > 1 ? int.Parse(ends[1], CultureInfo.InvariantCulture) : from);
             }).ToList();
-            nodes.Add(new ClusterNode(port, fields[2].Contains("master", StringComparison.Ordinal), slots));
+            nodes.Add(new ClusterNode(fields[0], port, fields[2].Contains("master", StringComparison.Ordinal), fields[3], slots));
         }
 
         return nodes;
@@ -192,5 +250,5 @@ public sealed class RedisCluster : IAsyncDisposable
 
     private sealed record NodeState(string EndPoint, bool Ok, bool Replica, bool LinkUp);
 
-    private sealed record ClusterNode(int Port, bool IsPrimary, List<(int From, int To)> Slots);
+    private sealed record ClusterNode(string Id, int Port, bool IsPrimary, string PrimaryId, List<(int From, int To)> Slots);
 }

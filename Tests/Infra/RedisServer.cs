@@ -38,22 +38,27 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The directory holding the AOF.</summary>
     public string DataDirectory => _directory.Path;
 
+    /// <summary>An argument <see cref="StartAsync"/> replaces with a free port, a fresh one at each attempt (e.g. <c>--cluster-port</c>).</summary>
+    public const string AnyFreePort = "{free-port}";
+
     /// <param name="appendOnly">AOF on (the default) or off.</param>
-    /// <param name="extraArguments">More <c>redis-server</c> arguments, e.g. <c>--replicaof 127.0.0.1 6379</c>.</param>
+    /// <param name="extraArguments">More <c>redis-server</c> arguments, e.g. <c>--replicaof 127.0.0.1 6379</c>; <see cref="AnyFreePort"/> for a port of its own.</param>
     public static async Task<RedisServer> StartAsync(bool appendOnly = true, params string[] extraArguments)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var server = new RedisServer(FreePort(), appendOnly, extraArguments);
+            var arguments = extraArguments.Select(a => a == AnyFreePort ? FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) : a).ToArray();
+            var server = new RedisServer(FreePort(), appendOnly, arguments);
             try
             {
                 await server.LaunchAsync();
                 return server;
             }
-            catch (InvalidOperationException) when (attempt < 3 && server.Output.Contains("Address already in use", StringComparison.Ordinal))
+            catch (InvalidOperationException) when (attempt < 3 && (server.Output.Contains("Address already in use", StringComparison.Ordinal)
+                || server.Output.Contains("Failed listening on port", StringComparison.Ordinal)))
             {
-                // The free port was taken between asking for it and redis-server binding it (by another
-                // test's server or client, starting at the same moment): a fresh port, a fresh start.
+                // A free port was taken between asking for it and redis-server binding it (by another
+                // test's server or client, starting at the same moment): fresh ports, a fresh start.
                 await server.DisposeAsync();
             }
             catch
@@ -86,6 +91,14 @@ public sealed class RedisServer : IAsyncDisposable
     {
         Kill();
         await Task.Delay(downtime);
+        await LaunchAsync();
+    }
+
+    /// <summary>SIGKILL, then <paramref name="whileDown"/>, then a new process on the same directory and port.</summary>
+    public async Task RestartAfterAsync(Func<Task> whileDown)
+    {
+        Kill();
+        await whileDown();
         await LaunchAsync();
     }
 

@@ -2,7 +2,7 @@ namespace NoteSync.Server.Stores.Redis;
 
 internal sealed partial class RedisSyncStore
 {
-    // Event ids 220-239 belong to the Redis store (200-299 are the stores'). Names are public once
+    // Event ids 220-239 belong to the Redis store (200-299 are the stores'; 230-231: SlotMapRefresh). Names are public once
     // shipped. Never log note contents or connection passwords: keys, spaces, counts only.
     private static partial class Log
     {

@@ -28,6 +28,11 @@ internal sealed partial class RedisSyncStore
         {
             return await _database.ScriptEvaluateAsync(sha1, keys, values, CommandFlags.DemandMaster).ConfigureAwait(false);
         }
+        catch (RedisException ex) when (_slotMap.Observe(ex))
+        {
+            // Never entered: the filter only starts a refresh of a stale slot map.
+            throw;
+        }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _scriptReloads);
@@ -53,7 +58,12 @@ internal sealed partial class RedisSyncStore
         long confirmed;
         try
         {
-            var reply = await _database.ExecuteAsync("WAIT", [_minReplicas, _replicaWaitTimeoutMs], CommandFlags.DemandMaster).ConfigureAwait(false);
+            // WAIT names no key, so a Redis Cluster client would send it to any primary, whose replicas know
+            // nothing of this push: it goes to the endpoint the script went to.
+            object[] wait = [_minReplicas, _replicaWaitTimeoutMs];
+            var reply = primary is null
+                ? await _database.ExecuteAsync("WAIT", wait, CommandFlags.DemandMaster).ConfigureAwait(false)
+                : await _database.Multiplexer.GetServer(primary).ExecuteAsync("WAIT", wait, CommandFlags.DemandMaster).ConfigureAwait(false);
             confirmed = (long)reply;
         }
         catch (RedisException ex)

@@ -28,6 +28,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
     private readonly int _replicaWaitTimeoutMs;
 
     private readonly RedisWriteRefusal _writeRefusal = new();
+    private readonly SlotMapRefresh _slotMap;
 
     // Pushes in flight, so DisposeAsync can let them finish before the connection goes.
     private readonly Lock _gate = new();
@@ -68,6 +69,7 @@ internal sealed partial class RedisSyncStore : ISyncStore
         _logger = logger;
         _minReplicas = minReplicas;
         _replicaWaitTimeoutMs = replicaWaitTimeoutMs;
+        _slotMap = new SlotMapRefresh(redis, logger);
         ClockLimits = clockLimits ?? ClockLimits.Default;
         _noteLimits = noteLimits ?? NoteLimits.Default;
         _quotas = quotas ?? SpaceQuotas.Default;
@@ -326,7 +328,15 @@ internal sealed partial class RedisSyncStore : ISyncStore
 
     private async Task<long> ReadClockAsync(string space)
     {
-        var clock = await _database.StringGetAsync(RedisKeys.For(space)[0], CommandFlags.DemandMaster).ConfigureAwait(false);
-        return clock.IsNull ? 0 : (long)clock;
+        try
+        {
+            var clock = await _database.StringGetAsync(RedisKeys.For(space)[0], CommandFlags.DemandMaster).ConfigureAwait(false);
+            return clock.IsNull ? 0 : (long)clock;
+        }
+        catch (RedisException ex) when (_slotMap.Observe(ex))
+        {
+            // Never entered: the filter only starts a refresh of a stale slot map.
+            throw;
+        }
     }
 }

@@ -11,4 +11,7 @@ internal enum JepsenBackend
 
     /// <summary>A primary and a replica managed by a sentinel, the nodes on <c>MinReplicas=1</c>.</summary>
     Sentinel,
+
+    /// <summary>A Redis Cluster of three primaries, each with a replica, the nodes on <c>MinReplicas=1</c>.</summary>
+    Cluster,
 }

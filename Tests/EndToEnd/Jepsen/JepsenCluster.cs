@@ -4,8 +4,8 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Jepsen;
 
 /// <summary>
-/// Three server processes on one fresh redis-server (AOF, appendfsync always), or on a Sentinel-managed
-/// primary and replica (<see cref="JepsenBackend"/>), each test its own, so
+/// Three server processes on one fresh redis-server (AOF, appendfsync always), on a Sentinel-managed
+/// primary and replica, or on a Redis Cluster (<see cref="JepsenBackend"/>), each test its own, so
 /// the single <c>default</c> space starts empty. Tracks which nodes a fault has taken down, so writers
 /// reconnect to live ones; a node marked up may still be gone for a moment, which writers ride out.
 /// </summary>
@@ -21,10 +21,13 @@ internal sealed class JepsenCluster : IAsyncDisposable
 
     private readonly RedisSentinelCluster? _sentinel;
 
-    private JepsenCluster(RedisServer? redis, RedisSentinelCluster? sentinel, ServerProcess[] nodes, Dictionary<string, string> settings)
+    private readonly RedisCluster? _shards;
+
+    private JepsenCluster(RedisServer? redis, RedisSentinelCluster? sentinel, RedisCluster? shards, ServerProcess[] nodes, Dictionary<string, string> settings)
     {
         _redis = redis;
         _sentinel = sentinel;
+        _shards = shards;
         Nodes = nodes;
         _settings = settings;
     }
@@ -33,7 +36,10 @@ internal sealed class JepsenCluster : IAsyncDisposable
     public RedisServer Redis => _redis ?? throw new InvalidOperationException("this cluster runs on a Sentinel-managed primary and replica: use Sentinel");
 
     /// <summary>The primary, replica and sentinel (only with <see cref="JepsenBackend.Sentinel"/>).</summary>
-    public RedisSentinelCluster Sentinel => _sentinel ?? throw new InvalidOperationException("this cluster runs on one redis-server: use Redis");
+    public RedisSentinelCluster Sentinel => _sentinel ?? throw new InvalidOperationException("this cluster does not run on Sentinel");
+
+    /// <summary>The Redis Cluster (only with <see cref="JepsenBackend.Cluster"/>).</summary>
+    public RedisCluster Shards => _shards ?? throw new InvalidOperationException("this cluster does not run on a Redis Cluster");
 
     public IReadOnlyList<ServerProcess> Nodes { get; }
 
@@ -41,6 +47,7 @@ internal sealed class JepsenCluster : IAsyncDisposable
     {
         RedisServer? redis = null;
         RedisSentinelCluster? sentinel = null;
+        RedisCluster? shards = null;
         var settings = new Dictionary<string, string>
         {
             ["NoteSync__Store"] = "redis",
@@ -62,6 +69,14 @@ internal sealed class JepsenCluster : IAsyncDisposable
                 settings["NoteSync__Redis__MinReplicas"] = "1";
                 settings["NoteSync__Redis__ReplicaWaitTimeoutMs"] = "500";
             }
+            else if (backend == JepsenBackend.Cluster)
+            {
+                // One replica per primary, MinReplicas 1: each shard as the Sentinel set above.
+                shards = await RedisCluster.StartAsync();
+                settings["NoteSync__Redis"] = shards.ConnectionString;
+                settings["NoteSync__Redis__MinReplicas"] = "1";
+                settings["NoteSync__Redis__ReplicaWaitTimeoutMs"] = "500";
+            }
             else
             {
                 redis = await RedisServer.StartAsync(appendOnly: backend == JepsenBackend.DurableRedis);
@@ -71,7 +86,7 @@ internal sealed class JepsenCluster : IAsyncDisposable
 
             starting = [.. Enumerable.Range(0, NodeCount).Select(_ => ServerProcess.StartAsync(settings))];
             nodes = await Task.WhenAll(starting);
-            return new JepsenCluster(redis, sentinel, nodes, settings);
+            return new JepsenCluster(redis, sentinel, shards, nodes, settings);
         }
         catch
         {
@@ -88,6 +103,11 @@ internal sealed class JepsenCluster : IAsyncDisposable
             if (sentinel is not null)
             {
                 await sentinel.DisposeAsync();
+            }
+
+            if (shards is not null)
+            {
+                await shards.DisposeAsync();
             }
 
             throw;
@@ -152,6 +172,11 @@ internal sealed class JepsenCluster : IAsyncDisposable
         if (_sentinel is not null)
         {
             await _sentinel.DisposeAsync();
+        }
+
+        if (_shards is not null)
+        {
+            await _shards.DisposeAsync();
         }
     }
 }

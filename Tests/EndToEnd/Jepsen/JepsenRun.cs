@@ -192,7 +192,19 @@ internal static class JepsenRun
     private static async Task<ReplicaState> ReadAsync(ServerProcess server, int node, string name, JepsenHistory history)
     {
         await using var reader = HttpDevice.Create(server, name);
-        await reader.PullAsync();
+        try
+        {
+            await reader.PullAsync();
+        }
+        catch (HttpRequestException ex)
+        {
+            // The load is over and every fault has ended: say which node refused, with what it printed.
+            var log = server.Output;
+            throw new InvalidOperationException(
+                $"{name}'s final read on node {node} (pid {server.ProcessId}) failed: {ex.Message}\n{log[Math.Max(0, log.Length - 4000)..]}",
+                ex);
+        }
+
         history.AddConnection(new ConnectionLog($"{name}#c1@node{node}", name, node, Transport.Http, "frames in wire order", reader.AckFrames));
         return new ReplicaState(name, node, reader.Entries());
     }

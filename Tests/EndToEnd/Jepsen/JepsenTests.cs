@@ -9,7 +9,7 @@ namespace NoteSync.Tests.EndToEnd.Jepsen;
 /// directories. CI defaults: 10 s of load and 2 fault rounds; <c>NOTESYNC_SOAK_SECONDS</c> makes it a soak
 /// (docs/testing.md).
 /// </summary>
-[LongRunning(130)]
+[LongRunning(160)]
 public sealed class JepsenTests(ITestOutputHelper output)
 {
     // Well below what a healthy run acknowledges while its faults go on (hundreds), well above zero.
@@ -28,6 +28,9 @@ public sealed class JepsenTests(ITestOutputHelper output)
     // primary rejoins only at Sentinel's next 10 s poll (docs/operations.md).
     [Fact]
     public Task NoAcknowledgedWriteIsLostThroughSentinelFailovers() => RunAsync(new SentinelFailoverFault(), JepsenBackend.Sentinel);
+
+    [Fact]
+    public Task NoAcknowledgedWriteIsLostWhenARedisClusterShardFailsOver() => RunAsync(new ShardFailoverFault(), JepsenBackend.Cluster);
 
     [Fact]
     public async Task TheCheckerFailsARunOnARedisThatLosesItsData()
