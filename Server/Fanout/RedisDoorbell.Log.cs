@@ -6,8 +6,16 @@ namespace NoteSync.Server.Fanout;
 /// <summary>What <see cref="RedisDoorbell{TFrame}"/> puts on Redis, and its log events, whatever its frame type.</summary>
 internal static partial class RedisDoorbell
 {
-    /// <summary>The pub/sub channel of <paramref name="space"/>: <c>ns:{&lt;space&gt;}:bell</c> (see <see cref="RedisKeys"/>).</summary>
-    public static RedisChannel ChannelFor(string space) => RedisChannel.Literal($"ns:{{{RedisKeys.HashTag(space)}}}:bell");
+    /// <summary>
+    /// The pub/sub channel of <paramref name="space"/>: <c>ns:{&lt;space&gt;}:bell</c> (see <see cref="RedisKeys"/>).
+    /// On a Redis Cluster it is <paramref name="sharded"/> (SPUBLISH/SSUBSCRIBE): its messages stay on the
+    /// space's shard, where a classic channel's are copied to every node of the cluster.
+    /// </summary>
+    public static RedisChannel ChannelFor(string space, bool sharded = false)
+    {
+        var name = $"ns:{{{RedisKeys.HashTag(space)}}}:bell";
+        return sharded ? RedisChannel.Sharded(name) : RedisChannel.Literal(name);
+    }
 
     // Event ids 320-339 belong to the Redis doorbell (300-319 are the device sessions'). Names are
     // public once shipped. Spaces and cursors only, never note contents.

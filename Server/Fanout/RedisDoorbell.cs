@@ -31,6 +31,9 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
 
     private readonly InProcessDoorbell<TFrame> _local = new();
     private readonly ISubscriber _subscriber;
+
+    // On a Redis Cluster the doorbell channels are sharded (RedisDoorbell.ChannelFor).
+    private readonly bool _sharded;
     private readonly IDatabase _database;
     private readonly NoteSyncMetrics _metrics;
     private readonly ISyncStore _store;
@@ -55,6 +58,7 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         ArgumentNullException.ThrowIfNull(redis);
         _subscriber = redis.GetSubscriber();
         _database = redis.GetDatabase();
+        _sharded = redis.GetServers().Any(s => s.ServerType == ServerType.Cluster);
         _metrics = metrics;
         _store = store;
         _heard = heard;
@@ -103,7 +107,7 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         try
         {
             // Fire and forget: a ring never waits for Redis, and a lost one is repaired by the head check.
-            _subscriber.Publish(RedisDoorbell.ChannelFor(space), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
+            _subscriber.Publish(RedisDoorbell.ChannelFor(space, _sharded), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
         }
         catch (Exception ex)
         {
@@ -311,7 +315,7 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         {
             _owner = owner;
             Space = space;
-            _channel = RedisDoorbell.ChannelFor(space);
+            _channel = RedisDoorbell.ChannelFor(space, owner._sharded);
             _handler = (_, message) => owner.OnMessage(this, message);
         }
 

@@ -25,10 +25,7 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
     public async Task DevicesOfTwelveSpacesOnTwoNodesSyncLiveAndEachSpaceLivesOnOneShard()
     {
         // Arrange: per space a raw WebSocket device on node 1 and a hub device on node 2.
-        var settings = TestTokens.Settings();
-        settings["NoteSync__Store"] = "redis";
-        settings["NoteSync__Redis"] = Cluster.ConnectionString;
-        settings["NoteSync__Sync__HeadCheckIntervalMs"] = "60000";
+        var settings = NodeSettings(("NoteSync__Sync__HeadCheckIntervalMs", "60000"));
         await using var node1 = await InProcessServer.StartAsync(settings);
         await using var node2 = await InProcessServer.StartAsync(settings);
         var spaces = Enumerable.Range(0, SpaceCount).Select(i => $"cluster-{i}").ToArray();
@@ -92,11 +89,7 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
     {
         // Arrange: a node that acknowledges a push only once a replica holds it; the replica of one
         // space's shard stopped (SIGSTOP), the other shards' replicas healthy.
-        var settings = TestTokens.Settings();
-        settings["NoteSync__Store"] = "redis";
-        settings["NoteSync__Redis"] = Cluster.ConnectionString;
-        settings["NoteSync__Redis__MinReplicas"] = "1";
-        settings["NoteSync__Redis__ReplicaWaitTimeoutMs"] = "300";
+        var settings = NodeSettings(("NoteSync__Redis__MinReplicas", "1"), ("NoteSync__Redis__ReplicaWaitTimeoutMs", "300"));
         await using var node = await InProcessServer.StartAsync(settings);
         const string space = "cluster-wait";
         await using var device = HttpDevice.Create(node, "laptop", token: TestTokens.Mint(space));
@@ -124,6 +117,32 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task TheDoorbellOfASpaceIsAShardedChannelOfItsShard()
+    {
+        // Arrange: a live device in one space on a node.
+        await using var node = await InProcessServer.StartAsync(NodeSettings());
+        const string space = "cluster-bell";
+        await using var device = await WsDevice.ConnectAsync(node, "laptop", token: TestTokens.Mint(space));
+        await device.PullAsync();
+        var channel = $"ns:{{{space}}}:bell";
+
+        // Act: the subscriptions every node of the cluster holds on the space's doorbell, as the node's
+        // subscription is made in the background.
+        var deadline = DateTime.UtcNow + TestDevice.DefaultTimeout;
+        var (sharded, classic) = (0L, 0L);
+        while (sharded == 0 && DateTime.UtcNow < deadline)
+        {
+            (sharded, classic) = await SubscriptionsAsync(channel);
+            await Task.Delay(50);
+        }
+
+        // Assert: a sharded subscription (SSUBSCRIBE, served by the space's shard), and no classic one,
+        // which a cluster broadcasts to every node.
+        Assert.True(sharded >= 1, $"no sharded subscription to {channel}");
+        Assert.Equal(0, classic);
+    }
+
+    [Fact]
     public async Task EverySpaceOnEveryShardIsListed()
     {
         // Arrange: spaces written through the store itself, on whichever shards their slots fall.
@@ -144,6 +163,35 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
 
         // Assert: these, beside the other tests' spaces on the same cluster.
         Assert.Subset(listed, spaces);
+    }
+
+    // (PUBSUB SHARDNUMSUB, PUBSUB NUMSUB) of a channel, summed over the running nodes.
+    private async Task<(long Sharded, long Classic)> SubscriptionsAsync(string channel)
+    {
+        var (sharded, classic) = (0L, 0L);
+        foreach (var server in Cluster.Servers.Where(s => s.ProcessId != 0))
+        {
+            await using var connection = await server.ConnectAsync();
+            var admin = connection.GetServer(System.Net.IPAddress.Loopback, server.Port);
+            sharded += (long)((RedisResult[])(await admin.ExecuteAsync("PUBSUB", "SHARDNUMSUB", channel))!)[1];
+            classic += (long)((RedisResult[])(await admin.ExecuteAsync("PUBSUB", "NUMSUB", channel))!)[1];
+        }
+
+        return (sharded, classic);
+    }
+
+    // A node on the cluster, auth on (spaces from tokens), with more settings.
+    private Dictionary<string, string> NodeSettings(params (string Name, string Value)[] more)
+    {
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Store"] = "redis";
+        settings["NoteSync__Redis"] = Cluster.ConnectionString;
+        foreach (var (name, value) in more)
+        {
+            settings[name] = value;
+        }
+
+        return settings;
     }
 
     private static async Task WaitUntilAcceptedAsync(HttpDevice device, string key)

@@ -12,16 +12,7 @@ public sealed class LineDeltaTests
     {
         // Line endings of every kind, a last line without one, empty lines and texts.
         var lines = Gen.Elements("a\n", "b\r\n", "c\n", "\n", "\r\n", "d", "é ü\n", "\"quoted\"\n", "");
-        var text = Gen.ListOf(lines).Select(l => string.Concat(l));
-
-        Prop.ForAll(text.ToArbitrary(), text.ToArbitrary(), (newer, older) =>
-        {
-            if (LineDelta.Encode(newer, older) is { } delta)
-            {
-                Assert.Equal(older, LineDelta.Apply(newer, delta));
-                Assert.True(System.Text.Encoding.UTF8.GetByteCount(delta) < System.Text.Encoding.UTF8.GetByteCount(older));
-            }
-        }).QuickCheckThrowOnFailure();
+        AnyTwoTextsOfRebuildTheOlderExactlyOrNone(lines);
     }
 
     [Fact]
@@ -47,16 +38,7 @@ public sealed class LineDeltaTests
             "the quick brown fox jumps over the lazy dog\n", "the quick brown cat jumps over the lazy dog\n",
             "the quick brown fox jumps over the lazy dog", "the quick brown 🦊 jumps over the lazy dog\r\n",
             "the quick brown 🦋 jumps over the lazy dog\r\n", "🦊🦊🦊🦊🦊🦊🦊🦊🦊🦊🦊🦊🦊🦊\n", "🦊🦊🦊🦊🦊🦊🦊🦋🦊🦊🦊🦊🦊🦊\n", "\n", "");
-        var text = Gen.ListOf(lines).Select(l => string.Concat(l));
-
-        Prop.ForAll(text.ToArbitrary(), text.ToArbitrary(), (newer, older) =>
-        {
-            if (LineDelta.Encode(newer, older) is { } delta)
-            {
-                Assert.Equal(older, LineDelta.Apply(newer, delta));
-                Assert.True(System.Text.Encoding.UTF8.GetByteCount(delta) < System.Text.Encoding.UTF8.GetByteCount(older));
-            }
-        }).QuickCheckThrowOnFailure();
+        AnyTwoTextsOfRebuildTheOlderExactlyOrNone(lines);
     }
 
     [Theory]
@@ -91,5 +73,19 @@ public sealed class LineDeltaTests
         var older = string.Concat(Enumerable.Range(0, LineDelta.MaxLines + 1).Select(i => $"{i}\n"));
 
         Assert.Null(LineDelta.Encode(older + "one more\n", older));
+    }
+
+    // Texts made of the given lines, any two: a delta, when one is made, is smaller than the older text and gives it back exactly.
+    private static void AnyTwoTextsOfRebuildTheOlderExactlyOrNone(Gen<string> lines)
+    {
+        var text = Gen.ListOf(lines).Select(l => string.Concat(l));
+        Prop.ForAll(text.ToArbitrary(), text.ToArbitrary(), (newer, older) =>
+        {
+            if (LineDelta.Encode(newer, older) is { } delta)
+            {
+                Assert.Equal(older, LineDelta.Apply(newer, delta));
+                Assert.True(System.Text.Encoding.UTF8.GetByteCount(delta) < System.Text.Encoding.UTF8.GetByteCount(older));
+            }
+        }).QuickCheckThrowOnFailure();
     }
 }
