@@ -118,6 +118,20 @@ public sealed class EntryState
     /// <summary>The heads whose value differs from the winner's, best first.</summary>
     public IEnumerable<Write> Siblings => _writes.Where(w => !string.Equals(w.Value, _writes[0].Value, StringComparison.Ordinal));
 
+    /// <summary>The head named <paramref name="id"/>, or null when it is not one of this state's heads.</summary>
+    public Write? HeadOf(VersionId id)
+    {
+        foreach (var head in _writes)
+        {
+            if (head.Timestamp == id.Timestamp && string.Equals(head.DeviceId, id.DeviceId, StringComparison.Ordinal))
+            {
+                return head;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when the state is exactly the single write <paramref name="write"/>.</summary>
     public bool IsExactly(in Write write) => _writes.Length == 1 && _writes[0] == write;
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Redis;
+using NoteSync.Shared.Crdt;
 using NoteSync.Tests.Infra;
 using StackExchange.Redis;
 
@@ -71,12 +73,7 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
         var primaries = new HashSet<int>();
         foreach (var space in spaces)
         {
-            var ports = new HashSet<int>();
-            foreach (var key in RedisKeys.For(space))
-            {
-                ports.Add(await Cluster.PrimaryPortOfAsync(key.ToString()));
-            }
-
+            var ports = (await Cluster.PrimaryPortsOfAsync(RedisKeys.For(space).Select(k => k.ToString()))).Values.ToHashSet();
             Assert.Single(ports);
             primaries.Add(ports.Single());
         }
@@ -151,7 +148,7 @@ public sealed class RedisClusterTests(RedisClusterFixture fixture) : IClassFixtu
         var spaces = Enumerable.Range(0, SpaceCount).Select(i => $"listed-{i}").ToHashSet();
         foreach (var space in spaces)
         {
-            await store.ApplyAsync(space, [new NoteSync.Server.Stores.KeyedWrite("note:a", new NoteSync.Shared.Crdt.Write(1, "d", space))]).WaitAsync(TestDevice.DefaultTimeout);
+            await store.ApplyAsync(space, [new KeyedWrite("note:a", new Write(1, "d", space))]).WaitAsync(TestDevice.DefaultTimeout);
         }
 
         // Act: the list the head check and the start-up checks walk.

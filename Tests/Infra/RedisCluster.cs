@@ -47,30 +47,38 @@ public sealed class RedisCluster : IAsyncDisposable
 
     /// <summary>
     /// The port of the primary that holds <paramref name="key"/>'s slot, as <paramref name="askedPort"/>'s node
-    /// (by default the first node running) sees it (<c>CLUSTER KEYSLOT</c>, then <c>CLUSTER NODES</c>).
+    /// (by default the first node running) sees it.
     /// </summary>
-    public async Task<int> PrimaryPortOfAsync(string key, int? askedPort = null)
+    public async Task<int> PrimaryPortOfAsync(string key, int? askedPort = null) =>
+        (await PrimaryPortsOfAsync([key], askedPort))[key];
+
+    /// <summary>
+    /// The port of the primary that holds each key's slot, as <paramref name="askedPort"/>'s node (by default
+    /// the first node running) sees it: one connection, one <c>CLUSTER NODES</c>, a <c>CLUSTER KEYSLOT</c> per key.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, int>> PrimaryPortsOfAsync(IEnumerable<string> keys, int? askedPort = null)
     {
         var asked = _servers.First(s => askedPort is { } port ? s.Port == port : s.ProcessId != 0);
         await using var connection = await asked.ConnectAsync();
         var server = connection.GetServer(IPAddress.Loopback, asked.Port);
-        var slot = (int)(long)(await server.ExecuteAsync("CLUSTER", "KEYSLOT", key));
-        foreach (var node in await ClusterNodesAsync(server))
+        var primaries = (await ClusterNodesAsync(server)).Where(n => n.IsPrimary).ToList();
+        var ports = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var key in keys)
         {
-            if (node.IsPrimary && node.Slots.Any(range => range.From <= slot && slot <= range.To))
-            {
-                return node.Port;
-            }
+            var slot = (int)(long)(await server.ExecuteAsync("CLUSTER", "KEYSLOT", key));
+            ports[key] = primaries.FirstOrDefault(n => n.Slots.Exists(range => range.From <= slot && slot <= range.To))?.Port
+                ?? throw new InvalidOperationException($"no primary holds slot {slot} of {key}");
         }
 
-        throw new InvalidOperationException($"no primary holds slot {slot} of {key}");
+        return ports;
     }
 
     /// <summary>The replica of the primary on <paramref name="primaryPort"/> (each primary has one).</summary>
     public async Task<RedisServer> ReplicaOfAsync(int primaryPort)
     {
-        await using var connection = await _servers.First(s => s.ProcessId != 0).ConnectAsync();
-        var nodes = await ClusterNodesAsync(connection.GetServer(IPAddress.Loopback, _servers.First(s => s.ProcessId != 0).Port));
+        var asked = _servers.First(s => s.ProcessId != 0);
+        await using var connection = await asked.ConnectAsync();
+        var nodes = await ClusterNodesAsync(connection.GetServer(IPAddress.Loopback, asked.Port));
         var primary = nodes.Single(n => n.Port == primaryPort);
         var replica = nodes.Single(n => !n.IsPrimary && n.PrimaryId == primary.Id);
         return _servers.Single(s => s.Port == replica.Port);

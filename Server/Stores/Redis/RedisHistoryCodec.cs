@@ -60,20 +60,6 @@ internal static class RedisHistoryCodec
         return heads;
     }
 
-    /// <summary>The text of head <paramref name="id"/> of <paramref name="state"/>, which holds it while it is a head.</summary>
-    public static string? TextOfHead(EntryState state, VersionId id)
-    {
-        foreach (var head in state.Writes)
-        {
-            if (head.Timestamp == id.Timestamp && string.Equals(head.DeviceId, id.DeviceId, StringComparison.Ordinal))
-            {
-                return head.Value;
-            }
-        }
-
-        return null;
-    }
-
     private static VersionId[] ReadIds(ReadOnlySpan<byte> section, string key)
     {
         var ids = new List<VersionId>();

@@ -38,7 +38,7 @@ internal sealed partial class RedisSyncStore
 
         // A text is in hv or hd once its version stopped being a head; one replaced through a node that kept
         // no history (a rolling upgrade) has none, and history does not hold it.
-        var text = version.IsHead ? RedisHistoryCodec.TextOfHead(state!, id) : RedisTextChain.Resolve(items[2], state);
+        var text = version.IsHead ? state!.HeadOf(id)?.Value : RedisTextChain.Resolve(items[2], state);
         return text is null ? null : new NoteVersionText(version, text);
     }
 
@@ -63,7 +63,7 @@ internal sealed partial class RedisSyncStore
             }
 
             var last = records.FindLast(r => !r.Version.IsDelete).Version;
-            var text = last is null ? null : last.IsHead ? RedisHistoryCodec.TextOfHead(state, last.Id) : RedisTextChain.Resolve(parts[3], state);
+            var text = last is null ? null : last.IsHead ? state.HeadOf(last.Id)?.Value : RedisTextChain.Resolve(parts[3], state);
             trash.Add(new TrashedNote(key, delete.CommittedAt, delete.DeviceId, delete.Timestamp, text is null ? null : new Write(last!.Timestamp, last.DeviceId, text)));
         }
 

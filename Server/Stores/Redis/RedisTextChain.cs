@@ -24,7 +24,7 @@ internal static class RedisTextChain
         byte[]? text = (byte[]?)items[0];
         if (text is null)
         {
-            if (state is null || RedisHistoryCodec.TextOfHead(state, new VersionId((long)items[1], (string)items[2]!)) is not { } head)
+            if (state is null || state.HeadOf(new VersionId((long)items[1], (string)items[2]!))?.Value is not { } head)
             {
                 return null;
             }

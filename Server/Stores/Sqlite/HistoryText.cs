@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using NoteSync.Shared.Crdt;
 
 namespace NoteSync.Server.Stores.Sqlite;
 
@@ -55,15 +56,9 @@ internal static class HistoryText
         command.Parameters.AddWithValue("$space", space);
         command.Parameters.AddWithValue("$key", key);
         using var reader = command.ExecuteReader();
-        if (reader.Read())
+        if (reader.Read() && WriteSetCodec.Read(reader, 0).HeadOf(new VersionId(timestamp, deviceId))?.Value is { } text)
         {
-            foreach (var write in WriteSetCodec.Read(reader, 0).Writes)
-            {
-                if (write.Timestamp == timestamp && write.DeviceId == deviceId && write.Value is { } text)
-                {
-                    return text;
-                }
-            }
+            return text;
         }
 
         throw new InvalidOperationException($"the text of version ({timestamp}, {deviceId}) of '{key}' is kept in its entry, which no longer holds it");

@@ -55,7 +55,6 @@ internal sealed partial class SqliteSyncStore
 
             public void Mark(SqliteTransaction transaction, string space, StoredEntry entry, EntryState? before, (long Hid, string Text)? target)
             {
-                var heads = entry.State.Writes;
                 var held = new List<(long Hid, long Timestamp, string DeviceId, string? Value, long? DeltaOf)>();
                 _selectHeads.Transaction = transaction;
                 _selectHeads.Parameters[0].Value = space;
@@ -70,16 +69,17 @@ internal sealed partial class SqliteSyncStore
 
                 foreach (var row in held)
                 {
-                    if (!IsAmong(heads, row.Timestamp, row.DeviceId))
+                    var id = new VersionId(row.Timestamp, row.DeviceId);
+                    if (entry.State.HeadOf(id) is null)
                     {
-                        Unmark(transaction, row.Hid, row.Value is null ? null : row.DeltaOf == HistoryText.InEntry ? TextIn(before, row.Timestamp, row.DeviceId) : row.Value, row.DeltaOf == HistoryText.InEntry, target);
+                        Unmark(transaction, row.Hid, row.Value is null ? null : row.DeltaOf == HistoryText.InEntry ? before?.HeadOf(id)?.Value : row.Value, row.DeltaOf == HistoryText.InEntry, target);
                     }
                 }
 
                 _mark.Transaction = transaction;
                 _mark.Parameters[0].Value = space;
                 _mark.Parameters[1].Value = entry.Key;
-                foreach (var head in heads)
+                foreach (var head in entry.State.Writes)
                 {
                     if (!held.Exists(r => r.Timestamp == head.Timestamp && r.DeviceId == head.DeviceId))
                     {
@@ -96,38 +96,6 @@ internal sealed partial class SqliteSyncStore
                 _unmark.Dispose();
                 _unmarkWithText.Dispose();
                 _mark.Dispose();
-            }
-
-            // The text of a version its entry held before the push.
-            private static string? TextIn(EntryState? before, long timestamp, string deviceId)
-            {
-                if (before is null)
-                {
-                    return null;
-                }
-
-                foreach (var write in before.Writes)
-                {
-                    if (write.Timestamp == timestamp && write.DeviceId == deviceId)
-                    {
-                        return write.Value;
-                    }
-                }
-
-                return null;
-            }
-
-            private static bool IsAmong(ReadOnlySpan<Write> heads, long timestamp, string deviceId)
-            {
-                foreach (var head in heads)
-                {
-                    if (head.Timestamp == timestamp && head.DeviceId == deviceId)
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
             }
 
             // A version that stops being a head: its text (null for a delete, or one its entry no longer
