@@ -6,7 +6,7 @@
 
 import { wireConflictView } from "./conflict-view.js";
 import { flushEditor, refreshEditor, save, wireEditor } from "./editor.js";
-import { wireHistoryPanel } from "./history-panel.js";
+import { historyNoteChanged, wireHistoryPanel } from "./history-panel.js";
 import { newNote, wireNewNoteDialog } from "./new-note-dialog.js";
 import { countShown, queueRender, renderList, wireNoteList } from "./note-list.js";
 import { $, errors, metrics, page } from "./page-state.js";
@@ -41,6 +41,7 @@ async function main() {
   client.onerror = error => { errors.push(error); if (errors.length > 50) errors.shift(); };
   client.onchanges = keys => {
     renderReset();
+    historyNoteChanged(keys);
     if (keys.length === 0) return;
     queueRender();
     if (page.selected && keys.includes(page.selected)) refreshEditor();

@@ -11,11 +11,15 @@ import { deviceLabel, failureText, online, sizeLabel, whenLabel } from "./versio
 let opening = 0;
 let chosen = null;          // {version, value} of the version shown in the detail
 let showDiff = true;
+let chosenButton = null;    // its entry in the list
+let listing = 0;            // list answers may come back out of order: only the newest is shown
+let listedWithUnsent = false;
+let reloadTimer = null;
+const RELOAD_DELAY_MS = 250;
 
 export const historyOpen = () => !$("history-panel").hidden;
 
 export async function openHistory() {
-  const key = page.selected;
   const mine = ++opening;
   $("history-panel").hidden = false;
   $("editor-pane").classList.add("history-open");
@@ -23,19 +27,49 @@ export async function openHistory() {
   $("history-list").replaceChildren();
   $("history-detail").hidden = true;
   chosen = null;
+  chosenButton = null;
   $("history-title").focus();
   if (!online()) { message("The history is kept on the server: it can be seen when this browser is online."); return; }
   message("Loading the history…");
+  await loadList(mine);
+}
+
+// The list is the server's, so it changes when the open note does: another device's edit arrives, or
+// this page's own edit, unsent when the list was read, is acknowledged. Called after every answer
+// (app.js); bursts of changes make one reload.
+export function historyNoteChanged(keys) {
+  if (!historyOpen() || !online()) return;
+  const key = page.selected;
+  const sent = listedWithUnsent && !page.store.outbox.has(key);
+  if (!keys.includes(key) && !sent) return;
+  listedWithUnsent = false;
+  clearTimeout(reloadTimer);
+  const mine = opening;
+  reloadTimer = setTimeout(() => { if (mine === opening) loadList(mine); }, RELOAD_DELAY_MS);
+}
+
+async function loadList(mine) {
+  const key = page.selected;
+  const request = ++listing;
+  listedWithUnsent = page.store.outbox.has(key);
   let versions;
   try {
     versions = await page.client.history(key);
   } catch (error) {
-    if (mine === opening) message(failureText("The history", error));
+    if (mine === opening && request === listing) message(failureText("The history", error));
     return;
   }
-  if (mine !== opening) return;
+  if (mine !== opening || request !== listing) return;
   message(versions.length === 0 ? "The server holds no history of this note yet." : "");
-  $("history-list").replaceChildren(...versions.map(v => versionItem(key, v, mine)));
+  // A reload keeps the chosen version marked and the focus where it was.
+  const focused = $("history-list").contains(document.activeElement) ? document.activeElement : null;
+  const items = versions.map(v => versionItem(key, v, mine));
+  $("history-list").replaceChildren(...items);
+  const same = b => c => c.dataset.timestamp === b.dataset.timestamp && c.dataset.device === b.dataset.device;
+  const buttons = [...$("history-list").querySelectorAll(".history-version")];
+  const marked = chosenButton && buttons.find(same(chosenButton));
+  if (marked) { marked.setAttribute("aria-current", "true"); chosenButton = marked; }
+  if (focused) buttons.find(same(focused))?.focus();
 }
 
 export function closeHistory() {
@@ -82,6 +116,7 @@ function mark(text, kind) {
 async function choose(key, v, button, mine) {
   for (const b of $("history-list").querySelectorAll(".history-version")) b.removeAttribute("aria-current");
   button.setAttribute("aria-current", "true");
+  chosenButton = button;
   let answer;
   try {
     answer = await page.client.version(key, v.timestamp, v.device_id);
