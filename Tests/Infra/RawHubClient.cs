@@ -102,9 +102,10 @@ internal sealed class RawHubClient : IAsyncDisposable
                 text.Clear().Append(all[(end + 1)..]);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // Closed under us (or by DisposeAsync).
+            // Closed under us, or by DisposeAsync: ClientWebSocket.Abort disposes the socket, so a loop
+            // between two receives meets a disposed socket, not a cancelled receive.
             Close(null, reset: true);
         }
         finally
