@@ -11,9 +11,8 @@ import { deviceLabel, failureText, online, sizeLabel, whenLabel } from "./versio
 let opening = 0;
 let chosen = null;          // {version, value} of the version shown in the detail
 let showDiff = true;
-let chosenButton = null;    // its entry in the list
 let listing = 0;            // list answers may come back out of order: only the newest is shown
-let listedWithUnsent = false;
+let listedWithUnsent = false;  // the note had an unsent edit when the list was read
 let reloadTimer = null;
 const RELOAD_DELAY_MS = 250;
 
@@ -27,7 +26,6 @@ export async function openHistory() {
   $("history-list").replaceChildren();
   $("history-detail").hidden = true;
   chosen = null;
-  chosenButton = null;
   $("history-title").focus();
   if (!online()) { message("The history is kept on the server: it can be seen when this browser is online."); return; }
   message("Loading the history…");
@@ -62,13 +60,13 @@ async function loadList(mine) {
   if (mine !== opening || request !== listing) return;
   message(versions.length === 0 ? "The server holds no history of this note yet." : "");
   // A reload keeps the chosen version marked and the focus where it was.
-  const focused = $("history-list").contains(document.activeElement) ? document.activeElement : null;
-  const items = versions.map(v => versionItem(key, v, mine));
-  $("history-list").replaceChildren(...items);
+  const list = $("history-list");
+  const marked = list.querySelector(".history-version[aria-current=true]");
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  list.replaceChildren(...versions.map(v => versionItem(key, v, mine)));
+  const buttons = [...list.querySelectorAll(".history-version")];
   const same = b => c => c.dataset.timestamp === b.dataset.timestamp && c.dataset.device === b.dataset.device;
-  const buttons = [...$("history-list").querySelectorAll(".history-version")];
-  const marked = chosenButton && buttons.find(same(chosenButton));
-  if (marked) { marked.setAttribute("aria-current", "true"); chosenButton = marked; }
+  if (marked) buttons.find(same(marked))?.setAttribute("aria-current", "true");
   if (focused) buttons.find(same(focused))?.focus();
 }
 
@@ -116,7 +114,6 @@ function mark(text, kind) {
 async function choose(key, v, button, mine) {
   for (const b of $("history-list").querySelectorAll(".history-version")) b.removeAttribute("aria-current");
   button.setAttribute("aria-current", "true");
-  chosenButton = button;
   let answer;
   try {
     answer = await page.client.version(key, v.timestamp, v.device_id);
