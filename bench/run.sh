@@ -42,7 +42,7 @@
 #                 After each, the store's size is appended to OUT as a "history_store" line: SQLite (NODES=1): the
 #                 server stopped, `compact` run on its data dir, the folder's bytes, and (with python3,
 #                 bench/history_sizes.py) each table's and index's bytes, and copies of the database vacuumed with the
-#                 history table emptied (the current state alone) and with notes and devices interned; KEEP_DB=<file>
+#                 history emptied (the current state alone) and with each note's replaced versions packed; KEEP_DB=<file>
 #                 keeps a copy of the compacted database for a closer look; Redis (NODES>=2):
 #                 used_memory grown since the servers started, and MEMORY USAGE of each of the space's keys.
 #   sweep:        RATES [250,500,1000,2000,4000,8000,16000] MAX_RATE [16000] SWEEP_S [5] P99_MS [50]

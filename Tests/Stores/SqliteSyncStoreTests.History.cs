@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using NoteSync.Server.Stores;
 using NoteSync.Server.Stores.Sqlite;
 using NoteSync.Shared.Crdt;
@@ -5,7 +6,7 @@ using NoteSync.Tests.Infra;
 
 namespace NoteSync.Tests.Stores;
 
-/// <summary>SQLite's history: the age rule on an injected clock, and a database of schema 4 brought up to date.</summary>
+/// <summary>SQLite's history: the age rule on an injected clock, texts as deltas, the query plans of retention and the trash, and a database of schema 4 brought up to date.</summary>
 public sealed partial class SqliteSyncStoreTests
 {
     [Fact]
@@ -42,7 +43,7 @@ public sealed partial class SqliteSyncStoreTests
         await Store.DisposeAsync();
         await using (var connection = OpenSideConnection())
         {
-            SqliteSchema.ScalarString(connection, "DROP TABLE history");
+            SqliteSchema.ScalarString(connection, "DROP TABLE history; DROP TABLE history_notes; DROP TABLE history_names");
             SqliteSchema.ScalarString(connection, "ALTER TABLE spaces DROP COLUMN history_bytes");
             SqliteSchema.ScalarString(connection, "PRAGMA user_version = 4");
         }
@@ -105,10 +106,10 @@ public sealed partial class SqliteSyncStoreTests
         Assert.Equal(texts, read);
         Assert.Equal(texts[^1], trashed.LastText?.Value);
         await using var connection = OpenSideConnection();
-        Assert.Equal(29, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE space = '{SpaceA}' AND delta_of > 0"));
+        Assert.Equal(29, SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM history WHERE sid = (SELECT id FROM history_names WHERE name = '{SpaceA}') AND delta_of > 0"));
         Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE head = 1 AND delta_of > 0"));
         Assert.Equal(0, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of > 0 AND delta_of <= hid"));
-        var stored = SqliteSchema.ScalarInt64(connection, $"SELECT sum(length(CAST(value AS BLOB))) FROM history WHERE space = '{SpaceA}'");
+        var stored = SqliteSchema.ScalarInt64(connection, $"SELECT sum(length(CAST(value AS BLOB))) FROM history WHERE sid = (SELECT id FROM history_names WHERE name = '{SpaceA}')");
         var whole = texts.Sum(t => (long)t!.Length);
         Assert.True(stored * 10 < whole, $"history holds {stored} bytes of text for {whole}");
     }
@@ -152,39 +153,6 @@ public sealed partial class SqliteSyncStoreTests
     }
 
     [Fact]
-    public async Task AVersion5DatabaseOpensWithItsHistoryWholeAndKeepsLaterVersionsAsDeltas()
-    {
-        // Arrange: a note with two versions stored by schema 5, which had no delta_of column.
-        var first = string.Concat(Enumerable.Range(0, 30).Select(i => $"line {i}\n"));
-        var second = first.Replace("line 3\n", "line three\n", StringComparison.Ordinal);
-        var third = second.Replace("line 20\n", "line twenty\n", StringComparison.Ordinal);
-        await ApplyAsync(SpaceA, ("note:a", new Write(1, "laptop", first)));
-        await ApplyAsync(SpaceA, ("note:a", new Write(2, "laptop", second)));
-        await Store.DisposeAsync();
-        await using (var connection = OpenSideConnection())
-        {
-            SqliteSchema.ScalarString(connection, $"UPDATE history SET value = '{first}', delta_of = NULL WHERE timestamp = 1");
-            SqliteSchema.ScalarString(connection, $"UPDATE history SET value = '{second}', delta_of = NULL WHERE timestamp = 2");
-            SqliteSchema.ScalarString(connection, "ALTER TABLE history DROP COLUMN delta_of");
-            SqliteSchema.ScalarString(connection, "PRAGMA user_version = 5");
-        }
-
-        // Act
-        await using var upgraded = Open();
-        var firstRead = await upgraded.ReadVersionAsync(SpaceA, "note:a", 1, "laptop").DefaultTimeout();
-        await upgraded.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(3, "laptop", third))]).DefaultTimeout();
-
-        // Assert: the old row reads as it was; the version replaced after the upgrade is a delta, and reads exactly.
-        Assert.Equal(first, firstRead!.Value);
-        Assert.Equal(second, (await upgraded.ReadVersionAsync(SpaceA, "note:a", 2, "laptop").DefaultTimeout())!.Value);
-        await using (var connection = OpenSideConnection())
-        {
-            Assert.Equal(SqliteSchema.Version, SqliteSchema.ScalarInt64(connection, "PRAGMA user_version"));
-            Assert.Equal(1, SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM history WHERE delta_of > 0"));
-        }
-    }
-
-    [Fact]
     public async Task VersionsCommittedAfterTheClockSteppedBackAreNotDatedBeforeEarlierOnesEvenAfterARestart()
     {
         // Arrange: a version at day 10, then the wall clock set back to day 0.
@@ -207,5 +175,41 @@ public sealed partial class SqliteSyncStoreTests
         // so retention by age drops the oldest versions first, and a delta never outlives what it names.
         Assert.Equal([3L, 2L, 1L], versions.Select(v => v.Timestamp));
         Assert.All(versions, v => Assert.Equal(start.AddDays(10).ToUnixTimeMilliseconds(), v.CommittedAt));
+    }
+
+    [Theory]
+    [InlineData(SqliteSchema.OldestNonHeadSql, "history_old")]
+    [InlineData(SqliteSchema.TrashSql, "history_trash")]
+    public async Task RetentionByBytesAndTheTrashWalkTheirPartialIndexes(string sql, string index)
+    {
+        // Arrange: notes edited and deleted in two spaces, so the planner has something to choose between.
+        for (var i = 1; i <= 20; i++)
+        {
+            var space = i % 2 == 0 ? SpaceA : SpaceB;
+            await ApplyAsync(space, ($"note:{i % 5}", new Write(i, "laptop", $"v{i}")));
+            await ApplyAsync(space, ($"note:gone{i}", new Write(i, "laptop", null)));
+        }
+
+        await using var connection = OpenSideConnection();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        command.Parameters.AddWithValue("$sid", 1L);
+        command.Parameters.AddWithValue("$space", SpaceA);
+        command.Parameters.AddWithValue("$limit", 10L);
+
+        // Act
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        // Assert: history is searched through the index in its order, never scanned or sorted; a first version
+        // of this store planned such a query through the wrong index and took minutes on a large space.
+        Assert.Contains(plan, step => Regex.IsMatch(step, $"^SEARCH (h|history) USING (COVERING )?INDEX {index} "));
+        Assert.DoesNotContain(plan, step => Regex.IsMatch(step, "^SCAN (h|history)( |$)") || step.Contains("TEMP B-TREE", StringComparison.Ordinal));
     }
 }

@@ -14,13 +14,17 @@ internal static class HistoryText
     /// <summary>The <c>delta_of</c> of a head whose text is its entry's (no row has hid 0).</summary>
     public const long InEntry = 0;
 
-    /// <summary>The text of the version (<paramref name="timestamp"/>, <paramref name="deviceId"/>) of <paramref name="key"/>, whose row holds <paramref name="value"/> and <paramref name="deltaOf"/>.</summary>
-    public static string Resolve(SqliteConnection connection, SqliteTransaction transaction, string space, string key, long timestamp, string deviceId, string value, long? deltaOf)
+    /// <summary>
+    /// The text of the version (<paramref name="timestamp"/>, <paramref name="deviceId"/>) of <paramref name="key"/>
+    /// (note <paramref name="nid"/>), whose row holds <paramref name="value"/> and <paramref name="deltaOf"/>.
+    /// </summary>
+    public static string Resolve(SqliteConnection connection, SqliteTransaction transaction, string space, string key, long nid, long timestamp, string deviceId, string value, long? deltaOf)
     {
         var deltas = new Stack<string>();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT value, delta_of, timestamp, device_id FROM history WHERE hid = $hid";
+        command.CommandText = "SELECT h.value, h.delta_of, h.timestamp, d.name FROM history h JOIN history_names d ON d.id = h.did WHERE h.nid = $nid AND h.hid = $hid";
+        command.Parameters.AddWithValue("$nid", nid);
         var hid = command.Parameters.Add(new SqliteParameter { ParameterName = "$hid" });
         while (deltaOf is { } next && next != InEntry)
         {

@@ -7,7 +7,9 @@ namespace NoteSync.Server.Stores.Sqlite;
 // SqliteSyncStore.HistoryWriter.cs).
 internal sealed partial class SqliteSyncStore
 {
-    private const string VersionColumns = "timestamp, device_id, committed_at, bytes, base, value IS NULL, head";
+    // Of history h joined with its device's name d.
+    private const string VersionColumns = "h.timestamp, d.name, h.committed_at, h.bytes, h.base, h.value IS NULL, h.head";
+    private const string VersionsOf = "history h JOIN history_names d ON d.id = h.did";
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryAsync(string space, string key, int maxVersions, CancellationToken cancellationToken = default)
@@ -18,7 +20,7 @@ internal sealed partial class SqliteSyncStore
         return await ReadKeyHistoryAsync(
             space,
             key,
-            $"SELECT {VersionColumns} FROM history WHERE space = $space AND key = $key ORDER BY hid DESC LIMIT $limit",
+            $"SELECT {VersionColumns} FROM {VersionsOf} WHERE h.nid = {SqliteSchema.NoteIdSql} ORDER BY h.hid DESC LIMIT $limit",
             [("$limit", maxVersions)],
             ReadVersion,
             cancellationToken).ConfigureAwait(false);
@@ -39,8 +41,8 @@ internal sealed partial class SqliteSyncStore
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
 
-        // At most one row: history_version is unique on (space, key, timestamp, device_id).
-        command.CommandText = $"SELECT {VersionColumns}, value, delta_of FROM history WHERE space = $space AND key = $key AND timestamp = $timestamp AND device_id = $device_id";
+        // At most one row: the writer takes a version of a note once.
+        command.CommandText = $"SELECT {VersionColumns}, h.value, h.delta_of, h.nid FROM {VersionsOf} WHERE h.nid = {SqliteSchema.NoteIdSql} AND h.timestamp = $timestamp AND d.name = $device_id";
         command.Parameters.AddWithValue("$space", space);
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$timestamp", timestamp);
@@ -51,7 +53,7 @@ internal sealed partial class SqliteSyncStore
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var version = ReadVersion(reader);
-                found = new NoteVersionText(version, reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, space, key, timestamp, deviceId, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
+                found = new NoteVersionText(version, reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, space, key, reader.GetInt64(9), timestamp, deviceId, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
             }
         }
 
@@ -70,25 +72,17 @@ internal sealed partial class SqliteSyncStore
         // One snapshot for the notes and their last texts. Deferred, so the writer is never waited for.
         await using var transaction = connection.BeginTransaction(deferred: true);
 
-        // A head delete that is its entry's winner (a delete beside a sibling with a greater timestamp is
-        // not in the trash); history_trash walks the space's head deletes, newest first.
-        var deleted = new List<(string Key, long DeletedAt, string DeletedBy, long Timestamp)>();
+        var deleted = new List<(string Key, long DeletedAt, string DeletedBy, long Timestamp, long Nid)>();
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = """
-                SELECT h.key, h.committed_at, h.device_id, h.timestamp
-                FROM history h JOIN entries e ON e.space = h.space AND e.key = h.key
-                WHERE h.space = $space AND h.head = 1 AND h.value IS NULL
-                    AND e.value IS NULL AND e.timestamp = h.timestamp AND e.device_id = h.device_id
-                ORDER BY h.hid DESC LIMIT $limit
-                """;
+            command.CommandText = SqliteSchema.TrashSql;
             command.Parameters.AddWithValue("$space", space);
             command.Parameters.AddWithValue("$limit", maxNotes);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                deleted.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3)));
+                deleted.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
             }
         }
 
@@ -96,15 +90,14 @@ internal sealed partial class SqliteSyncStore
         await using (var lastText = connection.CreateCommand())
         {
             lastText.Transaction = transaction;
-            lastText.CommandText = "SELECT timestamp, device_id, value, delta_of FROM history WHERE space = $space AND key = $key AND value IS NOT NULL ORDER BY hid DESC LIMIT 1";
-            lastText.Parameters.AddWithValue("$space", space);
-            var keyParameter = lastText.Parameters.Add(new SqliteParameter { ParameterName = "$key" });
-            foreach (var (key, deletedAt, deletedBy, timestamp) in deleted)
+            lastText.CommandText = $"SELECT h.timestamp, d.name, h.value, h.delta_of FROM {VersionsOf} WHERE h.nid = $nid AND h.value IS NOT NULL ORDER BY h.hid DESC LIMIT 1";
+            var nidParameter = lastText.Parameters.Add(new SqliteParameter { ParameterName = "$nid" });
+            foreach (var (key, deletedAt, deletedBy, timestamp, nid) in deleted)
             {
-                keyParameter.Value = key;
+                nidParameter.Value = nid;
                 await using var reader = await lastText.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 Write? text = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? new Write(reader.GetInt64(0), reader.GetString(1), HistoryText.Resolve(connection, transaction, space, key, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)))
+                    ? new Write(reader.GetInt64(0), reader.GetString(1), HistoryText.Resolve(connection, transaction, space, key, nid, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3)))
                     : null;
                 trash.Add(new TrashedNote(key, deletedAt, deletedBy, timestamp, text));
             }
@@ -150,7 +143,7 @@ internal sealed partial class SqliteSyncStore
         DeviceId: reader.GetString(1),
         CommittedAt: reader.GetInt64(2),
         Bytes: reader.GetInt64(3),
-        Base: VersionListCodec.Decode(reader.IsDBNull(4) ? null : reader.GetString(4)),
+        Base: VersionListCodec.Decode(reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetString(1)),
         IsDelete: reader.GetInt64(5) != 0,
         IsHead: reader.GetInt64(6) != 0);
 }

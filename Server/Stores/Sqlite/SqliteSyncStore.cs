@@ -111,8 +111,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
             _writer = new WriterStatements(_writeConnection);
             _historyWriter = new HistoryStatements(_writeConnection);
 
-            // One read of the table at start, so commit times go on from the latest one (CommitGroup).
-            _groupCommittedAt = SqliteSchema.ScalarInt64(_writeConnection, "SELECT coalesce(max(committed_at), 0) FROM history");
+            // Commit times go on from the latest one in history (CommitGroup).
+            _groupCommittedAt = _historyWriter.LatestCommittedAt;
         }
         catch
         {

@@ -5,9 +5,11 @@ using NoteSync.Shared.Crdt;
 namespace NoteSync.Server.Stores.Sqlite;
 
 /// <summary>
-/// The <c>base</c> column of <c>history</c>: the versions a write was edited from, a JSON array of
-/// <c>[device_id, timestamp]</c> as <see cref="WriteSetCodec"/> writes named versions (<c>[]</c> for a note
-/// created from nothing); NULL for a write without base.
+/// The <c>base</c> column of <c>history</c>: the versions a write was edited from, a JSON array (<c>[]</c>
+/// for a note created from nothing; NULL for a write without base). A version by the row's own device is
+/// its bare timestamp, another device's is <c>[device_id, timestamp]</c> as <see cref="WriteSetCodec"/>
+/// writes named versions: most edits are made from the same device's last version, so most bases are a
+/// number or two. Schema 7 wrote every version in the second form, which still reads the same.
 /// </summary>
 internal static class VersionListCodec
 {
@@ -17,8 +19,8 @@ internal static class VersionListCodec
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>The column value of <paramref name="base"/>.</summary>
-    public static string? Encode(VersionId[]? @base)
+    /// <summary>The column value of <paramref name="base"/>, in a row of <paramref name="ownDevice"/>'s version.</summary>
+    public static string? Encode(VersionId[]? @base, string ownDevice)
     {
         if (@base is null)
         {
@@ -31,6 +33,12 @@ internal static class VersionListCodec
             writer.WriteStartArray();
             foreach (var id in @base)
             {
+                if (string.Equals(id.DeviceId, ownDevice, StringComparison.Ordinal))
+                {
+                    writer.WriteNumberValue(id.Timestamp);
+                    continue;
+                }
+
                 writer.WriteStartArray();
                 writer.WriteStringValue(id.DeviceId);
                 writer.WriteNumberValue(id.Timestamp);
@@ -43,8 +51,8 @@ internal static class VersionListCodec
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
-    /// <summary>The versions a column value names; null for NULL.</summary>
-    public static VersionId[]? Decode(string? column)
+    /// <summary>The versions a column value of <paramref name="ownDevice"/>'s row names; null for NULL.</summary>
+    public static VersionId[]? Decode(string? column, string ownDevice)
     {
         if (column is null)
         {
@@ -52,6 +60,8 @@ internal static class VersionListCodec
         }
 
         using var document = JsonDocument.Parse(column);
-        return [.. document.RootElement.EnumerateArray().Select(item => new VersionId(item[1].GetInt64(), item[0].GetString()!))];
+        return [.. document.RootElement.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.Number
+            ? new VersionId(item.GetInt64(), ownDevice)
+            : new VersionId(item[1].GetInt64(), item[0].GetString()!))];
     }
 }
