@@ -159,6 +159,9 @@ async function restore() {
   page.dirty = false;
   page.mergeMode = false;
   await write(key, value);
+  // The restore is unsent until its answer comes (never before this line: the push leaves after write
+  // returns): the list reloads then, with the restore as its newest version.
+  listedWithUnsent = page.store.outbox.has(key);
   message(`Restored the version of ${whenLabel(version.committed_at)}: it is the note's text again, as a new version.`);
   renderDetail();
 }

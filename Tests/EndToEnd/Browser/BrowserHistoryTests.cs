@@ -70,7 +70,11 @@ public sealed class BrowserHistoryTests(BrowserFixture browser)
         await page.WaitForNothingUnsentAsync();
         Assert.False(phone.StateOf("note:trip/packing.md")!.IsConflict);
 
-        // Act 4: reopened, the restore is the newest version.
+        // Assert 3: the open list follows once the restore is acknowledged: it is the newest version.
+        await Assertions.Expect(versions).ToHaveCountAsync(5);
+        await Assertions.Expect(versions.Nth(0).Locator(".badge.current")).ToBeVisibleAsync();
+
+        // Act 4: reopened, the restore is still the newest version.
         await page.Page.Locator("#history-close").ClickAsync();
         await Assertions.Expect(page.Page.Locator("#history")).ToBeFocusedAsync();
         await page.Page.Locator("#history").ClickAsync();
