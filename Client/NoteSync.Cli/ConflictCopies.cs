@@ -74,10 +74,12 @@ internal sealed class ConflictCopies(FolderLayout layout, NoteSyncClient client,
 
     /// <summary>
     /// Writes each conflict's siblings next to the note as <c>name.conflict-&lt;device&gt;.ext</c>, removes the
-    /// copies of notes no longer in conflict, and says once per new conflict what happened.
+    /// copies of notes no longer in conflict, and says once per new conflict what happened: for the note of
+    /// <paramref name="crossed"/>, in its words. Returns whether that note's conflict was told.
     /// </summary>
-    public void RefreshConflicts(IEnumerable<string>? alsoCheck = null)
+    public bool RefreshConflicts(IEnumerable<string>? alsoCheck = null, (string Path, string Lead)? crossed = null)
     {
+        var told = false;
         var conflicts = client.GetConflicts().Where(c => NotePaths.IsNote(c.Path)).ToList();
         var now = new HashSet<string>(StringComparer.Ordinal);
         foreach (var conflict in conflicts)
@@ -125,7 +127,9 @@ internal sealed class ConflictCopies(FolderLayout layout, NoteSyncClient client,
                 var others = string.Join(", ", conflict.Siblings.Select(s => s.Value is null
                     ? $"{s.DeviceId} deleted it"
                     : $"{s.DeviceId}'s version is in {copyOf.GetValueOrDefault(s.DeviceId)}"));
-                output.Notice($"conflict: {conflict.Path} was changed on several devices at once; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>, or --merge to finish a merge of the versions in the note");
+                var lead = crossed is { } edit && edit.Path == conflict.Path ? edit.Lead : $"{conflict.Path} was changed on several devices at once";
+                told |= crossed?.Path == conflict.Path;
+                output.Notice($"conflict: {lead}; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>, or --merge to finish a merge of the versions in the note");
             }
         }
 
@@ -140,6 +144,7 @@ internal sealed class ConflictCopies(FolderLayout layout, NoteSyncClient client,
 
         now.UnionWith(index.KeptPaths);
         Volatile.Write(ref _conflictPaths, now);
+        return told;
     }
 
     /// <summary>Deletes the copies of <paramref name="notePath"/> this folder recorded making, but those in <paramref name="except"/>; no other file.</summary>

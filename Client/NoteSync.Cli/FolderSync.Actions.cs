@@ -43,9 +43,14 @@ internal sealed partial class FolderSync
                 await client.PutAsync(path, local!.Text!, entry.Base);
                 index.Set(path, local.Entry with { Base = IndexEntry.BaseOf(client.GetHeads(path), local.Text!) });
 
-                // The replica is in conflict from this write alone, which no remote change will announce.
-                _copies.RefreshConflicts();
-                output.Notice($"{path} was edited here and on {theirs!.DeviceId} since the last sync; both edits are kept: the server merges them, or the note is in conflict on every device");
+                // The replica is in conflict from this write alone, which no remote change will announce: told
+                // here, once, with its copy and how to resolve it.
+                var lead = $"{path} was edited here and on {theirs!.DeviceId} since the last sync; both edits are kept: the server merges them, or the note stays in conflict on every device";
+                if (!_copies.RefreshConflicts(crossed: (path, lead)))
+                {
+                    output.Notice(lead);
+                }
+
                 return ReconcileOutcome.Pushed;
 
             case ReconcileAction.KeepMineThenFollow:

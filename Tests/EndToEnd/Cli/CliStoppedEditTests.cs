@@ -54,6 +54,11 @@ public sealed class CliStoppedEditTests
             CliKit.Files(a.Path));
         Assert.Contains("y.md was deleted here and changed on dev-b since the last sync", stderr, StringComparison.Ordinal);
         Assert.Contains("x.md was edited here and on dev-b since the last sync; both edits are kept", stderr, StringComparison.Ordinal);
+
+        // The conflict is told once, with its copy and how to resolve it (it was told twice, in two wordings).
+        var told = Assert.Single(stderr.Split('\n'), line => line.Contains("x.md was", StringComparison.Ordinal));
+        Assert.Contains("x.conflict-dev-b.md", told, StringComparison.Ordinal);
+        Assert.Contains("notesync resolve x.md", told, StringComparison.Ordinal);
         Assert.Equal("x.md  x.conflict-dev-b.md", (await CliProcess.RunAsync(["conflicts", a.Path])).Stdout.Trim());
         await ServerNotes.WaitForAsync(server, new Dictionary<string, string> { ["note:x.md"] = "A's text", ["note:y.md"] = "B's y", ["note:a.md"] = "another note" });
 
