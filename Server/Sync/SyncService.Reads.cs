@@ -69,6 +69,79 @@ internal sealed partial class SyncService
         }
     }
 
+    /// <summary>
+    /// A write's answer does not carry the device's own writes back (<see cref="ToChanges(IReadOnlyList{StoredEntry}, Dictionary{string, Write}, IReadOnlyList{KeyState}, out long)"/>),
+    /// so a page of them is a page of nothing: the answer reads on past them until what it carries fills
+    /// a page (or <paramref name="room"/> changes). Otherwise a push larger than a page was answered with
+    /// <c>more</c>, and the pulls that followed brought the device's own writes back to it, each charged
+    /// to its space's budget. Bounded by the push's own size plus a page.
+    /// </summary>
+    private async Task<ChangePage> ReadPastOwnWritesAsync(string space, ChangePage page, Dictionary<string, Write>? sent, int room, int storeRoom, CancellationToken cancellationToken)
+    {
+        if (sent is null || !page.More || storeRoom < room)
+        {
+            return page;
+        }
+
+        var entries = new List<StoredEntry>(page.Entries);
+        var (count, bytes) = Outgoing(page.Entries, sent);
+        while (page.More && count < room && bytes < _pageBytes)
+        {
+            var next = await ReadAsync(space, page.Cursor, room - count, storeRoom - count, cancellationToken).ConfigureAwait(false);
+            if (next.Epoch != page.Epoch)
+            {
+                // The space's history was renamed between the two reads: the next answer tells the device.
+                break;
+            }
+
+            // The device's own writes cost the answer nothing; the rest go in while they fit the page.
+            var taken = 0;
+            foreach (var e in next.Entries)
+            {
+                if (!IsOwnWrite(e, sent))
+                {
+                    if (bytes + e.EstimatedWireBytes > _pageBytes)
+                    {
+                        break;
+                    }
+
+                    (count, bytes) = (count + 1, bytes + e.EstimatedWireBytes);
+                }
+
+                entries.Add(e);
+                taken++;
+            }
+
+            if (taken < next.Entries.Count)
+            {
+                return new ChangePage(entries, entries[^1].Seq, More: true) { Epoch = page.Epoch };
+            }
+
+            page = next with { Entries = entries };
+        }
+
+        return page;
+    }
+
+    // The device already holds what it just sent; only a different outcome goes back.
+    private static bool IsOwnWrite(StoredEntry entry, Dictionary<string, Write>? sent) =>
+        sent is not null && sent.TryGetValue(entry.Key, out var mine) && entry.State.IsExactly(mine);
+
+    // How many of the entries an answer carries (all but the device's own writes, as ToChanges), and about how many bytes.
+    private static (int Count, long Bytes) Outgoing(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent)
+    {
+        var (count, bytes) = (0, 0L);
+        foreach (var e in entries)
+        {
+            if (!IsOwnWrite(e, sent))
+            {
+                (count, bytes) = (count + 1, bytes + e.EstimatedWireBytes);
+            }
+        }
+
+        return (count, bytes);
+    }
+
     /// <summary>True while <paramref name="space"/> has been sent more than its budget (<see cref="PullBudget"/>), with the wait.</summary>
     public bool IsPullBudgetSpent(string space, out int retryAfterMs) => pulls.IsSpent(space, out retryAfterMs);
 
@@ -146,8 +219,7 @@ internal sealed partial class SyncService
 
         foreach (var e in entries)
         {
-            // The device already holds what it just sent; only a different outcome goes back.
-            if (sent is not null && sent.TryGetValue(e.Key, out var mine) && e.State.IsExactly(mine))
+            if (IsOwnWrite(e, sent))
             {
                 continue;
             }

@@ -13,14 +13,23 @@ namespace NoteSync.Tests.Functional;
 public sealed class SpaceShareTests
 {
     [Theory]
-    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
-    public async Task PipelinedAnswersStartWhereTheConnectionsFramesEndAndAreNeverCutUnderATinyBudget(string store)
+    [InlineData(TestStores.Sqlite, null)]
+    [InlineData(TestStores.Redis, null)]
+    [InlineData(TestStores.Sqlite, 65536)]
+    [InlineData(TestStores.Redis, 65536)]
+    public async Task PipelinedAnswersStartWhereTheConnectionsFramesEndAndAreNeverCutUnderATinyBudget(string store, int? pageBytes)
     {
         // Arrange: a budget of 256 KiB, refilled at 1 KiB/s. The writer syncs, then another device
-        // writes 160 KB, which the budget pays once, as the live push to the writer.
+        // writes 160 KB, which the budget pays once, as the live push to the writer: one page, or,
+        // with pageBytes, several.
         var settings = TestTokens.Settings();
         settings["NoteSync__Limits__PullBytesBurst"] = "262144";
         settings["NoteSync__Limits__PullBytesPerSecond"] = "1024";
+        if (pageBytes is { } page)
+        {
+            settings["NoteSync__Sync__PageBytes"] = page.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
         var token = TestTokens.Mint("space-a");
         await using var writer = await WsDevice.ConnectAsync(server, "writer", followMore: false, token: token);
@@ -54,6 +63,36 @@ public sealed class SpaceShareTests
         var head = answered.Cast<SyncAck>().Max(a => a.AckTimestamp);
         var pull = await writer.SendAndWaitAsync(Pull("pull", head), "pull");
         Assert.IsType<SyncAck>(pull);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
+    public async Task APushLargerThanAPageIsAnsweredInOneFrameWithoutTheDevicesOwnWrites(string store)
+    {
+        // Arrange: pages of 16 KiB; another device wrote a note; a device that does not follow `more`.
+        var settings = TestTokens.Settings();
+        settings["NoteSync__Sync__PageBytes"] = "16384";
+        await using var server = await InProcessServer.StartOnStoreAsync(store, settings);
+        var token = TestTokens.Mint("space-a");
+        await using (var other = HttpDevice.Create(server, "other", token))
+        {
+            await other.PutAsync("note:other", "from elsewhere");
+        }
+
+        await using var writer = await WsDevice.ConnectAsync(server, "writer", followMore: false, token: token);
+        var changes = string.Join(",", Enumerable.Range(0, 40).Select(i => $$"""{"key":"note:n{{i}}","value":"{{new string('x', 4000)}}","timestamp":{{i + 1}}}"""));
+
+        // Act: one push of 40 notes of 4,000 bytes (ten pages of the log) from last_ack 0.
+        var answer = Assert.IsType<SyncAck>(await writer.SendAndWaitAsync($$"""{"type":"sync_push","last_ack":0,"changes":[{{changes}}],"request_id":"big"}""", "big"));
+        var after = Assert.IsType<SyncAck>(await writer.SendAndWaitAsync(Pull("after", answer.AckTimestamp), "after"));
+
+        // Assert: the answer is whole: the other device's note, not the writer's own 40 back to it, and
+        // the cursor past all of them, so no pull follows that would bring them back (charged to the
+        // space). Answered a page at a time, it said `more` after the first three of its own notes.
+        Assert.False(answer.More, $"answered in part, to {answer.AckTimestamp}");
+        Assert.Equal("note:other", Assert.Single(answer.Changes).Key);
+        Assert.Empty(after.Changes);
+        Assert.False(after.More);
     }
 
     [Theory]
