@@ -24,11 +24,13 @@ public sealed class SyncOptions
     /// (at least one change is always read, so a note larger than a page is a page of its own, up to
     /// <see cref="MaxAckBytes"/>); <see cref="MaxAckBytes"/> when that is smaller. A page is read, encoded
     /// and sent in one go: an 8 MiB page held a core for tens of milliseconds and made every other space
-    /// wait, where pages of 512 KiB interleave with their work, and a device catching up receives one
-    /// page while the next is read (docs/benchmarks.md, Abuse from another space). The default is 512 KiB.
+    /// wait, where small pages interleave with their work, and a device catching up receives one page
+    /// while the next is read. A page of 64 KiB is encoded in a buffer under the runtime's large-object
+    /// threshold: with them a pull loop within its budget left another space's p99 where it was, where
+    /// 512 KiB pages doubled it (docs/benchmarks.md, Abuse from another space). The default is 64 KiB.
     /// </summary>
     [Range(1024, 256L * 1024 * 1024)]
-    public long PageBytes { get; set; } = 512L * 1024;
+    public long PageBytes { get; set; } = 64L * 1024;
 
     /// <summary>How many recent changes per space are kept in memory to serve live pushes without a store read. The default is 4096.</summary>
     [Range(0, 10_000_000)]

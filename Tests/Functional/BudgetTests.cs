@@ -115,8 +115,10 @@ public sealed class BudgetTests
 
         await using var looper = await WsDevice.ConnectAsync(server, "looper", token: spaceA);
         Assert.IsType<SyncAck>(await looper.SendAndWaitAsync(FullPull("p1"), "p1"));
-        var refused = Assert.IsType<ErrorFrame>(await looper.SendAndWaitAsync(FullPull("p2"), "p2"));
+        // Timed from before the refused pull: the server's hold starts when it refuses, after that, and
+        // the refusal's way back to the client takes a while of its own.
         var refusedAt = Stopwatch.GetTimestamp();
+        var refused = Assert.IsType<ErrorFrame>(await looper.SendAndWaitAsync(FullPull("p2"), "p2"));
         Assert.InRange(refused.RetryAfterMs ?? 0, DeviceSession.MinReadHoldMs, DeviceSession.MaxReadHoldMs);
 
         // Act: the looper ignores the wait and pulls again at once.
@@ -140,8 +142,8 @@ public sealed class BudgetTests
         await using var _ = server;
         await using var looper = await HubDevice.ConnectAsync(server, "looper", messagePack, token: spaceA);
         await looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p1" });
-        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p2" }));
         var refusedAt = Stopwatch.GetTimestamp();
+        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => looper.PushAsync(new SyncPush { LastAck = 0, RequestId = "p2" }));
         Assert.Matches(@"rate_limited: .*retry after \d+ ms", refused.Message);
         var retryAfterMs = (int)Assert.IsType<RateLimitedException>(ServerRefusal.FromHubError(refused.Message)).RetryAfter.TotalMilliseconds;
         Assert.InRange(retryAfterMs, DeviceSession.MinReadHoldMs, DeviceSession.MaxReadHoldMs);
@@ -161,6 +163,9 @@ public sealed class BudgetTests
         var settings = TestTokens.Settings();
         settings["NoteSync__Limits__PullBytesBurst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["NoteSync__Limits__PullBytesPerSecond"] = perSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // One page holds the whole space, so each full pull is one answer and its cost is seen at once.
+        settings["NoteSync__Sync__PageBytes"] = "524288";
         var server = await InProcessServer.StartOnStoreAsync(store, settings);
         try
         {

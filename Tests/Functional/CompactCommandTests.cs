@@ -41,6 +41,9 @@ public sealed class CompactCommandTests
         await using (var device = await WsDevice.ConnectAsync(server, "phone"))
         {
             var synced = await device.PullAsync();
+
+            // The answer's later pages follow it: the cursor is read once the device holds every note.
+            await device.WaitUntilAsync(d => keys.All(k => d.ValueOf(k) is not null), "every page of the first pull");
             var cursor = device.Cursor;
 
             // Act 1: the server holds the directory.
@@ -65,6 +68,7 @@ public sealed class CompactCommandTests
             Assert.Empty(answer.Changes);
             await using var fresh = await WsDevice.ConnectAsync(server, "fresh");
             await fresh.PullAsync();
+            await fresh.WaitUntilAsync(d => keys.All(k => d.ValueOf(k) is not null), "every page of the fresh device's pull");
             Assert.All(keys.Select((k, i) => (k, i)), e => Assert.Equal($"text {e.i}", fresh.ValueOf(e.k)));
         }
 

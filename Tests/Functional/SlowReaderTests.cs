@@ -57,11 +57,13 @@ public sealed class SlowReaderTests
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
     public async Task DeviceThatReadsLateGetsEverythingInFewerFramesAndIsNotCut(string store)
     {
-        // Arrange: the same tiny queue, a stall limit far above the time it takes to write the notes; the device reads nothing while all 400 are written.
+        // Arrange: the same tiny queue, a stall limit far above the time it takes to write the notes; the device
+        // reads nothing while all 400 are written; pages that hold several of its 64 KiB notes.
         await using var server = await InProcessServer.StartOnStoreAsync(store, new Dictionary<string, string>
         {
             ["NoteSync__Limits__SendQueueFrames"] = "4",
             ["NoteSync__Limits__SendStallMs"] = "300000",
+            ["NoteSync__Sync__PageBytes"] = "524288",
         });
         using var late = await ConnectSyncedAsync(server, "late");
         await using var writer = await WsDevice.ConnectAsync(server, "writer");

@@ -14,8 +14,9 @@ public sealed class CliDiskFullTests
     [InlineData("1200k", "cannot write")]     // the replica fits; the files do not
     public async Task PullIntoAFullDiskExitsWithFourAndSaysSo(string size, string expected)
     {
-        // Arrange: 40 notes of 20 KB on the server.
-        await using var server = await InProcessServer.StartAsync();
+        // Arrange: 40 notes of 20 KB on the server, pulled in one page (the sizes of the disks above
+        // are those of a replica written in one go).
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string> { ["NoteSync__Sync__PageBytes"] = "1048576" });
         await using (var writer = HttpDevice.Create(server, "writer"))
         {
             await writer.PutManyAsync([.. Enumerable.Range(0, 40).Select(i => ($"note:big/{i}.md", (string?)new string('x', 20_000)))]);

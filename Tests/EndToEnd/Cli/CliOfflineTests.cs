@@ -131,6 +131,9 @@ public sealed class CliOfflineTests
         {
             ["NoteSync__Limits__PushesPerSecond"] = "2",
             ["NoteSync__Limits__PushBurst"] = "1",
+
+            // The observer's pull is one page, so the poll that first sees part of the push returns at once.
+            ["NoteSync__Sync__PageBytes"] = "1048576",
         });
         using var folder = new TempDirectory();
         for (var i = 0; i < count; i++)
