@@ -76,6 +76,11 @@
 #   The bench gets every node URL (--url a,b), every node PID (--server-pid a,b: CPU and RSS summed) and
 #   --redis-pid (Redis reported apart). Fanout splits latency into same-node and cross-node deliveries.
 #   Needs redis-server and redis-cli on PATH.
+#   REDIS_CLUSTER [0]  1: a Redis Cluster instead of one redis-server: 3 primaries and 3 replicas on ports
+#   REDIS_PORT..REDIS_PORT+5 (bus ports +10000), each as above plus `--cluster-enabled yes --cluster-node-timeout
+#   2000`, joined by `redis-cli --cluster create ... --cluster-replicas 1`; the nodes are given all six
+#   (NoteSync__Redis=a,b,...), the bench every Redis pid (CPU summed), and the history scenario's used_memory is
+#   the primaries' sum, MEMORY USAGE read through `redis-cli -c`.
 #
 # File descriptors: each idle connection is one fd in the server and one in the bench. The script
 # raises its soft limit to the hard one (`ulimit -n $(ulimit -Hn)`), which the server and bench
@@ -114,6 +119,10 @@ SKIP_SERVER_BUILD=${SKIP_SERVER_BUILD:-0}
 NODES=${NODES:-1}
 REDIS_PORT=${REDIS_PORT:-6390}
 REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-always}
+REDIS_CLUSTER=${REDIS_CLUSTER:-0}
+case $REDIS_CLUSTER in 0|1) ;; *) echo "REDIS_CLUSTER must be 0 or 1 (got '$REDIS_CLUSTER')" >&2; exit 2 ;; esac
+if [ "$REDIS_CLUSTER" = 1 ] && [ "$NODES" -lt 2 ]; then echo "REDIS_CLUSTER=1 needs NODES >= 2" >&2; exit 2; fi
+REDIS_COUNT=$([ "$REDIS_CLUSTER" = 1 ] && echo 6 || echo 1)
 case $NODES in ''|*[!0-9]*) echo "NODES must be a positive integer (got '$NODES')" >&2; exit 2 ;; esac
 if [ "$NODES" -lt 1 ] || [ "$NODES" -gt 16 ]; then echo "NODES must be in 1..16 (got $NODES)" >&2; exit 2; fi
 case $REDIS_APPENDFSYNC in always|everysec|no) ;; *) echo "REDIS_APPENDFSYNC must be always, everysec or no" >&2; exit 2 ;; esac
@@ -135,15 +144,16 @@ dotnet build -c Release bench/NoteSync.Bench -nologo -v q
 case " $SCENARIOS " in *" cli "*) dotnet build -c Release Client/NoteSync.Cli -nologo -v q ;; esac
 mkdir -p "$(dirname "$OUT")" "$LOGDIR"
 if [ "$NODES" -ge 2 ]; then
-  echo "scale-out: $NODES nodes on ports $PORT..$((PORT + NODES - 1)), redis 127.0.0.1:$REDIS_PORT appendfsync $REDIS_APPENDFSYNC"
+  echo "scale-out: $NODES nodes on ports $PORT..$((PORT + NODES - 1)), redis 127.0.0.1:$REDIS_PORT..$((REDIS_PORT + REDIS_COUNT - 1)) appendfsync $REDIS_APPENDFSYNC, REDIS_CLUSTER=$REDIS_CLUSTER"
 fi
 echo "fd limit $(ulimit -n); server core $SERVER_CPU, bench core $BENCH_CPU; results $OUT; logs $LOGDIR"
 
 SERVER_PIDS=()   # node i's pid at index i
 DATADIRS=()
-REDIS_PID=""
-REDIS_DIR=""
+REDIS_PIDS=()    # every redis-server: one, or a cluster's six
+REDIS_DIRS=()
 REDIS_CONFIG="appendonly yes appendfsync $REDIS_APPENDFSYNC save '' maxmemory-policy noeviction"
+if [ "$REDIS_CLUSTER" = 1 ]; then REDIS_CONFIG+=" cluster 3 primaries 3 replicas"; fi
 
 stop_pid() { # pid: TERM, KILL after 3 s
   if kill -TERM "$1" 2>/dev/null; then
@@ -157,28 +167,56 @@ stop_server() { # every node, then redis; temp dirs removed
   local pid dir
   for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid"; done
   SERVER_PIDS=()
-  if [ -n "$REDIS_PID" ]; then stop_pid "$REDIS_PID"; REDIS_PID=""; fi
-  for dir in "${DATADIRS[@]}" ${REDIS_DIR:+"$REDIS_DIR"}; do rm -rf -- "$dir"; done
-  DATADIRS=(); REDIS_DIR=""
+  for pid in "${REDIS_PIDS[@]}"; do stop_pid "$pid"; done
+  REDIS_PIDS=()
+  for dir in "${DATADIRS[@]}" "${REDIS_DIRS[@]}"; do rm -rf -- "$dir"; done
+  DATADIRS=(); REDIS_DIRS=()
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
-start_redis() { # name
-  REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/notesync-bench-redis.XXXXXX")
-  taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
-    --appendfsync "$REDIS_APPENDFSYNC" --maxmemory-policy noeviction --dir "$REDIS_DIR" --daemonize no \
-    > "$LOGDIR/$1.redis.log" 2>&1 &
-  REDIS_PID=$!
-  local deadline=$((SECONDS + 10))
-  until [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
-    if ! kill -0 "$REDIS_PID" 2>/dev/null; then
-      echo "redis-server exited during startup (port $REDIS_PORT taken?); see $LOGDIR/$1.redis.log" >&2
-      tail -n 5 "$LOGDIR/$1.redis.log" >&2; REDIS_PID=""; return 1
-    fi
-    if [ $SECONDS -ge $deadline ]; then echo "redis-server did not answer PING within 10 s" >&2; return 1; fi
-    sleep 0.1
+start_redis() { # name: one redis-server, or a cluster's six, each answering PING (the cluster formed)
+  local i port dir extra=()
+  if [ "$REDIS_CLUSTER" = 1 ]; then
+    extra=(--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 --repl-diskless-sync-delay 0)
+  fi
+  for i in $(seq 0 $((REDIS_COUNT - 1))); do
+    port=$((REDIS_PORT + i))
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/notesync-bench-redis.XXXXXX")
+    REDIS_DIRS+=("$dir")
+    taskset -c "$SERVER_CPU" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes \
+      --appendfsync "$REDIS_APPENDFSYNC" --maxmemory-policy noeviction --dir "$dir" --daemonize no ${extra[@]+"${extra[@]}"} \
+      > "$LOGDIR/$1.redis$i.log" 2>&1 &
+    REDIS_PIDS+=($!)
+    local deadline=$((SECONDS + 10))
+    until [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; do
+      if ! kill -0 "${REDIS_PIDS[-1]}" 2>/dev/null; then
+        echo "redis-server exited during startup (port $port taken?); see $LOGDIR/$1.redis$i.log" >&2
+        tail -n 5 "$LOGDIR/$1.redis$i.log" >&2; unset 'REDIS_PIDS[-1]'; return 1
+      fi
+      if [ $SECONDS -ge $deadline ]; then echo "redis-server on port $port did not answer PING within 10 s" >&2; return 1; fi
+      sleep 0.1
+    done
   done
+  if [ "$REDIS_CLUSTER" = 1 ]; then
+    local addresses=()
+    for i in $(seq 0 5); do addresses+=("127.0.0.1:$((REDIS_PORT + i))"); done
+    redis-cli --cluster create "${addresses[@]}" --cluster-replicas 1 --cluster-yes > "$LOGDIR/$1.redis-cluster.log" 2>&1 \
+      || { echo "redis-cli --cluster create failed; see $LOGDIR/$1.redis-cluster.log" >&2; return 1; }
+    local deadline=$((SECONDS + 30))
+    for i in $(seq 0 5); do
+      until redis-cli -h 127.0.0.1 -p "$((REDIS_PORT + i))" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; do
+        if [ $SECONDS -ge $deadline ]; then echo "the Redis Cluster did not say cluster_state:ok within 30 s" >&2; return 1; fi
+        sleep 0.1
+      done
+    done
+  fi
+}
+
+redis_addresses() { # NoteSync__Redis: the one server, or every server of the cluster
+  local i addresses=()
+  for i in $(seq 0 $((REDIS_COUNT - 1))); do addresses+=("127.0.0.1:$((REDIS_PORT + i))"); done
+  (IFS=,; echo "${addresses[*]}")
 }
 
 start_node() { # name index log
@@ -191,7 +229,7 @@ start_node() { # name index log
   read -r -a extra <<< "$SERVER_ENV_EXTRA"
   env+=(${extra[@]+"${extra[@]}"})
   read -r -a argv <<< "$cmd"
-  if [ "$NODES" -ge 2 ]; then env+=(NoteSync__Store=redis NoteSync__Redis="127.0.0.1:$REDIS_PORT"); fi
+  if [ "$NODES" -ge 2 ]; then env+=(NoteSync__Store=redis NoteSync__Redis="$(redis_addresses)"); fi
   # taskset execs the command and `dotnet x.dll` hosts the runtime in-process: $! is the server.
   env "${env[@]}" taskset -c "$SERVER_CPU" "${argv[@]}" > "$3" 2>&1 &
   local pid=$!
@@ -213,7 +251,7 @@ start_server() { # name
     return
   fi
   start_redis "$1" || return 1
-  echo "== $1: redis pid $REDIS_PID on 127.0.0.1:$REDIS_PORT ($REDIS_CONFIG), dir $REDIS_DIR"
+  echo "== $1: redis pids ${REDIS_PIDS[*]} on $(redis_addresses) ($REDIS_CONFIG), dirs ${REDIS_DIRS[*]}"
   local i
   for i in $(seq 0 $((NODES - 1))); do
     start_node "$1" "$i" "$LOGDIR/$1.server$i.log" || return 1
@@ -227,7 +265,7 @@ node_args() { # the bench's target and measurement arguments
   fi
   local urls=() i
   for i in $(seq 0 $((NODES - 1))); do urls+=("ws://127.0.0.1:$((PORT + i))"); done
-  echo "--url $(IFS=,; echo "${urls[*]}") --server-pid $(IFS=,; echo "${SERVER_PIDS[*]}") --redis-pid $REDIS_PID"
+  echo "--url $(IFS=,; echo "${urls[*]}") --server-pid $(IFS=,; echo "${SERVER_PIDS[*]}") --redis-pid $(IFS=,; echo "${REDIS_PIDS[*]}")"
 }
 
 run_bench() { # name scenario args...
@@ -254,8 +292,15 @@ run_bench() { # name scenario args...
   if [ $status -ne 0 ]; then FAILED+=("$name"); fi
 }
 
-redis_memory() { # the used_memory of the bench's Redis, in bytes
-  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}'
+redis_memory() { # the used_memory of the bench's Redis in bytes: of the one server, or summed over the primaries
+  local i port total=0 used
+  for i in $(seq 0 $((REDIS_COUNT - 1))); do
+    port=$((REDIS_PORT + i))
+    if [ "$REDIS_CLUSTER" = 1 ] && ! redis-cli -h 127.0.0.1 -p "$port" ROLE | head -n 1 | grep -q master; then continue; fi
+    used=$(redis-cli -h 127.0.0.1 -p "$port" INFO memory | tr -d '\r' | awk -F: '$1 == "used_memory" {print $2}')
+    total=$((total + used))
+  done
+  echo "$total"
 }
 
 history_before() { REDIS_MEMORY_BEFORE=$(redis_memory); }
@@ -278,7 +323,7 @@ history_sizes() { # name: the store's size after a history run, appended to $OUT
     local after k usage keys=""
     after=$(redis_memory)
     for k in clock e log primary epoch usage hist hk hv hd hold trash; do
-      usage=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" MEMORY USAGE "ns:{default}:$k" SAMPLES 0 | tr -d '\r')
+      usage=$(redis-cli -c -h 127.0.0.1 -p "$REDIS_PORT" MEMORY USAGE "ns:{default}:$k" SAMPLES 0 | tr -d '\r')
       keys+="${keys:+,}\"$k\":${usage:-0}"
     done
     line="{\"scenario\":\"history_store\",\"name\":\"$1\",\"store\":\"redis\",\"used_memory_before\":$REDIS_MEMORY_BEFORE,\"used_memory_after\":$after,\"used_memory_delta\":$((after - REDIS_MEMORY_BEFORE)),\"memory_usage\":{$keys}}"

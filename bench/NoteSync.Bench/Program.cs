@@ -22,7 +22,7 @@ catch (ArgumentException e)
     return 2;
 }
 
-foreach (var pid in options.RedisPid is { } r ? [.. options.ServerPids, r] : options.ServerPids)
+foreach (var pid in options.ServerPids.Concat(options.RedisPids))
 {
     if (!ProcFs.Exists(pid))
     {

@@ -18,8 +18,8 @@ internal sealed record BenchOptions
     /// <summary>Server processes whose CPU and RSS are summed (one per node); empty = not measured.</summary>
     public IReadOnlyList<int> ServerPids { get; init; } = [];
 
-    /// <summary>The shared Redis, measured apart (<c>redis_cpu_s</c>); null = not measured.</summary>
-    public int? RedisPid { get; init; }
+    /// <summary>The shared Redis's processes (one, or each server of a cluster), measured apart and summed (<c>redis_cpu_s</c>); empty = not measured.</summary>
+    public IReadOnlyList<int> RedisPids { get; init; } = [];
 
     /// <summary>How the shared Redis was run (e.g. <c>appendonly yes appendfsync always</c>), copied into every record.</summary>
     public string? RedisConfig { get; init; }

@@ -13,7 +13,7 @@ internal static class BenchOptionsParser
           common:  --server-pid PID   server process for CPU (/proc/PID/stat) and RSS (/proc/PID/status)
                    scale-out: --url ws://127.0.0.1:P1,ws://127.0.0.1:P2 (or --ports P1,P2), one URL per node;
                    --server-pid PID1,PID2 (or repeated; CPU and RSS summed over nodes);
-                   --redis-pid PID (the shared Redis, reported apart as redis_cpu_s)
+                   --redis-pid PID[,PID...] (the shared Redis, or a cluster's servers, summed and reported apart as redis_cpu_s)
                    --redis-config TEXT (how that Redis runs, e.g. "appendonly yes appendfsync always"; recorded)
                    --out FILE         JSONL results (default bench/results/<utc stamp>.jsonl)
                    --label TEXT  --max-s 900 (hard deadline)  --seed 1
@@ -70,7 +70,7 @@ internal static class BenchOptionsParser
                 "--port" => options with { Urls = [new Uri($"ws://127.0.0.1:{Int(name, value, 1, 65535)}")] },
                 "--ports" => options with { Urls = [.. List(value).Select(p => new Uri($"ws://127.0.0.1:{Int(name, p, 1, 65535)}"))] },
                 "--server-pid" => options with { ServerPids = [.. options.ServerPids, .. List(value).Select(p => Int(name, p, 1, int.MaxValue))] },
-                "--redis-pid" => options with { RedisPid = Int(name, value, 1, int.MaxValue) },
+                "--redis-pid" => options with { RedisPids = [.. options.RedisPids, .. List(value).Select(p => Int(name, p, 1, int.MaxValue))] },
                 "--redis-config" => options with { RedisConfig = value },
                 "--out" => options with { Out = value },
                 "--label" => options with { Label = value },

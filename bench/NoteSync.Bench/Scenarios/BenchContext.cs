@@ -25,12 +25,12 @@ internal sealed class BenchContext(BenchOptions options, DeviceConnector connect
     public ProcessSampler ServerSampler() => new(Options.ServerPids);
 
     /// <summary>Samples the shared Redis apart from the nodes (no pid: every figure null).</summary>
-    public ProcessSampler RedisSampler() => new(Options.RedisPid);
+    public ProcessSampler RedisSampler() => new(Options.RedisPids);
 
     /// <summary>The shared Redis's figures over a scenario: CPU over the measured window and in total, peak RSS.</summary>
     public JsonObject? RedisJson(ProcessSampler redis, double? cpuMeasuredS, double? cpuTotalS)
     {
-        if (Options.RedisPid is null)
+        if (Options.RedisPids.Count == 0)
         {
             return null;
         }
@@ -54,7 +54,8 @@ internal sealed class BenchContext(BenchOptions options, DeviceConnector connect
         ["nodes"] = Options.Urls.Count,
         ["urls"] = new JsonArray([.. Options.Urls.Select(u => (JsonNode?)u.ToString())]),
         ["server_pids"] = new JsonArray([.. Options.ServerPids.Select(p => (JsonNode?)p)]),
-        ["redis_pid"] = Options.RedisPid,
+        ["redis_pid"] = Options.RedisPids.Count > 0 ? Options.RedisPids[0] : null,
+        ["redis_pids"] = new JsonArray([.. Options.RedisPids.Select(p => (JsonNode?)p)]),
         ["redis_config"] = Options.RedisConfig,
         ["bench"] = new JsonObject
         {
