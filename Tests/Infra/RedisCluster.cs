@@ -13,7 +13,7 @@ namespace NoteSync.Tests.Infra;
 /// node says <c>cluster_state:ok</c> and every replica's link to its primary is up. Needs only the
 /// <c>redis-server</c> package (it brings <c>redis-cli</c>). A missing one fails, never skips.
 /// </summary>
-public sealed class RedisCluster : IAsyncDisposable
+public sealed partial class RedisCluster : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
