@@ -127,8 +127,9 @@ internal sealed class ConflictCopies(FolderLayout layout, NoteSyncClient client,
                 var others = string.Join(", ", conflict.Siblings.Select(s => s.Value is null
                     ? $"{s.DeviceId} deleted it"
                     : $"{s.DeviceId}'s version is in {copyOf.GetValueOrDefault(s.DeviceId)}"));
-                var lead = crossed is { } edit && edit.Path == conflict.Path ? edit.Lead : $"{conflict.Path} was changed on several devices at once";
-                told |= crossed?.Path == conflict.Path;
+                var isCrossed = crossed?.Path == conflict.Path;
+                var lead = isCrossed ? crossed!.Value.Lead : $"{conflict.Path} was changed on several devices at once";
+                told |= isCrossed;
                 output.Notice($"conflict: {lead}; it shows {conflict.Winner.DeviceId}'s version, {others}. Resolve with: notesync resolve {conflict.Path} --keep mine|theirs|<file>, or --merge to finish a merge of the versions in the note");
             }
         }

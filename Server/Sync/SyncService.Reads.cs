@@ -74,17 +74,18 @@ internal sealed partial class SyncService
     /// so a page of them is a page of nothing: the answer reads on past them until what it carries fills
     /// a page (or <paramref name="room"/> changes). Otherwise a push larger than a page was answered with
     /// <c>more</c>, and the pulls that followed brought the device's own writes back to it, each charged
-    /// to its space's budget. Bounded by the push's own size plus a page.
+    /// to its space's budget. Bounded by the push's own size plus a page. Returns the page with how many
+    /// of its entries the answer carries, and about how many bytes.
     /// </summary>
-    private async Task<ChangePage> ReadPastOwnWritesAsync(string space, ChangePage page, Dictionary<string, Write>? sent, int room, int storeRoom, CancellationToken cancellationToken)
+    private async Task<(ChangePage Page, int Count, long Bytes)> ReadPastOwnWritesAsync(string space, ChangePage page, Dictionary<string, Write>? sent, int room, int storeRoom, CancellationToken cancellationToken)
     {
+        var (count, bytes) = Outgoing(page.Entries, sent);
         if (sent is null || !page.More || storeRoom < room)
         {
-            return page;
+            return (page, count, bytes);
         }
 
         var entries = new List<StoredEntry>(page.Entries);
-        var (count, bytes) = Outgoing(page.Entries, sent);
         while (page.More && count < room && bytes < _pageBytes)
         {
             var next = await ReadAsync(space, page.Cursor, room - count, storeRoom - count, cancellationToken).ConfigureAwait(false);
@@ -114,13 +115,13 @@ internal sealed partial class SyncService
 
             if (taken < next.Entries.Count)
             {
-                return new ChangePage(entries, entries[^1].Seq, More: true) { Epoch = page.Epoch };
+                return (new ChangePage(entries, entries[^1].Seq, More: true) { Epoch = page.Epoch }, count, bytes);
             }
 
             page = next with { Entries = entries };
         }
 
-        return page;
+        return (page, count, bytes);
     }
 
     // The device already holds what it just sent; only a different outcome goes back.

@@ -244,10 +244,9 @@ internal sealed partial class SyncService(
                 page = await ReadAsync(space, 0, room, storeRoom, cancellationToken).ConfigureAwait(false);
             }
 
-            page = await ReadPastOwnWritesAsync(space, page, applied.Sent, room, storeRoom, cancellationToken).ConfigureAwait(false);
+            (page, var outgoing, var outgoingBytes) = await ReadPastOwnWritesAsync(space, page, applied.Sent, room, storeRoom, cancellationToken).ConfigureAwait(false);
 
             // The winners fill what the page's outgoing entries left of the answer's bounds, in changes and bytes.
-            var (outgoing, outgoingBytes) = Outgoing(page.Entries, applied.Sent);
             var winners = WinnersWithin(applied.Superseded, _sync.MaxChangesPerAck - outgoing, _sync.MaxAckBytes - outgoingBytes);
             var changes = ToChanges(page.Entries, applied.Sent, winners, out var bytes);
 

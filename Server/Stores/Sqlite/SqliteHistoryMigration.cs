@@ -24,7 +24,7 @@ internal static partial class SqliteHistoryMigration
     /// </summary>
     public static bool SetAside(SqliteConnection connection, SqliteTransaction transaction)
     {
-        if (SqliteSchema.ScalarInt64(connection, transaction, "SELECT count(*) FROM pragma_table_info('history') WHERE name = 'space'") == 0)
+        if (SqliteSchema.ScalarInt64(connection, "SELECT count(*) FROM pragma_table_info('history') WHERE name = 'space'", transaction) == 0)
         {
             return false;
         }
@@ -44,7 +44,7 @@ internal static partial class SqliteHistoryMigration
     public static void Run(SqliteConnection connection, SqliteTransaction transaction, ILogger logger)
     {
         var started = Stopwatch.GetTimestamp();
-        var total = SqliteSchema.ScalarInt64(connection, transaction, $"SELECT count(*) FROM {OldTable}");
+        var total = SqliteSchema.ScalarInt64(connection, $"SELECT count(*) FROM {OldTable}", transaction);
         Log.Started(logger, total);
 
         Execute(connection, transaction, $"""

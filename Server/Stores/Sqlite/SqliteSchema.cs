@@ -207,26 +207,17 @@ internal static class SqliteSchema
 
     internal static void AddColumnIfMissing(SqliteConnection connection, SqliteTransaction transaction, string table, string column, string definition)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
-        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        if (ScalarInt64(connection, $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'", transaction) == 0)
         {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
             command.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
             command.ExecuteNonQuery();
         }
     }
 
-    /// <summary>Runs a one-value statement such as a PRAGMA.</summary>
-    public static long ScalarInt64(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Runs a one-value statement inside <paramref name="transaction"/>.</summary>
-    public static long ScalarInt64(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    /// <summary>Runs a one-value statement such as a PRAGMA, inside <paramref name="transaction"/> when there is one.</summary>
+    public static long ScalarInt64(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -77,7 +77,6 @@ internal sealed partial class SqliteSyncStore
         // What a deleted version cost (NoteVersionRecord.CostOf): CAST AS BLOB gives a text's UTF-8 bytes.
         private const string Cost = "bytes + (SELECT length(CAST(name AS BLOB)) FROM history_names WHERE id = did)";
 
-        private readonly SqliteCommand _exists;
         private readonly SqliteCommand _insert;
         private readonly HeadStatements _heads;
         private readonly SqliteCommand _trimKey;
@@ -105,15 +104,12 @@ internal sealed partial class SqliteSyncStore
 
             // A version already held (a write that was a head before, re-taken with a base that changed
             // what is replaced) is not taken twice; found among its note's rows.
-            _exists = WriterStatements.Create(
-                connection,
-                "SELECT 1 FROM history WHERE nid = $nid AND timestamp = $timestamp AND did = $did",
-                "$nid", "$timestamp", "$did");
             _insert = WriterStatements.Create(
                 connection,
                 """
                 INSERT INTO history (nid, hid, sid, timestamp, did, value, base, committed_at, bytes, head, delta_of)
-                VALUES ($nid, $hid, $sid, $timestamp, $did, $value, $base, $committed_at, $bytes, $head, $delta_of)
+                SELECT $nid, $hid, $sid, $timestamp, $did, $value, $base, $committed_at, $bytes, $head, $delta_of
+                WHERE NOT EXISTS (SELECT 1 FROM history WHERE nid = $nid AND timestamp = $timestamp AND did = $did)
                 """,
                 "$nid", "$hid", "$sid", "$timestamp", "$did", "$value", "$base", "$committed_at", "$bytes", "$head", "$delta_of");
 
@@ -148,16 +144,7 @@ internal sealed partial class SqliteSyncStore
         {
             var (_, write, @base) = version;
             var did = Ids.NameId(transaction, write.DeviceId);
-            _exists.Transaction = transaction;
-            _exists.Parameters[0].Value = nid;
-            _exists.Parameters[1].Value = write.Timestamp;
-            _exists.Parameters[2].Value = did;
-            if (_exists.ExecuteScalar() is not null)
-            {
-                return (0, null);
-            }
-
-            var hid = ++_lastHid;
+            var hid = _lastHid + 1;
             var bytes = write.Value is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(write.Value);
 
             // A head's text is its entry's (HistoryText.InEntry): stored here once it stops being a head.
@@ -174,7 +161,12 @@ internal sealed partial class SqliteSyncStore
             _insert.Parameters[8].Value = bytes;
             _insert.Parameters[9].Value = head ? 1 : 0;
             _insert.Parameters[10].Value = inEntry ? HistoryText.InEntry : DBNull.Value;
-            _insert.ExecuteNonQuery();
+            if (_insert.ExecuteNonQuery() == 0)
+            {
+                return (0, null);
+            }
+
+            _lastHid = hid;
             return (NoteVersionRecord.CostOf(bytes, write.DeviceId), hid);
         }
 
@@ -235,7 +227,6 @@ internal sealed partial class SqliteSyncStore
         public void Dispose()
         {
             Ids.Dispose();
-            _exists.Dispose();
             _insert.Dispose();
             _heads.Dispose();
             _trimKey.Dispose();
