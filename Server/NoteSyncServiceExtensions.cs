@@ -117,7 +117,8 @@ internal static class NoteSyncServiceExtensions
                 options.Limits.ToClockLimits(),
                 options.Limits.ToNoteLimits(),
                 options.Limits.ToSpaceQuotas(),
-                options.History.ToHistoryLimits()),
+                options.History.ToHistoryLimits(),
+                mergesConcurrentEdits: options.Sync.AutoMerge),
             StoreKinds.Redis => new RedisSyncStore(
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisSyncStore>(),

@@ -12,4 +12,10 @@ internal sealed record ApplyResult(long PreviousCursor, long Cursor, IReadOnlyLi
 {
     /// <summary>The name of the space's history after the writes (a store may renew it at a push, see <see cref="ChangePage.Epoch"/>).</summary>
     public string? Epoch { get; init; }
+
+    /// <summary>
+    /// How many notes the store merged inside the same commit (<see cref="ISyncStore.MergesConcurrentEdits"/>):
+    /// their entries in <see cref="Changed"/> hold the merged version, not the push's edit.
+    /// </summary>
+    public int AutoMerged { get; init; }
 }

@@ -19,6 +19,14 @@ internal interface ISyncStore : IAsyncDisposable
     Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Whether <see cref="ApplyAsync"/> writes the automatic merge (docs/protocol.md §2.3) of the notes a push
+    /// leaves to merge (<see cref="ConcurrentEdits.Candidate"/>) in the push's own commit, so no device sees
+    /// the conflict first and the merge costs no second commit. When false, the sync service merges after
+    /// the commit (the setting <c>NoteSync:Sync:AutoMerge</c> decides both).
+    /// </summary>
+    bool MergesConcurrentEdits { get; }
+
+    /// <summary>
     /// Every entry of <paramref name="space"/> with <c>seq &gt; afterSeq</c>, each key once with its
     /// current state, in <c>seq</c> order; at most <paramref name="maxChanges"/> entries and about
     /// <paramref name="maxBytes"/> bytes of wire size (<see cref="StoredEntry.EstimatedWireBytes"/>),

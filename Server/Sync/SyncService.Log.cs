@@ -12,10 +12,6 @@ internal sealed partial class SyncService
             Message = "The store failed a push in space {Space} from device {DeviceId}; answered 'unavailable' (or 'internal' for a change the store refused)")]
         public static partial void StoreFailed(ILogger logger, string space, string deviceId, Exception exception);
 
-        [LoggerMessage(EventId = 253, EventName = "AutoMergeFailed", Level = LogLevel.Warning,
-            Message = "Could not merge the concurrent edits of {Key} in space {Space}; the note stays in conflict")]
-        public static partial void MergeFailed(ILogger logger, string space, string key, Exception exception);
-
         [LoggerMessage(EventId = 252, EventName = "DeviceReset", Level = LogLevel.Information,
             Message = "Device {DeviceId} in space {Space} came back at cursor {LastAck} of epoch {DeviceEpoch}; the space is at {Cursor} of epoch {Epoch}: it gets the whole space again")]
         public static partial void Reset(ILogger logger, string space, string deviceId, long lastAck, string? deviceEpoch, long cursor, string? epoch);

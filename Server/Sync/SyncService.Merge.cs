@@ -10,39 +10,32 @@ namespace NoteSync.Server.Sync;
 internal sealed partial class SyncService
 {
     /// <summary>
-    /// After a commit: every note the push left with exactly two heads, both text and one of them the push's
-    /// own write, is merged when the two changed different lines of a version both were edited from. The
-    /// merged version is (the higher head's timestamp + 1, <see cref="DeviceIds.Merge"/>, the text) with
-    /// both heads as its base, so two nodes that merge the same pair write the same version, and the second
-    /// changes nothing. A merge that fails leaves the conflict for a person, as with the setting off.
+    /// After a commit, for a store that does not merge inside it (<see cref="ISyncStore.MergesConcurrentEdits"/>):
+    /// every note the push left to merge (<see cref="ConcurrentEdits.Candidate"/>) is merged when the two
+    /// heads changed different lines of a version both were edited from, and the clean merge committed as
+    /// the server's own version (<see cref="ConcurrentEdits.MergedVersion"/>). A merge that fails leaves the
+    /// conflict for a person, as with the setting off.
     /// </summary>
-    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, Dictionary<string, Write> sent, KeyedWrite[] writes, CancellationToken cancellationToken)
+    private async Task MergeConcurrentEditsAsync(string space, ApplyResult applied, KeyedWrite[] writes, CancellationToken cancellationToken)
     {
         List<KeyedWrite>? merges = null;
         foreach (var entry in applied.Changed)
         {
-            if (entry.State.Writes.Length != 2 || !sent.TryGetValue(entry.Key, out var mine) || !NamesAVersion(writes, entry.Key))
-            {
-                continue;
-            }
-
-            Write[] heads = [entry.State.Writes[0], entry.State.Writes[1]];
-            if (heads[0] != mine && heads[1] != mine)
+            if (ConcurrentEdits.Candidate(entry, writes) is not var (winner, sibling))
             {
                 continue;
             }
 
             try
             {
-                if (await MergeOfAsync(space, entry.Key, heads[0], heads[1], null, cancellationToken).ConfigureAwait(false) is { Clean: true } merged)
+                if (await MergeOfAsync(space, entry.Key, winner, sibling, null, cancellationToken).ConfigureAwait(false) is { Clean: true } merged)
                 {
-                    var write = new Write(Math.Max(heads[0].Timestamp, heads[1].Timestamp) + 1, DeviceIds.Merge, merged.Text);
-                    (merges ??= []).Add(new KeyedWrite(entry.Key, write, [VersionId.Of(heads[0]), VersionId.Of(heads[1])]));
+                    (merges ??= []).Add(ConcurrentEdits.MergedVersion(entry.Key, winner, sibling, merged.Text));
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                Log.MergeFailed(logger, space, entry.Key, ex);
+                ConcurrentEdits.MergeFailed(logger, space, entry.Key, ex);
             }
         }
 
@@ -59,7 +52,7 @@ internal sealed partial class SyncService
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The push itself is in; its notes stay in conflict, which a person can resolve.
-            Log.MergeFailed(logger, space, merges[0].Key, ex);
+            ConcurrentEdits.MergeFailed(logger, space, merges[0].Key, ex);
         }
     }
 
@@ -120,55 +113,12 @@ internal sealed partial class SyncService
         }
 
         history ??= await ReadHistoryRecordsAsync(space, key, cancellationToken).ConfigureAwait(false);
-        if (CommonOrigin(history, VersionId.Of(winner), VersionId.Of(sibling)) is not { } origin
+        if (ConcurrentEdits.CommonOrigin(history, VersionId.Of(winner), VersionId.Of(sibling)) is not { } origin
             || await store.ReadVersionAsync(space, key, origin.Timestamp, origin.DeviceId, cancellationToken).ConfigureAwait(false) is not { Value: { } originText })
         {
             return null;
         }
 
-        return ThreeWayMerge.Merge(originText, winner.Value, sibling.Value, winner.DeviceId, sibling.DeviceId);
-    }
-
-    // Whether the push's last write of key (the one in sent) names a version it was edited from. One that
-    // names none (no base: a client of the original protocol, an equal-timestamp conflict; or [] for a new
-    // note) has no version in common with the other head, so it is never merged and its history not read.
-    private static bool NamesAVersion(KeyedWrite[] writes, string key) =>
-        Array.FindLast(writes, w => string.Equals(w.Key, key, StringComparison.Ordinal)).Base is { Length: > 0 };
-
-    // The newest version (in commit order) that both a and b were edited from, following bases through the
-    // history; null when their bases meet nowhere the history holds.
-    private static VersionId? CommonOrigin(IReadOnlyList<NoteVersionRecord> newestFirst, VersionId a, VersionId b)
-    {
-        var bases = newestFirst.ToDictionary(r => r.Id, r => r.Base);
-        var fromA = Ancestors(bases, a);
-        var fromB = Ancestors(bases, b);
-        foreach (var record in newestFirst)
-        {
-            if (record.Id != a && record.Id != b && fromA.Contains(record.Id) && fromB.Contains(record.Id))
-            {
-                return record.Id;
-            }
-        }
-
-        return null;
-    }
-
-    private static HashSet<VersionId> Ancestors(Dictionary<VersionId, VersionId[]?> bases, VersionId of)
-    {
-        var seen = new HashSet<VersionId>();
-        var todo = new Stack<VersionId>();
-        todo.Push(of);
-        while (todo.TryPop(out var next))
-        {
-            if (seen.Add(next) && bases.TryGetValue(next, out var parents) && parents is not null)
-            {
-                foreach (var parent in parents)
-                {
-                    todo.Push(parent);
-                }
-            }
-        }
-
-        return seen;
+        return ConcurrentEdits.Merge(originText, winner, sibling);
     }
 }

@@ -114,9 +114,9 @@ internal sealed partial class SyncService(
                 doorbell.Ring(space, applied.Cursor, null);
             }
 
-            if (applied.Changed.Count > 0 && _sync.AutoMerge)
+            if (applied.Changed.Count > 0 && _sync.AutoMerge && !store.MergesConcurrentEdits)
             {
-                await MergeConcurrentEditsAsync(space, applied, sent, writes, cancellationToken).ConfigureAwait(false);
+                await MergeConcurrentEditsAsync(space, applied, writes, cancellationToken).ConfigureAwait(false);
             }
 
             return new AppliedPush(null, sent, applied.Superseded) { Committed = applied.Changed.Count > 0 };
@@ -163,6 +163,11 @@ internal sealed partial class SyncService(
         if (applied.Changed.Count > 0)
         {
             metrics.Merged(applied.Changed.Count, CountConflicts(applied.Changed));
+            if (applied.AutoMerged > 0)
+            {
+                metrics.AutoMerged(applied.AutoMerged);
+            }
+
             recent.OnApplied(space, applied);
 
             // The commit is exactly the live push for every device at its previous cursor: build

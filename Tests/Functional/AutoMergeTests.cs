@@ -67,6 +67,48 @@ public sealed class AutoMergeTests
         Assert.Contains($"\"timestamp\":{onTrain.Timestamp},\"device_id\":\"laptop\"", history, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The embedded store writes the merge in the edit's own commit (docs/architecture.md, History), so a
+    /// live device is sent the merged note and never the conflict before it; with Redis the merge is a
+    /// second commit, and a device may see the conflict for that long.
+    /// </summary>
+    [Theory]
+    [InlineData("ws")]
+    [InlineData("hub-msgpack")]
+    public async Task OnTheEmbeddedStoreALiveDeviceIsSentTheMergeAndNeverTheConflict(string transport)
+    {
+        // Arrange: a tablet listening live while the laptop comes back from the train.
+        await using var server = await InProcessServer.StartAsync();
+        await using var laptop = await Devices.ConnectAsync(server, "http", "laptop");
+        await using var phone = await Devices.ConnectAsync(server, "http", "phone");
+        await using var tablet = await Devices.ConnectAsync(server, transport, "tablet");
+        await laptop.EditAsync(Key, Trip);
+        await phone.PullAsync();
+        await tablet.PullAsync();
+        var seen = new List<Change>();
+        tablet.AckObserver = ack =>
+        {
+            lock (seen)
+            {
+                seen.AddRange(ack.Changes.Where(c => c.Key == Key));
+            }
+        };
+        var onTrain = laptop.EditOf(Key, Trip.Replace("Day 1: Lyon", "Day 1: Dijon", StringComparison.Ordinal));
+        await phone.EditAsync(Key, Trip.Replace("Pack: boots", "Pack: sandals", StringComparison.Ordinal), timestamp: 500);
+
+        // Act
+        var answer = await laptop.PushAsync(laptop.NewPush(onTrain));
+        await tablet.WaitUntilAsync(t => t.StateOf(Key)?.Winner.DeviceId == DeviceIds.Merge, "the merged note");
+
+        // Assert: the phone's edit, then the merge; no frame carried the two edits as a conflict.
+        Assert.Equal(DeviceIds.Merge, Assert.Single(answer.Changes, c => c.Key == Key).DeviceId);
+        lock (seen)
+        {
+            Assert.Equal(["phone", DeviceIds.Merge], seen.Select(c => c.DeviceId));
+            Assert.DoesNotContain(seen, c => c.Conflict);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TestStores.Both), MemberType = typeof(TestStores))]
     public async Task EditsOfTheSameLineStayAConflictWithAMergeSuggestionOnEveryTransport(string store)

@@ -303,8 +303,8 @@ public sealed partial class SqliteSyncStoreTests : SyncStoreContractTests, IDisp
         await Task.Delay(50);
     }
 
-    private SqliteSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, ILogger? logger = null, HistoryLimits? history = null, TimeProvider? time = null) =>
-        new(_directory.Path, logger ?? NullLogger.Instance, limits, quotas: quotas, history: history, time: time);
+    private SqliteSyncStore Open(ClockLimits? limits = null, SpaceQuotas? quotas = null, ILogger? logger = null, HistoryLimits? history = null, TimeProvider? time = null, bool merges = false) =>
+        new(_directory.Path, logger ?? NullLogger.Instance, limits, quotas: quotas, history: history, time: time, mergesConcurrentEdits: merges);
 
     private SqliteConnection OpenSideConnection()
     {

@@ -65,6 +65,9 @@ public sealed class AutoMergeTriggerTests
 
         public int HistoryReads => Volatile.Read(ref _historyReads);
 
+        // False (the inner store is built without it): the sync service merges after the commit, through this store.
+        public bool MergesConcurrentEdits => inner.MergesConcurrentEdits;
+
         public Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryAsync(string space, string key, int maxVersions, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _historyReads);

@@ -91,6 +91,12 @@ internal sealed partial class RedisSyncStore : ISyncStore
     private readonly SpaceQuotas _quotas;
     private readonly HistoryLimits _history;
 
+    /// <summary>
+    /// False: the merge needs the three-way line merge, which runs on a node, not in the apply script, so
+    /// the sync service commits it after the edit (docs/architecture.md, History).
+    /// </summary>
+    public bool MergesConcurrentEdits => false;
+
     /// <inheritdoc />
     /// <remarks>
     /// Cancellation is honoured until the script is sent; after that the push runs to its end, as it

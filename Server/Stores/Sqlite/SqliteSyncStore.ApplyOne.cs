@@ -13,18 +13,18 @@ internal sealed partial class SqliteSyncStore
 
     private ApplyResult ApplyOne(
         SqliteTransaction transaction,
-        ApplyRequest request,
+        string space,
+        KeyedWrite[] writes,
         Dictionary<string, long> groupClocks,
         Dictionary<(string Space, string Key), EntryState?> groupStates)
     {
-        var space = request.Space;
         var previous = groupClocks.TryGetValue(space, out var groupClock) ? groupClock : CommittedClock(transaction, space);
         var clock = previous;
-        for (var i = 0; i < request.Writes.Length; i++)
+        for (var i = 0; i < writes.Length; i++)
         {
             // Against the clock before the push, so one push moves the clock by at most the lead plus its
             // length, and no client can carry a space's clock to 2^53-1 in a few pushes.
-            if (request.Writes[i].Write.Timestamp - previous > _maxClockLead)
+            if (writes[i].Write.Timestamp - previous > _maxClockLead)
             {
                 throw new ClockLeadException(i, previous, _maxClockLead);
             }
@@ -41,13 +41,13 @@ internal sealed partial class SqliteSyncStore
         // its final one.
         var usage = default(SpaceUsage);
 
-        for (var i = 0; i < request.Writes.Length; i++)
+        for (var i = 0; i < writes.Length; i++)
         {
-            var (key, write, @base) = request.Writes[i];
+            var (key, write, @base) = writes[i];
             StoredEntry? mine = null;
             var changedBefore = changed is not null && changed.TryGetValue(key, out mine);
             var current = changedBefore ? mine!.State : LoadState(transaction, groupStates, space, key);
-            var next = request.Writes[i].MergeInto(current, out var outcome);
+            var next = writes[i].MergeInto(current, out var outcome);
             if (outcome == MergeOutcome.Joined && _noteLimits.Check(i, next) is { } refused)
             {
                 throw refused;

@@ -11,6 +11,9 @@ internal sealed partial class SqliteSyncStore
     private const string VersionColumns = "h.timestamp, d.name, h.committed_at, h.bytes, h.base, h.value IS NULL, h.head";
     private const string VersionsOf = "history h JOIN history_names d ON d.id = h.did";
 
+    // A key's versions, newest first, at most $limit.
+    private const string KeyVersionsSql = $"SELECT {VersionColumns} FROM {VersionsOf} WHERE h.nid = {SqliteSchema.NoteIdSql} ORDER BY h.hid DESC LIMIT $limit";
+
     /// <inheritdoc />
     public async Task<IReadOnlyList<NoteVersionRecord>> ReadHistoryAsync(string space, string key, int maxVersions, CancellationToken cancellationToken = default)
     {
@@ -20,7 +23,7 @@ internal sealed partial class SqliteSyncStore
         return await ReadKeyHistoryAsync(
             space,
             key,
-            $"SELECT {VersionColumns} FROM {VersionsOf} WHERE h.nid = {SqliteSchema.NoteIdSql} ORDER BY h.hid DESC LIMIT $limit",
+            KeyVersionsSql,
             [("$limit", maxVersions)],
             ReadVersion,
             cancellationToken).ConfigureAwait(false);
@@ -38,7 +41,15 @@ internal sealed partial class SqliteSyncStore
         // One snapshot for the row and the later versions its delta is made against. Deferred, so the
         // writer is never waited for.
         await using var transaction = connection.BeginTransaction(deferred: true);
-        await using var command = connection.CreateCommand();
+        var found = ReadVersionText(connection, transaction, space, key, timestamp, deviceId);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
+    // The version with its text, in transaction (a reader's snapshot, or the writer's own).
+    private static NoteVersionText? ReadVersionText(SqliteConnection connection, SqliteTransaction transaction, string space, string key, long timestamp, string deviceId)
+    {
+        using var command = connection.CreateCommand();
         command.Transaction = transaction;
 
         // At most one row: the writer takes a version of a note once.
@@ -47,18 +58,14 @@ internal sealed partial class SqliteSyncStore
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$timestamp", timestamp);
         command.Parameters.AddWithValue("$device_id", deviceId);
-        NoteVersionText? found = null;
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
         {
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var version = ReadVersion(reader);
-                found = new NoteVersionText(version, reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, space, key, reader.GetInt64(9), timestamp, deviceId, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
-            }
+            return null;
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return found;
+        var version = ReadVersion(reader);
+        return new NoteVersionText(version, reader.IsDBNull(7) ? null : HistoryText.Resolve(connection, transaction, space, key, reader.GetInt64(9), timestamp, deviceId, reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
     }
 
     /// <inheritdoc />

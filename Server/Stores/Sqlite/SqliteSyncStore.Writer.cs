@@ -151,18 +151,16 @@ internal sealed partial class SqliteSyncStore
                 transaction.Save(RequestSavepoint);
                 try
                 {
-                    var result = ApplyOne(transaction, request, groupClocks, groupStates);
+                    var result = ApplyOne(transaction, request.Space, request.Writes, groupClocks, groupStates);
+                    Remember(request.Space, result, groupClocks, groupStates);
+                    if (MergesConcurrentEdits && result.Changed.Count > 0)
+                    {
+                        result = MergeInCommit(transaction, request, result, groupClocks, groupStates);
+                    }
+
                     transaction.Release(RequestSavepoint);
                     results[i] = result;
                     changes += result.Changed.Count;
-                    if (result.Changed.Count > 0)
-                    {
-                        groupClocks[request.Space] = result.Cursor;
-                        foreach (var entry in result.Changed)
-                        {
-                            groupStates[(request.Space, entry.Key)] = entry.State;
-                        }
-                    }
                 }
                 catch (Exception ex) when (!IsDiskFull(ex))
                 {
@@ -206,6 +204,21 @@ internal sealed partial class SqliteSyncStore
             {
                 group[i].Fail(failures[i]!);
             }
+        }
+    }
+
+    // What a request did, on top of the committed state, for the group's later requests (and its own merge).
+    private static void Remember(string space, ApplyResult result, Dictionary<string, long> groupClocks, Dictionary<(string Space, string Key), EntryState?> groupStates)
+    {
+        if (result.Changed.Count == 0)
+        {
+            return;
+        }
+
+        groupClocks[space] = result.Cursor;
+        foreach (var entry in result.Changed)
+        {
+            groupStates[(space, entry.Key)] = entry.State;
         }
     }
 

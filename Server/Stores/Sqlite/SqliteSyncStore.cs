@@ -43,6 +43,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
     /// <param name="quotas">How much a space may hold; <see cref="SpaceQuotas.Default"/> when null.</param>
     /// <param name="history">How much history to keep; <see cref="HistoryLimits.Default"/> when null.</param>
     /// <param name="time">The wall clock that stamps versions and ages them; the system's when null.</param>
+    /// <param name="mergesConcurrentEdits">Whether to write the automatic merge inside the edit's commit (<see cref="ISyncStore.MergesConcurrentEdits"/>).</param>
     public SqliteSyncStore(
         string dataDirectory,
         ILogger logger,
@@ -50,7 +51,8 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         NoteLimits? noteLimits = null,
         SpaceQuotas? quotas = null,
         HistoryLimits? history = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        bool mergesConcurrentEdits = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(logger);
@@ -60,6 +62,7 @@ internal sealed partial class SqliteSyncStore : ISyncStore
         _quotas = quotas ?? SpaceQuotas.Default;
         _history = history ?? HistoryLimits.Default;
         _time = time ?? TimeProvider.System;
+        MergesConcurrentEdits = mergesConcurrentEdits;
 
         Directory.CreateDirectory(dataDirectory);
 
@@ -136,6 +139,9 @@ internal sealed partial class SqliteSyncStore : ISyncStore
 
     /// <summary>The database file's full path.</summary>
     internal string DatabasePath { get; }
+
+    /// <inheritdoc />
+    public bool MergesConcurrentEdits { get; }
 
     /// <summary>The writer connection's <c>PRAGMA synchronous</c> as SQLite reports it (2 = FULL).</summary>
     internal long Synchronous { get; }

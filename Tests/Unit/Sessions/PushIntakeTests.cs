@@ -108,6 +108,8 @@ public sealed class PushIntakeTests : IAsyncLifetime
     /// <summary>No frame of these tests reaches the store.</summary>
     private sealed class UnusedStore : ISyncStore
     {
+        public bool MergesConcurrentEdits => throw new NotSupportedException();
+
         public Task<ApplyResult> ApplyAsync(string space, IReadOnlyList<KeyedWrite> writes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<ChangePage> ReadSinceAsync(string space, long afterSeq, int maxChanges, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
