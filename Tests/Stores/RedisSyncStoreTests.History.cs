@@ -28,6 +28,30 @@ public sealed partial class RedisSyncStoreTests
     }
 
     [Fact]
+    public async Task HoldMembersOfOneVersionEachAsEarlierStoresWroteThemAreStillDroppedOldestFirst()
+    {
+        // Arrange: note a with two replaced versions (orders 1 and 2), its hold rewritten as stores before
+        // one member per note wrote it: one '<order>,<key>' member per replaced version. 15 bytes a version.
+        var keys = RedisKeys.For(SpaceA);
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "a-1-------")));
+        await ApplyAsync(SpaceA, ("note:a", new Write(2, "dev-a", "a-2-------")));
+        await ApplyAsync(SpaceA, ("note:a", new Write(3, "dev-a", "a-3-------")));
+        var perNote = await Database.SortedSetRangeByRankWithScoresAsync(keys[9]);
+        await Database.KeyDeleteAsync(keys[9]);
+        await Database.SortedSetAddAsync(keys[9], [new("1,note:a", 1), new("2,note:a", 2)]);
+        await RestartAsync(HistoryLimits.Default with { MaxBytesPerSpace = 30 });
+
+        // Act: b1 takes the space to 60 bytes, so both of a's replaced versions go.
+        await ApplyAsync(SpaceA, ("note:b", new Write(4, "dev-a", "b-1-------")));
+
+        // Assert: today's layout is one member per note, scored by its oldest replaced version; the
+        // old members went with their versions, and no member is left for notes that are heads alone.
+        Assert.Equal([("note:a", 1.0)], perNote.Select(m => ((string)m.Element!, m.Score)));
+        Assert.Equal([3L], (await Store.ReadHistoryAsync(SpaceA, "note:a", 100).DefaultTimeout()).Select(v => v.Timestamp));
+        Assert.Equal(0, await Database.SortedSetLengthAsync(keys[9]));
+    }
+
+    [Fact]
     public async Task AReplacedVersionIsKeptAsASpliceOfTheNextAndReadsBackExactly()
     {
         // Arrange: a 40-line note edited 12 times, a line each, from the version before; then deleted.

@@ -328,6 +328,26 @@ public abstract partial class SyncStoreContractTests
     }
 
     [Fact]
+    public async Task RetentionByBytesKeepsTheHeadOfANoteThePushDidNotChange()
+    {
+        // Arrange: 15 bytes a version, room for two.
+        await RestartAsync(HistoryLimits.Default with { MaxBytesPerSpace = 30 });
+        await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "a-1-------")));
+        await ApplyAsync(SpaceA, ("note:a", new Write(2, "dev-a", "a-2-------")));
+
+        // Act: b1 drops a1, which leaves note a its head alone; b2 must then drop b1, not a's head.
+        await ApplyAsync(SpaceA, ("note:b", new Write(3, "dev-a", "b-1-------")));
+        await ApplyAsync(SpaceA, ("note:b", new Write(4, "dev-a", "b-2-------")));
+        await ApplyAsync(SpaceA, ("note:c", new Write(5, "dev-a", "c-1-------")));
+
+        var kept = await TimestampsAsync(SpaceA, "note:a", "note:b", "note:c");
+
+        // Assert
+        Assert.Equal([2L, 4L, 5L], kept);
+        Assert.Equal("a-2-------", (await Store.ReadVersionAsync(SpaceA, "note:a", 2, "dev-a").DefaultTimeout())!.Value);
+    }
+
+    [Fact]
     public async Task AnotherSpacesHistoryAndTrashAreInvisible()
     {
         await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "secret")));

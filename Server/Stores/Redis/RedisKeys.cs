@@ -27,7 +27,8 @@ namespace NoteSync.Server.Stores.Redis;
 /// ns:{&lt;space&gt;}:hd      hash        order -> instead of hv, a version's text as a splice of a later version's:
 ///                                     "&lt;later order&gt;,&lt;prefix bytes&gt;,&lt;suffix bytes&gt;," then the bytes between
 ///                                     (history.lua, spliceOf); the later version's text is in hv, hd or :e
-/// ns:{&lt;space&gt;}:hold    sorted set  "&lt;order&gt;,&lt;key&gt;" of every non-head version, scored by order: oldest first
+/// ns:{&lt;space&gt;}:hold    sorted set  entry key with a non-head version, scored by its oldest one's order; a
+///                                     member "&lt;order&gt;,&lt;key&gt;" is one version, as earlier stores wrote it
 /// ns:{&lt;space&gt;}:trash   sorted set  entry key whose winner is a recorded delete, scored by the delete's order
 /// ns:{&lt;space&gt;}:bell    channel     pub/sub, not a key: the space's doorbell (Fanout.RedisDoorbell); a
 ///                                     message is "&lt;cursor&gt; &lt;node id&gt;", sent after every commit, at most once

@@ -120,7 +120,9 @@ internal static class RedisScripts
     /// <c>ns:{space}:hist</c>, beside <c>bytes</c>, the history's cost), so it is the commit order.
     /// <c>ns:{space}:hv</c> maps the order of a non-head text version to its text, or <c>ns:{space}:hd</c> to its
     /// splice of a later version's text (<see cref="RedisKeys"/>); <c>ns:{space}:hold</c> holds
-    /// <c>&lt;order&gt;,&lt;key&gt;</c> for each non-head version, scored by order; <c>ns:{space}:trash</c> holds
+    /// each key with a non-head version, scored by the order of its oldest (members
+    /// <c>&lt;order&gt;,&lt;key&gt;</c>, one per version, are what earlier stores wrote: still read, and removed
+    /// with their versions); <c>ns:{space}:trash</c> holds
     /// each key whose winner is a recorded delete, scored by the delete's order.
     /// </para>
     /// </summary>

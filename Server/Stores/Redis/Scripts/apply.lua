@@ -301,7 +301,10 @@ for _, k in ipairs(changedKeys) do
   out[#out + 1] = entry
 end
 if #changedKeys > 0 then
-  recordHistory(changedKeys, states, olds, taken, MAX_VERSIONS, MAX_AGE_MS, MAX_HISTORY_BYTES)
+  recordHistory(changedKeys, states, olds, taken, MAX_VERSIONS, MAX_AGE_MS, MAX_HISTORY_BYTES, function(k)
+    local entry = redis.call('HGET', KEYS[2], k)
+    return entry and headIds(decode(entry).writes) or {}
+  end)
 end
 -- WAIT counts what replicas hold of this connection's writes. A push that changes nothing (a
 -- re-send) must still write, or its answer could rest on a state only this primary holds.

@@ -1,7 +1,9 @@
 -- History (RedisScripts, History format). A key's versions are records in hk, oldest first; a version's
 -- text is stored once: in the entry while it is a head, from the push that replaces it in hv (under its
--- order) or, where smaller, in hd as a splice of that push's new head (spliceOf). hold holds every
--- recorded non-head, oldest first, for the space's bytes bound.
+-- order) or, where smaller, in hd as a splice of that push's new head (spliceOf). hold holds each key
+-- with a recorded non-head, scored by its oldest non-head's order, for the space's bytes bound: one
+-- member per note, not per version. Members '<order>,<key>' (one per version) are what stores before
+-- that wrote; they are still read, and removed as their versions go.
 local function versionId(ts, d) return fmt(ts) .. ',' .. d end
 -- The longest n with a:sub(1, n) == b:sub(1, n), by halving (each comparison runs in C).
 local function commonPrefix(a, b)
@@ -32,7 +34,13 @@ local function spliceOf(newerOrder, newer, older)
   if #splice < #older then return splice end
   return nil
 end
-local function holdMember(order, key) return fmt(order) .. ',' .. key end
+-- The ids of heads {timestamp, device, value}, as a set.
+local function headIds(writes)
+  local ids = {}
+  for _, h in ipairs(writes) do ids[versionId(h[1], h[2])] = true end
+  return ids
+end
+local function legacyHoldMember(order, key) return fmt(order) .. ',' .. key end
 -- {order, at, ts, bytes, kind ('t' text, 'd' delete), dev, base (as stored: '~' or a token)}, oldest first.
 local function readRecords(s)
   local records, pos = {}, 1
@@ -60,8 +68,9 @@ local function writeRecords(records)
 end
 -- Records the versions a push took (taken: {key, write, base as ARGV gives it}, in push order) and
 -- applies retention: per changed key its count and age, then the space's bytes, oldest non-heads first.
--- olds[key] is the key's state before the push (false: none), whose heads' texts leave the entry now.
-local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxAgeMs, maxBytes)
+-- olds[key] is the key's state before the push (false: none), whose heads' texts leave the entry now;
+-- headsOf(key) the version ids of a key's current heads, for keys the push did not change.
+local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxAgeMs, maxBytes, headsOf)
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local meta = redis.call('HMGET', KEYS[7], 'n', 'bytes')
@@ -76,8 +85,18 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
   end
   local function drop(key, r)
     if r.kind == 't' then redis.call('HDEL', KEYS[9], fmt(r.order)); redis.call('HDEL', KEYS[12], fmt(r.order)) end
-    redis.call('ZREM', KEYS[10], holdMember(r.order, key))
+    redis.call('ZREM', KEYS[10], legacyHoldMember(r.order, key))
     bytes = bytes - r.bytes - #r.dev
+  end
+  -- The key's member in hold: scored by its oldest non-head, absent when it has none.
+  local function hold(key, heads)
+    for _, r in ipairs(records[key]) do
+      if not heads[versionId(r.ts, r.dev)] then
+        redis.call('ZADD', KEYS[10], fmt(r.order), key)
+        return
+      end
+    end
+    redis.call('ZREM', KEYS[10], key)
   end
   -- Orders follow the push, as SQLite's rowids do, so both stores drop the same versions first. A
   -- version already recorded (a head re-taken with a base that changed what is replaced) is not again.
@@ -97,8 +116,7 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
   local cutoff = now - maxAgeMs
   for _, k in ipairs(changedKeys) do
     load(k)
-    local heads, was = {}, {}
-    for _, h in ipairs(states[k].writes) do heads[versionId(h[1], h[2])] = true end
+    local heads, was = headIds(states[k].writes), {}
     if olds[k] then
       for _, h in ipairs(olds[k].writes) do
         local id = versionId(h[1], h[2])
@@ -135,7 +153,6 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
               redis.call('HDEL', KEYS[12], fmt(r.order))
             end
           end
-          redis.call('ZADD', KEYS[10], fmt(r.order), holdMember(r.order, k))
         end
       elseif leaving then
         bytes = bytes - r.bytes - #r.dev
@@ -144,6 +161,7 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
       end
     end
     records[k], dirty[k] = kept, true
+    hold(k, heads)
     local winner = states[k].writes[1]
     local deleted = ids[k][versionId(winner[1], winner[2])]
     if winner[3] == false and deleted and deleted.kind == 'd' then
@@ -153,18 +171,21 @@ local function recordHistory(changedKeys, states, olds, taken, maxVersions, maxA
     end
   end
   while bytes > maxBytes do
-    local oldest = redis.call('ZRANGE', KEYS[10], 0, 0)[1]
-    if not oldest then break end
-    local comma = string.find(oldest, ',', 1, true)
-    local order, k = tonumber(string.sub(oldest, 1, comma - 1)), string.sub(oldest, comma + 1)
-    -- Removed whatever the record says, so a member without a record cannot hold the loop.
-    redis.call('ZREM', KEYS[10], oldest)
+    local oldest = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')
+    if not oldest[1] then break end
+    local member, order = oldest[1], tonumber(oldest[2])
+    local k = member
+    if string.find(member, '^%d+,') then k = string.sub(member, string.find(member, ',', 1, true) + 1) end
+    -- Removed whatever the record says, so a member without a record cannot hold the loop; a key's
+    -- own member is put back below, scored by its next non-head.
+    redis.call('ZREM', KEYS[10], member)
     load(k)
     local rest = {}
     for _, r in ipairs(records[k]) do
       if r.order == order then drop(k, r) else rest[#rest + 1] = r end
     end
     records[k], dirty[k] = rest, true
+    hold(k, states[k] and headIds(states[k].writes) or headsOf(k))
   end
   for k, _ in pairs(dirty) do
     if #records[k] == 0 then redis.call('HDEL', KEYS[8], k) else redis.call('HSET', KEYS[8], k, writeRecords(records[k])) end
