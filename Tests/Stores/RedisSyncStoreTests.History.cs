@@ -14,15 +14,16 @@ public sealed partial class RedisSyncStoreTests
         // Arrange
         var keys = RedisKeys.For(SpaceA);
         await ApplyAsync(SpaceA, ("note:a", new Write(1, "dev-a", "first")));
-        var whileHead = await Database.HashLengthAsync(keys[8]);
+        var whileHead = (string)(await Database.HashGetAsync(keys[7], "note:a"))!;
 
         // Act
         await ApplyAsync(SpaceA, ("note:a", new Write(2, "dev-a", "second")));
 
-        // Assert: hv held nothing while "first" was a head; then it holds "first" alone, and "second" is the entry's.
-        Assert.Equal(0, whileHead);
-        var texts = await Database.HashGetAllAsync(keys[8]);
-        Assert.Equal(["first"], texts.Select(t => (string)t.Value!));
+        // Assert: the record held no text while "first" was a head; then it holds "first" (short, so in
+        // the record itself, not in hv or hd), and "second" is the entry's.
+        Assert.EndsWith("n", whileHead, StringComparison.Ordinal);
+        Assert.Contains("w5:first", (string)(await Database.HashGetAsync(keys[7], "note:a"))!, StringComparison.Ordinal);
+        Assert.Equal(0, await Database.HashLengthAsync(keys[8]) + await Database.HashLengthAsync(keys[11]));
         Assert.Equal("first", (await Store.ReadVersionAsync(SpaceA, "note:a", 1, "dev-a").DefaultTimeout())!.Value);
         Assert.Equal("second", (await Store.ReadVersionAsync(SpaceA, "note:a", 2, "dev-a").DefaultTimeout())!.Value);
     }
@@ -77,13 +78,62 @@ public sealed partial class RedisSyncStoreTests
             read.Add((await Store.ReadVersionAsync(SpaceA, "note:a", edit, "laptop").DefaultTimeout())!.Value);
         }
 
-        // Assert: each version exact; eleven are splices (hd) of the next, tens of bytes each; the last
-        // one, replaced by the delete, is whole (hv).
+        // Assert: each version exact; eleven are splices of the next, tens of bytes each, kept in the
+        // note's records (13 records and 11 splices in under 1.5 KB, where each text is 1.6 KB); the last
+        // one, replaced by the delete, is whole, and too long for a record, so in hv.
         Assert.Equal(texts, read);
-        var splices = await Database.HashGetAllAsync(keys[11]);
-        Assert.Equal(11, splices.Length);
-        Assert.All(splices, s => Assert.True(((byte[])s.Value!).Length < 100, (string)s.Value!));
+        Assert.Equal(0, await Database.HashLengthAsync(keys[11]));
+        var records = (byte[])(await Database.HashGetAsync(keys[7], "note:a"))!;
+        Assert.True(records.Length < 1500, $"the records take {records.Length} bytes");
+        Assert.True(texts[0]!.Length > 1600, $"a text is {texts[0]!.Length} characters");
         Assert.Equal([texts[^1]], (await Database.HashGetAllAsync(keys[8])).Select(t => (string?)t.Value));
+    }
+
+    [Fact]
+    public async Task RecordsAndTextsInTheLayoutEarlierStoresWroteAreStillReadAndKeptAtTheNextWrite()
+    {
+        // Arrange: three versions of a note, then its history rewritten as stores before records held
+        // texts wrote it: records with whole numbers and no text (layout 1), the first version's text
+        // whole in hv, the second's in hd as a splice of the third, the third the entry's.
+        var keys = RedisKeys.For(SpaceA);
+        string[] texts = ["one\n", "one\ntwo\n", "one\ntwo\nthree\n", "one\ntwo\nthree\nfour\n"];
+        for (var i = 0; i < 3; i++)
+        {
+            await ApplyAsync(SpaceA, ("note:a", new Write(i + 1, "dev-a", texts[i])));
+        }
+
+        var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await Database.HashSetAsync(keys[7], "note:a", $"1,{at},1,4,t5:dev-a~2,{at + 1},2,8,t5:dev-a~3,{at + 2},3,14,t5:dev-a~");
+        await Database.KeyDeleteAsync([keys[8], keys[11]]);
+        await Database.HashSetAsync(keys[8], "1", texts[0]);
+        await Database.HashSetAsync(keys[11], "2", "3,8,0,");
+
+        // Act
+        var before = await ReadTextsAsync(3);
+        await Store.ApplyAsync(SpaceA, [new KeyedWrite("note:a", new Write(4, "dev-a", texts[3]), [new VersionId(3, "dev-a")])]).DefaultTimeout();
+        var after = await ReadTextsAsync(4);
+        var history = await Store.ReadHistoryAsync(SpaceA, "note:a", 100).DefaultTimeout();
+
+        // Assert: read as written; after the write the records are today's layout, the third version's
+        // text is in its record, and the older two stay where they were.
+        Assert.Equal(texts[..3], before);
+        Assert.Equal(texts, after);
+        Assert.Equal([4L, 3L, 2L, 1L], history.Select(v => v.Timestamp));
+        Assert.Equal([at + 1, at], history.Skip(2).Select(v => v.CommittedAt));
+        Assert.StartsWith("2|", (string)(await Database.HashGetAsync(keys[7], "note:a"))!, StringComparison.Ordinal);
+        Assert.Equal(texts[0], (string?)await Database.HashGetAsync(keys[8], "1"));
+        Assert.Equal("3,8,0,", (string?)await Database.HashGetAsync(keys[11], "2"));
+    }
+
+    private async Task<string?[]> ReadTextsAsync(int versions)
+    {
+        var texts = new string?[versions];
+        for (var i = 0; i < versions; i++)
+        {
+            texts[i] = (await Store.ReadVersionAsync(SpaceA, "note:a", i + 1, "dev-a").DefaultTimeout() ?? throw new InvalidOperationException($"version {i + 1} of {versions}")).Value;
+        }
+
+        return texts;
     }
 
     [Fact]

@@ -22,8 +22,9 @@ namespace NoteSync.Server.Stores.Redis;
 ///                                     existed is counted from its entries at its next change (RedisScripts.Apply)
 /// ns:{&lt;space&gt;}:hist    hash        n -> the count of versions ever recorded (the last order), bytes -> what the
 ///                                     history costs (NoteVersionRecord.CostOf); History format: RedisScripts.ReadHistory
-/// ns:{&lt;space&gt;}:hk      hash        entry key -> its versions' records, oldest first (no text)
-/// ns:{&lt;space&gt;}:hv      hash        order -> the text of a version that is no longer a head (a head's is in :e)
+/// ns:{&lt;space&gt;}:hk      hash        entry key -> its versions' records, oldest first, with the texts of up to
+///                                     1 KiB of replaced versions, whole or as splices (history.lua)
+/// ns:{&lt;space&gt;}:hv      hash        order -> a longer text of a version that is no longer a head (a head's is in :e)
 /// ns:{&lt;space&gt;}:hd      hash        order -> instead of hv, a version's text as a splice of a later version's:
 ///                                     "&lt;later order&gt;,&lt;prefix bytes&gt;,&lt;suffix bytes&gt;," then the bytes between
 ///                                     (history.lua, spliceOf); the later version's text is in hv, hd or :e

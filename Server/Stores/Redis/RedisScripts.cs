@@ -113,13 +113,18 @@ internal static class RedisScripts
     /// per note of the trash, newest deletion first, <c>{key, entry, records, text chain of its newest text version}</c>.
     /// A head's text is in its entry, never in <c>hv</c> or <c>hd</c>; the store reads it from the entry.
     /// <para>
-    /// <b>History format.</b> <c>ns:{space}:hk</c> maps a key to its records, oldest first, each
+    /// <b>History format.</b> <c>ns:{space}:hk</c> maps a key to its records, oldest first. The
+    /// answers above give them in layout 1, each
     /// <c>&lt;order&gt;,&lt;committed_at&gt;,&lt;timestamp&gt;,&lt;bytes&gt;,</c> then <c>t</c> (text) or <c>d</c> (delete),
     /// the device id as a token and the base: <c>~</c> for none, else a token holding the base as
-    /// <see cref="Apply"/> takes it. The order is the space's count of versions (<c>n</c> in
-    /// <c>ns:{space}:hist</c>, beside <c>bytes</c>, the history's cost), so it is the commit order.
-    /// <c>ns:{space}:hv</c> maps the order of a non-head text version to its text, or <c>ns:{space}:hd</c> to its
-    /// splice of a later version's text (<see cref="RedisKeys"/>); <c>ns:{space}:hold</c> holds
+    /// <see cref="Apply"/> takes it. The store keeps them in layout 2 (<c>2|</c>, then numbers as
+    /// differences from the record before, a repeated device or a base naming the record before in one
+    /// character, and a replaced version's text of up to 1 KiB, whole or as a splice, in its record;
+    /// <c>Scripts/history.lua</c>); layout 1, which stores before wrote, is still read. The order is the
+    /// space's count of versions (<c>n</c> in <c>ns:{space}:hist</c>, beside <c>bytes</c>, the history's
+    /// cost), so it is the commit order. A longer text of a non-head version is in <c>ns:{space}:hv</c>
+    /// under its order, or in <c>ns:{space}:hd</c> as a splice of a later version's text
+    /// (<see cref="RedisKeys"/>); <c>ns:{space}:hold</c> holds
     /// each key with a non-head version, scored by the order of its oldest (members
     /// <c>&lt;order&gt;,&lt;key&gt;</c>, one per version, are what earlier stores wrote: still read, and removed
     /// with their versions); <c>ns:{space}:trash</c> holds
