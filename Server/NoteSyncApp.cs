@@ -1,5 +1,6 @@
 using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
+using NoteSync.Server.Health;
 using NoteSync.Server.Hubs;
 using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
@@ -39,6 +40,7 @@ public static class NoteSyncApp
         builder.Services.AddNoteSyncLimits();
         builder.Services.AddNoteSyncCors();
         builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
+        builder.Services.AddNoteSyncHealthChecks();
 
         var app = builder.Build();
         try
@@ -59,7 +61,7 @@ public static class NoteSyncApp
         app.UseNoteSyncWebPage();
         app.UseNoteSyncAuth();
         app.UseNoteSyncUpgradeLimits();
-        app.MapHealthEndpoints();
+        app.MapNoteSyncHealthChecks();
         app.MapNoteSyncMetrics(app.Configuration);
         app.MapWebSocketSync();
         app.MapHttpSync();
