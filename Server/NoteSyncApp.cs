@@ -39,6 +39,7 @@ public static class NoteSyncApp
         builder.Services.AddNoteSyncAuth(builder.Configuration);
         builder.Services.AddNoteSyncLimits();
         builder.Services.AddNoteSyncCors();
+        builder.Services.AddNoteSyncForwardedHeaders();
         builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
         builder.Services.AddNoteSyncHealthChecks();
 
@@ -54,6 +55,7 @@ public static class NoteSyncApp
             throw;
         }
 
+        app.UseNoteSyncForwardedHeaders();
         app.UseWebSockets();
         app.UseNoteSyncBrowserAccess();
 

@@ -61,6 +61,9 @@ public sealed class NoteSyncOptions
     /// </summary>
     public List<string> PublicHosts { get; set; } = [];
 
+    /// <summary>Which reverse proxies' <c>X-Forwarded-*</c> headers are believed: <c>NoteSync:ForwardedHeaders:*</c>.</summary>
+    public ProxyOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>JWT bearer auth: <c>NoteSync:Auth:*</c>.</summary>
     [ValidateObjectMembers]
     public AuthOptions Auth { get; set; } = new();

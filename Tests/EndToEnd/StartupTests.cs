@@ -30,6 +30,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__PublicHosts__0", "https://notes.example.com", "NoteSync:PublicHosts:0")]
     [InlineData("NoteSync__PublicHosts__0", "notes.example.com:443", "NoteSync:PublicHosts:0")]
     [InlineData("NoteSync__PublicHosts__0", "*.example.com", "NoteSync:PublicHosts:0")]
+    [InlineData("NoteSync__ForwardedHeaders__KnownProxies__0", "proxy.internal", "NoteSync:ForwardedHeaders:KnownProxies:0")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));
