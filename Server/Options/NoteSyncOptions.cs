@@ -34,7 +34,8 @@ public sealed class NoteSyncOptions
     [ValidateObjectMembers]
     public SyncOptions Sync { get; set; } = new();
 
-    /// <summary>The Prometheus <c>/metrics</c> endpoint: <c>NoteSync:Metrics:*</c>.</summary>
+    /// <summary>The Prometheus <c>/metrics</c> endpoint and the OTLP export: <c>NoteSync:Metrics:*</c>.</summary>
+    [ValidateObjectMembers]
     public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Per-frame and per-connection limits.</summary>

@@ -22,6 +22,8 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Redis__ReplicaWaitTimeoutMs", "0", "ReplicaWaitTimeoutMs")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
     [InlineData("NoteSync__Metrics__Enabled", "maybe", "NoteSync:Metrics:Enabled")]
+    [InlineData("NoteSync__Metrics__OtlpEndpoint", "collector:4318", "NoteSync:Metrics:OtlpEndpoint")]
+    [InlineData("NoteSync__Metrics__OtlpExportIntervalMs", "10", "OtlpExportIntervalMs")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]
     [InlineData("NoteSync__Auth__Enabled", "true", "NoteSync:Auth:SigningKey is required")]
     [InlineData("NoteSync__Auth__Enabled", "sometimes", "NoteSync:Auth:Enabled")]
