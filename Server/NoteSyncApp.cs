@@ -1,5 +1,6 @@
 using NoteSync.Server.Auth;
 using NoteSync.Server.Endpoints;
+using NoteSync.Server.Health;
 using NoteSync.Server.Hubs;
 using NoteSync.Server.Limits;
 using NoteSync.Server.Observability;
@@ -38,7 +39,9 @@ public static class NoteSyncApp
         builder.Services.AddNoteSyncAuth(builder.Configuration);
         builder.Services.AddNoteSyncLimits();
         builder.Services.AddNoteSyncCors();
+        builder.Services.AddNoteSyncForwardedHeaders();
         builder.Services.AddNoteSyncMetricsExport(builder.Configuration);
+        builder.Services.AddNoteSyncHealthChecks();
 
         var app = builder.Build();
         try
@@ -52,6 +55,7 @@ public static class NoteSyncApp
             throw;
         }
 
+        app.UseNoteSyncForwardedHeaders();
         app.UseWebSockets();
         app.UseNoteSyncBrowserAccess();
 
@@ -59,7 +63,7 @@ public static class NoteSyncApp
         app.UseNoteSyncWebPage();
         app.UseNoteSyncAuth();
         app.UseNoteSyncUpgradeLimits();
-        app.MapHealthEndpoints();
+        app.MapNoteSyncHealthChecks();
         app.MapNoteSyncMetrics(app.Configuration);
         app.MapWebSocketSync();
         app.MapHttpSync();

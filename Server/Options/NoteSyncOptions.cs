@@ -34,7 +34,8 @@ public sealed class NoteSyncOptions
     [ValidateObjectMembers]
     public SyncOptions Sync { get; set; } = new();
 
-    /// <summary>The Prometheus <c>/metrics</c> endpoint: <c>NoteSync:Metrics:*</c>.</summary>
+    /// <summary>The Prometheus <c>/metrics</c> endpoint and the OTLP export: <c>NoteSync:Metrics:*</c>.</summary>
+    [ValidateObjectMembers]
     public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Per-frame and per-connection limits.</summary>
@@ -60,6 +61,9 @@ public sealed class NoteSyncOptions
     /// default is none.
     /// </summary>
     public List<string> PublicHosts { get; set; } = [];
+
+    /// <summary>Which reverse proxies' <c>X-Forwarded-*</c> headers are believed: <c>NoteSync:ForwardedHeaders:*</c>.</summary>
+    public ProxyOptions ForwardedHeaders { get; set; } = new();
 
     /// <summary>JWT bearer auth: <c>NoteSync:Auth:*</c>.</summary>
     [ValidateObjectMembers]

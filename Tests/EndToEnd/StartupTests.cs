@@ -22,6 +22,8 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__Redis__ReplicaWaitTimeoutMs", "0", "ReplicaWaitTimeoutMs")]
     [InlineData("NoteSync__Store", "postgres", "Store")]
     [InlineData("NoteSync__Metrics__Enabled", "maybe", "NoteSync:Metrics:Enabled")]
+    [InlineData("NoteSync__Metrics__OtlpEndpoint", "collector:4318", "NoteSync:Metrics:OtlpEndpoint")]
+    [InlineData("NoteSync__Metrics__OtlpExportIntervalMs", "10", "OtlpExportIntervalMs")]
     [InlineData("NoteSync__Store", "redis", "NoteSync:Redis")]
     [InlineData("NoteSync__Auth__Enabled", "true", "NoteSync:Auth:SigningKey is required")]
     [InlineData("NoteSync__Auth__Enabled", "sometimes", "NoteSync:Auth:Enabled")]
@@ -30,6 +32,7 @@ public sealed class StartupTests(RedisServerFixture redis) : IClassFixture<Redis
     [InlineData("NoteSync__PublicHosts__0", "https://notes.example.com", "NoteSync:PublicHosts:0")]
     [InlineData("NoteSync__PublicHosts__0", "notes.example.com:443", "NoteSync:PublicHosts:0")]
     [InlineData("NoteSync__PublicHosts__0", "*.example.com", "NoteSync:PublicHosts:0")]
+    [InlineData("NoteSync__ForwardedHeaders__KnownProxies__0", "proxy.internal", "NoteSync:ForwardedHeaders:KnownProxies:0")]
     public async Task BadSettingStopsTheServerWithAMessageNamingIt(string setting, string value, string named)
     {
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(new Dictionary<string, string> { [setting] = value }));

@@ -9,7 +9,8 @@ namespace NoteSync.Tests.Functional;
 
 /// <summary>
 /// <c>/metrics</c> (only when configured) serves the NoteSync instruments and the framework's own as
-/// Prometheus text, and they move with traffic; <c>/healthz/live</c> answers while the process runs.
+/// Prometheus text, and they move with traffic; the OTLP option pushes the same meters to a collector;
+/// <c>/healthz/live</c> answers while the process runs.
 /// </summary>
 public sealed class ObservabilityTests
 {
@@ -49,10 +50,11 @@ public sealed class ObservabilityTests
             && PrometheusScrape.Sum(text, "notesync_delivery_latency", null, "_count") > 0
             && PrometheusScrape.Sum(text, "notesync_store_commit_duration", null, "_count") > 0
 
-            // The framework's own meters, beside NoteSync's: runtime, Kestrel, hosting, SignalR.
+            // The framework's own meters, beside NoteSync's: runtime, Kestrel, hosting, routing, SignalR.
             && PrometheusScrape.Sum(text, "dotnet_process_cpu_time", null) > 0
             && PrometheusScrape.Sum(text, "kestrel_active_connections", null) >= 2
             && PrometheusScrape.Sum(text, "http_server_request_duration", null, "_count") > 0
+            && PrometheusScrape.Sum(text, "aspnetcore_routing_match_attempts", "match_status=\"success\"") > 0
             && PrometheusScrape.Sum(text, "signalr_server_active_connections", null) >= 1);
         Assert.Contains("# TYPE notesync_pushes", after, StringComparison.Ordinal);
     }
@@ -83,6 +85,34 @@ public sealed class ObservabilityTests
         await PrometheusScrape.UntilAsync(http, text =>
             PrometheusScrape.Sum(text, "notesync_doorbell_gaps_repaired", null) >= 1
             && PrometheusScrape.Sum(text, "notesync_redis_roundtrip", null, "_count") > 0);
+    }
+
+    [Fact]
+    public async Task OtlpEndpointReceivesTheMetersWithoutOpeningMetrics()
+    {
+        // Arrange: a collector on loopback, and a node pushing to it every 200 ms, Prometheus off.
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var server = await InProcessServer.StartAsync(new Dictionary<string, string>
+        {
+            ["NoteSync__Metrics__OtlpEndpoint"] = collector.BaseUri.ToString(),
+            ["NoteSync__Metrics__OtlpExportIntervalMs"] = "200",
+        });
+        using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TestDevice.DefaultTimeout };
+        await using var device = HttpDevice.Create(server, "laptop");
+
+        // Act: a push, so NoteSync's counters and the request meters have something to say.
+        await device.PutAsync("note:a", "one");
+
+        // Assert: an OTLP/HTTP protobuf export names NoteSync's instruments and the framework's beside them.
+        await ClientKit.WaitUntilAsync(
+            () => collector.Received.Any(e => e.Names("notesync.pushes") && e.Names("http.server.request.duration") && e.Names("kestrel.active_connections") && e.Names("dotnet.process.cpu.time")),
+            "an OTLP export with NoteSync's, ASP.NET Core's, Kestrel's and the runtime's metrics",
+            TestDevice.DefaultTimeout);
+        var export = collector.Received.First(e => e.Names("notesync.pushes"));
+        Assert.Equal("application/x-protobuf", export.ContentType);
+        Assert.True(export.Names("notesync"), "the resource's service.name");
+        using var scrape = await http.GetAsync("metrics");
+        Assert.Equal(HttpStatusCode.NotFound, scrape.StatusCode);
     }
 
     [Fact]

@@ -67,24 +67,11 @@ public sealed partial class BrowserProtocolExampleTests(BrowserFixture browser)
     /// <summary>The example of docs/protocol.md §12, pointed at <paramref name="server"/>.</summary>
     private static string ExampleClient(Uri server)
     {
-        var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "protocol.md"));
+        var doc = RepositoryFiles.Read("docs/protocol.md");
         var section = doc[doc.IndexOf("## 12. Example: a browser client", StringComparison.Ordinal)..];
         var code = CodeBlock().Match(section).Groups[1].Value;
         Assert.Contains("ws://localhost:5000", code, StringComparison.Ordinal);
         return code.Replace("ws://localhost:5000", $"ws://{server.Authority}", StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NoteSync.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("NoteSync.sln not found above the test's directory");
     }
 
     [GeneratedRegex("```js\n(.*?)\n```", RegexOptions.Singleline)]

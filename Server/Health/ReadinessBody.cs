@@ -1,13 +1,13 @@
 using System.Text.Json.Serialization;
 
-namespace NoteSync.Server.Endpoints;
+namespace NoteSync.Server.Health;
 
 /// <summary>
 /// The body of <c>GET /healthz</c>: <c>{"status":"healthy"}</c>, or <c>{"status":"unhealthy","problem":...,"reason":...}</c>
 /// with a stable <c>problem</c> code for scripts and a sentence for people (docs/protocol.md §7).
 /// </summary>
-internal sealed record HealthReport(string Status, string? Problem = null, string? Reason = null);
+internal sealed record ReadinessBody(string Status, string? Problem = null, string? Reason = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(ReadinessBody))]
 internal sealed partial class HealthJsonContext : JsonSerializerContext;
