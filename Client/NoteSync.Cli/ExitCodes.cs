@@ -39,6 +39,9 @@ internal static class ExitCodes
     /// </summary>
     public const int TokenMissing = 8;
 
-    /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT).</summary>
+    /// <summary>Stopped by Ctrl+C (128 + SIGINT).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM (128 + SIGTERM), after the same clean stop as Ctrl+C.</summary>
+    public const int Terminated = 143;
 }

@@ -21,6 +21,7 @@ internal sealed class FolderSession : IAsyncDisposable
         Index = index;
         Output = output;
         Sync = new FolderSync(layout, client, index, config.Device!, settings.MaxNoteBytes, output);
+        Token = settings.Token;
     }
 
     public FolderLayout Layout { get; }
@@ -34,6 +35,9 @@ internal sealed class FolderSession : IAsyncDisposable
     public CliOutput Output { get; }
 
     public FolderSync Sync { get; }
+
+    /// <summary>The token given (never stored), or null.</summary>
+    public string? Token { get; }
 
     /// <summary>Opens <paramref name="folder"/>; <paramref name="needServer"/> when the command talks to the server; <paramref name="heldLock"/> when the caller took the lock already; <paramref name="create"/> to create a missing folder.</summary>
     public static FolderSession Open(string folder, ConnectionSettings settings, bool needServer, FolderLock? heldLock = null, bool create = false)
@@ -56,6 +60,11 @@ internal sealed class FolderSession : IAsyncDisposable
             var saved = FolderConfig.Load(layout);
             var config = Merge(layout, saved, settings, needServer);
             var output = new CliOutput(settings.Verbose);
+            if (settings.Device is null && saved.Device is null)
+            {
+                output.Notice($"no --device given: this folder syncs as '{config.Device}', the host name (remembered for this folder)");
+            }
+
             var elsewhere = Elsewhere(saved, config);
             var index = new FileIndex(layout.IndexPath);
             NoteSyncClient client;
@@ -171,10 +180,10 @@ internal sealed class FolderSession : IAsyncDisposable
         }
 
         var space = given ?? saved.Space;
-        var merged = new FolderConfig(address, settings.Device ?? saved.Device, space);
+        var merged = new FolderConfig(address, settings.Device ?? saved.Device ?? HostDevice.OfThisMachine(), space);
         if (merged.Device is null)
         {
-            throw new CliException(ExitCodes.Usage, "no device id: give --device <id> (remembered for this folder afterwards)");
+            throw new CliException(ExitCodes.Usage, $"no device id, and the host name '{Environment.MachineName}' cannot be one: give --device <id> (remembered for this folder afterwards)");
         }
 
         if (DeviceIds.CheckOwn(merged.Device) is { } deviceError)

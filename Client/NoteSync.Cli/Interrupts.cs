@@ -4,7 +4,8 @@ namespace NoteSync.Cli;
 
 /// <summary>
 /// Ctrl+C (SIGINT) and SIGTERM. The first cancels <see cref="Token"/>: the command stops its watcher,
-/// commits, closes the store and exits 130. A second one while that runs ends the process at once by
+/// commits, closes the store and exits 128 + the signal (<see cref="ExitCode"/>: 130, or 143 for SIGTERM, as
+/// a service manager expects of a process it stopped). A second one while that runs ends the process at once by
 /// the signal's default action (exit 130 or 143): a person pressing Ctrl+C twice means it, and nothing
 /// is lost by it, since every queued write is committed to the store before the file counts as synced.
 /// </summary>
@@ -17,6 +18,7 @@ internal sealed partial class Interrupts : IDisposable
     private readonly PosixSignalRegistration _sigint;
     private readonly PosixSignalRegistration _sigterm;
     private int _received;
+    private int _exitCode = ExitCodes.Interrupted;
 
     private Interrupts()
     {
@@ -26,6 +28,9 @@ internal sealed partial class Interrupts : IDisposable
 
     /// <summary>Cancelled by the first Ctrl+C or SIGTERM.</summary>
     public CancellationToken Token => _stop.Token;
+
+    /// <summary>The exit code of a command stopped by the first signal: 128 + its number.</summary>
+    public int ExitCode => Volatile.Read(ref _exitCode);
 
     /// <summary>Takes over SIGINT and SIGTERM; call before anything touches the console or starts a process.</summary>
     public static Interrupts Install()
@@ -77,6 +82,7 @@ internal sealed partial class Interrupts : IDisposable
         }
 
         context.Cancel = true;
+        Volatile.Write(ref _exitCode, context.Signal == PosixSignal.SIGTERM ? ExitCodes.Terminated : ExitCodes.Interrupted);
 
         // Said at once: a clean stop can take a while (a store another program holds busy, up to its 30 s
         // timeout), and a person who sees nothing happen should know the way out.

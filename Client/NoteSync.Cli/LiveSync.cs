@@ -22,6 +22,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
     private CliException? _fatal;
     private string? _announced;
     private bool _everOnline;
+    private bool _stopped;
     private int _uploadTotal;
     private bool _uploading;
     private int _downloaded;
@@ -76,6 +77,12 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         }
         finally
         {
+            lock (_gate)
+            {
+                // Closing the client reports it offline with its last error: not news, and no retry follows.
+                _stopped = true;
+            }
+
             await ticker.DisposeAsync();
             TryDelete(session.Layout.StatusPath);
         }
@@ -250,6 +257,11 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
         var output = session.Output;
         lock (_gate)
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             // Refused writes stay in the outbox but are not waiting to go up.
             var waiting = status.OutboxDepth - status.RefusedWrites;
             if (_reuploading > 0 && status.State == ConnectionState.Online && waiting == 0)
@@ -279,6 +291,10 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                     var how = status.FellBackToPolling ? "polling; the server refused the WebSocket" : Names.Of(status.Transport);
                     Announce($"online ({how})");
                     break;
+                case ConnectionState.Offline when status.ServerFailed && status.LastError is { } error:
+                    // Reached: "offline" would send a person looking at the network, not at the server's log.
+                    Announce($"the server answered with an error: {error}; retrying, edits are kept and sent once it accepts them", key: "server-error");
+                    break;
                 case ConnectionState.Offline when status.LastError is { } error:
                     Announce($"offline: {error}; retrying, edits are kept and sent on reconnect", key: "offline");
                     break;
@@ -292,7 +308,7 @@ internal sealed class LiveSync(FolderSession session, TimeSpan debounce) : IDisp
                     Announce($"the server refused the edits: {error}; they are kept and sent once room is made", key: "quota");
                     break;
                 case ConnectionState.Unauthorized when !_everOnline:
-                    _fatal = new CliException(ExitCodes.AuthRefused, "the server refused the token (401): check --token or NOTESYNC_TOKEN");
+                    _fatal = TokenRefusal.For(session.Token);
                     _abort.Cancel();
                     break;
                 case ConnectionState.Unauthorized:

@@ -25,7 +25,14 @@ internal static class ServerReads
             await using var client = new NoteSyncClient(
                 new SyncConfig { DeviceId = config.Device, SyncEndpoint = new Uri(config.Server), EnableWebSocket = false },
                 new NoteSyncClientOptions { DataDirectory = store.FullName, Token = token });
-            return await Translate(() => read(client, cancellationToken), config.Server);
+            try
+            {
+                return await Translate(() => read(client, cancellationToken), config.Server);
+            }
+            catch (TokenRefusedException) when (token is null)
+            {
+                throw TokenRefusal.For(token);
+            }
         }
         finally
         {

@@ -4,8 +4,8 @@ namespace NoteSync.Cli;
 
 /// <summary>
 /// One <see cref="NoteSyncClient.SyncNowAsync"/> of a started client for a one-shot command, failing at once with
-/// <see cref="ExitCodes.Unreachable"/> when the server cannot be reached (the library would wait through the outage),
-/// or a refused token.
+/// <see cref="ExitCodes.Unreachable"/> when the server cannot be reached or answers with an error (the library would
+/// wait through the outage), or a refused token (<see cref="FailureOf"/>).
 /// </summary>
 internal static class ServerRound
 {
@@ -14,13 +14,9 @@ internal static class ServerRound
         var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnStatus(object? sender, ConnectionStatus s)
         {
-            if (s.State == ConnectionState.Offline && s.LastError is { } error)
+            if (FailureOf(session, s) is { } failure)
             {
-                failed.TrySetException(new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"));
-            }
-            else if (s.State == ConnectionState.Unauthorized)
-            {
-                failed.TrySetException(new TokenRefusedException());
+                failed.TrySetException(failure);
             }
         }
 
@@ -34,4 +30,17 @@ internal static class ServerRound
             session.Client.StatusChanged -= OnStatus;
         }
     }
+
+    /// <summary>
+    /// What ends a one-shot command in <paramref name="status"/>, or null: the server out of reach, the server
+    /// answering with an error (reached, so not called unreachable), or a 401.
+    /// </summary>
+    public static CliException? FailureOf(FolderSession session, ConnectionStatus status) => status switch
+    {
+        { State: ConnectionState.Offline, ServerFailed: true, LastError: { } error } =>
+            new CliException(ExitCodes.Unreachable, $"the server ({session.Config.Server}) answered with an error: {error}; what is queued stays queued for the next run"),
+        { State: ConnectionState.Offline, LastError: { } error } => new CliException(ExitCodes.Unreachable, $"server unreachable ({session.Config.Server}): {error}"),
+        { State: ConnectionState.Unauthorized } => TokenRefusal.For(session.Token),
+        _ => null,
+    };
 }

@@ -19,19 +19,13 @@ internal static class StatusFile
         {
             w.WriteStartObject();
             w.WriteNumber("pid", Environment.ProcessId);
-            w.WriteString("state", Names.Of(status.State));
+            w.WriteString("state", Names.IdOf(status));
             w.WriteString("transport", Names.Of(status.Transport));
             w.WriteBoolean("fell_back_to_polling", status.FellBackToPolling);
             w.WriteNumber("outbox", status.OutboxDepth);
             w.WriteNumber("last_ack", lastAck);
             w.WriteString("last_error", status.LastError);
-            w.WriteStartArray("conflicts");
-            foreach (var path in conflicts.Order(StringComparer.Ordinal))
-            {
-                w.WriteStringValue(path);
-            }
-
-            w.WriteEndArray();
+            JsonResult.WriteStrings(w, "conflicts", conflicts.Order(StringComparer.Ordinal));
             w.WriteStartArray("refused");
             foreach (var r in refused)
             {

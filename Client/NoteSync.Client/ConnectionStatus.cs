@@ -13,4 +13,11 @@ public sealed record ConnectionStatus(ConnectionState State, SyncTransport Trans
     /// <see cref="NoteSyncClient.Refused"/> names them.
     /// </summary>
     public int RefusedWrites { get; init; }
+
+    /// <summary>
+    /// True when the last failure (<see cref="ConnectionState.Offline"/>) was the server answering with an
+    /// error (<c>internal</c>, <c>unavailable</c>, an HTTP 5xx, a hub method that failed), not the server out of
+    /// reach: it is there, and <see cref="LastError"/> holds what it said. The client retries with backoff either way.
+    /// </summary>
+    public bool ServerFailed { get; init; }
 }

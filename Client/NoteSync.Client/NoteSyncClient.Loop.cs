@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Data.Sqlite;
 
 namespace NoteSync.Client;
@@ -100,7 +101,7 @@ public sealed partial class NoteSyncClient
                 await DropHubAsync().ConfigureAwait(false);
                 failures++;
                 var delay = Backoff.Delay(failures, _options.MinReconnectDelay, _options.MaxReconnectDelay, _random);
-                SetStatus(ConnectionState.Offline, transport, fellBack, Describe(ex));
+                SetStatus(ConnectionState.Offline, transport, fellBack, Describe(ex), ServerRefusal.IsServerError(ex));
                 Log.SyncFailed(_logger, Describe(ex), (long)delay.TotalMilliseconds, failures);
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
@@ -171,7 +172,11 @@ public sealed partial class NoteSyncClient
         }
     }
 
-    private static string Describe(Exception ex) => ex.InnerException is { } inner && ex is not PushRejectedException && ex is not TokenRefusedException
-        ? $"{ex.Message} ({inner.Message})"
-        : ex.Message;
+    private static string Describe(Exception ex) => ex switch
+    {
+        // What a hub method's failure carries is the server's text, after SignalR's own wrapping.
+        HubException => ServerRefusal.WithoutTypeNames(ex.Message),
+        _ when ex.InnerException is { } inner && ex is not PushRejectedException && ex is not TokenRefusedException => $"{ex.Message} ({inner.Message})",
+        _ => ex.Message,
+    };
 }

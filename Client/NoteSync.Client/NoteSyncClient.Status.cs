@@ -54,11 +54,11 @@ public sealed partial class NoteSyncClient
         }
     }
 
-    private void SetStatus(ConnectionState state, SyncTransport transport, bool fellBack, string? error)
+    private void SetStatus(ConnectionState state, SyncTransport transport, bool fellBack, string? error, bool serverFailed = false)
     {
         lock (_gate)
         {
-            UpdateStatusLocked(new ConnectionStatus(state, transport, _outboxDepth, fellBack, error) { RefusedWrites = _refused.Length });
+            UpdateStatusLocked(new ConnectionStatus(state, transport, _outboxDepth, fellBack, error) { RefusedWrites = _refused.Length, ServerFailed = serverFailed });
         }
 
         RaisePendingStatus();

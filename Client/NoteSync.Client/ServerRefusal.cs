@@ -116,6 +116,32 @@ internal static partial class ServerRefusal
         return false;
     }
 
+    /// <summary>
+    /// The server answered, with an error: a refusal this client retries (<see cref="ServerErrorException"/>), a hub
+    /// method that failed on the server, or an HTTP error status from it. A gateway's 502 or 504 says the server
+    /// behind it was not reached, so it is not one.
+    /// </summary>
+    public static bool IsServerError(Exception ex) => ex switch
+    {
+        ServerErrorException or Microsoft.AspNetCore.SignalR.HubException => true,
+        HttpRequestException { StatusCode: { } status } => status is not (HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout),
+        _ => false,
+    };
+
+    /// <summary>
+    /// <paramref name="message"/> without the exception type names SignalR writes into a hub error
+    /// (<c>An unexpected error occurred invoking 'Push' on the server. HubException: ...</c>): what a person
+    /// reads is what the server said.
+    /// </summary>
+    public static string WithoutTypeNames(string message)
+    {
+        var text = TypeName().Replace(message, "").Trim();
+        return text.Length == 0 ? "the server gave no reason" : text;
+    }
+
+    [GeneratedRegex(@"\b(?:[A-Z][A-Za-z0-9]*\.)*[A-Z][A-Za-z0-9]*Exception: ")]
+    private static partial Regex TypeName();
+
     [GeneratedRegex(@"^([a-z_]{1,40}): ")]
     private static partial Regex CodePrefix();
 

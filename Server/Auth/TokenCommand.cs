@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -9,8 +10,10 @@ namespace NoteSync.Server.Auth;
 /// <summary>
 /// <c>NoteSync.Server token --space S [--device D] [--ttl 30d|12h|90m|3600s]</c>: prints one token, signed
 /// with <c>NoteSync:Auth:SigningKey</c> from the server's own configuration (appsettings.json beside the
-/// binary, then environment variables). Only the token goes to standard output; an error is one line on
-/// standard error, with exit code 2 for bad arguments and 1 for bad configuration.
+/// binary, then environment variables). Only the token goes to standard output. Parsed by System.CommandLine
+/// as the <c>notesync</c> CLI is, so <c>--help</c> works and a usage error is reported the same way: the
+/// error on standard error, the usage on standard output, exit code 1. A configuration error is one line on
+/// standard error, exit code 1 too.
 /// </summary>
 internal static class TokenCommand
 {
@@ -22,16 +25,57 @@ internal static class TokenCommand
     /// <summary>The longest <c>--ttl</c>: 366 days.</summary>
     public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(366);
 
-    private const string Usage = "usage: token --space <space> [--device <device_id>] [--ttl <n>d|h|m|s, default 30d]";
-
+    /// <summary>Runs <c>token</c> with <paramref name="args"/>, the words after it.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        if (ParseArguments(args, out var space, out var device, out var ttl) is { } problem)
-        {
-            error.WriteLine($"token: {problem}; {Usage}");
-            return 2;
-        }
+        var root = new RootCommand("NoteSync server commands.");
+        root.Subcommands.Add(Create(output, error));
+        return root.Parse([Name, .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
 
+    private static Command Create(TextWriter output, TextWriter error)
+    {
+        var space = new Option<string>("--space") { Description = $"The space the token opens (1..{TokenAuthorization.MaxSpaceLength} characters, no control characters).", Required = true };
+        space.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is not { Length: > 0 } value || value.Length > TokenAuthorization.MaxSpaceLength || value.Any(char.IsControl))
+            {
+                r.AddError($"--space must be 1 to {TokenAuthorization.MaxSpaceLength} characters, none of them a control character");
+            }
+        });
+        var device = new Option<string?>("--device") { Description = "The only device id the token may connect as. Default: any device of the space." };
+        device.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } value && DeviceIds.CheckOwn(value) is { } problem)
+            {
+                r.AddError($"--device: {problem}");
+            }
+        });
+        var ttl = new Option<TimeSpan?>("--ttl")
+        {
+            Description = $"How long the token is valid: a whole number followed by d, h, m or s (30d, 12h, 90m, 3600s), at most {MaxTtl.TotalDays} days. Default: {DefaultTtl.TotalDays}d.",
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Single().Value;
+                if (ParseTtl(text) is { } parsed)
+                {
+                    return parsed;
+                }
+
+                r.AddError($"--ttl '{text}' must be a whole number followed by d, h, m or s, at most {MaxTtl.TotalDays} days");
+                return null;
+            },
+        };
+        var command = new Command(Name, "Print a token (a JWT) for a space, signed with NoteSync:Auth:SigningKey from the server's configuration (appsettings.json beside the binary, then environment variables such as NoteSync__Auth__SigningKey). Only the token goes to standard output. Exit codes: 0 printed, 1 bad arguments or a missing or short signing key.");
+        command.Options.Add(space);
+        command.Options.Add(device);
+        command.Options.Add(ttl);
+        command.SetAction(result => Print(result.GetValue(space)!, result.GetValue(device), result.GetValue(ttl) ?? DefaultTtl, output, error));
+        return command;
+    }
+
+    private static int Print(string space, string? device, TimeSpan ttl, TextWriter output, TextWriter error)
+    {
         AuthOptions auth;
         try
         {
@@ -50,7 +94,7 @@ internal static class TokenCommand
             return 1;
         }
 
-        output.WriteLine(Mint(auth, space!, device, ttl, DateTimeOffset.UtcNow));
+        output.WriteLine(Mint(auth, space, device, ttl, DateTimeOffset.UtcNow));
         return 0;
     }
 
@@ -74,62 +118,6 @@ internal static class TokenCommand
             SigningCredentials = new SigningCredentials(AuthExtensions.SigningKeys(auth).First(), SecurityAlgorithms.HmacSha256),
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
-    }
-
-    private static string? ParseArguments(string[] args, out string? space, out string? device, out TimeSpan ttl)
-    {
-        space = null;
-        device = null;
-        ttl = DefaultTtl;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var name = args[i];
-            if (name is not ("--space" or "--device" or "--ttl"))
-            {
-                return $"unknown argument '{name}'";
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                return $"{name} needs a value";
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--space":
-                    space = value;
-                    break;
-                case "--device":
-                    device = value;
-                    break;
-                default:
-                    if (ParseTtl(value) is not { } parsed)
-                    {
-                        return $"--ttl '{value}' must be a whole number followed by d, h, m or s, at most {MaxTtl.TotalDays} days";
-                    }
-
-                    ttl = parsed;
-                    break;
-            }
-        }
-
-        if (string.IsNullOrEmpty(space))
-        {
-            return "--space is required";
-        }
-
-        if (space.Length > TokenAuthorization.MaxSpaceLength || space.Any(char.IsControl))
-        {
-            return $"--space must be at most {TokenAuthorization.MaxSpaceLength} characters, none of them a control character";
-        }
-
-        if (device is not null && DeviceIds.CheckOwn(device) is { } problem)
-        {
-            return $"--device: {problem}";
-        }
-
-        return null;
     }
 
     private static TimeSpan? ParseTtl(string text)

@@ -56,38 +56,67 @@ public sealed class TokenCommandTests
         Assert.False(jwt.TryGetPayloadValue<string>("device_id", out _));
     }
 
-    public static TheoryData<string, string[], int, string> Errors => new()
+    public static TheoryData<string, string> ConfigurationErrors => new()
     {
-        { "no key", ["--space", "alice"], 1, "NoteSync:Auth:SigningKey is required" },
-        { "short key", ["--space", "alice"], 1, "NoteSync:Auth:SigningKey must be at least 32 bytes" },
-        { "no space", ["--device", "laptop"], 2, "--space is required" },
-        { "bad ttl", ["--space", "alice", "--ttl", "forever"], 2, "--ttl 'forever' must be a whole number followed by d, h, m or s" },
-        { "ttl too long", ["--space", "alice", "--ttl", "400d"], 2, "at most 366 days" },
-        { "unknown argument", ["--space", "alice", "--admin"], 2, "unknown argument '--admin'" },
-        { "missing value", ["--space"], 2, "--space needs a value" },
+        { "no key", "NoteSync:Auth:SigningKey is required" },
+        { "short key", "NoteSync:Auth:SigningKey must be at least 32 bytes" },
     };
 
     [Theory]
-    [MemberData(nameof(Errors))]
-    public async Task BadArgumentsOrConfigurationFailWithOneLine(string what, string[] args, int exitCode, string message)
+    [MemberData(nameof(ConfigurationErrors))]
+    public async Task ABadSigningKeyFailsWithOneLineThatHidesTheKey(string what, string message)
     {
         const string shortKey = "too-short-secret";
-        var settings = what switch
-        {
-            "no key" => new Dictionary<string, string>(),
-            "short key" => new Dictionary<string, string> { ["NoteSync__Auth__SigningKey"] = shortKey },
-            _ => TestTokens.Settings(),
-        };
+        var settings = what == "no key" ? new Dictionary<string, string>() : new Dictionary<string, string> { ["NoteSync__Auth__SigningKey"] = shortKey };
 
-        var (exit, stdout, stderr) = await RunTokenAsync(settings, args);
+        var (exit, stdout, stderr) = await RunTokenAsync(settings, "--space", "alice");
 
-        Assert.Equal(exitCode, exit);
+        Assert.Equal(1, exit);
         Assert.Equal(string.Empty, stdout);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("token: ", stderr, StringComparison.Ordinal);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(shortKey, stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain(TestTokens.Key, stderr, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string[], string> UsageErrors => new()
+    {
+        { ["--device", "laptop"], "Option '--space' is required" },
+        { ["--space", "alice", "--ttl", "forever"], "--ttl 'forever' must be a whole number followed by d, h, m or s" },
+        { ["--space", "alice", "--ttl", "400d"], "at most 366 days" },
+        { ["--space", "alice", "--admin"], "Unrecognized command or argument '--admin'" },
+        { ["--space"], "Required argument missing for option: '--space'" },
+        { ["--space", "alice", "--device", "notesync:merge"], "--device: device_id must not start with 'notesync:'" },
+    };
+
+    /// <summary>As the notesync CLI reports a usage error: the error on stderr, the usage on stdout, exit 1; no token.</summary>
+    [Theory]
+    [MemberData(nameof(UsageErrors))]
+    public async Task BadArgumentsAreUsageErrorsAsTheCliReportsThem(string[] args, string message)
+    {
+        var (exit, stdout, stderr) = await RunTokenAsync(TestTokens.Settings(), args);
+        var cli = await CliProcess.RunAsync(["status", "--bogus-option", "--another"]);
+
+        Assert.Equal(1, exit);
+        Assert.Equal(cli.Exit, exit);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("eyJ", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestTokens.Key, stderr + stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelpDescribesTheOptionsAndExitsZero()
+    {
+        var (exit, stdout, stderr) = await RunTokenAsync(TestTokens.Settings(), "--help");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(string.Empty, stderr);
+        Assert.Contains("NoteSync.Server token [options]", stdout, StringComparison.Ordinal);
+        Assert.Contains("--space", stdout, StringComparison.Ordinal);
+        Assert.Contains("--device", stdout, StringComparison.Ordinal);
+        Assert.Contains("--ttl", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("eyJ", stdout, StringComparison.Ordinal);
     }
 
     /// <summary>Runs <c>dotnet NoteSync.Server.dll token ARGS</c> with only <paramref name="settings"/> as NoteSync configuration.</summary>

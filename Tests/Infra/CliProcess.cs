@@ -6,7 +6,7 @@ namespace NoteSync.Tests.Infra;
 /// <summary>
 /// The <c>notesync</c> CLI as a real child process (<c>dotnet notesync.dll</c> from the test's output),
 /// its stdout and stderr kept line by line. <see cref="Kill"/> is a <c>kill -9</c>, <see cref="Interrupt"/>
-/// a Ctrl+C (SIGINT). Disposing kills it if it still runs.
+/// a Ctrl+C (SIGINT), <see cref="Terminate"/> a SIGTERM. Disposing kills it if it still runs.
 /// </summary>
 internal sealed class CliProcess : IAsyncDisposable
 {
@@ -140,13 +140,18 @@ internal sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>Ctrl+C (SIGINT), as a terminal sends it.</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal("INT");
+
+    /// <summary>SIGTERM, as a service manager stops a process.</summary>
+    public void Terminate() => Signal("TERM");
+
+    private void Signal(string name)
     {
-        using var kill = Process.Start("kill", $"-INT {ProcessId}");
+        using var kill = Process.Start("kill", $"-{name} {ProcessId}");
         kill.WaitForExit();
 
         // A signal that was not delivered must fail here, not as "did not exit" a minute later.
-        Assert.True(kill.ExitCode == 0 || HasExited, $"kill -INT {ProcessId} failed with {kill.ExitCode}");
+        Assert.True(kill.ExitCode == 0 || HasExited, $"kill -{name} {ProcessId} failed with {kill.ExitCode}");
     }
 
     private static void Append(StringBuilder buffer, string? line)

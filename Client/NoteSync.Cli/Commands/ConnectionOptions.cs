@@ -18,7 +18,7 @@ internal sealed class ConnectionOptions
     private const int DefaultMaxRetryMs = 30_000;
 
     private readonly Option<string?> _server = new("--server", "-s") { Description = $"The server's address, e.g. http://host:5000. Default: ${UrlVariable}, then the address this folder last used." };
-    private readonly Option<string?> _device = new("--device", "-d") { Description = "This device's id (1..256 characters). Needed once per folder, remembered afterwards." };
+    private readonly Option<string?> _device = new("--device", "-d") { Description = "This device's id (1..256 characters). Default: the id the folder synced with, else the host name. Remembered for the folder." };
     private readonly Option<string?> _token = new("--token") { Description = $"The JWT when the server has auth on. Default: ${TokenVariable}. Never stored." };
     private readonly Option<bool> _poll = new("--poll") { Description = "Poll POST /sync instead of holding a live WebSocket." };
     private readonly Option<int> _intervalMs = Positive(new Option<int>("--interval-ms") { Description = "The poll interval in milliseconds, when polling.", DefaultValueFactory = _ => DefaultIntervalMs });

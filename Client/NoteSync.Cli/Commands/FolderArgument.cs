@@ -22,6 +22,6 @@ internal static class FolderArgument
         var layout = new FolderLayout(folder);
         return layout.IsInitialized
             ? layout
-            : throw new CliException(ExitCodes.Usage, $"{layout.Root} is not a synced folder (no .notesync): run `notesync sync {folder} --server <url> --device <id>` first");
+            : throw new CliException(ExitCodes.Usage, $"{layout.Root} is not a synced folder (no .notesync): run `notesync sync {folder} --server <url>` first");
     }
 }

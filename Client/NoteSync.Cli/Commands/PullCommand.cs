@@ -16,7 +16,7 @@ internal static class PullCommand
             async ct =>
             {
                 await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true, create: true);
-                return await OneShot.RunAsync(session, push: false, ct);
+                return await OneShot.RunAsync(session, OneShotKind.Pull, ct);
             },
             cancellationToken));
         return command;

@@ -16,7 +16,7 @@ internal static class PushCommand
             async ct =>
             {
                 await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true);
-                return await OneShot.RunAsync(session, push: true, ct);
+                return await OneShot.RunAsync(session, OneShotKind.Push, ct);
             },
             cancellationToken));
         return command;

@@ -161,6 +161,33 @@ public sealed class CliInterruptTests
         Assert.Equal(CliKit.Files(folder.Path), CliKit.Files(elsewhere.Path));
     }
 
+    [Fact]
+    public async Task SigtermStopsTheSyncCleanlyWithExit143AndTheQueuedEditGoesUpNextTime()
+    {
+        // Arrange: a live sync, with the server gone and an edit queued, as a service manager finds it.
+        await using var server = await InProcessServer.StartAsync();
+        using var folder = new TempDirectory();
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop");
+        await server.StopAsync();
+        await cli.WaitForStderrAsync("offline:", Ready);
+        CliKit.WriteNote(folder.Path, "queued.md", "written before the stop");
+        var statusFile = Path.Combine(folder.Path, ".notesync", "status.json");
+        await ClientKit.WaitUntilAsync(() => File.Exists(statusFile) && File.ReadAllText(statusFile).Contains("\"outbox\": 1", StringComparison.Ordinal), "the edit to be queued", Ready);
+
+        // Act: SIGTERM, as systemctl stop sends it; then a push once the server is back.
+        cli.Terminate();
+        var exit = await cli.WaitForExitAsync(StopWithin);
+        await server.StartAgainAsync();
+        var push = await CliProcess.RunAsync(CliKit.OneShot("push", folder.Path, server, "laptop"));
+
+        // Assert: 128 + SIGTERM after the clean stop (the status file removed), and nothing lost.
+        Assert.True(exit == 143, $"exit {exit}:\n{cli.Stderr}");
+        Assert.Contains("notesync: stopped;", cli.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(statusFile));
+        Assert.True(push.Exit == 0, push.Stderr);
+        Assert.Equal("written before the stop", (await ServerNotes.ReadAsync(server))["note:queued.md"]);
+    }
+
     /// <summary>Whether the process ignores SIGINT (bit 2 of SigIgn in /proc/&lt;pid&gt;/status); false once it is gone.</summary>
     private static bool IgnoresSigint(int pid)
     {
