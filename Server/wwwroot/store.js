@@ -6,8 +6,8 @@
 // This module holds the in-memory mirror and its transactions; what an ack changes is worked out by
 // replica-changes.js before the transaction that stores it.
 
-import { baseOf, mergeWithBase, topOf, unionBase } from "./crdt.js";
-import { keptOnOverwrite, planAck, valuesOf } from "./replica-changes.js";
+import { baseOf, mergeWithBase, topOf, unionBase } from "./js/notesync/crdt.js";
+import { keptOnOverwrite, planAck, valuesOf } from "./js/notesync/replica-changes.js";
 
 const DB_NAME = "notesync";
 // 2: the cursor has an epoch (meta "epoch") and a reset may be under way (meta "reset"). The bump keeps
