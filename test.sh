@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite. Installs what the tests need when it is missing (redis-server, chromium-headless-shell;
-# needs root for apt-get), then runs every test of NoteSync.sln. Extra arguments go to `dotnet test`.
+# The whole test suite. Installs what the tests need when it is missing (redis-server, chromium-headless-shell,
+# Node.js and npm; needs root for apt-get), then runs every test of NoteSync.sln. Extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
+# The JavaScript package's tests (JsClientPackageTests): npm packs and installs it, Node.js runs it.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2

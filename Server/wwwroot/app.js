@@ -10,7 +10,7 @@ import { historyNoteChanged, wireHistoryPanel } from "./history-panel.js";
 import { newNote, wireNewNoteDialog } from "./new-note-dialog.js";
 import { countShown, queueRender, renderList, wireNoteList } from "./note-list.js";
 import { $, errors, metrics, page } from "./page-state.js";
-import { SyncClient } from "./protocol.js";
+import { SyncClient } from "./js/notesync/protocol.js";
 import { storedToken, wireSignInDialog } from "./sign-in-dialog.js";
 import { renderReset, renderStatus, wireNotices } from "./status-notices.js";
 import { NoteStore } from "./store.js";

@@ -1,7 +1,7 @@
 // The conflict view: every version of the open note to choose from (a conflict's siblings and the
 // kept copies), and the three ways to settle it: keep one, edit a merge, keep both as notes.
 
-import { siblings, winner } from "./crdt.js";
+import { siblings, winner } from "./js/notesync/crdt.js";
 import { dismissKept, flushEditor, renderSaveState, write } from "./editor.js";
 import { freeKey, pathOf, safeDevice } from "./note-paths.js";
 import { $, page } from "./page-state.js";

@@ -1,7 +1,7 @@
 // The editor: the open note's text, saved as the person types, never replaced under their cursor by a
 // change from elsewhere (that shows in the conflict view beside it), and its save state.
 
-import { isConflict, winner } from "./crdt.js";
+import { isConflict, winner } from "./js/notesync/crdt.js";
 import { renderConflict } from "./conflict-view.js";
 import { closeHistory } from "./history-panel.js";
 import { renderMergedMark } from "./merged-mark.js";

@@ -2,7 +2,7 @@
 // merged edits came from, and a one-click way back to either (a restore of that version). A change
 // does not carry its base, so the merged versions are read from the note's history, once per merge.
 
-import { winner } from "./crdt.js";
+import { winner } from "./js/notesync/crdt.js";
 import { flushEditor, write } from "./editor.js";
 import { $, page } from "./page-state.js";
 import { deviceLabel, failureText, online } from "./version-labels.js";

@@ -1,7 +1,7 @@
 // The note list: notes grouped in folders from their key paths, filtered by the search box, with
 // their badges (conflict, kept copy, unsent or refused).
 
-import { isConflict, winner } from "./crdt.js";
+import { isConflict, winner } from "./js/notesync/crdt.js";
 import { open } from "./editor.js";
 import { folderOf, pathOf, titleOf } from "./note-paths.js";
 import { $, metrics, page } from "./page-state.js";

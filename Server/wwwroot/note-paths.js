@@ -1,7 +1,7 @@
 // A note's key and its path, folder, name and title, and the rules a new note's name follows so that
 // the server takes its key (docs/protocol.md §1) and a synced folder can hold it as a file. No DOM.
 
-import { refusedCharacter } from "./protocol.js";
+import { refusedCharacter } from "./js/notesync/protocol.js";
 
 const MAX_KEY_BYTES = 1024;        // docs/protocol.md §1
 const utf8 = new TextEncoder();

@@ -6,8 +6,8 @@
 // This module holds the in-memory mirror and its transactions; what an ack changes is worked out by
 // replica-changes.js before the transaction that stores it.
 
-import { baseOf, mergeWithBase, topOf, unionBase } from "./crdt.js";
-import { keptOnOverwrite, planAck, valuesOf } from "./replica-changes.js";
+import { topOf } from "./js/notesync/crdt.js";
+import { keptOnOverwrite, pendingChanges, planAck, planReject, planWrite } from "./js/notesync/replica-changes.js";
 
 const DB_NAME = "notesync";
 // 2: the cursor has an epoch (meta "epoch") and a reset may be under way (meta "reset"). The bump keeps
@@ -157,12 +157,9 @@ export class NoteStore {
     ]);
     const current = stored ? { heads: stored.heads, replaced: stored.replaced } : this.entries.get(key);
     const clock = Math.max(this.clock, storedClock ?? 0, topOf(current), storedItem?.timestamp ?? 0);
-    if (clock >= Number.MAX_SAFE_INTEGER) { tx.abort(); throw new Error("the Lamport clock reached 2^53-1"); }
-    const w = { timestamp: clock + 1, device_id: this.deviceId, value };
-    const base = baseOf(current);
-    const next = mergeWithBase(current, w, base).state;
-    // Undefined when the item goes without base (see itemBase): JSON leaves it out.
-    const item = { key, value, timestamp: w.timestamp, base: itemBase(storedItem, base) };
+    let planned;
+    try { planned = planWrite(key, value, current, clock, storedItem, this.deviceId); } catch (e) { tx.abort(); throw e; }
+    const { write: w, state: next, item } = planned;
     const kept = from === undefined ? null : keptOnOverwrite(this.kept.get(key), current, from, value, this.deviceId);
     tx.objectStore("entries").put({ key, ...next });
     tx.objectStore("outbox").put(item);
@@ -265,17 +262,8 @@ export class NoteStore {
 
   async #reject(sent, message) {
     const tx = this.#db.transaction(["outbox", "meta"], "readwrite");
-    const rejected = new Map();
-    for (const c of sent) {
-      const item = rejected.get(c.key) ?? this.outbox.get(c.key);
-      if (item?.timestamp !== c.timestamp) continue;
-      const marked = { ...item, rejected: message };
-      tx.objectStore("outbox").put(marked);
-      rejected.set(c.key, marked);
-    }
-    // A refused re-upload will not go by itself: the re-upload is over when only such ones are left.
-    const current = key => rejected.get(key) ?? this.outbox.get(key);
-    const finished = this.reset?.phase === "reuploading" && !this.reset.keys.some(key => current(key) && !current(key).rejected);
+    const { rejected, finished } = planReject(this.outbox, this.reset, sent, message);
+    for (const marked of rejected.values()) tx.objectStore("outbox").put(marked);
     if (finished) tx.objectStore("meta").put(null, "reset");
     await done(tx);
     for (const [key, r] of rejected) this.outbox.set(key, r);
@@ -291,22 +279,6 @@ export class NoteStore {
    * (bad_request, too_large) names that item.
    */
   pending(limit = 500) {
-    const changes = [];
-    const items = [...this.outbox.values()].filter(o => !o.rejected).sort((a, b) => a.timestamp - b.timestamp);
-    for (const o of items) {
-      const values = valuesOf(o);
-      if (changes.length > 0 && changes.length + values.length > limit) break;
-      for (const value of values) changes.push(o.base ? { key: o.key, value, timestamp: o.timestamp, base: o.base } : { key: o.key, value, timestamp: o.timestamp });
-    }
-    return changes;
+    return pendingChanges(this.outbox, limit);
   }
-}
-
-// The base of the outbox item of an edit made from `base` that replaces the unsent `older` item of its key.
-// The server never gets the older edit, so the item names what that one replaced too: else a version the
-// older edit replaced here would stay a head there. An older item without base (a re-upload after a reset,
-// an edit of a page from before bases) replaced everything below it: so does this one (undefined: no base).
-function itemBase(older, base) {
-  if (!older) return base;
-  return older.base ? unionBase(older.base, base) : undefined;
 }

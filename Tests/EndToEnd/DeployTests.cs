@@ -47,6 +47,7 @@ public sealed class DeployTests(ITestOutputHelper output)
         Assert.True(File.Exists(Path.Combine(installDir, "NoteSync.Server.dll")), publishOutput);
         Assert.True(File.Exists(Path.Combine(installDir, "appsettings.json")), publishOutput);
         Assert.True(File.Exists(Path.Combine(installDir, "wwwroot", "index.html")), publishOutput);
+        Assert.True(File.Exists(Path.Combine(installDir, "wwwroot", "js", "notesync", "protocol.js")), publishOutput);
         await VerifyUnitAsync(Path.Combine(RepositoryFiles.Root(), "deploy", "notesync.service"));
 
         // Act: start it as the unit does.

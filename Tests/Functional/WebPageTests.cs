@@ -22,7 +22,7 @@ public sealed class WebPageTests
         using var root = await http.GetAsync("/");
         var html = await root.Content.ReadAsStringAsync();
         var modules = new Dictionary<string, HttpResponseMessage>();
-        foreach (var file in new[] { "app.js", "protocol.js", "store.js", "crdt.js", "styles.css" })
+        foreach (var file in new[] { "app.js", "js/notesync/protocol.js", "store.js", "js/notesync/crdt.js", "styles.css" })
         {
             modules[file] = await http.GetAsync(file);
         }

@@ -6,7 +6,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// The page's merge (wwwroot/crdt.js) is the merge rule of docs/protocol.md §2: random sequences of writes, with
+/// The page's merge (clients/js/src/crdt.js) is the merge rule of docs/protocol.md §2: random sequences of writes, with
 /// and without base, and of joins give the same states in the page, head by head, replaced versions and
 /// outcomes included, as <see cref="LwwMerge"/>.
 /// </summary>
@@ -46,7 +46,7 @@ public sealed class BrowserCrdtTests(BrowserFixture browser)
         var actual = await page.Page.EvaluateAsync<JsonElement>(
             """
             async cases => {
-              const crdt = await import("/crdt.js");
+              const crdt = await import("/js/notesync/crdt.js");
               return cases.map(writes => {
                 let state;
                 const outcomes = [];
@@ -85,7 +85,7 @@ public sealed class BrowserCrdtTests(BrowserFixture browser)
         var actual = JsonDocument.Parse(await page.Page.EvaluateAsync<string>(
             """
             async cases => {
-              const crdt = await import("/crdt.js");
+              const crdt = await import("/js/notesync/crdt.js");
               return JSON.stringify(cases.map(steps => {
                 const replicas = [undefined, undefined, undefined];
                 return steps.map(s => {

@@ -32,7 +32,7 @@ public sealed class BrowserNoteNameTests(BrowserFixture browser)
         var fromJs = await page.Page.EvaluateAsync<JsonElement>(
             """
             async keys => {
-              const { refusedKind, keyProblem } = await import("/protocol.js");
+              const { refusedKind, keyProblem } = await import("/js/notesync/protocol.js");
               const refused = [];
               for (let cp = 0; cp <= 0x10ffff; cp++) {
                 const what = refusedKind(cp);

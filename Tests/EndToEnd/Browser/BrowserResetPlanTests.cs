@@ -4,7 +4,7 @@ using NoteSync.Tests.Infra;
 namespace NoteSync.Tests.EndToEnd.Browser;
 
 /// <summary>
-/// What the page's reset puts back (wwwroot/replica-changes.js, planAck, docs/protocol.md "Epochs and
+/// What the page's reset puts back (clients/js/src/replica-changes.js, planAck, docs/protocol.md "Epochs and
 /// resets"), run as the page's own module in Chromium: the page keeps editing while it reads the
 /// server's notes, and an answer leaves out a note the server stored exactly as the push sent it.
 /// </summary>
@@ -23,8 +23,8 @@ public sealed class BrowserResetPlanTests(BrowserFixture browser)
         var plan = await page.Page.EvaluateAsync<JsonElement>(
             """
             async () => {
-              const crdt = await import("/crdt.js");
-              const { planAck } = await import("/replica-changes.js");
+              const crdt = await import("/js/notesync/crdt.js");
+              const { planAck } = await import("/js/notesync/replica-changes.js");
               const lost = { timestamp: 3, device_id: "web", value: "the server lost this" };
               const typed = { timestamp: 7, device_id: "web", value: "typed during the reset" };
               const replica = {

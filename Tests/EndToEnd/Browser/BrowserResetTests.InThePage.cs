@@ -19,7 +19,7 @@ public sealed partial class BrowserResetTests
         var result = await page.Page.EvaluateAsync<JsonElement>(
             """
             async () => {
-              const { lostWrites, noteServerWrites, writesOf } = await import("/crdt.js");
+              const { lostWrites, noteServerWrites, writesOf } = await import("/js/notesync/crdt.js");
               const w = (timestamp, device_id, value) => ({ timestamp, device_id, value });
               // Each case: the replica's heads of one key (best first), and the changes the server sent for it.
               const cases = {

@@ -18,10 +18,16 @@
 // keyProblem(key) tells a key the server would refuse (docs/protocol.md §1) before it is written.
 // No dependency, no build step: import it as an ES module. docs/web.md shows how to use it. This module
 // is the client's entry: it re-exports the settings (protocol-config.js) and the key rule
-// (protocol-keys.js); protocol-frames.js builds and sizes its pushes. None of them touches the DOM.
+// (protocol-keys.js); protocol-frames.js builds and sizes its pushes. None of them touches the DOM, so
+// the same modules are the npm package @notesync/client (clients/js) and the page's (served at /js/notesync/).
+// config.WebSocket is the WebSocket class to use where there is no global one (Node.js 20); without
+// either the client polls POST /sync.
 
 import { backoffMs, defaultConfig } from "./protocol-config.js";
 import { errorOf, getHistory, isBehind, postSync, pushChanges, pushFrame } from "./protocol-frames.js";
+
+// WebSocket.OPEN: the same number in every implementation, so a given class need not carry the constant.
+const OPEN = 1;
 
 export { defaultConfig } from "./protocol-config.js";
 export { isJoinerBetweenLetters, keyProblem, refusedCharacter, refusedKind } from "./protocol-keys.js";
@@ -44,6 +50,7 @@ export class SyncClient {
   onerror = () => {};
 
   #config;
+  #WebSocket;
   #replica;
   #token;
   #socket = null;
@@ -67,6 +74,7 @@ export class SyncClient {
   constructor(config, replica, token = null) {
     this.#config = { ...defaultConfig, ...config };
     if (!this.#config.deviceId) throw new Error("SyncClient: config.deviceId is required");
+    this.#WebSocket = this.#config.WebSocket ?? globalThis.WebSocket;
     this.#replica = replica;
     this.#token = token;
   }
@@ -141,7 +149,7 @@ export class SyncClient {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
     if (globalThis.navigator?.onLine === false) { this.#setStatus("offline", "none"); return; }   // "online" brings us back
-    if (!this.#config.enableWebSocket || typeof WebSocket === "undefined" || Date.now() < this.#pollingUntil) {
+    if (!this.#webSocketAllowed()) {
       this.#setStatus("connecting", "polling");
       this.#poll();
       return;
@@ -152,7 +160,7 @@ export class SyncClient {
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("device_id", this.#config.deviceId);
     if (this.#token) url.searchParams.set("access_token", this.#token);
-    const socket = new WebSocket(url);
+    const socket = new this.#WebSocket(url);
     let opened = false;
     this.#socket = socket;
     this.#inFlight = null;
@@ -236,7 +244,7 @@ export class SyncClient {
 
   #sendNext(force) {
     const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN || this.#inFlight) return;
+    if (!socket || socket.readyState !== OPEN || this.#inFlight) return;
     const changes = this.#nextChanges();
     if (changes.length === 0 && !force && this.#live) { this.#emit(); return; }
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
@@ -264,7 +272,7 @@ export class SyncClient {
 
   async #poll() {
     if (this.#stopped || this.transport === "websocket") return;
-    if (this.#config.enableWebSocket && typeof WebSocket !== "undefined" && Date.now() >= this.#pollingUntil) { this.#connect(); return; }
+    if (this.#webSocketAllowed()) { this.#connect(); return; }
     const changes = this.#nextChanges();
     const requestId = `${this.#config.deviceId}-${++this.#nextRequest}`;
     const lastAck = this.#replica.cursor;
@@ -369,6 +377,10 @@ export class SyncClient {
   #accepted(changes) {
     if (changes.length > 0 || this.#replica.pending(1).length === 0) this.refusal = null;
     if (!this.refusal) this.#attempt = 0;
+  }
+
+  #webSocketAllowed() {
+    return this.#config.enableWebSocket && typeof this.#WebSocket === "function" && Date.now() >= this.#pollingUntil;
   }
 
   #heldMs() {

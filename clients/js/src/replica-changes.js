@@ -3,7 +3,7 @@
 // cursor and its epoch, the outbox, the kept versions, and the phases of a reset (docs/protocol.md,
 // "Epochs and resets"). No IndexedDB and no DOM here.
 
-import { covers, fromChange, join, lostWrites, merge, mergeWithBase, noteServerWrites, topOf, writesOf } from "./crdt.js";
+import { baseOf, covers, fromChange, join, lostWrites, merge, mergeWithBase, noteServerWrites, topOf, unionBase, writesOf } from "./crdt.js";
 
 /**
  * The plan for one sync_ack (store.js, applyAck): `replica` is the state before it ({entries, outbox,
@@ -154,4 +154,60 @@ function outboxItem(key, timestamp, values, from) {
   if (values.length > 1) item.also = values.slice(1);
   if (from?.rejected) item.rejected = from.rejected;
   return item;
+}
+
+/**
+ * A write of `value` (null: delete) to `key` by `deviceId` at the tick after `clock`, as an edit of every
+ * head `current` holds (its base), replacing `older`, the unsent outbox item of the key if any: the write,
+ * the key's next state, and the outbox item that sends it.
+ */
+export function planWrite(key, value, current, clock, older, deviceId) {
+  if (clock >= Number.MAX_SAFE_INTEGER) throw new Error("the Lamport clock reached 2^53-1");
+  const write = { timestamp: clock + 1, device_id: deviceId, value };
+  const base = baseOf(current);
+  const state = mergeWithBase(current, write, base).state;
+  // Undefined when the item goes without base (see itemBase): JSON leaves it out.
+  return { write, state, item: { key, value, timestamp: write.timestamp, base: itemBase(older, base) } };
+}
+
+// The base of the outbox item of an edit made from `base` that replaces the unsent `older` item of its key.
+// The server never gets the older edit, so the item names what that one replaced too: else a version the
+// older edit replaced here would stay a head there. An older item without base (a re-upload after a reset,
+// an edit of a page from before bases) replaced everything below it: so does this one (undefined: no base).
+function itemBase(older, base) {
+  if (!older) return base;
+  return older.base ? unionBase(older.base, base) : undefined;
+}
+
+/**
+ * The outbox items (key -> item) marked as refused with `message` for the `sent` changes the server will
+ * never take as they are, and whether that ends the re-upload `reset` is in.
+ */
+export function planReject(outbox, reset, sent, message) {
+  const rejected = new Map();
+  for (const c of sent) {
+    const item = rejected.get(c.key) ?? outbox.get(c.key);
+    if (item?.timestamp !== c.timestamp) continue;
+    rejected.set(c.key, { ...item, rejected: message });
+  }
+  // A refused re-upload will not go by itself: the re-upload is over when only such ones are left.
+  const current = key => rejected.get(key) ?? outbox.get(key);
+  const finished = reset?.phase === "reuploading" && !reset.keys.some(key => current(key) && !current(key).rejected);
+  return { rejected, finished };
+}
+
+/**
+ * The writes of `outbox` to send (not refused), as push changes ({key, value, timestamp, base?}), oldest
+ * first, at most `limit` (more only when one item alone has more values). An item's values stay together,
+ * so a push that refuses one (bad_request, too_large) names that item.
+ */
+export function pendingChanges(outbox, limit) {
+  const changes = [];
+  const items = [...outbox.values()].filter(o => !o.rejected).sort((a, b) => a.timestamp - b.timestamp);
+  for (const o of items) {
+    const values = valuesOf(o);
+    if (changes.length > 0 && changes.length + values.length > limit) break;
+    for (const value of values) changes.push(o.base ? { key: o.key, value, timestamp: o.timestamp, base: o.base } : { key: o.key, value, timestamp: o.timestamp });
+  }
+  return changes;
 }
