@@ -114,31 +114,8 @@ public sealed class DeployTests(ITestOutputHelper output)
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string[] command, string workingDirectory, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(command[0])
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in command.Skip(1))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // No MSBuild node or compiler server may outlive the test.
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["UseSharedCompilation"] = "false";
-        using var process = new OutputProcess(start);
-        try
-        {
-            var exitCode = await process.WaitForExitAsync(timeout);
-            return (exitCode, process.Output);
-        }
-        finally
-        {
-            process.Kill();
-        }
+        var result = await ChildCommand.RunAsync(command[0], command.Skip(1), workingDirectory, timeout);
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 
     /// <summary>A child process whose stdout and stderr are kept, killed with its tree if still running when disposed.</summary>

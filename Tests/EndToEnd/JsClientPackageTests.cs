@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NoteSync.Tests.Infra;
 
@@ -161,36 +160,13 @@ public sealed class JsClientPackageTests
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, IEnumerable<string> args, string workingDirectory, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         // npm would otherwise look for updates of itself and write logs under the home directory.
-        start.Environment["npm_config_update_notifier"] = "false";
-        start.Environment["npm_config_logs_dir"] = Path.Combine(workingDirectory, ".npm-logs");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeout);
-        try
+        var result = await ChildCommand.RunAsync(file, args, workingDirectory, timeout, new Dictionary<string, string?>
         {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{file} {string.Join(' ', args)} did not finish within {timeout}:\n{await stdout}\n{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+            ["npm_config_update_notifier"] = "false",
+            ["npm_config_logs_dir"] = Path.Combine(workingDirectory, ".npm-logs"),
+        });
+        return (result.ExitCode, result.Stdout, result.Stderr);
     }
 
     // Two devices of the package in one process; each wait is on a condition the clients' callbacks check,
