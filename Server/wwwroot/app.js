@@ -1,9 +1,10 @@
 // The NoteSync page's entry: it waits to be this browser's writer (tab-election.js), opens the store,
-// starts the sync client and wires the page's parts. The parts: note-list.js, editor.js,
+// starts the sync client and wires the page's parts. The parts: account.js, note-list.js, editor.js,
 // conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js,
 // sign-in-dialog.js, status-notices.js, sharing page-state.js.
 // Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
+import { wireAccount } from "./account.js";
 import { wireConflictView } from "./conflict-view.js";
 import { flushEditor, refreshEditor, save, wireEditor } from "./editor.js";
 import { historyNoteChanged, wireHistoryPanel } from "./history-panel.js";
@@ -75,6 +76,7 @@ function wireUi() {
   wireNoteList();
   wireNewNoteDialog();
   wireSignInDialog();
+  wireAccount();
   wireNotices();
   wireEditor();
   wireConflictView();
@@ -84,9 +86,19 @@ function wireUi() {
   document.addEventListener("keydown", e => {
     const mod = e.ctrlKey || e.metaKey;
     if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }
-    else if (e.altKey && e.code === "KeyN") { e.preventDefault(); newNote(); }
+    else if (isNewNoteShortcut(e)) { e.preventDefault(); newNote(); }
     else if ((mod && e.key.toLowerCase() === "k") || (e.key === "/" && !e.target.closest?.("input, textarea"))) { e.preventDefault(); $("search").focus(); $("search").select(); }
   });
+}
+
+// Alt+N, as the page says, and only where Alt+N types nothing: AltGr (Ctrl+Alt on Windows, AltGraph
+// elsewhere) types ń or ” with N on some layouts, and a Mac's Option+N is the dead key of ñ, so those
+// reach the text.
+const MAC = /^(mac|iphone|ipad)/i.test(navigator.userAgentData?.platform ?? navigator.platform ?? "");
+
+function isNewNoteShortcut(e) {
+  if (!e.altKey || e.ctrlKey || e.metaKey || e.getModifierState?.("AltGraph") || e.code !== "KeyN") return false;
+  return e.key !== "Dead" && !MAC;
 }
 
 main().catch(error => {

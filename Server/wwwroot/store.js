@@ -176,6 +176,14 @@ export class NoteStore {
     return w;
   }
 
+  /** Closes the database and deletes it, this browser's device id included (sign-out); the store is unusable after. */
+  erase() {
+    return this.#serial(async () => {
+      this.#db.close();
+      await request(indexedDB.deleteDatabase(this.#db.name));
+    });
+  }
+
   /** The person chose what the note says: its kept versions go. */
   dismissKept(key) { return this.#serial(() => this.#dismissKept(key)); }
 
