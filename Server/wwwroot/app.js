@@ -1,6 +1,6 @@
 // The NoteSync page's entry: it waits to be this browser's writer (tab-election.js), opens the store,
 // starts the sync client and wires the page's parts. The parts: account.js, note-list.js, editor.js,
-// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js,
+// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js, rename-dialog.js,
 // sign-in-dialog.js, status-notices.js, sharing page-state.js.
 // Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
@@ -14,6 +14,7 @@ import { $, errors, metrics, page } from "./page-state.js";
 import { SyncClient } from "./protocol.js";
 import { storedToken, wireSignInDialog } from "./sign-in-dialog.js";
 import { renderReset, renderStatus, wireNotices } from "./status-notices.js";
+import { wireRenameDialog } from "./rename-dialog.js";
 import { NoteStore } from "./store.js";
 import { becomeWriter } from "./tab-election.js";
 import { wireTrashView } from "./trash-view.js";
@@ -75,6 +76,7 @@ function syncConfigFromUrl() {
 function wireUi() {
   wireNoteList();
   wireNewNoteDialog();
+  wireRenameDialog();
   wireSignInDialog();
   wireAccount();
   wireNotices();

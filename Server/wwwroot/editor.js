@@ -45,6 +45,8 @@ export function refreshEditor() {
   const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(shown, page.base) && $("content").value !== value && page.store.entries.has(page.selected);
   renderConflict(state, conflict, changedWhileTyping);
   renderMergedMark(page.store.entries.get(page.selected));
+  // A note in conflict, or with kept versions, is settled first: they belong to its name.
+  $("rename").disabled = !$("conflict-view").hidden || shown.value === null;
   if (page.dirty || page.mergeMode) {
     renderSaveState();
     return;
