@@ -52,6 +52,22 @@ async function main() {
   wireUi();
   client.start();
   document.body.dataset.ready = "true";
+  keepForOffline();
+}
+
+// The service worker (service-worker.js) keeps the page's files, so the page opens without the network;
+// it exists only in a secure context (https, or localhost). data-offline-ready says they are kept.
+async function keepForOffline() {
+  if (!navigator.serviceWorker) return;
+  try {
+    await navigator.serviceWorker.register("service-worker.js");
+    const registration = await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener("message", ({ data }) => { if (data?.type === "kept") document.body.dataset.offlineReady = "true"; });
+    const urls = performance.getEntriesByType("resource").map(e => e.name);
+    registration.active.postMessage({ type: "keep", urls });
+  } catch (error) {
+    errors.push({ code: "service_worker", message: String(error?.message ?? error) });
+  }
 }
 
 // SyncConfig's transport settings may be given in the page's address (docs/web.md):
