@@ -1,9 +1,10 @@
 // The NoteSync page's entry: it waits to be this browser's writer (tab-election.js), opens the store,
-// starts the sync client and wires the page's parts. The parts: note-list.js, editor.js,
-// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js,
+// starts the sync client and wires the page's parts. The parts: account.js, note-list.js, editor.js,
+// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js, rename-dialog.js,
 // sign-in-dialog.js, status-notices.js, sharing page-state.js.
 // Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
+import { wireAccount } from "./account.js";
 import { wireConflictView } from "./conflict-view.js";
 import { flushEditor, refreshEditor, save, wireEditor } from "./editor.js";
 import { historyNoteChanged, wireHistoryPanel } from "./history-panel.js";
@@ -13,6 +14,7 @@ import { $, errors, metrics, page } from "./page-state.js";
 import { SyncClient } from "./js/notesync/protocol.js";
 import { storedToken, wireSignInDialog } from "./sign-in-dialog.js";
 import { renderReset, renderStatus, wireNotices } from "./status-notices.js";
+import { wireRenameDialog } from "./rename-dialog.js";
 import { NoteStore } from "./store.js";
 import { becomeWriter } from "./tab-election.js";
 import { wireTrashView } from "./trash-view.js";
@@ -50,6 +52,22 @@ async function main() {
   wireUi();
   client.start();
   document.body.dataset.ready = "true";
+  keepForOffline();
+}
+
+// The service worker (service-worker.js) keeps the page's files, so the page opens without the network;
+// it exists only in a secure context (https, or localhost). data-offline-ready says they are kept.
+async function keepForOffline() {
+  if (!navigator.serviceWorker) return;
+  try {
+    await navigator.serviceWorker.register("service-worker.js");
+    const registration = await navigator.serviceWorker.ready;
+    navigator.serviceWorker.addEventListener("message", ({ data }) => { if (data?.type === "kept") document.body.dataset.offlineReady = "true"; });
+    const urls = performance.getEntriesByType("resource").map(e => e.name);
+    registration.active.postMessage({ type: "keep", urls });
+  } catch (error) {
+    errors.push({ code: "service_worker", message: String(error?.message ?? error) });
+  }
 }
 
 // SyncConfig's transport settings may be given in the page's address (docs/web.md):
@@ -74,7 +92,9 @@ function syncConfigFromUrl() {
 function wireUi() {
   wireNoteList();
   wireNewNoteDialog();
+  wireRenameDialog();
   wireSignInDialog();
+  wireAccount();
   wireNotices();
   wireEditor();
   wireConflictView();
@@ -84,9 +104,19 @@ function wireUi() {
   document.addEventListener("keydown", e => {
     const mod = e.ctrlKey || e.metaKey;
     if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); save(); }
-    else if (e.altKey && e.code === "KeyN") { e.preventDefault(); newNote(); }
+    else if (isNewNoteShortcut(e)) { e.preventDefault(); newNote(); }
     else if ((mod && e.key.toLowerCase() === "k") || (e.key === "/" && !e.target.closest?.("input, textarea"))) { e.preventDefault(); $("search").focus(); $("search").select(); }
   });
+}
+
+// Alt+N, as the page says, and only where Alt+N types nothing: AltGr (Ctrl+Alt on Windows, AltGraph
+// elsewhere) types ń or ” with N on some layouts, and a Mac's Option+N is the dead key of ñ, so those
+// reach the text.
+const MAC = /^(mac|iphone|ipad)/i.test(navigator.userAgentData?.platform ?? navigator.platform ?? "");
+
+function isNewNoteShortcut(e) {
+  if (!e.altKey || e.ctrlKey || e.metaKey || e.getModifierState?.("AltGraph") || e.code !== "KeyN") return false;
+  return e.key !== "Dead" && !MAC;
 }
 
 main().catch(error => {

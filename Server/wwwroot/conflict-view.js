@@ -64,6 +64,8 @@ async function resolve(value) {
   const key = page.selected;
   await write(key, value);
   await dismissKept(key);
+  // The chosen card and its button are gone with the conflict view: the note's text is what comes next.
+  if (page.selected === key) $("content").focus();
 }
 
 async function editMerge() {

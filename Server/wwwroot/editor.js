@@ -45,6 +45,8 @@ export function refreshEditor() {
   const changedWhileTyping = (page.dirty || page.mergeMode) && !sameWrite(shown, page.base) && $("content").value !== value && page.store.entries.has(page.selected);
   renderConflict(state, conflict, changedWhileTyping);
   renderMergedMark(page.store.entries.get(page.selected));
+  // A note in conflict, or with kept versions, is settled first: they belong to its name.
+  $("rename").disabled = !$("conflict-view").hidden || shown.value === null;
   if (page.dirty || page.mergeMode) {
     renderSaveState();
     return;
@@ -105,12 +107,20 @@ export async function dismissKept(key) {
   if (key === page.selected) refreshEditor();
 }
 
+// The note listed after `key` (else before it), where the focus goes once Undo is no longer offered.
+function neighbourOf(key) {
+  const items = [...document.querySelectorAll(".note-item")];
+  const i = items.findIndex(item => item.dataset.key === key);
+  return i < 0 ? null : (items[i + 1] ?? items[i - 1])?.dataset.key ?? null;
+}
+
 export function wireEditor() {
   $("save").addEventListener("click", save);
   $("delete").addEventListener("click", async () => {
     const key = page.selected;
     // What the person saw, typing included, is what Undo brings back.
     const text = $("content").value;
+    const neighbour = neighbourOf(key);
     page.dirty = false;
     closeHistory();
     await write(key, null);
@@ -118,7 +128,7 @@ export function wireEditor() {
     $("editor-pane").hidden = true;
     $("empty").hidden = false;
     document.body.classList.remove("show-editor");
-    offerUndo(key, text);
+    offerUndo(key, text, neighbour);
   });
   $("back").addEventListener("click", () => { if (page.dirty) save(); document.body.classList.remove("show-editor"); });
   $("content").addEventListener("input", () => {

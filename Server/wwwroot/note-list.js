@@ -57,7 +57,7 @@ export function renderList() {
       const item = document.createElement("button");
       item.className = "note-item";
       item.dataset.key = note.key;
-      if (note.key === page.selected) item.classList.add("selected");
+      if (note.key === page.selected) { item.classList.add("selected"); item.setAttribute("aria-current", "true"); }
       const title = document.createElement("span");
       title.className = "note-title";
       title.textContent = titleOf(note.path);
@@ -81,7 +81,10 @@ export function renderList() {
     empty.textContent = query ? "No note matches." : "No notes yet.";
     list.append(empty);
   }
+  // The list is rebuilt on every change (an ack takes a badge away): a note the keyboard was on keeps the focus.
+  const focused = document.activeElement?.closest?.(".note-item")?.dataset.key;
   $("note-list").replaceChildren(list);
+  if (focused) $("note-list").querySelector(`.note-item[data-key="${CSS.escape(focused)}"]`)?.focus();
   $("note-list").dataset.count = count;
   if (metrics.renders.length < 100) metrics.renders.push({ ms: performance.now(), notes: count });
 }

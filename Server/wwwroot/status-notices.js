@@ -1,6 +1,7 @@
 // The status in the top bar (connection, unsent count) and the notices under it: a reset being put
 // back, and edits the server has no room for.
 
+import { renderAccount } from "./account.js";
 import { queueRender } from "./note-list.js";
 import { renderSaveState } from "./editor.js";
 import { $, page } from "./page-state.js";
@@ -74,6 +75,7 @@ export function renderStatus(status) {
   $("unsent").dataset.count = unsent;
   $("unsent").textContent = `${unsent} unsent`;
   if (page.selected) renderSaveState();
+  renderAccount(status);
   if (status === "unauthorized") askForToken();
 }
 

@@ -143,34 +143,63 @@ export class NoteStore {
    * text started from: when the note holds another version now (it changed elsewhere while they typed),
    * that version is kept (`kept`) rather than silently replaced.
    */
-  write(key, value, from = undefined) { return this.#serial(() => this.#write(key, value, from)); }
+  write(key, value, from = undefined) { return this.#serial(async () => (await this.#writeAll([{ key, value, from }]))[0]); }
 
-  async #write(key, value, from) {
+  /**
+   * Writes several keys in one transaction, each at its own tick of the clock, in order; their outbox
+   * items form one group, which pending() keeps in one push. A rename is a delete and a create: as
+   * one push the server takes both or neither (a push is atomic), so no device sees the note gone
+   * without its new name, or twice. `changes`: [{key, value}]. Returns the writes.
+   */
+  writeAll(changes) { return this.#serial(() => this.#writeAll(changes.map(({ key, value }) => ({ key, value, from: undefined })), changes.length > 1)); }
+
+  async #writeAll(changes, grouped = false) {
     const tx = this.#db.transaction(["entries", "outbox", "meta"], "readwrite");
     // Read inside the transaction rather than from the mirror: another tab of this browser may have
     // written since (while the tabs were electing, or by a page from before the election), and the
     // tick must pass its writes, and this item must not replace a newer one of its.
-    const [storedClock, stored, storedItem] = await Promise.all([
+    const [storedClock, ...stored] = await Promise.all([
       request(tx.objectStore("meta").get("clock")),
-      request(tx.objectStore("entries").get(key)),
-      request(tx.objectStore("outbox").get(key)),
+      ...changes.flatMap(({ key }) => [request(tx.objectStore("entries").get(key)), request(tx.objectStore("outbox").get(key))]),
     ]);
-    const current = stored ? { heads: stored.heads, replaced: stored.replaced } : this.entries.get(key);
-    const clock = Math.max(this.clock, storedClock ?? 0, topOf(current), storedItem?.timestamp ?? 0);
-    let planned;
-    try { planned = planWrite(key, value, current, clock, storedItem, this.deviceId); } catch (e) { tx.abort(); throw e; }
-    const { write: w, state: next, item } = planned;
-    const kept = from === undefined ? null : keptOnOverwrite(this.kept.get(key), current, from, value, this.deviceId);
-    tx.objectStore("entries").put({ key, ...next });
-    tx.objectStore("outbox").put(item);
-    tx.objectStore("meta").put(w.timestamp, "clock");
-    if (kept) tx.objectStore("meta").put(this.#keptRecord(key, kept), "kept");
+    let clock = Math.max(this.clock, storedClock ?? 0);
+    const written = [];
+    let groupId;   // a group is named by its first write's timestamp
+    for (const [i, { key, value, from }] of changes.entries()) {
+      const [entry, storedItem] = [stored[2 * i], stored[2 * i + 1]];
+      const current = entry ? { heads: entry.heads, replaced: entry.replaced } : this.entries.get(key);
+      clock = Math.max(clock, topOf(current), storedItem?.timestamp ?? 0);
+      let planned;
+      try { planned = planWrite(key, value, current, clock, storedItem, this.deviceId); } catch (e) { tx.abort(); throw e; }
+      const { write: w, state: next, item } = planned;
+      clock = w.timestamp;
+      // A later edit of a grouped item stays in its group, so the rename still goes up whole.
+      if (grouped && i === 0) groupId = w.timestamp;
+      const group = grouped ? groupId : storedItem?.group;
+      if (group !== undefined) item.group = group;
+      const kept = from === undefined ? null : keptOnOverwrite(this.kept.get(key), current, from, value, this.deviceId);
+      tx.objectStore("entries").put({ key, ...next });
+      tx.objectStore("outbox").put(item);
+      if (kept) tx.objectStore("meta").put(this.#keptRecord(key, kept), "kept");
+      written.push({ key, w, next, item, kept });
+    }
+    tx.objectStore("meta").put(clock, "clock");
     await done(tx);
-    this.clock = w.timestamp;
-    this.entries.set(key, next);
-    this.outbox.set(key, item);
-    if (kept) this.kept.set(key, kept);
-    return w;
+    this.clock = clock;
+    for (const { key, next, item, kept } of written) {
+      this.entries.set(key, next);
+      this.outbox.set(key, item);
+      if (kept) this.kept.set(key, kept);
+    }
+    return written.map(d => d.w);
+  }
+
+  /** Closes the database and deletes it, this browser's device id included (sign-out); the store is unusable after. */
+  erase() {
+    return this.#serial(async () => {
+      this.#db.close();
+      await request(indexedDB.deleteDatabase(this.#db.name));
+    });
   }
 
   /** The person chose what the note says: its kept versions go. */

@@ -6,12 +6,15 @@ import { pathOf } from "./note-paths.js";
 import { $ } from "./page-state.js";
 
 const UNDO_DELETE_MS = 10_000;   // long enough to notice a wrong click and reach the button
-let offered = null;              // {key, text} of the delete that Undo takes back
+let offered = null;              // {key, text, neighbour} of the delete that Undo takes back
 let timer = 0;
 
-/** Offers to take back the delete of `key`, whose text was `text`; the focus goes to Undo, as the Delete button is gone. */
-export function offerUndo(key, text) {
-  offered = { key, text };
+/**
+ * Offers to take back the delete of `key`, whose text was `text`; the focus goes to Undo, as the Delete
+ * button is gone, and from there to the `neighbour` note in the list when the offer ends.
+ */
+export function offerUndo(key, text, neighbour = null) {
+  offered = { key, text, neighbour };
   $("undo-text").textContent = `Deleted ${pathOf(key)}.`;
   $("undo-notice").hidden = false;
   $("undo-delete").focus();
@@ -22,9 +25,12 @@ export function offerUndo(key, text) {
 function withdraw() {
   clearTimeout(timer);
   const hadFocus = $("undo-notice").contains(document.activeElement);
+  const neighbour = offered?.neighbour;
   offered = null;
   $("undo-notice").hidden = true;
-  if (hadFocus) $("new-note").focus();
+  if (!hadFocus) return;
+  const next = neighbour && document.querySelector(`.note-item[data-key="${CSS.escape(neighbour)}"]`);
+  (next ?? $("new-note")).focus();
 }
 
 async function undo() {
@@ -38,4 +44,6 @@ async function undo() {
 
 export function wireUndoDelete() {
   $("undo-delete").addEventListener("click", undo);
+  // Escape declines the offer at once rather than waiting it out with the focus on Undo.
+  $("undo-notice").addEventListener("keydown", e => { if (e.key === "Escape") withdraw(); });
 }

@@ -204,10 +204,17 @@ export function planReject(outbox, reset, sent, message) {
 export function pendingChanges(outbox, limit) {
   const changes = [];
   const items = [...outbox.values()].filter(o => !o.rejected).sort((a, b) => a.timestamp - b.timestamp);
-  for (const o of items) {
-    const values = valuesOf(o);
+  const taken = new Set();
+  for (const first of items) {
+    if (taken.has(first)) continue;
+    // Items of one group (the page's rename: a delete and a create) go whole, unless the client looks
+    // for a refused write one at a time (limit 1): then a refused group must come apart for its bad
+    // write to be found.
+    const unit = first.group !== undefined && limit > 1 ? items.filter(o => o.group === first.group) : [first];
+    const values = unit.flatMap(o => valuesOf(o).map(value => ({ o, value })));
     if (changes.length > 0 && changes.length + values.length > limit) break;
-    for (const value of values) changes.push(o.base ? { key: o.key, value, timestamp: o.timestamp, base: o.base } : { key: o.key, value, timestamp: o.timestamp });
+    for (const o of unit) taken.add(o);
+    for (const { o, value } of values) changes.push(o.base ? { key: o.key, value, timestamp: o.timestamp, base: o.base } : { key: o.key, value, timestamp: o.timestamp });
   }
   return changes;
 }
