@@ -2,7 +2,7 @@
 // new one written with the note's text, together (store.writeAll: one push, which the server takes
 // whole or not at all). Other devices see a delete and a new note; a synced folder moves the file.
 
-import { winner } from "./crdt.js";
+import { winner } from "./js/notesync/crdt.js";
 import { flushEditor, open } from "./editor.js";
 import { queueRender } from "./note-list.js";
 import { checkPath, notePathOf, pathOf } from "./note-paths.js";
