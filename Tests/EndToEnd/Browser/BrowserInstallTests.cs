@@ -14,7 +14,7 @@ public sealed class BrowserInstallTests(BrowserFixture browser)
     {
         // Arrange: a page online, with a note the server has; its service worker has kept the page's files.
         await using var server = await InProcessServer.StartAsync();
-        await using var page = await NotePage.OpenAsync(browser, server);
+        await using var page = await NotePage.OpenAsync(browser, server, serviceWorker: true);
         await page.WaitForStatusAsync("connected");
         await page.CreateNoteAsync("trip/packing", "passport, charger");
         await page.WaitForNothingUnsentAsync();

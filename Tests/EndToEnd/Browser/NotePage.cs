@@ -35,10 +35,17 @@ internal sealed class NotePage : IAsyncDisposable
     /// <summary>
     /// Opens the page of <paramref name="server"/> in a fresh context and waits until it has started;
     /// <paramref name="prepare"/> runs on the context first (routes, init scripts); <paramref name="query"/> is the page's query string.
+    /// The page's service worker runs only with <paramref name="serviceWorker"/>: a worker that controls the
+    /// page takes its requests, and with Playwright's clock paused an action on the page then waited
+    /// without end (BrowserTypingTests' hidden-page test); BrowserInstallTests tests the worker itself.
     /// </summary>
-    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ITestServer server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "")
+    public static async Task<NotePage> OpenAsync(BrowserFixture browser, ITestServer server, ViewportSize? viewport = null, Func<IBrowserContext, Task>? prepare = null, string query = "", bool serviceWorker = false)
     {
-        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? Desktop });
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = viewport ?? Desktop,
+            ServiceWorkers = serviceWorker ? ServiceWorkerPolicy.Allow : ServiceWorkerPolicy.Block,
+        });
         context.SetDefaultTimeout(WaitMs);
         if (prepare is not null)
         {
