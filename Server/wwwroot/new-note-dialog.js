@@ -32,5 +32,7 @@ async function createNote(event) {
 
 export function wireNewNoteDialog() {
   $("new-note").addEventListener("click", newNote);
+  // Not a submit button: Enter in the name submits with the form's first one, which must be Create.
+  $("new-cancel").addEventListener("click", () => $("new-dialog").close());
   $("new-form").addEventListener("submit", createNote);
 }

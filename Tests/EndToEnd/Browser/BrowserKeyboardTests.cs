@@ -42,6 +42,29 @@ public sealed class BrowserKeyboardTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task EnterInTheNewNoteDialogCreatesTheNoteAndEscapeCancels()
+    {
+        // Arrange
+        await using var server = await InProcessServer.StartAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+
+        // Act: a name typed and Enter pressed, as people do; then the dialog again, left with Escape.
+        await page.Page.Keyboard.PressAsync("Alt+KeyN");
+        await page.Page.Locator("#new-path").FillAsync("inbox/by-enter");
+        await page.Page.Locator("#new-path").PressAsync("Enter");
+        await Assertions.Expect(page.Page.Locator("#note-path")).ToHaveTextAsync("inbox/by-enter.md");
+        await page.Page.Keyboard.PressAsync("Alt+KeyN");
+        await page.Page.Locator("#new-path").FillAsync("inbox/never");
+        await page.Page.Locator("#new-path").PressAsync("Escape");
+
+        // Assert: the first note exists (a form's Enter takes its first button, which was Cancel), the second does not.
+        await Assertions.Expect(page.Page.Locator("#new-dialog")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Item("inbox/by-enter.md")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Item("inbox/never.md")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Page.Locator("#note-path")).ToHaveTextAsync("inbox/by-enter.md");
+    }
+
+    [Fact]
     public async Task TheOpenNoteIsCurrentAndTheFocusFollowsADeleteAndAResolve()
     {
         // Arrange: three notes of one folder; a raw device in the same space.
