@@ -91,7 +91,7 @@ public sealed class BrowserCliFolderTests(BrowserFixture browser)
             await Assertions.Expect(dialog).ToBeVisibleAsync();
         }
 
-        await page.Page.Locator("#new-dialog button[value=cancel]").ClickAsync();
+        await page.Page.Locator("#new-cancel").ClickAsync();
         await Assertions.Expect(dialog).ToBeHiddenAsync();
 
         // Names at the limit are taken, and the server takes their keys.

@@ -143,9 +143,9 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
     [Fact]
     public async Task AReloadDuringAResetStillPutsBackWhatTheServerLost()
     {
-        // Arrange: a page whose first connection to see a reset frame hears nothing more after it. A
-        // page whose WebSocket failed while the server restarted polls for a while, so the reset may
-        // come over POST /sync instead: then every poll after it fails until the reload.
+        // Arrange: a page that hears nothing more once a reset frame reached it, on any connection, until
+        // it is reloaded. A page whose WebSocket failed while the server restarted polls for a while, so
+        // the reset may come over POST /sync instead: then every poll after it fails until the reload.
         await using var server = await InProcessServer.StartAsync(SmallPages);
         var cut = 0;
         var reloaded = false;
@@ -154,18 +154,19 @@ public sealed partial class BrowserResetTests(BrowserFixture browser)
             await context.RouteWebSocketAsync("**/ws/sync*", ws =>
             {
                 var toServer = ws.ConnectToServer();
-                var silent = false;
                 toServer.OnMessage(frame =>
                 {
-                    if (silent || frame.Text is not { } text)
+                    // Every connection, a later one too (the page reconnects when its connection goes
+                    // quiet), hears nothing from the first reset frame on until the reload.
+                    if (frame.Text is not { } text || (Volatile.Read(ref cut) == 1 && !Volatile.Read(ref reloaded)))
                     {
                         return;
                     }
 
                     ws.Send(text);
-                    if (text.Contains("\"reset\":true", StringComparison.Ordinal) && Interlocked.Exchange(ref cut, 1) == 0)
+                    if (text.Contains("\"reset\":true", StringComparison.Ordinal))
                     {
-                        silent = true;
+                        Interlocked.Exchange(ref cut, 1);
                     }
                 });
             });
