@@ -6,7 +6,11 @@ namespace NoteSync.Cli;
 /// <summary>Runs a command's body and turns what it throws into one line on stderr and an exit code.</summary>
 internal static class CommandRunner
 {
-    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="body"/>; <paramref name="connection"/>, for a command that talks to the server, says
+    /// whether a token was given, so a 401 however it surfaces (a status, or a waiter failed) is told alike.
+    /// </summary>
+    public static async Task<int> RunAsync(Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken, ConnectionSettings? connection = null)
     {
         try
         {
@@ -20,6 +24,10 @@ internal static class CommandRunner
         catch (CliException ex)
         {
             return Fail(ex.ExitCode, ex.Message);
+        }
+        catch (TokenRefusedException) when (connection is not null)
+        {
+            return Fail(ExitCodes.AuthRefused, TokenRefusal.For(connection.Token).Message);
         }
         catch (TokenRefusedException)
         {

@@ -18,7 +18,8 @@ internal static class PullCommand
                 await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true, create: true);
                 return await OneShot.RunAsync(session, OneShotKind.Pull, ct);
             },
-            cancellationToken));
+            cancellationToken,
+            connection.Read(result)));
         return command;
     }
 }

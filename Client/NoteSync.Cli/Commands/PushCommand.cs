@@ -18,7 +18,8 @@ internal static class PushCommand
                 await using var session = FolderSession.Open(result.GetValue(folder)!, connection.Read(result), needServer: true);
                 return await OneShot.RunAsync(session, OneShotKind.Push, ct);
             },
-            cancellationToken));
+            cancellationToken,
+            connection.Read(result)));
         return command;
     }
 }

@@ -28,7 +28,8 @@ internal static class SyncFolderCommand
                 using var live = new LiveSync(session, TimeSpan.FromMilliseconds(result.GetValue(debounce)));
                 return await live.RunAsync(ct);
             },
-            cancellationToken));
+            cancellationToken,
+            connection.Read(result)));
         return command;
     }
 }
