@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using NoteSync.Server.Stores;
 
 namespace NoteSync.Server.Fanout;
 
@@ -8,7 +9,7 @@ internal sealed class InProcessDoorbell<TFrame> : IDoorbell<TFrame>
 {
     private readonly ConcurrentDictionary<string, Listeners> _spaces = new(StringComparer.Ordinal);
 
-    public void Ring(string space, long cursor, TFrame? frame)
+    public void Ring(string space, long cursor, TFrame? frame, ApplyResult? commit = null)
     {
         if (_spaces.TryGetValue(space, out var listeners))
         {
