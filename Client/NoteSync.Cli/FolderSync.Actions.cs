@@ -94,6 +94,7 @@ internal sealed partial class FolderSync
 
                 File.Delete(full);
                 index.Remove(path);
+                RemoveEmptiedFolders(full);
                 output.Detail($"deleted {path} (deleted elsewhere)");
                 return ReconcileOutcome.Pulled;
 
@@ -102,6 +103,28 @@ internal sealed partial class FolderSync
 
             default:
                 throw new InvalidOperationException($"no handling for {action}");
+        }
+    }
+
+    /// <summary>
+    /// A folder is only a part of notes' names (the page shows none without notes), so one emptied by a delete
+    /// from elsewhere goes too: a note moved to another folder leaves no empty folder behind. A folder that
+    /// still holds anything (a file written meanwhile, a skipped or hidden one) stays, as does the root.
+    /// </summary>
+    private void RemoveEmptiedFolders(string full)
+    {
+        var root = Path.TrimEndingDirectorySeparator(layout.Root);
+        for (var folder = Path.GetDirectoryName(full); folder is not null && folder.Length > root.Length; folder = Path.GetDirectoryName(folder))
+        {
+            try
+            {
+                // Not recursive: it refuses a folder that is not empty, with no window to lose a file in.
+                Directory.Delete(folder);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
         }
     }
 

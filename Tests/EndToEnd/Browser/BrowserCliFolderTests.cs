@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Playwright;
 using NoteSync.Tests.EndToEnd.Cli;
 using NoteSync.Tests.Infra;
@@ -62,6 +63,88 @@ public sealed class BrowserCliFolderTests(BrowserFixture browser)
         await raw.WaitUntilAsync(d => d.StateOf("note:trip/packing.md") is { IsConflict: false, Winner.Value: "passport, charger, umbrella, hat" }, "the resolution on the phone");
         Assert.False(cli.HasExited, cli.Stderr);
         Assert.Empty(page.Errors);
+    }
+
+    [Fact]
+    public async Task ANoteRenamedInThePageMovesItsFileInACliFolder()
+    {
+        // Arrange: a page with two notes, a CLI folder in live sync showing them, and a raw device that
+        // records every write the folder's device makes.
+        await using var server = await InProcessServer.StartAsync();
+        using var folder = new TempDirectory();
+        await using var raw = await WsDevice.ConnectAsync(server, Phone);
+        var fromFolder = new ConcurrentQueue<string>();
+        raw.AckObserver = ack =>
+        {
+            foreach (var change in ack.Changes.Where(c => c.DeviceId == "laptop"))
+            {
+                fromFolder.Enqueue(change.Key);
+            }
+        };
+        await raw.PullAsync();
+        await using var page = await NotePage.OpenAsync(browser, server);
+        await page.WaitForStatusAsync("connected");
+        await page.CreateNoteAsync("a", "call Ann about the trip");
+        await page.CreateNoteAsync("keep", "stays where it is");
+        await page.WaitForNothingUnsentAsync();
+        await using var cli = await CliKit.StartSyncAsync(folder.Path, server, "laptop", "--verbose");
+        await CliKit.WaitForFileAsync(folder.Path, "a.md", "call Ann about the trip");
+        await CliKit.WaitForFileAsync(folder.Path, "keep.md", "stays where it is");
+        var kept = File.GetLastWriteTimeUtc(Path.Combine(folder.Path, "keep.md"));
+
+        // Act: the page moves a.md into a new folder.
+        await RenameAsync(page, "a.md", "projects/a");
+
+        // Assert: the folder moved the file, text and all, and nothing else.
+        var moved = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["keep.md"] = "stays where it is",
+            ["projects/a.md"] = "call Ann about the trip",
+        };
+        await ClientKit.WaitUntilAsync(() => CliKit.Files(folder.Path).SequenceEqual(moved), "the folder to show a.md moved to projects/a.md");
+
+        // Act: the page moves it on, out of that folder and into a nested one.
+        await RenameAsync(page, "projects/a.md", "archive/2024/a");
+
+        // Assert: the folder the note left is gone with it, since a folder is only a part of notes' names.
+        var movedOn = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["archive/2024/a.md"] = "call Ann about the trip",
+            ["keep.md"] = "stays where it is",
+        };
+        await ClientKit.WaitUntilAsync(() => CliKit.Files(folder.Path).SequenceEqual(movedOn), "the folder to show projects/a.md moved to archive/2024/a.md");
+        await ClientKit.WaitUntilAsync(() => !Directory.Exists(Path.Combine(folder.Path, "projects")), "the emptied folder projects/ to go");
+
+        // A file written after the moves is a fence: the sync handles changes in order, so once its write
+        // reaches the raw device, a re-upload of a moved note would have reached it before.
+        CliKit.WriteNote(folder.Path, "fence.md", "written last");
+        await raw.WaitForValueAsync("note:fence.md", "written last");
+        Assert.Equal(["note:fence.md"], fromFolder.ToArray());
+        Assert.Null(raw.ValueOf("note:a.md"));
+        Assert.Null(raw.ValueOf("note:projects/a.md"));
+        Assert.Equal("call Ann about the trip", raw.ValueOf("note:archive/2024/a.md"));
+        Assert.Equal(kept, File.GetLastWriteTimeUtc(Path.Combine(folder.Path, "keep.md")));
+        Assert.Equal(
+            ["archive", "archive/2024"],
+            Directory.EnumerateDirectories(folder.Path, "*", SearchOption.AllDirectories)
+                .Select(d => Path.GetRelativePath(folder.Path, d).Replace(Path.DirectorySeparatorChar, '/'))
+                .Where(d => !d.Split('/').Any(s => s.StartsWith('.')))
+                .Order(StringComparer.Ordinal)
+                .ToArray());
+        Assert.DoesNotContain("conflict", cli.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.False(await page.InConflictAsync("archive/2024/a.md"));
+        Assert.False(cli.HasExited, cli.Stderr);
+        Assert.Empty(page.Errors);
+    }
+
+    private static async Task RenameAsync(NotePage page, string path, string newName)
+    {
+        await page.OpenFromListAsync(path);
+        await page.Page.Locator("#rename").ClickAsync();
+        await page.Page.Locator("#rename-path").FillAsync(newName);
+        await page.Page.Locator("#rename-path").PressAsync("Enter");
+        await Assertions.Expect(page.Page.Locator("#rename-dialog")).ToBeHiddenAsync();
+        await page.WaitForNothingUnsentAsync();
     }
 
     [Fact]

@@ -148,6 +148,100 @@ public sealed class BrowserTabTests(BrowserFixture browser)
         Assert.Equal(r[1], r[4]);
     }
 
+    // Where the waiting tab's notice sits, what else of the page shows, and how readable the notice's text is.
+    private const string WaitingLayout =
+        """
+        () => {
+          const luminance = css => {
+            const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+              .map(c => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+          };
+          const ratio = (a, b) => { const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+          const notice = document.getElementById("other-tab");
+          const box = notice.getBoundingClientRect();
+          const background = getComputedStyle(notice).backgroundColor;
+          const texts = [...notice.querySelectorAll("*")].filter(el => el.textContent.trim() !== "");
+          const shown = [...document.body.children]
+            .filter(el => el !== notice && el.getClientRects().length > 0)
+            .map(el => el.id || el.className || el.tagName);
+          return {
+            left: box.left, top: box.top, right: box.right, bottom: box.bottom, width: innerWidth, height: innerHeight,
+            shown: shown.join(" "),
+            contrast: Math.min(ratio(getComputedStyle(notice).color, background), ...texts.map(el => ratio(getComputedStyle(el).color, background))),
+            noticeLuminance: luminance(background),
+          };
+        }
+        """;
+
+    [Fact]
+    public async Task ASecondTabShowsOnlyACenteredReadableNoticeInBothThemesAndAtPhoneWidth()
+    {
+        // Arrange: a page, live, with a note in its list.
+        await using var server = await InProcessServer.StartAsync();
+        await using var first = await NotePage.OpenAsync(browser, server);
+        await first.WaitForStatusAsync("connected");
+        await first.CreateNoteAsync("work/plans", "Q3 plans");
+
+        // Act: a second tab of the same profile opens.
+        var second = await first.Context.NewPageAsync();
+        await second.GotoAsync(first.PageUri.ToString());
+        await Assertions.Expect(second.Locator("#other-tab")).ToBeVisibleAsync();
+
+        // Assert: at each size and theme, the notice alone shows (no empty sidebar, status or editor of a
+        // page that has not started), whole, in the middle of the window, its text at least WCAG AA.
+        var cases = new (string Name, int Width, int Height, ColorScheme Scheme)[]
+        {
+            ("other-tab", NotePage.Desktop.Width, NotePage.Desktop.Height, ColorScheme.Light),
+            ("other-tab-dark", NotePage.Desktop.Width, NotePage.Desktop.Height, ColorScheme.Dark),
+            ("other-tab-phone", NotePage.Phone.Width, NotePage.Phone.Height, ColorScheme.Light),
+        };
+        foreach (var (name, width, height, scheme) in cases)
+        {
+            await second.SetViewportSizeAsync(width, height);
+            await second.EmulateMediaAsync(new() { ColorScheme = scheme });
+            var layout = await second.EvaluateAsync<WaitingTabLayout>(WaitingLayout);
+            await second.ScreenshotAsync(new() { Path = Path.Combine(NotePage.ScreenshotDirectory, $"{name}.png") });
+            Assert.True(layout.Shown == "", $"{name}: besides the notice, the page shows {layout.Shown}");
+            Assert.True(layout.Left >= 0 && layout.Top >= 0 && layout.Right <= layout.Width && layout.Bottom <= layout.Height, $"{name}: the notice is not within the {layout.Width}x{layout.Height} window: {layout}");
+            Assert.True(Math.Abs(((layout.Left + layout.Right) / 2) - (layout.Width / 2.0)) <= 2, $"{name}: the notice is not centered across: {layout}");
+            Assert.True(Math.Abs(((layout.Top + layout.Bottom) / 2) - (layout.Height / 2.0)) <= 2, $"{name}: the notice is not centered down: {layout}");
+            Assert.True(layout.Right - layout.Left >= Math.Min(300, width - 40), $"{name}: the notice is squeezed: {layout}");
+            Assert.True(layout.Contrast >= 4.5, $"{name}: the notice's text has contrast {layout.Contrast:F2}, under 4.5");
+            Assert.True(scheme == ColorScheme.Dark ? layout.NoticeLuminance < 0.05 : layout.NoticeLuminance > 0.8, $"{name}: the notice's background does not follow the theme: {layout}");
+        }
+
+        // Nothing of the page behind it takes the focus.
+        await second.Keyboard.PressAsync("Tab");
+        Assert.True(await second.EvaluateAsync<bool>("() => document.activeElement.closest('main, header, .topbar') === null"), "the Tab key reached the page behind the notice");
+        Assert.False(await second.EvaluateAsync<bool>("() => 'notesync' in window"), "a second tab of the same device started writing");
+    }
+
+    // Playwright fills it by its properties' names.
+    private sealed class WaitingTabLayout
+    {
+        public double Left { get; set; }
+
+        public double Top { get; set; }
+
+        public double Right { get; set; }
+
+        public double Bottom { get; set; }
+
+        public int Width { get; set; }
+
+        public int Height { get; set; }
+
+        public string Shown { get; set; } = "";
+
+        public double Contrast { get; set; }
+
+        public double NoticeLuminance { get; set; }
+
+        public override string ToString() =>
+            $"notice at ({Left:F0},{Top:F0})-({Right:F0},{Bottom:F0}) in {Width}x{Height}, background luminance {NoticeLuminance:F3}";
+    }
+
     // The tab that is elected first (its page started); the other must not be.
     private static async Task<IPage> FirstReadyAsync(IPage a, IPage b)
     {
