@@ -192,9 +192,9 @@ public sealed partial class NoteSyncClient
     /// <summary>What a failed history request is thrown as; null to let it through as it is.</summary>
     private Exception? Translate(Exception ex) => ex switch
     {
-        TokenRefusedException => null,
+        TokenRefusedException when TokenGiven => null,
+        TokenRefusedException or HttpRequestException { StatusCode: HttpStatusCode.Unauthorized } => TokenRefusedException.Of(TokenGiven, "401", ex),
         RateLimitedException => new ServerUnreachableException($"the server kept refusing the request as rate limited: {ex.Message}", ex),
-        HttpRequestException { StatusCode: HttpStatusCode.Unauthorized } => new TokenRefusedException("the server refused the token (401)", ex),
         ServerErrorException { Code: ErrorCodes.NotFound } => new KeyNotFoundException(ex.Message, ex),
         ServerErrorException { Code: ErrorCodes.Unavailable } => new ServerUnreachableException($"the server at {_baseUri} is unavailable: {ex.Message}", ex),
         PushRejectedException rejected => new InvalidOperationException($"the server refused the request: {rejected.Code}: {rejected.Reason}", ex),

@@ -69,7 +69,7 @@ public sealed partial class NoteSyncClient
             catch (Exception ex) when (ServerRefusal.IsUnauthorized(ex))
             {
                 await DropHubAsync().ConfigureAwait(false);
-                var refused = ex as TokenRefusedException ?? new TokenRefusedException("the server refused the token (401)", ex);
+                var refused = ex is TokenRefusedException { TokenGiven: true } given && TokenGiven ? given : TokenRefusedException.Of(TokenGiven, "401", ex);
                 SetStatus(ConnectionState.Unauthorized, transport, fellBack, refused.Message);
                 FailWaiters(refused);
                 Log.TokenRefused(_logger, _options.UnauthorizedRetryDelay.TotalSeconds);

@@ -19,6 +19,9 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 {
     private readonly SyncConfig _config;
     private readonly NoteSyncClientOptions _options;
+
+    // A 401 is worded by it: a refused token, or none to send to a server with auth on.
+    private bool TokenGiven => _options.Token is not null || _options.TokenProvider is not null;
     private readonly ILogger _logger;
     private readonly Uri _baseUri;
     private readonly PollingTransport _polling;
@@ -296,7 +299,7 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
             if (_status.State == ConnectionState.Unauthorized)
             {
-                throw new TokenRefusedException($"the server refused the token (401); the client retries in at most {_options.UnauthorizedRetryDelay.TotalSeconds} s");
+                throw TokenRefusedException.Of(TokenGiven, $"401; the client retries in at most {_options.UnauthorizedRetryDelay.TotalSeconds} s");
             }
 
             _waiters.Add((_roundsStarted, done));

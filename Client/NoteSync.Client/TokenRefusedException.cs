@@ -20,4 +20,22 @@ public sealed class TokenRefusedException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// Whether the client had a token to send (<see cref="NoteSyncClientOptions.Token"/> or
+    /// <see cref="NoteSyncClientOptions.TokenProvider"/>). False: the server has auth on and the client
+    /// was given no token, so there is no token to check, only one to give.
+    /// </summary>
+    public bool TokenGiven { get; private init; } = true;
+
+    /// <summary>The refusal of a request whose 401 said <paramref name="detail"/>, worded by whether a token was sent.</summary>
+    internal static TokenRefusedException Of(bool tokenGiven, string detail, Exception? innerException = null)
+    {
+        var message = tokenGiven
+            ? $"the server refused the token ({detail})"
+            : $"the server needs a token ({detail}) and the client was given none: set NoteSyncClientOptions.Token or TokenProvider";
+        return innerException is null
+            ? new TokenRefusedException(message) { TokenGiven = tokenGiven }
+            : new TokenRefusedException(message, innerException) { TokenGiven = tokenGiven };
+    }
 }

@@ -100,4 +100,27 @@ public sealed class ClientTransportTests
         Assert.Equal("synced with a valid token", observer.ValueOf("note:ok"));
         Assert.Null(observer.ValueOf("note:nope"));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AClientGivenNoTokenIsToldToGiveOneNotThatItsTokenWasRefused(bool webSocket)
+    {
+        // Arrange: auth on, and a client with neither a token nor a provider.
+        await using var server = await InProcessServer.StartAsync(TestTokens.Settings());
+        using var dir = new TempDirectory();
+        await using var client = ClientKit.Start(server, "tokenless", dir.Path, webSocket);
+
+        // Act
+        await client.PutAsync("nope", "never leaves");
+        await ClientKit.WaitUntilAsync(() => client.Status.State == ConnectionState.Unauthorized, "the client reports the refusal");
+        var refusal = await Assert.ThrowsAsync<TokenRefusedException>(() => client.SyncBoundedAsync());
+
+        // Assert: the words fit what was sent, in the exception and in the status.
+        Assert.False(refusal.TokenGiven);
+        Assert.Contains("given none", refusal.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("refused the token", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("given none", client.Status.LastError, StringComparison.Ordinal);
+        Assert.Equal(1, client.Status.OutboxDepth);
+    }
 }
