@@ -68,6 +68,7 @@ public static class NoteSyncApp
         app.MapWebSocketSync();
         app.MapHttpSync();
         app.MapHttpHistory();
+        app.MapHttpRender();
         app.MapSyncHub();
         return app;
     }

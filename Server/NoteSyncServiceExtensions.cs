@@ -40,6 +40,7 @@ internal static class NoteSyncServiceExtensions
         services.AddSingleton<RecentChanges>();
         services.AddSingleton<SyncService>();
         services.AddSingleton<PushIntake>();
+        services.AddSingleton<Rendering.MarkdownRenderer>();
         services.AddHostedService<WarmUpService>();
         services.AddHostedService(services => new DoorbellHeadCheckService(
             services.GetRequiredService<IDoorbell<LiveFrame>>() as IHeadCheck,

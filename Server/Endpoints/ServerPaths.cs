@@ -12,6 +12,9 @@ internal static class ServerPaths
     /// <summary>The HTTP fallback, <c>POST</c> only (docs/protocol.md §6).</summary>
     public const string Http = "/sync";
 
+    /// <summary>The page's Markdown preview, <c>POST</c> only: not part of the sync protocol (docs/web.md), under the HTTP fallback's path so that every check of it applies.</summary>
+    public const string Render = Http + "/render";
+
     /// <summary>Health (docs/protocol.md §7).</summary>
     public const string Health = "/healthz";
 

@@ -27,6 +27,15 @@ public sealed class LimitsOptions
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
+    /// The longest Markdown <c>POST /sync/render</c> renders for the page's preview, in UTF-8 bytes (413
+    /// <c>too_large</c> beyond). Below <see cref="MaxValueBytes"/> on purpose: Markdig takes time that grows
+    /// with the square of some inputs (64 KiB of unclosed <c>[a](</c> took 1.6 s of a core, 1 MiB would take
+    /// minutes), and a note past it is rarely read as a preview. The default is 64 KiB.
+    /// </summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxRenderBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
     /// How far above the space's clock (the cursor before the push) a change's <c>timestamp</c> may be;
     /// beyond it the push is refused with <c>bad_request</c> naming the change and the bound, nothing of it
     /// applied. The default, 1,000,000, is about three times what an honest device reaches (a year offline

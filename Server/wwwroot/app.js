@@ -1,6 +1,6 @@
 // The NoteSync page's entry: it waits to be this browser's writer (tab-election.js), opens the store,
 // starts the sync client and wires the page's parts. The parts: account.js, note-list.js, editor.js,
-// conflict-view.js, history-panel.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js, rename-dialog.js,
+// conflict-view.js, history-panel.js, markdown-preview.js, merged-mark.js, trash-view.js, undo-delete.js, new-note-dialog.js, rename-dialog.js,
 // sign-in-dialog.js, status-notices.js, sharing page-state.js.
 // Data lives in store.js (IndexedDB), the wire in protocol.js, the merge in crdt.js.
 
@@ -8,6 +8,7 @@ import { wireAccount } from "./account.js";
 import { wireConflictView } from "./conflict-view.js";
 import { flushEditor, refreshEditor, save, wireEditor } from "./editor.js";
 import { historyNoteChanged, wireHistoryPanel } from "./history-panel.js";
+import { refreshPreview, wirePreview } from "./markdown-preview.js";
 import { newNote, wireNewNoteDialog } from "./new-note-dialog.js";
 import { countShown, queueRender, renderList, wireNoteList } from "./note-list.js";
 import { $, errors, metrics, page } from "./page-state.js";
@@ -44,6 +45,8 @@ async function main() {
   client.onchanges = keys => {
     renderReset();
     historyNoteChanged(keys);
+    // A preview that failed (offline, no answer) tries again once the server answers.
+    refreshPreview();
     if (keys.length === 0) return;
     queueRender();
     if (page.selected && keys.includes(page.selected)) refreshEditor();
@@ -99,6 +102,7 @@ function wireUi() {
   wireEditor();
   wireConflictView();
   wireHistoryPanel();
+  wirePreview();
   wireTrashView();
   wireUndoDelete();
   document.addEventListener("keydown", e => {

@@ -4,6 +4,7 @@
 import { isConflict, winner } from "./js/notesync/crdt.js";
 import { renderConflict } from "./conflict-view.js";
 import { closeHistory } from "./history-panel.js";
+import { closePreview, refreshPreview } from "./markdown-preview.js";
 import { renderMergedMark } from "./merged-mark.js";
 import { queueRender } from "./note-list.js";
 import { pathOf } from "./note-paths.js";
@@ -15,7 +16,7 @@ let autosaveTimer = 0;
 
 export function open(key) {
   if (page.selected && page.dirty) save();
-  if (key !== page.selected) closeHistory();
+  if (key !== page.selected) { closeHistory(); closePreview(); }
   page.selected = key;
   page.dirty = false;
   page.mergeMode = false;
@@ -60,6 +61,7 @@ export function refreshEditor() {
   }
   content.placeholder = shown.value === null ? "(deleted on another device)" : "Write here…";
   renderSaveState();
+  refreshPreview();
 }
 
 const sameWrite = (a, b) => !!a && !!b && a.timestamp === b.timestamp && a.device_id === b.device_id;
@@ -123,6 +125,7 @@ export function wireEditor() {
     const neighbour = neighbourOf(key);
     page.dirty = false;
     closeHistory();
+    closePreview();
     await write(key, null);
     page.selected = null;
     $("editor-pane").hidden = true;

@@ -7,8 +7,8 @@ namespace NoteSync.Tests.EndToEnd.Browser;
 [Collection(SerialBrowsers.Name)]
 public sealed class BrowserThemeTests(BrowserFixture browser)
 {
-    // The WCAG contrast ratio of two computed colours ("rgb(r, g, b)"), and the relative luminance of one.
-    private const string ContrastScript =
+    // The WCAG contrast ratio of two computed colours ("rgb(r, g, b)") for each pair, and the relative luminance of the page's and the sidebar's backgrounds (BrowserMarkdownPreviewTests uses it too).
+    internal const string ContrastScript =
         """
         ([pairs]) => {
           const luminance = css => {
