@@ -102,8 +102,6 @@ internal static class NoteSyncServiceExtensions
                 services.GetRequiredService<IConnectionMultiplexer>(),
                 services.GetRequiredService<ISyncStore>(),
                 services.GetRequiredService<RecentChanges>().OnHeard,
-                new CommitFrames(services.GetRequiredService<RecentChanges>(), services.GetRequiredService<IOptions<NoteSyncOptions>>()).TakeFromElsewhere,
-                options.Sync.RingCommitBytes,
                 services.GetRequiredService<NoteSyncMetrics>(),
                 services.GetRequiredService<ILogger<RedisDoorbell<LiveFrame>>>())
             : new InProcessDoorbell<LiveFrame>();

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using NoteSync.Server.Stores;
 
 namespace NoteSync.Server.Fanout;
 
@@ -9,7 +8,7 @@ internal sealed class InProcessDoorbell<TFrame> : IDoorbell<TFrame>
 {
     private readonly ConcurrentDictionary<string, Listeners> _spaces = new(StringComparer.Ordinal);
 
-    public void Ring(string space, long cursor, TFrame? frame, ApplyResult? commit = null)
+    public void Ring(string space, long cursor, TFrame? frame)
     {
         if (_spaces.TryGetValue(space, out var listeners))
         {

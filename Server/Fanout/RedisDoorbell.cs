@@ -1,3 +1,4 @@
+using System.Globalization;
 using NoteSync.Server.Observability;
 using NoteSync.Server.Stores;
 using StackExchange.Redis;
@@ -7,12 +8,10 @@ namespace NoteSync.Server.Fanout;
 /// <summary>
 /// The doorbell of a node among several on one Redis (<c>NoteSync:Store=redis</c>). A ring reaches the
 /// local listeners at once, with the live frame, through an <see cref="InProcessDoorbell{TFrame}"/>, and is
-/// published on the space's channel (<see cref="RedisDoorbell.ChannelFor"/>) as a <see cref="RingMessage"/>:
-/// the cursor, and the commit itself when it weighs at most <c>NoteSync:Sync:RingCommitBytes</c>. Other
-/// nodes subscribed to that channel hand a commit to the sync layer, which adds it to its window of
-/// recent changes and makes the live frame their devices are sent without a store read; a cursor
-/// alone rings their listeners with no frame, so each device reads the log from its own cursor. A
-/// node subscribes to a space's channel while it has a local listener there.
+/// published on the space's channel (<see cref="RedisDoorbell.ChannelFor"/>) as <c>"&lt;cursor&gt; &lt;node id&gt;"</c>;
+/// other nodes subscribed to that channel ring their own listeners with the cursor alone (a frame
+/// null, so each device reads the log from its own cursor). A node subscribes to a space's channel
+/// while it has a local listener there.
 /// <para>
 /// Pub/sub is at-most-once and buffers nothing while Redis is down, so it only makes delivery fast:
 /// correctness comes from <see cref="CheckHeadsAsync"/>, run every <c>NoteSync:Sync:HeadCheckIntervalMs</c>
@@ -39,8 +38,6 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
     private readonly NoteSyncMetrics _metrics;
     private readonly ISyncStore _store;
     private readonly Action<string, long> _heard;
-    private readonly Func<string, ApplyResult, TFrame?> _heardCommit;
-    private readonly int _ringCommitBytes;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SpaceBell> _spaces = new(StringComparer.Ordinal);
@@ -54,15 +51,9 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
     /// Told (space, cursor) before this node's listeners hear a ring, so that what they then read is up
     /// to date: the sync layer's window of recent changes must stop answering for a commit it has not seen.
     /// </param>
-    /// <param name="heardCommit">
-    /// Given a commit of another node that its ring carried, before this node's listeners hear it: the
-    /// sync layer adds it to its window as if read from the store, and returns the live frame for
-    /// devices at the commit's previous cursor (null when it has none).
-    /// </param>
-    /// <param name="ringCommitBytes">The largest commit published whole (<c>NoteSync:Sync:RingCommitBytes</c>); 0: none.</param>
     /// <param name="metrics">Where the Redis round trip and repaired gaps are counted.</param>
     /// <param name="logger">The doorbell's log.</param>
-    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, Action<string, long> heard, Func<string, ApplyResult, TFrame?> heardCommit, int ringCommitBytes, NoteSyncMetrics metrics, ILogger logger)
+    public RedisDoorbell(IConnectionMultiplexer redis, ISyncStore store, Action<string, long> heard, NoteSyncMetrics metrics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(redis);
         _subscriber = redis.GetSubscriber();
@@ -71,8 +62,6 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         _metrics = metrics;
         _store = store;
         _heard = heard;
-        _heardCommit = heardCommit;
-        _ringCommitBytes = ringCommitBytes;
         _logger = logger;
 
         // Either connection counts: with RESP3 the subscriptions ride on the interactive one, and a
@@ -98,7 +87,7 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         }
     }
 
-    public void Ring(string space, long cursor, TFrame? frame, ApplyResult? commit = null)
+    public void Ring(string space, long cursor, TFrame? frame)
     {
         SpaceBell? bell;
         lock (_lock)
@@ -118,8 +107,7 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         try
         {
             // Fire and forget: a ring never waits for Redis, and a lost one is repaired by the head check.
-            var published = commit is not null && commit.Cursor == cursor && Weighs(commit) <= _ringCommitBytes ? commit : null;
-            _subscriber.Publish(RedisDoorbell.ChannelFor(space, _sharded), RingMessage.Of(cursor, NodeId, published), CommandFlags.FireAndForget);
+            _subscriber.Publish(RedisDoorbell.ChannelFor(space, _sharded), string.Create(CultureInfo.InvariantCulture, $"{cursor} {NodeId}"), CommandFlags.FireAndForget);
         }
         catch (Exception ex)
         {
@@ -275,25 +263,16 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
 
     private void OnMessage(SpaceBell bell, RedisValue message)
     {
-        if (!RingMessage.TryRead(((string?)message).AsSpan(), out var cursor, out var nodeId, out var commit))
+        var text = ((string?)message).AsSpan();
+        var blank = text.IndexOf(' ');
+        if (blank <= 0 || !long.TryParse(text[..blank], NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
         {
             RedisDoorbell.Log.MalformedMessage(_logger, bell.Space);
             return;
         }
 
-        if (nodeId.SequenceEqual(NodeId))
+        if (text[(blank + 1)..].SequenceEqual(NodeId))
         {
-            return;
-        }
-
-        if (commit is not null)
-        {
-            // Messages of several nodes, or handled side by side, may come out of order: the window
-            // holds a commit until the one before it arrives, and a later cursor already heard does not
-            // make this one redundant, since its frame serves the devices still before it.
-            var frame = _heardCommit(bell.Space, commit);
-            bell.Heard(cursor);
-            _local.Ring(bell.Space, cursor, frame);
             return;
         }
 
@@ -301,17 +280,6 @@ internal sealed class RedisDoorbell<TFrame> : IDoorbell<TFrame>, IHeadCheck
         {
             RingFromElsewhere(bell.Space, cursor);
         }
-    }
-
-    private static long Weighs(ApplyResult commit)
-    {
-        long bytes = 0;
-        foreach (var e in commit.Changed)
-        {
-            bytes += e.EstimatedWireBytes;
-        }
-
-        return bytes;
     }
 
     private void Leave(SpaceBell bell, IDisposable inner)

@@ -52,14 +52,4 @@ public sealed class SyncOptions
     /// </summary>
     [Range(50, 60_000)]
     public int HeadCheckIntervalMs { get; set; } = 1000;
-
-    /// <summary>
-    /// With <c>Store=redis</c>: the largest commit, in bytes of its changes as a live push weighs them,
-    /// that a node publishes whole on the space's doorbell channel. Other nodes then add it to their
-    /// window of recent changes and send it to their devices without reading the store; a larger
-    /// commit is announced by its cursor alone, and each node reads it. 0 announces every commit by
-    /// its cursor. The default is 16384.
-    /// </summary>
-    [Range(0, 1_048_576)]
-    public int RingCommitBytes { get; set; } = 16_384;
 }

@@ -36,7 +36,7 @@ internal sealed class RecentChanges(IOptions<NoteSyncOptions> options)
         return new Holder(this, space);
     }
 
-    /// <summary>Records a commit: this node's, or another node's that its ring carried.</summary>
+    /// <summary>Records a commit of this node.</summary>
     public void OnApplied(string space, ApplyResult applied)
     {
         if (_spaces.TryGetValue(space, out var window))

@@ -155,6 +155,22 @@ internal sealed partial class SyncService
     /// <summary>The start of the <c>rate_limited</c> message refusing a write to a space over its budget (docs/protocol.md §4.9).</summary>
     public const string PushSpentMessage = "too many bytes sent for this space";
 
+    private bool FitsOnePage(IReadOnlyList<StoredEntry> entries)
+    {
+        if (entries.Count > _sync.MaxChangesPerAck)
+        {
+            return false;
+        }
+
+        long bytes = 0;
+        foreach (var e in entries)
+        {
+            bytes += e.EstimatedWireBytes;
+        }
+
+        return entries.Count == 1 || bytes <= _pageBytes;
+    }
+
     /// <summary>
     /// The winners of a push's lost writes, in order, as many as fit in <paramref name="maxChanges"/>
     /// and <paramref name="maxBytes"/>. The rest are left out: a device that merges what it receives
@@ -182,7 +198,7 @@ internal sealed partial class SyncService
 
     /// <summary>The changes of a frame, and in <paramref name="bytes"/> about what its entries weigh on the wire.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded, out long bytes)
+    private static List<Change> ToChanges(IReadOnlyList<StoredEntry> entries, Dictionary<string, Write>? sent, IReadOnlyList<KeyState> superseded, out long bytes)
     {
         bytes = 0;
         var changes = new List<Change>(entries.Count + superseded.Count);

@@ -28,8 +28,6 @@ internal sealed partial class SyncService(
     // Tests that build the service by hand pass none; the container passes the node's one.
     private readonly SpaceReadGate _reads = reads ?? new SpaceReadGate(options);
 
-    private readonly CommitFrames _frames = new(recent, options);
-
     private readonly SyncOptions _sync = options.Value.Sync;
 
     private readonly long _pageBytes = Math.Min(options.Value.Sync.PageBytes, options.Value.Sync.MaxAckBytes);
@@ -170,7 +168,26 @@ internal sealed partial class SyncService(
                 metrics.AutoMerged(applied.AutoMerged);
             }
 
-            doorbell.Ring(space, applied.Cursor, _frames.Take(space, applied, committedAt), applied);
+            recent.OnApplied(space, applied);
+
+            // The commit is exactly the live push for every device at its previous cursor: build
+            // it once here, and devices there send it as it is (serialized once, on first send).
+            // A commit larger than one page is left to the pumps, which page it.
+            LiveFrame? frame = null;
+            if (FitsOnePage(applied.Changed))
+            {
+                var changes = ToChanges(applied.Changed, null, [], out var bytes);
+                frame = new LiveFrame(applied.PreviousCursor, applied.Cursor, false, OutboundFrame.Live(new SyncAck
+                {
+                    AckTimestamp = applied.Cursor,
+                    Changes = changes,
+                    Epoch = applied.Epoch,
+                }, committedAt))
+                { Bytes = bytes };
+                recent.RememberLiveFrame(space, frame);
+            }
+
+            doorbell.Ring(space, applied.Cursor, frame);
         }
 
         return applied;

@@ -58,54 +58,6 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public async Task ACommitRungWithItsRingReachesOtherNodesAsALiveFrameAndJoinsTheirWindow()
-    {
-        // Arrange: node B keeps a window of the space, as it does while a device of it is connected.
-        var recentOnB = new RecentChanges(Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions()));
-        using var window = recentOnB.Retain(_space);
-        var nodeA = NewDoorbell(fixture.Connection);
-        var nodeB = NewDoorbell(_otherConnection, recentOnB);
-        var onB = new RecordingListener();
-        using var listenB = nodeB.Listen(_space, onB);
-        await WaitForSubscribersAsync(1);
-        var first = await Store.ApplyAsync(_space, [new KeyedWrite("note:a", new Write(3, "d", "first"))]).DefaultTimeout();
-        recentOnB.OnRead(_space, 0, await Store.ReadSinceAsync(_space, 0, 100, 1 << 20).DefaultTimeout());
-        var second = await Store.ApplyAsync(_space, [new KeyedWrite("note:b", new Write(4, "d", "second")), new KeyedWrite("note:a", new Write(5, "d", "third"))]).DefaultTimeout();
-
-        // Act
-        nodeA.Ring(_space, second.Cursor, null, second);
-
-        // Assert: B's device gets the frame of the commit, from B's window, which now answers the
-        // commit without a store read, exactly as the store does.
-        var heard = await onB.NextAsync();
-        Assert.Equal(second.Cursor, heard.Cursor);
-        var frame = Assert.IsType<LiveFrame>(heard.Frame);
-        Assert.Equal((first.Cursor, second.Cursor), (frame.After, frame.Cursor));
-        var ack = Assert.IsType<Shared.Protocol.SyncAck>(frame.Frame.Ack);
-        Assert.Equal(["note:b", "note:a"], ack.Changes.Select(c => c.Key));
-        Assert.Equal(["second", "third"], ack.Changes.Select(c => c.Value));
-        Assert.True(recentOnB.TryRead(_space, first.Cursor, 100, 1 << 20, out var page));
-        var stored = await Store.ReadSinceAsync(_space, first.Cursor, 100, 1 << 20).DefaultTimeout();
-        Assert.Equal(stored.Entries.Select(AsSent), page.Entries.Select(AsSent));
-        Assert.Equal(stored.Cursor, page.Cursor);
-    }
-
-    [Fact]
-    public async Task ACommitOverRingCommitBytesReachesOtherNodesAsItsCursorAlone()
-    {
-        var nodeA = NewDoorbell(fixture.Connection, ringCommitBytes: 100);
-        var nodeB = NewDoorbell(_otherConnection);
-        var onB = new RecordingListener();
-        using var listenB = nodeB.Listen(_space, onB);
-        await WaitForSubscribersAsync(1);
-        var applied = await Store.ApplyAsync(_space, [new KeyedWrite("note:a", new Write(3, "d", new string('x', 200)))]).DefaultTimeout();
-
-        nodeA.Ring(_space, applied.Cursor, null, applied);
-
-        Assert.Equal((applied.Cursor, (LiveFrame?)null), await onB.NextAsync());
-    }
-
-    [Fact]
     public async Task SubscriptionLastsWhileTheNodeHasListenersInTheSpace()
     {
         var node = NewDoorbell(fixture.Connection);
@@ -215,23 +167,12 @@ public sealed class RedisDoorbellTests(RedisServerFixture fixture) : IAsyncLifet
         Assert.Equal(0, listener.Pending);
     }
 
-    // An entry as a device is sent it, with its seq: states are compared by what they say, not by instance.
-    private static (long Seq, string Change) AsSent(StoredEntry entry) =>
-        (entry.Seq, System.Text.Json.JsonSerializer.Serialize(entry.State.ToChange(entry.Key), Shared.Protocol.NoteSyncJsonContext.Wire.Change));
-
-    private RedisDoorbell<LiveFrame> NewDoorbell(IConnectionMultiplexer connection, RecentChanges? recent = null, int ringCommitBytes = 16_384)
-    {
-        var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions());
-        recent ??= new RecentChanges(options);
-        return new(
-            connection,
-            Store,
-            recent.OnHeard,
-            new CommitFrames(recent, options).TakeFromElsewhere,
-            ringCommitBytes,
-            new NoteSyncMetrics(new TestMeterFactory()),
-            NullLogger.Instance);
-    }
+    private RedisDoorbell<LiveFrame> NewDoorbell(IConnectionMultiplexer connection) => new(
+        connection,
+        Store,
+        new RecentChanges(Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions())).OnHeard,
+        new NoteSyncMetrics(new TestMeterFactory()),
+        NullLogger.Instance);
 
     private async Task<long> SubscribersAsync()
     {

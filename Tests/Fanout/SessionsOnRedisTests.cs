@@ -104,7 +104,7 @@ public sealed class SessionsOnRedisTests(RedisServerFixture fixture)
         var options = Microsoft.Extensions.Options.Options.Create(new NoteSyncOptions { Store = StoreKinds.Redis, Sync = sync });
         var metrics = new NoteSyncMetrics(new TestMeterFactory());
         var recent = new RecentChanges(options);
-        var doorbell = new RedisDoorbell<LiveFrame>(fixture.Connection, Store, recent.OnHeard, new CommitFrames(recent, options).TakeFromElsewhere, sync.RingCommitBytes, metrics, NullLogger.Instance);
+        var doorbell = new RedisDoorbell<LiveFrame>(fixture.Connection, Store, recent.OnHeard, metrics, NullLogger.Instance);
         var service = new SyncService(Store, recent, doorbell, options, metrics, new PullBudget(options), NullLogger<SyncService>.Instance);
         return new Node(service, doorbell);
     }
