@@ -19,9 +19,6 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 {
     private readonly SyncConfig _config;
     private readonly NoteSyncClientOptions _options;
-
-    // A 401 is worded by it: a refused token, or none to send to a server with auth on.
-    private bool TokenGiven => _options.Token is not null || _options.TokenProvider is not null;
     private readonly ILogger _logger;
     private readonly Uri _baseUri;
     private readonly PollingTransport _polling;
@@ -60,6 +57,9 @@ public sealed partial class NoteSyncClient : IAsyncDisposable
 
     // Set by a live push that could not be stored, thrown by the loop (which drops the connection).
     private Exception? _liveStoreFailure;
+
+    // A 401 is worded by it: a refused token, or none to send to a server with auth on.
+    private bool TokenGiven => _options.Token is not null || _options.TokenProvider is not null;
 
     /// <summary>
     /// Opens (or creates) the local store in <see cref="NoteSyncClientOptions.DataDirectory"/>. Nothing is

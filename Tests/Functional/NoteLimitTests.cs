@@ -92,6 +92,12 @@ public sealed class NoteLimitTests
         await using var stale = await WsDevice.ConnectAsync(server, "stale");
         await stale.PullAsync();
 
+        // The pull's answer is its first page; the rest follow as the device asks for them.
+        foreach (var k in keys)
+        {
+            await stale.WaitForValueAsync(k, new string('w', 60_000));
+        }
+
         // Act: the device, in sync, pushes twenty writes that all lose (their timestamps are lower).
         var losing = stale.NewPush([.. keys.Select(k => new Change { Key = k, Value = "old", Timestamp = 1 })]);
         losing.LastAck = stale.Cursor;

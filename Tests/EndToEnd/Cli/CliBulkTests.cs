@@ -26,7 +26,12 @@ public sealed class CliBulkTests(ITestOutputHelper output)
         var pushTime = clock.Elapsed;
         clock.Restart();
         await using var sync = CliProcess.Start(CliKit.Sync(b.Path, server, "desktop"));
-        await ClientKit.WaitUntilAsync(() => sync.Stdout.Contains("in sync:", StringComparison.Ordinal) || sync.HasExited, "the download to finish", TimeSpan.FromSeconds(90));
+        // Progress goes to stderr and the summary to stdout, two pipes read apart: the one written first
+        // may be read last, so both are waited for.
+        await ClientKit.WaitUntilAsync(
+            () => (sync.Stdout.Contains("in sync:", StringComparison.Ordinal) && sync.Stderr.Contains("downloading: 5,000 notes written", StringComparison.Ordinal)) || sync.HasExited,
+            "the download to finish",
+            TimeSpan.FromSeconds(90));
         var syncTime = clock.Elapsed;
         output.WriteLine($"push of {count} files: {pushTime.TotalSeconds:F1} s; first sync of {count} notes into an empty folder: {syncTime.TotalSeconds:F1} s");
 
